@@ -1,0 +1,48 @@
+#pragma once
+// Command-line helpers shared by every program.
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cpm::cli {
+
+// Options every program shares (DESIGN.md "Options every program shares").
+struct Common {
+  std::string config;
+  std::string node;
+  std::vector<std::string> listen;
+  std::vector<std::string> domains;
+  std::string proxy;
+  std::string from;
+  bool json = false;
+  std::string trace;
+  int ready_fd = -1;
+  int verbose = 0;
+  bool quiet = false;
+  bool list_nodes = false;
+};
+
+// Which of the shared options a program offers.
+enum Shared : unsigned {
+  k_config = 1u << 0,
+  k_listen = 1u << 1,
+  k_domain = 1u << 2,
+  k_proxy = 1u << 3,
+  k_from = 1u << 4,
+  k_json = 1u << 5,
+  k_trace = 1u << 6,
+  k_ready_fd = 1u << 7,
+};
+
+// Add the shared options selected by `which` (plus -v, -q, --version) to `app`.
+void add_common(CLI::App& app, Common& c, unsigned which);
+
+// Parse argv; returns an exit code to return from main (0 after --help/--version, 2 on a
+// usage error) or nullopt to go on. Replaces CLI11_PARSE, whose codes are 100 and up.
+std::optional<int> parse(CLI::App& app, int argc, char** argv);
+
+// Print "prog: message" on stderr.
+void diag(const std::string& prog, const std::string& message);
+
+} // namespace cpm::cli

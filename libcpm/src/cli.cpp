@@ -1,0 +1,58 @@
+// Command-line helpers shared by every program.
+#include "cpm/cli.hpp"
+
+#include <fmt/format.h>
+
+namespace cpm::cli {
+
+void add_common(CLI::App& app, Common& c, unsigned which)
+{
+  if (which & k_config) {
+    app.add_option("--config", c.config, "Read settings from this TOML file (cpm.toml(5))");
+    app.add_option("--node", c.node, "Take this node's settings from the config file");
+    app.add_flag("--list-nodes", c.list_nodes, "List the node names of --config and exit");
+  }
+  if (which & k_listen)
+    app.add_option("--listen", c.listen, "Listen on udp:HOST:PORT or tcp:HOST:PORT (repeatable)");
+  if (which & k_domain)
+    app.add_option("--domain", c.domains, "A domain this node serves (repeatable)");
+  if (which & k_proxy)
+    app.add_option("--proxy", c.proxy, "Outbound proxy (SIP/IP Core) URI");
+  if (which & k_from)
+    app.add_option("--from", c.from, "Own address of record, e.g. sip:alice@a.example");
+  if (which & k_json)
+    app.add_flag("--json", c.json, "Write JSON Lines on stdout");
+  if (which & k_trace)
+    app.add_option("--trace", c.trace, "Append every message sent/received to FILE (JSON Lines)");
+  if (which & k_ready_fd)
+    app.add_option("--ready-fd", c.ready_fd,
+                   "Once ready, write the bound addresses to file descriptor N and close it");
+  app.add_flag("-v,--verbose", c.verbose, "More diagnostics on stderr");
+  app.add_flag("-q,--quiet", c.quiet, "Fewer diagnostics on stderr");
+  app.set_version_flag("--version", std::string("cpm toolkit ") + CPM_VERSION);
+}
+
+std::optional<int> parse(CLI::App& app, int argc, char** argv)
+{
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "{}: {}\n", app.get_name(), e.what());
+    fmt::print(stderr, "Try '{} --help' for more information.\n", app.get_name());
+    return 2;
+  }
+  return std::nullopt;
+}
+
+void diag(const std::string& prog, const std::string& message)
+{
+  fmt::print(stderr, "{}: {}\n", prog, message);
+}
+
+} // namespace cpm::cli

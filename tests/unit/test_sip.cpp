@@ -1,0 +1,54 @@
+#include <doctest/doctest.h>
+
+#include "cpm/sip.hpp"
+
+TEST_SUITE_BEGIN("sip");
+
+TEST_CASE("sip::parse_listen accepts udp and tcp addresses")
+{
+  auto l = cpm::sip::parse_listen("udp:127.0.0.1:5060");
+  REQUIRE(l);
+  CHECK(l->transport == "udp");
+  CHECK(l->host == "127.0.0.1");
+  CHECK(l->port == 5060);
+  auto v6 = cpm::sip::parse_listen("tcp:[::1]:0");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(cpm::sip::format_listen(*v6) == "tcp:[::1]:0");
+  SUBCASE("malformed")
+  {
+    CHECK_FALSE(cpm::sip::parse_listen("127.0.0.1:5060"));
+    CHECK_FALSE(cpm::sip::parse_listen("sctp:127.0.0.1:5060"));
+    CHECK_FALSE(cpm::sip::parse_listen("udp:127.0.0.1"));
+    CHECK_FALSE(cpm::sip::parse_listen("udp:127.0.0.1:99999"));
+    CHECK_FALSE(cpm::sip::parse_listen("udp:example.com:5060"));
+    CHECK_FALSE(cpm::sip::parse_listen("udp:[::1:5060"));
+  }
+}
+
+TEST_CASE("sip::parse_request_text reads a request with LF line ends")
+{
+  auto r = cpm::sip::parse_request_text("MESSAGE sip:bob@b.example SIP/2.0\n"
+                                        "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\n"
+                                        "f: <sip:alice@a.example>;tag=1\n"
+                                        "To: <sip:bob@b.example>\n"
+                                        "Call-ID: x1\n"
+                                        "CSeq: 1 MESSAGE\n"
+                                        "Route: <sip:127.0.0.9:5060;lr;odi=o.1>\n"
+                                        "Content-Length: 2\n\nhi");
+  REQUIRE(r);
+  CHECK(r->method == "MESSAGE");
+  CHECK(r->ruri == "sip:bob@b.example");
+  CHECK(r->from_uri == "sip:alice@a.example");
+  CHECK(r->routes.size() == 1);
+  CHECK(r->body_size == 2);
+  bool from_seen = false;
+  for (auto& h : r->headers)
+    from_seen |= h.name == "From";
+  CHECK(from_seen);
+  CHECK_FALSE(cpm::sip::parse_request_text("garbage"));
+  CHECK_FALSE(cpm::sip::parse_request_text("SIP/2.0 200 OK\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+                                           "Call-ID: x\nCSeq: 1 MESSAGE\n\n"));
+}
+
+TEST_SUITE_END();

@@ -1,0 +1,8 @@
+// Placeholder until the program is written.
+#include <cstdio>
+
+int main()
+{
+  std::fputs("cpm-core-route: not built yet\n", stderr);
+  return 2;
+}
