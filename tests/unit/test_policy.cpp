@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+
+#include "cpm/policy.hpp"
+
+using namespace cpm;
+
+namespace {
+
+config::File make_file()
+{
+  config::File f;
+  config::Node cs;
+  cs.name = "csA";
+  cs.role = config::Role::ConversationServer;
+  cs.domains = {"a.example"};
+  cs.max_message_size = 1000;
+  f.nodes.push_back(cs);
+  config::User alice;
+  alice.uri = "sip:alice@a.example";
+  alice.policy.block_to = {"sip:eve@b.example"};
+  alice.policy.block_from = {"*@spam.example"};
+  f.users.push_back(alice);
+  config::User mallory;
+  mallory.uri = "sip:mallory@a.example";
+  mallory.policy.barred = true;
+  f.users.push_back(mallory);
+  config::User carol;
+  carol.uri = "sip:carol@a.example";
+  carol.policy.allow_to = {"*@a.example"};
+  carol.policy.allow_from = {"sip:alice@a.example"};
+  carol.policy.max_message_size = 10;
+  f.users.push_back(carol);
+  return f;
+}
+
+route::Request message(std::string from, std::string to, size_t size = 5)
+{
+  route::Request r;
+  r.method = "MESSAGE";
+  r.from_uri = std::move(from);
+  r.ruri = std::move(to);
+  r.body_size = size;
+  return r;
+}
+
+policy::ServedUser orig(std::string aor)
+{
+  return {std::move(aor), config::SessionCase::Originating};
+}
+policy::ServedUser term(std::string aor)
+{
+  return {std::move(aor), config::SessionCase::Terminating};
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("policy");
+
+TEST_CASE("policy::parse_served_user reads RFC 5502 values")
+{
+  policy::ServedUser s;
+  REQUIRE(policy::parse_served_user("<sip:alice@A.Example>;sescase=term;regstate=reg", s));
+  CHECK(s.aor == "sip:alice@a.example");
+  CHECK(s.session_case == config::SessionCase::Terminating);
+  REQUIRE(policy::parse_served_user("<sip:bob@b.example>", s));
+  CHECK(s.session_case == config::SessionCase::Originating);
+  REQUIRE(policy::parse_served_user("sip:bob@b.example;sescase=orig", s));
+  CHECK(s.aor == "sip:bob@b.example");
+  SUBCASE("malformed")
+  {
+    CHECK_FALSE(policy::parse_served_user("", s));
+    CHECK_FALSE(policy::parse_served_user("<sip:bob@b.example", s));
+    CHECK_FALSE(policy::parse_served_user("<sip:bob@b.example>;sescase=sideways", s));
+    CHECK_FALSE(policy::parse_served_user("garbage", s));
+  }
+}
+
+TEST_CASE("policy::matches exact, domain and wildcard patterns")
+{
+  CHECK(policy::matches("sip:bob@b.example", "sip:bob@B.example:5060;transport=tcp"));
+  CHECK(policy::matches("*@b.example", "sip:anyone@b.example"));
+  CHECK(policy::matches("*", "sip:x@y.example"));
+  CHECK_FALSE(policy::matches("sip:bob@b.example", "sip:bobby@b.example"));
+  CHECK_FALSE(policy::matches("*@b.example", "sip:bob@a.example"));
+}
+
+TEST_CASE("policy::check applies originating and terminating control")
+{
+  auto f = make_file();
+  const auto& node = f.nodes.front();
+  SUBCASE("allowed")
+  {
+    CHECK(policy::check(f, node, orig("sip:alice@a.example"),
+                        message("sip:alice@a.example", "sip:bob@b.example"))
+              .allowed());
+  }
+  SUBCASE("barred sender")
+  {
+    auto v = policy::check(f, node, orig("sip:mallory@a.example"),
+                           message("sip:mallory@a.example", "sip:bob@b.example"));
+    CHECK(v.status == 403);
+    CHECK(v.why.find("barred") != std::string::npos);
+  }
+  SUBCASE("block_to")
+  {
+    CHECK(policy::check(f, node, orig("sip:alice@a.example"),
+                        message("sip:alice@a.example", "sip:eve@b.example"))
+              .status == 403);
+  }
+  SUBCASE("allow_to")
+  {
+    CHECK(policy::check(f, node, orig("sip:carol@a.example"),
+                        message("sip:carol@a.example", "sip:bob@b.example"))
+              .status == 403);
+    CHECK(policy::check(f, node, orig("sip:carol@a.example"),
+                        message("sip:carol@a.example", "sip:alice@a.example"))
+              .allowed());
+  }
+  SUBCASE("block_from and allow_from on the terminating side")
+  {
+    CHECK(policy::check(f, node, term("sip:alice@a.example"),
+                        message("sip:x@spam.example", "sip:alice@a.example"))
+              .status == 403);
+    CHECK(policy::check(f, node, term("sip:carol@a.example"),
+                        message("sip:bob@b.example", "sip:carol@a.example"))
+              .status == 403);
+    CHECK(policy::check(f, node, term("sip:carol@a.example"),
+                        message("sip:alice@a.example", "sip:carol@a.example"))
+              .allowed());
+  }
+  SUBCASE("size limits: user's own, then the node's")
+  {
+    auto v = policy::check(f, node, term("sip:carol@a.example"),
+                           message("sip:alice@a.example", "sip:carol@a.example", 11));
+    CHECK(v.status == 413);
+    CHECK(policy::check(f, node, orig("sip:alice@a.example"),
+                        message("sip:alice@a.example", "sip:bob@b.example", 1001))
+              .status == 413);
+    CHECK(policy::check(f, node, orig("sip:alice@a.example"),
+                        message("sip:alice@a.example", "sip:bob@b.example", 1000))
+              .allowed());
+  }
+  SUBCASE("unknown served user gets the node defaults")
+  {
+    CHECK(policy::check(f, node, orig("sip:nobody@a.example"),
+                        message("sip:nobody@a.example", "sip:bob@b.example"))
+              .allowed());
+    CHECK(policy::check(f, node, orig("sip:nobody@a.example"),
+                        message("sip:nobody@a.example", "sip:bob@b.example", 5000))
+              .status == 413);
+  }
+}
+
+TEST_SUITE_END();
