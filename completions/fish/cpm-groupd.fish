@@ -1,0 +1,21 @@
+# fish completion for cpm-groupd
+function __cpm_groupd_nodes
+    set -l tokens (commandline -opc)
+    set -l i (contains -i -- --config $tokens)
+    and cpm-groupd --config $tokens[(math $i + 1)] --list-nodes 2>/dev/null
+end
+complete -c cpm-groupd -l config -r -F -d 'Read settings from this TOML file'
+complete -c cpm-groupd -l node -x -a '(__cpm_groupd_nodes)' -d 'Take this node settings from the config'
+complete -c cpm-groupd -l list-nodes -d 'List the node names of --config'
+complete -c cpm-groupd -l listen -x -d 'Listen address, udp:HOST:PORT or tcp:HOST:PORT'
+complete -c cpm-groupd -l domain -x -d 'A domain this server serves'
+complete -c cpm-groupd -l proxy -x -d 'SIP/IP Core URI'
+complete -c cpm-groupd -l max-message-size -x -d 'Refuse larger bodies with 413'
+complete -c cpm-groupd -l timeout -x -d '408 after this many ms without an answer'
+complete -c cpm-groupd -l trace -r -F -d 'Append messages to this JSON Lines file'
+complete -c cpm-groupd -l name -x -d 'Node name written in the trace'
+complete -c cpm-groupd -l ready-fd -x -d 'Write bound addresses to this fd once ready'
+complete -c cpm-groupd -s v -l verbose -d 'More diagnostics'
+complete -c cpm-groupd -s q -l quiet -d 'Fewer diagnostics'
+complete -c cpm-groupd -l version -d 'Print the version'
+complete -c cpm-groupd -s h -l help -d 'Print the options'
