@@ -24,10 +24,10 @@ register() { # register FILE COUNT LOCALPORT
     -timeout 60s $ip:$port >/dev/null 2>&1
 }
 
-exec 3<> >(:)
+mkfifo "$t/ready"
 "$bin/cpm-core-route" -q --domain b.example --listen udp:$ip:$port --timeout 1000 --ready-fd 4 4>"$t/ready" &
 pid=$!
-while [[ ! -s $t/ready ]]; do read -r -t 0.1 <&3 || true; done
+read -r -t 10 _ <"$t/ready"
 users "$t/warm.csv" warm 2000
 register "$t/warm.csv" 2000 5081
 users "$t/main.csv" user "$n"
