@@ -7,7 +7,8 @@
 
 #include "cpm/error.hpp"
 
-namespace cpm::auth {
+namespace cpm::auth
+{
 
 // The parameters of an Authorization header ("Digest username=..., ...").
 struct Credentials {
@@ -21,7 +22,8 @@ Result<Credentials> parse_authorization(std::string_view value);
 std::string md5_hex(std::string_view s);
 
 // Nonces are stateless: time + HMAC-like MD5 of (secret, time), valid for `ttl_s` seconds.
-class Nonces {
+class Nonces
+{
 public:
   explicit Nonces(std::string secret) : m_secret(std::move(secret)) {}
   std::string make(int64_t now) const;
@@ -37,7 +39,8 @@ std::string challenge(std::string_view realm, std::string_view nonce, bool stale
 // Check the response of `c` for `method` given the user's password.
 bool verify(const Credentials& c, std::string_view method, std::string_view password);
 
-// Client side: the Authorization value answering a challenge (used in tests and cpm-send).
+// Client side: the Authorization value answering a challenge (used in tests and cpm-send);
+// "" when the challenge is malformed or asks for something other than MD5 / qop=auth.
 std::string respond(std::string_view www_authenticate, std::string_view method,
                     std::string_view uri, std::string_view username, std::string_view password,
                     std::string_view cnonce = "0a4f113b");
