@@ -7,8 +7,7 @@
 
 #include "cpm/error.hpp"
 
-namespace cpm::auth
-{
+namespace cpm::auth {
 
 // The parameters of an Authorization header ("Digest username=..., ...").
 struct Credentials {
@@ -22,8 +21,7 @@ Result<Credentials> parse_authorization(std::string_view value);
 std::string md5_hex(std::string_view s);
 
 // Nonces are stateless: time + HMAC-like MD5 of (secret, time), valid for `ttl_s` seconds.
-class Nonces
-{
+class Nonces {
 public:
   explicit Nonces(std::string secret) : m_secret(std::move(secret)) {}
   std::string make(int64_t now) const;
