@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "cpm/config.hpp"
@@ -531,6 +533,31 @@ TEST_CASE("config::load reads both example labs")
       }
     }
   }
+}
+
+TEST_CASE("config::parse reads the example of cpm.toml(5)")
+{
+  std::ifstream in(std::string(CPM_SOURCE_DIR) + "/man/cpm.toml.5");
+  REQUIRE(in);
+  // The first literal display after ".Sh EXAMPLES" is a complete lab.
+  std::string line, text;
+  bool examples = false, inside = false;
+  while (std::getline(in, line)) {
+    if (line == ".Sh EXAMPLES")
+      examples = true;
+    else if (examples && line.rfind(".Bd -literal", 0) == 0)
+      inside = true;
+    else if (inside && line == ".Ed")
+      break;
+    else if (inside)
+      text += line + "\n";
+  }
+  REQUIRE(text.find("[[node]]") != std::string::npos);
+  auto f = parse(text, "cpm.toml.5");
+  REQUIRE_MESSAGE(f, (f ? "" : f.error().message));
+  CHECK(f->nodes.size() == 3);
+  CHECK(f->triggers_of("coreA").size() == 2);
+  CHECK(f->find_node("csA")->proxy == "sip:127.0.1.1:5060");
 }
 
 TEST_SUITE_END();
