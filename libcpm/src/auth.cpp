@@ -57,7 +57,9 @@ Result<Params> parse_digest(std::string_view v)
     return fail("malformed Digest header");
   Params p;
   for (;;) {
-    skip_lws(v, i);
+    // RFC 2616 §2.1: a #list may hold empty elements ("a, , b").
+    while (i < v.size() && (is_lws(v[i]) || v[i] == ','))
+      ++i;
     if (i >= v.size())
       break;
     size_t ns = i;

@@ -2,6 +2,7 @@
 #include "cpm/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>

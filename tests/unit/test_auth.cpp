@@ -59,6 +59,13 @@ TEST_CASE("auth::respond reproduces the RFC 2617 example response")
 
 TEST_CASE("auth::parse_authorization handles quoting and odd spacing")
 {
+  SUBCASE("empty list elements are allowed (RFC 2616 §2.1 #rule)")
+  {
+    auto c = parse_authorization("Digest username=\"u\",, realm=\"r\", ,nonce=\"n\", "
+                                 "uri=\"sip:x\", response=\"00112233445566778899aabbccddeeff\",");
+    REQUIRE(c);
+    CHECK(c->realm == "r");
+  }
   SUBCASE("commas and escapes inside quoted strings")
   {
     auto c = parse_authorization(
@@ -96,7 +103,6 @@ TEST_CASE("auth::parse_authorization rejects malformed headers")
       "Digest username=",
       "Digest =\"u\"",
       "Digest username=\"u\" realm=\"r\"",
-      "Digest username=\"u\",, realm=\"r\"",
       "Digest username=\"u\", username=\"v\", realm=\"r\", nonce=\"n\", uri=\"x\", "
       "response=\"00112233445566778899aabbccddeeff\"",
       // missing parameters
@@ -220,6 +226,35 @@ TEST_CASE("auth round trip of challenge, respond, parse and verify")
             .empty());
     CHECK(respond("Digest realm=\"x, nonce=n", "REGISTER", "sip:a", "u", "p").empty());
   }
+}
+
+TEST_CASE("auth::parse_authorization survives truncation and byte flips")
+{
+  const std::string good = k_rfc_authorization;
+  REQUIRE(parse_authorization(good));
+  // A prefix parses only once it holds the whole response parameter (the quoted opaque
+  // after it would be left unterminated).
+  const auto response_end = good.find("4ef1\"") + 5;
+  int parsed = 0;
+  for (size_t n = 0; n < good.size(); ++n) {
+    auto c = parse_authorization(good.substr(0, n));
+    if (c) {
+      ++parsed;
+      CHECK(n >= response_end);
+      CHECK(c->response == "6629fae49393a05397450978507c4ef1");
+      CHECK(c->opaque.empty());
+    }
+  }
+  CHECK(parsed > 0);
+  const char flips[] = {'"', ',', '=', '\\', ' ', '\0', 'x'};
+  for (size_t i = 0; i < good.size(); ++i)
+    for (char f : flips) {
+      auto mutated = good;
+      mutated[i] = f;
+      auto c = parse_authorization(mutated);
+      if (c)
+        CHECK(c->response.size() == 32);
+    }
 }
 
 TEST_SUITE_END();

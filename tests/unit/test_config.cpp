@@ -535,6 +535,21 @@ TEST_CASE("config::load reads both example labs")
   }
 }
 
+TEST_CASE("config::parse fails cleanly on every truncation of a good file")
+{
+  const std::string good = k_good;
+  int failed = 0;
+  for (size_t n = 0; n < good.size(); n += 7) {
+    auto f = parse(good.substr(0, n), "lab.toml");
+    if (!f) {
+      ++failed;
+      CHECK(f.error().message.rfind("lab.toml:", 0) == 0);
+      CHECK(f.error().code == 2);
+    }
+  }
+  CHECK(failed > 0);
+}
+
 TEST_CASE("config::parse reads the example of cpm.toml(5)")
 {
   std::ifstream in(std::string(CPM_SOURCE_DIR) + "/man/cpm.toml.5");
