@@ -142,10 +142,11 @@ private:
 // Pure helpers (unit-tested).
 
 // Why a request is malformed (the 400 reason phrase), or "" when it is acceptable:
-// missing Call-ID/CSeq/From/To, a CSeq method unlike the request method, a Content-Length
-// larger than the body, a body cut by the 8 KiB UDP receive buffer, several Content-Lengths.
-std::string check_request(const route::Request& req, std::string_view cseq_method, bool has_clen,
-                          size_t clen, size_t body_left, bool udp);
+// missing or repeated Call-ID/CSeq/From/To/Max-Forwards/Content-Length, a bad CSeq or one
+// whose method differs from the request's, a Content-Length larger than the `body_left`
+// bytes received, a UDP datagram cut at libre's 8192-byte receive buffer.
+std::string check_request(const route::Request& req, size_t body_left, size_t datagram_size,
+                          bool udp);
 // The server-transaction key: branch, sent-by and method (ACK and CANCEL map to INVITE's).
 std::string txn_key(std::string_view branch, std::string_view sent_by, std::string_view method);
 // Add ";transport=tcp" to a SIP URI (replacing any transport parameter).
