@@ -1,8 +1,12 @@
-// Placeholder until the program is written.
-#include <cstdio>
+// cpm-send: send and receive CPM pager-mode messages (cpm-send(1)).
+#include "cpm/sendlib.hpp"
 
-int main()
+int main(int argc, char** argv)
 {
-  std::fputs("cpm-send: not built yet\n", stderr);
-  return 2;
+  cpm::send::Options opt;
+  CLI::App app{"Send and receive CPM pager-mode messages (SIP MESSAGE, CPIM, IMDN)", "cpm-send"};
+  cpm::send::add_options(app, opt);
+  if (auto rc = cpm::cli::parse(app, argc, argv))
+    return *rc;
+  return cpm::send::run(opt);
 }
