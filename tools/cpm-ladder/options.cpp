@@ -22,7 +22,8 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--nodes", opt.nodes, "Column order, comma-separated node names");
   app.add_flag("--all", opt.all, "Also show 100 Trying, REGISTER and ACK");
   app.add_option("--hide", opt.hide,
-                 "Also hide this method or status code (repeatable, e.g. OPTIONS, 180)");
+                 "Also hide this method or status code (repeatable, e.g. OPTIONS, 180)")
+      ->allow_extra_args(false);
   cpm::cli::add_common(app, opt.common, 0);
 }
 
