@@ -1,0 +1,56 @@
+#!/bin/bash
+# Quick start: Figures 5 and 6 of FLOWS.md on this machine's loopback.
+# Installs what is missing, builds if needed, starts coreA, csA, coreB, csB and bob's
+# client from examples/lab-icsi.toml, sends alice's message with a delivery notification,
+# draws what happened as a ladder, and stops everything.
+# Usage: labs/pager.sh [CONFIG]   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+config=${1:-$root/examples/lab-icsi.toml}
+
+"$root/scripts/deps.sh" --build-only >&2 || exit 2
+export CPM_SOURCE_DIR="$root" CPM_BIN="$root/build/default/tools"
+if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
+  echo "pager: building (cmake --preset default)" >&2
+  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
+    { tail -n 30 "$root/build-lab.log" >&2; echo "pager: build failed, see build-lab.log" >&2; exit 2; }
+fi
+cd "$root" || exit 2
+
+. "$root/tests/lib/flow.sh"
+lab_config "$config" lab.toml
+echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
+for n in coreA coreB; do
+  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
+  echo "  $n (cpm-core-route) listening on ${ready[$n]}"
+done
+for n in csA csB; do
+  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
+  echo "  $n (cpm-groupd) listening on ${ready[$n]}"
+done
+start bob cpm-send --config "$lab" --node bob --receive --count 1 --trace "$t/bob.trace"
+echo "  bob (cpm-send --receive) registered on ${ready[bob]}"
+
+echo
+echo "\$ cpm-send --config lab.toml --node alice --notify delivery --wait sip:bob@b.example 'Hello'"
+rc=0
+cpm-send --config "$lab" --node alice --notify delivery --wait --timeout 10 \
+  --trace "$t/alice.trace" sip:bob@b.example 'Hello' || rc=$?
+echo "(cpm-send exit status $rc: $( ((rc == 0)) && echo delivered || echo 'not delivered'))"
+wait_exit bob 10 >/dev/null 2>&1 || true
+echo "bob received: $(cat "$t/bob.out" 2>/dev/null)"
+
+echo
+echo "What went over the wire (cpm-ladder --columns):"
+cpm-ladder --columns --nodes alice,coreA,csA,coreB,csB,bob "$t"/*.trace
+if [[ ${MERMAID:-0} == 1 ]]; then
+  echo
+  cpm-ladder --mermaid --nodes alice,coreA,csA,coreB,csB,bob "$t"/*.trace
+fi
+echo
+echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig5-6.ladder):"
+cpm-ladder --check "$root/tests/flows/ladders/fig5-6.ladder" "$t"/*.trace | tail -n 1
+for n in csA csB coreA coreB; do
+  stop "$n" || true
+done
+exit "$rc"

@@ -1,0 +1,54 @@
+#!/bin/bash
+# THE test command (README, CI): install what is missing, then build and test the default
+# preset, then the asan preset (ASan+UBSan), then check the formatting. Every step runs;
+# the exit status is 1 if any failed. Uses at most 2 build jobs (JOBS=N to change).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+results=()
+failed=0
+
+step()
+{
+  local title=$1 start rc=0
+  shift
+  echo "=== $title"
+  start=$SECONDS
+  "$@" || rc=$?
+  if ((rc == 0)); then
+    results+=("ok     $title ($((SECONDS - start))s)")
+  else
+    results+=("FAILED $title (exit $rc, $((SECONDS - start))s)")
+    failed=1
+  fi
+  return "$rc"
+}
+
+preset()
+{
+  local p=$1
+  step "configure $p" cmake --preset "$p" &&
+    step "build $p" cmake --build --preset "$p" -j"$jobs" &&
+    step "ctest $p" ctest --preset "$p" -j"$jobs"
+}
+
+format_check()
+{
+  local files
+  mapfile -t files < <(find libcpm tools tests bench -name '*.cpp' -o -name '*.hpp' 2>/dev/null | sort)
+  ((${#files[@]})) || return 0
+  clang-format --dry-run -Werror "${files[@]}"
+}
+
+step "deps" scripts/deps.sh
+preset default
+preset asan
+step "clang-format" format_check
+
+echo "=== summary"
+printf '  %s\n' "${results[@]}"
+if ((failed)); then
+  echo "test.sh: FAILED"
+  exit 1
+fi
+echo "test.sh: every step ok"

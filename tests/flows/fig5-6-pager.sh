@@ -1,0 +1,68 @@
+#!/bin/bash
+# Figures 5 and 6 joined (FLOWS.md): alice's pager-mode CPM Message to bob with a delivery
+# notification, through coreA, csA, coreB, csB and back; once per example lab config
+# (cores that trigger on the CPM ICSI, and cores that trigger on the served user).
+# Usage: fig5-6-pager.sh [CONFIG...]   (default: examples/lab-icsi.toml examples/lab-user.toml)
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+configs=("$@")
+((${#configs[@]})) || configs=("$examples/lab-icsi.toml" "$examples/lab-user.toml")
+
+# The CPIM imdn.Message-ID of the first MESSAGE a trace sent.
+message_id()
+{
+  python3 - "$1" <<'PY'
+import json, re, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["dir"] == "tx" and e["first_line"].startswith("MESSAGE "):
+        m = re.search(r"(?im)^[\w-]+\.Message-ID:[ \t]*(\S+)", e["message"])
+        if m:
+            print(m.group(1))
+            break
+PY
+}
+
+for src in "${configs[@]}"; do
+  name=$(basename "$src" .toml)
+  d="$t/$name"
+  mkdir -p "$d"
+  lab_config "$src" "$name.toml"
+  for n in coreA coreB; do
+    start "$name.$n" cpm-core-route --config "$lab" --node "$n" --trace "$d/$n.trace"
+  done
+  for n in csA csB; do
+    start "$name.$n" cpm-groupd --config "$lab" --node "$n" --trace "$d/$n.trace"
+  done
+  start "$name.bob" cpm-send --config "$lab" --node bob --receive --count 1 \
+    --trace "$d/bob.trace"
+
+  rc=0
+  cpm-send --config "$lab" --node alice --notify delivery --wait --timeout 10 \
+    --trace "$d/alice.trace" --json sip:bob@b.example 'Hello' \
+    >"$d/alice.json" 2>"$d/alice.err" || rc=$?
+  if ((rc != 0)); then
+    cat "$d/alice.err" >&2
+    fail "$name: alice's cpm-send exited with $rc, expected 0 (delivered)"
+  fi
+
+  # bob received the message, sent the notification and stops after --count 1.
+  rc=0
+  wait_exit "$name.bob" 20 || rc=$?
+  expect_eq "$rc" 0 "$name: bob's exit status"
+  expect_contains "$t/$name.bob.out" 'Hello'
+
+  # alice's JSON names the delivery notification for her own message.
+  mid=$(message_id "$d/alice.trace")
+  [[ -n $mid ]] || fail "$name: no imdn.Message-ID in alice's MESSAGE (trace $d/alice.trace)"
+  expect_json_values "$d/alice.json" delivered "$mid"
+
+  # The hops FLOWS.md draws, in causal order.
+  expect_ladder "$flows/ladders/fig5-6.ladder" "$d"/*.trace
+
+  for n in csA csB coreA coreB; do
+    stop "$name.$n" || fail "$name: $n did not stop cleanly"
+  done
+  echo "OK fig5-6-pager ($name)"
+done

@@ -1,0 +1,375 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+
+#include "cpm/ladder.hpp"
+
+using cpm::trace::Event;
+namespace ladder = cpm::ladder;
+
+TEST_SUITE_BEGIN("ladder");
+
+namespace
+{
+
+const std::map<std::string, std::string> k_addr = {
+    {"alice", "127.0.1.10:5060"}, {"coreA", "127.0.1.1:5060"}, {"csA", "127.0.1.2:5060"},
+    {"coreB", "127.0.2.1:5060"},  {"csB", "127.0.2.2:5060"},   {"bob", "127.0.2.10:5060"},
+};
+
+std::string request(const std::string& method, const std::string& uri, const std::string& call_id,
+                    int cseq, const std::string& imdn_id, const std::string& branch)
+{
+  std::string body = imdn_id.empty() ? ""
+                                     : fmt::format("From: <sip:alice@a.example>\r\n"
+                                                   "NS: imdn <urn:ietf:params:imdn>\r\n"
+                                                   "imdn.Message-ID: {}\r\n"
+                                                   "\r\n"
+                                                   "Content-Type: text/plain\r\n\r\nHello",
+                                                   imdn_id);
+  return fmt::format("{} {} SIP/2.0\r\nVia: SIP/2.0/UDP x;branch={}\r\nCall-ID: {}\r\n"
+                     "CSeq: {} {}\r\nContent-Length: {}\r\n\r\n{}",
+                     method, uri, branch, call_id, cseq, method, body.size(), body);
+}
+
+std::string response(int code, const std::string& reason, const std::string& call_id, int cseq,
+                     const std::string& method, const std::string& branch)
+{
+  return fmt::format("SIP/2.0 {} {}\r\nVia: SIP/2.0/UDP x;branch={}\r\nCall-ID: {}\r\n"
+                     "CSeq: {} {}\r\nContent-Length: 0\r\n\r\n",
+                     code, reason, branch, call_id, cseq, method);
+}
+
+// A synthetic run: every node writes tx and rx events, unless it is left out.
+struct Run {
+  std::vector<Event> events;
+  int64_t now = 1'700'000'000'000'000;
+  std::vector<std::string> untraced;
+
+  void send(const std::string& from, const std::string& to, const std::string& msg)
+  {
+    now += 1000;
+    auto add = [&](const std::string& node, const char* dir, const std::string& local,
+                   const std::string& peer, int64_t t) {
+      if (std::find(untraced.begin(), untraced.end(), node) != untraced.end())
+        return;
+      Event e;
+      e.time_us = t;
+      e.node = node;
+      e.dir = dir;
+      e.transport = "udp";
+      e.local = local;
+      e.peer = peer;
+      e.first_line = cpm::trace::first_line(msg);
+      e.call_id = cpm::trace::call_id(msg);
+      e.message = msg;
+      events.push_back(e);
+    };
+    add(from, "tx", k_addr.at(from), k_addr.at(to), now);
+    add(to, "rx", k_addr.at(to), k_addr.at(from), now + 100);
+  }
+  // A request along `path`, a new Call-ID after each B2BUA (csA, csB), then 200 OK back.
+  void pager(const std::vector<std::string>& path, const std::string& uri,
+             const std::string& imdn_id, const std::string& tag, bool responses = true)
+  {
+    std::vector<std::string> call_ids;
+    int leg = 0;
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+      if (path[i].rfind("cs", 0) == 0)
+        ++leg;
+      call_ids.push_back(fmt::format("{}-leg{}", tag, leg));
+      send(
+          path[i], path[i + 1],
+          request("MESSAGE", uri, call_ids.back(), 1, imdn_id, fmt::format("z9hG4bK{}{}", tag, i)));
+    }
+    if (!responses)
+      return;
+    for (size_t i = path.size() - 1; i > 0; --i)
+      send(path[i], path[i - 1],
+           response(200, "OK", call_ids[i - 1], 1, "MESSAGE", fmt::format("z9hG4bK{}{}", tag, i)));
+  }
+};
+
+const std::vector<std::string> k_msg_path = {"alice", "coreA", "csA",   "coreA",
+                                             "coreB", "csB",   "coreB", "bob"};
+const std::vector<std::string> k_notif_path = {"bob",   "coreB", "csB",   "coreB",
+                                               "coreA", "csA",   "coreA", "alice"};
+
+Run fig5_6()
+{
+  Run r;
+  r.pager(k_msg_path, "sip:bob@b.example", "msg-1", "m");
+  r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
+  return r;
+}
+
+ladder::Expected fig5_6_ladder()
+{
+  auto ex =
+      ladder::read_expected(std::string(CPM_SOURCE_DIR) + "/tests/flows/ladders/fig5-6.ladder");
+  REQUIRE(ex);
+  return *ex;
+}
+
+} // namespace
+
+TEST_CASE("ladder::hops names nodes by their local addresses and keeps each message once")
+{
+  auto r = fig5_6();
+  auto hs = ladder::hops(r.events);
+  REQUIRE(hs.size() == 28);
+  CHECK(hs[0].from == "alice");
+  CHECK(hs[0].to == "coreA");
+  CHECK(hs[0].request);
+  CHECK(hs[0].method == "MESSAGE");
+  CHECK(hs[0].uri == "sip:bob@b.example");
+  CHECK(hs[0].imdn_id == "msg-1");
+  CHECK(hs[7].status == 200);
+  CHECK(hs[7].method == "MESSAGE");
+  CHECK(hs[7].from == "bob");
+  auto lines = ladder::format_lines(hs);
+  CHECK(lines.find(" 1  alice  -> coreA  MESSAGE sip:bob@b.example\n") == 0);
+  CHECK(lines.find(" 8  bob    -> coreB  200 OK\n") != std::string::npos);
+}
+
+TEST_CASE("ladder::hops keeps rx events of senders without a trace and drops retransmissions")
+{
+  Run r;
+  r.untraced = {"alice"}; // e.g. SIPp
+  r.pager({"alice", "coreA", "bob"}, "sip:bob@b.example", "", "s");
+  auto dup = r.events[0]; // coreA's rx of alice's MESSAGE, retransmitted later
+  dup.time_us += 500000;
+  r.events.push_back(dup);
+  auto tx = r.events[1]; // coreA's own tx to bob, retransmitted
+  tx.time_us += 600000;
+  r.events.push_back(tx);
+  auto hs = ladder::hops(r.events);
+  REQUIRE(hs.size() == 4);
+  CHECK(hs[0].from == "127.0.1.10:5060");
+  CHECK(hs[0].to == "coreA");
+  CHECK(hs[3].to == "127.0.1.10:5060");
+  SUBCASE("an ephemeral port maps by address alone")
+  {
+    Event e = r.events[1];
+    e.peer = "127.0.2.10:40123";
+    e.message += "x";
+    e.time_us += 1'000'000;
+    auto more = r.events;
+    more.push_back(e);
+    auto h2 = ladder::hops(more);
+    CHECK(h2.back().to == "bob");
+  }
+}
+
+TEST_CASE("ladder::filter hides 100 Trying, REGISTER and ACK unless told otherwise")
+{
+  Run r;
+  r.send("alice", "coreA", request("REGISTER", "sip:a.example", "r1", 1, "", "b1"));
+  r.send("coreA", "alice", response(200, "OK", "r1", 1, "REGISTER", "b1"));
+  r.send("coreA", "alice", response(100, "Trying", "c1", 1, "INVITE", "b2"));
+  r.send("alice", "coreA", request("ACK", "sip:bob@b.example", "c1", 1, "", "b3"));
+  r.send("alice", "coreA", request("OPTIONS", "sip:coreA", "o1", 1, "", "b4"));
+  auto hs = ladder::hops(r.events);
+  REQUIRE(hs.size() == 5);
+  CHECK(ladder::filter(hs, {}).size() == 1);
+  CHECK(ladder::filter(hs, ladder::Filter::none()).size() == 5);
+  ladder::Filter f;
+  f.more = {"OPTIONS"};
+  CHECK(ladder::filter(hs, f).empty());
+}
+
+TEST_CASE("ladder::format_columns and format_mermaid draw every hop")
+{
+  auto hs = ladder::hops(fig5_6().events);
+  auto cols = ladder::format_columns(hs, {});
+  auto first_nl = cols.find('\n');
+  auto head = cols.substr(0, first_nl);
+  CHECK(head.find("alice") < head.find("coreA"));
+  CHECK(head.find("coreA") < head.find("csA"));
+  CHECK(std::count(cols.begin(), cols.end(), '\n') == 29);
+  CHECK(cols.find("MESSAGE -") != std::string::npos);
+  CHECK(cols.find("-->|") != std::string::npos);
+  CHECK(cols.find("|<--") != std::string::npos);
+  auto ordered = ladder::format_columns(hs, {"bob", "alice"});
+  CHECK(ordered.substr(0, ordered.find('\n')).find("bob") <
+        ordered.substr(0, ordered.find('\n')).find("alice"));
+  auto m = ladder::format_mermaid(hs, {});
+  CHECK(m.rfind("sequenceDiagram\n", 0) == 0);
+  CHECK(m.find("participant n1 as alice\n") != std::string::npos);
+  CHECK(m.find("n1->>n2: MESSAGE sip:bob@b.example\n") != std::string::npos);
+  CHECK(m.find("n2-->>n1: 200 OK\n") != std::string::npos);
+}
+
+TEST_CASE("ladder::check accepts Figures 5 and 6 as FLOWS.md draws them")
+{
+  auto res = ladder::check(fig5_6_ladder(), ladder::hops(fig5_6().events));
+  INFO(res.report);
+  CHECK(res.ok);
+  CHECK(res.report.find("transaction message: ok (14 hops)") != std::string::npos);
+  CHECK(res.report.find("transaction notification: ok (14 hops)") != std::string::npos);
+}
+
+TEST_CASE("ladder::check reports a missing hop")
+{
+  Run r;
+  // CoreB forgets the terminating trigger: coreB sends straight to bob.
+  r.pager({"alice", "coreA", "csA", "coreA", "coreB", "bob"}, "sip:bob@b.example", "msg-1", "m");
+  r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
+  auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+  INFO(res.report);
+  CHECK_FALSE(res.ok);
+  CHECK(res.report.find("transaction message: MISMATCH") != std::string::npos);
+  CHECK(res.report.find("- [6.2]    coreB -> csB  MESSAGE") != std::string::npos);
+  CHECK(res.report.find("- [6.6]    coreB -> csB  200") != std::string::npos);
+  CHECK(res.report.find("transaction notification: ok") != std::string::npos);
+}
+
+TEST_CASE("ladder::check reports an extra hop and an extra transaction")
+{
+  SUBCASE("extra hop in a transaction")
+  {
+    Run r;
+    auto path = k_msg_path;
+    path.insert(path.begin() + 1, "csA"); // alice -> csA -> coreA ...
+    r.pager(path, "sip:bob@b.example", "msg-1", "m");
+    r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
+    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    INFO(res.report);
+    CHECK_FALSE(res.ok);
+    CHECK(res.report.find("+          alice -> csA  MESSAGE") != std::string::npos);
+  }
+  SUBCASE("extra transaction")
+  {
+    auto r = fig5_6();
+    r.send("coreA", "coreB", request("OPTIONS", "sip:b.example", "ka", 1, "", "zk"));
+    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    INFO(res.report);
+    CHECK_FALSE(res.ok);
+    CHECK(res.report.find("extra transaction (Call-ID ka, 1 OPTIONS)") != std::string::npos);
+  }
+}
+
+TEST_CASE("ladder::check reports hops in the wrong order")
+{
+  SUBCASE("within a transaction")
+  {
+    auto r = fig5_6();
+    // csA's hop back to coreA is swapped in time with coreA's hop to csA.
+    auto& ev = r.events;
+    std::swap(ev[2].time_us, ev[4].time_us);
+    std::swap(ev[3].time_us, ev[5].time_us);
+    auto res = ladder::check(fig5_6_ladder(), ladder::hops(ev));
+    INFO(res.report);
+    CHECK_FALSE(res.ok);
+    CHECK(res.report.find("transaction message: MISMATCH") != std::string::npos);
+  }
+  SUBCASE("a notification before the message reached bob")
+  {
+    Run r;
+    r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
+    r.pager(k_msg_path, "sip:bob@b.example", "msg-1", "m");
+    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    INFO(res.report);
+    CHECK_FALSE(res.ok);
+    CHECK(res.report.find("transaction notification: WRONG ORDER") != std::string::npos);
+  }
+}
+
+TEST_CASE("ladder::check ignores retransmissions, 100 Trying and ACK")
+{
+  auto r = fig5_6();
+  auto again = r.events[6]; // coreA's tx to coreB, sent again
+  again.time_us += 20;
+  r.events.push_back(again);
+  r.send("coreA", "alice", response(100, "Trying", "m-leg0", 1, "MESSAGE", "z9hG4bKm0"));
+  r.send("alice", "coreA", request("ACK", "sip:x", "i1", 1, "", "zz"));
+  auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+  INFO(res.report);
+  CHECK(res.ok);
+}
+
+TEST_CASE("ladder::check accepts interleaved independent branches")
+{
+  SUBCASE("the notification leaves before the last 200 OK of the message")
+  {
+    Run r;
+    r.pager(k_msg_path, "sip:bob@b.example", "msg-1", "m", false);
+    // bob answers, then at once sends the notification; the 200s and the notification cross.
+    r.send("bob", "coreB", response(200, "OK", "m-leg2", 1, "MESSAGE", "b"));
+    r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
+    r.send("coreB", "csB", response(200, "OK", "m-leg2", 1, "MESSAGE", "b"));
+    r.send("csB", "coreB", response(200, "OK", "m-leg1", 1, "MESSAGE", "b"));
+    r.send("coreB", "coreA", response(200, "OK", "m-leg1", 1, "MESSAGE", "b"));
+    r.send("coreA", "csA", response(200, "OK", "m-leg1", 1, "MESSAGE", "b"));
+    r.send("csA", "coreA", response(200, "OK", "m-leg0", 1, "MESSAGE", "b"));
+    r.send("coreA", "alice", response(200, "OK", "m-leg0", 1, "MESSAGE", "b"));
+    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    INFO(res.report);
+    CHECK(res.ok);
+  }
+  SUBCASE("two branches of a fan-out interleave hop by hop")
+  {
+    auto ex = ladder::parse_expected("[transaction bob]\n"
+                                     "coreA -> bob MESSAGE\n"
+                                     "bob -> coreA 200\n"
+                                     "[transaction carol]\n"
+                                     "coreA -> carol MESSAGE\n"
+                                     "carol -> coreA 200\n",
+                                     "fanout");
+    REQUIRE(ex);
+    Run r;
+    r.send("coreA", "bob", request("MESSAGE", "sip:bob@b.example", "cb", 1, "", "x1"));
+    r.send("coreA", "csB", request("MESSAGE", "sip:carol@b.example", "cc", 1, "", "x2"));
+    r.send("bob", "coreA", response(200, "OK", "cb", 1, "MESSAGE", "x1"));
+    r.send("csB", "coreA", response(200, "OK", "cc", 1, "MESSAGE", "x2"));
+    ex->alias["carol"] = "csB"; // aliases apply at parse time only
+    auto res = ladder::check(*ex, ladder::hops(r.events));
+    CHECK_FALSE(res.ok); // so "carol" stays unknown here
+    auto ex2 = ladder::parse_expected("[alias]\ncarol = csB\n[transaction bob]\n"
+                                      "coreA -> bob MESSAGE\nbob -> coreA 200\n"
+                                      "[transaction carol]\n"
+                                      "coreA -> carol MESSAGE\ncarol -> coreA 200\n",
+                                      "fanout");
+    REQUIRE(ex2);
+    res = ladder::check(*ex2, ladder::hops(r.events));
+    INFO(res.report);
+    CHECK(res.ok);
+  }
+}
+
+TEST_CASE("ladder::parse_expected reads steps, aliases and after lines")
+{
+  auto ex = fig5_6_ladder();
+  REQUIRE(ex.transactions.size() == 2);
+  const auto& m = ex.transactions[0];
+  CHECK(m.name == "message");
+  REQUIRE(m.requests.size() == 7);
+  REQUIRE(m.responses.size() == 7);
+  CHECK(m.requests[0].label == "5.1");
+  CHECK(m.requests[0].from == "alice");
+  CHECK(m.requests[0].to == "coreA");
+  CHECK(m.requests[0].uri == "sip:bob@b.example");
+  CHECK(m.responses[0].status == 200);
+  CHECK(ex.transactions[1].after == std::vector<std::string>{"6.4"});
+  SUBCASE("malformed")
+  {
+    auto bad = [](const char* text) { return ladder::parse_expected(text, "t.ladder"); };
+    CHECK_FALSE(bad(""));
+    CHECK_FALSE(bad("A -> B MESSAGE\n"));                      // outside a section
+    CHECK_FALSE(bad("[bogus]\n"));                             // unknown section
+    CHECK_FALSE(bad("[alias]\nA alice\n"));                    // no '='
+    CHECK_FALSE(bad("[transaction t]\nA => B MESSAGE\n"));     // no arrow
+    CHECK_FALSE(bad("[transaction t]\nA -> B message\n"));     // lower case method
+    CHECK_FALSE(bad("[transaction t]\nA -> B 200\n"));         // no request
+    CHECK_FALSE(bad("[transaction t]\nA -> B MESSAGE u x\n")); // two URIs
+    CHECK_FALSE(bad("[transaction t]\n[1] A -> B MESSAGE\n[1] B -> C MESSAGE\n"));
+    CHECK_FALSE(bad("[transaction t]\nafter [9]\nA -> B MESSAGE\n"));
+    auto e = bad("[transaction t]\nA -> B MESSAGE\nA -> B 20\n");
+    REQUIRE_FALSE(e);
+    CHECK(e.error().message.rfind("t.ladder:3:", 0) == 0);
+  }
+}
+
+TEST_SUITE_END();
