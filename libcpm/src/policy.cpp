@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cpm/location.hpp"
+#include "cpm/service.hpp"
 
 namespace cpm::policy {
 
@@ -116,6 +117,46 @@ Verdict check(const config::File& file, const config::Node& node, const ServedUs
               fmt::format("{} does not accept from {} (not in allow_from)", served.aor, from)};
   }
   return {};
+}
+
+Participation participate(const config::File& file, const config::Node& node,
+                          const route::Request& req)
+{
+  Participation p;
+  auto psu = req.values("P-Served-User");
+  if (!psu.empty()) {
+    if (!parse_served_user(psu.front(), p.served)) {
+      p.verdict = {400, "Bad P-Served-User", fmt::format("cannot parse P-Served-User '{}'",
+                                                         psu.front())};
+      return p;
+    }
+    p.served_from_header = true;
+  } else {
+    std::string sender = req.asserted.empty() ? req.from_uri : req.asserted;
+    std::string host = route::uri_host(sender);
+    bool ours = false;
+    for (const auto& d : node.domains)
+      ours |= iequals(d, host);
+    if (ours) {
+      p.served = {location::canonical_aor(sender), config::SessionCase::Originating};
+    } else {
+      p.served = {location::canonical_aor(req.ruri), config::SessionCase::Terminating};
+    }
+  }
+  p.verdict = check(file, node, p.served, req);
+  if (!p.verdict.allowed())
+    return p;
+  // The served-user assertion is for this hop only (RFC 5502).
+  p.remove_headers.push_back("P-Served-User");
+  auto accept = req.values("Accept-Contact");
+  auto preferred = req.values("P-Preferred-Service");
+  if (!service::indicates_cpm(accept, preferred)) {
+    std::string_view icsi = req.method == "INVITE" ? service::k_icsi_session : service::k_icsi_msg;
+    p.add_headers.push_back("Accept-Contact: " + service::accept_contact(icsi));
+    if (preferred.empty())
+      p.add_headers.push_back(fmt::format("P-Preferred-Service: {}", icsi));
+  }
+  return p;
 }
 
 } // namespace cpm::policy

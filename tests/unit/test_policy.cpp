@@ -152,3 +152,68 @@ TEST_CASE("policy::check applies originating and terminating control")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("policy");
+
+TEST_CASE("policy::participate takes the served user from P-Served-User or derives it")
+{
+  auto f = make_file();
+  const auto& node = f.nodes.front();
+  SUBCASE("header, terminating side")
+  {
+    auto r = message("sip:bob@b.example", "sip:alice@a.example");
+    r.headers.push_back({"P-Served-User", "<sip:alice@a.example>;sescase=term"});
+    auto p = policy::participate(f, node, r);
+    CHECK(p.served_from_header);
+    CHECK(p.served.aor == "sip:alice@a.example");
+    CHECK(p.served.session_case == config::SessionCase::Terminating);
+    CHECK(p.verdict.allowed());
+    CHECK(p.remove_headers == std::vector<std::string>{"P-Served-User"});
+  }
+  SUBCASE("derived: our sender is originating")
+  {
+    auto p = policy::participate(f, node, message("sip:mallory@a.example", "sip:bob@b.example"));
+    CHECK_FALSE(p.served_from_header);
+    CHECK(p.served.session_case == config::SessionCase::Originating);
+    CHECK(p.verdict.status == 403);
+    CHECK(p.add_headers.empty());
+  }
+  SUBCASE("derived: a foreign sender is terminating for the request URI")
+  {
+    auto p = policy::participate(f, node, message("sip:x@spam.example", "sip:alice@a.example"));
+    CHECK(p.served.aor == "sip:alice@a.example");
+    CHECK(p.served.session_case == config::SessionCase::Terminating);
+    CHECK(p.verdict.status == 403);
+  }
+  SUBCASE("malformed P-Served-User is a 400")
+  {
+    auto r = message("sip:bob@b.example", "sip:alice@a.example");
+    r.headers.push_back({"P-Served-User", "<sip:alice@a.example"});
+    CHECK(policy::participate(f, node, r).verdict.status == 400);
+  }
+}
+
+TEST_CASE("policy::participate adds the CPM enabler usage indication once")
+{
+  auto f = make_file();
+  const auto& node = f.nodes.front();
+  auto plain = policy::participate(f, node, message("sip:alice@a.example", "sip:bob@b.example"));
+  REQUIRE(plain.add_headers.size() == 2);
+  CHECK(plain.add_headers[0].rfind("Accept-Contact: ", 0) == 0);
+  CHECK(plain.add_headers[0].find("urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg") !=
+        std::string::npos);
+  CHECK(plain.add_headers[1] == "P-Preferred-Service: urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg");
+
+  auto invite = message("sip:alice@a.example", "sip:bob@b.example");
+  invite.method = "INVITE";
+  auto inv = policy::participate(f, node, invite);
+  REQUIRE(inv.add_headers.size() == 2);
+  CHECK(inv.add_headers[1].find("oma.cpm.session") != std::string::npos);
+
+  auto tagged = message("sip:alice@a.example", "sip:bob@b.example");
+  tagged.headers.push_back(
+      {"Accept-Contact", "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\""});
+  CHECK(policy::participate(f, node, tagged).add_headers.empty());
+}
+
+TEST_SUITE_END();

@@ -1,8 +1,12 @@
-// Placeholder until the program is written.
-#include <cstdio>
+// cpm-groupd: the CPM Conversation Server of the CPM toolkit.
+#include "groupd.hpp"
 
-int main()
+int main(int argc, char** argv)
 {
-  std::fputs("cpm-groupd: not built yet\n", stderr);
-  return 2;
+  cpm::groupd::Options opt;
+  CLI::App app{"CPM Conversation Server: participating function", "cpm-groupd"};
+  cpm::groupd::add_options(app, opt);
+  if (auto rc = cpm::cli::parse(app, argc, argv))
+    return *rc;
+  return cpm::groupd::run(opt);
 }

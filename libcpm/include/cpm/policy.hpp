@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cpm/config.hpp"
 #include "cpm/route.hpp"
@@ -34,5 +35,24 @@ bool matches(std::string_view pattern, std::string_view uri);
 // receives from P-Asserted-Identity, else From.
 Verdict check(const config::File& file, const config::Node& node, const ServedUser& served,
               const route::Request& req);
+
+// What the participating function does with one request it is sent (pager mode and the
+// initial INVITE): whose policy and which side, the verdict, and the header edits that add
+// the CPM enabler usage indication.
+struct Participation {
+  ServedUser served;
+  bool served_from_header = false; // taken from P-Served-User (else derived)
+  Verdict verdict;
+  std::vector<std::string> remove_headers; // header names
+  std::vector<std::string> add_headers;    // whole lines "Name: value"
+};
+
+// The served user comes from P-Served-User when present (a malformed one is a 400);
+// otherwise a sender in one of the node's domains makes the request originating, else it
+// is terminating for the request URI. INVITE indicates the CPM session ICSI, any other
+// method the message ICSI; Accept-Contact and P-Preferred-Service are added when the
+// request does not already indicate a CPM service.
+Participation participate(const config::File& file, const config::Node& node,
+                          const route::Request& req);
 
 } // namespace cpm::policy

@@ -1,0 +1,184 @@
+// cpm-groupd: config merge, the participating function on cpm::proxy, signals.
+#include "groupd.hpp"
+
+#include <fmt/format.h>
+#include <memory>
+
+#include "cpm/config.hpp"
+#include "cpm/policy.hpp"
+#include "cpm/proxy.hpp"
+#include "cpm/route.hpp"
+#include "cpm/sip.hpp"
+#include "cpm/trace.hpp"
+
+namespace cpm::groupd
+{
+
+namespace
+{
+
+constexpr const char* k_prog = "cpm-groupd";
+
+class Server
+{
+public:
+  explicit Server(Options& o) : m_opt(o) {}
+
+  void diag(const std::string& line) const
+  {
+    if (!m_opt.common.quiet)
+      cli::diag(k_prog, line);
+  }
+
+  // Config file (optional) + node (optional) + flags, flags winning.
+  Result<void> configure()
+  {
+    auto& c = m_opt.common;
+    if (!c.config.empty()) {
+      auto f = config::load(c.config);
+      if (!f)
+        return tl::unexpected(f.error());
+      m_file = std::move(*f);
+    } else if (!c.node.empty()) {
+      return fail("--node needs --config");
+    }
+    if (!c.node.empty()) {
+      const config::Node* n = m_file.find_node(c.node);
+      if (!n)
+        return fail(fmt::format("{}: no node named '{}'", c.config, c.node));
+      if (n->role != config::Role::ConversationServer)
+        return fail(fmt::format("{}: node '{}' is a {}, not a conversation-server", c.config,
+                                c.node, config::to_string(n->role)));
+      m_node = *n;
+    } else {
+      m_node.name = k_prog;
+      m_node.role = config::Role::ConversationServer;
+    }
+    if (!m_opt.name.empty())
+      m_node.name = m_opt.name;
+    if (!c.listen.empty())
+      m_node.listen = c.listen;
+    if (m_node.listen.empty())
+      m_node.listen = {"udp:127.0.0.1:0"};
+    if (!c.domains.empty())
+      m_node.domains = c.domains;
+    if (!c.proxy.empty())
+      m_node.proxy = c.proxy;
+    if (m_opt.max_message_size >= 0)
+      m_node.max_message_size = uint64_t(m_opt.max_message_size);
+    if (m_opt.timeout_ms)
+      m_node.timeout_ms = m_opt.timeout_ms;
+    if (!c.trace.empty())
+      m_node.trace = c.trace;
+    return {};
+  }
+
+  proxy::Action decide(const proxy::Incoming& in)
+  {
+    const route::Request& req = in.req;
+    if (in.in_dialog || in.ack || req.method == "CANCEL")
+      return proxy::Action::forward();
+    auto p = policy::participate(m_file, m_node, req);
+    const char* side =
+        p.served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
+    if (!p.verdict.allowed()) {
+      diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
+                       p.verdict.status, p.verdict.reason, side, p.verdict.why));
+      return proxy::Action::reply(p.verdict.status, p.verdict.reason);
+    }
+    if (m_opt.common.verbose)
+      diag(fmt::format("{} {} from {}: {} service control passed for {}", req.method, req.ruri,
+                       req.from_uri, side, p.served.aor));
+    proxy::Action a = proxy::Action::forward();
+    a.remove_headers = std::move(p.remove_headers);
+    a.add_headers = std::move(p.add_headers);
+    // Dialog-forming requests keep the server on the signalling path; pager mode needs not.
+    a.record_route = req.method == "INVITE" || req.method == "SUBSCRIBE";
+    if (req.routes.empty()) {
+      if (m_node.proxy.empty())
+        return proxy::Action::reply(404, "No Route Back To Core");
+      a.next_hop = route::to_sip_uri(m_node.proxy);
+    }
+    return a;
+  }
+
+  int serve()
+  {
+    if (!m_node.trace.empty()) {
+      if (auto r = m_tracer.open(m_node.trace, m_node.name); !r) {
+        cli::diag(k_prog, r.error().message);
+        return 2;
+      }
+    }
+    sip::Library lib;
+    auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", k_prog, CPM_VERSION),
+                                 m_tracer.is_open() ? &m_tracer : nullptr);
+    if (!st) {
+      cli::diag(k_prog, st.error().message);
+      return st.error().code;
+    }
+    m_stack = std::move(*st);
+    proxy::Options po;
+    po.name = k_prog;
+    po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;
+    po.diag = [this](const std::string& line) { diag(line); };
+    auto p = proxy::Proxy::create(*m_stack, po,
+                                  [this](const proxy::Incoming& in) { return decide(in); });
+    if (!p) {
+      cli::diag(k_prog, p.error().message);
+      return p.error().code;
+    }
+    m_proxy = std::move(*p);
+    std::string bound;
+    for (const auto& b : m_stack->bound())
+      bound += (bound.empty() ? "" : " ") + b;
+    m_stack->report_ready(m_opt.common.ready_fd);
+    if (!m_opt.common.quiet)
+      cli::diag(k_prog, fmt::format("ready on {}", bound));
+    int rc = sip::run([](int) { sip::stop(0); });
+    m_proxy.reset();
+    m_stack.reset();
+    return rc;
+  }
+
+private:
+  Options& m_opt;
+  config::File m_file;
+  config::Node m_node;
+  trace::Writer m_tracer;
+  std::unique_ptr<sip::Stack> m_stack;
+  std::unique_ptr<proxy::Proxy> m_proxy;
+};
+
+} // namespace
+
+int run(Options& opt)
+{
+  try {
+    if (opt.common.list_nodes) {
+      if (opt.common.config.empty()) {
+        cli::diag(k_prog, "--list-nodes needs --config");
+        return 2;
+      }
+      auto f = config::load(opt.common.config);
+      if (!f) {
+        cli::diag(k_prog, f.error().message);
+        return 2;
+      }
+      for (const auto& n : f->nodes)
+        fmt::print("{}\n", n.name);
+      return 0;
+    }
+    Server s(opt);
+    if (auto r = s.configure(); !r) {
+      cli::diag(k_prog, r.error().message);
+      return r.error().code;
+    }
+    return s.serve();
+  } catch (const std::exception& e) {
+    cli::diag(k_prog, fmt::format("internal error: {}", e.what()));
+    return 3;
+  }
+}
+
+} // namespace cpm::groupd

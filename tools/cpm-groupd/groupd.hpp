@@ -1,0 +1,23 @@
+#pragma once
+// cpm-groupd: the CPM Conversation Server (participating function for Pager Mode messages).
+#include <string>
+#include <vector>
+
+#include "cpm/cli.hpp"
+
+namespace cpm::groupd
+{
+
+struct Options {
+  cli::Common common;
+  long long max_message_size = -1; // -1: from the config
+  int timeout_ms = 0;
+  std::string name;
+};
+
+// Build the command line.
+void add_options(CLI::App& app, Options& opt);
+// Serve until SIGINT/SIGTERM; returns the exit status (DESIGN.md).
+int run(Options& opt);
+
+} // namespace cpm::groupd

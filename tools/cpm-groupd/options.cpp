@@ -1,0 +1,21 @@
+// The command line of cpm-groupd.
+#include "groupd.hpp"
+
+namespace cpm::groupd
+{
+
+void add_options(CLI::App& app, Options& opt)
+{
+  cli::add_common(app, opt.common,
+                  cli::k_config | cli::k_listen | cli::k_domain | cli::k_proxy | cli::k_trace |
+                      cli::k_ready_fd);
+  app.add_option("--max-message-size", opt.max_message_size,
+                 "Refuse bodies larger than BYTES with 413 (users without a limit of their own)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--timeout", opt.timeout_ms,
+                 "Answer 408 when the next hop gives no final answer within MS milliseconds")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--name", opt.name, "Node name in traces (default: --node, else cpm-groupd)");
+}
+
+} // namespace cpm::groupd
