@@ -23,12 +23,6 @@
 #undef ARCH
 #undef OS
 
-// The config parser lives in config.cpp; a weak reference keeps this file linkable alone.
-namespace cpm::config
-{
-Result<File> load(const std::string& path) __attribute__((weak));
-}
-
 namespace cpm::send
 {
 
@@ -821,10 +815,6 @@ int Client::auth_h(char** user, char** pass, const char* realm, void* arg) noexc
 int run(Options& opt)
 {
   if (!opt.common.config.empty()) {
-    if (!config::load) {
-      cli::diag(k_prog, "this build has no config file support");
-      return 2;
-    }
     auto file = config::load(opt.common.config);
     if (!file) {
       cli::diag(k_prog, file.error().message);
