@@ -34,7 +34,7 @@ echo "  bob (cpm-send --receive) registered on ${ready[bob]}"
 echo
 echo "\$ cpm-send --config lab.toml --node alice --notify delivery --wait sip:bob@b.example 'Hello'"
 rc=0
-cpm-send --config "$lab" --node alice --notify delivery --wait --timeout 10 \
+cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
   --trace "$t/alice.trace" sip:bob@b.example 'Hello' || rc=$?
 echo "(cpm-send exit status $rc: $( ((rc == 0)) && echo delivered || echo 'not delivered'))"
 wait_exit bob 10 >/dev/null 2>&1 || true

@@ -149,6 +149,52 @@ Hop to_hop(const trace::Event& e)
   return h;
 }
 
+bool is_response(std::string_view first_line)
+{
+  return first_line.rfind("SIP/2.0 ", 0) == 0;
+}
+
+// "host:port" of the first Via header of a message (port 5060 when absent), or "".
+std::string top_via_sent_by(std::string_view message)
+{
+  size_t pos = 0;
+  while (pos < message.size()) {
+    auto end = message.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = message.size();
+    auto line = trim(message.substr(pos, end - pos));
+    if (line.empty())
+      break;
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      auto name = trim(line.substr(0, colon));
+      if (name.size() == 3 || name.size() == 1) {
+        std::string n(name);
+        for (auto& c : n)
+          c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (n == "via" || n == "v") {
+          // "SIP/2.0/UDP host:port;params"
+          auto v = trim(line.substr(colon + 1));
+          auto sp = v.find_first_of(" \t");
+          if (sp == std::string_view::npos)
+            return {};
+          auto sent = trim(v.substr(sp + 1));
+          sent = sent.substr(0, sent.find_first_of(";, \t"));
+          std::string out(sent);
+          bool has_port = out.rfind(']') != std::string::npos
+                              ? out.find("]:") != std::string::npos
+                              : out.find(':') != std::string::npos;
+          if (!has_port)
+            out += ":5060";
+          return out;
+        }
+      }
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
 struct UnionFind {
   std::vector<size_t> parent;
   explicit UnionFind(size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
@@ -209,6 +255,12 @@ std::vector<Hop> hops(const std::vector<trace::Event>& events)
     if (e.dir == "tx") {
       from = e.node;
       to = resolve(e.peer);
+      // libre names the destination of a response on an inbound TCP connection by the
+      // source IP and the Via port (notes/libre-1.1.md §8); outgoing TCP connections are
+      // not bound to the node's address. The top Via's sent-by still names the node.
+      if (to == e.peer && is_response(e.first_line))
+        if (auto via = top_via_sent_by(e.message); !via.empty() && resolve(via) != via)
+          to = resolve(via);
     } else if (e.dir == "rx") {
       from = resolve(e.peer);
       if (traced.count(from))

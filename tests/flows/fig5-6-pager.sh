@@ -39,7 +39,7 @@ for src in "${configs[@]}"; do
     --trace "$d/bob.trace"
 
   rc=0
-  cpm-send --config "$lab" --node alice --notify delivery --wait --timeout 10 \
+  cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
     --trace "$d/alice.trace" --json sip:bob@b.example 'Hello' \
     >"$d/alice.json" 2>"$d/alice.err" || rc=$?
   if ((rc != 0)); then

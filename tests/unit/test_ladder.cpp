@@ -373,3 +373,42 @@ TEST_CASE("ladder::parse_expected reads steps, aliases and after lines")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("ladder");
+
+TEST_CASE("ladder::hops names the receiver of a response on an inbound TCP connection by its Via")
+{
+  // csA reached coreA over TCP from an unbound 127.0.0.1 source: libre traces coreA's
+  // response as going to the source IP with the Via port.
+  std::vector<Event> ev;
+  auto add = [&](const std::string& node, const char* dir, const std::string& local,
+                 const std::string& peer, const std::string& msg, int64_t t) {
+    Event e;
+    e.time_us = t;
+    e.node = node;
+    e.dir = dir;
+    e.transport = "tcp";
+    e.local = local;
+    e.peer = peer;
+    e.message = msg;
+    e.first_line = cpm::trace::first_line(msg);
+    ev.push_back(e);
+  };
+  std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.1.2:5060;branch=z9hG4bK1;"
+                   "received=127.0.0.1;rport=40000\r\nVia: SIP/2.0/UDP 127.0.1.10:5060;"
+                   "branch=z9hG4bK0\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+  add("csA", "tx", "127.0.1.2:5060", "127.0.1.1:5060", "MESSAGE sip:b SIP/2.0\r\n\r\n", 1);
+  add("coreA", "tx", "127.0.1.1:5060", "127.0.0.1:5060", ok, 2);
+  auto hs = ladder::hops(ev);
+  REQUIRE(hs.size() == 2);
+  CHECK(hs[1].from == "coreA");
+  CHECK(hs[1].to == "csA");
+
+  SUBCASE("an address nobody owns stays an address")
+  {
+    ev[1].message = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.9.9.9:5062;branch=z9hG4bK1\r\n\r\n";
+    CHECK(ladder::hops(ev)[1].to == "127.0.0.1:5060");
+  }
+}
+
+TEST_SUITE_END();
