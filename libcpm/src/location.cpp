@@ -71,6 +71,12 @@ std::string_view addr_spec(std::string_view s)
   return s;
 }
 
+// Characters a user part never holds unescaped (whitespace, controls, delimiters).
+bool bad_user_char(char c)
+{
+  return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"';
+}
+
 } // namespace
 
 bool split_uri(std::string_view uri, UriParts& out)
@@ -95,7 +101,7 @@ bool split_uri(std::string_view uri, UriParts& out)
     out.user = std::string(rest.substr(0, semi));
     if (semi != std::string_view::npos)
       out.params = std::string(rest.substr(semi));
-    return !out.user.empty();
+    return !out.user.empty() && std::none_of(out.user.begin(), out.user.end(), bad_user_char);
   }
   if (auto at = rest.find('@'); at != std::string_view::npos) {
     auto userinfo = rest.substr(0, at);
@@ -114,7 +120,15 @@ bool split_uri(std::string_view uri, UriParts& out)
     host = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
   }
-  if (host.empty() || host.find_first_of(" \t<>\"") != std::string_view::npos)
+  // RFC 3261 §25.1: hostname or IPv4 characters, or an IPv6 reference.
+  auto host_char = [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || (host.front() == '[' && (c == ':' || c == '[' || c == ']'));
+  };
+  if (host.empty() || !std::all_of(host.begin(), host.end(), host_char))
+    return false;
+  // No whitespace or control characters in the user part (they would be escaped).
+  if (std::any_of(out.user.begin(), out.user.end(), bad_user_char))
     return false;
   out.host = lowered(host);
   if (!rest.empty() && rest.front() == ':') {

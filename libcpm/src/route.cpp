@@ -265,7 +265,9 @@ bool parse_odi(std::string_view token, config::SessionCase& c, int& index)
   else
     return false;
   auto digits = token.substr(2);
-  if (digits.find_first_not_of("0123456789") != std::string_view::npos)
+  // Only what make_odi writes: digits, no sign, no leading zero.
+  if (digits.find_first_not_of("0123456789") != std::string_view::npos ||
+      (digits.size() > 1 && digits[0] == '0'))
     return false;
   int n = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);

@@ -75,6 +75,11 @@ TEST_CASE("location::canonical_aor keeps scheme, user and lower-cased host")
     CHECK(canonical_aor("tel:") == "");
     CHECK(canonical_aor(":x") == "");
     CHECK(canonical_aor("s p:bob@b.example") == "");
+    // Found by fuzzing: controls in a host, delimiters in a user part.
+    CHECK(canonical_aor("sip:bob@b.example\r;x") == "");
+    CHECK(canonical_aor("sip:b\x01b@b.example") == "");
+    CHECK(canonical_aor("\"Bob\" <tel:+155bob<t1") == "");
+    CHECK(canonical_aor("sip:bob@b_example!") == "");
   }
 }
 

@@ -253,7 +253,7 @@ TEST_CASE("route::make_odi and parse_odi round-trip and reject garbage")
   CHECK(c == SessionCase::Terminating);
   CHECK(i == 7);
   for (const char* bad : {"", "o", "o.", "x.1", "o.-1", "o.+1", "o.1x", "O.1", "o1", "t..1",
-                          "o.99999999999", "o. 1"}) {
+                          "o.99999999999", "o. 1", "o.01"}) {
     CAPTURE(bad);
     c = SessionCase::Terminating;
     i = 42;
