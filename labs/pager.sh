@@ -37,7 +37,12 @@ rc=0
 cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
   --trace "$t/alice.trace" sip:bob@b.example 'Hello' || rc=$?
 echo "(cpm-send exit status $rc: $( ((rc == 0)) && echo delivered || echo 'not delivered'))"
-wait_exit bob 10 >/dev/null 2>&1 || true
+# bob stops after one message (--count 1); give him a bounded moment to flush and exit.
+for ((i = 0; i < 50; i++)); do
+  _flow_alive "$(pid_of bob)" || break
+  sleep 0.1
+done
+_flow_alive "$(pid_of bob)" || wait_exit bob || true
 echo "bob received: $(cat "$t/bob.out" 2>/dev/null)"
 
 echo
