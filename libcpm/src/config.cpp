@@ -541,92 +541,9 @@ Result<Group> parse_group(const std::string& path, const toml::table& t, const F
   return g;
 }
 
-// "sip:Alice@A.Example;x" -> scheme and user as given, host lower-cased, no parameters.
-std::string uri_key(std::string_view uri)
-{
-  auto colon = uri.find(':');
-  std::string scheme = lower(uri.substr(0, colon == std::string_view::npos ? 0 : colon + 1));
-  std::string_view rest = colon == std::string_view::npos ? uri : uri.substr(colon + 1);
-  auto at = rest.find('@');
-  std::string_view user = at == std::string_view::npos ? "" : rest.substr(0, at + 1);
-  std::string_view host = at == std::string_view::npos ? rest : rest.substr(at + 1);
-  if (auto semi = host.find_first_of(";?>"); semi != std::string_view::npos)
-    host = host.substr(0, semi);
-  return scheme + std::string(user) + lower(host);
-}
-
 } // namespace
 
-std::string to_string(Role r)
-{
-  switch (r) {
-  case Role::Core:
-    return "core";
-  case Role::ConversationServer:
-    return "conversation-server";
-  case Role::Client:
-    return "client";
-  case Role::Iwf:
-    return "iwf";
-  }
-  return "?";
-}
-
-std::string to_string(SessionCase c)
-{
-  return c == SessionCase::Originating ? "originating" : "terminating";
-}
-
-const Node* File::find_node(const std::string& name) const
-{
-  for (auto& n : nodes)
-    if (n.name == name)
-      return &n;
-  return nullptr;
-}
-
-const User* File::find_user(const std::string& uri) const
-{
-  auto key = uri_key(uri);
-  for (auto& u : users)
-    if (uri_key(u.uri) == key)
-      return &u;
-  return nullptr;
-}
-
-const Group* File::find_group(const std::string& uri) const
-{
-  auto key = uri_key(uri);
-  for (auto& g : groups)
-    if (uri_key(g.uri) == key)
-      return &g;
-  return nullptr;
-}
-
-std::vector<const Trigger*> File::triggers_of(const std::string& node) const
-{
-  std::vector<const Trigger*> r;
-  for (auto& t : triggers)
-    if (t.node == node)
-      r.push_back(&t);
-  std::stable_sort(r.begin(), r.end(), [](const Trigger* a, const Trigger* b) {
-    return std::tie(a->priority, a->line) < std::tie(b->priority, b->line);
-  });
-  return r;
-}
-
-std::string File::node_uri(const std::string& name) const
-{
-  const Node* n = find_node(name);
-  if (!n || n->listen.empty())
-    return "";
-  auto l = sip::parse_listen(n->listen.front());
-  if (!l)
-    return "";
-  bool v6 = l->host.find(':') != std::string::npos;
-  return fmt::format("sip:{}{}{}:{}{}", v6 ? "[" : "", l->host, v6 ? "]" : "", l->port,
-                     l->transport == "tcp" ? ";transport=tcp" : "");
-}
+// to_string and the File lookups live in config_lookup.cpp.
 
 Result<File> parse(const std::string& text, const std::string& path)
 {
