@@ -1,8 +1,12 @@
 # fish completion for cpm-groupd
 function __cpm_groupd_nodes
     set -l tokens (commandline -opc)
-    set -l i (contains -i -- --config $tokens)
-    and cpm-groupd --config $tokens[(math $i + 1)] --list-nodes 2>/dev/null
+    for idx in (seq (count $tokens))
+        if test "$tokens[$idx]" = --config; and test $idx -lt (count $tokens)
+            cpm-groupd --config $tokens[(math $idx + 1)] --list-nodes 2>/dev/null
+            return
+        end
+    end
 end
 complete -c cpm-groupd -l config -r -F -d 'Read settings from this TOML file'
 complete -c cpm-groupd -l node -x -a '(__cpm_groupd_nodes)' -d 'Take this node settings from the config'
