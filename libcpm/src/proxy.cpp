@@ -36,9 +36,9 @@ bool iequals(std::string_view a, std::string_view b)
 
 std::string_view trim(std::string_view s)
 {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
     s.remove_suffix(1);
   return s;
 }
@@ -85,6 +85,22 @@ std::string top_via_for_reply(std::string_view val, const struct sa& src)
   }
   return v;
 }
+
+// A libre mbuf holding a copy of `text` (libre may keep a reference: never wrap our memory).
+struct MbufRef {
+  struct mbuf* mb = nullptr;
+  explicit MbufRef(std::string_view text)
+  {
+    mb = mbuf_alloc(text.size() ? text.size() : 1);
+    if (mb) {
+      (void)mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+      mb->pos = 0;
+    }
+  }
+  ~MbufRef() { mem_deref(mb); }
+  MbufRef(const MbufRef&) = delete;
+  MbufRef& operator=(const MbufRef&) = delete;
+};
 
 } // namespace
 
@@ -151,12 +167,17 @@ std::string check_request(const route::Request& req, size_t body_left, size_t da
     return "Multiple Max-Forwards";
   if (n_clen > 1)
     return "Multiple Content-Length";
-  if (n_maxfwd == 1 && (!all_digits(trim(maxfwd)) || trim(maxfwd).size() > 3))
-    return "Bad Max-Forwards";
+  if (n_maxfwd == 1) {
+    auto m = trim(maxfwd);
+    while (m.size() > 1 && m.front() == '0')
+      m.remove_prefix(1);
+    if (!all_digits(m) || m.size() > 3 || std::stoul(std::string(m)) > 255)
+      return "Bad Max-Forwards";
+  }
   // CSeq: 1*DIGIT LWS Method, the number below 2^31 (RFC 3261 §8.1.1.5).
   {
     auto c = trim(cseq);
-    auto sp = c.find_first_of(" \t");
+    auto sp = c.find_first_of(" \t\r\n");
     if (sp == std::string_view::npos)
       return "Bad CSeq";
     auto num = c.substr(0, sp);
@@ -236,12 +257,8 @@ struct Proxy::Impl {
   // Send `text` upstream for `t` and remember it for retransmissions.
   void send_up(Txn& t, std::string text, int code, bool local)
   {
-    struct mbuf mb;
-    mbuf_init(&mb);
-    mb.buf = reinterpret_cast<uint8_t*>(text.data());
-    mb.size = mb.end = text.size();
-    mb.pos = 0;
-    int err = sip_send(sip, t.sock, t.tp, &t.dst, &mb);
+    MbufRef mb(text);
+    int err = mb.mb ? sip_send(sip, t.sock, t.tp, &t.dst, mb.mb) : ENOMEM;
     if (err)
       diag(fmt::format("cannot send {} upstream: {}", code, std::strerror(err)));
     t.last = std::move(text);
@@ -472,10 +489,9 @@ struct Proxy::Impl {
     pl_set_str(&hp, hop.c_str());
     if (uri_decode(&u, &hp))
       return EINVAL;
-    struct mbuf mb;
-    mbuf_init(&mb);
-    mb.buf = reinterpret_cast<uint8_t*>(text.data());
-    mb.size = mb.end = text.size();
+    MbufRef mb(text);
+    if (!mb.mb)
+      return ENOMEM;
     bool ack = pl_strcmp(&msg->met, "ACK") == 0;
     bool cancel = pl_strcmp(&msg->met, "CANCEL") == 0;
     bool reg = pl_strcmp(&msg->met, "REGISTER") == 0;
@@ -483,7 +499,7 @@ struct Proxy::Impl {
     rr_in_tp = msg->tp;
     rr_in_addr = msg->dst;
     int err = sip_request(creq, sip, !ack, msg->met.p, int(msg->met.l), ruri.c_str(),
-                          int(ruri.size()), &u, &mb, 0, send_h, ack ? nullptr : resp_h, t);
+                          int(ruri.size()), &u, mb.mb, 0, send_h, ack ? nullptr : resp_h, t);
     rr_pending = false;
     return err;
   }
@@ -491,10 +507,9 @@ struct Proxy::Impl {
   bool on_request(const struct sip_msg* msg)
   {
     // No Via to answer to: nothing can be done but drop it.
-    if (!pl_isset(&msg->via.sentby) || !sa_isset(&msg->via.addr, SA_ADDR)) {
+    if (!pl_isset(&msg->via.sentby)) {
       ++st.malformed;
-      diag(fmt::format("dropped a request from {} without a usable Via",
-                       fmt::format("{}", pl_str(msg->met))));
+      diag(fmt::format("dropped a {} request without a usable Via", pl_str(msg->met)));
       return true;
     }
     bool udp = msg->tp == SIP_TRANSP_UDP;
@@ -532,11 +547,9 @@ struct Proxy::Impl {
       } else {
         ++st.retransmissions;
         if (!t.last.empty()) {
-          struct mbuf mb;
-          mbuf_init(&mb);
-          mb.buf = reinterpret_cast<uint8_t*>(t.last.data());
-          mb.size = mb.end = t.last.size();
-          (void)sip_send(sip, t.sock, t.tp, &t.dst, &mb);
+          MbufRef mb(t.last);
+          if (mb.mb)
+            (void)sip_send(sip, t.sock, t.tp, &t.dst, mb.mb);
         }
         return true;
       }
@@ -553,6 +566,8 @@ struct Proxy::Impl {
       ++st.malformed;
       return true;
     }
+    if (bad.empty() && pl_isset(&msg->uri.headers))
+      bad = "Request-URI must not carry headers";
     if (!bad.empty()) {
       ++st.malformed;
       diag(fmt::format("{} from {}: 400 {}", method, req.source, bad));
@@ -596,7 +611,7 @@ struct Proxy::Impl {
     t->call_id = pl_str(msg->callid);
     t->invite = method == "INVITE";
     t->tp = msg->tp;
-    sip_reply_addr(&t->dst, msg, true);
+    sip_reply_addr(&t->dst, msg, msg_param_exists(&msg->via.params, "rport", nullptr) == 0);
     t->sock = mem_ref(msg->sock);
     t->to_tagged = pl_isset(&msg->to.tag);
     bool top = true;
@@ -675,12 +690,10 @@ struct Proxy::Impl {
     if (!sa_port(&dst))
       sa_set_port(&dst, via.tp == SIP_TRANSP_TLS ? 5061 : 5060);
     std::string text = relay_text(msg);
-    struct mbuf mb;
-    mbuf_init(&mb);
-    mb.buf = reinterpret_cast<uint8_t*>(text.data());
-    mb.size = mb.end = text.size();
+    MbufRef mb(text);
     ++st.stateless;
-    (void)sip_send(sip, nullptr, via.tp, &dst, &mb);
+    if (mb.mb)
+      (void)sip_send(sip, nullptr, via.tp, &dst, mb.mb);
     return true;
   }
 

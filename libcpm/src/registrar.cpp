@@ -228,7 +228,7 @@ Reply handle(const route::Request& req, const Settings& s, location::Store& stor
   uint32_t cseq = 0;
   {
     auto c = trim(header(req, "CSeq"));
-    auto num = parse_u32(c.substr(0, c.find_first_of(" \t")));
+    auto num = parse_u32(c.substr(0, c.find_first_of(" \t\r\n")));
     if (!num)
       return reject(400, "Bad CSeq");
     cseq = *num;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Minimal SIP test client for the core-*.sh flow tests (UDP or TCP, loopback only).
 
-core-sip.py HOST:PORT [--tcp] [--timeout S] [--raw] [--all] [--port P] < request
+core-sip.py HOST:PORT [--tcp] [--timeout S] [--raw] [--all] [--bind IP] [--port P] < request
 The request text on stdin may use @LOCAL@ (our ip:port), @BRANCH@ and @CALLID@; LF line ends
 are turned into CRLF unless --raw (bytes sent as they are, for torture messages).
 Prints the final response (or every response with --all); exit 3 if none came in time.
@@ -16,12 +16,13 @@ def main():
     show_all = '--all' in args
     timeout = float(args[args.index('--timeout') + 1]) if '--timeout' in args else 5.0
     lport = int(args[args.index('--port') + 1]) if '--port' in args else 0
+    bind = args[args.index('--bind') + 1] if '--bind' in args else '127.0.0.1'
     data = sys.stdin.buffer.read()
     if tcp:
         s = socket.create_connection((host, int(port)), timeout=timeout)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(('127.0.0.1', lport))
+        s.bind((bind, lport))
     local = '%s:%d' % s.getsockname()[:2]
     if not raw:
         text = data.decode('utf-8')
@@ -71,4 +72,7 @@ def main():
                 buf = b''
     return 3
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except BrokenPipeError:
+    sys.exit(0)
