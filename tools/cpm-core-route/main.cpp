@@ -1,8 +1,13 @@
-// Placeholder until the program is written.
-#include <cstdio>
+// cpm-core-route: the SIP/IP Core of the CPM toolkit.
+#include "core.hpp"
 
-int main()
+int main(int argc, char** argv)
 {
-  std::fputs("cpm-core-route: not built yet\n", stderr);
-  return 2;
+  cpm::core_route::Options opt;
+  CLI::App app{"SIP/IP Core: registrar, location service and trigger-driven proxy",
+               "cpm-core-route"};
+  cpm::core_route::add_options(app, opt);
+  if (auto rc = cpm::cli::parse(app, argc, argv))
+    return *rc;
+  return cpm::core_route::run(opt);
 }

@@ -37,7 +37,8 @@ std::string challenge(std::string_view realm, std::string_view nonce, bool stale
 // Check the response of `c` for `method` given the user's password.
 bool verify(const Credentials& c, std::string_view method, std::string_view password);
 
-// Client side: the Authorization value answering a challenge (used in tests and cpm-send).
+// Client side: the Authorization value answering a challenge (used in tests and cpm-send);
+// "" when the challenge is malformed or asks for something other than MD5 / qop=auth.
 std::string respond(std::string_view www_authenticate, std::string_view method,
                     std::string_view uri, std::string_view username, std::string_view password,
                     std::string_view cnonce = "0a4f113b");

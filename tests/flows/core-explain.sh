@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# --explain prints the routing decision for a request file and sends nothing: with ICSI
+# (header) triggers and with user (method-only) triggers, and the return after odi.
+. "$(dirname "$0")/core-lib.sh"
+ex=$CPM_SOURCE_DIR/examples
+core=$CPM_BIN/cpm-core-route
+icsi='urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg'
+request() { # request ACCEPT-CONTACT-LINE [ROUTE-LINE]
+  printf 'MESSAGE sip:bob@b.example SIP/2.0\nVia: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bKx\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=1\nTo: <sip:bob@b.example>\nCall-ID: explain-1\nCSeq: 1 MESSAGE\n%s%sContent-Type: text/plain\n\nhi\n' "$1" "${2:-}"
+}
+# ICSI lab: alice's MESSAGE with the enabler usage indication goes to csA (originating).
+request "Accept-Contact: *;+g.3gpp.icsi-ref=\"$icsi\"
+" >"$t/with-icsi.sip"
+"$core" --config "$ex/lab-icsi.toml" --node coreA --explain "$t/with-icsi.sip" >"$t/out1" || die "explain failed"
+grep -q '^forward (trigger)' "$t/out1" || die "ICSI trigger did not fire: $(cat "$t/out1")"
+grep -q '127.0.1.2:5060' "$t/out1" || die "not sent to csA: $(cat "$t/out1")"
+grep -qi 'odi=' "$t/out1" || die "no odi Route back: $(cat "$t/out1")"
+# Without the indication the ICSI trigger does not fire: straight to the peer core.
+request "" >"$t/no-icsi.sip"
+"$core" --config "$ex/lab-icsi.toml" --node coreA --explain - <"$t/no-icsi.sip" >"$t/out2" || die "explain failed"
+grep -q '^forward (peer)' "$t/out2" || die "expected the peer route: $(cat "$t/out2")"
+# User lab: a trigger on method only fires without any indication.
+"$core" --config "$ex/lab-user.toml" --node coreA --explain "$t/no-icsi.sip" >"$t/out3" || die "explain failed"
+grep -q '^forward (trigger)' "$t/out3" || die "user trigger did not fire: $(cat "$t/out3")"
+# Not a SIP request: exit 2.
+rc=0; echo 'hello' | "$core" --domain b.example --explain - >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 2 "explain of garbage"
+echo OK

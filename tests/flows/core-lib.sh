@@ -1,0 +1,55 @@
+# Helpers for the core-*.sh flow tests (sourced). Minimal until tests/lib/flow.sh lands.
+set -euo pipefail
+: "${CPM_BIN:?CPM_BIN not set}"
+: "${CPM_SOURCE_DIR:?CPM_SOURCE_DIR not set}"
+: "${CPM_SHARED:=$CPM_SOURCE_DIR/../shared}"
+flows=$CPM_SOURCE_DIR/tests/flows
+t=$(mktemp -d "${TMPDIR:-/tmp}/cpm-core.XXXXXX")
+core_pids=()
+cleanup() {
+  local p
+  for p in "${core_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${core_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$t"
+}
+trap cleanup EXIT
+
+die() { echo "FAIL: $*" >&2; [[ -f $t/core.err ]] && sed 's/^/  core: /' "$t/core.err" >&2; exit 1; }
+skip_without() { command -v "$1" >/dev/null || { [[ ${CI:-} == true ]] && die "$1 missing"; echo "skipped: no $1"; exit 77; }; }
+
+# start_core ARGS...: start cpm-core-route, wait for its ready line; sets CORE_UDP, CORE_TCP
+# (host:port) and CORE_PID. stderr goes to $t/core.err.
+start_core() {
+  local fifo=$t/ready.$RANDOM
+  mkfifo "$fifo"
+  "$CPM_BIN/cpm-core-route" --ready-fd 3 "$@" 3>"$fifo" 2>>"$t/core.err" &
+  CORE_PID=$!
+  core_pids+=("$CORE_PID")
+  local line=""
+  read -r line <"$fifo" || true
+  rm -f "$fifo"
+  [[ -n $line ]] || die "core did not become ready"
+  CORE_UDP="" CORE_TCP=""
+  local a
+  for a in $line; do
+    case $a in
+    udp:*) [[ -n $CORE_UDP ]] || CORE_UDP=${a#udp:} ;;
+    tcp:*) [[ -n $CORE_TCP ]] || CORE_TCP=${a#tcp:} ;;
+    esac
+  done
+}
+
+stop_core() {
+  kill -TERM "$CORE_PID"
+  local rc=0
+  wait "$CORE_PID" || rc=$?
+  [[ $rc -eq 0 ]] || die "core exited with $rc on SIGTERM"
+}
+
+# sip ADDR [core-sip.py options] < request: print the final response.
+sip() { python3 "$flows/core-sip.py" "$@"; }
+
+# status < response: the status code of the first line.
+status() { head -n1 | awk '{print $2}'; }
+
+expect_eq() { [[ "$1" == "$2" ]] || die "${3:-value}: expected '$2', got '$1'"; }

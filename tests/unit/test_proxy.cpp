@@ -1,0 +1,115 @@
+// Unit tests of the proxy's pure helpers (no sockets).
+#include <doctest/doctest.h>
+
+#include "cpm/proxy.hpp"
+
+using cpm::proxy::check_request;
+
+namespace
+{
+
+cpm::route::Request make(std::vector<std::pair<std::string, std::string>> headers)
+{
+  cpm::route::Request r;
+  r.method = "MESSAGE";
+  r.ruri = "sip:bob@b.example";
+  r.from_uri = "sip:alice@a.example";
+  r.to_uri = "sip:bob@b.example";
+  for (auto& [n, v] : headers)
+    r.headers.push_back({n, v});
+  return r;
+}
+
+auto good()
+{
+  return make({{"Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1"},
+               {"From", "<sip:alice@a.example>;tag=1"},
+               {"To", "<sip:bob@b.example>"},
+               {"Call-ID", "c1"},
+               {"CSeq", "1 MESSAGE"},
+               {"Max-Forwards", "70"},
+               {"Content-Length", "5"}});
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("proxy");
+
+TEST_CASE("proxy::check_request accepts a good request")
+{
+  CHECK(check_request(good(), 5, 300, true) == "");
+  CHECK(check_request(good(), 7, 300, true) == ""); // trailing octets are ignored
+}
+
+TEST_CASE("proxy::check_request names what is wrong")
+{
+  SUBCASE("missing headers")
+  {
+    for (const char* name : {"Call-ID", "CSeq", "From", "To"}) {
+      auto r = good();
+      std::erase_if(r.headers, [&](const auto& h) { return h.name == name; });
+      CHECK(check_request(r, 5, 300, true).find(name) != std::string::npos);
+    }
+  }
+  SUBCASE("repeated headers")
+  {
+    auto r = good();
+    r.headers.push_back({"Call-ID", "c2"});
+    CHECK(check_request(r, 5, 300, true) == "Multiple Call-ID");
+    r = good();
+    r.headers.push_back({"Content-Length", "6"});
+    CHECK(check_request(r, 5, 300, true) == "Multiple Content-Length");
+  }
+  SUBCASE("Content-Length")
+  {
+    CHECK(check_request(good(), 4, 300, true) == "Content-Length larger than the body");
+    auto r = good();
+    r.headers.back().value = "-5";
+    CHECK(check_request(r, 5, 300, true) == "Bad Content-Length");
+  }
+  SUBCASE("CSeq")
+  {
+    auto r = good();
+    r.headers[4].value = "1 INVITE";
+    CHECK(check_request(r, 5, 300, true) == "CSeq method does not match the request method");
+    r.headers[4].value = "99999999999 MESSAGE";
+    CHECK(check_request(r, 5, 300, true) == "Bad CSeq");
+    r.headers[4].value = "0009\r\n  MESSAGE"; // RFC 4475 wsinv: folded
+    CHECK(check_request(r, 5, 300, true) == "");
+  }
+  SUBCASE("Max-Forwards")
+  {
+    auto r = good();
+    r.headers[5].value = "0068";
+    CHECK(check_request(r, 5, 300, true) == "");
+    r.headers[5].value = "300";
+    CHECK(check_request(r, 5, 300, true) == "Bad Max-Forwards");
+    r.headers[5].value = "x";
+    CHECK(check_request(r, 5, 300, true) == "Bad Max-Forwards");
+  }
+  SUBCASE("UDP truncation at 8 KiB")
+  {
+    CHECK(check_request(good(), 5, 8192, true).find("truncated") != std::string::npos);
+    CHECK(check_request(good(), 5, 8192, false) == "");
+  }
+}
+
+TEST_CASE("proxy::txn_key maps ACK and CANCEL to the INVITE transaction")
+{
+  using cpm::proxy::txn_key;
+  CHECK(txn_key("z9hG4bK1", "h:1", "ACK") == txn_key("z9hG4bK1", "h:1", "INVITE"));
+  CHECK(txn_key("z9hG4bK1", "h:1", "CANCEL") == txn_key("z9hG4bK1", "h:1", "INVITE"));
+  CHECK(txn_key("z9hG4bK1", "h:1", "MESSAGE") != txn_key("z9hG4bK1", "h:1", "INVITE"));
+  CHECK(txn_key("z9hG4bK1", "h:1", "MESSAGE") != txn_key("z9hG4bK1", "h:2", "MESSAGE"));
+}
+
+TEST_CASE("proxy::with_transport sets or replaces the transport parameter")
+{
+  using cpm::proxy::with_transport;
+  CHECK(with_transport("sip:127.0.0.1:5060", "tcp") == "sip:127.0.0.1:5060;transport=tcp");
+  CHECK(with_transport("sip:127.0.0.1:5060;transport=udp;lr", "tcp") ==
+        "sip:127.0.0.1:5060;lr;transport=tcp");
+  CHECK(with_transport("sip:h;lr?X=1", "tcp") == "sip:h;lr;transport=tcp?X=1");
+}
+
+TEST_SUITE_END();

@@ -1,0 +1,123 @@
+// Unit tests of the registrar (Contact parsing and REGISTER handling on an in-memory store).
+#include <doctest/doctest.h>
+
+#include "cpm/registrar.hpp"
+
+using cpm::registrar::parse_contacts;
+
+namespace
+{
+
+cpm::route::Request reg(std::vector<std::pair<std::string, std::string>> extra,
+                        std::string cseq = "1 REGISTER")
+{
+  cpm::route::Request r;
+  r.method = "REGISTER";
+  r.ruri = "sip:b.example";
+  r.from_uri = r.to_uri = "sip:bob@b.example";
+  r.source = "udp:127.0.0.1:5999";
+  r.headers = {{"Call-ID", "reg-1"}, {"CSeq", cseq}};
+  for (auto& [n, v] : extra)
+    r.headers.push_back({n, v});
+  return r;
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("registrar");
+
+TEST_CASE("registrar::parse_contacts splits and parses contacts")
+{
+  auto c = parse_contacts(
+      {R"("Bob, B" <sip:bob@h1;transport=tcp>;expires=60;+g.x="a,b", sip:bob@h2;q=0.5)"});
+  REQUIRE(c);
+  REQUIRE(c->size() == 2);
+  CHECK((*c)[0].uri == "sip:bob@h1;transport=tcp");
+  CHECK((*c)[0].expires == 60u);
+  CHECK((*c)[0].params == R"(;+g.x="a,b")");
+  CHECK((*c)[1].uri == "sip:bob@h2"); // no <>: ;q is a header param (RFC 4475 cparam01)
+  CHECK((*c)[1].params == ";q=0.5");
+  CHECK(!(*c)[1].expires);
+}
+
+TEST_CASE("registrar::parse_contacts rejects malformed contacts")
+{
+  CHECK(!parse_contacts({"<sip:bob@h1"}));
+  CHECK(!parse_contacts({"<sip:bob@h1>;expires=soon"}));
+  CHECK(!parse_contacts({"*, <sip:bob@h1>"}));
+  CHECK(!parse_contacts({"<>"}));
+  CHECK(!parse_contacts({"<sip:bob@h1>;;x"}));
+  auto star = parse_contacts({"*"});
+  REQUIRE(star);
+  CHECK(star->front().star);
+}
+
+TEST_CASE("registrar::handle binds, refreshes, caps and unregisters")
+{
+  cpm::location::Store store;
+  cpm::registrar::Settings s;
+  int64_t now = 1000;
+  auto r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@127.0.0.1:5999>;expires=30"}}), s,
+                                  store, now);
+  CHECK(r.status == 423);
+  REQUIRE(r.headers.size() == 1);
+  CHECK(r.headers[0] == "Min-Expires: 60");
+
+  r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@127.0.0.1:5999>, <sip:bob@127.0.0.1:6000>"},
+                                  {"Expires", "99999"}}),
+                             s, store, now);
+  CHECK(r.status == 200);
+  CHECK(r.headers.size() == 2);
+  auto b = store.lookup("sip:bob@b.example", now);
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].expires_at == now + 7200);
+  CHECK(b[0].received == "udp:127.0.0.1:5999");
+
+  // Same Call-ID, CSeq not higher: refused.
+  r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@127.0.0.1:5999>;expires=0"}}), s, store,
+                             now);
+  CHECK(r.status == 400);
+  r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@127.0.0.1:5999>;expires=0"}}, "2 REGISTER"),
+                             s, store, now);
+  CHECK(r.status == 200);
+  CHECK(store.lookup("sip:bob@b.example", now).size() == 1);
+
+  r = cpm::registrar::handle(reg({{"Contact", "*"}}, "3 REGISTER"), s, store, now);
+  CHECK(r.status == 400); // * needs Expires: 0
+  r = cpm::registrar::handle(reg({{"Contact", "*"}, {"Expires", "0"}}, "4 REGISTER"), s, store,
+                             now);
+  CHECK(r.status == 200);
+  CHECK(store.lookup("sip:bob@b.example", now).empty());
+}
+
+TEST_CASE("registrar::handle challenges when auth is on")
+{
+  cpm::location::Store store;
+  auto file =
+      cpm::config::parse("[[user]]\nuri = \"sip:bob@b.example\"\npassword = \"pw\"\n", "t.toml");
+  REQUIRE(file);
+  cpm::auth::Nonces nonces("secret");
+  cpm::registrar::Settings s;
+  s.auth = true;
+  s.realm = "b.example";
+  s.users = &*file;
+  s.nonces = &nonces;
+  auto r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@h>"}}), s, store, 1000);
+  CHECK(r.status == 401);
+  REQUIRE(!r.headers.empty());
+  CHECK(r.headers[0].rfind("WWW-Authenticate: Digest", 0) == 0);
+  auto www = r.headers[0].substr(std::string("WWW-Authenticate: ").size());
+  auto good = cpm::auth::respond(www, "REGISTER", "sip:b.example", "bob", "pw");
+  auto bad = cpm::auth::respond(www, "REGISTER", "sip:b.example", "bob", "nope");
+  r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@h>"}, {"Authorization", bad}}), s, store,
+                             1000);
+  CHECK(r.status == 403);
+  r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@h>"}, {"Authorization", good}}), s, store,
+                             1000);
+  CHECK(r.status == 200);
+  auto other = reg({{"Contact", "<sip:eve@h>"}});
+  other.to_uri = "sip:eve@b.example";
+  CHECK(cpm::registrar::handle(other, s, store, 1000).status == 404);
+}
+
+TEST_SUITE_END();

@@ -1,0 +1,412 @@
+// cpm-core-route: config merge, the routing hook, registrar, signals.
+#include "core.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+#include "cpm/auth.hpp"
+#include "cpm/config.hpp"
+#include "cpm/location.hpp"
+#include "cpm/proxy.hpp"
+#include "cpm/registrar.hpp"
+#include "cpm/route.hpp"
+#include "cpm/sip.hpp"
+#include "cpm/trace.hpp"
+
+#include <re.h>
+#undef VERSION
+#undef ARCH
+#undef OS
+
+namespace cpm::core_route
+{
+
+namespace
+{
+
+constexpr const char* k_prog = "cpm-core-route";
+
+// The self-pipe that carries SIGHUP to the loop.
+int g_hup_pipe[2] = {-1, -1};
+
+void on_sighup(int) noexcept
+{
+  char c = 'h';
+  if (g_hup_pipe[1] >= 0)
+    (void)!::write(g_hup_pipe[1], &c, 1);
+}
+
+bool split_pair(const std::string& s, std::string& key, std::string& value)
+{
+  auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+    return false;
+  key = s.substr(0, eq);
+  value = s.substr(eq + 1);
+  return true;
+}
+
+// The IP, port and transport of an address in --listen or SIP URI syntax.
+struct Addr {
+  std::string tp, host;
+  uint16_t port = 0;
+};
+Addr parse_addr(const std::string& text)
+{
+  Addr a;
+  std::string u = route::to_sip_uri(text); // "sip:HOST:PORT[;transport=tcp]"
+  a.tp = u.find(";transport=tcp") != std::string::npos ? "tcp" : "udp";
+  std::string rest = u.rfind("sip:", 0) == 0 ? u.substr(4) : u;
+  rest = rest.substr(0, rest.find(';'));
+  if (auto at = rest.find('@'); at != std::string::npos)
+    rest = rest.substr(at + 1);
+  auto colon = rest.rfind(':');
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    a.host = rest.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    colon = rest.find(':', close == std::string::npos ? 0 : close);
+  } else {
+    a.host = rest.substr(0, colon);
+  }
+  if (colon != std::string::npos)
+    a.port = uint16_t(std::atoi(rest.c_str() + colon + 1));
+  if (!a.port)
+    a.port = 5060;
+  return a;
+}
+
+class Core
+{
+public:
+  Options& opt;
+  std::shared_ptr<config::File> file = std::make_shared<config::File>();
+  config::Node node;
+  location::Store store;
+  std::unique_ptr<auth::Nonces> nonces;
+  trace::Writer tracer;
+  std::unique_ptr<sip::Stack> stack;
+  std::unique_ptr<proxy::Proxy> px;
+  std::vector<Addr> peers;
+  sip::Timer purge_timer;
+
+  explicit Core(Options& o) : opt(o) {}
+
+  void diag(const std::string& line) const
+  {
+    if (!opt.common.quiet)
+      cli::diag(k_prog, line);
+  }
+
+  // Config file (optional) + node (optional) + flags, flags winning.
+  Result<void> configure()
+  {
+    auto& c = opt.common;
+    if (!c.config.empty()) {
+      auto f = config::load(c.config);
+      if (!f)
+        return tl::unexpected(f.error());
+      *file = std::move(*f);
+    } else if (!c.node.empty()) {
+      return fail("--node needs --config");
+    }
+    if (!c.node.empty()) {
+      const config::Node* n = file->find_node(c.node);
+      if (!n)
+        return fail(fmt::format("{}: no node named '{}'", c.config, c.node));
+      node = *n;
+    } else {
+      node.name = opt.name.empty() ? k_prog : opt.name;
+    }
+    if (!c.listen.empty())
+      node.listen = c.listen;
+    if (!c.domains.empty())
+      node.domains = c.domains;
+    for (const auto& p : opt.peers) {
+      std::string k, v;
+      if (!split_pair(p, k, v))
+        return fail(fmt::format("bad --peer '{}': want DOMAIN=URI", p));
+      node.peers[k] = v;
+    }
+    for (const auto& p : opt.psi) {
+      std::string k, v;
+      if (!split_pair(p, k, v))
+        return fail(fmt::format("bad --psi '{}': want URI=ADDR", p));
+      node.psi[k] = v;
+    }
+    if (!opt.db.empty())
+      node.registrar_db = opt.db;
+    if (opt.auth)
+      node.auth = true;
+    if (!opt.realm.empty())
+      node.realm = opt.realm;
+    if (node.realm.empty() && !node.domains.empty())
+      node.realm = node.domains.front();
+    if (opt.timeout_ms)
+      node.timeout_ms = opt.timeout_ms;
+    if (!c.trace.empty())
+      node.trace = c.trace;
+    peers.clear();
+    for (const auto& [dom, uri] : node.peers)
+      peers.push_back(parse_addr(uri));
+    if (!node.registrar_db.empty()) {
+      auto r = store.open(node.registrar_db, std::time(nullptr));
+      if (!r)
+        return tl::unexpected(r.error());
+    }
+    if (node.auth && file->users.empty())
+      diag("warning: --auth without any [[user]] in the config: every REGISTER gets 404");
+    nonces = std::make_unique<auth::Nonces>(
+        fmt::format("{}-{}-{}", node.name, ::getpid(), std::time(nullptr)));
+    return {};
+  }
+
+  // A configured peer core sent this: UDP by ip:port, TCP by ip (ephemeral source ports).
+  bool from_peer(const std::string& source) const
+  {
+    Addr s = parse_addr(source);
+    for (const auto& p : peers)
+      if (p.host == s.host && (s.tp == "tcp" || p.port == s.port))
+        return true;
+    return false;
+  }
+
+  bool our_domain(const std::string& host) const
+  {
+    for (const auto& d : node.domains)
+      if (strcasecmp(d.c_str(), host.c_str()) == 0)
+        return true;
+    return false;
+  }
+
+  route::Context context(const std::string& self) const
+  {
+    route::Context ctx;
+    ctx.file = file.get();
+    ctx.node = &node;
+    ctx.location = &store;
+    ctx.self_uri = self;
+    ctx.now = std::time(nullptr);
+    return ctx;
+  }
+
+  proxy::Action decide(const proxy::Incoming& in)
+  {
+    route::Request req = in.req;
+    req.from_peer = from_peer(req.source);
+    // In-dialog requests and ACKs follow their Route set (or the request URI).
+    if (in.in_dialog || in.ack)
+      return proxy::Action::forward();
+    if (req.method == "REGISTER" && req.routes.empty() && our_domain(route::uri_host(req.ruri)))
+      return do_register(req);
+    route::Decision d = route::decide(req, context(stack->uri()));
+    if (opt.common.verbose)
+      diag(fmt::format("{} {} -> {} {}", req.method, req.ruri, d.what,
+                       d.action == route::Action::Forward ? d.next_hop : std::to_string(d.status)));
+    if (d.action == route::Action::Reject)
+      return proxy::Action::reply(d.status, d.reason);
+    proxy::Action a = proxy::Action::forward();
+    a.ruri = d.ruri;
+    a.next_hop = d.next_hop;
+    a.push_routes = d.push_routes;
+    // RFC 5502: only the core asserts P-Served-User, and only towards a server it triggers.
+    a.remove_headers.push_back("P-Served-User");
+    if (!d.served_user.empty())
+      a.add_headers.push_back(
+          fmt::format("P-Served-User: <{}>;sescase={}", d.served_user, d.session_case));
+    return a;
+  }
+
+  proxy::Action do_register(const route::Request& req)
+  {
+    registrar::Settings s;
+    s.min_expires = node.min_expires;
+    s.max_expires = node.max_expires;
+    s.default_expires = node.default_expires;
+    s.auth = node.auth;
+    s.realm = node.realm;
+    s.users = file.get();
+    s.nonces = nonces.get();
+    auto r = registrar::handle(req, s, store, std::time(nullptr));
+    if (r.status >= 400 && r.status != 401)
+      diag(fmt::format("REGISTER {} from {}: {} {}", req.to_uri, req.source, r.status, r.reason));
+    auto a = proxy::Action::reply(r.status, r.reason);
+    a.reply_headers = std::move(r.headers);
+    return a;
+  }
+
+  void reload()
+  {
+    if (opt.common.config.empty()) {
+      diag("SIGHUP: no --config to reload");
+      return;
+    }
+    auto f = config::load(opt.common.config);
+    if (!f) {
+      diag(fmt::format("SIGHUP: keeping the old config: {}", f.error().message));
+      return;
+    }
+    // Users and triggers change; listen addresses, domains and peers stay.
+    file = std::make_shared<config::File>(std::move(*f));
+    diag(fmt::format("reloaded {} ({} users, {} triggers)", opt.common.config, file->users.size(),
+                     file->triggers_of(node.name).size()));
+  }
+
+  void schedule_purge()
+  {
+    purge_timer.start(60000, [this] {
+      store.purge(std::time(nullptr));
+      schedule_purge();
+    });
+  }
+
+  int explain()
+  {
+    std::string text;
+    if (opt.explain == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream in(opt.explain, std::ios::binary);
+      if (!in) {
+        cli::diag(k_prog, fmt::format("cannot read {}", opt.explain));
+        return 2;
+      }
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    sip::Library lib;
+    auto req = sip::parse_request_text(text);
+    if (!req) {
+      cli::diag(k_prog, fmt::format("{}: {}", opt.explain == "-" ? "stdin" : opt.explain,
+                                    req.error().message));
+      return 2;
+    }
+    req->from_peer = from_peer(req->source);
+    std::string self =
+        node.listen.empty() ? "sip:127.0.0.1:5060" : route::to_sip_uri(node.listen.front());
+    auto d = route::decide(*req, context(self));
+    fmt::print("{}", route::format_explain(*req, d));
+    std::fflush(stdout);
+    return 0;
+  }
+
+  int serve()
+  {
+    if (node.listen.empty()) {
+      cli::diag(k_prog, "no --listen address (give --listen or --config with --node)");
+      return 2;
+    }
+    if (!node.trace.empty()) {
+      auto r = tracer.open(node.trace, opt.name.empty() ? node.name : opt.name);
+      if (!r) {
+        cli::diag(k_prog, r.error().message);
+        return 2;
+      }
+    }
+    sip::Library lib;
+    auto st = sip::Stack::create(node.listen, fmt::format("{} {}", k_prog, CPM_VERSION),
+                                 tracer.is_open() ? &tracer : nullptr);
+    if (!st) {
+      cli::diag(k_prog, st.error().message);
+      return st.error().code;
+    }
+    stack = std::move(*st);
+    proxy::Options po;
+    po.name = k_prog;
+    po.timeout_ms = node.timeout_ms > 0 ? node.timeout_ms : 32000;
+    if (node.timeout_ms > 0 && node.timeout_ms < po.timer_c_ms)
+      po.timer_c_ms = std::max(node.timeout_ms, 1000) * 6;
+    po.diag = [this](const std::string& line) { diag(line); };
+    auto p =
+        proxy::Proxy::create(*stack, po, [this](const proxy::Incoming& in) { return decide(in); });
+    if (!p) {
+      cli::diag(k_prog, p.error().message);
+      return p.error().code;
+    }
+    px = std::move(*p);
+
+    // SIGHUP -> self-pipe -> reload on the loop.
+    struct FdGuard {
+      ~FdGuard()
+      {
+        fd_close(g_hup_pipe[0]);
+        for (int& fd : g_hup_pipe)
+          if (fd >= 0)
+            ::close(fd), fd = -1;
+        std::signal(SIGHUP, SIG_DFL);
+      }
+    } guard;
+    if (::pipe(g_hup_pipe) == 0) {
+      for (int fd : g_hup_pipe)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      fd_listen(
+          g_hup_pipe[0], FD_READ,
+          [](int, void* arg) noexcept {
+            int fd = g_hup_pipe[0];
+            char buf[16];
+            while (::read(fd, buf, sizeof(buf)) > 0) {
+            }
+            try {
+              static_cast<Core*>(arg)->reload();
+            } catch (...) {
+            }
+          },
+          this);
+      std::signal(SIGHUP, on_sighup);
+    }
+    schedule_purge();
+
+    std::string bound;
+    for (const auto& b : stack->bound())
+      bound += (bound.empty() ? "" : " ") + b;
+    stack->report_ready(opt.common.ready_fd);
+    if (!opt.common.quiet)
+      cli::diag(k_prog, fmt::format("ready on {}", bound));
+    int rc = sip::run([](int) { sip::stop(0); });
+    purge_timer.cancel();
+    px.reset();
+    stack.reset();
+    return rc;
+  }
+};
+
+} // namespace
+
+int run(Options& opt)
+{
+  try {
+    auto core = std::make_unique<Core>(opt);
+    if (opt.common.list_nodes) {
+      if (opt.common.config.empty()) {
+        cli::diag(k_prog, "--list-nodes needs --config");
+        return 2;
+      }
+      auto f = config::load(opt.common.config);
+      if (!f) {
+        cli::diag(k_prog, f.error().message);
+        return 2;
+      }
+      for (const auto& n : f->nodes)
+        fmt::print("{}\n", n.name);
+      return 0;
+    }
+    if (auto r = core->configure(); !r) {
+      cli::diag(k_prog, r.error().message);
+      return r.error().code;
+    }
+    if (!opt.explain.empty())
+      return core->explain();
+    return core->serve();
+  } catch (const std::exception& e) {
+    cli::diag(k_prog, fmt::format("internal error: {}", e.what()));
+    return 3;
+  }
+}
+
+} // namespace cpm::core_route
