@@ -72,12 +72,15 @@ Result<std::vector<Header>> header_block(Cursor& c, std::string_view what)
       return fail(fmt::format("CPIM: {} not ended by an empty line", what));
     if (l->empty())
       return out;
+    if (l->find('\0') != std::string_view::npos)
+      return fail(fmt::format("CPIM: NUL byte in {}", what));
     if (l->front() == ' ' || l->front() == '\t') {
       // RFC 2822 folding: continue the previous header's value.
       if (out.empty())
         return fail(fmt::format("CPIM: {} starts with a continuation line", what));
-      out.back().value += " ";
-      out.back().value += std::string(trim(*l));
+      auto more = trim(*l);
+      if (!more.empty())
+        out.back().value += " " + std::string(more);
       continue;
     }
     auto colon = l->find(':');
@@ -86,9 +89,6 @@ Result<std::vector<Header>> header_block(Cursor& c, std::string_view what)
     auto name = l->substr(0, colon);
     if (!valid_name(name))
       return fail(fmt::format("CPIM: bad header name in {}", what));
-    for (char ch : *l)
-      if (ch == '\0')
-        return fail(fmt::format("CPIM: NUL byte in {}", what));
     out.push_back({std::string(name), std::string(trim(l->substr(colon + 1)))});
   }
 }

@@ -125,6 +125,13 @@ TEST_CASE("cpim::decode rejects malformed messages")
     CHECK_FALSE(
         cpm::cpim::decode("From: <sip:a@x>\r\nTo: <sip:b@y>\r\n\r\nContent-Length: -1\r\n\r\nhi"));
   }
+  SUBCASE("NUL byte in a folded header")
+  {
+    auto r = cpm::cpim::decode(std::string("From: <sip:a@x>\r\n ") + '\0' +
+                               "\r\nTo: <sip:b@y>\r\n\r\n\r\n");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("NUL") != std::string::npos);
+  }
   SUBCASE("outer MIME block of another type")
   {
     CHECK_FALSE(cpm::cpim::decode("Content-Type: text/plain\r\n\r\nhello\r\n\r\n"));

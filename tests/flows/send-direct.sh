@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# cpm-send to a `cpm-send --receive` directly (no core): the text arrives on stdout,
+# --notify delivery --wait exits 0, and the receiver's notification carries the sender's
+# imdn.Message-ID. A body over 1300 bytes goes over TCP.
+set -u -o pipefail
+: "${CPM_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/build/default/tools}"
+send=$CPM_BIN/cpm-send
+t=$(mktemp -d "${TMPDIR:-/tmp}/send-direct.XXXXXX")
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$t"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$t"/*.err; do [[ -s $f ]] && { echo "-- $f"; cat "$f"; } >&2; done; exit 1; }
+
+mkfifo "$t/ready"
+# A fixed port shared by UDP and TCP (own address): a big body goes over TCP to the same port.
+"$send" --receive --listen udp:127.61.0.1:5060 --listen tcp:127.61.0.1:5060 --count 3 --trace "$t/bob.trace" --name bob \
+  --ready-fd 9 9>"$t/ready" >"$t/bob.out" 2>"$t/bob.err" &
+bob=$!
+pids+=("$bob")
+read -r -t 20 addrs <"$t/ready" || fail "receiver not ready"
+port=${addrs#udp:127.61.0.1:}
+port=${port%% *}
+[[ $port =~ ^[0-9]+$ && $port != 0 ]] || fail "bad ready line '$addrs'"
+to="sip:bob@127.61.0.1:$port"
+
+# 1. Plain text from arguments.
+"$send" "$to" hello plain world 2>"$t/a1.err" || fail "plain send exited $?"
+
+# 2. --notify delivery --wait: exit 0, and the notification names our Message-ID.
+"$send" --json --notify delivery --wait --timeout 5 "$to" 'with notification' \
+  >"$t/a2.out" 2>"$t/a2.err" || fail "send --wait exited $?"
+id=$(grep -o '"type":"response"' "$t/a2.out" >/dev/null && grep '"type":"response"' "$t/a2.out" |
+  grep -o '"message_id":"[A-Za-z0-9]*"' | cut -d'"' -f4)
+[[ ${#id} -ge 8 ]] || fail "no message_id in $(cat "$t/a2.out")"
+grep '"type":"notification"' "$t/a2.out" | grep -q "\"message_id\":\"$id\"" ||
+  fail "sender saw no notification for $id"
+grep -q '"status":"delivered"' "$t/a2.out" || fail "notification not 'delivered'"
+# The receiver's own trace shows the notification it sent, with the original Message-ID.
+grep '"dir":"tx"' "$t/bob.trace" | grep 'MESSAGE sip:' | grep -q "<message-id>$id</message-id>" ||
+  fail "receiver's notification does not carry $id"
+
+# 3. A body over 1300 bytes goes over TCP.
+head -c 2000 /dev/zero | tr '\0' 'x' >"$t/big.txt"
+"$send" --file "$t/big.txt" "$to" 2>"$t/a3.err" || fail "big send exited $?"
+grep '"dir":"rx"' "$t/bob.trace" | grep '"transport":"tcp"' | grep -q 'MESSAGE sip:bob' ||
+  fail "big message did not arrive over TCP"
+
+wait "$bob" || fail "receiver exited $?"
+pids=()
+[[ $(sed -n 1p "$t/bob.out") == "hello plain world" ]] || fail "line 1: $(sed -n 1p "$t/bob.out")"
+[[ $(sed -n 2p "$t/bob.out") == "with notification" ]] || fail "line 2: $(sed -n 2p "$t/bob.out")"
+[[ $(sed -n 3p "$t/bob.out") == "$(cat "$t/big.txt")" ]] || fail "big message mangled"
+# The request carried the CPM enabler usage indication.
+grep '"dir":"rx"' "$t/bob.trace" | grep -q 'P-Preferred-Service: urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg' ||
+  fail "no P-Preferred-Service"
+grep '"dir":"rx"' "$t/bob.trace" | grep -q 'Accept-Contact: \*;+g.3gpp.icsi-ref' || fail "no Accept-Contact"
+echo OK

@@ -1,0 +1,236 @@
+#include <doctest/doctest.h>
+
+#include "cpm/cpim.hpp"
+#include "cpm/imdn.hpp"
+#include "cpm/sendlib.hpp"
+
+using namespace cpm::send;
+
+TEST_SUITE_BEGIN("send");
+
+TEST_CASE("send::parse_proxy accepts udp, tcp and sip forms")
+{
+  auto u = parse_proxy("udp:127.0.1.1:5060");
+  REQUIRE(u);
+  CHECK(u->transport == "udp");
+  CHECK(u->host == "127.0.1.1");
+  CHECK(u->port == 5060);
+  CHECK(u->uri() == "sip:127.0.1.1:5060");
+  auto t = parse_proxy("tcp:[::1]:5070");
+  REQUIRE(t);
+  CHECK(t->host == "::1");
+  CHECK(t->uri() == "sip:[::1]:5070;transport=tcp");
+  auto s = parse_proxy("sip:127.0.0.2:5062;transport=TCP");
+  REQUIRE(s);
+  CHECK(s->transport == "tcp");
+  CHECK(s->port == 5062);
+  auto d = parse_proxy("sip:127.0.0.2");
+  REQUIRE(d);
+  CHECK(d->port == 5060);
+  SUBCASE("malformed")
+  {
+    CHECK_FALSE(parse_proxy(""));
+    CHECK_FALSE(parse_proxy("127.0.0.1:5060"));
+    CHECK_FALSE(parse_proxy("udp:core.example:5060"));
+    CHECK_FALSE(parse_proxy("udp:127.0.0.1:"));
+    CHECK_FALSE(parse_proxy("udp:127.0.0.1:99999"));
+    CHECK_FALSE(parse_proxy("udp:127.0.0.1:0"));
+    CHECK_FALSE(parse_proxy("tcp:[::1"));
+    CHECK_FALSE(parse_proxy("sips:127.0.0.1"));
+  }
+}
+
+TEST_CASE("send::hop_of_uri takes the host of TO")
+{
+  auto h = hop_of_uri("sip:bob@127.0.2.10:5062");
+  REQUIRE(h);
+  CHECK(h->host == "127.0.2.10");
+  CHECK(h->port == 5062);
+  CHECK(h->over_tcp().uri() == "sip:127.0.2.10:5062;transport=tcp");
+  CHECK_FALSE(hop_of_uri("sip:bob@b.example"));
+  CHECK_FALSE(hop_of_uri("tel:+123"));
+}
+
+TEST_CASE("send::default_listen follows the peer")
+{
+  CHECK(default_listen("127.0.1.1") ==
+        std::vector<std::string>{"udp:127.0.0.1:0", "tcp:127.0.0.1:0"});
+  CHECK(default_listen("192.0.2.1").front() == "udp:0.0.0.0:0");
+  CHECK(default_listen("::1").front() == "udp:[::1]:0");
+  CHECK(is_loopback("127.9.9.9"));
+  CHECK_FALSE(is_loopback("128.0.0.1"));
+}
+
+TEST_CASE("send::validate checks option combinations")
+{
+  Options o;
+  o.to = "sip:bob@127.0.0.1:5060";
+  CHECK(validate(o));
+  SUBCASE("missing TO")
+  {
+    o.to.clear();
+    CHECK_FALSE(validate(o));
+  }
+  SUBCASE("--wait without --notify")
+  {
+    o.wait = true;
+    CHECK_FALSE(validate(o));
+    o.notify = "delivery";
+    CHECK(validate(o));
+  }
+  SUBCASE("--rate without --lines")
+  {
+    o.rate = 5;
+    CHECK_FALSE(validate(o));
+  }
+  SUBCASE("bad --notify")
+  {
+    o.notify = "soon";
+    CHECK_FALSE(validate(o));
+  }
+  SUBCASE("TO with a host name needs --proxy")
+  {
+    o.to = "sip:bob@b.example";
+    CHECK_FALSE(validate(o));
+    o.common.proxy = "udp:127.0.0.1:5060";
+    CHECK(validate(o));
+  }
+  SUBCASE("--register needs --proxy and --from")
+  {
+    o.do_register = true;
+    CHECK_FALSE(validate(o));
+    o.common.proxy = "udp:127.0.0.1:5060";
+    CHECK_FALSE(validate(o));
+    o.common.from = "sip:alice@a.example";
+    CHECK(validate(o));
+  }
+  SUBCASE("--timeout must be positive")
+  {
+    o.timeout = 0;
+    CHECK_FALSE(validate(o));
+  }
+}
+
+TEST_CASE("send::apply_config takes the node and user settings")
+{
+  cpm::config::File f;
+  f.path = "lab.toml";
+  cpm::config::Node n;
+  n.name = "alice";
+  n.role = cpm::config::Role::Client;
+  n.from = "sip:alice@a.example";
+  n.proxy = "udp:127.0.1.1:5060";
+  n.listen = {"udp:127.0.1.10:5060"};
+  f.nodes.push_back(n);
+  cpm::config::User u;
+  u.uri = "sip:alice@a.example";
+  u.password = "secret";
+  f.users.push_back(u);
+  Options o;
+  o.common.node = "alice";
+  o.common.proxy = "udp:127.0.9.9:5060"; // the command line wins
+  REQUIRE(apply_config(o, f));
+  CHECK(o.common.from == "sip:alice@a.example");
+  CHECK(o.common.proxy == "udp:127.0.9.9:5060");
+  CHECK(o.common.listen == std::vector<std::string>{"udp:127.0.1.10:5060"});
+  CHECK(o.password == "secret");
+  SUBCASE("unknown node")
+  {
+    Options p;
+    p.common.node = "mallory";
+    CHECK_FALSE(apply_config(p, f));
+  }
+  SUBCASE("not a client")
+  {
+    f.nodes[0].role = cpm::config::Role::Core;
+    Options p;
+    p.common.node = "alice";
+    CHECK_FALSE(apply_config(p, f));
+  }
+}
+
+TEST_CASE("send::guess_content_type")
+{
+  CHECK(guess_content_type("a/b.txt") == "text/plain;charset=utf-8");
+  CHECK(guess_content_type("pic.PNG") == "image/png");
+  CHECK(guess_content_type("noext") == "text/plain;charset=utf-8");
+  CHECK(guess_content_type("dir.d/file") == "text/plain;charset=utf-8");
+}
+
+TEST_CASE("send::Stats percentiles and summary")
+{
+  Stats s;
+  CHECK(s.percentile(50) == 0);
+  for (int i = 1; i <= 100; ++i)
+    s.latency_ms.push_back(i);
+  s.sent = s.ok = 100;
+  CHECK(s.percentile(50) == 50);
+  CHECK(s.percentile(90) == 90);
+  CHECK(s.percentile(99) == 99);
+  CHECK(s.summary().find("sent 100, 2xx 100, failed 0") == 0);
+  CHECK(s.exit_status() == 0);
+  s.no_answer = 1;
+  CHECK(s.exit_status() == 3);
+  s.failed = 1;
+  CHECK(s.exit_status() == 1);
+}
+
+TEST_CASE("send::interpret classifies bodies")
+{
+  cpm::cpim::Outgoing o;
+  o.from = "sip:alice@a.example";
+  o.to = "sip:bob@b.example";
+  o.message_id = "abcdEFGH1234";
+  o.notification = "positive-delivery";
+  o.body = "hi";
+  auto in = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "sip:x@y", "sip:z@w");
+  REQUIRE(in);
+  CHECK_FALSE(in->notification);
+  CHECK(in->from == "sip:alice@a.example");
+  CHECK(in->message_id == "abcdEFGH1234");
+  CHECK(in->requested == "positive-delivery");
+  CHECK(in->text == "hi");
+
+  SUBCASE("a notification")
+  {
+    cpm::imdn::Notification n;
+    n.message_id = "abcdEFGH1234";
+    n.datetime = "t";
+    o.content_type = "message/imdn+xml";
+    o.notification.clear();
+    o.body = cpm::imdn::encode(n);
+    auto nin = interpret("message/CPIM", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
+    REQUIRE(nin);
+    CHECK(nin->notification);
+    CHECK(nin->kind == "delivery");
+    CHECK(nin->status == "delivered");
+  }
+  SUBCASE("text/plain")
+  {
+    auto p = interpret("text/plain; charset=utf-8", "plain", "sip:x@y", "sip:z@w");
+    REQUIRE(p);
+    CHECK(p->from == "sip:x@y");
+    CHECK(p->text == "plain");
+  }
+  SUBCASE("malformed")
+  {
+    auto bad = interpret("message/cpim", "From: <sip:a@b>\r\n", "", "");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == 400);
+    auto type = interpret("application/octet-stream", "x", "", "");
+    REQUIRE_FALSE(type);
+    CHECK(type.error().code == 415);
+    o.content_type = "message/imdn+xml";
+    o.body = "<imdn/>";
+    auto imdn = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
+    REQUIRE_FALSE(imdn);
+    CHECK(imdn.error().code == 400);
+    o.content_type = "text/plain";
+    o.notification = "sometimes";
+    auto disp = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
+    REQUIRE_FALSE(disp);
+    CHECK(disp.error().code == 400);
+  }
+}
+
+TEST_SUITE_END();
