@@ -93,7 +93,16 @@ bool split_uri(std::string_view uri, UriParts& out)
       return false;
   out.scheme = lowered(scheme);
   auto rest = s.substr(colon + 1);
-  // URI headers ("?Subject=x") are not part of the address.
+  // RFC 3261 §25.1: the user part may hold ';' and '?' (user-unreserved), so the userinfo
+  // ends at the '@'; URI headers ("?Subject=x") after the host are not part of the address.
+  std::string_view userinfo;
+  bool has_user = false;
+  if (out.scheme != "tel")
+    if (auto at = rest.find('@'); at != std::string_view::npos) {
+      userinfo = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      has_user = true;
+    }
   if (auto q = rest.find('?'); q != std::string_view::npos)
     rest = rest.substr(0, q);
   if (out.scheme == "tel") {
@@ -103,11 +112,8 @@ bool split_uri(std::string_view uri, UriParts& out)
       out.params = std::string(rest.substr(semi));
     return !out.user.empty() && std::none_of(out.user.begin(), out.user.end(), bad_user_char);
   }
-  if (auto at = rest.find('@'); at != std::string_view::npos) {
-    auto userinfo = rest.substr(0, at);
+  if (has_user)
     out.user = std::string(userinfo.substr(0, userinfo.find(':'))); // drop a password
-    rest = rest.substr(at + 1);
-  }
   std::string_view host;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');

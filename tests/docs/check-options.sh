@@ -18,7 +18,7 @@ from_help() { "$1" --help 2>&1 | grep -oE '^[[:space:]]+(-[[:alnum:]],)?--[[:aln
 from_man() { grep -oE 'Fl -[[:alnum:]][[:alnum:]-]*' "$1" | sed 's/^Fl /-/' | sort -u; }
 from_bash() { grep -oE -- '--[[:alnum:]][[:alnum:]-]*' "$1" | sort -u; }
 from_zsh() { grep -oE -- '--[[:alnum:]][[:alnum:]-]*' "$1" | sort -u; }
-from_fish() { grep -oE -- '-l[[:space:]]+[[:alnum:]][[:alnum:]-]*' "$1" | sed -E 's/^-l[[:space:]]+/--/' | sort -u; }
+from_fish() { grep -E '^[[:space:]]*complete[[:space:]]' "$1" | grep -oE -- '[[:space:]]-l[[:space:]]+[[:alnum:]][[:alnum:]-]*' | sed -E 's/^[[:space:]]*-l[[:space:]]+/--/' | sort -u; }
 
 # compare PROG WHERE EXPECTED-LIST ACTUAL-LIST
 compare()

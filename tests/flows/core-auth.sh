@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Digest authentication of REGISTER: 401 challenge, 200 with the right password, 403 with a
 # wrong one, 404 for a user not in the config.
-. "$(dirname "$0")/core-lib.sh"
+. "$(dirname "$0")/../lib/core.sh"
 cat >"$t/lab.toml" <<'TOML'
 [[user]]
 uri = "sip:bob@b.example"

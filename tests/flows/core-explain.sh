@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --explain prints the routing decision for a request file and sends nothing: with ICSI
 # (header) triggers and with user (method-only) triggers, and the return after odi.
-. "$(dirname "$0")/core-lib.sh"
+. "$(dirname "$0")/../lib/core.sh"
 ex=$CPM_SOURCE_DIR/examples
 core=$CPM_BIN/cpm-core-route
 icsi='urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg'

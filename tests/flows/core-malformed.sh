@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Malformed requests get 400 with a reason naming the problem (or are dropped when no Via
 # can be parsed), one stderr line each, and the next good request is served.
-. "$(dirname "$0")/core-lib.sh"
+. "$(dirname "$0")/../lib/core.sh"
 start_core --domain b.example --listen udp:127.0.0.1:0
 hdr='Via: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a\nTo: <sip:nobody@b.example>\n'
 send() { printf "$1" | sip "$CORE_UDP" --timeout "${2:-5}"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Registration: several contacts, per-contact expires, Expires cap and 423, refresh ordering,
 # unregister one and '*', a restart with --db keeps the bindings.
-. "$(dirname "$0")/core-lib.sh"
+. "$(dirname "$0")/../lib/core.sh"
 
 reg() { # reg CALLID CSEQ EXTRA-HEADER-LINES...
   local callid=$1 cseq=$2; shift 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A next hop that never answers: the core answers 408 within --timeout, and keeps serving.
-. "$(dirname "$0")/core-lib.sh"
+. "$(dirname "$0")/../lib/core.sh"
 # A silent UDP socket stands for the peer core: bound, never answers.
 mkfifo "$t/silent"
 python3 -c 'import socket,sys,time

@@ -357,3 +357,12 @@ TEST_CASE("location::Store stays compact")
   CHECK(overhead < 300);
 }
 #endif
+
+TEST_CASE("location::canonical_aor keeps a user part holding ';' and '?' (RFC 4475 intmeth)")
+{
+  CHECK(cpm::location::canonical_aor(
+            "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too."
+            "(doesn't-it)@Example.COM") == "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com");
+  CHECK(cpm::location::canonical_aor("sip:bob@b.example?Subject=hi") == "sip:bob@b.example");
+  CHECK(cpm::location::canonical_aor("sip:b.example;transport=tcp?x=y") == "sip:b.example");
+}

@@ -1,4 +1,4 @@
-# Helpers for the core-*.sh flow tests (sourced). Minimal until tests/lib/flow.sh lands.
+# Helpers for the core-*.sh flow tests (sourced). (Single-core tests; lab networks use flow.sh.)
 set -euo pipefail
 : "${CPM_BIN:?CPM_BIN not set}"
 : "${CPM_SOURCE_DIR:?CPM_SOURCE_DIR not set}"
@@ -46,8 +46,8 @@ stop_core() {
   [[ $rc -eq 0 ]] || die "core exited with $rc on SIGTERM"
 }
 
-# sip ADDR [core-sip.py options] < request: print the final response.
-sip() { python3 "$flows/core-sip.py" "$@"; }
+# sip ADDR [sip_client.py options] < request: print the final response.
+sip() { python3 "$CPM_SOURCE_DIR/tests/lib/sip_client.py" "$@"; }
 
 # status < response: the status code of the first line.
 status() { head -n1 | awk '{print $2}'; }

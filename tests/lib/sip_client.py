@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Minimal SIP test client for the core-*.sh flow tests (UDP or TCP, loopback only).
 
-core-sip.py HOST:PORT [--tcp] [--timeout S] [--raw] [--all] [--bind IP] [--port P] < request
+sip_client.py HOST:PORT [--tcp] [--timeout S] [--raw] [--all] [--bind IP] [--port P] < request
 The request text on stdin may use @LOCAL@ (our ip:port), @BRANCH@ and @CALLID@; LF line ends
 are turned into CRLF unless --raw (bytes sent as they are, for torture messages).
 Prints the final response (or every response with --all); exit 3 if none came in time.
