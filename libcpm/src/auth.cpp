@@ -7,11 +7,9 @@
 #include <map>
 #include <openssl/evp.h>
 
-namespace cpm::auth
-{
+namespace cpm::auth {
 
-namespace
-{
+namespace {
 
 bool iequals(std::string_view a, std::string_view b)
 {

@@ -15,11 +15,9 @@
 
 #include "cpm/sip.hpp"
 
-namespace cpm::config
-{
+namespace cpm::config {
 
-namespace
-{
+namespace {
 
 std::string lower(std::string_view s)
 {
@@ -85,8 +83,7 @@ bool is_token(std::string_view s)
 
 // Reads the keys of one table, remembering the first error. Messages look like
 // "lab.toml:7: node 'csA': role must be ...".
-class Reader
-{
+class Reader {
 public:
   Reader(const std::string& path, const toml::table& t, std::string label)
       : m_path(path), m_t(t), m_label(std::move(label))

@@ -5,8 +5,7 @@
 #include "cpm/location.hpp"
 #include "cpm/route.hpp"
 
-namespace cpm::config
-{
+namespace cpm::config {
 
 const Node* File::find_node(const std::string& name) const
 {

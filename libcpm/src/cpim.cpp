@@ -7,11 +7,9 @@
 #include <ctime>
 #include <fmt/format.h>
 
-namespace cpm::cpim
-{
+namespace cpm::cpim {
 
-namespace
-{
+namespace {
 
 bool iequals(std::string_view a, std::string_view b)
 {

@@ -3,8 +3,7 @@
 
 #include "cpm/cpim.hpp"
 
-namespace cpm::events
-{
+namespace cpm::events {
 
 std::string to_line(const Json& event)
 {

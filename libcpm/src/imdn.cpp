@@ -11,11 +11,9 @@
 #include <sstream>
 #include <vector>
 
-namespace cpm::imdn
-{
+namespace cpm::imdn {
 
-namespace
-{
+namespace {
 
 // The local part of an element name ("imdn:status" -> "status").
 std::string_view local(const pugi::xml_node& n)

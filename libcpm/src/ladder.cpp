@@ -8,11 +8,9 @@
 #include <set>
 #include <sstream>
 
-namespace cpm::ladder
-{
+namespace cpm::ladder {
 
-namespace
-{
+namespace {
 
 bool iequals(std::string_view a, std::string_view b)
 {
@@ -181,9 +179,8 @@ std::string top_via_sent_by(std::string_view message)
           auto sent = trim(v.substr(sp + 1));
           sent = sent.substr(0, sent.find_first_of(";, \t"));
           std::string out(sent);
-          bool has_port = out.rfind(']') != std::string::npos
-                              ? out.find("]:") != std::string::npos
-                              : out.find(':') != std::string::npos;
+          bool has_port = out.rfind(']') != std::string::npos ? out.find("]:") != std::string::npos
+                                                              : out.find(':') != std::string::npos;
           if (!has_port)
             out += ":5060";
           return out;
@@ -562,8 +559,7 @@ Result<Expected> read_expected(const std::string& path)
   return parse_expected(ss.str(), path);
 }
 
-namespace
-{
+namespace {
 
 bool same(const Step& s, const Hop& h)
 {

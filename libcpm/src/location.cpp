@@ -8,11 +8,9 @@
 #include <cstring>
 #include <unordered_map>
 
-namespace cpm::location
-{
+namespace cpm::location {
 
-namespace
-{
+namespace {
 
 char lower(char c)
 {
@@ -169,8 +167,7 @@ std::string canonical_aor(std::string_view uri)
 // ---------------------------------------------------------------------------------------
 // RFC 3841 caller preferences, for the subset the toolkit uses.
 
-namespace
-{
+namespace {
 
 // One feature parameter: name (lower-case, without nothing stripped) and its values.
 struct Feature {
@@ -374,8 +371,7 @@ std::vector<Binding> select(const std::vector<Binding>& bindings,
 // ---------------------------------------------------------------------------------------
 // The store.
 
-namespace
-{
+namespace {
 
 // One binding in memory: its four strings packed in one allocation, NUL-separated.
 struct Entry {

@@ -107,8 +107,7 @@ Verdict check(const config::File& file, const config::Node& node, const ServedUs
       return {403, "Forbidden",
               fmt::format("{} may not send to {} (not in allow_to)", served.aor, to)};
   } else {
-    std::string from =
-        location::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
+    std::string from = location::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
     if (any_match(p.block_from, from))
       return {403, "Forbidden",
               fmt::format("{} does not accept from {} (block_from)", served.aor, from)};
@@ -126,8 +125,8 @@ Participation participate(const config::File& file, const config::Node& node,
   auto psu = req.values("P-Served-User");
   if (!psu.empty()) {
     if (!parse_served_user(psu.front(), p.served)) {
-      p.verdict = {400, "Bad P-Served-User", fmt::format("cannot parse P-Served-User '{}'",
-                                                         psu.front())};
+      p.verdict = {400, "Bad P-Served-User",
+                   fmt::format("cannot parse P-Served-User '{}'", psu.front())};
       return p;
     }
     p.served_from_header = true;

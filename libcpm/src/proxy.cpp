@@ -12,11 +12,9 @@
 #undef ARCH
 #undef OS
 
-namespace cpm::proxy
-{
+namespace cpm::proxy {
 
-namespace
-{
+namespace {
 
 std::string pl_str(const struct pl& p)
 {

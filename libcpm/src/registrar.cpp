@@ -6,11 +6,9 @@
 #include <chrono>
 #include <fmt/format.h>
 
-namespace cpm::registrar
-{
+namespace cpm::registrar {
 
-namespace
-{
+namespace {
 
 std::string_view trim(std::string_view s)
 {

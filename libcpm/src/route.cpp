@@ -7,11 +7,9 @@
 #include <regex>
 #include <unordered_map>
 
-namespace cpm::route
-{
+namespace cpm::route {
 
-namespace
-{
+namespace {
 
 char lower(char c)
 {

@@ -23,11 +23,9 @@
 #undef ARCH
 #undef OS
 
-namespace cpm::send
-{
+namespace cpm::send {
 
-namespace
-{
+namespace {
 
 constexpr const char* k_prog = "cpm-send";
 // Requests in flight at once with --rate.
@@ -77,16 +75,14 @@ struct Outstanding {
   uint64_t key = 0;
   struct sip_request* req = nullptr;
   std::string route; // keeps the memory uri_decode points into
-  struct uri route_uri {
-  };
+  struct uri route_uri {};
   uint64_t t0 = 0;
   std::string message_id;
   bool notification = false;
   sip::Timer timeout;
 };
 
-class Client
-{
+class Client {
 public:
   explicit Client(Options& o) : m_opt(o) {}
   ~Client()

@@ -9,11 +9,9 @@
 #include "cpm/imdn.hpp"
 #include "cpm/sendlib.hpp"
 
-namespace cpm::send
-{
+namespace cpm::send {
 
-namespace
-{
+namespace {
 
 std::string lower(std::string_view s)
 {

@@ -4,11 +4,9 @@
 #include <algorithm>
 #include <cctype>
 
-namespace cpm::service
-{
+namespace cpm::service {
 
-namespace
-{
+namespace {
 
 std::string trim(std::string_view s)
 {

@@ -403,8 +403,8 @@ Result<route::Request> parse_request_text(std::string_view text)
   std::string wire;
   wire.reserve(text.size() + 64);
   size_t head_end = text.find("\n\n");
-  if (auto crlf = text.find("\r\n\r\n"); crlf != std::string_view::npos &&
-                                         (head_end == std::string_view::npos || crlf < head_end))
+  if (auto crlf = text.find("\r\n\r\n");
+      crlf != std::string_view::npos && (head_end == std::string_view::npos || crlf < head_end))
     head_end = std::string_view::npos, wire.assign(text);
   if (wire.empty()) {
     std::string_view head = head_end == std::string_view::npos ? text : text.substr(0, head_end);

@@ -89,10 +89,9 @@ std::string call_id(std::string_view message)
 
 std::string to_json(const Event& e)
 {
-  nlohmann::json j = {{"time", e.time_us},       {"node", e.node},   {"dir", e.dir},
-                      {"transport", e.transport}, {"local", e.local}, {"peer", e.peer},
-                      {"first_line", e.first_line}, {"call_id", e.call_id},
-                      {"message", e.message}};
+  nlohmann::json j = {{"time", e.time_us},          {"node", e.node},       {"dir", e.dir},
+                      {"transport", e.transport},   {"local", e.local},     {"peer", e.peer},
+                      {"first_line", e.first_line}, {"call_id", e.call_id}, {"message", e.message}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

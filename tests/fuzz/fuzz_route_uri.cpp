@@ -8,8 +8,7 @@
 #include "cpm/location.hpp"
 #include "cpm/route.hpp"
 
-namespace
-{
+namespace {
 
 // Abort (a finding) when an invariant does not hold.
 void require(bool ok)

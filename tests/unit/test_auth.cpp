@@ -6,8 +6,7 @@ using namespace cpm::auth;
 
 TEST_SUITE_BEGIN("auth");
 
-namespace
-{
+namespace {
 // RFC 2617 §3.5.
 const char* const k_rfc_challenge =
     "Digest realm=\"testrealm@host.com\", qop=\"auth,auth-int\", "

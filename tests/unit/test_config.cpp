@@ -10,8 +10,7 @@ using namespace cpm::config;
 
 TEST_SUITE_BEGIN("config");
 
-namespace
-{
+namespace {
 
 const char* const k_good = R"(# a small lab
 [[node]]

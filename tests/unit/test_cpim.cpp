@@ -4,8 +4,7 @@
 
 #include "cpm/cpim.hpp"
 
-namespace
-{
+namespace {
 std::string slurp(const std::string& rel)
 {
   std::ifstream f(std::string(CPM_CONFORMANCE_DIR) + "/examples/" + rel, std::ios::binary);

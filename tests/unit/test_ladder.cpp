@@ -11,8 +11,7 @@ namespace ladder = cpm::ladder;
 
 TEST_SUITE_BEGIN("ladder");
 
-namespace
-{
+namespace {
 
 const std::map<std::string, std::string> k_addr = {
     {"alice", "127.0.1.10:5060"}, {"coreA", "127.0.1.1:5060"}, {"csA", "127.0.1.2:5060"},

@@ -12,8 +12,7 @@ using cpm::location::Binding;
 using cpm::location::canonical_aor;
 using cpm::location::Store;
 
-namespace
-{
+namespace {
 
 Binding binding(std::string aor, std::string contact, int64_t expires_at, std::string params = "")
 {
@@ -362,7 +361,8 @@ TEST_CASE("location::canonical_aor keeps a user part holding ';' and '?' (RFC 44
 {
   CHECK(cpm::location::canonical_aor(
             "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too."
-            "(doesn't-it)@Example.COM") == "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com");
+            "(doesn't-it)@Example.COM") ==
+        "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com");
   CHECK(cpm::location::canonical_aor("sip:bob@b.example?Subject=hi") == "sip:bob@b.example");
   CHECK(cpm::location::canonical_aor("sip:b.example;transport=tcp?x=y") == "sip:b.example");
 }

@@ -5,8 +5,7 @@
 
 using cpm::proxy::check_request;
 
-namespace
-{
+namespace {
 
 cpm::route::Request make(std::vector<std::pair<std::string, std::string>> headers)
 {

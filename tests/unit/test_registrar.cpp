@@ -5,8 +5,7 @@
 
 using cpm::registrar::parse_contacts;
 
-namespace
-{
+namespace {
 
 cpm::route::Request reg(std::vector<std::pair<std::string, std::string>> extra,
                         std::string cseq = "1 REGISTER")

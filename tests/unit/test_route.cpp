@@ -11,8 +11,7 @@ using cpm::route::decide;
 using cpm::route::Decision;
 using cpm::route::Request;
 
-namespace
-{
+namespace {
 
 const std::string k_accept_cpm =
     "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"";

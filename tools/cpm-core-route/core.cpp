@@ -26,11 +26,9 @@
 #undef ARCH
 #undef OS
 
-namespace cpm::core_route
-{
+namespace cpm::core_route {
 
-namespace
-{
+namespace {
 
 constexpr const char* k_prog = "cpm-core-route";
 
@@ -83,8 +81,7 @@ Addr parse_addr(const std::string& text)
   return a;
 }
 
-class Core
-{
+class Core {
 public:
   Options& opt;
   std::shared_ptr<config::File> file = std::make_shared<config::File>();

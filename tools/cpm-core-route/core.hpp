@@ -5,8 +5,7 @@
 
 #include "cpm/cli.hpp"
 
-namespace cpm::core_route
-{
+namespace cpm::core_route {
 
 struct Options {
   cli::Common common;

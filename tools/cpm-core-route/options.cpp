@@ -1,8 +1,7 @@
 // The command line of cpm-core-route.
 #include "core.hpp"
 
-namespace cpm::core_route
-{
+namespace cpm::core_route {
 
 void add_options(CLI::App& app, Options& opt)
 {

@@ -11,16 +11,13 @@
 #include "cpm/sip.hpp"
 #include "cpm/trace.hpp"
 
-namespace cpm::groupd
-{
+namespace cpm::groupd {
 
-namespace
-{
+namespace {
 
 constexpr const char* k_prog = "cpm-groupd";
 
-class Server
-{
+class Server {
 public:
   explicit Server(Options& o) : m_opt(o) {}
 

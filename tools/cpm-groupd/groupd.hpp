@@ -5,8 +5,7 @@
 
 #include "cpm/cli.hpp"
 
-namespace cpm::groupd
-{
+namespace cpm::groupd {
 
 struct Options {
   cli::Common common;

@@ -1,8 +1,7 @@
 // The command line of cpm-groupd.
 #include "groupd.hpp"
 
-namespace cpm::groupd
-{
+namespace cpm::groupd {
 
 void add_options(CLI::App& app, Options& opt)
 {

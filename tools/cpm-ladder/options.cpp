@@ -5,8 +5,7 @@
 
 #include "cpm/ladder.hpp"
 
-namespace cpm::ladder_tool
-{
+namespace cpm::ladder_tool {
 
 void add_options(CLI::App& app, Options& opt)
 {

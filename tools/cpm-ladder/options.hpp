@@ -6,8 +6,7 @@
 
 #include "cpm/cli.hpp"
 
-namespace cpm::ladder_tool
-{
+namespace cpm::ladder_tool {
 
 struct Options {
   cpm::cli::Common common;

@@ -24,12 +24,12 @@ struct HeaderCondition {
 
 // An iFC-like trigger of a core ([[trigger]]).
 struct Trigger {
-  std::string name;                // optional label, for --explain; defaults to "trigger@LINE"
-  std::string node;                // the core it belongs to
-  int priority = 0;                // lower runs first
+  std::string name; // optional label, for --explain; defaults to "trigger@LINE"
+  std::string node; // the core it belongs to
+  int priority = 0; // lower runs first
   SessionCase session_case = SessionCase::Originating;
-  std::vector<std::string> methods; // empty: any method
-  std::string request_uri;          // regex on the request URI; empty: any
+  std::vector<std::string> methods;     // empty: any method
+  std::string request_uri;              // regex on the request URI; empty: any
   std::vector<HeaderCondition> headers; // all must match
   std::vector<std::string> users;       // served users this applies to; empty: every served user
   std::string server;                   // the application server, a SIP URI "sip:127.0.1.2:5060"

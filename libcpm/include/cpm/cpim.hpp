@@ -7,8 +7,7 @@
 
 #include "cpm/error.hpp"
 
-namespace cpm::cpim
-{
+namespace cpm::cpim {
 
 // The IMDN namespace URN (RFC 5438 §4).
 inline constexpr std::string_view k_imdn_ns = "urn:ietf:params:imdn";

@@ -6,8 +6,7 @@
 
 #include "cpm/error.hpp"
 
-namespace cpm::events
-{
+namespace cpm::events {
 
 using Json = nlohmann::json;
 

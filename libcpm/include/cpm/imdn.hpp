@@ -6,8 +6,7 @@
 
 #include "cpm/error.hpp"
 
-namespace cpm::imdn
-{
+namespace cpm::imdn {
 
 inline constexpr std::string_view k_xml_ns = "urn:ietf:params:xml:ns:imdn";
 inline constexpr std::string_view k_content_type = "message/imdn+xml";

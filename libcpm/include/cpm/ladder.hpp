@@ -9,8 +9,7 @@
 #include "cpm/error.hpp"
 #include "cpm/trace.hpp"
 
-namespace cpm::ladder
-{
+namespace cpm::ladder {
 
 // One SIP message going from one node to another, seen once.
 struct Hop {

@@ -9,8 +9,7 @@
 
 #include "cpm/error.hpp"
 
-namespace cpm::location
-{
+namespace cpm::location {
 
 // One registered contact of an address of record.
 struct Binding {
@@ -25,8 +24,7 @@ struct Binding {
   uint64_t seq = 0;       // registration order; larger = more recent
 };
 
-class Store
-{
+class Store {
 public:
   Store();
   ~Store();

@@ -22,8 +22,7 @@
 
 struct sip_msg;
 
-namespace cpm::proxy
-{
+namespace cpm::proxy {
 
 // What to do with one request.
 struct Action {
@@ -119,8 +118,7 @@ struct Stats {
   size_t live = 0;        // server transactions in the table
 };
 
-class Proxy
-{
+class Proxy {
 public:
   // Listen for requests and stray responses on `stack` (which must outlive the proxy).
   static Result<std::unique_ptr<Proxy>> create(sip::Stack& stack, Options opt, RequestHook hook,

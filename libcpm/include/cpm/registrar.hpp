@@ -13,8 +13,7 @@
 #include "cpm/location.hpp"
 #include "cpm/route.hpp"
 
-namespace cpm::registrar
-{
+namespace cpm::registrar {
 
 // One Contact value of a REGISTER.
 struct Contact {

@@ -18,18 +18,18 @@ struct Header {
 // What routing needs of a request, taken from the wire by the sip module.
 struct Request {
   std::string method;
-  std::string ruri;       // request URI
-  std::string from_uri;   // From addr-spec
-  std::string to_uri;     // To addr-spec
-  std::string asserted;   // P-Asserted-Identity addr-spec, if any
+  std::string ruri;     // request URI
+  std::string from_uri; // From addr-spec
+  std::string to_uri;   // To addr-spec
+  std::string asserted; // P-Asserted-Identity addr-spec, if any
   std::vector<Header> headers;
   // Route URIs left after the core removed the top Route(s) addressed to itself.
   std::vector<std::string> routes;
   // The "odi" parameter of the removed top Route addressed to this core, if any: the
   // request came back from an application server and continues after that trigger.
   std::string odi;
-  std::string source;      // where it came from, "udp:127.0.0.1:5070"
-  bool from_peer = false;  // source is a configured peer core
+  std::string source;     // where it came from, "udp:127.0.0.1:5070"
+  bool from_peer = false; // source is a configured peer core
   size_t body_size = 0;
   // All values of a header (case-insensitive name).
   std::vector<std::string> values(std::string_view name) const;
@@ -43,21 +43,21 @@ enum class Action {
 // The decision and, for --explain, why.
 struct Decision {
   Action action = Action::Reject;
-  int status = 0;            // Reject
-  std::string reason;        // Reject
-  std::string ruri;          // the request URI to send (retargeted to a contact, or unchanged)
-  std::string next_hop;      // where to send it: "sip:127.0.1.2:5060;transport=udp"
+  int status = 0;       // Reject
+  std::string reason;   // Reject
+  std::string ruri;     // the request URI to send (retargeted to a contact, or unchanged)
+  std::string next_hop; // where to send it: "sip:127.0.1.2:5060;transport=udp"
   std::vector<std::string> push_routes; // Route values to put on top ("<sip:...;lr>")
-  std::string served_user;   // for P-Served-User, when a trigger fired
-  std::string session_case;  // "orig" | "term"
-  std::string what;          // one-word kind: "trigger", "peer", "psi", "contact", "route", "reject"
+  std::string served_user;              // for P-Served-User, when a trigger fired
+  std::string session_case;             // "orig" | "term"
+  std::string what; // one-word kind: "trigger", "peer", "psi", "contact", "route", "reject"
   std::vector<std::string> explain; // human lines: each trigger matched or not and why
 };
 
 // Everything the decision needs besides the request.
 struct Context {
-  const config::File* file = nullptr;  // users, groups, triggers (may hold other nodes)
-  const config::Node* node = nullptr;  // this core
+  const config::File* file = nullptr; // users, groups, triggers (may hold other nodes)
+  const config::Node* node = nullptr; // this core
   const location::Store* location = nullptr;
   std::string self_uri; // this core's URI for the Route back from a server, "sip:127.0.1.1:5060"
   int64_t now = 0;      // unix seconds, for binding expiry

@@ -12,8 +12,7 @@
 #include "cpm/config.hpp"
 #include "cpm/error.hpp"
 
-namespace cpm::send
-{
+namespace cpm::send {
 
 // Everything the command line (and the config file) can set.
 struct Options {

@@ -9,7 +9,8 @@ namespace cpm::service {
 
 // The CPM ICSIs (OMA CPM / 3GPP TS 24.229 style service identifiers).
 inline constexpr std::string_view k_icsi_msg = "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg";
-inline constexpr std::string_view k_icsi_session = "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session";
+inline constexpr std::string_view k_icsi_session =
+    "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session";
 
 // The Accept-Contact value indicating `icsi`: "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A...\"".
 std::string accept_contact(std::string_view icsi);
