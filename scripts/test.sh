@@ -1,6 +1,7 @@
 #!/bin/bash
 # THE test command (README, CI): install what is missing, then build and test the default
-# preset, then the asan preset (ASan+UBSan), then check the formatting. Every step runs;
+# preset, then the asan preset (ASan+UBSan), then fuzz every parser briefly (clang-14
+# libFuzzer), then check the formatting. Every step runs;
 # the exit status is 1 if any failed. Uses at most 2 build jobs (JOBS=N to change).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,7 @@ format_check()
 step "deps" scripts/deps.sh
 preset default
 preset asan
+step "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s per parser)" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 step "clang-format" format_check
 
 echo "=== summary"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Build the libFuzzer targets (clang-14, ASan+UBSan) and run each for SECONDS (default 20),
+# seeded from the conformance examples. Fails if any target finds a crash; the crashing
+# input is kept in build/fuzz/crashes/. Usage: scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+shared=${CPM_SHARED:-$PWD/../shared}
+cmake --preset fuzz >/dev/null
+cmake --build build/fuzz -j"${JOBS:-2}" --target fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip \
+  fuzz_auth fuzz_config fuzz_ladder >/dev/null
+seeds() { # seeds TARGET -> seed directories
+  case $1 in
+  fuzz_cpim) echo "$shared/conformance/examples/cpim" ;;
+  fuzz_imdn) echo "$shared/conformance/examples/imdn" ;;
+  fuzz_sip | fuzz_route_uri) echo "$shared/conformance/rfc4475" ;;
+  fuzz_config) echo "$PWD/examples" ;;
+  fuzz_ladder) echo "$PWD/tests/flows/ladders" ;;
+  *) ;;
+  esac
+}
+mkdir -p build/fuzz/crashes
+rc=0
+for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder; do
+  corpus=build/fuzz/corpus/$target
+  mkdir -p "$corpus"
+  echo "fuzz: $target for ${secs}s"
+  # shellcheck disable=SC2046
+  if ! build/fuzz/tests/$target -max_total_time="$secs" -max_len=16384 -timeout=10 \
+      -artifact_prefix=build/fuzz/crashes/$target- -print_final_stats=0 \
+      "$corpus" $(seeds $target) >build/fuzz/$target.log 2>&1; then
+    echo "fuzz: $target FAILED (log: build/fuzz/$target.log)"
+    tail -30 build/fuzz/$target.log
+    rc=1
+  fi
+done
+exit $rc
