@@ -1,6 +1,8 @@
 // The core's routing decision: triggers, public service identities, location, peers.
 #include "cpm/route.hpp"
 
+#include "cpm/auth.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -251,6 +253,24 @@ std::string make_odi(config::SessionCase c, int index)
   return fmt::format("{}.{}", c == config::SessionCase::Originating ? 'o' : 't', index);
 }
 
+std::string sign_odi(std::string_view token, std::string_view key, std::string_view call_id)
+{
+  auto mac = auth::md5_hex(fmt::format("{}:{}:{}", key, token, call_id));
+  return fmt::format("{}.{}", token, mac.substr(0, 10));
+}
+
+std::string verify_odi(std::string_view signed_token, std::string_view key,
+                       std::string_view call_id)
+{
+  auto dot = signed_token.rfind('.');
+  if (dot == std::string_view::npos || dot < 3)
+    return {};
+  auto token = signed_token.substr(0, dot);
+  if (sign_odi(token, key, call_id) != signed_token)
+    return {};
+  return std::string(token);
+}
+
 bool parse_odi(std::string_view token, config::SessionCase& c, int& index)
 {
   if (token.size() < 3 || token.size() > 11 || token[1] != '.')
@@ -360,8 +380,24 @@ Decision decide(const Request& req, const Context& ctx)
   bool have_odi = false;
   config::SessionCase done_case = config::SessionCase::Originating;
   int done = -1;
-  if (!req.odi.empty()) {
-    if (parse_odi(req.odi, done_case, done)) {
+  const auto call_ids = req.values("Call-ID");
+  const std::string call_id = call_ids.empty() ? std::string() : call_ids.front();
+  std::string odi = req.odi;
+  if (!odi.empty() && !ctx.odi_key.empty()) {
+    odi = verify_odi(req.odi, ctx.odi_key, call_id);
+    if (odi.empty())
+      ex.push_back(fmt::format("odi '{}' is not signed by this core: ignored, evaluating every "
+                               "trigger",
+                               req.odi));
+  } else if (!odi.empty()) {
+    // No key (--explain): read a signed token without checking its signature.
+    if (auto dot = odi.find('.', 2);
+        dot != std::string::npos && odi.size() - dot - 1 == 10 &&
+        odi.find_first_not_of("0123456789abcdef", dot + 1) == std::string::npos)
+      odi.resize(dot);
+  }
+  if (!odi.empty()) {
+    if (parse_odi(odi, done_case, done)) {
       have_odi = true;
       ex.push_back(fmt::format(
           "odi {}: {} triggers up to #{} already ran{}", req.odi, case_word(done_case), done,
@@ -414,13 +450,14 @@ Decision decide(const Request& req, const Context& ctx)
       std::string self = ctx.self_uri.empty() ? file.node_uri(node.name) : ctx.self_uri;
       d.action = Action::Forward;
       d.next_hop = server;
-      d.push_routes = {"<" + with_lr(server) + ">",
-                       "<" + self + ";lr;odi=" + make_odi(phase, static_cast<int>(i)) + ">"};
+      std::string token = make_odi(phase, static_cast<int>(i));
+      if (!ctx.odi_key.empty())
+        token = sign_odi(token, ctx.odi_key, call_id);
+      d.push_routes = {"<" + with_lr(server) + ">", "<" + self + ";lr;odi=" + token + ">"};
       d.served_user = served_aor;
       d.session_case = phase == config::SessionCase::Originating ? "orig" : "term";
       d.what = "trigger";
-      ex.push_back(fmt::format("{}: matched -> {} (returns with odi {})", label, server,
-                               make_odi(phase, static_cast<int>(i))));
+      ex.push_back(fmt::format("{}: matched -> {} (returns with odi {})", label, server, token));
       return d;
     }
   }

@@ -489,6 +489,28 @@ TEST_CASE("route::decide odi handling")
     CHECK(hops[1] == "trigger term");
     CHECK(hops[2] == "contact ");
   }
+  SUBCASE("a core with a key signs its odi and ignores forged ones")
+  {
+    lab.a.odi_key = "secret";
+    req.headers.push_back({"Call-ID", "c-odi"});
+    auto d = decide(req, lab.a);
+    REQUIRE(d.what == "trigger");
+    req.odi = odi_of(d);
+    CHECK(req.odi.size() == 14);
+    req.source = "udp:127.0.1.2:5060";
+    d = decide(req, lab.a);
+    CHECK(d.session_case == "term");
+    // A client that writes its own Route with ;odi= cannot skip its triggers.
+    req.source = "udp:127.0.1.10:5060";
+    for (const char* forged : {"t.99", "o.99.0123456789"}) {
+      CAPTURE(forged);
+      req.odi = forged;
+      d = decide(req, lab.a);
+      CHECK(d.what == "trigger");
+      CHECK(d.session_case == "orig");
+      CHECK(explains(d, "is not signed by this core"));
+    }
+  }
   SUBCASE("t.N means the originating case is finished")
   {
     req.odi = "t.0"; // index 0 is an originating trigger; no terminating one ran yet
@@ -758,3 +780,20 @@ TEST_CASE("config::File lookups used by routing")
   CHECK(cpm::config::to_string(cpm::config::Role::ConversationServer) == "conversation-server");
   CHECK(cpm::config::to_string(SessionCase::Terminating) == "terminating");
 }
+
+TEST_SUITE_BEGIN("route");
+
+TEST_CASE("route::sign_odi binds a token to the core's key and the Call-ID")
+{
+  auto s = cpm::route::sign_odi("o.1", "key", "call-1");
+  CHECK(s.rfind("o.1.", 0) == 0);
+  CHECK(s.size() == 14);
+  CHECK(cpm::route::verify_odi(s, "key", "call-1") == "o.1");
+  CHECK(cpm::route::verify_odi(s, "other", "call-1").empty());
+  CHECK(cpm::route::verify_odi(s, "key", "call-2").empty());
+  CHECK(cpm::route::verify_odi("o.1", "key", "call-1").empty());
+  CHECK(cpm::route::verify_odi("o.9.0000000000", "key", "call-1").empty());
+  CHECK(cpm::route::verify_odi("", "key", "call-1").empty());
+}
+
+TEST_SUITE_END();

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <unistd.h>
 
@@ -88,6 +89,8 @@ public:
   config::Node node;
   location::Store store;
   std::unique_ptr<auth::Nonces> nonces;
+  // Signs the odi of the Route back from a triggered server (set when serving).
+  std::string odi_key;
   trace::Writer tracer;
   std::unique_ptr<sip::Stack> stack;
   std::unique_ptr<proxy::Proxy> px;
@@ -162,6 +165,8 @@ public:
       diag("warning: --auth without any [[user]] in the config: every REGISTER gets 404");
     nonces = std::make_unique<auth::Nonces>(
         fmt::format("{}-{}-{}", node.name, ::getpid(), std::time(nullptr)));
+    std::random_device rd;
+    odi_key = auth::md5_hex(fmt::format("odi-{}-{}-{}-{}", node.name, rd(), rd(), rd()));
     return {};
   }
 
@@ -191,6 +196,7 @@ public:
     ctx.location = &store;
     ctx.self_uri = self;
     ctx.now = std::time(nullptr);
+    ctx.odi_key = odi_key;
     return ctx;
   }
 
@@ -285,6 +291,7 @@ public:
       return 2;
     }
     req->from_peer = from_peer(req->source);
+    odi_key.clear(); // a captured request's odi was signed by a core that is not us
     std::string self =
         node.listen.empty() ? "sip:127.0.0.1:5060" : route::to_sip_uri(node.listen.front());
     auto d = route::decide(*req, context(self));

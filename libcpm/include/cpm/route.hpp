@@ -61,6 +61,10 @@ struct Context {
   const location::Store* location = nullptr;
   std::string self_uri; // this core's URI for the Route back from a server, "sip:127.0.1.1:5060"
   int64_t now = 0;      // unix seconds, for binding expiry
+  // Secret that signs odi tokens (bound to the Call-ID), so that a client cannot skip its
+  // triggers with a forged ";odi=" Route. Empty: tokens are unsigned and signatures unchecked
+  // (--explain).
+  std::string odi_key;
 };
 
 // Decide where a request goes next.
@@ -82,6 +86,10 @@ Decision decide(const Request& req, const Context& ctx);
 // Encode / decode an odi token: session case and the index of the last trigger run.
 std::string make_odi(config::SessionCase c, int index);
 bool parse_odi(std::string_view token, config::SessionCase& c, int& index);
+// Sign a token: "o.2" -> "o.2.<10 hex>"; check and strip a signature ("" when it is wrong).
+std::string sign_odi(std::string_view token, std::string_view key, std::string_view call_id);
+std::string verify_odi(std::string_view signed_token, std::string_view key,
+                       std::string_view call_id);
 
 // Domain ("b.example") and user ("bob") of a SIP URI; "" when absent.
 std::string uri_host(std::string_view uri);
