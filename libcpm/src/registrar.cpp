@@ -225,7 +225,8 @@ Reply handle(const route::Request& req, const Settings& s, location::Store& stor
   std::string call_id = header(req, "Call-ID");
   uint32_t cseq = 0;
   {
-    auto c = trim(header(req, "CSeq"));
+    const std::string cseq_hdr = header(req, "CSeq");
+    auto c = trim(cseq_hdr);
     auto num = parse_u32(c.substr(0, c.find_first_of(" \t\r\n")));
     if (!num)
       return reject(400, "Bad CSeq");
