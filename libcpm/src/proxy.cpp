@@ -610,6 +610,12 @@ struct Proxy::Impl {
     t->invite = method == "INVITE";
     t->tp = msg->tp;
     sip_reply_addr(&t->dst, msg, msg_param_exists(&msg->via.params, "rport", nullptr) == 0);
+    // Over TCP/TLS responses go back on the request's connection, whose far end is msg->src
+    // (libre connects from an ephemeral 127.0.0.1 port, not from the Via's sent-by). libre
+    // traces a send on a connection with the dst given here, so the Via-derived address
+    // (received IP + sent-by port, where nothing of that peer listens) mislabelled the hop.
+    if (msg->tp != SIP_TRANSP_UDP && msg->sock)
+      t->dst = msg->src;
     t->sock = mem_ref(msg->sock);
     t->to_tagged = pl_isset(&msg->to.tag);
     bool top = true;
