@@ -7,15 +7,17 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 config=${1:-$root/examples/lab-icsi.toml}
+[[ $config == /* ]] || config="$PWD/$config"
+cd "$root" || exit 2 # cmake --preset needs the source directory
 
 "$root/scripts/deps.sh" --build-only >&2 || exit 2
-export CPM_SOURCE_DIR="$root" CPM_BIN="$root/build/default/tools"
+# CPM_BIN picks other binaries (tests/flows/lab-pager.sh passes the build under test).
+export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
 if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
   echo "pager: building (cmake --preset default)" >&2
   { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
     { tail -n 30 "$root/build-lab.log" >&2; echo "pager: build failed, see build-lab.log" >&2; exit 2; }
 fi
-cd "$root" || exit 2
 
 . "$root/tests/lib/flow.sh"
 lab_config "$config" lab.toml
@@ -54,7 +56,13 @@ if [[ ${MERMAID:-0} == 1 ]]; then
 fi
 echo
 echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig5-6.ladder):"
-cpm-ladder --check "$root/tests/flows/ladders/fig5-6.ladder" "$t"/*.trace | tail -n 1
+# Exit 1 when the run differs from the figure, with the diff (not only its last line).
+if cpm-ladder --check "$root/tests/flows/ladders/fig5-6.ladder" "$t"/*.trace >"$t/check" 2>&1; then
+  tail -n 1 "$t/check"
+else
+  cat "$t/check"
+  ((rc != 0)) || rc=1
+fi
 for n in csA csB coreA coreB; do
   stop "$n" || true
 done

@@ -609,7 +609,16 @@ struct Proxy::Impl {
     t->call_id = pl_str(msg->callid);
     t->invite = method == "INVITE";
     t->tp = msg->tp;
-    sip_reply_addr(&t->dst, msg, msg_param_exists(&msg->via.params, "rport", nullptr) == 0);
+    // RFC 3581: with ;rport the response goes to the request's source port. (libre's
+    // msg_param_exists() answers EINVAL to a null value pointer, so pass one.)
+    struct pl rport_pl;
+    sip_reply_addr(&t->dst, msg, msg_param_exists(&msg->via.params, "rport", &rport_pl) == 0);
+    // Over TCP/TLS responses go back on the request's connection, whose far end is msg->src
+    // (libre connects from an ephemeral 127.0.0.1 port, not from the Via's sent-by). libre
+    // traces a send on a connection with the dst given here, so the Via-derived address
+    // (received IP + sent-by port, where nothing of that peer listens) mislabelled the hop.
+    if (msg->tp != SIP_TRANSP_UDP && msg->sock)
+      t->dst = msg->src;
     t->sock = mem_ref(msg->sock);
     t->to_tagged = pl_isset(&msg->to.tag);
     bool top = true;

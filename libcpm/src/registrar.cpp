@@ -206,8 +206,11 @@ Reply handle(const route::Request& req, const Settings& s, location::Store& stor
       return challenge(false);
     if (!s.nonces->valid(cred->nonce, now))
       return challenge(true);
+    // The digest username may be the user part ("bob"), the address of record without its
+    // scheme ("bob@b.example", what cpm-send sends: IMS private identity style) or with it.
     if (location::canonical_aor("sip:" + cred->username + "@" + route::uri_host(aor)) != aor &&
-        cred->username != aor && cred->username != route::uri_user(aor))
+        location::canonical_aor("sip:" + cred->username) != aor && cred->username != aor &&
+        cred->username != route::uri_user(aor))
       return reject(403, "Forbidden (user does not match the To address)");
     if (!auth::verify(*cred, "REGISTER", user->password))
       return reject(403, "Forbidden (wrong password)");

@@ -114,6 +114,16 @@ TEST_CASE("registrar::handle challenges when auth is on")
   r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@h>"}, {"Authorization", good}}), s, store,
                              1000);
   CHECK(r.status == 200);
+  // The username as cpm-send sends it: the address of record without "sip:".
+  auto full = cpm::auth::respond(www, "REGISTER", "sip:b.example", "bob@b.example", "pw");
+  r = cpm::registrar::handle(
+      reg({{"Contact", "<sip:bob@h>"}, {"Authorization", full}}, "2 REGISTER"), s, store, 1000);
+  CHECK(r.status == 200);
+  // Another user's name is refused even with a valid response for that name.
+  auto eve = cpm::auth::respond(www, "REGISTER", "sip:b.example", "eve@b.example", "pw");
+  r = cpm::registrar::handle(
+      reg({{"Contact", "<sip:bob@h>"}, {"Authorization", eve}}, "3 REGISTER"), s, store, 1000);
+  CHECK(r.status == 403);
   auto other = reg({{"Contact", "<sip:eve@h>"}});
   other.to_uri = "sip:eve@b.example";
   CHECK(cpm::registrar::handle(other, s, store, 1000).status == 404);

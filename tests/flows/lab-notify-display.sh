@@ -1,0 +1,55 @@
+#!/bin/bash
+# Delivery and display notifications through the lab: alice asks for both
+# (--notify delivery,display --wait), bob's receiver runs with --display, and alice gets
+# both notifications for her own imdn.Message-ID, then exits 0.
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+lab_config "$examples/lab-icsi.toml"
+for n in coreA coreB; do
+  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
+done
+for n in csA csB; do
+  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
+done
+start bob cpm-send --config "$lab" --node bob --receive --display --count 1 --trace "$t/bob.trace"
+
+rc=0
+cpm-send --config "$lab" --node alice --register --notify delivery,display --wait --timeout 10 \
+  --trace "$t/alice.trace" --json sip:bob@b.example 'Read me' >"$t/alice.json" 2>"$t/alice.err" ||
+  rc=$?
+((rc == 0)) || { cat "$t/alice.err" >&2; fail "alice's cpm-send exited $rc, expected 0"; }
+
+rc=0
+wait_exit bob 20 || rc=$?
+expect_eq "$rc" 0 "bob's exit status"
+expect_contains "$t/bob.out" 'Read me'
+
+# alice's imdn.Message-ID, from the MESSAGE she sent.
+mid=$(python3 - "$t/alice.trace" <<'PY'
+import json, re, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["dir"] == "tx" and e["first_line"].startswith("MESSAGE "):
+        m = re.search(r"(?im)^[\w-]+\.Message-ID:[ \t]*(\S+)", e["message"])
+        if m:
+            print(m.group(1))
+            break
+PY
+)
+[[ -n $mid ]] || fail "no imdn.Message-ID in alice's MESSAGE"
+expect_json "$t/alice.json" .type response .status 200 .message_id "$mid"
+expect_json "$t/alice.json" .type notification .message_id "$mid" .notification delivery \
+  .status delivered
+expect_json "$t/alice.json" .type notification .message_id "$mid" .notification display \
+  .status displayed
+
+# Both notifications crossed the lab as MESSAGEs from bob to alice.
+cpm-ladder "$t"/*.trace >"$t/ladder"
+n=$(grep -Ec '^ *[0-9]+ +coreA +-> +alice +MESSAGE ' "$t/ladder")
+expect_eq "$n" 2 "notification MESSAGEs delivered to alice"
+
+for n in csA csB coreA coreB; do
+  stop "$n" || fail "$n did not stop cleanly"
+done
+echo "OK lab-notify-display"
