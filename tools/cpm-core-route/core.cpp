@@ -1,9 +1,7 @@
 // cpm-core-route: config merge, the routing hook, registrar, signals.
 #include "core.hpp"
 
-#include <csignal>
 #include <ctime>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
@@ -22,26 +20,11 @@
 #include "cpm/sip.hpp"
 #include "cpm/trace.hpp"
 
-#include <re.h>
-#undef VERSION
-#undef ARCH
-#undef OS
-
 namespace cpm::core_route {
 
 namespace {
 
 constexpr const char* k_prog = "cpm-core-route";
-
-// The self-pipe that carries SIGHUP to the loop.
-int g_hup_pipe[2] = {-1, -1};
-
-void on_sighup(int) noexcept
-{
-  char c = 'h';
-  if (g_hup_pipe[1] >= 0)
-    (void)!::write(g_hup_pipe[1], &c, 1);
-}
 
 bool split_pair(const std::string& s, std::string& key, std::string& value)
 {
@@ -335,35 +318,7 @@ public:
     }
     px = std::move(*p);
 
-    // SIGHUP -> self-pipe -> reload on the loop.
-    struct FdGuard {
-      ~FdGuard()
-      {
-        fd_close(g_hup_pipe[0]);
-        for (int& fd : g_hup_pipe)
-          if (fd >= 0)
-            ::close(fd), fd = -1;
-        std::signal(SIGHUP, SIG_DFL);
-      }
-    } guard;
-    if (::pipe(g_hup_pipe) == 0) {
-      for (int fd : g_hup_pipe)
-        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-      fd_listen(
-          g_hup_pipe[0], FD_READ,
-          [](int, void* arg) noexcept {
-            int fd = g_hup_pipe[0];
-            char buf[16];
-            while (::read(fd, buf, sizeof(buf)) > 0) {
-            }
-            try {
-              static_cast<Core*>(arg)->reload();
-            } catch (...) {
-            }
-          },
-          this);
-      std::signal(SIGHUP, on_sighup);
-    }
+    sip::Hangup hangup([this] { reload(); });
     schedule_purge();
 
     std::string bound;

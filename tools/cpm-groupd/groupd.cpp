@@ -99,6 +99,22 @@ public:
     return a;
   }
 
+  // SIGHUP: new users and policies; addresses, domains and the proxy stay.
+  void reload()
+  {
+    if (m_opt.common.config.empty()) {
+      diag("SIGHUP: no --config to reload");
+      return;
+    }
+    auto f = config::load(m_opt.common.config);
+    if (!f) {
+      diag(fmt::format("SIGHUP: keeping the old config: {}", f.error().message));
+      return;
+    }
+    m_file = std::move(*f);
+    diag(fmt::format("reloaded {} ({} users)", m_opt.common.config, m_file.users.size()));
+  }
+
   int serve()
   {
     if (!m_node.trace.empty()) {
@@ -126,6 +142,7 @@ public:
       return p.error().code;
     }
     m_proxy = std::move(*p);
+    sip::Hangup hangup([this] { reload(); });
     std::string bound;
     for (const auto& b : m_stack->bound())
       bound += (bound.empty() ? "" : " ") + b;

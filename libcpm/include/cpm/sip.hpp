@@ -58,6 +58,21 @@ private:
   struct Impl;
   std::unique_ptr<Impl> m;
 };
+// While alive, SIGHUP calls `fn` on the loop (through a self-pipe: never in signal context).
+// One at a time per process.
+class Hangup {
+public:
+  explicit Hangup(std::function<void()> fn);
+  ~Hangup();
+  Hangup(const Hangup&) = delete;
+  Hangup& operator=(const Hangup&) = delete;
+
+private:
+  std::function<void()> m_fn;
+  int m_pipe[2] = {-1, -1};
+  static void on_read(int flags, void* arg) noexcept;
+};
+
 // Milliseconds of a monotonic clock (libre's tmr_jiffies).
 uint64_t jiffies();
 

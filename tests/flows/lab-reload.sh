@@ -1,0 +1,47 @@
+#!/bin/bash
+# SIGHUP reloads policies: csA refuses barred mallory with 403; once the config no longer
+# bars her and csA got SIGHUP, her message reaches bob. The core reloads too and keeps
+# routing.
+. "$(dirname "$0")/../lib/flow.sh"
+
+lab_config "$examples/lab-icsi.toml"
+for n in coreA coreB; do
+  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
+done
+for n in csA csB; do
+  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
+done
+start bob cpm-send --config "$lab" --node bob --receive --count 1 --trace "$t/bob.trace"
+coreA=${ready[coreA]%% *}
+
+mallory() {
+  cpm-send --from sip:mallory@a.example --proxy "$coreA" --listen "udp:${lab_prefix}1.66:0" \
+    --timeout 10 sip:bob@b.example "$1" >>"$t/mallory.out" 2>>"$t/mallory.err"
+}
+
+rc=0
+mallory 'first try' || rc=$?
+expect_eq "$rc" 1 "a barred sender's exit status"
+expect_contains "$t/mallory.err" 403
+
+# Lift the bar in the config, then SIGHUP both csA and coreA.
+grep -q '^barred = true$' "$lab" || fail "no barred user in $lab"
+sed -i '/^barred = true$/d' "$lab"
+for n in csA coreA; do
+  kill -HUP "$(pid_of "$n")"
+done
+# Wait for both to say they reloaded (tail -f follows the log as it is written).
+for n in csA coreA; do
+  timeout 10 tail -n +1 -f "$t/$n.err" | grep -q -m1 reloaded ||
+    fail "$n did not report a reload within 10 s"
+done
+
+rc=0
+mallory 'second try' || rc=$?
+expect_eq "$rc" 0 "mallory's exit status after the reload"
+wait_exit bob 20 || fail "bob did not exit after his message"
+expect_contains "$t/bob.out" 'second try'
+for n in csA csB coreA coreB; do
+  stop "$n" || fail "$n did not stop cleanly"
+done
+echo "OK lab-reload"
