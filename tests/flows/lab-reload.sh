@@ -32,7 +32,7 @@ for n in csA coreA; do
 done
 # Wait for both to say they reloaded (tail -f follows the log as it is written).
 for n in csA coreA; do
-  timeout 10 tail -n +1 -f "$t/$n.err" | grep -q -m1 reloaded ||
+  grep -q -m1 reloaded < <(timeout 10 tail -n +1 -f "$t/$n.err") ||
     fail "$n did not report a reload within 10 s"
 done
 
