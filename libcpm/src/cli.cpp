@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "cpm/config.hpp"
+
 namespace cpm::cli {
 
 void add_common(CLI::App& app, Common& c, unsigned which)
@@ -48,6 +50,22 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv)
     return 2;
   }
   return std::nullopt;
+}
+
+int list_nodes(const std::string& prog, const std::string& config)
+{
+  if (config.empty()) {
+    diag(prog, "--list-nodes needs --config");
+    return 2;
+  }
+  auto f = config::load(config);
+  if (!f) {
+    diag(prog, f.error().message);
+    return 2;
+  }
+  for (const auto& n : f->nodes)
+    fmt::print("{}\n", n.name);
+  return 0;
 }
 
 void diag(const std::string& prog, const std::string& message)

@@ -1,5 +1,6 @@
 // Lookups over a parsed configuration (config.cpp does the parsing).
 #include <algorithm>
+#include <fmt/format.h>
 
 #include "cpm/config.hpp"
 #include "cpm/location.hpp"
@@ -57,6 +58,33 @@ std::string File::node_uri(const std::string& name) const
   if (!n || n->listen.empty())
     return "";
   return route::to_sip_uri(n->listen.front());
+}
+
+Result<Selection> load_node(const std::string& path, const std::string& node_name, Role role,
+                            const std::string& fallback_name)
+{
+  Selection sel;
+  if (!path.empty()) {
+    auto f = load(path);
+    if (!f)
+      return tl::unexpected(f.error());
+    sel.file = std::move(*f);
+  } else if (!node_name.empty()) {
+    return fail("--node needs --config");
+  }
+  if (node_name.empty()) {
+    sel.node.name = fallback_name;
+    sel.node.role = role;
+    return sel;
+  }
+  const Node* n = sel.file.find_node(node_name);
+  if (!n)
+    return fail(fmt::format("{}: no node named '{}'", path, node_name));
+  if (n->role != role)
+    return fail(fmt::format("{}: node '{}' is a {}, not a {}", path, node_name, to_string(n->role),
+                            to_string(role)));
+  sel.node = *n;
+  return sel;
 }
 
 std::string to_string(Role r)

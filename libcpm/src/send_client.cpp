@@ -810,24 +810,18 @@ int Client::auth_h(char** user, char** pass, const char* realm, void* arg) noexc
 
 int run(Options& opt)
 {
+  if (opt.common.list_nodes)
+    return cli::list_nodes(k_prog, opt.common.config);
   if (!opt.common.config.empty()) {
     auto file = config::load(opt.common.config);
     if (!file) {
       cli::diag(k_prog, file.error().message);
       return 2;
     }
-    if (opt.common.list_nodes) {
-      for (const auto& n : file->nodes)
-        std::printf("%s\n", n.name.c_str());
-      return 0;
-    }
     if (auto r = apply_config(opt, *file); !r) {
       cli::diag(k_prog, r.error().message);
       return 2;
     }
-  } else if (opt.common.list_nodes) {
-    cli::diag(k_prog, "--list-nodes needs --config");
-    return 2;
   }
   if (auto r = validate(opt); !r) {
     cli::diag(k_prog, r.error().message);

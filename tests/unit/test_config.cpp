@@ -575,3 +575,33 @@ TEST_CASE("config::parse reads the example of cpm.toml(5)")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("config");
+
+TEST_CASE("config::load_node picks a node of the right role or a default one")
+{
+  namespace config = cpm::config;
+  auto dflt = config::load_node("", "", config::Role::Core, "cpm-core-route");
+  REQUIRE(dflt);
+  CHECK(dflt->node.name == "cpm-core-route");
+  CHECK(dflt->node.role == config::Role::Core);
+  CHECK(dflt->file.nodes.empty());
+
+  const std::string lab = std::string(CPM_SOURCE_DIR) + "/examples/lab-icsi.toml";
+  auto core = config::load_node(lab, "coreA", config::Role::Core, "x");
+  REQUIRE(core);
+  CHECK(core->node.name == "coreA");
+  CHECK_FALSE(core->file.nodes.empty());
+
+  auto wrong = config::load_node(lab, "csA", config::Role::Core, "x");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("node 'csA' is a conversation-server, not a core") !=
+        std::string::npos);
+  auto missing = config::load_node(lab, "nobody", config::Role::Core, "x");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("no node named 'nobody'") != std::string::npos);
+  CHECK_FALSE(config::load_node("", "coreA", config::Role::Core, "x"));
+  CHECK_FALSE(config::load_node("/nonexistent/lab.toml", "", config::Role::Core, "x"));
+}
+
+TEST_SUITE_END();

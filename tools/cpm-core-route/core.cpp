@@ -92,22 +92,12 @@ public:
   Result<void> configure()
   {
     auto& c = opt.common;
-    if (!c.config.empty()) {
-      auto f = config::load(c.config);
-      if (!f)
-        return tl::unexpected(f.error());
-      *file = std::move(*f);
-    } else if (!c.node.empty()) {
-      return fail("--node needs --config");
-    }
-    if (!c.node.empty()) {
-      const config::Node* n = file->find_node(c.node);
-      if (!n)
-        return fail(fmt::format("{}: no node named '{}'", c.config, c.node));
-      node = *n;
-    } else {
-      node.name = opt.name.empty() ? k_prog : opt.name;
-    }
+    auto sel = config::load_node(c.config, c.node, config::Role::Core,
+                                 opt.name.empty() ? k_prog : opt.name);
+    if (!sel)
+      return tl::unexpected(sel.error());
+    *file = std::move(sel->file);
+    node = std::move(sel->node);
     if (!c.listen.empty())
       node.listen = c.listen;
     if (!c.domains.empty())
@@ -341,20 +331,8 @@ int run(Options& opt)
 {
   try {
     auto core = std::make_unique<Core>(opt);
-    if (opt.common.list_nodes) {
-      if (opt.common.config.empty()) {
-        cli::diag(k_prog, "--list-nodes needs --config");
-        return 2;
-      }
-      auto f = config::load(opt.common.config);
-      if (!f) {
-        cli::diag(k_prog, f.error().message);
-        return 2;
-      }
-      for (const auto& n : f->nodes)
-        fmt::print("{}\n", n.name);
-      return 0;
-    }
+    if (opt.common.list_nodes)
+      return cli::list_nodes(k_prog, opt.common.config);
     if (auto r = core->configure(); !r) {
       cli::diag(k_prog, r.error().message);
       return r.error().code;

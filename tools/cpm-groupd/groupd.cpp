@@ -31,26 +31,11 @@ public:
   Result<void> configure()
   {
     auto& c = m_opt.common;
-    if (!c.config.empty()) {
-      auto f = config::load(c.config);
-      if (!f)
-        return tl::unexpected(f.error());
-      m_file = std::move(*f);
-    } else if (!c.node.empty()) {
-      return fail("--node needs --config");
-    }
-    if (!c.node.empty()) {
-      const config::Node* n = m_file.find_node(c.node);
-      if (!n)
-        return fail(fmt::format("{}: no node named '{}'", c.config, c.node));
-      if (n->role != config::Role::ConversationServer)
-        return fail(fmt::format("{}: node '{}' is a {}, not a conversation-server", c.config,
-                                c.node, config::to_string(n->role)));
-      m_node = *n;
-    } else {
-      m_node.name = k_prog;
-      m_node.role = config::Role::ConversationServer;
-    }
+    auto sel = config::load_node(c.config, c.node, config::Role::ConversationServer, k_prog);
+    if (!sel)
+      return tl::unexpected(sel.error());
+    m_file = std::move(sel->file);
+    m_node = std::move(sel->node);
     if (!m_opt.name.empty())
       m_node.name = m_opt.name;
     if (!c.listen.empty())
@@ -169,20 +154,8 @@ private:
 int run(Options& opt)
 {
   try {
-    if (opt.common.list_nodes) {
-      if (opt.common.config.empty()) {
-        cli::diag(k_prog, "--list-nodes needs --config");
-        return 2;
-      }
-      auto f = config::load(opt.common.config);
-      if (!f) {
-        cli::diag(k_prog, f.error().message);
-        return 2;
-      }
-      for (const auto& n : f->nodes)
-        fmt::print("{}\n", n.name);
-      return 0;
-    }
+    if (opt.common.list_nodes)
+      return cli::list_nodes(k_prog, opt.common.config);
     Server s(opt);
     if (auto r = s.configure(); !r) {
       cli::diag(k_prog, r.error().message);

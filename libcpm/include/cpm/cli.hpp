@@ -42,6 +42,10 @@ void add_common(CLI::App& app, Common& c, unsigned which);
 // usage error) or nullopt to go on. Replaces CLI11_PARSE, whose codes are 100 and up.
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
+// --list-nodes: print the node names of `config` one per line (for completions); returns
+// the exit status (2 without a config or when it does not load).
+int list_nodes(const std::string& prog, const std::string& config);
+
 // Print "prog: message" on stderr.
 void diag(const std::string& prog, const std::string& message);
 

@@ -111,6 +111,16 @@ Result<File> parse(const std::string& text, const std::string& path);
 // Read and parse a file.
 Result<File> load(const std::string& path);
 
+// What a program starts from: the file of --config (empty without one) and the node of
+// --node (a default node named `fallback_name` with `role` without one). A --node without
+// --config, an unknown node or one of another role is an error naming the file.
+struct Selection {
+  File file;
+  Node node;
+};
+Result<Selection> load_node(const std::string& path, const std::string& node_name, Role role,
+                            const std::string& fallback_name);
+
 std::string to_string(Role r);
 std::string to_string(SessionCase c);
 
