@@ -1,5 +1,6 @@
 // Digest authentication (RFC 2617, RFC 3261 §22.4): MD5, qop=auth or no qop.
 #include "cpm/auth.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,13 +12,7 @@ namespace cpm::auth {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b)
-{
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using text::iequals;
 
 bool is_lws(char c)
 {

@@ -1,5 +1,6 @@
 // The TOML configuration (cpm.toml(5)): parse with toml++, validate into config::File.
 #include "cpm/config.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -19,13 +20,7 @@ namespace cpm::config {
 
 namespace {
 
-std::string lower(std::string_view s)
-{
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return r;
-}
+using text::lower;
 
 int line_of(const toml::node& n)
 {

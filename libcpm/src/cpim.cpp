@@ -1,5 +1,6 @@
 // RFC 3862 CPIM message format.
 #include "cpm/cpim.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,22 +12,8 @@ namespace cpm::cpim {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b)
-{
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
+using text::iequals;
+using text::trim;
 
 // RFC 3862 §3.1 / RFC 2822: a header name is printable ASCII other than ':' and space.
 bool valid_name(std::string_view n)

@@ -1,5 +1,6 @@
 // RFC 5438 IMDN documents with pugixml.
 #include "cpm/imdn.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,6 +15,16 @@
 namespace cpm::imdn {
 
 namespace {
+
+std::string trim(std::string_view s)
+{
+  return std::string(text::trim(s));
+}
+
+std::string lower_trim(std::string_view s)
+{
+  return text::lower(text::trim(s));
+}
 
 // The local part of an element name ("imdn:status" -> "status").
 std::string_view local(const pugi::xml_node& n)
@@ -49,15 +60,6 @@ std::vector<pugi::xml_node> elements(const pugi::xml_node& parent)
   return out;
 }
 
-std::string trim(std::string_view s)
-{
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return std::string(s);
-}
-
 std::optional<Status> status_named(std::string_view name)
 {
   static constexpr std::pair<std::string_view, Status> k_names[] = {
@@ -84,14 +86,6 @@ bool allowed(Kind k, Status s)
     return s == Status::Processed || s == Status::Stored;
   }
   return false;
-}
-
-std::string lower_trim(std::string_view s)
-{
-  std::string t = trim(s);
-  std::transform(t.begin(), t.end(), t.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return t;
 }
 
 } // namespace

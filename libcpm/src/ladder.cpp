@@ -1,5 +1,6 @@
 // Ladders: traces into hops, hops into text/Mermaid, and the comparison with FLOWS.md ladders.
 #include "cpm/ladder.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -12,25 +13,8 @@ namespace cpm::ladder {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b)
-{
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using text::iequals;
+using text::trim;
 
 std::vector<std::string> split_ws(std::string_view s)
 {

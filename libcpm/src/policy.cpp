@@ -1,5 +1,6 @@
 // Service control of the participating function.
 #include "cpm/policy.hpp"
+#include "cpm/text.hpp"
 
 #include <fmt/format.h>
 
@@ -10,16 +11,7 @@ namespace cpm::policy {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b)
-{
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
+using text::iequals;
 
 bool any_match(const std::vector<std::string>& patterns, std::string_view uri)
 {

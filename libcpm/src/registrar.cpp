@@ -1,5 +1,6 @@
 // The registrar (RFC 3261 §10.3).
 #include "cpm/registrar.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,22 +11,8 @@ namespace cpm::registrar {
 
 namespace {
 
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using text::iequals;
+using text::trim;
 
 std::optional<uint32_t> parse_u32(std::string_view s)
 {
@@ -41,35 +28,6 @@ std::optional<uint32_t> parse_u32(std::string_view s)
   if (v > 0xffffffffULL)
     return std::nullopt;
   return uint32_t(v);
-}
-
-// Split at commas outside quotes and <>.
-std::vector<std::string_view> split_commas(std::string_view v)
-{
-  std::vector<std::string_view> out;
-  bool quote = false;
-  int angle = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    char c = v[i];
-    if (quote) {
-      if (c == '\\' && i + 1 < v.size())
-        ++i;
-      else if (c == '"')
-        quote = false;
-    } else if (c == '"') {
-      quote = true;
-    } else if (c == '<') {
-      ++angle;
-    } else if (c == '>') {
-      --angle;
-    } else if (c == ',' && angle == 0) {
-      out.push_back(v.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  out.push_back(v.substr(start));
-  return out;
 }
 
 Result<Contact> parse_one(std::string_view v)
@@ -153,7 +111,7 @@ Result<std::vector<Contact>> parse_contacts(const std::vector<std::string>& valu
 {
   std::vector<Contact> out;
   for (const auto& v : values)
-    for (auto part : split_commas(v)) {
+    for (auto part : text::split_list(v)) {
       auto c = parse_one(part);
       if (!c)
         return tl::unexpected(c.error());

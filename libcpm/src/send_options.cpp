@@ -8,18 +8,13 @@
 #include "cpm/cpim.hpp"
 #include "cpm/imdn.hpp"
 #include "cpm/sendlib.hpp"
+#include "cpm/text.hpp"
 
 namespace cpm::send {
 
 namespace {
 
-std::string lower(std::string_view s)
-{
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using text::lower;
 
 bool ip_literal(const std::string& host)
 {

@@ -1,6 +1,8 @@
 // CPM service identifiers and feature tags: the "CPM enabler usage indication".
 #include "cpm/service.hpp"
 
+#include "cpm/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -8,37 +10,14 @@ namespace cpm::service {
 
 namespace {
 
-std::string trim(std::string_view s)
-{
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return std::string(s);
-}
+using text::lower;
 
-std::string lower(std::string s)
-{
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// Split a header value at commas outside double quotes.
+// A list header's values, trimmed (commas inside quotes and <> do not split).
 std::vector<std::string> split_list(std::string_view v)
 {
   std::vector<std::string> out;
-  bool quoted = false;
-  size_t start = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '"')
-      quoted = !quoted;
-    else if (v[i] == ',' && !quoted) {
-      out.push_back(trim(v.substr(start, i - start)));
-      start = i + 1;
-    }
-  }
-  out.push_back(trim(v.substr(start)));
+  for (auto part : text::split_list(v))
+    out.emplace_back(text::trim(part));
   return out;
 }
 

@@ -1,0 +1,21 @@
+#pragma once
+// Small text helpers every parser shares (header names, list values, whitespace).
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm::text
+{
+
+// ASCII case-insensitive equality (header names, schemes, hosts, tokens).
+bool iequals(std::string_view a, std::string_view b);
+// Without leading and trailing whitespace (space, tab, CR, LF, FF, VT).
+std::string_view trim(std::string_view s);
+// ASCII lower case.
+std::string lower(std::string_view s);
+// Split at `sep` outside double-quoted strings (with backslash escapes) and <...>, as SIP
+// list headers are split (RFC 3261 §7.3.1). Parts are not trimmed; an empty input gives
+// one empty part.
+std::vector<std::string_view> split_list(std::string_view s, char sep = ',');
+
+} // namespace cpm::text

@@ -1,0 +1,41 @@
+#include <doctest/doctest.h>
+
+#include "cpm/text.hpp"
+
+using namespace cpm;
+
+TEST_SUITE_BEGIN("text");
+
+TEST_CASE("text::iequals, trim and lower are ASCII-only")
+{
+  CHECK(text::iequals("Call-ID", "call-id"));
+  CHECK_FALSE(text::iequals("Call-ID", "Call-I"));
+  CHECK_FALSE(text::iequals("\xc3\x89", "\xc3\xa9")); // no locale folding
+  CHECK(text::trim("  a b \t\r\n") == "a b");
+  CHECK(text::trim(" \t ").empty());
+  CHECK(text::trim("").empty());
+  CHECK(text::lower("SIP:Bob@B.Example") == "sip:bob@b.example");
+}
+
+TEST_CASE("text::split_list splits outside quotes and angle brackets")
+{
+  auto v = text::split_list("<sip:a@x;p=1,2>;q=1, \"Bob, Jr\" <sip:b@y>,*");
+  REQUIRE(v.size() == 3);
+  CHECK(v[0] == "<sip:a@x;p=1,2>;q=1");
+  CHECK(v[1] == " \"Bob, Jr\" <sip:b@y>");
+  CHECK(v[2] == "*");
+  auto esc = text::split_list(R"("a\",b",c)");
+  REQUIRE(esc.size() == 2);
+  CHECK(esc[0] == R"("a\",b")");
+  CHECK(text::split_list("").size() == 1);
+  CHECK(text::split_list("a;b", ';').size() == 2);
+  SUBCASE("malformed input never reads past the end")
+  {
+    CHECK(text::split_list("\"unterminated, x").size() == 1);
+    CHECK(text::split_list("a>>,b").size() == 2);
+    CHECK(text::split_list("\"\\").size() == 1);
+    CHECK(text::split_list("x,").size() == 2);
+  }
+}
+
+TEST_SUITE_END();
