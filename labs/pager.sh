@@ -34,7 +34,7 @@ start bob cpm-send --config "$lab" --node bob --receive --count 1 --trace "$t/bo
 echo "  bob (cpm-send --receive) registered on ${ready[bob]}"
 
 echo
-echo "\$ cpm-send --config lab.toml --node alice --notify delivery --wait sip:bob@b.example 'Hello'"
+echo "\$ cpm-send --config lab.toml --node alice --register --notify delivery --wait sip:bob@b.example 'Hello'"
 rc=0
 cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
   --trace "$t/alice.trace" sip:bob@b.example 'Hello' || rc=$?
