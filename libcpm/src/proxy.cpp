@@ -5,6 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
+#include <map>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <unordered_map>
 
 #include <re.h>
@@ -211,24 +214,74 @@ struct Txn {
   enum sip_transp tp = SIP_TRANSP_UDP;
   void* sock = nullptr; // mem_ref'd transport socket / connection of the request
   struct sip_request* creq = nullptr;
-  struct tmr tmr;
+  // Its one timer (non-answer timeout, Timer C or linger) in the proxy's own queue: libre
+  // 1.1 keeps timers in one sorted list, so each of these there made every later timer
+  // start (libre's own Timer E per client transaction) walk past them.
+  bool armed = false;
+  std::multimap<uint64_t, Txn*>::iterator when;
+  void (*on_timer)(void*) = nullptr;
   int final_code = 0;
   bool invite = false;
 
-  Txn() { tmr_init(&tmr); }
-  ~Txn()
-  {
-    tmr_cancel(&tmr);
-    if (creq)
-      creq = static_cast<struct sip_request*>(mem_deref(creq));
-    if (sock)
-      sock = mem_deref(sock);
-  }
+  Txn() = default;
+  ~Txn();
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
 };
 
 struct Proxy::Impl {
+  // Transaction timers by expiry (tmr_jiffies ms), fired from one timerfd on the loop.
+  std::multimap<uint64_t, Txn*> timers;
+  int tfd = -1;
+  uint64_t tfd_at = 0; // the expiry the timerfd is set for, 0: none
+
+  void start_timer(Txn& t, uint64_t ms, void (*h)(void*))
+  {
+    cancel_timer(t);
+    t.when = timers.emplace(tmr_jiffies() + ms, &t);
+    t.armed = true;
+    t.on_timer = h;
+    rearm();
+  }
+  void cancel_timer(Txn& t)
+  {
+    if (!t.armed)
+      return;
+    timers.erase(t.when);
+    t.armed = false; // the timerfd may wake early once: harmless
+  }
+  void rearm()
+  {
+    if (timers.empty() || tfd < 0)
+      return;
+    uint64_t first = timers.begin()->first;
+    if (tfd_at && tfd_at <= first)
+      return;
+    tfd_at = first;
+    uint64_t now = tmr_jiffies();
+    uint64_t d = first > now ? first - now : 0;
+    struct itimerspec its {};
+    its.it_value.tv_sec = time_t(d / 1000);
+    its.it_value.tv_nsec = d ? long(d % 1000) * 1000000L : 1;
+    (void)timerfd_settime(tfd, 0, &its, nullptr);
+  }
+  static void tfd_h(int, void* arg) noexcept
+  {
+    auto& self = *static_cast<Impl*>(arg);
+    uint64_t n;
+    while (::read(self.tfd, &n, sizeof(n)) > 0) {
+    }
+    self.tfd_at = 0;
+    uint64_t now = tmr_jiffies();
+    while (!self.timers.empty() && self.timers.begin()->first <= now) {
+      Txn* t = self.timers.begin()->second;
+      self.timers.erase(self.timers.begin());
+      t->armed = false;
+      t->on_timer(t);
+    }
+    self.rearm();
+  }
+
   sip::Stack* stack = nullptr;
   struct ::sip* sip = nullptr;
   Options opt;
@@ -311,10 +364,10 @@ struct Proxy::Impl {
       t.creq = static_cast<struct sip_request*>(mem_deref(t.creq));
     t.head.clear();
     t.head.shrink_to_fit();
-    tmr_cancel(&t.tmr);
+    cancel_timer(t);
     // Reliable transports retransmit nothing (RFC 3261 Timer J = 0): keep only briefly.
     uint64_t ms = t.tp == SIP_TRANSP_UDP ? uint64_t(opt_linger()) : 1000;
-    tmr_start(&t.tmr, ms, linger_h, &t);
+    start_timer(t, ms, linger_h);
   }
 
   int opt_linger() const { return opt.timeout_ms < 5000 ? opt.timeout_ms + 1000 : 5000; }
@@ -380,7 +433,7 @@ struct Proxy::Impl {
           return;
         self.send_up(*t, relay_text(msg), msg->scode, false);
         if (t->invite)
-          tmr_start(&t->tmr, uint64_t(self.opt.timer_c_ms), timeout_h, t);
+          self.start_timer(*t, uint64_t(self.opt.timer_c_ms), timeout_h);
         return;
       }
       t->creq = nullptr; // libre cleared its pointer before this final callback
@@ -651,7 +704,7 @@ struct Proxy::Impl {
     }
     ++st.forwarded;
     int ms = a.timeout_ms ? a.timeout_ms : tr.invite ? opt.timer_c_ms : opt.timeout_ms;
-    tmr_start(&tr.tmr, uint64_t(ms), timeout_h, &tr);
+    start_timer(tr, uint64_t(ms), timeout_h);
     return true;
   }
 
@@ -719,6 +772,16 @@ struct Proxy::Impl {
   }
 };
 
+Txn::~Txn()
+{
+  if (px)
+    px->cancel_timer(*this);
+  if (creq)
+    creq = static_cast<struct sip_request*>(mem_deref(creq));
+  if (sock)
+    sock = mem_deref(sock);
+}
+
 Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, RequestHook hook,
                                              ResponseHook on_response)
 {
@@ -734,7 +797,12 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   for (const auto& b : stack.bound())
     if (b.rfind("tcp:", 0) == 0)
       m.has_tcp = true;
-  int err = sip_listen(&m.req_lsnr, m.sip, true, Impl::req_h, &m);
+  m.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (m.tfd < 0)
+    return fail(fmt::format("cannot create a timer: {}", std::strerror(errno)), 3);
+  int err = fd_listen(m.tfd, FD_READ, Impl::tfd_h, &m);
+  if (!err)
+    err = sip_listen(&m.req_lsnr, m.sip, true, Impl::req_h, &m);
   if (!err)
     err = sip_listen(&m.resp_lsnr, m.sip, false, Impl::resp_lsnr_h, &m);
   if (err)
@@ -748,6 +816,10 @@ Proxy::~Proxy()
     m->table.clear();
     mem_deref(m->req_lsnr);
     mem_deref(m->resp_lsnr);
+    if (m->tfd >= 0) {
+      fd_close(m->tfd);
+      ::close(m->tfd);
+    }
   }
 }
 
