@@ -1,6 +1,7 @@
 // Transaction-stateful SIP relay with its own compact server-transaction table.
 #include "cpm/proxy.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -217,9 +218,19 @@ struct Txn {
   // Its one timer (non-answer timeout, Timer C or linger) in the proxy's own queue: libre
   // 1.1 keeps timers in one sorted list, so each of these there made every later timer
   // start (libre's own Timer E per client transaction) walk past them.
-  bool armed = false;
-  std::multimap<uint64_t, Txn*>::iterator when;
-  void (*on_timer)(void*) = nullptr;
+  struct Slot {
+    bool armed = false;
+    std::multimap<uint64_t, std::pair<Txn*, int>>::iterator when;
+    void (*h)(void*) = nullptr;
+  };
+  Slot slots[2]; // 0: timeout, Timer C or linger; 1: Timer E of our own client side
+  // Our own UDP client transaction (non-INVITE to an IP literal: see Impl::forward), which
+  // spares libre's ctrans and its Timer E/F/K in libre's list. Empty branch: libre's.
+  std::string cbranch;
+  std::string ctext; // the request as sent, for retransmissions
+  struct sa cdst;
+  uint32_t ctxc = 0;
+  bool cproceeding = false;
   int final_code = 0;
   bool invite = false;
 
@@ -231,24 +242,27 @@ struct Txn {
 
 struct Proxy::Impl {
   // Transaction timers by expiry (tmr_jiffies ms), fired from one timerfd on the loop.
-  std::multimap<uint64_t, Txn*> timers;
+  std::multimap<uint64_t, std::pair<Txn*, int>> timers;
+  std::unordered_map<std::string, Txn*> clients; // our client transactions by branch
   int tfd = -1;
   uint64_t tfd_at = 0; // the expiry the timerfd is set for, 0: none
 
-  void start_timer(Txn& t, uint64_t ms, void (*h)(void*))
+  void start_timer(Txn& t, uint64_t ms, void (*h)(void*), int slot = 0)
   {
-    cancel_timer(t);
-    t.when = timers.emplace(tmr_jiffies() + ms, &t);
-    t.armed = true;
-    t.on_timer = h;
+    cancel_timer(t, slot);
+    auto& s = t.slots[slot];
+    s.when = timers.emplace(tmr_jiffies() + ms, std::make_pair(&t, slot));
+    s.armed = true;
+    s.h = h;
     rearm();
   }
-  void cancel_timer(Txn& t)
+  void cancel_timer(Txn& t, int slot = 0)
   {
-    if (!t.armed)
+    auto& s = t.slots[slot];
+    if (!s.armed)
       return;
-    timers.erase(t.when);
-    t.armed = false; // the timerfd may wake early once: harmless
+    timers.erase(s.when);
+    s.armed = false; // the timerfd may wake early once: harmless
   }
   void rearm()
   {
@@ -274,10 +288,10 @@ struct Proxy::Impl {
     self.tfd_at = 0;
     uint64_t now = tmr_jiffies();
     while (!self.timers.empty() && self.timers.begin()->first <= now) {
-      Txn* t = self.timers.begin()->second;
+      auto [t, slot] = self.timers.begin()->second;
       self.timers.erase(self.timers.begin());
-      t->armed = false;
-      t->on_timer(t);
+      t->slots[slot].armed = false;
+      t->slots[slot].h(t);
     }
     self.rearm();
   }
@@ -294,6 +308,9 @@ struct Proxy::Impl {
   bool has_tcp = false;
   // The Record-Route state of the request being forwarded (sendh runs synchronously).
   bool rr_pending = false;
+  std::string* capture = nullptr; // send_h copies the request line, Via and RR here
+  // The proxy whose forward() is inside sip_request (send_h runs synchronously there).
+  static thread_local Impl* t_sending;
   enum sip_transp rr_in_tp = SIP_TRANSP_UDP;
   struct sa rr_in_addr;
 
@@ -365,6 +382,7 @@ struct Proxy::Impl {
     t.head.clear();
     t.head.shrink_to_fit();
     cancel_timer(t);
+    cancel_timer(t, 1);
     // Reliable transports retransmit nothing (RFC 3261 Timer J = 0): keep only briefly.
     uint64_t ms = t.tp == SIP_TRANSP_UDP ? uint64_t(opt_linger()) : 1000;
     start_timer(t, ms, linger_h);
@@ -449,9 +467,14 @@ struct Proxy::Impl {
   static int send_h(enum sip_transp tp, const struct sa* src, const struct sa*, struct mbuf* mb,
                     void* arg) noexcept
   {
-    auto* self = static_cast<Impl*>(arg);
-    if (!self->rr_pending)
+    (void)arg; // the Txn (or nullptr for an ACK), not the proxy
+    Impl* self = t_sending;
+    if (!self || (!self->rr_pending && !self->capture))
       return 0;
+    if (!self->rr_pending) {
+      self->capture->assign(reinterpret_cast<const char*>(mb->buf), mb->end);
+      return 0;
+    }
     int err = 0;
     // RFC 5658: two Record-Routes when the transport or address changes.
     bool same = tp == self->rr_in_tp && sa_cmp(src, &self->rr_in_addr, SA_ALL);
@@ -459,6 +482,8 @@ struct Proxy::Impl {
     if (!same)
       err |= mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", &self->rr_in_addr,
                          tp_param(self->rr_in_tp));
+    if (self->capture && !err)
+      self->capture->assign(reinterpret_cast<const char*>(mb->buf), mb->end);
     return err;
   }
 
@@ -519,6 +544,62 @@ struct Proxy::Impl {
     return ruri;
   }
 
+  // The next hop's address when our own client transaction can serve it: scheme sip, UDP
+  // (given or, UDP being listened on, chosen as libre would), an IP literal, no maddr.
+  bool own_client_dst(const struct uri& u, struct sa& dst) const
+  {
+    struct pl v;
+    if (pl_strcasecmp(&u.scheme, "sip") != 0 || msg_param_decode(&u.params, "maddr", &v) == 0)
+      return false;
+    if (msg_param_decode(&u.params, "transport", &v) == 0 && pl_strcasecmp(&v, "udp") != 0)
+      return false;
+    std::string host = pl_str(u.host);
+    if (sa_set_str(&dst, host.c_str(), u.port ? u.port : 5060) != 0)
+      return false;
+    struct sa laddr;
+    return sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) == 0;
+  }
+
+  // Timer E of our own client transaction (RFC 3261 §17.1.2.2).
+  static void retransmit_h(void* arg) noexcept
+  {
+    auto* t = static_cast<Txn*>(arg);
+    auto& self = *t->px;
+    try {
+      if (t->final_code)
+        return;
+      ++t->ctxc;
+      uint64_t ms = t->cproceeding ? uint64_t(SIP_T2)
+                                   : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t->ctxc, 8u),
+                                                        uint64_t(SIP_T2));
+      self.start_timer(*t, ms, retransmit_h, 1);
+      MbufRef mb(t->ctext);
+      int err = mb.mb ? sip_send(self.sip, nullptr, SIP_TRANSP_UDP, &t->cdst, mb.mb) : ENOMEM;
+      if (err) {
+        self.cancel_timer(*t, 1);
+        self.reply_local(*t, 503, fmt::format("Next Hop Unreachable ({})", std::strerror(err)));
+      }
+    } catch (const std::exception& e) {
+      self.diag(fmt::format("internal error retransmitting a request: {}", e.what()));
+    }
+  }
+
+  // A response to our own client transaction: what resp_h does for libre's.
+  void on_client_response(Txn& t, const struct sip_msg* msg)
+  {
+    if (t.final_code)
+      return; // retransmitted final (libre's Timer K absorbs these the same way)
+    if (msg->scode < 200) {
+      t.cproceeding = true;
+      if (msg->scode != 100)
+        send_up(t, relay_text(msg), msg->scode, false);
+      return;
+    }
+    cancel_timer(t, 1);
+    send_up(t, relay_text(msg), msg->scode, false);
+    complete(t);
+  }
+
   // Hand the request to libre's client side. Returns errno.
   int forward(const struct sip_msg* msg, const route::Request& req, const Action& a,
               struct sip_request** creq, Txn* t)
@@ -549,6 +630,34 @@ struct Proxy::Impl {
     rr_pending = a.record_route && !ack && !cancel && !reg;
     rr_in_tp = msg->tp;
     rr_in_addr = msg->dst;
+    t_sending = this;
+    struct Reset {
+      ~Reset() { t_sending = nullptr; }
+    } reset;
+    // A non-INVITE to an IP literal over UDP: libre sends it statelessly and we keep the
+    // client transaction (Timer E retransmissions, responses by branch in on_response_msg).
+    struct sa cdst;
+    if (t && !ack && !cancel && !t->invite && own_client_dst(u, cdst)) {
+      std::string prefix;
+      capture = &prefix;
+      int err = sip_request(nullptr, sip, false, msg->met.p, int(msg->met.l), ruri.c_str(),
+                            int(ruri.size()), &u, mb.mb, 0, send_h, nullptr, nullptr);
+      capture = nullptr;
+      rr_pending = false;
+      if (err)
+        return err;
+      auto b = prefix.find(";branch=");
+      if (b == std::string::npos)
+        return EPROTO;
+      b += 8;
+      t->cbranch = prefix.substr(b, prefix.find_first_of(";\r", b) - b);
+      t->ctext = std::move(prefix);
+      t->ctext += text;
+      t->cdst = cdst;
+      clients[t->cbranch] = t;
+      start_timer(*t, SIP_T1, retransmit_h, 1);
+      return 0;
+    }
     int err = sip_request(creq, sip, !ack, msg->met.p, int(msg->met.l), ruri.c_str(),
                           int(ruri.size()), &u, mb.mb, 0, send_h, ack ? nullptr : resp_h, t);
     rr_pending = false;
@@ -704,6 +813,8 @@ struct Proxy::Impl {
     }
     ++st.forwarded;
     int ms = a.timeout_ms ? a.timeout_ms : tr.invite ? opt.timer_c_ms : opt.timeout_ms;
+    if (!tr.cbranch.empty()) // libre's Timer F (64*T1) would answer 408 at the latest then
+      ms = std::min(ms, 64 * int(SIP_T1));
     start_timer(tr, uint64_t(ms), timeout_h);
     return true;
   }
@@ -712,6 +823,13 @@ struct Proxy::Impl {
   // statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2).
   bool on_response_msg(const struct sip_msg* msg)
   {
+    if (!clients.empty() && pl_isset(&msg->via.branch)) {
+      auto it = clients.find(pl_str(msg->via.branch));
+      if (it != clients.end() && pl_strcmp(&msg->cseq.met, it->second->method.c_str()) == 0) {
+        on_client_response(*it->second, msg);
+        return true;
+      }
+    }
     int n = 0;
     struct sip_via via;
     bool found = false;
@@ -772,10 +890,16 @@ struct Proxy::Impl {
   }
 };
 
+thread_local Proxy::Impl* Proxy::Impl::t_sending = nullptr;
+
 Txn::~Txn()
 {
-  if (px)
-    px->cancel_timer(*this);
+  if (px) {
+    px->cancel_timer(*this, 0);
+    px->cancel_timer(*this, 1);
+    if (!cbranch.empty())
+      px->clients.erase(cbranch);
+  }
   if (creq)
     creq = static_cast<struct sip_request*>(mem_deref(creq));
   if (sock)
