@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -903,6 +904,41 @@ struct Proxy::Impl {
 
 thread_local Proxy::Impl* Proxy::Impl::t_sending = nullptr;
 
+namespace {
+
+// A 4 MiB receive buffer on the stack's UDP sockets (as Kamailio's maxbuffer): bursts of
+// datagrams overflowed the 208 KiB default. libre 1.1 does not expose the transports'
+// sockets, so find them among our descriptors by type and bound address (best effort:
+// the kernel caps the size at net.core.rmem_max).
+void grow_udp_buffers(const sip::Stack& stack)
+{
+  std::vector<struct sa> want;
+  for (const auto& b : stack.bound()) {
+    auto l = sip::parse_listen(b);
+    struct sa a;
+    if (l && l->transport == "udp" && sa_set_str(&a, l->host.c_str(), l->port) == 0)
+      want.push_back(a);
+  }
+  for (int fd = 0; fd < 1024 && !want.empty(); ++fd) {
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM)
+      continue;
+    struct sa a;
+    sa_init(&a, AF_UNSPEC);
+    a.len = sizeof(a.u);
+    if (getsockname(fd, &a.u.sa, &a.len) != 0)
+      continue;
+    for (const auto& w : want)
+      if (sa_cmp(&a, &w, SA_ALL)) {
+        int size = 4 * 1024 * 1024;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+      }
+  }
+}
+
+} // namespace
+
 Txn::~Txn()
 {
   if (px) {
@@ -930,6 +966,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   m.on_response = std::move(on_response);
   m.table.reserve(1024);
   m.branch_key = rand_u64();
+  grow_udp_buffers(stack);
   for (const auto& b : stack.bound())
     if (b.rfind("tcp:", 0) == 0)
       m.has_tcp = true;
