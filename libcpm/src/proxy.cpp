@@ -227,8 +227,8 @@ struct Txn {
   Slot slots[2]; // 0: timeout, Timer C or linger; 1: Timer E of our own client side
   // Our own UDP client transaction (non-INVITE to an IP literal: see Impl::forward), which
   // spares libre's ctrans and its Timer E/F/K in libre's list. Empty branch: libre's.
-  std::string cbranch;
-  std::string ctext; // the request as sent, for retransmissions
+  uint64_t cbranch = 0; // "z9hG4bK%016llx" of this; 0: libre's client transaction
+  std::string ctext;    // the request as sent, for retransmissions
   struct sa cdst;
   uint32_t ctxc = 0;
   bool cproceeding = false;
@@ -244,7 +244,7 @@ struct Txn {
 struct Proxy::Impl {
   // Transaction timers by expiry (tmr_jiffies ms), fired from one timerfd on the loop.
   std::multimap<uint64_t, std::pair<Txn*, int>> timers;
-  std::unordered_map<std::string, Txn*> clients; // our client transactions by branch
+  std::unordered_map<uint64_t, Txn*> clients; // our client transactions by branch number
   int tfd = -1;
   uint64_t tfd_at = 0; // the expiry the timerfd is set for, 0: none
 
@@ -311,6 +311,21 @@ struct Proxy::Impl {
   bool rr_pending = false;
   // Branches of our own client transactions: a keyed bijection of a counter (unique).
   uint64_t branch_key = 0, branch_seq = 0;
+  // The number in one of our branches ("z9hG4bK" and 16 lower-case hex digits), else 0.
+  static uint64_t branch_number(const struct pl& b)
+  {
+    if (b.l != 23 || std::memcmp(b.p, "z9hG4bK", 7) != 0)
+      return 0;
+    uint64_t n = 0;
+    for (size_t i = 7; i < 23; ++i) {
+      char c = b.p[i];
+      int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0)
+        return 0;
+      n = n << 4 | uint64_t(v);
+    }
+    return n;
+  }
   uint64_t next_branch()
   {
     uint64_t z = branch_key + 0x9e3779b97f4a7c15ULL * ++branch_seq;
@@ -647,7 +662,10 @@ struct Proxy::Impl {
       if (int err = sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &cdst); err)
         return err;
       char branch[24];
-      re_snprintf(branch, sizeof(branch), "z9hG4bK%016llx", next_branch());
+      uint64_t bnum = 0;
+      while (!bnum || clients.count(bnum)) // 0 means "libre's"; a bijection never repeats
+        bnum = next_branch();
+      re_snprintf(branch, sizeof(branch), "z9hG4bK%016llx", bnum);
       struct mbuf* out = mbuf_alloc(text.size() + ruri.size() + 256);
       if (!out)
         return ENOMEM;
@@ -664,7 +682,7 @@ struct Proxy::Impl {
       mem_deref(out);
       if (err)
         return err;
-      t->cbranch = branch;
+      t->cbranch = bnum;
       t->cdst = cdst;
       clients[t->cbranch] = t;
       start_timer(*t, SIP_T1, retransmit_h, 1);
@@ -825,7 +843,7 @@ struct Proxy::Impl {
     }
     ++st.forwarded;
     int ms = a.timeout_ms ? a.timeout_ms : tr.invite ? opt.timer_c_ms : opt.timeout_ms;
-    if (!tr.cbranch.empty()) // libre's Timer F (64*T1) would answer 408 at the latest then
+    if (tr.cbranch) // libre's Timer F (64*T1) would answer 408 at the latest then
       ms = std::min(ms, 64 * int(SIP_T1));
     start_timer(tr, uint64_t(ms), timeout_h);
     return true;
@@ -836,7 +854,7 @@ struct Proxy::Impl {
   bool on_response_msg(const struct sip_msg* msg)
   {
     if (!clients.empty() && pl_isset(&msg->via.branch)) {
-      auto it = clients.find(pl_str(msg->via.branch));
+      auto it = clients.find(branch_number(msg->via.branch));
       if (it != clients.end() && pl_strcmp(&msg->cseq.met, it->second->method.c_str()) == 0) {
         on_client_response(*it->second, msg);
         return true;
@@ -944,7 +962,7 @@ Txn::~Txn()
   if (px) {
     px->cancel_timer(*this, 0);
     px->cancel_timer(*this, 1);
-    if (!cbranch.empty())
+    if (cbranch)
       px->clients.erase(cbranch);
   }
   if (creq)
