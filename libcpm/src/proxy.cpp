@@ -1,10 +1,15 @@
 // Transaction-stateful SIP relay with its own compact server-transaction table.
 #include "cpm/proxy.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
+#include <map>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <unordered_map>
 
 #include <re.h>
@@ -211,24 +216,89 @@ struct Txn {
   enum sip_transp tp = SIP_TRANSP_UDP;
   void* sock = nullptr; // mem_ref'd transport socket / connection of the request
   struct sip_request* creq = nullptr;
-  struct tmr tmr;
+  // Its one timer (non-answer timeout, Timer C or linger) in the proxy's own queue: libre
+  // 1.1 keeps timers in one sorted list, so each of these there made every later timer
+  // start (libre's own Timer E per client transaction) walk past them.
+  struct Slot {
+    bool armed = false;
+    std::multimap<uint64_t, std::pair<Txn*, int>>::iterator when;
+    void (*h)(void*) = nullptr;
+  };
+  Slot slots[2]; // 0: timeout, Timer C or linger; 1: Timer E of our own client side
+  // Our own UDP client transaction (non-INVITE to an IP literal: see Impl::forward), which
+  // spares libre's ctrans and its Timer E/F/K in libre's list. Empty branch: libre's.
+  uint64_t cbranch = 0; // "z9hG4bK%016llx" of this; 0: libre's client transaction
+  std::string ctext;    // the request as sent, for retransmissions
+  struct sa cdst;
+  uint32_t ctxc = 0;
+  bool cproceeding = false;
   int final_code = 0;
   bool invite = false;
 
-  Txn() { tmr_init(&tmr); }
-  ~Txn()
-  {
-    tmr_cancel(&tmr);
-    if (creq)
-      creq = static_cast<struct sip_request*>(mem_deref(creq));
-    if (sock)
-      sock = mem_deref(sock);
-  }
+  Txn() = default;
+  ~Txn();
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
 };
 
 struct Proxy::Impl {
+  // Transaction timers by expiry (tmr_jiffies ms), fired from one timerfd on the loop.
+  std::multimap<uint64_t, std::pair<Txn*, int>> timers;
+  std::unordered_map<uint64_t, Txn*> clients; // our client transactions by branch number
+  int tfd = -1;
+  uint64_t tfd_at = 0; // the expiry the timerfd is set for, 0: none
+
+  void start_timer(Txn& t, uint64_t ms, void (*h)(void*), int slot = 0)
+  {
+    cancel_timer(t, slot);
+    auto& s = t.slots[slot];
+    s.when = timers.emplace(tmr_jiffies() + ms, std::make_pair(&t, slot));
+    s.armed = true;
+    s.h = h;
+    rearm();
+  }
+  void cancel_timer(Txn& t, int slot = 0)
+  {
+    auto& s = t.slots[slot];
+    if (!s.armed)
+      return;
+    timers.erase(s.when);
+    s.armed = false; // the timerfd may wake early once: harmless
+  }
+  void rearm()
+  {
+    if (timers.empty() || tfd < 0)
+      return;
+    // Fire on 10 ms boundaries: one wake-up for every timer due in that slot instead of
+    // one per millisecond under load; a timer fires at most 10 ms late.
+    uint64_t first = (timers.begin()->first + 9) / 10 * 10;
+    if (tfd_at && tfd_at <= first)
+      return;
+    tfd_at = first;
+    uint64_t now = tmr_jiffies();
+    uint64_t d = first > now ? first - now : 0;
+    struct itimerspec its {};
+    its.it_value.tv_sec = time_t(d / 1000);
+    its.it_value.tv_nsec = d ? long(d % 1000) * 1000000L : 1;
+    (void)timerfd_settime(tfd, 0, &its, nullptr);
+  }
+  static void tfd_h(int, void* arg) noexcept
+  {
+    auto& self = *static_cast<Impl*>(arg);
+    uint64_t n;
+    while (::read(self.tfd, &n, sizeof(n)) > 0) {
+    }
+    self.tfd_at = 0;
+    uint64_t now = tmr_jiffies();
+    while (!self.timers.empty() && self.timers.begin()->first <= now) {
+      auto [t, slot] = self.timers.begin()->second;
+      self.timers.erase(self.timers.begin());
+      t->slots[slot].armed = false;
+      t->slots[slot].h(t);
+    }
+    self.rearm();
+  }
+
   sip::Stack* stack = nullptr;
   struct ::sip* sip = nullptr;
   Options opt;
@@ -241,6 +311,32 @@ struct Proxy::Impl {
   bool has_tcp = false;
   // The Record-Route state of the request being forwarded (sendh runs synchronously).
   bool rr_pending = false;
+  // Branches of our own client transactions: a keyed bijection of a counter (unique).
+  uint64_t branch_key = 0, branch_seq = 0;
+  // The number in one of our branches ("z9hG4bK" and 16 lower-case hex digits), else 0.
+  static uint64_t branch_number(const struct pl& b)
+  {
+    if (b.l != 23 || std::memcmp(b.p, "z9hG4bK", 7) != 0)
+      return 0;
+    uint64_t n = 0;
+    for (size_t i = 7; i < 23; ++i) {
+      char c = b.p[i];
+      int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0)
+        return 0;
+      n = n << 4 | uint64_t(v);
+    }
+    return n;
+  }
+  uint64_t next_branch()
+  {
+    uint64_t z = branch_key + 0x9e3779b97f4a7c15ULL * ++branch_seq;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // The proxy whose forward() is inside sip_request (send_h runs synchronously there).
+  static thread_local Impl* t_sending;
   enum sip_transp rr_in_tp = SIP_TRANSP_UDP;
   struct sa rr_in_addr;
 
@@ -311,10 +407,11 @@ struct Proxy::Impl {
       t.creq = static_cast<struct sip_request*>(mem_deref(t.creq));
     t.head.clear();
     t.head.shrink_to_fit();
-    tmr_cancel(&t.tmr);
+    cancel_timer(t);
+    cancel_timer(t, 1);
     // Reliable transports retransmit nothing (RFC 3261 Timer J = 0): keep only briefly.
     uint64_t ms = t.tp == SIP_TRANSP_UDP ? uint64_t(opt_linger()) : 1000;
-    tmr_start(&t.tmr, ms, linger_h, &t);
+    start_timer(t, ms, linger_h);
   }
 
   int opt_linger() const { return opt.timeout_ms < 5000 ? opt.timeout_ms + 1000 : 5000; }
@@ -380,7 +477,7 @@ struct Proxy::Impl {
           return;
         self.send_up(*t, relay_text(msg), msg->scode, false);
         if (t->invite)
-          tmr_start(&t->tmr, uint64_t(self.opt.timer_c_ms), timeout_h, t);
+          self.start_timer(*t, uint64_t(self.opt.timer_c_ms), timeout_h);
         return;
       }
       t->creq = nullptr; // libre cleared its pointer before this final callback
@@ -396,8 +493,9 @@ struct Proxy::Impl {
   static int send_h(enum sip_transp tp, const struct sa* src, const struct sa*, struct mbuf* mb,
                     void* arg) noexcept
   {
-    auto* self = static_cast<Impl*>(arg);
-    if (!self->rr_pending)
+    (void)arg; // the Txn (or nullptr for an ACK), not the proxy
+    Impl* self = t_sending;
+    if (!self || !self->rr_pending)
       return 0;
     int err = 0;
     // RFC 5658: two Record-Routes when the transport or address changes.
@@ -466,6 +564,62 @@ struct Proxy::Impl {
     return ruri;
   }
 
+  // The next hop's address when our own client transaction can serve it: scheme sip, UDP
+  // (given or, UDP being listened on, chosen as libre would), an IP literal, no maddr.
+  bool own_client_dst(const struct uri& u, struct sa& dst) const
+  {
+    struct pl v;
+    if (pl_strcasecmp(&u.scheme, "sip") != 0 || msg_param_decode(&u.params, "maddr", &v) == 0)
+      return false;
+    if (msg_param_decode(&u.params, "transport", &v) == 0 && pl_strcasecmp(&v, "udp") != 0)
+      return false;
+    std::string host = pl_str(u.host);
+    if (sa_set_str(&dst, host.c_str(), u.port ? u.port : 5060) != 0)
+      return false;
+    struct sa laddr;
+    return sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) == 0;
+  }
+
+  // Timer E of our own client transaction (RFC 3261 §17.1.2.2).
+  static void retransmit_h(void* arg) noexcept
+  {
+    auto* t = static_cast<Txn*>(arg);
+    auto& self = *t->px;
+    try {
+      if (t->final_code)
+        return;
+      ++t->ctxc;
+      uint64_t ms = t->cproceeding ? uint64_t(SIP_T2)
+                                   : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t->ctxc, 8u),
+                                                        uint64_t(SIP_T2));
+      self.start_timer(*t, ms, retransmit_h, 1);
+      MbufRef mb(t->ctext);
+      int err = mb.mb ? sip_send(self.sip, nullptr, SIP_TRANSP_UDP, &t->cdst, mb.mb) : ENOMEM;
+      if (err) {
+        self.cancel_timer(*t, 1);
+        self.reply_local(*t, 503, fmt::format("Next Hop Unreachable ({})", std::strerror(err)));
+      }
+    } catch (const std::exception& e) {
+      self.diag(fmt::format("internal error retransmitting a request: {}", e.what()));
+    }
+  }
+
+  // A response to our own client transaction: what resp_h does for libre's.
+  void on_client_response(Txn& t, const struct sip_msg* msg)
+  {
+    if (t.final_code)
+      return; // retransmitted final (libre's Timer K absorbs these the same way)
+    if (msg->scode < 200) {
+      t.cproceeding = true;
+      if (msg->scode != 100)
+        send_up(t, relay_text(msg), msg->scode, false);
+      return;
+    }
+    cancel_timer(t, 1);
+    send_up(t, relay_text(msg), msg->scode, false);
+    complete(t);
+  }
+
   // Hand the request to libre's client side. Returns errno.
   int forward(const struct sip_msg* msg, const route::Request& req, const Action& a,
               struct sip_request** creq, Txn* t)
@@ -496,6 +650,46 @@ struct Proxy::Impl {
     rr_pending = a.record_route && !ack && !cancel && !reg;
     rr_in_tp = msg->tp;
     rr_in_addr = msg->dst;
+    t_sending = this;
+    struct Reset {
+      ~Reset() { t_sending = nullptr; }
+    } reset;
+    // A non-INVITE to an IP literal over UDP: we send it (sip_send) and keep the
+    // client transaction (Timer E retransmissions, responses by branch in on_response_msg).
+    struct sa cdst;
+    if (t && !ack && !cancel && !t->invite && own_client_dst(u, cdst)) {
+      // What libre's request() would write, with a branch from a keyed counter (libre's
+      // rand_u64 per request went through OpenSSL's RAND_bytes: 13% of the CPU).
+      struct sa laddr;
+      if (int err = sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &cdst); err)
+        return err;
+      char branch[24];
+      uint64_t bnum = 0;
+      while (!bnum || clients.count(bnum)) // 0 means "libre's"; a bijection never repeats
+        bnum = next_branch();
+      re_snprintf(branch, sizeof(branch), "z9hG4bK%016llx", bnum);
+      struct mbuf* out = mbuf_alloc(text.size() + ruri.size() + 256);
+      if (!out)
+        return ENOMEM;
+      int err = mbuf_printf(out, "%r %s SIP/2.0\r\n", &msg->met, ruri.c_str());
+      err |= mbuf_printf(out, "Via: SIP/2.0/UDP %J;branch=%s;rport\r\n", &laddr, branch);
+      err |= send_h(SIP_TRANSP_UDP, &laddr, &cdst, out, t);
+      err |= mbuf_write_mem(out, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+      rr_pending = false;
+      out->pos = 0;
+      if (!err)
+        err = sip_send(sip, nullptr, SIP_TRANSP_UDP, &cdst, out);
+      if (!err)
+        t->ctext.assign(reinterpret_cast<const char*>(out->buf), out->end);
+      mem_deref(out);
+      if (err)
+        return err;
+      t->cbranch = bnum;
+      t->cdst = cdst;
+      clients[t->cbranch] = t;
+      start_timer(*t, SIP_T1, retransmit_h, 1);
+      return 0;
+    }
     int err = sip_request(creq, sip, !ack, msg->met.p, int(msg->met.l), ruri.c_str(),
                           int(ruri.size()), &u, mb.mb, 0, send_h, ack ? nullptr : resp_h, t);
     rr_pending = false;
@@ -660,7 +854,9 @@ struct Proxy::Impl {
     }
     ++st.forwarded;
     int ms = a.timeout_ms ? a.timeout_ms : tr.invite ? opt.timer_c_ms : opt.timeout_ms;
-    tmr_start(&tr.tmr, uint64_t(ms), timeout_h, &tr);
+    if (tr.cbranch) // libre's Timer F (64*T1) would answer 408 at the latest then
+      ms = std::min(ms, 64 * int(SIP_T1));
+    start_timer(tr, uint64_t(ms), timeout_h);
     return true;
   }
 
@@ -668,6 +864,13 @@ struct Proxy::Impl {
   // statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2).
   bool on_response_msg(const struct sip_msg* msg)
   {
+    if (!clients.empty() && pl_isset(&msg->via.branch)) {
+      auto it = clients.find(branch_number(msg->via.branch));
+      if (it != clients.end() && pl_strcmp(&msg->cseq.met, it->second->method.c_str()) == 0) {
+        on_client_response(*it->second, msg);
+        return true;
+      }
+    }
     int n = 0;
     struct sip_via via;
     bool found = false;
@@ -728,6 +931,57 @@ struct Proxy::Impl {
   }
 };
 
+thread_local Proxy::Impl* Proxy::Impl::t_sending = nullptr;
+
+namespace {
+
+// A 4 MiB receive buffer on the stack's UDP sockets (as Kamailio's maxbuffer): bursts of
+// datagrams overflowed the 208 KiB default. libre 1.1 does not expose the transports'
+// sockets, so find them among our descriptors by type and bound address (best effort:
+// the kernel caps the size at net.core.rmem_max).
+void grow_udp_buffers(const sip::Stack& stack)
+{
+  std::vector<struct sa> want;
+  for (const auto& b : stack.bound()) {
+    auto l = sip::parse_listen(b);
+    struct sa a;
+    if (l && l->transport == "udp" && sa_set_str(&a, l->host.c_str(), l->port) == 0)
+      want.push_back(a);
+  }
+  for (int fd = 0; fd < 1024 && !want.empty(); ++fd) {
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM)
+      continue;
+    struct sa a;
+    sa_init(&a, AF_UNSPEC);
+    a.len = sizeof(a.u);
+    if (getsockname(fd, &a.u.sa, &a.len) != 0)
+      continue;
+    for (const auto& w : want)
+      if (sa_cmp(&a, &w, SA_ALL)) {
+        int size = 4 * 1024 * 1024;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+      }
+  }
+}
+
+} // namespace
+
+Txn::~Txn()
+{
+  if (px) {
+    px->cancel_timer(*this, 0);
+    px->cancel_timer(*this, 1);
+    if (cbranch)
+      px->clients.erase(cbranch);
+  }
+  if (creq)
+    creq = static_cast<struct sip_request*>(mem_deref(creq));
+  if (sock)
+    sock = mem_deref(sock);
+}
+
 Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, RequestHook hook,
                                              ResponseHook on_response)
 {
@@ -740,10 +994,17 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   m.hook = std::move(hook);
   m.on_response = std::move(on_response);
   m.table.reserve(1024);
+  m.branch_key = rand_u64();
+  grow_udp_buffers(stack);
   for (const auto& b : stack.bound())
     if (b.rfind("tcp:", 0) == 0)
       m.has_tcp = true;
-  int err = sip_listen(&m.req_lsnr, m.sip, true, Impl::req_h, &m);
+  m.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (m.tfd < 0)
+    return fail(fmt::format("cannot create a timer: {}", std::strerror(errno)), 3);
+  int err = fd_listen(m.tfd, FD_READ, Impl::tfd_h, &m);
+  if (!err)
+    err = sip_listen(&m.req_lsnr, m.sip, true, Impl::req_h, &m);
   if (!err)
     err = sip_listen(&m.resp_lsnr, m.sip, false, Impl::resp_lsnr_h, &m);
   if (err)
@@ -757,6 +1018,10 @@ Proxy::~Proxy()
     m->table.clear();
     mem_deref(m->req_lsnr);
     mem_deref(m->resp_lsnr);
+    if (m->tfd >= 0) {
+      fd_close(m->tfd);
+      ::close(m->tfd);
+    }
   }
 }
 
