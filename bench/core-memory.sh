@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 bin=${CPM_BIN:-$top/build/release/tools}
-[[ -x $bin/cpm-core-route ]] || { cmake --preset release -DCPM_WERROR=OFF >/dev/null &&
+[[ -x $bin/cpm-core-route ]] || { cmake --preset release >/dev/null &&
   cmake --build "$top/build/release" -j2 >/dev/null; }
 n=${1:-20000}
 ip=127.0.9.2 port=5070

@@ -8,8 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 bin=${CPM_BIN:-$top/build/release/tools}
-# CPM_WERROR=OFF: GCC 12 at -O3 gives a false -Wrestrict in cpim.cpp (std::string operator+).
-[[ -x $bin/cpm-core-route ]] || { cmake --preset release -DCPM_WERROR=OFF >/dev/null &&
+[[ -x $bin/cpm-core-route ]] || { cmake --preset release >/dev/null &&
   cmake --build "$top/build/release" -j2 >/dev/null; }
 rates=("$@")
 [[ ${#rates[@]} -gt 0 ]] || rates=(1000 2000 5000 10000 20000 30000 40000)

@@ -64,8 +64,12 @@ Result<std::vector<Header>> header_block(Cursor& c, std::string_view what)
       if (out.empty())
         return fail(fmt::format("CPIM: {} starts with a continuation line", what));
       auto more = trim(*l);
-      if (!more.empty())
-        out.back().value += " " + std::string(more);
+      if (!more.empty()) {
+        // Two appends, not `" " + std::string(more)`: GCC 12 -O3 warns falsely
+        // (-Wrestrict) on that temporary.
+        out.back().value += ' ';
+        out.back().value.append(more);
+      }
       continue;
     }
     auto colon = l->find(':');

@@ -31,10 +31,10 @@ TEST_CASE("trace::first_line and trace::call_id read a SIP message")
 
 TEST_CASE("trace::to_json and trace::from_json round-trip an event")
 {
-  trace::Event e;
+  trace::Event e{};
   e.time_us = 1700000000123456;
   e.node = "coreA";
-  e.dir = "tx";
+  e.dir = std::string("tx");
   e.transport = "udp";
   e.local = "127.0.1.1:5060";
   e.peer = "127.0.1.2:5060";
