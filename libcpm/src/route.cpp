@@ -333,23 +333,26 @@ Decision decide(const Request& req, const Context& ctx)
 {
   Decision d;
   d.ruri = req.ruri;
-  auto& ex = d.explain;
+  // The --explain lines cost formatting on every request: only when asked for.
+  auto note = [&](auto&& format, auto&&... args) {
+    if (ctx.explain)
+      d.explain.push_back(fmt::format(fmt::runtime(format), std::forward<decltype(args)>(args)...));
+  };
 
   // RFC 3261 §16.12: loose routing; the Route set left after ours decides the next hop.
   if (!req.routes.empty()) {
     d.action = Action::Forward;
     d.next_hop = route_uri(req.routes.front());
     d.what = "route";
-    ex.push_back(fmt::format("route: the request carries Route {}: following it, no triggers",
-                             req.routes.front()));
+    note("route: the request carries Route {}: following it, no triggers", req.routes.front());
     if (d.next_hop.empty() || uri_host(d.next_hop).empty()) {
-      ex.push_back("route: the top Route is not a SIP URI");
+      note("{}", "route: the top Route is not a SIP URI");
       return reject(std::move(d), 400, "Bad Route");
     }
     return d;
   }
   if (!ctx.file || !ctx.node) {
-    ex.push_back("no node configuration: cannot route");
+    note("{}", "no node configuration: cannot route");
     return reject(std::move(d), 500, "Server Internal Error");
   }
   const config::File& file = *ctx.file;
@@ -362,19 +365,18 @@ Decision decide(const Request& req, const Context& ctx)
   const bool terminating = in_domains(node, uri_host(req.ruri));
 
   if (originating)
-    ex.push_back(
-        fmt::format("session case: originating for {} (domain {})", orig_user, uri_host(served)));
+    note("session case: originating for {} (domain {})", orig_user, uri_host(served));
   else if (req.from_peer)
-    ex.push_back(fmt::format("session case: not originating (request from peer {})", req.source));
+    note("session case: not originating (request from peer {})", req.source);
   else
-    ex.push_back(fmt::format("session case: not originating ({} is not in our domains)",
-                             served.empty() ? std::string("no served user") : served));
+    note("session case: not originating ({} is not in our domains)",
+         served.empty() ? std::string("no served user") : served);
   if (terminating)
-    ex.push_back(fmt::format("session case: terminating for {}", term_user));
+    note("session case: terminating for {}", term_user);
   else
-    ex.push_back(fmt::format("session case: not terminating (request URI {} is not in our "
-                             "domains)",
-                             req.ruri));
+    note("session case: not terminating (request URI {} is not in our "
+         "domains)",
+         req.ruri);
 
   // Where evaluation resumes: after trigger `done` of case `done_case`.
   bool have_odi = false;
@@ -386,9 +388,9 @@ Decision decide(const Request& req, const Context& ctx)
   if (!odi.empty() && !ctx.odi_key.empty()) {
     odi = verify_odi(req.odi, ctx.odi_key, call_id);
     if (odi.empty())
-      ex.push_back(fmt::format("odi '{}' is not signed by this core: ignored, evaluating every "
-                               "trigger",
-                               req.odi));
+      note("odi '{}' is not signed by this core: ignored, evaluating every "
+           "trigger",
+           req.odi);
   } else if (!odi.empty()) {
     // No key (--explain): read a signed token without checking its signature.
     if (auto dot = odi.find('.', 2);
@@ -399,12 +401,10 @@ Decision decide(const Request& req, const Context& ctx)
   if (!odi.empty()) {
     if (parse_odi(odi, done_case, done)) {
       have_odi = true;
-      ex.push_back(fmt::format(
-          "odi {}: {} triggers up to #{} already ran{}", req.odi, case_word(done_case), done,
-          done_case == config::SessionCase::Terminating ? " (originating triggers finished)" : ""));
+      note("odi {}: {} triggers up to #{} already ran{}", req.odi, case_word(done_case), done,
+           done_case == config::SessionCase::Terminating ? " (originating triggers finished)" : "");
     } else {
-      ex.push_back(
-          fmt::format("odi '{}' is malformed: ignored, evaluating every trigger", req.odi));
+      note("odi '{}' is malformed: ignored, evaluating every trigger", req.odi);
     }
   }
 
@@ -420,31 +420,29 @@ Decision decide(const Request& req, const Context& ctx)
         continue;
       auto label = trigger_label(t);
       if (!active) {
-        ex.push_back(fmt::format("{}: skipped: session case is not {}", label, case_word(phase)));
+        note("{}: skipped: session case is not {}", label, case_word(phase));
         continue;
       }
       if (have_odi) {
         if (done_case == config::SessionCase::Terminating &&
             phase == config::SessionCase::Originating) {
-          ex.push_back(
-              fmt::format("{}: skipped: originating case finished (odi {})", label, req.odi));
+          note("{}: skipped: originating case finished (odi {})", label, req.odi);
           continue;
         }
         if (done_case == phase && static_cast<int>(i) <= done) {
-          ex.push_back(fmt::format("{}: skipped: already ran (odi {})", label, req.odi));
+          note("{}: skipped: already ran (odi {})", label, req.odi);
           continue;
         }
       }
       auto why = mismatch(t, req, served_aor);
       if (!why.empty()) {
-        ex.push_back(fmt::format("{}: {}", label, why));
+        note("{}: {}", label, why);
         continue;
       }
       const std::string server = to_sip_uri(t.server);
       // Never send a request back to the server it just came from without an odi: a loop.
       if (!source.empty() && !have_odi && host_port(server) == source) {
-        ex.push_back(
-            fmt::format("{}: skipped: the request came from its server {}", label, req.source));
+        note("{}: skipped: the request came from its server {}", label, req.source);
         continue;
       }
       std::string self = ctx.self_uri.empty() ? file.node_uri(node.name) : ctx.self_uri;
@@ -457,7 +455,7 @@ Decision decide(const Request& req, const Context& ctx)
       d.served_user = served_aor;
       d.session_case = phase == config::SessionCase::Originating ? "orig" : "term";
       d.what = "trigger";
-      ex.push_back(fmt::format("{}: matched -> {} (returns with odi {})", label, server, token));
+      note("{}: matched -> {} (returns with odi {})", label, server, token);
       return d;
     }
   }
@@ -468,7 +466,7 @@ Decision decide(const Request& req, const Context& ctx)
       d.action = Action::Forward;
       d.next_hop = to_sip_uri(server);
       d.what = "psi";
-      ex.push_back(fmt::format("psi: {} is a public service identity -> {}", uri, d.next_hop));
+      note("psi: {} is a public service identity -> {}", uri, d.next_hop);
       return d;
     }
   }
@@ -478,12 +476,12 @@ Decision decide(const Request& req, const Context& ctx)
       d.action = Action::Forward;
       d.next_hop = host;
       d.what = "psi";
-      ex.push_back(fmt::format("psi: group {} is hosted by {} -> {}", g->uri, g->host, host));
+      note("psi: group {} is hosted by {} -> {}", g->uri, g->host, host);
       return d;
     }
-    ex.push_back(fmt::format("psi: group {} names host node '{}', which the config does not "
-                             "know (or it listens nowhere)",
-                             g->uri, g->host));
+    note("psi: group {} names host node '{}', which the config does not "
+         "know (or it listens nowhere)",
+         g->uri, g->host);
   }
 
   if (terminating) {
@@ -494,16 +492,16 @@ Decision decide(const Request& req, const Context& ctx)
     if (chosen.empty()) {
       bool known = !bindings.empty() || file.find_user(req.ruri) != nullptr;
       if (!known) {
-        ex.push_back(fmt::format("location: {} is not a user of ours and has no binding",
-                                 term_user.empty() ? req.ruri : term_user));
+        note("location: {} is not a user of ours and has no binding",
+             term_user.empty() ? req.ruri : term_user);
         return reject(std::move(d), 404, "Not Found");
       }
       if (bindings.empty())
-        ex.push_back(fmt::format("location: {} has no binding", term_user));
+        note("location: {} has no binding", term_user);
       else
-        ex.push_back(fmt::format("location: {} has {} binding(s), none acceptable to "
-                                 "Accept-Contact (RFC 3841 require)",
-                                 term_user, bindings.size()));
+        note("location: {} has {} binding(s), none acceptable to "
+             "Accept-Contact (RFC 3841 require)",
+             term_user, bindings.size());
       return reject(std::move(d), 480, "Temporarily Unavailable");
     }
     const auto& b = chosen.front();
@@ -515,9 +513,9 @@ Decision decide(const Request& req, const Context& ctx)
                       : req.values("Accept-Contact").empty()
                           ? "most recent"
                           : "best Accept-Contact match, then most recent";
-    ex.push_back(fmt::format("location: {} has {} binding{}, chose {} ({}){}", term_user,
-                             bindings.size(), bindings.size() == 1 ? "" : "s", b.contact, why,
-                             b.received.empty() ? "" : ", via flow " + b.received));
+    note("location: {} has {} binding{}, chose {} ({}){}", term_user, bindings.size(),
+         bindings.size() == 1 ? "" : "s", b.contact, why,
+         b.received.empty() ? "" : ", via flow " + b.received);
     return d;
   }
 
@@ -525,7 +523,7 @@ Decision decide(const Request& req, const Context& ctx)
   location::UriParts p;
   const bool parsed = location::split_uri(req.ruri, p);
   if (!parsed) {
-    ex.push_back(fmt::format("request URI '{}' is not a SIP or tel URI", req.ruri));
+    note("request URI '{}' is not a SIP or tel URI", req.ruri);
     return reject(std::move(d), 416, "Unsupported URI Scheme");
   }
   std::string domain = p.scheme == "tel" ? "tel" : p.host;
@@ -536,17 +534,16 @@ Decision decide(const Request& req, const Context& ctx)
   if (!peer)
     if (auto it = node.peers.find("*"); it != node.peers.end()) {
       peer = &it->second;
-      ex.push_back(
-          fmt::format("peer: no peer for domain {}, using the default peer \"*\"", domain));
+      note("peer: no peer for domain {}, using the default peer \"*\"", domain);
     }
   if (!peer) {
-    ex.push_back(fmt::format("peer: no peer for domain {}", domain));
+    note("peer: no peer for domain {}", domain);
     return reject(std::move(d), 404, "Not Found");
   }
   d.action = Action::Forward;
   d.next_hop = to_sip_uri(*peer);
   d.what = "peer";
-  ex.push_back(fmt::format("peer: domain {} -> {}", domain, d.next_hop));
+  note("peer: domain {} -> {}", domain, d.next_hop);
   return d;
 }
 

@@ -797,3 +797,21 @@ TEST_CASE("route::sign_odi binds a token to the core's key and the Call-ID")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("route");
+
+TEST_CASE("route::decide without explain decides the same and writes no reasons")
+{
+  Lab lab;
+  auto req = message("sip:alice@a.example", "sip:bob@b.example", "udp:127.0.1.10:5060");
+  auto with = decide(req, lab.a);
+  lab.a.explain = false;
+  auto without = decide(req, lab.a);
+  CHECK_FALSE(with.explain.empty());
+  CHECK(without.explain.empty());
+  CHECK(without.what == with.what);
+  CHECK(without.next_hop == with.next_hop);
+  CHECK(without.push_routes.size() == with.push_routes.size());
+}
+
+TEST_SUITE_END();

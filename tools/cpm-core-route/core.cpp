@@ -74,6 +74,8 @@ public:
   std::unique_ptr<auth::Nonces> nonces;
   // Signs the odi of the Route back from a triggered server (set when serving).
   std::string odi_key;
+  // --explain: the routing decision writes its reasons.
+  bool explaining = false;
   trace::Writer tracer;
   std::unique_ptr<sip::Stack> stack;
   std::unique_ptr<proxy::Proxy> px;
@@ -170,6 +172,7 @@ public:
     ctx.self_uri = self;
     ctx.now = std::time(nullptr);
     ctx.odi_key = odi_key;
+    ctx.explain = explaining;
     return ctx;
   }
 
@@ -265,6 +268,7 @@ public:
     }
     req->from_peer = from_peer(req->source);
     odi_key.clear(); // a captured request's odi was signed by a core that is not us
+    explaining = true;
     std::string self =
         node.listen.empty() ? "sip:127.0.0.1:5060" : route::to_sip_uri(node.listen.front());
     auto d = route::decide(*req, context(self));

@@ -65,6 +65,8 @@ struct Context {
   // triggers with a forged ";odi=" Route. Empty: tokens are unsigned and signatures unchecked
   // (--explain).
   std::string odi_key;
+  // Fill Decision::explain (--explain, -v); a busy core leaves it off.
+  bool explain = true;
 };
 
 // Decide where a request goes next.
