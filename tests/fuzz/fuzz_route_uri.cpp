@@ -73,7 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   f.triggers.push_back(t);
   cpm::location::Store store;
   store.upsert(b1);
-  cpm::route::Context ctx{&f, &f.nodes[0], &store, "sip:127.0.0.1:5060", 0};
+  cpm::route::Context ctx;
+  ctx.file = &f;
+  ctx.node = &f.nodes[0];
+  ctx.location = &store;
+  ctx.self_uri = "sip:127.0.0.1:5060";
+  ctx.odi_key = "fuzz"; // exercise signing and checking too
   auto d = cpm::route::decide(req, ctx);
   require(d.action == cpm::route::Action::Reject ? d.status >= 300 : !d.next_hop.empty());
   (void)cpm::route::format_explain(req, d);

@@ -4,8 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cpm::text
-{
+namespace cpm::text {
 
 // ASCII case-insensitive equality (header names, schemes, hosts, tokens).
 bool iequals(std::string_view a, std::string_view b);
