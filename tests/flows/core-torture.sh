@@ -27,7 +27,7 @@ n=0
 while IFS=$'\t' read -r file section class title expected; do
   [[ $file == file ]] && continue
   [[ -n ${want[$file]:-} ]] || die "no expectation for $file"
-  got=$(sip "$CORE_UDP" --raw --timeout 0.3 --bind "$me" --port 5060 <"$dir/$file" | head -n1 | awk '{print $2}') || true
+  got=$(sip "$CORE_UDP" --raw --timeout 0.3 --bind "$me" --port 5060 <"$dir/$file" | awk "NR == 1 {print \$2}") || true
   got=${got:-none}
   [[ $got == "${want[$file]}" ]] || die "$file ($class, $title): expected ${want[$file]}, got $got"
   [[ $class == invalid && $got == 2* ]] && die "$file: invalid message accepted with $got"

@@ -9,7 +9,7 @@ need python3
 lab_config "$examples/lab-icsi.toml"
 # auth = true on coreB (the example has no auth key there: add one after its name).
 sed -i '/^name = "coreB"$/a auth = true' "$lab"
-grep -A1 '^name = "coreB"$' "$lab" | grep -qx 'auth = true' || fail "could not set auth on coreB"
+grep -A1 '^name = "coreB"$' "$lab" | grep -x 'auth = true' >/dev/null || fail "could not set auth on coreB"
 
 for n in coreA coreB; do
   start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"

@@ -19,7 +19,8 @@ cpm-send --config "$lab" --node alice --timeout 10 --trace "$t/alice1.trace" \
 expect_eq "$rc" 1 "cpm-send exit status for an unknown user"
 expect_contains "$t/alice1.err" 404
 # The 404 is coreB's answer (the location service of b.example), relayed back to alice.
-first=$(cpm-ladder "$t"/*.trace | grep -m1 ' 404 ') || fail "no 404 in the ladder"
+first=$(cpm-ladder "$t"/*.trace | grep ' 404 ' | sed -n 1p)
+[[ -n $first ]] || fail "no 404 in the ladder"
 [[ $first =~ ^\ *[0-9]+\ +coreB\ +-\> ]] || fail "the first 404 does not come from coreB: $first"
 
 rc=0

@@ -49,7 +49,7 @@ fi
 
 "$send" --json --notify delivery,display --wait --timeout 5 "$to" 'json "quoted" text' \
   >"$t/alice.out" 2>"$t/alice.err" || fail "send exited $?"
-grep -c '"type":"notification"' "$t/alice.out" | grep -qx 2 || fail "want 2 notifications: $(cat "$t/alice.out")"
+grep -c '"type":"notification"' "$t/alice.out" | grep -x 2 >/dev/null || fail "want 2 notifications: $(cat "$t/alice.out")"
 grep -q '"notification":"display","status":"displayed"' "$t/alice.out" || fail "no display notification"
 "$send" --content-type text/plain "$to" second 2>"$t/second.err" || fail "second send exited $?"
 
