@@ -2,6 +2,8 @@
 // an optional SQLite file.
 #include "cpm/location.hpp"
 
+#include "cpm/text.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -17,39 +19,10 @@ char lower(char c)
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-std::string lowered(std::string_view s)
-{
-  std::string out(s);
-  for (auto& c : out)
-    c = lower(c);
-  return out;
-}
-
-bool iequal(std::string_view a, std::string_view b)
-{
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i]))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // The addr-spec of a name-addr: what is inside the first '<' outside quotes, up to '>'.
 std::string_view addr_spec(std::string_view s)
 {
-  s = trim(s);
+  s = text::trim(s);
   bool quoted = false;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
@@ -63,7 +36,7 @@ std::string_view addr_spec(std::string_view s)
     } else if (c == '<') {
       auto rest = s.substr(i + 1);
       auto end = rest.find('>');
-      return trim(end == std::string_view::npos ? rest : rest.substr(0, end));
+      return text::trim(end == std::string_view::npos ? rest : rest.substr(0, end));
     }
   }
   return s;
@@ -89,7 +62,7 @@ bool split_uri(std::string_view uri, UriParts& out)
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
           c == '-' || c == '.'))
       return false;
-  out.scheme = lowered(scheme);
+  out.scheme = text::lower(scheme);
   auto rest = s.substr(colon + 1);
   // RFC 3261 §25.1: the user part may hold ';' and '?' (user-unreserved), so the userinfo
   // ends at the '@'; URI headers ("?Subject=x") after the host are not part of the address.
@@ -134,7 +107,7 @@ bool split_uri(std::string_view uri, UriParts& out)
   // No whitespace or control characters in the user part (they would be escaped).
   if (std::any_of(out.user.begin(), out.user.end(), bad_user_char))
     return false;
-  out.host = lowered(host);
+  out.host = text::lower(host);
   if (!rest.empty() && rest.front() == ':') {
     auto end = rest.find(';');
     auto port = rest.substr(1, end == std::string_view::npos ? end : end - 1);
@@ -198,39 +171,10 @@ std::string percent_decode(std::string_view s)
   return out;
 }
 
-// Split `s` at `sep` outside double quotes and angle brackets.
-std::vector<std::string_view> split_outside_quotes(std::string_view s, char sep)
-{
-  std::vector<std::string_view> out;
-  bool quoted = false;
-  int angle = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      ++angle;
-    } else if (c == '>') {
-      angle = angle > 0 ? angle - 1 : 0;
-    } else if (c == sep && angle == 0) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  out.push_back(s.substr(start));
-  return out;
-}
-
 // The values of a feature param: `"a,b"` -> {a, b}; `"<x>"` -> {x}; none -> {"true"}.
 std::vector<std::string> feature_values(std::string_view v)
 {
-  v = trim(v);
+  v = text::trim(v);
   if (v.empty())
     return {"true"};
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
@@ -240,12 +184,12 @@ std::vector<std::string> feature_values(std::string_view v)
     out.push_back(percent_decode(v.substr(1, v.size() - 2)));
     return out;
   }
-  for (auto part : split_outside_quotes(v, ',')) {
-    part = trim(part);
+  for (auto part : text::split_list(v, ',')) {
+    part = text::trim(part);
     if (!part.empty() && part.front() == '!')
       continue; // negations are not supported: they neither match nor fail
     if (!part.empty())
-      out.push_back(lowered(percent_decode(part)));
+      out.push_back(text::lower(percent_decode(part)));
   }
   return out;
 }
@@ -258,7 +202,7 @@ bool is_feature_param(std::string_view name)
       "q",  "expires", "require", "explicit", "reg-id", "pub-gruu", "temp-gruu", "transport",
       "lr", "maddr",   "ttl",     "user",     "method", "received", "ob"};
   for (auto n : k_not_features)
-    if (iequal(n, name))
+    if (text::iequals(n, name))
       return false;
   return !name.empty();
 }
@@ -273,11 +217,11 @@ struct Preference {
 std::vector<Feature> parse_features(std::string_view params, bool* require, bool* explicit_)
 {
   std::vector<Feature> out;
-  auto parts = split_outside_quotes(params, ';');
+  auto parts = text::split_list(params, ';');
   for (size_t i = 1; i < parts.size(); ++i) {
-    auto p = trim(parts[i]);
+    auto p = text::trim(parts[i]);
     auto eq = p.find('=');
-    auto name = lowered(trim(p.substr(0, eq)));
+    auto name = text::lower(text::trim(p.substr(0, eq)));
     if (require && name == "require")
       *require = true;
     if (explicit_ && name == "explicit")
@@ -294,7 +238,7 @@ std::vector<Feature> parse_features(std::string_view params, bool* require, bool
 // The params of a Contact value after its URI: "<sip:x>;a;b" -> ";a;b"; "sip:x;a" -> ";a".
 std::string_view contact_params(std::string_view s)
 {
-  s = trim(s);
+  s = text::trim(s);
   if (auto close = s.find('>'); close != std::string_view::npos && s.find('<') < close)
     return s.substr(close + 1);
   auto semi = s.find(';');

@@ -1,5 +1,6 @@
 // Transaction-stateful SIP relay with its own compact server-transaction table.
 #include "cpm/proxy.hpp"
+#include "cpm/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -26,26 +27,6 @@ std::string pl_str(const struct pl& p)
   return p.p ? std::string(p.p, p.l) : std::string();
 }
 
-bool iequals(std::string_view a, std::string_view b)
-{
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool all_digits(std::string_view s)
 {
   if (s.empty())
@@ -59,7 +40,7 @@ bool all_digits(std::string_view s)
 // Strip "<" ">" and any name-addr decoration around a Route value.
 std::string route_uri(std::string_view v)
 {
-  v = trim(v);
+  v = text::trim(v);
   auto lt = v.find('<');
   if (lt != std::string_view::npos) {
     auto gt = v.find('>', lt);
@@ -137,17 +118,17 @@ std::string check_request(const route::Request& req, size_t body_left, size_t da
   size_t n_callid = 0, n_cseq = 0, n_from = 0, n_to = 0, n_clen = 0, n_maxfwd = 0;
   std::string cseq, clen, maxfwd;
   for (const auto& h : req.headers) {
-    if (iequals(h.name, "Call-ID"))
+    if (text::iequals(h.name, "Call-ID"))
       ++n_callid;
-    else if (iequals(h.name, "CSeq"))
+    else if (text::iequals(h.name, "CSeq"))
       ++n_cseq, cseq = h.value;
-    else if (iequals(h.name, "From"))
+    else if (text::iequals(h.name, "From"))
       ++n_from;
-    else if (iequals(h.name, "To"))
+    else if (text::iequals(h.name, "To"))
       ++n_to;
-    else if (iequals(h.name, "Content-Length"))
+    else if (text::iequals(h.name, "Content-Length"))
       ++n_clen, clen = h.value;
-    else if (iequals(h.name, "Max-Forwards"))
+    else if (text::iequals(h.name, "Max-Forwards"))
       ++n_maxfwd, maxfwd = h.value;
   }
   if (n_callid == 0)
@@ -171,7 +152,7 @@ std::string check_request(const route::Request& req, size_t body_left, size_t da
   if (n_clen > 1)
     return "Multiple Content-Length";
   if (n_maxfwd == 1) {
-    auto m = trim(maxfwd);
+    auto m = text::trim(maxfwd);
     while (m.size() > 1 && m.front() == '0')
       m.remove_prefix(1);
     if (!all_digits(m) || m.size() > 3 || std::stoul(std::string(m)) > 255)
@@ -179,12 +160,12 @@ std::string check_request(const route::Request& req, size_t body_left, size_t da
   }
   // CSeq: 1*DIGIT LWS Method, the number below 2^31 (RFC 3261 §8.1.1.5).
   {
-    auto c = trim(cseq);
+    auto c = text::trim(cseq);
     auto sp = c.find_first_of(" \t\r\n");
     if (sp == std::string_view::npos)
       return "Bad CSeq";
     auto num = c.substr(0, sp);
-    auto met = trim(c.substr(sp));
+    auto met = text::trim(c.substr(sp));
     if (!all_digits(num) || num.size() > 10 || std::stoull(std::string(num)) > 2147483647ULL)
       return "Bad CSeq";
     if (met != req.method)
@@ -193,7 +174,7 @@ std::string check_request(const route::Request& req, size_t body_left, size_t da
   if (datagram_size >= 8192 && udp)
     return "Message too large for UDP (truncated at 8192 bytes)";
   if (n_clen == 1) {
-    auto c = trim(clen);
+    auto c = text::trim(clen);
     if (!all_digits(c) || c.size() > 9)
       return "Bad Content-Length";
     size_t n = std::stoul(std::string(c));
@@ -536,7 +517,7 @@ struct Proxy::Impl {
         std::string_view name(h->name.p, h->name.l);
         bool drop = false;
         for (const auto& r : a.remove_headers)
-          if (iequals(r, name))
+          if (text::iequals(r, name))
             drop = true;
         if (drop)
           continue;

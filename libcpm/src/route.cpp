@@ -2,6 +2,7 @@
 #include "cpm/route.hpp"
 
 #include "cpm/auth.hpp"
+#include "cpm/text.hpp"
 
 #include <fmt/format.h>
 
@@ -18,37 +19,18 @@ char lower(char c)
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool iequal(std::string_view a, std::string_view b)
-{
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i]))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // RFC 3261 §7.3.3 compact forms of the headers routing looks at.
 std::string_view long_name(std::string_view name)
 {
-  if (iequal(name, "a"))
+  if (text::iequals(name, "a"))
     return "Accept-Contact";
-  if (iequal(name, "f"))
+  if (text::iequals(name, "f"))
     return "From";
-  if (iequal(name, "t"))
+  if (text::iequals(name, "t"))
     return "To";
-  if (iequal(name, "m"))
+  if (text::iequals(name, "m"))
     return "Contact";
-  if (iequal(name, "j"))
+  if (text::iequals(name, "j"))
     return "Reject-Contact";
   return name;
 }
@@ -56,41 +38,18 @@ std::string_view long_name(std::string_view name)
 // Headers whose values are comma-separated lists (RFC 3261 §7.3.1) that routing splits.
 bool is_list_header(std::string_view name)
 {
-  return iequal(name, "Accept-Contact") || iequal(name, "Reject-Contact") ||
-         iequal(name, "P-Preferred-Service") || iequal(name, "P-Asserted-Service") ||
-         iequal(name, "Route") || iequal(name, "Supported") || iequal(name, "Require");
+  return text::iequals(name, "Accept-Contact") || text::iequals(name, "Reject-Contact") ||
+         text::iequals(name, "P-Preferred-Service") || text::iequals(name, "P-Asserted-Service") ||
+         text::iequals(name, "Route") || text::iequals(name, "Supported") ||
+         text::iequals(name, "Require");
 }
 
-// Split a header value at commas outside quotes and angle brackets.
+// The non-empty, trimmed parts of a list header value.
 void split_list(std::string_view s, std::vector<std::string>& out)
 {
-  bool quoted = false;
-  int angle = 0;
-  size_t start = 0;
-  auto emit = [&](size_t end) {
-    auto part = trim(s.substr(start, end - start));
-    if (!part.empty())
-      out.emplace_back(part);
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      ++angle;
-    } else if (c == '>') {
-      angle = angle > 0 ? angle - 1 : 0;
-    } else if (c == ',' && angle == 0) {
-      emit(i);
-      start = i + 1;
-    }
-  }
-  emit(s.size());
+  for (auto part : text::split_list(s))
+    if (auto t = text::trim(part); !t.empty())
+      out.emplace_back(t);
 }
 
 // A compiled regex per pattern, kept across calls (patterns come from the config).
@@ -130,7 +89,7 @@ bool in_domains(const config::Node& node, std::string_view host)
   if (host.empty())
     return false;
   for (const auto& d : node.domains)
-    if (iequal(d, host))
+    if (text::iequals(d, host))
       return true;
   return false;
 }
@@ -138,7 +97,7 @@ bool in_domains(const config::Node& node, std::string_view host)
 // The URI inside a Route value: "<sip:x;lr>;p" -> "sip:x;lr".
 std::string route_uri(std::string_view v)
 {
-  v = trim(v);
+  v = text::trim(v);
   auto open = v.find('<');
   if (open != std::string_view::npos) {
     auto close = v.find('>', open);
@@ -188,7 +147,7 @@ std::string mismatch(const config::Trigger& t, const Request& req, const std::st
   if (!t.methods.empty()) {
     bool found = false;
     for (const auto& m : t.methods)
-      found = found || iequal(m, req.method);
+      found = found || text::iequals(m, req.method);
     if (!found)
       return fmt::format("no match: method {} not in [{}]", req.method, fmt::join(t.methods, ", "));
   }
@@ -238,12 +197,12 @@ std::vector<std::string> Request::values(std::string_view name) const
   auto want = long_name(name);
   bool list = is_list_header(want);
   for (const auto& h : headers) {
-    if (!iequal(long_name(h.name), want))
+    if (!text::iequals(long_name(h.name), want))
       continue;
     if (list)
       split_list(h.value, out);
     else
-      out.emplace_back(trim(h.value));
+      out.emplace_back(text::trim(h.value));
   }
   return out;
 }
@@ -310,13 +269,13 @@ std::string uri_user(std::string_view uri)
 
 std::string to_sip_uri(std::string_view addr)
 {
-  addr = trim(addr);
+  addr = text::trim(addr);
   if (!addr.empty() && addr.front() == '<') {
     auto close = addr.find('>');
     addr = addr.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1);
   }
   auto starts = [&](std::string_view p) {
-    return addr.size() >= p.size() && iequal(addr.substr(0, p.size()), p);
+    return addr.size() >= p.size() && text::iequals(addr.substr(0, p.size()), p);
   };
   if (starts("sip:") || starts("sips:") || starts("tel:"))
     return std::string(addr);
@@ -529,7 +488,7 @@ Decision decide(const Request& req, const Context& ctx)
   std::string domain = p.scheme == "tel" ? "tel" : p.host;
   const std::string* peer = nullptr;
   for (const auto& [dom, uri] : node.peers)
-    if (iequal(dom, domain))
+    if (text::iequals(dom, domain))
       peer = &uri;
   if (!peer)
     if (auto it = node.peers.find("*"); it != node.peers.end()) {
