@@ -22,14 +22,9 @@ fi
 . "$root/tests/lib/flow.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
-for n in coreA coreB; do
-  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
-  echo "  $n (cpm-core-route) listening on ${ready[$n]}"
-done
-for n in csA csB; do
-  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
-  echo "  $n (cpm-groupd) listening on ${ready[$n]}"
-done
+start_network
+for n in coreA coreB; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
+for n in csA csB; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
 start bob cpm-send --config "$lab" --node bob --receive --count 1 --trace "$t/bob.trace"
 echo "  bob (cpm-send --receive) registered on ${ready[bob]}"
 

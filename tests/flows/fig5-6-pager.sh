@@ -29,12 +29,7 @@ for src in "${configs[@]}"; do
   d="$t/$name"
   mkdir -p "$d"
   lab_config "$src" "$name.toml"
-  for n in coreA coreB; do
-    start "$name.$n" cpm-core-route --config "$lab" --node "$n" --trace "$d/$n.trace"
-  done
-  for n in csA csB; do
-    start "$name.$n" cpm-groupd --config "$lab" --node "$n" --trace "$d/$n.trace"
-  done
+  start_network "$name." "$d"
   start "$name.bob" cpm-send --config "$lab" --node bob --receive --count 1 \
     --trace "$d/bob.trace"
 
@@ -61,8 +56,6 @@ for src in "${configs[@]}"; do
   # The hops FLOWS.md draws, in causal order.
   expect_ladder "$flows/ladders/fig5-6.ladder" "$d"/*.trace
 
-  for n in csA csB coreA coreB; do
-    stop "$name.$n" || fail "$name: $n did not stop cleanly"
-  done
+  stop_network "$name."
   echo "OK fig5-6-pager ($name)"
 done

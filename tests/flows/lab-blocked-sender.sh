@@ -9,12 +9,7 @@ lab_config "$examples/lab-icsi.toml"
 sed -i '/^name = "csA"$/a max_message_size = 1000' "$lab"
 grep -q '^max_message_size = 1000$' "$lab" || fail "could not set max_message_size in $lab"
 
-for n in coreA coreB; do
-  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
-for n in csA csB; do
-  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
+start_network
 coreA=${ready[coreA]%% *} # udp:127.K.1.1:5060
 
 # The hops of the run so far as "from to first-line" (cpm-ladder's numbered lines).
@@ -61,7 +56,5 @@ wait_exit bob 20 || rc=$?
 expect_eq "$rc" 0 "bob's exit status"
 expect_contains "$t/bob.out" 'small enough'
 
-for n in csA csB coreA coreB; do
-  stop "$n" || fail "$n did not stop cleanly"
-done
+stop_network
 echo "OK lab-blocked-sender"

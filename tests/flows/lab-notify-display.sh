@@ -6,12 +6,7 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml"
-for n in coreA coreB; do
-  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
-for n in csA csB; do
-  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
+start_network
 start bob cpm-send --config "$lab" --node bob --receive --display --count 1 --trace "$t/bob.trace"
 
 rc=0
@@ -49,7 +44,5 @@ cpm-ladder "$t"/*.trace >"$t/ladder"
 n=$(grep -Ec '^ *[0-9]+ +coreA +-> +alice +MESSAGE ' "$t/ladder")
 expect_eq "$n" 2 "notification MESSAGEs delivered to alice"
 
-for n in csA csB coreA coreB; do
-  stop "$n" || fail "$n did not stop cleanly"
-done
+stop_network
 echo "OK lab-notify-display"

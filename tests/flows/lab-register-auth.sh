@@ -11,12 +11,7 @@ lab_config "$examples/lab-icsi.toml"
 sed -i '/^name = "coreB"$/a auth = true' "$lab"
 grep -A1 '^name = "coreB"$' "$lab" | grep -x 'auth = true' >/dev/null || fail "could not set auth on coreB"
 
-for n in coreA coreB; do
-  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
-for n in csA csB; do
-  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
+start_network
 
 # REGISTER status codes coreB sent, in order.
 register_statuses()
@@ -54,7 +49,5 @@ wait_exit bob 20 || rc=$?
 expect_eq "$rc" 0 "bob's exit status"
 expect_contains "$t/bob.out" 'Hello, authenticated bob'
 
-for n in csA csB coreA coreB; do
-  stop "$n" || fail "$n did not stop cleanly"
-done
+stop_network
 echo "OK lab-register-auth"

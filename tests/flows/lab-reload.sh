@@ -5,12 +5,7 @@
 . "$(dirname "$0")/../lib/flow.sh"
 
 lab_config "$examples/lab-icsi.toml"
-for n in coreA coreB; do
-  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
-for n in csA csB; do
-  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
+start_network
 start bob cpm-send --config "$lab" --node bob --receive --count 1 --trace "$t/bob.trace"
 coreA=${ready[coreA]%% *}
 
@@ -41,7 +36,5 @@ mallory 'second try' || rc=$?
 expect_eq "$rc" 0 "mallory's exit status after the reload"
 wait_exit bob 20 || fail "bob did not exit after his message"
 expect_contains "$t/bob.out" 'second try'
-for n in csA csB coreA coreB; do
-  stop "$n" || fail "$n did not stop cleanly"
-done
+stop_network
 echo "OK lab-reload"

@@ -5,12 +5,7 @@
 . "$(dirname "$0")/../lib/flow.sh"
 
 lab_config "$examples/lab-icsi.toml"
-for n in coreA coreB; do
-  start "$n" cpm-core-route --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
-for n in csA csB; do
-  start "$n" cpm-groupd --config "$lab" --node "$n" --trace "$t/$n.trace"
-done
+start_network
 start bob cpm-send --config "$lab" --node bob --receive --count 1 --trace "$t/bob.trace"
 
 rc=0
@@ -32,7 +27,5 @@ wait_exit bob 20 || rc=$?
 expect_eq "$rc" 0 "bob's exit status"
 expect_contains "$t/bob.out" 'Hello after the 404'
 
-for n in csA csB coreA coreB; do
-  stop "$n" || fail "$n did not stop cleanly"
-done
+stop_network
 echo "OK lab-unknown-user"

@@ -187,6 +187,29 @@ start()
   return 0
 }
 
+# start_network [PREFIX] [DIR]: start the cores and conversation servers of Figures 5-6
+# (coreA, coreB, csA, csB) from $lab, each tracing to DIR/NODE.trace (DIR defaults to $t),
+# named PREFIXNODE for start/stop.
+start_network()
+{
+  local prefix=${1:-} dir=${2:-$t} n
+  for n in coreA coreB; do
+    start "$prefix$n" cpm-core-route --config "$lab" --node "$n" --trace "$dir/$n.trace"
+  done
+  for n in csA csB; do
+    start "$prefix$n" cpm-groupd --config "$lab" --node "$n" --trace "$dir/$n.trace"
+  done
+}
+
+# stop_network [PREFIX]: stop what start_network started; each must exit 0.
+stop_network()
+{
+  local prefix=${1:-} n
+  for n in csA csB coreA coreB; do
+    stop "$prefix$n" || fail "${prefix}$n did not stop cleanly"
+  done
+}
+
 # pid_of NAME: the PID `start` recorded.
 pid_of() { printf '%s\n' "${_flow_pid[$1]:-}"; }
 
