@@ -53,3 +53,36 @@ sip() { python3 "$CPM_SOURCE_DIR/tests/lib/sip_client.py" "$@"; }
 status() { head -n1 | awk '{print $2}'; }
 
 expect_eq() { [[ "$1" == "$2" ]] || die "${3:-value}: expected '$2', got '$1'"; }
+
+# SIPp peers (core-sipp*.sh) -------------------------------------------------------------
+
+# free_port: a free UDP port on 127.0.0.1 (SIPp has no port 0): bind 0, read it, let it go.
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# register_port USER PORT: register sip:USER@b.example with the contact 127.0.0.1:PORT, sent
+# from that port (the core routes to the REGISTER's source); fails unless 200.
+register_port() {
+  local out
+  out=$(printf 'REGISTER sip:b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:%s@b.example>;tag=r\nTo: <sip:%s@b.example>\nCall-ID: @CALLID@\nCSeq: 1 REGISTER\nContact: <sip:%s@127.0.0.1:%s>\nExpires: 600\n\n' "$1" "$1" "$1" "$2" | sip "$CORE_UDP" --port "$2")
+  expect_eq "$(status <<<"$out")" 200 "REGISTER of $1 on port $2"
+}
+
+# sipp_calls CSV: "SUCCESSFUL FAILED" from the last line of a SIPp -trace_stat file.
+sipp_calls() {
+  [[ -s $1 ]] || die "SIPp wrote no statistics ($1)"
+  python3 - "$1" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=';'))
+head, last = rows[0], rows[-1]
+print(last[head.index('SuccessfulCall(C)')], last[head.index('FailedCall(C)')])
+PY
+}
+
+# sent TRACE PREFIX: how many messages the traced node sent whose first line starts so.
+sent() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+print(sum(1 for line in open(sys.argv[1])
+          if (e := json.loads(line))["dir"] == "tx" and e["first_line"].startswith(sys.argv[2])))
+PY
+}
