@@ -86,3 +86,25 @@ print(sum(1 for line in open(sys.argv[1])
           if (e := json.loads(line))["dir"] == "tx" and e["first_line"].startswith(sys.argv[2])))
 PY
 }
+
+# sipp_through_core UAS_XML UAC_XML CALLS RATE: a SIPp UAS (tests/lib/sipp/UAS_XML)
+# registered as bob@b.example answers CALLS calls that a SIPp UAC (UAC_XML) places through
+# the core at RATE/s; fails unless every call succeeded and the UAS finished cleanly.
+sipp_through_core() {
+  local uas_port uac_port uas rc=0 ok failed
+  uas_port=$(free_port)
+  uac_port=$(free_port)
+  register_port bob "$uas_port"
+  sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/$1" -t u1 -i 127.0.0.1 -p "$uas_port" -nostdin \
+    -buff_size 4194304 -m "$3" -timeout 60s >/dev/null 2>&1 &
+  uas=$!
+  core_pids+=("$uas")
+  sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/$2" -t u1 -i 127.0.0.1 -p "$uac_port" -nostdin \
+    -buff_size 4194304 -r "$4" -m "$3" -timeout 60s -trace_stat -stf "$t/uac.csv" \
+    "$CORE_UDP" >/dev/null 2>&1 || rc=$?
+  read -r ok failed < <(sipp_calls "$t/uac.csv")
+  expect_eq "$ok" "$3" "successful calls of $2"
+  expect_eq "$failed" 0 "failed calls of $2"
+  expect_eq "$rc" 0 "SIPp UAC exit status"
+  wait "$uas" || die "SIPp UAS ($1) failed"
+}
