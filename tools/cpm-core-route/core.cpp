@@ -178,11 +178,11 @@ public:
 
   proxy::Action decide(const proxy::Incoming& in)
   {
-    route::Request req = in.req;
-    req.from_peer = from_peer(req.source);
     // In-dialog requests and ACKs follow their Route set (or the request URI).
     if (in.in_dialog || in.ack)
       return proxy::Action::forward();
+    route::Request& req = in.req;
+    req.from_peer = from_peer(req.source);
     if (req.method == "REGISTER" && req.routes.empty() && our_domain(route::uri_host(req.ruri)))
       return do_register(req);
     route::Decision d = route::decide(req, context(stack->uri()));

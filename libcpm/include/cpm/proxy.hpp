@@ -74,10 +74,12 @@ struct Action {
 };
 
 // A request as the hook sees it. `req` is sip::to_request() of the message: our own top
-// Route(s) are already gone (their odi is in req.odi). `msg` is libre's message, valid only
-// during the call (for a B2BUA that wants to sipsess_accept it after returning Pass).
+// Route(s) are already gone (their odi is in req.odi). The hook may annotate it (e.g.
+// Request::from_peer) rather than copy it; the proxy forwards from the libre message. `msg` is
+// libre's message, valid only during the call (for a B2BUA that wants to sipsess_accept it after
+// returning Pass).
 struct Incoming {
-  const route::Request& req;
+  route::Request& req;
   const struct ::sip_msg* msg = nullptr;
   bool in_dialog = false; // To has a tag
   bool ack = false;       // an ACK (forwarded statelessly; Reply is treated as Drop)
