@@ -617,7 +617,7 @@ TEST_CASE("config media lists of nodes, users and groups")
   CHECK(f->groups.at(0).media == std::vector<std::string>{"audio"});
   CHECK(f->groups.at(0).invite_timeout_ms == 5000);
   CHECK(error_of("[[user]]\nuri = \"sip:a@a.example\"\nmedia = [\"smell\"]\n") ==
-        "lab.toml:3: user 'sip:a@a.example': media has 'smell', which is not message, audio, "
+        "lab.toml:3: user 'sip:a@a.example': key 'media' has 'smell', which is not message, audio, "
         "video, text or application");
 }
 TEST_SUITE_END();
