@@ -210,6 +210,36 @@ TEST_CASE("ladder::check accepts Figures 5 and 6 as FLOWS.md draws them")
   CHECK(res.report.find("transaction notification: ok (14 hops)") != std::string::npos);
 }
 
+TEST_CASE("ladder MSRP frames are hops that are drawn but not compared")
+{
+  Run r = fig5_6();
+  r.send("alice", "bob",
+         "MSRP a1b2 SEND\r\nTo-Path: msrp://127.0.2.10:4000/s;tcp\r\n"
+         "From-Path: msrp://127.0.1.10:4001/t;tcp\r\nMessage-ID: m1\r\n"
+         "Byte-Range: 1-2/2\r\nContent-Type: text/plain\r\n\r\nhi\r\n-------a1b2$\r\n");
+  r.send("bob", "alice",
+         "MSRP a1b2 200 OK\r\nTo-Path: msrp://127.0.1.10:4001/t;tcp\r\n"
+         "From-Path: msrp://127.0.2.10:4000/s;tcp\r\n-------a1b2$\r\n");
+  auto hs = ladder::hops(r.events);
+  REQUIRE(hs.size() >= 2);
+  const auto& send = hs[hs.size() - 2];
+  const auto& ok = hs.back();
+  CHECK(send.msrp);
+  CHECK(send.request);
+  CHECK(send.method == "SEND");
+  CHECK(ladder::label(send, true) == "MSRP SEND");
+  CHECK(ok.msrp);
+  CHECK_FALSE(ok.request);
+  CHECK(ok.status == 200);
+  CHECK(ladder::label(ok, true) == "MSRP 200 OK");
+  ladder::Filter no_msrp;
+  no_msrp.msrp = true;
+  CHECK(ladder::filter(hs, no_msrp).size() + 2 == ladder::filter(hs, ladder::Filter{}).size());
+  auto res = ladder::check(fig5_6_ladder(), hs);
+  INFO(res.report);
+  CHECK(res.ok);
+}
+
 TEST_CASE("ladder::check reports a missing hop")
 {
   Run r;
