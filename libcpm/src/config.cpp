@@ -302,6 +302,17 @@ void resolve(const File& f, Reader& r, int line, const std::string& what, std::s
   value = uri;
 }
 
+// SDP media types (RFC 4566 §5.14) that a session policy may name.
+void check_media(Reader& r, const std::vector<std::string>& v)
+{
+  static const std::vector<std::string> known{"message", "audio", "video", "text", "application"};
+  for (auto& s : v)
+    if (std::find(known.begin(), known.end(), s) == known.end())
+      r.fail_key(
+          "media",
+          fmt::format("has '{}', which is not message, audio, video, text or application", s));
+}
+
 Result<Node> parse_node(const std::string& path, const toml::table& t)
 {
   Node n;
@@ -312,7 +323,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     r.set_label(fmt::format("node '{}'", n.name));
   r.known({"name", "role", "domain", "listen", "peers", "psi", "proxy", "from", "password",
            "registrar_db", "auth", "realm", "min_expires", "max_expires", "default_expires",
-           "max_message_size", "trace", "timeout_ms"});
+           "max_message_size", "media", "trace", "timeout_ms"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -339,6 +350,8 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("max_expires", n.max_expires, 0, UINT32_MAX);
   r.integer("default_expires", n.default_expires, 0, UINT32_MAX);
   r.size("max_message_size", n.max_message_size);
+  r.strs("media", n.media, false);
+  check_media(r, n.media);
   r.str("trace", n.trace);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   if (!r.ok())
@@ -410,7 +423,7 @@ Result<User> parse_user(const std::string& path, const toml::table& t)
   if (!u.uri.empty())
     r.set_label(fmt::format("user '{}'", u.uri));
   r.known({"uri", "password", "block_to", "allow_to", "block_from", "allow_from", "barred",
-           "max_message_size"});
+           "max_message_size", "media"});
   r.require("uri");
   r.str("password", u.password);
   auto& p = u.policy;
@@ -420,6 +433,8 @@ Result<User> parse_user(const std::string& path, const toml::table& t)
   r.strs("allow_from", p.allow_from, false);
   r.boolean("barred", p.barred);
   r.size("max_message_size", p.max_message_size);
+  r.strs("media", p.media, false);
+  check_media(r, p.media);
   if (r.ok() && !is_uri(u.uri))
     r.fail_key("uri", fmt::format("'{}' is not a sip:, sips: or tel: URI", u.uri));
   check_uris(r, "block_to", p.block_to, true);
@@ -507,13 +522,17 @@ Result<Group> parse_group(const std::string& path, const toml::table& t, const F
   r.str("uri", g.uri);
   if (!g.uri.empty())
     r.set_label(fmt::format("group '{}'", g.uri));
-  r.known({"uri", "host", "members", "may_invite", "max_participants"});
+  r.known(
+      {"uri", "host", "members", "may_invite", "max_participants", "media", "invite_timeout_ms"});
   r.require("uri");
   r.require("host");
   r.str("host", g.host);
   r.strs("members", g.members, false);
   r.str("may_invite", g.may_invite);
   r.integer("max_participants", g.max_participants, 0, INT_MAX);
+  r.strs("media", g.media, false);
+  r.integer("invite_timeout_ms", g.invite_timeout_ms, 0, INT_MAX);
+  check_media(r, g.media);
   if (!r.ok())
     return tl::unexpected(r.error());
   if (!is_uri(g.uri))

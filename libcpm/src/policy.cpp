@@ -1,6 +1,8 @@
 // Service control of the participating function.
 #include "cpm/policy.hpp"
+
 #include "cpm/text.hpp"
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -107,6 +109,21 @@ Verdict check(const config::File& file, const config::Node& node, const ServedUs
       return {403, "Forbidden",
               fmt::format("{} does not accept from {} (not in allow_from)", served.aor, from)};
   }
+  return {};
+}
+
+Verdict check_media(const config::File& file, const config::Node& node, const ServedUser& served,
+                    const std::vector<std::string>& offered)
+{
+  const config::User* user = file.find_user(served.aor);
+  const auto& allowed = user && !user->policy.media.empty() ? user->policy.media : node.media;
+  if (allowed.empty())
+    return {};
+  for (const auto& m : offered)
+    if (std::find(allowed.begin(), allowed.end(), m) == allowed.end())
+      return {488, "Not Acceptable Here",
+              fmt::format("{} may not use {} media (allowed: {})", served.aor, m,
+                          fmt::join(allowed, ", "))};
   return {};
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <regex>
 #include <unordered_map>
@@ -320,11 +321,21 @@ Decision decide(const Request& req, const Context& ctx)
   const std::string& served = req.asserted.empty() ? req.from_uri : req.asserted;
   const std::string orig_user = location::canonical_aor(served);
   const std::string term_user = location::canonical_aor(req.ruri);
-  const bool originating = !req.from_peer && in_domains(node, uri_host(served));
+  // A public service identity (a group, a psi) is served by its host, which originates on
+  // its behalf (the controlling function inviting members): no originating triggers for it.
+  const bool served_psi =
+      !orig_user.empty() && (file.find_group(orig_user) != nullptr ||
+                             std::any_of(node.psi.begin(), node.psi.end(), [&](const auto& p) {
+                               return location::canonical_aor(p.first) == orig_user;
+                             }));
+  const bool originating = !req.from_peer && !served_psi && in_domains(node, uri_host(served));
   const bool terminating = in_domains(node, uri_host(req.ruri));
 
   if (originating)
     note("session case: originating for {} (domain {})", orig_user, uri_host(served));
+  else if (served_psi)
+    note("session case: not originating ({} is a public service identity, served by its host)",
+         orig_user);
   else if (req.from_peer)
     note("session case: not originating (request from peer {})", req.source);
   else

@@ -1,6 +1,7 @@
 // RAII wrappers over libre's SIP stack and main loop.
 #include "cpm/sip.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -497,6 +498,29 @@ Result<route::Request> parse_request_text(std::string_view text)
   r.source = "file";
   mem_deref(msg);
   return r;
+}
+
+std::string_view body_of(const struct ::sip_msg* msg)
+{
+  if (!msg || !msg->mb)
+    return {};
+  size_t left = mbuf_get_left(msg->mb);
+  if (msg->clen.p) {
+    uint32_t clen = pl_u32(&msg->clen);
+    if (clen < left)
+      left = clen;
+  }
+  return {reinterpret_cast<const char*>(mbuf_buf(msg->mb)), left};
+}
+
+std::string content_type_of(const struct ::sip_msg* msg)
+{
+  if (!msg || !msg->ctyp.type.p)
+    return {};
+  std::string t = pl_str(msg->ctyp.type) + "/" + pl_str(msg->ctyp.subtype);
+  for (auto& c : t)
+    c = char(std::tolower(static_cast<unsigned char>(c)));
+  return t;
 }
 
 } // namespace cpm::sip

@@ -574,8 +574,6 @@ TEST_CASE("config::parse reads the example of cpm.toml(5)")
   CHECK(f->find_node("csA")->proxy == "sip:127.0.1.1:5060");
 }
 
-TEST_SUITE_END();
-
 TEST_SUITE_BEGIN("config");
 
 TEST_CASE("config::load_node picks a node of the right role or a default one")
@@ -604,4 +602,22 @@ TEST_CASE("config::load_node picks a node of the right role or a default one")
   CHECK_FALSE(config::load_node("/nonexistent/lab.toml", "", config::Role::Core, "x"));
 }
 
+TEST_SUITE_END();
+
+TEST_CASE("config media lists of nodes, users and groups")
+{
+  auto f = parse(k_cs + "media = [\"message\"]\n" +
+                     "[[user]]\nuri = \"sip:a@a.example\"\nmedia = [\"message\", \"audio\"]\n" +
+                     "[[group]]\nuri = \"sip:g@a.example\"\nhost = \"csA\"\nmedia = [\"audio\"]\n"
+                     "invite_timeout_ms = 5000\n",
+                 "lab.toml");
+  REQUIRE(f);
+  CHECK(f->nodes.at(0).media == std::vector<std::string>{"message"});
+  CHECK(f->users.at(0).policy.media == std::vector<std::string>{"message", "audio"});
+  CHECK(f->groups.at(0).media == std::vector<std::string>{"audio"});
+  CHECK(f->groups.at(0).invite_timeout_ms == 5000);
+  CHECK(error_of("[[user]]\nuri = \"sip:a@a.example\"\nmedia = [\"smell\"]\n") ==
+        "lab.toml:3: user 'sip:a@a.example': key 'media' has 'smell', which is not message, audio, "
+        "video, text or application");
+}
 TEST_SUITE_END();

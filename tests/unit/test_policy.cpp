@@ -216,4 +216,25 @@ TEST_CASE("policy::participate adds the CPM enabler usage indication once")
   CHECK(policy::participate(f, node, tagged).add_headers.empty());
 }
 
+TEST_CASE("session media: the user's list, else the node's, empty allows all")
+{
+  config::File f;
+  config::User u;
+  u.uri = "sip:alice@a.example";
+  u.policy.media = {"message"};
+  f.users.push_back(u);
+  config::Node n;
+  n.name = "csA";
+  policy::ServedUser alice{"sip:alice@a.example", config::SessionCase::Originating};
+  policy::ServedUser bob{"sip:bob@a.example", config::SessionCase::Terminating};
+  CHECK(policy::check_media(f, n, alice, {"message"}).allowed());
+  auto v = policy::check_media(f, n, alice, {"message", "audio"});
+  CHECK(v.status == 488);
+  CHECK(v.why.find("audio") != std::string::npos);
+  CHECK(policy::check_media(f, n, bob, {"audio"}).allowed());
+  n.media = {"message", "audio"};
+  CHECK(policy::check_media(f, n, bob, {"audio"}).allowed());
+  CHECK(policy::check_media(f, n, bob, {"video"}).status == 488);
+}
+
 TEST_SUITE_END();

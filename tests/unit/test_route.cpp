@@ -655,6 +655,16 @@ TEST_CASE("route::decide public service identities and groups")
       CHECK(explains(d, "names host node 'nowhere'"));
     }
   }
+  SUBCASE("a group inviting its members is no served user: no originating triggers")
+  {
+    Context x = lab.a;
+    x.node = lab.file.find_node("coreX");
+    x.self_uri = "sip:127.0.3.1:5060";
+    auto req = message("sip:friends@x.example", "sip:bob@b.example", "udp:127.0.3.2:5060");
+    auto d = decide(req, x);
+    CHECK(explains(d, "sip:friends@x.example is a public service identity, served by its host"));
+    CHECK(d.what != "trigger");
+  }
   SUBCASE("a group of another domain goes to that domain's peer")
   {
     auto req = message("sip:alice@a.example", "sip:friends@x.example", "udp:127.0.1.2:5060");

@@ -1,10 +1,15 @@
 // cpm-groupd: config merge, the participating function on cpm::proxy, signals.
 #include "groupd.hpp"
 
+#include <cstdlib>
 #include <fmt/format.h>
+
+#include "focus.hpp"
+#include "group_pager.hpp"
 #include <memory>
 
 #include "cpm/config.hpp"
+#include "cpm/location.hpp"
 #include "cpm/policy.hpp"
 #include "cpm/proxy.hpp"
 #include "cpm/route.hpp"
@@ -55,11 +60,41 @@ public:
     return {};
   }
 
+  // A group of the config hosted by this node, by request URI.
+  const config::Group* hosted_group(const std::string& ruri) const
+  {
+    const config::Group* g = m_file.find_group(location::canonical_aor(ruri));
+    return g && g->host == m_node.name ? g : nullptr;
+  }
+
+  // An in-dialog request or ACK addressed to us (the focus's Contact) with no Route left.
+  bool for_us(const route::Request& req) const
+  {
+    if (!req.routes.empty())
+      return false;
+    location::UriParts u;
+    if (!location::split_uri(req.ruri, u))
+      return false;
+    unsigned long port = u.port.empty() ? 5060 : std::strtoul(u.port.c_str(), nullptr, 10);
+    return port <= 65535 && m_stack->is_local(u.host, uint16_t(port));
+  }
+
   proxy::Action decide(const proxy::Incoming& in)
   {
     const route::Request& req = in.req;
-    if (in.in_dialog || in.ack || req.method == "CANCEL")
+    if (in.in_dialog || in.ack)
+      return m_focus && for_us(req) ? proxy::Action::pass() : proxy::Action::forward();
+    if (req.method == "CANCEL")
       return proxy::Action::forward();
+    if (const config::Group* g = hosted_group(req.ruri)) {
+      if (req.method == "MESSAGE")
+        return m_pager->message(in, *g);
+      if (req.method == "INVITE")
+        return m_focus->invite(in, *g);
+      auto a = proxy::Action::reply(405, "Method Not Allowed");
+      a.reply_headers.push_back("Allow: INVITE, ACK, BYE, CANCEL, MESSAGE");
+      return a;
+    }
     auto p = policy::participate(m_file, m_node, req);
     const char* side =
         p.served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
@@ -127,6 +162,23 @@ public:
       return p.error().code;
     }
     m_proxy = std::move(*p);
+    Env env;
+    env.stack = m_stack.get();
+    env.file = &m_file;
+    env.node = &m_node;
+    env.diag = [this](const std::string& line) { diag(line); };
+    env.verbose = [this](const std::string& line) {
+      if (m_opt.common.verbose)
+        diag(line);
+    };
+    m_pager = std::make_unique<GroupPager>(env);
+    // After the proxy: the focus's sipsess listener only sees what the proxy passes on.
+    auto f = Focus::create(env);
+    if (!f) {
+      cli::diag(k_prog, f.error().message);
+      return f.error().code;
+    }
+    m_focus = std::move(*f);
     sip::Hangup hangup([this] { reload(); });
     std::string bound;
     for (const auto& b : m_stack->bound())
@@ -135,6 +187,8 @@ public:
     if (!m_opt.common.quiet)
       cli::diag(k_prog, fmt::format("ready on {}", bound));
     int rc = sip::run([](int) { sip::stop(0); });
+    m_focus.reset();
+    m_pager.reset();
     m_proxy.reset();
     m_stack.reset();
     return rc;
@@ -147,6 +201,8 @@ private:
   trace::Writer m_tracer;
   std::unique_ptr<sip::Stack> m_stack;
   std::unique_ptr<proxy::Proxy> m_proxy;
+  std::unique_ptr<GroupPager> m_pager;
+  std::unique_ptr<Focus> m_focus;
 };
 
 } // namespace

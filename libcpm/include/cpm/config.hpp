@@ -45,6 +45,8 @@ struct Policy {
   std::vector<std::string> allow_from; // terminating: if non-empty, the only allowed senders
   bool barred = false;                 // originating: this user may not send at all
   std::optional<uint64_t> max_message_size; // body bytes; over it: 413
+  // Session media types this user may use ("message", "audio"); empty: the node's.
+  std::vector<std::string> media;
 };
 
 // A subscriber ([[user]]).
@@ -62,6 +64,9 @@ struct Group {
   std::vector<std::string> members;
   std::string may_invite = "members"; // "members" | "anyone"
   int max_participants = 0;           // 0: no limit
+  // Media types a group session may carry ("message", "audio"); empty: message only.
+  std::vector<std::string> media;
+  int invite_timeout_ms = 0; // members who do not answer in time: 0 = 60 s
   int line = 0;
 };
 
@@ -83,6 +88,7 @@ struct Node {
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;
   std::optional<uint64_t> max_message_size; // conversation server default for its users
+  std::vector<std::string> media;           // conversation server default: allowed media
   std::string trace;                        // trace file (overridden by --trace)
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
   int line = 0;

@@ -36,6 +36,11 @@ bool matches(std::string_view pattern, std::string_view uri);
 Verdict check(const config::File& file, const config::Node& node, const ServedUser& served,
               const route::Request& req);
 
+// Session media of an INVITE (the SDP's media types with a non-zero port): 488 when the
+// served user's `media` (else the node's) does not list one of them; empty lists allow all.
+Verdict check_media(const config::File& file, const config::Node& node, const ServedUser& served,
+                    const std::vector<std::string>& offered);
+
 // What the participating function does with one request it is sent (pager mode and the
 // initial INVITE): whose policy and which side, the verdict, and the header edits that add
 // the CPM enabler usage indication.

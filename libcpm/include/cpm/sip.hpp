@@ -111,6 +111,11 @@ private:
 // Route entries addressed to the stack (their odi parameter is kept in Request::odi).
 route::Request to_request(const struct ::sip_msg* msg, const Stack* self);
 
+// The body of a libre message (clamped to Content-Length), valid while the message lives.
+std::string_view body_of(const struct ::sip_msg* msg);
+// Its Content-Type "type/subtype" (lower case, no parameters), or "".
+std::string content_type_of(const struct ::sip_msg* msg);
+
 // Parse SIP text (a file given to --explain) into a route::Request; nothing is sent.
 Result<route::Request> parse_request_text(std::string_view text);
 

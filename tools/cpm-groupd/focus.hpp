@@ -1,0 +1,38 @@
+#pragma once
+// The controlling function of the pre-defined groups hosted here (FLOWS.md Figures 1 and 2):
+// a B2BUA (libre sipsess) that authorizes the inviter, invites every other member through
+// the node's core, answers the inviter on the first 180 / first 200, terminates every
+// participant's MSRP and relays each chat message to all other participants.
+#include <memory>
+
+#include "cpm/error.hpp"
+#include "cpm/proxy.hpp"
+#include "env.hpp"
+
+namespace cpm::groupd {
+
+class Focus {
+public:
+  // Listen for the INVITEs the proxy passes on (create it after the proxy), and for MSRP on
+  // the node's first listen address.
+  static Result<std::unique_ptr<Focus>> create(Env env);
+  ~Focus();
+  Focus(const Focus&) = delete;
+  Focus& operator=(const Focus&) = delete;
+
+  // An INVITE whose request URI is group `g`: authorization and media checks; Pass (the
+  // focus takes it) or a Reply with the refusal.
+  proxy::Action invite(const proxy::Incoming& in, const config::Group& g);
+  // Sessions in progress (for diagnostics and tests).
+  size_t sessions() const;
+  // End every session with BYE (SIGINT/SIGTERM); `done` runs once all legs are closed.
+  void shutdown();
+
+  struct Impl;
+
+private:
+  Focus() = default;
+  std::unique_ptr<Impl> m;
+};
+
+} // namespace cpm::groupd
