@@ -1,0 +1,56 @@
+#!/bin/bash
+# A 1-1 CPM Session through the lab (examples/lab-icsi.toml): alice invites bob through
+# coreA, csA, coreB and csB (the participating functions proxy the INVITE with
+# Record-Route); they chat both ways over MSRP; each line arrives with its sender's URI;
+# alice's end of input ends the session with BYE and both exit 0.
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+wait_for()
+{
+  local i
+  for ((i = 0; i < ${3:-20} * 10; i++)); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1 # bounded poll of a file another process writes; the outcome is checked
+  done
+  fail "$1 never contained '$2'"
+}
+
+lab_config "$examples/lab-icsi.toml"
+start_network
+start bob cpm-invite --config "$lab" --node bob --answer --count 1 --no-stdin \
+  --send 'hello alice, bob here' --trace "$t/bob.trace"
+
+mkfifo "$t/alice.in"
+cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" sip:bob@b.example \
+  <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" &
+alice=$!
+exec 4>"$t/alice.in"
+printf 'hi bob, alice here\n' >&4
+
+wait_for "$t/alice.out" 'sip:bob@b.example: hello alice, bob here'
+wait_for "$t/bob.out" 'sip:alice@a.example: hi bob, alice here'
+exec 4>&-
+
+rc=0
+wait "$alice" || rc=$?
+expect_eq "$rc" 0 "alice's exit status"
+rc=0
+wait_exit bob 20 || rc=$?
+expect_eq "$rc" 0 "bob's exit status"
+expect_eq "$(cat "$t/alice.out")" 'sip:bob@b.example: hello alice, bob here' "alice's stdout"
+expect_eq "$(cat "$t/bob.out")" 'sip:alice@a.example: hi bob, alice here' "bob's stdout"
+
+# The INVITE passed both participating functions (and both cores), and the BYE followed
+# the Record-Route set through them.
+for n in coreA csA coreB csB; do
+  python3 - "$t/$n.trace" <<'PY' || fail "$n did not relay the INVITE and the BYE"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+tx = [e["first_line"] for e in ev if e["dir"] == "tx"]
+assert any(l.startswith("INVITE sip:bob@") for l in tx), tx
+assert any(l.startswith("BYE ") for l in tx), tx
+PY
+done
+stop_network
+echo OK lab-session-1to1

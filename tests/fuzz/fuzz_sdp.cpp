@@ -1,0 +1,33 @@
+// libFuzzer target: cpm::sdp::parse never crashes, what it accepts formats to text that parses
+// to the same media, and an MSRP offer in it can always be answered.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "cpm/sdp.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto d = cpm::sdp::parse(text);
+  if (!d)
+    return 0;
+  (void)cpm::sdp::media_types(*d);
+  auto again = cpm::sdp::parse(cpm::sdp::format(*d));
+  if (!again || again->media.size() != d->media.size())
+    std::abort();
+  for (size_t i = 0; i < d->media.size(); ++i)
+    if (again->media[i].port != d->media[i].port || again->media[i].type != d->media[i].type)
+      std::abort();
+  if (cpm::sdp::msrp_media(*d)) {
+    cpm::msrp::Uri local;
+    local.host = "127.0.0.1";
+    local.port = 1;
+    local.session_id = "x";
+    auto answer = cpm::sdp::msrp_answer(*d, local);
+    if (!answer || !cpm::sdp::msrp_media(*answer))
+      std::abort();
+  }
+  return 0;
+}

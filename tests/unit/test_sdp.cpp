@@ -1,0 +1,234 @@
+#include <doctest/doctest.h>
+
+#include "cpm/sdp.hpp"
+
+namespace sdp = cpm::sdp;
+
+namespace {
+// RFC 4975 §8.1-style offer, LF line ends, with an audio line in front.
+const char* k_offer = "v=0\n"
+                      "o=alice 2890844526 2890844527 IN IP4 alice.example.com\n"
+                      "s= \n"
+                      "c=IN IP4 192.0.2.1\n"
+                      "t=0 0\n"
+                      "m=audio 49170 RTP/AVP 0 8\n"
+                      "a=rtpmap:0 PCMU/8000\n"
+                      "m=message 7654 TCP/MSRP *\n"
+                      "c=IN IP4 192.0.2.5/127\n"
+                      "a=accept-types:message/cpim text/plain\n"
+                      "a=accept-wrapped-types:text/plain  message/imdn+xml\n"
+                      "a=path:msrp://192.0.2.5:7654/jshA7weztas;tcp\n"
+                      "a=setup:ACTPASS\n"
+                      "a=sendonly\n";
+
+cpm::msrp::Uri local_uri()
+{
+  cpm::msrp::Uri u;
+  u.host = "127.0.0.1";
+  u.port = 40000;
+  u.session_id = "s3ss10n";
+  return u;
+}
+} // namespace
+
+TEST_SUITE_BEGIN("sdp");
+
+TEST_CASE("sdp::parse reads session and media lines")
+{
+  auto d = sdp::parse(k_offer);
+  REQUIRE(d);
+  CHECK(d->origin == "alice 2890844526 2890844527 IN IP4 alice.example.com");
+  CHECK(d->connection == "192.0.2.1");
+  REQUIRE(d->media.size() == 2);
+  CHECK(d->media[0].type == "audio");
+  CHECK(d->media[0].port == 49170);
+  CHECK(d->media[0].proto == "RTP/AVP");
+  CHECK(d->media[0].formats == std::vector<std::string>{"0", "8"});
+  CHECK(d->media[0].attribute("rtpmap") == "0 PCMU/8000");
+  CHECK(d->media[1].connection == "192.0.2.5");
+  CHECK(d->media[1].formats == std::vector<std::string>{"*"});
+  CHECK(d->media[1].has_attribute("SENDONLY"));
+  CHECK_FALSE(d->media[1].has_attribute("recvonly"));
+  CHECK(d->media[1].attribute("missing").empty());
+  CHECK(sdp::media_types(*d) == std::vector<std::string>{"audio", "message"});
+}
+
+TEST_CASE("sdp::msrp_media finds the MSRP line")
+{
+  auto d = sdp::parse(k_offer);
+  REQUIRE(d);
+  auto m = sdp::msrp_media(*d);
+  REQUIRE(m);
+  REQUIRE(m->path.size() == 1);
+  CHECK(m->path[0].host == "192.0.2.5");
+  CHECK(m->path[0].port == 7654);
+  CHECK(m->path[0].session_id == "jshA7weztas");
+  CHECK(m->setup == "actpass");
+  CHECK(m->accept_types == std::vector<std::string>{"message/cpim", "text/plain"});
+  CHECK(m->accept_wrapped_types == std::vector<std::string>{"text/plain", "message/imdn+xml"});
+
+  SUBCASE("a rejected MSRP line does not count")
+  {
+    d->media[1].port = 0;
+    auto none = sdp::msrp_media(*d);
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code == 488);
+    CHECK(sdp::media_types(*d) == std::vector<std::string>{"audio"});
+  }
+  SUBCASE("no a=path")
+  {
+    d->media[1].attributes.erase(d->media[1].attributes.begin() + 2);
+    auto none = sdp::msrp_media(*d);
+    REQUIRE_FALSE(none);
+    CHECK(none.error().message.find("a=path") != std::string::npos);
+  }
+  SUBCASE("bad a=path")
+  {
+    d->media[1].attributes[2].second = "http://x/";
+    CHECK_FALSE(sdp::msrp_media(*d));
+  }
+}
+
+TEST_CASE("sdp::format writes CRLF lines that parse back")
+{
+  auto d = sdp::parse(k_offer);
+  REQUIRE(d);
+  auto text = sdp::format(*d);
+  CHECK(text.rfind("v=0\r\no=alice 2890844526", 0) == 0);
+  CHECK(text.find("t=0 0\r\n") != std::string::npos);
+  CHECK(text.find("m=message 7654 TCP/MSRP *\r\nc=IN IP4 192.0.2.5\r\n") != std::string::npos);
+  CHECK(text.find("a=sendonly\r\n") != std::string::npos);
+  CHECK(text.find("\n\n") == std::string::npos);
+  auto again = sdp::parse(text);
+  REQUIRE(again);
+  CHECK(again->media.size() == 2);
+  CHECK(again->media[1].attributes == d->media[1].attributes);
+  CHECK(sdp::format(*again) == text);
+
+  sdp::Description v6;
+  v6.connection = "::1";
+  CHECK(sdp::format(v6).find("c=IN IP6 ::1\r\n") != std::string::npos);
+}
+
+TEST_CASE("sdp::msrp_offer builds CPM's MSRP offer")
+{
+  auto text = sdp::format(sdp::msrp_offer(local_uri()));
+  CHECK(text.find("c=IN IP4 127.0.0.1\r\n") != std::string::npos);
+  CHECK(text.find("m=message 40000 TCP/MSRP *\r\n") != std::string::npos);
+  CHECK(text.find("a=accept-types:message/cpim\r\n") != std::string::npos);
+  CHECK(text.find("a=accept-wrapped-types:text/plain message/imdn+xml\r\n") != std::string::npos);
+  CHECK(text.find("a=path:msrp://127.0.0.1:40000/s3ss10n;tcp\r\n") != std::string::npos);
+  CHECK(text.find("a=setup:active\r\n") != std::string::npos);
+  CHECK(text.find("a=sendrecv\r\n") != std::string::npos);
+  auto d = sdp::parse(text);
+  REQUIRE(d);
+  auto m = sdp::msrp_media(*d);
+  REQUIRE(m);
+  CHECK(cpm::msrp::same_uri(m->path.at(0), local_uri()));
+  CHECK(m->setup == "active");
+
+  auto passive = sdp::format(sdp::msrp_offer(local_uri(), "actpass"));
+  CHECK(passive.find("a=setup:actpass\r\n") != std::string::npos);
+}
+
+TEST_CASE("sdp::msrp_answer answers the MSRP line and rejects the others")
+{
+  auto offer = sdp::parse(k_offer);
+  REQUIRE(offer);
+  auto a = sdp::msrp_answer(*offer, local_uri());
+  REQUIRE(a);
+  REQUIRE(a->media.size() == 2);
+  CHECK(a->media[0].type == "audio");
+  CHECK(a->media[0].port == 0);
+  CHECK(a->media[0].formats == std::vector<std::string>{"0", "8"});
+  CHECK(a->media[1].port == 40000);
+  CHECK(a->media[1].formats == std::vector<std::string>{"*"});
+  CHECK(a->media[1].attribute("path") == "msrp://127.0.0.1:40000/s3ss10n;tcp");
+  CHECK(a->media[1].attribute("setup") == "passive"); // actpass offered
+  CHECK(a->media[1].has_attribute("recvonly"));       // mirrors sendonly
+  CHECK(a->connection == "127.0.0.1");
+  CHECK(sdp::parse(sdp::format(*a)));
+
+  SUBCASE("setup per RFC 6135")
+  {
+    offer->media[1].attributes[3].second = "passive";
+    CHECK(sdp::msrp_answer(*offer, local_uri())->media[1].attribute("setup") == "active");
+    offer->media[1].attributes[3].second = "active";
+    CHECK(sdp::msrp_answer(*offer, local_uri())->media[1].attribute("setup") == "passive");
+    offer->media[1].attributes.erase(offer->media[1].attributes.begin() + 3);
+    CHECK(sdp::msrp_answer(*offer, local_uri())->media[1].attribute("setup") == "passive");
+  }
+  SUBCASE("no MSRP line: 488")
+  {
+    offer->media.pop_back();
+    auto r = sdp::msrp_answer(*offer, local_uri());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == 488);
+  }
+}
+
+TEST_CASE("sdp::we_connect")
+{
+  CHECK(sdp::we_connect("passive", true));
+  CHECK(sdp::we_connect("passive", false));
+  CHECK_FALSE(sdp::we_connect("active", true));
+  CHECK_FALSE(sdp::we_connect("active", false));
+  CHECK(sdp::we_connect("", true));
+  CHECK_FALSE(sdp::we_connect("", false));
+  CHECK_FALSE(sdp::we_connect("actpass", false));
+  CHECK(sdp::we_connect("PASSIVE", false));
+}
+
+TEST_CASE("sdp::parse refuses malformed descriptions")
+{
+  const char* bad[] = {
+      "",
+      "\r\n",
+      "o=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\n",                                      // no v=
+      "v=1\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\n",                               // version
+      "v=0\r\ns=-\r\n",                                                         // no o=
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\n",                                      // no s=
+      "v=0\r\no=- 0 0 IN IP4\r\ns=-\r\n",                                       // o= fields
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nX=y\r\n",                        // upper-case type
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nline\r\n",                       // no '='
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP5 x\r\n",                 // addrtype
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4\r\n",                   // no address
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nm=message 70000 TCP/MSRP *\r\n", // port
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nm=message x TCP/MSRP *\r\n",
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nm=message 1/x TCP/MSRP *\r\n",
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nm=message 1 TCP/MSRP\r\n", // no format
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nm=message 1 TCP/MSRP *\r\na=\r\n",
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\n\r\nm=message 1 TCP/MSRP *\r\n", // empty line
+      "v=0\r\nv=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\n",
+      "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nm=a 1 b c\r\no=- 0 0 IN IP4 1.2.3.4\r\n",
+  };
+  for (const char* text : bad) {
+    CAPTURE(text);
+    auto d = sdp::parse(text);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == 400);
+    CHECK(d.error().message.rfind("SDP", 0) == 0);
+  }
+  std::string nul = "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\na=x\0y\r\n";
+  nul[nul.size() - 4] = '\0';
+  CHECK_FALSE(sdp::parse(nul));
+  auto named = sdp::parse("v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP7 x\r\n");
+  REQUIRE_FALSE(named);
+  CHECK(named.error().message.find("line 4") != std::string::npos);
+}
+
+TEST_CASE("sdp::parse is lenient where real offers differ")
+{
+  // No final line end, a trailing empty line, session-level attributes, unknown types.
+  auto d = sdp::parse("v=0\r\no=- 1 1 IN IP6 ::1\r\ns=x\r\na=tool:y\r\nb=AS:64\r\nt=0 0\r\n"
+                      "m=message 9 TCP/TLS/MSRP *\r\na=path:msrps://[::1]:9/a;tcp\r\n\r\n");
+  REQUIRE(d);
+  REQUIRE(d->media.size() == 1);
+  auto m = sdp::msrp_media(*d);
+  REQUIRE(m);
+  CHECK(m->path.at(0).secure);
+  CHECK(m->setup.empty());
+  CHECK(sdp::parse("v=0\no=- 1 1 IN IP4 1.2.3.4\ns=x"));
+}
+
+TEST_SUITE_END();
