@@ -396,17 +396,20 @@ Result<Frame> parse_start_line(std::string_view line)
   return f;
 }
 
-// Headers and body between the start line and the end-line.
+// Headers and body between the start line and the end-line; `s` begins with the start
+// line's CRLF, so a blank line right after the start line (no headers) is found too.
 Result<void> parse_content(std::string_view s, Frame& f)
 {
-  std::string_view head = s;
+  if (s.size() <= 2) // the end-line follows the start line
+    return {};
+  std::string_view head = s.substr(2);
   auto blank = s.find("\r\n\r\n");
   if (blank != std::string_view::npos) {
-    head = s.substr(0, blank);
+    head = blank >= 2 ? s.substr(2, blank - 2) : std::string_view{};
     f.body = std::string(s.substr(blank + 4));
-  } else if (s.size() >= 2 && s.substr(s.size() - 2) == "\r\n") {
+  } else if (head.size() >= 2 && head.substr(head.size() - 2) == "\r\n") {
     // "Content-Type: x\r\n\r\n" + empty body: the blank line's second CRLF is the end-line's
-    head = s.substr(0, s.size() - 2);
+    head = head.substr(0, head.size() - 2);
   }
   while (!head.empty()) {
     auto eol = head.find("\r\n");
@@ -504,9 +507,7 @@ Result<void> Parser::feed(std::string_view bytes, std::vector<Frame>& out)
       return fail(fmt::format("MSRP end-line of transaction {} not followed by CRLF", s.tid));
     Frame f = std::move(s.cur);
     f.flag = flag;
-    std::string_view content;
-    if (hit > s.head_end - 2)
-      content = b.substr(s.head_end, hit - s.head_end);
+    auto content = b.substr(s.head_end - 2, hit - (s.head_end - 2));
     if (auto r = parse_content(content, f); !r)
       return r;
     out.push_back(std::move(f));

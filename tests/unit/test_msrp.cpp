@@ -238,6 +238,29 @@ TEST_CASE("msrp::Parser survives any split of the stream")
   CHECK(whole[4].body == "hello");
 }
 
+TEST_CASE("msrp::Parser finds a blank line right after the start line")
+{
+  auto f = parse_all("MSRP abcd1234 SEND\r\n\r\n\r\nTo-Path: x\r\n-------abcd1234$\r\n");
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].headers.empty());
+  CHECK(f[0].body == "\r\nTo-Path: x");
+  auto again = msrp::encode(f[0]);
+  REQUIRE(again);
+  auto back = parse_all(*again);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].body == f[0].body);
+  CHECK(msrp::check_request(f[0])->status == 400);
+}
+
+TEST_CASE("msrp::Parser reads a frame with neither headers nor body")
+{
+  auto f = parse_all("MSRP abcd1234 200 OK\r\n-------abcd1234$\r\n", 1);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].headers.empty());
+  CHECK(f[0].body.empty());
+  CHECK(f[0].status == 200);
+}
+
 TEST_CASE("msrp::Parser reports the tid of an incomplete frame")
 {
   msrp::Parser p;
