@@ -307,7 +307,8 @@ std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f)
     }
     bool hidden = false;
     for (const auto& m : f.more)
-      if ((h.request && iequals(m, h.method)) || (!h.request && m == std::to_string(h.status)))
+      // A method hides its requests and their responses (CSeq method); a code its responses.
+      if (iequals(m, h.method) || (!h.request && m == std::to_string(h.status)))
         hidden = true;
     if (!hidden)
       out.push_back(h);

@@ -44,7 +44,7 @@ for src in "${configs[@]}"; do
   START_STDIN="$d/carol.in" start "$name.carol" cpm-invite --config "$lab" --node carol \
     --register --answer --count 1 --json --trace "$d/carol.trace"
   cpm-invite --config "$lab" --node alice --register --json --trace "$d/alice.trace" \
-    sip:friends@x.example <"$d/alice.in" >"$d/alice.out" 2>"$d/alice.err" &
+    sip:friends@x.example <"$d/alice.in" >"$d/alice.out" 2>"$d/alice.err" 5>&- 6>&- 7>&- &
   alice=$!
 
   # Everybody is in: the members have their sessions, alice has her 200.

@@ -149,7 +149,8 @@ lab_config()
   sed "s/127\.0\./127.$k./g" "$src" >"$lab" || fail "lab_config: cannot write $lab"
 }
 
-# start NAME CMD [ARG...]: start CMD ... --ready-fd 3 in the background (stdout in
+# start NAME CMD [ARG...]: start CMD ... --ready-fd 3 in the background (stdin from
+# $START_STDIN, default /dev/null; fds 5-9 of the test are closed for it; stdout in
 # $t/NAME.out, stderr in $t/NAME.err) and block until its ready line arrives (at most
 # $START_TIMEOUT s). Sets ${ready[NAME]} to that line and records the PID for stop/exit.
 declare -A ready=()
@@ -164,7 +165,10 @@ start()
   mkfifo "$fifo" || fail "start: mkfifo $fifo"
   # The child opens the fifo for writing as fd 3; it is closed when the child writes its
   # line and closes fd 3, or when it dies: either way the read below returns.
-  "$@" --ready-fd 3 3>"$fifo" >"$t/$name.out" 2>"$t/$name.err" <"${START_STDIN:-/dev/null}" &
+  # fds 5-9 are the test's own (e.g. the write ends of fifos feeding stdin): not inherited,
+  # so that closing them is an end of input.
+  "$@" --ready-fd 3 3>"$fifo" >"$t/$name.out" 2>"$t/$name.err" <"${START_STDIN:-/dev/null}" \
+    5>&- 6>&- 7>&- 8>&- 9>&- &
   _flow_pid[$name]=$!
   _flow_names+=("$name")
   local rrc=0 i

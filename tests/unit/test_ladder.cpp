@@ -177,6 +177,14 @@ TEST_CASE("ladder::filter hides 100 Trying, REGISTER and ACK unless told otherwi
   ladder::Filter f;
   f.more = {"OPTIONS"};
   CHECK(ladder::filter(hs, f).empty());
+  // A hidden method takes its responses along; a hidden code only those responses.
+  r.send("coreA", "alice", response(200, "OK", "o1", 1, "OPTIONS", "b4"));
+  r.send("coreA", "alice", response(180, "Ringing", "c1", 1, "INVITE", "b2"));
+  hs = ladder::hops(r.events);
+  CHECK(ladder::filter(hs, {}).size() == 3);
+  CHECK(ladder::filter(hs, f).size() == 1);
+  f.more = {"180"};
+  CHECK(ladder::filter(hs, f).size() == 2);
 }
 
 TEST_CASE("ladder::format_columns and format_mermaid draw every hop")
