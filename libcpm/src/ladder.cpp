@@ -699,6 +699,28 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
   // Group hops into transactions: Call-ID + CSeq (a proxy keeps them), joined across a
   // B2BUA by the CPIM imdn.Message-ID of the requests (FLOWS.md).
   UnionFind uf(hs.size());
+  // A node that sends one message on two or more Call-IDs of its own making (a group's
+  // fan-out) makes one transaction per copy: those are not joined (the ladder relates
+  // them with `after`).
+  std::set<std::string> fanned;
+  {
+    std::map<std::string, std::map<std::string, std::set<std::string>>> sent, received;
+    for (const auto& h : hs) {
+      if (!h.request || h.imdn_id.empty())
+        continue;
+      auto k = fmt::format("m\n{}\n{}", h.method, h.imdn_id);
+      sent[k][h.from].insert(h.call_id);
+      received[k][h.to].insert(h.call_id);
+    }
+    for (const auto& [k, by_node] : sent)
+      for (const auto& [node, ids] : by_node) {
+        size_t fresh = 0;
+        for (const auto& id : ids)
+          fresh += received[k][node].count(id) ? 0 : 1;
+        if (fresh >= 2)
+          fanned.insert(k);
+      }
+  }
   std::map<std::string, size_t> first;
   auto key = [&](size_t i, const std::string& k) {
     auto [it, fresh] = first.emplace(k, i);
@@ -707,8 +729,11 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
   };
   for (size_t i = 0; i < hs.size(); ++i) {
     key(i, fmt::format("c\n{}\n{}\n{}", hs[i].call_id, hs[i].cseq, hs[i].method));
-    if (hs[i].request && !hs[i].imdn_id.empty())
-      key(i, fmt::format("m\n{}\n{}", hs[i].method, hs[i].imdn_id));
+    if (hs[i].request && !hs[i].imdn_id.empty()) {
+      auto k = fmt::format("m\n{}\n{}", hs[i].method, hs[i].imdn_id);
+      if (!fanned.count(k))
+        key(i, k);
+    }
   }
   std::map<size_t, Group> by_root;
   for (size_t i = 0; i < hs.size(); ++i) {

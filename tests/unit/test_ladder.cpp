@@ -376,6 +376,55 @@ TEST_CASE("ladder::check accepts interleaved independent branches")
   }
 }
 
+TEST_CASE("ladder::check keeps each copy of a fan-out (one message, new Call-IDs) apart")
+{
+  // csA plays a group's host: alice's message (Call-ID g1) is copied to bob (g2) and to csB
+  // (g3), all carrying imdn.Message-ID grp-1, the copies' hops interleaved.
+  auto ex = ladder::parse_expected("[transaction message]\n"
+                                   "[1] alice -> coreA MESSAGE\n"
+                                   "[2] coreA -> csA MESSAGE\n"
+                                   "csA -> coreA 202\n"
+                                   "coreA -> alice 202\n"
+                                   "[transaction to-bob]\n"
+                                   "after [2]\n"
+                                   "csA -> coreB MESSAGE sip:bob@b.example\n"
+                                   "coreB -> bob MESSAGE\n"
+                                   "bob -> coreB 200\n"
+                                   "coreB -> csA 200\n"
+                                   "[transaction to-csB]\n"
+                                   "after [2]\n"
+                                   "csA -> coreB MESSAGE sip:carol@b.example\n"
+                                   "coreB -> csB MESSAGE\n"
+                                   "csB -> coreB 200\n"
+                                   "coreB -> csA 200\n",
+                                   "fanout");
+  REQUIRE(ex);
+  Run r;
+  r.send("alice", "coreA", request("MESSAGE", "sip:g@x.example", "g1", 1, "grp-1", "a1"));
+  r.send("coreA", "csA", request("MESSAGE", "sip:g@x.example", "g1", 1, "grp-1", "a2"));
+  r.send("csA", "coreB", request("MESSAGE", "sip:bob@b.example", "g2", 1, "grp-1", "b1"));
+  r.send("csA", "coreB", request("MESSAGE", "sip:carol@b.example", "g3", 1, "grp-1", "c1"));
+  r.send("csA", "coreA", response(202, "Accepted", "g1", 1, "MESSAGE", "a2"));
+  r.send("coreB", "csB", request("MESSAGE", "sip:carol@b.example", "g3", 1, "grp-1", "c2"));
+  r.send("coreB", "bob", request("MESSAGE", "sip:bob@b.example", "g2", 1, "grp-1", "b2"));
+  r.send("coreA", "alice", response(202, "Accepted", "g1", 1, "MESSAGE", "a1"));
+  r.send("csB", "coreB", response(200, "OK", "g3", 1, "MESSAGE", "c2"));
+  r.send("bob", "coreB", response(200, "OK", "g2", 1, "MESSAGE", "b2"));
+  r.send("coreB", "csA", response(200, "OK", "g2", 1, "MESSAGE", "b1"));
+  r.send("coreB", "csA", response(200, "OK", "g3", 1, "MESSAGE", "c1"));
+  auto res = ladder::check(*ex, ladder::hops(r.events));
+  INFO(res.report);
+  CHECK(res.ok);
+
+  SUBCASE("a copy that takes the wrong path is still caught")
+  {
+    Run w = r;
+    w.send("csA", "bob", request("MESSAGE", "sip:bob@b.example", "g4", 1, "grp-1", "d1"));
+    auto bad = ladder::check(*ex, ladder::hops(w.events));
+    CHECK_FALSE(bad.ok);
+  }
+}
+
 TEST_CASE("ladder::parse_expected reads steps, aliases and after lines")
 {
   auto ex = fig5_6_ladder();
