@@ -86,6 +86,7 @@ struct Conf {
   sip::Timer timeout; // members who have not answered by then are cancelled
   bool ended = false;
   uint64_t relayed = 0;
+  uint64_t started_ms = 0; // when the inviter's INVITE arrived
 
   Leg* inviter() const
   {
@@ -430,7 +431,11 @@ struct Focus::Impl {
     l.joined = true;
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
-    self.say(*l.conf, l.conf->setup.accepted(l.aor));
+    Conf& c = *l.conf;
+    self.say(c, c.setup.accepted(l.aor));
+    if (c.setup.pending() == 0 && c.setup.joined() == c.setup.legs().size())
+      self.verbose(fmt::format("{}: all {} members joined in {} ms", self.tag(c), c.setup.joined(),
+                               sip::jiffies() - c.started_ms));
   }
 
   static void on_member_close(int err, const struct sip_msg* msg, void* arg)
@@ -516,6 +521,7 @@ struct Focus::Impl {
       conf->impl = this;
       conf->id = next_id++;
       conf->group = *g;
+      conf->started_ms = sip::jiffies();
       confs.push_back(std::move(conf));
       c = confs.back().get();
     }
