@@ -13,6 +13,7 @@
 #include "cpm/policy.hpp"
 #include "cpm/proxy.hpp"
 #include "cpm/route.hpp"
+#include "cpm/sdp.hpp"
 #include "cpm/sip.hpp"
 #include "cpm/trace.hpp"
 
@@ -102,6 +103,25 @@ public:
       diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
                        p.verdict.status, p.verdict.reason, side, p.verdict.why));
       return proxy::Action::reply(p.verdict.status, p.verdict.reason);
+    }
+    if (req.method == "INVITE" && p.verdict.allowed()) {
+      // Session media: the SDP offer passes unchanged, but only with media the policy allows.
+      std::vector<std::string> offered;
+      if (auto body = sip::body_of(in.msg); !body.empty()) {
+        auto d = sdp::parse(body);
+        if (!d) {
+          diag(fmt::format("INVITE {} from {}: 488: bad SDP offer: {}", req.ruri, req.from_uri,
+                           d.error().message));
+          return proxy::Action::reply(488, "Not Acceptable Here");
+        }
+        offered = sdp::media_types(*d);
+      }
+      p.verdict = policy::check_media(m_file, m_node, p.served, offered);
+      if (!p.verdict.allowed()) {
+        diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
+                         p.verdict.status, p.verdict.reason, side, p.verdict.why));
+        return proxy::Action::reply(p.verdict.status, p.verdict.reason);
+      }
     }
     if (m_opt.common.verbose)
       diag(fmt::format("{} {} from {}: {} service control passed for {}", req.method, req.ruri,
