@@ -1,0 +1,74 @@
+#!/bin/bash
+# Figures 1 and 2 of FLOWS.md on this machine's loopback: alice invites the pre-defined
+# group sip:friends@x.example (hosted by csX); csX invites bob and carol through their own
+# network; the three chat through the group; the run is drawn as a ladder and compared
+# with the figures. Installs what is missing and builds if needed, like labs/pager.sh.
+# Usage: labs/group-session.sh [CONFIG]   (KEEP=1 keeps the traces)
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+config=${1:-$root/examples/lab-icsi.toml}
+[[ $config == /* ]] || config="$PWD/$config"
+cd "$root" || exit 2
+
+"$root/scripts/deps.sh" --build-only >&2 || exit 2
+export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
+if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
+  echo "group-session: building (cmake --preset default)" >&2
+  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
+    { tail -n 30 "$root/build-lab.log" >&2; echo "group-session: build failed, see build-lab.log" >&2; exit 2; }
+fi
+
+. "$root/tests/lib/flow.sh"
+lab_config "$config" lab.toml
+echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
+start_group_network
+for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
+for n in csA csB csX; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
+
+# bob and carol answer (registered); each reads chat lines from a fifo held by this script.
+for who in alice bob carol; do mkfifo "$t/$who.in"; done
+exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
+for who in bob carol; do
+  START_STDIN="$t/$who.in" start "$who" cpm-invite --config "$lab" --node "$who" --register \
+    --answer --count 1 --trace "$t/$who.trace"
+  echo "  $who (cpm-invite --answer) registered"
+done
+echo
+echo "\$ cpm-invite --config lab.toml --node alice --register sip:friends@x.example"
+cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" --json \
+  sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
+alice=$!
+wait_for "$t/alice.out" '"event":"answered"'
+echo "alice: the group answered; typing 'hello friends'"
+printf 'hello friends\n' >&7
+wait_for "$t/bob.out" 'hello friends'
+wait_for "$t/carol.out" 'hello friends'
+echo "bob sees:   $(tail -n 1 "$t/bob.out")"
+echo "carol sees: $(tail -n 1 "$t/carol.out")"
+printf 'hi from bob\n' >&5
+wait_for "$t/carol.out" 'hi from bob'
+echo "carol sees: $(tail -n 1 "$t/carol.out")"
+# Everybody leaves: alice and bob end their input, the focus ends carol's session.
+exec 7>&- 5>&-
+rc=0
+wait "$alice" || rc=$?
+wait_exit bob 20 || rc=1
+wait_exit carol 20 || rc=1
+exec 6>&-
+
+echo
+echo "What went over the wire, SIP and MSRP (cpm-ladder --columns):"
+cpm-ladder --columns --nodes alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t"/*.trace
+echo
+echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig1-2.ladder --hide BYE):"
+if cpm-ladder --check "$root/tests/flows/ladders/fig1-2.ladder" --hide BYE "$t"/*.trace \
+  >"$t/check" 2>&1; then
+  tail -n 1 "$t/check"
+else
+  cat "$t/check"
+  ((rc != 0)) || rc=1
+fi
+for n in csX coreX csA csB coreA coreB; do
+  stop "$n" || true
+done
+exit "$rc"
