@@ -540,10 +540,20 @@ struct Focus::Impl {
 
     if (rejoin) {
       diag(fmt::format("{}: {} joins the running session", tag(*c), who));
+      // Invited and inviting at once: the focus's own invitation to it is withdrawn.
+      for (auto& p : c->legs)
+        if (p.get() != &leg && p->aor == who && !p->inviter && !p->joined && !p->gone)
+          drop_leg(*p);
       accept(leg, 200);
+      say(*c, c->setup.accepted(who)); // the first to accept answers the inviter
       return;
     }
     auto members = group::others(*g, who);
+    if (g->max_participants > 0 && members.size() + 1 > size_t(g->max_participants)) {
+      diag(fmt::format("{}: max_participants {}: inviting the first {} of {} members", tag(*c),
+                       g->max_participants, g->max_participants - 1, members.size()));
+      members.resize(size_t(g->max_participants - 1));
+    }
     c->setup = group::Setup(members);
     diag(fmt::format("{}: {} invites {} members", tag(*c), who, members.size()));
     for (const auto& m : members)
@@ -652,12 +662,6 @@ bool Focus::cancel(const struct ::sip_msg* msg)
 size_t Focus::sessions() const
 {
   return size_t(std::count_if(m->confs.begin(), m->confs.end(), [](auto& c) { return !c->ended; }));
-}
-
-void Focus::shutdown()
-{
-  for (auto& c : m->confs)
-    m->end(*c, "shutting down");
 }
 
 } // namespace cpm::groupd

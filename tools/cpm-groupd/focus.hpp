@@ -18,7 +18,7 @@ public:
   // Listen for the INVITEs the proxy passes on (create it after the proxy), and for MSRP on
   // the node's first listen address.
   static Result<std::unique_ptr<Focus>> create(Env env);
-  ~Focus();
+  ~Focus(); // BYE to every participant, CANCEL to every pending invitation
   Focus(const Focus&) = delete;
   Focus& operator=(const Focus&) = delete;
 
@@ -30,8 +30,6 @@ public:
   bool cancel(const struct ::sip_msg* msg);
   // Sessions in progress (for diagnostics and tests).
   size_t sessions() const;
-  // End every session with BYE (SIGINT/SIGTERM); `done` runs once all legs are closed.
-  void shutdown();
 
   struct Impl;
 

@@ -210,6 +210,8 @@ public:
     if (!m_opt.common.quiet)
       cli::diag(k_prog, fmt::format("ready on {}", bound));
     int rc = sip::run([](int) { sip::stop(0); });
+    if (m_focus && m_focus->sessions() > 0)
+      diag(fmt::format("stopping: {} group session(s) end with BYE", m_focus->sessions()));
     m_focus.reset();
     m_pager.reset();
     m_proxy.reset();
