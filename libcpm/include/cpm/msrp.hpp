@@ -152,13 +152,13 @@ int report_status(const Frame& report);
 
 // What a session reports to its owner (called on the libre loop; must not throw).
 struct Callbacks {
-  std::function<void(const Message&)> on_message;  // a whole received message
+  std::function<void(const Message&)> on_message; // a whole received message
   std::function<void(const std::string& message_id, int status)> on_report; // REPORT received
   // A sent message failed (transaction response >= 300, or the connection closed before its
   // 200): message id, status (0 for a network error).
   std::function<void(const std::string& message_id, int status)> on_failure;
-  std::function<void()> on_connected;          // connection up and matched to this session
-  std::function<void(int err)> on_closed;      // connection gone (0: peer closed)
+  std::function<void()> on_connected;              // connection up and matched to this session
+  std::function<void(int err)> on_closed;          // connection gone (0: peer closed)
   std::function<void(const std::string&)> on_diag; // diagnostics for stderr
 };
 
