@@ -8,11 +8,12 @@ secs=${1:-20}
 shared=${CPM_SHARED:-$PWD/../shared}
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j"${JOBS:-2}" --target fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip \
-  fuzz_auth fuzz_config fuzz_ladder fuzz_sdp >/dev/null
+  fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp >/dev/null
 seeds() { # seeds TARGET -> seed directories
   case $1 in
   fuzz_cpim) echo "$shared/conformance/examples/cpim" ;;
   fuzz_imdn) echo "$shared/conformance/examples/imdn" ;;
+  fuzz_msrp) echo "$shared/conformance/examples/msrp" ;;
   fuzz_sip | fuzz_route_uri) echo "$shared/conformance/rfc4475" ;;
   fuzz_config) echo "$PWD/examples" ;;
   fuzz_ladder) echo "$PWD/tests/flows/ladders" ;;
@@ -22,7 +23,7 @@ seeds() { # seeds TARGET -> seed directories
 }
 mkdir -p build/fuzz/crashes
 rc=0
-for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder fuzz_sdp; do
+for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp; do
   corpus=build/fuzz/corpus/$target
   mkdir -p "$corpus"
   echo "fuzz: $target for ${secs}s"

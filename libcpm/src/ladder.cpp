@@ -113,6 +113,24 @@ Hop to_hop(const trace::Event& e)
   if (cseq.size() > 1)
     h.method = cseq[1];
   auto words = split_ws(h.first_line);
+  if (h.first_line.rfind("MSRP ", 0) == 0) {
+    // "MSRP tid SEND" / "MSRP tid 200 OK": no Call-ID; keyed by the transaction id.
+    h.msrp = true;
+    h.call_id.clear();
+    h.cseq = words.size() > 1 ? words[1] : "";
+    bool code =
+        words.size() > 2 && words[2].size() == 3 &&
+        std::all_of(words[2].begin(), words[2].end(), [](char c) { return c >= '0' && c <= '9'; });
+    h.request = !code;
+    if (code) {
+      h.status = std::atoi(words[2].c_str());
+      for (size_t i = 3; i < words.size(); ++i)
+        h.reason += (i > 3 ? " " : "") + words[i];
+    } else if (words.size() > 2) {
+      h.method = words[2];
+    }
+    return h;
+  }
   if (h.first_line.rfind("SIP/", 0) == 0) {
     if (words.size() > 1)
       h.status = std::atoi(words[1].c_str());
@@ -282,9 +300,15 @@ std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f)
       continue;
     if (f.ack && h.method == "ACK")
       continue;
+    if (h.msrp) {
+      if (!f.msrp)
+        out.push_back(h);
+      continue;
+    }
     bool hidden = false;
     for (const auto& m : f.more)
-      if ((h.request && iequals(m, h.method)) || (!h.request && m == std::to_string(h.status)))
+      // A method hides its requests and their responses (CSeq method); a code its responses.
+      if (iequals(m, h.method) || (!h.request && m == std::to_string(h.status)))
         hidden = true;
     if (!hidden)
       out.push_back(h);
@@ -294,6 +318,9 @@ std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f)
 
 std::string label(const Hop& h, bool with_uri)
 {
+  if (h.msrp)
+    return h.request ? "MSRP " + h.method
+                     : fmt::format("MSRP {}{}{}", h.status, h.reason.empty() ? "" : " ", h.reason);
   if (h.request)
     return with_uri && !h.uri.empty() ? h.method + " " + h.uri : h.method;
   return h.reason.empty() ? std::to_string(h.status) : fmt::format("{} {}", h.status, h.reason);
@@ -664,12 +691,36 @@ std::string describe_hop(const Hop& h, int64_t t0)
 
 CheckResult check(const Expected& want, const std::vector<Hop>& run)
 {
-  auto hs = filter(run, Filter{});
+  Filter sip_only;
+  sip_only.msrp = true; // FLOWS.md's ladders are SIP; MSRP is drawn, not compared
+  auto hs = filter(run, sip_only);
   int64_t t0 = hs.empty() ? 0 : hs.front().time_us;
 
   // Group hops into transactions: Call-ID + CSeq (a proxy keeps them), joined across a
   // B2BUA by the CPIM imdn.Message-ID of the requests (FLOWS.md).
   UnionFind uf(hs.size());
+  // A node that sends one message on two or more Call-IDs of its own making (a group's
+  // fan-out) makes one transaction per copy: those are not joined (the ladder relates
+  // them with `after`).
+  std::set<std::string> fanned;
+  {
+    std::map<std::string, std::map<std::string, std::set<std::string>>> sent, received;
+    for (const auto& h : hs) {
+      if (!h.request || h.imdn_id.empty())
+        continue;
+      auto k = fmt::format("m\n{}\n{}", h.method, h.imdn_id);
+      sent[k][h.from].insert(h.call_id);
+      received[k][h.to].insert(h.call_id);
+    }
+    for (const auto& [k, by_node] : sent)
+      for (const auto& [node, ids] : by_node) {
+        size_t fresh = 0;
+        for (const auto& id : ids)
+          fresh += received[k][node].count(id) ? 0 : 1;
+        if (fresh >= 2)
+          fanned.insert(k);
+      }
+  }
   std::map<std::string, size_t> first;
   auto key = [&](size_t i, const std::string& k) {
     auto [it, fresh] = first.emplace(k, i);
@@ -678,8 +729,11 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
   };
   for (size_t i = 0; i < hs.size(); ++i) {
     key(i, fmt::format("c\n{}\n{}\n{}", hs[i].call_id, hs[i].cseq, hs[i].method));
-    if (hs[i].request && !hs[i].imdn_id.empty())
-      key(i, fmt::format("m\n{}\n{}", hs[i].method, hs[i].imdn_id));
+    if (hs[i].request && !hs[i].imdn_id.empty()) {
+      auto k = fmt::format("m\n{}\n{}", hs[i].method, hs[i].imdn_id);
+      if (!fanned.count(k))
+        key(i, k);
+    }
   }
   std::map<size_t, Group> by_root;
   for (size_t i = 0; i < hs.size(); ++i) {

@@ -699,6 +699,8 @@ struct Proxy::Impl {
     if (method == "CANCEL") {
       auto it = table.find(key);
       if (it == table.end()) {
+        if (opt.unmatched_cancel && opt.unmatched_cancel(msg))
+          return true;
         (void)sip_reply(sip, msg, 481, "Call/Transaction Does Not Exist");
         return true;
       }

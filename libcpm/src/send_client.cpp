@@ -156,7 +156,7 @@ private:
   std::string m_sent_id;
   imdn::Requested m_wanted;
   bool m_final_ok = false;
-  bool m_got_delivery = false, m_got_display = false;
+  std::optional<Awaited> m_awaited; // --wait: from --recipients distinct recipients
 
   // --lines.
   Stats m_stats;
@@ -253,6 +253,7 @@ int Client::main()
     }
     if (!m_opt.notify.empty())
       m_wanted = *imdn::parse_notify_option(m_opt.notify);
+    m_awaited.emplace(m_wanted.positive_delivery, m_wanted.display, m_opt.recipients);
   }
   if (auto r = setup(); !r) {
     diag(r.error().message);
@@ -337,9 +338,12 @@ void Client::begin()
   m_deadline.start(static_cast<uint64_t>(m_opt.timeout * 1000), [this] {
     if (!m_final_ok)
       diag(fmt::format("no answer within {} s", m_opt.timeout));
+    else if (m_opt.recipients > 1)
+      diag(fmt::format("{} of {} {} notifications within {} s",
+                       m_awaited->count(m_awaited->missing()), m_opt.recipients,
+                       m_awaited->missing(), m_opt.timeout));
     else
-      diag(fmt::format("no {} notification within {} s",
-                       m_wanted.display && !m_got_display ? "display" : "delivery", m_opt.timeout));
+      diag(fmt::format("no {} notification within {} s", m_awaited->missing(), m_opt.timeout));
     if (m_opt.common.json)
       events::emit({{"type", "timeout"}, {"message_id", m_sent_id}, {"time", events::now()}});
     finish(3);
@@ -530,10 +534,8 @@ void Client::after_single_final()
     finish(0);
     return;
   }
-  bool need_delivery = m_wanted.positive_delivery && !m_got_delivery;
-  bool need_display = m_wanted.display && !m_got_display;
-  if (!need_delivery && !need_display)
-    finish(0);
+  if (m_awaited->complete())
+    finish(m_awaited->negative() ? 1 : 0);
 }
 
 void Client::on_request_timeout(Outstanding& o)
@@ -686,16 +688,16 @@ void Client::on_notification(const Incoming& in)
   if (m_opt.receive || m_opt.lines || in.message_id != m_sent_id || m_finishing)
     return;
   bool positive = in.status == "delivered" || in.status == "displayed";
+  std::string who = m_opt.recipients > 1 ? fmt::format(" from {}", in.from) : "";
+  m_awaited->add(in.from, in.kind, positive);
   if (!positive) {
-    diag(fmt::format("{} notification: {}", in.kind, in.status));
-    finish(1);
+    diag(fmt::format("{} notification{}: {}", in.kind, who, in.status));
+    // Without --wait, or once every recipient has answered, the outcome is known.
+    if (!m_opt.wait || m_awaited->complete())
+      finish(1);
     return;
   }
-  verbose(fmt::format("{} notification: {}", in.kind, in.status));
-  if (in.kind == "delivery")
-    m_got_delivery = true;
-  if (in.kind == "display")
-    m_got_display = true;
+  verbose(fmt::format("{} notification{}: {}", in.kind, who, in.status));
   after_single_final();
 }
 

@@ -196,6 +196,10 @@ Result<void> validate(const Options& opt)
   }
   if (opt.wait && opt.notify.empty())
     return fail("--wait needs --notify");
+  if (opt.recipients < 1)
+    return fail("--recipients must be >= 1");
+  if (opt.recipients > 1 && opt.notify.empty())
+    return fail("--recipients needs --notify");
   if (opt.do_register && opt.common.proxy.empty())
     return fail("--register needs --proxy");
   if ((opt.do_register || opt.receive) && !opt.common.proxy.empty() && opt.common.from.empty())
@@ -323,6 +327,46 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
   return in;
 }
 
+Awaited::Awaited(bool delivery, bool display, int recipients)
+    : m_delivery(delivery), m_display(display),
+      m_recipients(recipients < 1 ? 1 : static_cast<size_t>(recipients))
+{
+}
+
+void Awaited::add(std::string_view from, std::string_view kind, bool positive)
+{
+  std::string who = cpim::address(from);
+  if (!positive) {
+    m_negative = true;
+    m_delivered.insert(who);
+    m_displayed.insert(who);
+    return;
+  }
+  if (kind == "delivery")
+    m_delivered.insert(who);
+  else if (kind == "display")
+    m_displayed.insert(who);
+}
+
+bool Awaited::complete() const
+{
+  return missing().empty();
+}
+
+std::string Awaited::missing() const
+{
+  if (m_delivery && m_delivered.size() < m_recipients)
+    return "delivery";
+  if (m_display && m_displayed.size() < m_recipients)
+    return "display";
+  return "";
+}
+
+size_t Awaited::count(std::string_view kind) const
+{
+  return kind == "delivery" ? m_delivered.size() : kind == "display" ? m_displayed.size() : 0;
+}
+
 void add_options(CLI::App& app, Options& opt)
 {
   cli::add_common(app, opt.common,
@@ -336,6 +380,8 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--rate", opt.rate, "With --lines: send N messages per second (bounded window)");
   app.add_option("--notify", opt.notify, "Request notifications: delivery, display or both");
   app.add_flag("--wait", opt.wait, "Wait for the requested notifications");
+  app.add_option("--recipients", opt.recipients,
+                 "With --wait: notifications from N distinct recipients (a group; default 1)");
   app.add_option("--timeout", opt.timeout, "Seconds to wait for answers (default 10)");
   app.add_flag("--no-service-indication", opt.no_service_indication,
                "Leave out the CPM enabler usage indication");

@@ -149,7 +149,8 @@ lab_config()
   sed "s/127\.0\./127.$k./g" "$src" >"$lab" || fail "lab_config: cannot write $lab"
 }
 
-# start NAME CMD [ARG...]: start CMD ... --ready-fd 3 in the background (stdout in
+# start NAME CMD [ARG...]: start CMD ... --ready-fd 3 in the background (stdin from
+# $START_STDIN, default /dev/null; fds 5-9 of the test are closed for it; stdout in
 # $t/NAME.out, stderr in $t/NAME.err) and block until its ready line arrives (at most
 # $START_TIMEOUT s). Sets ${ready[NAME]} to that line and records the PID for stop/exit.
 declare -A ready=()
@@ -164,7 +165,10 @@ start()
   mkfifo "$fifo" || fail "start: mkfifo $fifo"
   # The child opens the fifo for writing as fd 3; it is closed when the child writes its
   # line and closes fd 3, or when it dies: either way the read below returns.
-  "$@" --ready-fd 3 3>"$fifo" >"$t/$name.out" 2>"$t/$name.err" </dev/null &
+  # fds 5-9 are the test's own (e.g. the write ends of fifos feeding stdin): not inherited,
+  # so that closing them is an end of input.
+  "$@" --ready-fd 3 3>"$fifo" >"$t/$name.out" 2>"$t/$name.err" <"${START_STDIN:-/dev/null}" \
+    5>&- 6>&- 7>&- 8>&- 9>&- &
   _flow_pid[$name]=$!
   _flow_names+=("$name")
   local rrc=0 i
@@ -199,6 +203,37 @@ start_network()
   for n in csA csB; do
     start "$prefix$n" cpm-groupd --config "$lab" --node "$n" --trace "$dir/$n.trace"
   done
+}
+
+# start_group_network [PREFIX] [DIR]: start_network plus coreX and csX (Figures 1-2).
+start_group_network()
+{
+  local prefix=${1:-} dir=${2:-$t}
+  start_network "$prefix" "$dir"
+  start "${prefix}coreX" cpm-core-route --config "$lab" --node coreX --trace "$dir/coreX.trace"
+  start "${prefix}csX" cpm-groupd --config "$lab" --node csX -v --trace "$dir/csX.trace"
+}
+
+# stop_group_network [PREFIX]: stop what start_group_network started; each must exit 0.
+stop_group_network()
+{
+  local prefix=${1:-} n
+  for n in csX coreX; do
+    stop "$prefix$n" || fail "${prefix}$n did not stop cleanly"
+  done
+  stop_network "$prefix"
+}
+
+# wait_for FILE TEXT [SECONDS]: a bounded poll until FILE (written by another process)
+# contains TEXT; fails after SECONDS (default 20).
+wait_for()
+{
+  local i
+  for ((i = 0; i < ${3:-20} * 10; i++)); do
+    grep -F -- "$2" "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1 # bounded poll of a file another process writes; the outcome is checked
+  done
+  fail "$1 never contained '$2'"
 }
 
 # stop_network [PREFIX]: stop what start_network started; each must exit 0.

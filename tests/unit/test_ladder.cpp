@@ -177,6 +177,14 @@ TEST_CASE("ladder::filter hides 100 Trying, REGISTER and ACK unless told otherwi
   ladder::Filter f;
   f.more = {"OPTIONS"};
   CHECK(ladder::filter(hs, f).empty());
+  // A hidden method takes its responses along; a hidden code only those responses.
+  r.send("coreA", "alice", response(200, "OK", "o1", 1, "OPTIONS", "b4"));
+  r.send("coreA", "alice", response(180, "Ringing", "c1", 1, "INVITE", "b2"));
+  hs = ladder::hops(r.events);
+  CHECK(ladder::filter(hs, {}).size() == 3);
+  CHECK(ladder::filter(hs, f).size() == 1);
+  f.more = {"180"};
+  CHECK(ladder::filter(hs, f).size() == 2);
 }
 
 TEST_CASE("ladder::format_columns and format_mermaid draw every hop")
@@ -208,6 +216,36 @@ TEST_CASE("ladder::check accepts Figures 5 and 6 as FLOWS.md draws them")
   CHECK(res.ok);
   CHECK(res.report.find("transaction message: ok (14 hops)") != std::string::npos);
   CHECK(res.report.find("transaction notification: ok (14 hops)") != std::string::npos);
+}
+
+TEST_CASE("ladder MSRP frames are hops that are drawn but not compared")
+{
+  Run r = fig5_6();
+  r.send("alice", "bob",
+         "MSRP a1b2 SEND\r\nTo-Path: msrp://127.0.2.10:4000/s;tcp\r\n"
+         "From-Path: msrp://127.0.1.10:4001/t;tcp\r\nMessage-ID: m1\r\n"
+         "Byte-Range: 1-2/2\r\nContent-Type: text/plain\r\n\r\nhi\r\n-------a1b2$\r\n");
+  r.send("bob", "alice",
+         "MSRP a1b2 200 OK\r\nTo-Path: msrp://127.0.1.10:4001/t;tcp\r\n"
+         "From-Path: msrp://127.0.2.10:4000/s;tcp\r\n-------a1b2$\r\n");
+  auto hs = ladder::hops(r.events);
+  REQUIRE(hs.size() >= 2);
+  const auto& send = hs[hs.size() - 2];
+  const auto& ok = hs.back();
+  CHECK(send.msrp);
+  CHECK(send.request);
+  CHECK(send.method == "SEND");
+  CHECK(ladder::label(send, true) == "MSRP SEND");
+  CHECK(ok.msrp);
+  CHECK_FALSE(ok.request);
+  CHECK(ok.status == 200);
+  CHECK(ladder::label(ok, true) == "MSRP 200 OK");
+  ladder::Filter no_msrp;
+  no_msrp.msrp = true;
+  CHECK(ladder::filter(hs, no_msrp).size() + 2 == ladder::filter(hs, ladder::Filter{}).size());
+  auto res = ladder::check(fig5_6_ladder(), hs);
+  INFO(res.report);
+  CHECK(res.ok);
 }
 
 TEST_CASE("ladder::check reports a missing hop")
@@ -335,6 +373,55 @@ TEST_CASE("ladder::check accepts interleaved independent branches")
     res = ladder::check(*ex2, ladder::hops(r.events));
     INFO(res.report);
     CHECK(res.ok);
+  }
+}
+
+TEST_CASE("ladder::check keeps each copy of a fan-out (one message, new Call-IDs) apart")
+{
+  // csA plays a group's host: alice's message (Call-ID g1) is copied to bob (g2) and to csB
+  // (g3), all carrying imdn.Message-ID grp-1, the copies' hops interleaved.
+  auto ex = ladder::parse_expected("[transaction message]\n"
+                                   "[1] alice -> coreA MESSAGE\n"
+                                   "[2] coreA -> csA MESSAGE\n"
+                                   "csA -> coreA 202\n"
+                                   "coreA -> alice 202\n"
+                                   "[transaction to-bob]\n"
+                                   "after [2]\n"
+                                   "csA -> coreB MESSAGE sip:bob@b.example\n"
+                                   "coreB -> bob MESSAGE\n"
+                                   "bob -> coreB 200\n"
+                                   "coreB -> csA 200\n"
+                                   "[transaction to-csB]\n"
+                                   "after [2]\n"
+                                   "csA -> coreB MESSAGE sip:carol@b.example\n"
+                                   "coreB -> csB MESSAGE\n"
+                                   "csB -> coreB 200\n"
+                                   "coreB -> csA 200\n",
+                                   "fanout");
+  REQUIRE(ex);
+  Run r;
+  r.send("alice", "coreA", request("MESSAGE", "sip:g@x.example", "g1", 1, "grp-1", "a1"));
+  r.send("coreA", "csA", request("MESSAGE", "sip:g@x.example", "g1", 1, "grp-1", "a2"));
+  r.send("csA", "coreB", request("MESSAGE", "sip:bob@b.example", "g2", 1, "grp-1", "b1"));
+  r.send("csA", "coreB", request("MESSAGE", "sip:carol@b.example", "g3", 1, "grp-1", "c1"));
+  r.send("csA", "coreA", response(202, "Accepted", "g1", 1, "MESSAGE", "a2"));
+  r.send("coreB", "csB", request("MESSAGE", "sip:carol@b.example", "g3", 1, "grp-1", "c2"));
+  r.send("coreB", "bob", request("MESSAGE", "sip:bob@b.example", "g2", 1, "grp-1", "b2"));
+  r.send("coreA", "alice", response(202, "Accepted", "g1", 1, "MESSAGE", "a1"));
+  r.send("csB", "coreB", response(200, "OK", "g3", 1, "MESSAGE", "c2"));
+  r.send("bob", "coreB", response(200, "OK", "g2", 1, "MESSAGE", "b2"));
+  r.send("coreB", "csA", response(200, "OK", "g2", 1, "MESSAGE", "b1"));
+  r.send("coreB", "csA", response(200, "OK", "g3", 1, "MESSAGE", "c1"));
+  auto res = ladder::check(*ex, ladder::hops(r.events));
+  INFO(res.report);
+  CHECK(res.ok);
+
+  SUBCASE("a copy that takes the wrong path is still caught")
+  {
+    Run w = r;
+    w.send("csA", "bob", request("MESSAGE", "sip:bob@b.example", "g4", 1, "grp-1", "d1"));
+    auto bad = ladder::check(*ex, ladder::hops(w.events));
+    CHECK_FALSE(bad.ok);
   }
 }
 

@@ -109,6 +109,64 @@ TEST_CASE("send::validate checks option combinations")
     o.timeout = 0;
     CHECK_FALSE(validate(o));
   }
+  SUBCASE("--recipients is at least 1 and needs --notify")
+  {
+    o.recipients = 0;
+    CHECK_FALSE(validate(o));
+    o.recipients = 2;
+    CHECK_FALSE(validate(o));
+    o.notify = "delivery";
+    CHECK(validate(o));
+  }
+}
+
+TEST_CASE("send::Awaited counts distinct recipients")
+{
+  SUBCASE("one recipient, as before --recipients")
+  {
+    Awaited a(true, false, 1);
+    CHECK_FALSE(a.complete());
+    CHECK(a.missing() == "delivery");
+    a.add("sip:bob@b.example", "delivery", true);
+    CHECK(a.complete());
+    CHECK_FALSE(a.negative());
+  }
+  SUBCASE("a group: the same recipient twice counts once")
+  {
+    Awaited a(true, false, 2);
+    a.add("<sip:bob@b.example>", "delivery", true);
+    a.add("Bob <sip:bob@b.example>", "delivery", true);
+    CHECK_FALSE(a.complete());
+    CHECK(a.count("delivery") == 1);
+    a.add("sip:carol@b.example", "delivery", true);
+    CHECK(a.complete());
+    CHECK_FALSE(a.negative());
+  }
+  SUBCASE("a negative notification answers for its recipient")
+  {
+    Awaited a(true, true, 2);
+    a.add("sip:carol@b.example", "delivery", false);
+    CHECK(a.negative());
+    CHECK_FALSE(a.complete());
+    a.add("sip:bob@b.example", "delivery", true);
+    CHECK(a.missing() == "display");
+    a.add("sip:bob@b.example", "display", true);
+    CHECK(a.complete());
+    CHECK(a.negative());
+  }
+  SUBCASE("display is awaited per recipient too")
+  {
+    Awaited a(true, true, 1);
+    a.add("sip:bob@b.example", "delivery", true);
+    CHECK_FALSE(a.complete());
+    a.add("sip:bob@b.example", "display", true);
+    CHECK(a.complete());
+  }
+  SUBCASE("nothing requested: complete at once")
+  {
+    Awaited a(false, false, 3);
+    CHECK(a.complete());
+  }
 }
 
 TEST_CASE("send::apply_config takes the node and user settings")

@@ -9,6 +9,8 @@
 #include "cpm/proxy.hpp"
 #include "env.hpp"
 
+struct sip_msg;
+
 namespace cpm::groupd {
 
 class Focus {
@@ -23,6 +25,9 @@ public:
   // An INVITE whose request URI is group `g`: authorization and media checks; Pass (the
   // focus takes it) or a Reply with the refusal.
   proxy::Action invite(const proxy::Incoming& in, const config::Group& g);
+  // A CANCEL for an INVITE the focus holds (not answered yet): 200, 487, and the members'
+  // legs are cancelled. False when it is not one of ours.
+  bool cancel(const struct ::sip_msg* msg);
   // Sessions in progress (for diagnostics and tests).
   size_t sessions() const;
   // End every session with BYE (SIGINT/SIGTERM); `done` runs once all legs are closed.

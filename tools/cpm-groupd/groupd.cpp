@@ -155,6 +155,9 @@ public:
     po.name = k_prog;
     po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;
     po.diag = [this](const std::string& line) { diag(line); };
+    po.unmatched_cancel = [this](const struct ::sip_msg* msg) {
+      return m_focus && m_focus->cancel(msg);
+    };
     auto p = proxy::Proxy::create(*m_stack, po,
                                   [this](const proxy::Incoming& in) { return decide(in); });
     if (!p) {

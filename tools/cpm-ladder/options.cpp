@@ -40,7 +40,10 @@ int run(const Options& opt)
       cpm::cli::diag(prog, want.error().message);
       return 2;
     }
-    auto res = cpm::ladder::check(*want, *hs);
+    // --hide leaves hops out of the comparison too (e.g. BYE when a ladder shows setup only).
+    auto res = cpm::ladder::check(
+        *want,
+        opt.hide.empty() ? *hs : cpm::ladder::filter(*hs, {false, false, false, opt.hide, false}));
     if (!res.ok) {
       fmt::print("{}the run's ladder:\n{}", res.report,
                  cpm::ladder::format_lines(cpm::ladder::filter(*hs, {})));

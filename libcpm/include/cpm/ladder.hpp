@@ -25,6 +25,7 @@ struct Hop {
   std::string cseq;    // CSeq number as written
   std::string imdn_id; // CPIM imdn.Message-ID of the body, or ""
   std::string first_line;
+  bool msrp = false; // an MSRP frame (method SEND/REPORT, or a status), not SIP
 };
 
 // What to leave out of a ladder.
@@ -33,8 +34,9 @@ struct Filter {
   bool register_ = true;         // REGISTER and its responses
   bool ack = true;               // ACK
   std::vector<std::string> more; // methods or status codes ("OPTIONS", "180")
+  bool msrp = false;             // MSRP frames
   // Nothing hidden (--all).
-  static Filter none() { return Filter{false, false, false, {}}; }
+  static Filter none() { return Filter{false, false, false, {}, false}; }
 };
 
 // Merge the events of several traces into hops, ordered by time: each message once (the

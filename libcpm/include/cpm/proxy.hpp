@@ -65,6 +65,12 @@ struct Action {
     a.reason = std::move(reason);
     return a;
   }
+  static Action drop()
+  {
+    Action a;
+    a.kind = Kind::Drop;
+    return a;
+  }
   static Action pass()
   {
     Action a;
@@ -105,6 +111,10 @@ struct Options {
   size_t udp_max = 1300;
   // Prefix of stderr diagnostics ("cpm-core-route").
   std::string name = "cpm";
+  // A CANCEL that matches none of the proxy's transactions (e.g. one for an INVITE the hook
+  // passed to a B2BUA that has not answered yet): return true when the owner answered it;
+  // false (or unset) gives 481.
+  std::function<bool(const struct ::sip_msg*)> unmatched_cancel;
   // Diagnostics sink (one line each, no newline); default: "name: line" on stderr.
   std::function<void(const std::string&)> diag;
 };

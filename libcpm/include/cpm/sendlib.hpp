@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@ struct Options {
   double rate = 0;               // --rate N (messages per second; 0: one after the other)
   std::string notify;            // --notify delivery[,display]
   bool wait = false;             // --wait
+  int recipients = 1;            // --recipients N: notifications from N distinct recipients
   double timeout = 10;           // --timeout SECONDS
   bool no_service_indication = false;
   bool do_register = false; // --register
@@ -83,6 +85,29 @@ struct Stats {
   std::string summary() const;
   // 1 if any final response >= 300, else 3 if any went unanswered, else 0.
   int exit_status() const;
+};
+
+// The notifications --wait awaits for one message: the requested kinds from `recipients`
+// distinct recipients (a group has several). A negative notification answers for its
+// recipient (every kind: nothing more will come) and makes the outcome negative.
+class Awaited {
+public:
+  Awaited(bool delivery, bool display, int recipients);
+  // A notification of `kind` ("delivery", "display") from `from`; repeated ones count once.
+  void add(std::string_view from, std::string_view kind, bool positive);
+  // Every requested kind came from `recipients` distinct recipients (or nothing is awaited).
+  bool complete() const;
+  // Some notification was negative.
+  bool negative() const { return m_negative; }
+  // The first kind still short of recipients ("delivery", "display"), or "".
+  std::string missing() const;
+  size_t count(std::string_view kind) const;
+
+private:
+  bool m_delivery, m_display;
+  size_t m_recipients;
+  bool m_negative = false;
+  std::set<std::string> m_delivered, m_displayed;
 };
 
 // A MESSAGE body the receiver accepted, or why not.

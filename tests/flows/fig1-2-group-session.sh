@@ -1,0 +1,96 @@
+#!/bin/bash
+# Figures 1 and 2 (FLOWS.md): alice invites the pre-defined group sip:friends@x.example,
+# hosted by csX; csX invites bob and carol through coreX, coreB and csB; three people chat
+# through the group with cpm-invite. Once per example lab config (cores that trigger on the
+# CPM ICSI, and cores that trigger on the served user).
+#
+# Checked: the ladder hop for hop (only the first 180 reaches alice), each chat line reaches
+# the two others with its writer as sender, and the session ends cleanly: alice leaves
+# (BYE), bob leaves, the focus ends the session for carol, and every process exits 0.
+# Usage: fig1-2-group-session.sh [CONFIG...]
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+configs=("$@")
+((${#configs[@]})) || configs=("$examples/lab-icsi.toml" "$examples/lab-user.toml")
+
+# messages FILE: "FROM: TEXT" per message event of a cpm-invite --json output.
+messages()
+{
+  python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "message":
+        print(f'{e["from"]}: {e["text"]}')
+PY
+}
+
+for src in "${configs[@]}"; do
+  name=$(basename "$src" .toml)
+  d="$t/$name"
+  mkdir -p "$d"
+  lab_config "$src" "$name.toml"
+  start_group_network "$name." "$d"
+
+  # Each client reads its chat lines from a fifo this script holds open (read-write, so
+  # that opening it never blocks); closing our end is the client's end of input.
+  for who in alice bob carol; do
+    mkfifo "$d/$who.in"
+  done
+  exec 5<>"$d/bob.in" 6<>"$d/carol.in" 7<>"$d/alice.in"
+  START_STDIN="$d/bob.in" start "$name.bob" cpm-invite --config "$lab" --node bob --register \
+    --answer --count 1 --json --trace "$d/bob.trace"
+  START_STDIN="$d/carol.in" start "$name.carol" cpm-invite --config "$lab" --node carol \
+    --register --answer --count 1 --json --trace "$d/carol.trace"
+  cpm-invite --config "$lab" --node alice --register --json --trace "$d/alice.trace" \
+    sip:friends@x.example <"$d/alice.in" >"$d/alice.out" 2>"$d/alice.err" 5>&- 6>&- 7>&- &
+  alice=$!
+
+  # Everybody is in: the members have their sessions, alice has her 200.
+  wait_for "$t/$name.bob.out" '"event":"established"'
+  wait_for "$t/$name.carol.out" '"event":"established"'
+  wait_for "$d/alice.out" '"event":"answered"'
+
+  printf 'hello friends\n' >&7
+  wait_for "$t/$name.bob.out" 'hello friends'
+  wait_for "$t/$name.carol.out" 'hello friends'
+  printf 'hi from bob\n' >&5
+  wait_for "$d/alice.out" 'hi from bob'
+  wait_for "$t/$name.carol.out" 'hi from bob'
+
+  # alice leaves: bob and carol stay in the session.
+  exec 7>&-
+  rc=0
+  wait "$alice" || rc=$?
+  ((rc == 0)) || cat "$d/alice.err" >&2
+  expect_eq "$rc" 0 "$name: alice's exit status"
+  printf 'still here\n' >&6
+  wait_for "$t/$name.bob.out" 'still here'
+  # bob leaves: fewer than two remain, the focus ends carol's session.
+  exec 5>&-
+  rc=0
+  wait_exit "$name.bob" 20 || rc=$?
+  expect_eq "$rc" 0 "$name: bob's exit status"
+  rc=0
+  wait_exit "$name.carol" 20 || rc=$?
+  expect_eq "$rc" 0 "$name: carol's exit status"
+  exec 6>&-
+
+  # Who received what, with the writer as sender (the focus keeps the CPIM From).
+  expect_eq "$(messages "$d/alice.out")" "sip:bob@b.example: hi from bob" "$name: alice received"
+  expect_eq "$(messages "$t/$name.bob.out")" \
+    $'sip:alice@a.example: hello friends\nsip:carol@b.example: still here' "$name: bob received"
+  expect_eq "$(messages "$t/$name.carol.out")" \
+    $'sip:alice@a.example: hello friends\nsip:bob@b.example: hi from bob' "$name: carol received"
+  # The members saw a group session (isfocus in the focus's Contact).
+  expect_json "$t/$name.bob.out" .event invited .group true
+  expect_contains "$d/bob.trace" ';isfocus'
+  expect_json "$t/$name.carol.out" .event ended
+
+  # The setup hop for hop (FLOWS.md Figures 1 and 2); the BYEs of the end are left out.
+  expect_ladder "$flows/ladders/fig1-2.ladder" --hide BYE "$d"/*.trace
+
+  stop_group_network "$name."
+  echo "OK fig1-2-group-session ($name)"
+done

@@ -1,0 +1,150 @@
+#!/bin/bash
+# Variants of the pre-defined group session (FLOWS.md Figures 1 and 2) on examples/lab-icsi.toml:
+#   decline   carol declines (603): the session goes on with bob
+#   outsider  dave, no member, invites: 403 and no member is invited
+#   silence   nobody answers within the group's invite_timeout_ms: alice gets 480, exits 1
+#   rejoin    bob leaves and invites the group again: he is back in the running session
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+lab_config "$examples/lab-icsi.toml" lab.toml
+# dave: a user of a.example who is no member of the group. The group gives up on members
+# who do not answer after 2 s (the silence variant).
+{
+  printf '\n[[node]]\nname = "dave"\nrole = "client"\nfrom = "sip:dave@a.example"\n'
+  printf 'listen = ["udp:%s1.11:5060", "tcp:%s1.11:5060"]\nproxy = "coreA"\n' \
+    "$lab_prefix" "$lab_prefix"
+  printf '\n[[user]]\nuri = "sip:dave@a.example"\npassword = "dave-secret"\n'
+} >>"$lab"
+sed -i 's/^max_participants = 10$/max_participants = 10\ninvite_timeout_ms = 2000/' "$lab"
+grep -F 'invite_timeout_ms = 2000' "$lab" >/dev/null || fail "cannot set invite_timeout_ms"
+start_group_network "" "$t"
+
+# member NAME NODE [ARGS...]: an answering member (registered, one session, JSON events),
+# stdin from $MEMBER_STDIN, else the fifo $t/NAME.in whose write end the caller opened.
+member()
+{
+  local name=$1 node=$2
+  shift 2
+  START_STDIN="${MEMBER_STDIN:-$t/$name.in}" start "$name" cpm-invite --config "$lab" --node "$node" --register \
+    --answer --count 1 --json --trace "$t/$name.trace" "$@"
+}
+
+# invite NAME NODE: cpm-invite from NODE to the group in the background, stdin from the fifo
+# $t/NAME.in; sets $pid.
+invite()
+{
+  cpm-invite --config "$lab" --node "$2" --register --json --trace "$t/$1.trace" \
+    sip:friends@x.example <"$t/$1.in" >"$t/$1.out" 2>"$t/$1.err" 5>&- 6>&- 7>&- 8>&- 9>&- &
+  pid=$!
+}
+
+# expect_exit PID STATUS WHAT: wait for a background client and check its exit status.
+expect_exit()
+{
+  local rc=0
+  wait "$1" || rc=$?
+  expect_eq "$rc" "$2" "$3"
+}
+
+for f in d-bob d-alice o-dave s-alice r-bob r-carol r-alice r-bob2; do
+  mkfifo "$t/$f.in"
+done
+
+# --- decline ------------------------------------------------------------------------------
+exec 5<>"$t/d-bob.in" 7<>"$t/d-alice.in"
+member d-bob bob
+MEMBER_STDIN=/dev/null member d-carol carol --decline 603
+invite d-alice alice
+wait_for "$t/d-bob.out" '"event":"established"'
+wait_for "$t/d-alice.out" '"event":"answered"'
+rc=0
+wait_exit d-carol 20 || rc=$?
+expect_eq "$rc" 0 "decline: carol's exit status after declining"
+expect_contains "$t/csX.err" 'sip:carol@b.example did not join: 603'
+printf 'just us\n' >&7
+wait_for "$t/d-bob.out" 'just us'
+exec 7>&- # alice leaves; bob alone: the focus ends his session
+expect_exit "$pid" 0 "decline: alice's exit status"
+rc=0
+wait_exit d-bob 20 || rc=$?
+expect_eq "$rc" 0 "decline: bob's exit status"
+exec 5>&-
+echo "OK group-session-variants (decline)"
+
+# --- outsider -----------------------------------------------------------------------------
+MEMBER_STDIN=/dev/null member o-bob bob
+exec 5<>"$t/o-dave.in"
+invite o-dave dave
+expect_exit "$pid" 1 "outsider: dave's exit status"
+exec 5>&-
+expect_contains "$t/o-dave.err" '403'
+expect_contains "$t/csX.err" 'sip:dave@a.example is not a member of sip:friends@x.example'
+# Nobody was invited for dave: bob saw no invitation, csX sent no INVITE after dave's.
+if grep -F '"event":"invited"' "$t/o-bob.out" >/dev/null; then
+  fail "outsider: bob was invited on dave's behalf"
+fi
+stop o-bob >/dev/null || true
+echo "OK group-session-variants (outsider)"
+
+# --- silence ------------------------------------------------------------------------------
+MEMBER_STDIN=/dev/null member s-bob bob --answer-after 60
+MEMBER_STDIN=/dev/null member s-carol carol --answer-after 60
+exec 7<>"$t/s-alice.in"
+invite s-alice alice
+expect_exit "$pid" 1 "silence: alice's exit status"
+exec 7>&-
+expect_contains "$t/s-alice.err" '480'
+expect_contains "$t/csX.err" 'sip:bob@b.example did not answer in time'
+expect_contains "$t/csX.err" 'sip:carol@b.example did not answer in time'
+# alice heard the ringing once and got no 200.
+expect_json "$t/s-alice.out" .event ringing
+if grep -F '"event":"answered"' "$t/s-alice.out" >/dev/null; then
+  fail "silence: alice's session was answered"
+fi
+stop s-bob >/dev/null || true
+stop s-carol >/dev/null || true
+echo "OK group-session-variants (silence)"
+
+# --- rejoin -------------------------------------------------------------------------------
+exec 5<>"$t/r-bob.in" 6<>"$t/r-carol.in" 7<>"$t/r-alice.in"
+member r-bob bob
+member r-carol carol
+invite r-alice alice
+alice=$pid
+wait_for "$t/r-bob.out" '"event":"established"'
+wait_for "$t/r-carol.out" '"event":"established"'
+wait_for "$t/r-alice.out" '"event":"answered"'
+exec 5>&- # bob leaves; alice and carol go on
+rc=0
+wait_exit r-bob 20 || rc=$?
+expect_eq "$rc" 0 "rejoin: bob's exit status after leaving"
+wait_for "$t/csX.err" 'sip:bob@b.example left'
+printf 'bob is gone\n' >&7
+wait_for "$t/r-carol.out" 'bob is gone'
+# bob invites the group identity: he joins the running session.
+exec 8<>"$t/r-bob2.in"
+invite r-bob2 bob
+bob2=$pid
+wait_for "$t/r-bob2.out" '"event":"answered"'
+expect_contains "$t/csX.err" 'sip:bob@b.example joins the running session'
+printf 'welcome back\n' >&7
+wait_for "$t/r-bob2.out" 'welcome back'
+printf 'glad to be back\n' >&8
+wait_for "$t/r-alice.out" 'glad to be back'
+wait_for "$t/r-carol.out" 'glad to be back'
+exec 7>&- # alice leaves, then bob: carol's session ends
+expect_exit "$alice" 0 "rejoin: alice's exit status"
+exec 8>&-
+expect_exit "$bob2" 0 "rejoin: bob's exit status (second session)"
+rc=0
+wait_exit r-carol 20 || rc=$?
+expect_eq "$rc" 0 "rejoin: carol's exit status"
+exec 6>&-
+# What was said while bob was away is not replayed to his new session.
+if grep -F 'bob is gone' "$t/r-bob2.out" >/dev/null; then
+  fail "rejoin: bob's new session got a message from before he joined"
+fi
+echo "OK group-session-variants (rejoin)"
+
+stop_group_network ""
