@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "cpm/events.hpp"
@@ -60,6 +61,20 @@ struct mbuf* to_mbuf(const std::string& s)
   (void)mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(s.data()), s.size());
   mb->pos = 0;
   return mb;
+}
+
+// Whether epoll takes `fd` (a pipe, socket or terminal; not a regular file or /dev/null), asked
+// quietly: libre's fd_listen prints a warning when it does not.
+bool pollable(int fd)
+{
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0)
+    return false;
+  struct epoll_event ev {};
+  ev.events = EPOLLIN;
+  bool ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+  ::close(ep);
+  return ok;
 }
 
 std::string user_part(const std::string& uri)
@@ -670,7 +685,7 @@ void Client::start_stdin()
     m_stdin_flags = fcntl(0, F_GETFL);
   if (m_stdin_flags >= 0)
     (void)fcntl(0, F_SETFL, m_stdin_flags | O_NONBLOCK);
-  if (fd_listen(0, FD_READ, stdin_h, this) == 0) {
+  if (pollable(0) && fd_listen(0, FD_READ, stdin_h, this) == 0) {
     m_stdin_on = true;
     return;
   }

@@ -49,7 +49,7 @@ expect_eq "$rc" 0 "bob's exit status"
 expect_eq "$(cat "$t/alice.out")" $'sip:bob@127.0.0.1: hi alice\nsip:bob@127.0.0.1: second line' \
   "alice's stdout"
 # bob's JSON: alice's lines with sender, recipient and a message id; ended by her BYE.
-expect_json "$t/bob.out" .event message .from sip:alice@127.0.0.1 .to sip:bob@127.0.0.1 \
+expect_json "$t/bob.out" .event message .from sip:alice@127.0.0.1 .to "sip:bob@127.0.0.1:$port" \
   .text 'hello bob'
 expect_json "$t/bob.out" .event message .from sip:alice@127.0.0.1 .text 'how are you?'
 python3 - "$t/bob.out" <<'PY' || fail "bob's message events lack message_id or time"

@@ -45,8 +45,15 @@ TEST_CASE("invite::unwrap refuses what it cannot print")
   auto bad = inv::unwrap("message/cpim", "not cpim");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code == 400);
-  auto inner =
-      inv::unwrap("message/cpim", "From: <sip:a@b>\r\n\r\nContent-Type: image/png\r\n\r\nx");
+  inv::Chat png;
+  png.from = "sip:a@b";
+  png.to = "sip:c@d";
+  png.text = "x";
+  auto body = inv::wrap(png);
+  auto at = body.find("text/plain");
+  REQUIRE(at != std::string::npos);
+  body.replace(at, 10, "image/png");
+  auto inner = inv::unwrap("message/cpim", body);
   REQUIRE_FALSE(inner);
   CHECK(inner.error().code == 415);
 }
