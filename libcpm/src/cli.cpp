@@ -14,10 +14,14 @@ void add_common(CLI::App& app, Common& c, unsigned which)
     app.add_option("--node", c.node, "Take this node's settings from the config file");
     app.add_flag("--list-nodes", c.list_nodes, "List the node names of --config and exit");
   }
+  // Repeatable options take one value per occurrence, so that a positional argument after
+  // them ("--listen udp:127.0.0.1:0 sip:bob@b.example") stays positional.
   if (which & k_listen)
-    app.add_option("--listen", c.listen, "Listen on udp:HOST:PORT or tcp:HOST:PORT (repeatable)");
+    app.add_option("--listen", c.listen, "Listen on udp:HOST:PORT or tcp:HOST:PORT (repeatable)")
+        ->allow_extra_args(false);
   if (which & k_domain)
-    app.add_option("--domain", c.domains, "A domain this node serves (repeatable)");
+    app.add_option("--domain", c.domains, "A domain this node serves (repeatable)")
+        ->allow_extra_args(false);
   if (which & k_proxy)
     app.add_option("--proxy", c.proxy, "Outbound proxy (SIP/IP Core) URI");
   if (which & k_from)

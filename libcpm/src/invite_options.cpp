@@ -176,9 +176,8 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--count", opt.count, "With --answer: serve N sessions, then exit (0: forever)");
   app.add_option("--send", opt.send, "Send TEXT once the session is up (repeatable)")
       ->allow_extra_args(false);
-  // A repeatable option takes one value per occurrence, so that TO after it stays TO.
-  if (auto* listen = app.get_option_no_throw("--listen"))
-    listen->allow_extra_args(false);
+  // A repeatable option takes one value per occurrence, so that TO after it stays TO (as
+  // cli::add_common does for --listen).
   app.add_flag("--no-stdin", opt.no_stdin, "Do not read stdin; stay until the session ends");
   app.add_option("--duration", opt.duration, "End the session after this many seconds");
   app.add_option("--timeout", opt.timeout, "Seconds to wait for the answer (default 32)");

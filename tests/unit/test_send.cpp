@@ -292,3 +292,21 @@ TEST_CASE("send::interpret classifies bodies")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("send");
+
+TEST_CASE("send options: a repeatable option does not swallow the positional TO")
+{
+  Options opt;
+  CLI::App app{"t", "cpm-send"};
+  add_options(app, opt);
+  const char* argv[] = {"cpm-send", "--listen",        "udp:127.0.0.1:0",
+                        "--listen", "tcp:127.0.0.1:0", "sip:bob@b.example",
+                        "Hello"};
+  REQUIRE_NOTHROW(app.parse(7, const_cast<char**>(argv)));
+  CHECK(opt.common.listen == std::vector<std::string>{"udp:127.0.0.1:0", "tcp:127.0.0.1:0"});
+  CHECK(opt.to == "sip:bob@b.example");
+  CHECK(opt.text == std::vector<std::string>{"Hello"});
+}
+
+TEST_SUITE_END();
