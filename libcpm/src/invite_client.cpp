@@ -94,6 +94,9 @@ public:
     stop_stdin();
     m_ms.reset();
     m_sess = static_cast<struct sipsess*>(mem_deref(m_sess));
+    for (auto* s : m_closed)
+      mem_deref(s);
+    m_closed.clear();
     m_sock = static_cast<struct sipsess_sock*>(mem_deref(m_sock));
     m_reg = static_cast<struct sipreg*>(mem_deref(m_reg));
     m_msrp.reset();
@@ -174,7 +177,9 @@ private:
   bool m_finishing = false;
   int m_exit = 0;
   uint64_t m_drain_until = 0;
-  sip::Timer m_deadline, m_drain, m_duration, m_answer_timer, m_grace;
+  sip::Timer m_deadline, m_drain, m_duration, m_answer_timer, m_grace, m_reap;
+  // Sessions libre has terminated: still ours to free, but not inside their close handler.
+  std::vector<struct sipsess*> m_closed;
 
   // The current session (one at a time).
   struct sipsess* m_sess = nullptr;
@@ -478,8 +483,17 @@ void Client::on_established()
 
 void Client::on_close(int err, const struct sip_msg* msg)
 {
-  // libre has released the session: do not deref it.
-  m_sess = nullptr;
+  // libre has terminated the session but we still hold it (a leaked sipsess keeps the SIP
+  // stack and its sockets alive): free it on the next turn of the loop.
+  if (m_sess) {
+    m_closed.push_back(m_sess);
+    m_sess = nullptr;
+    m_reap.start(0, [this] {
+      for (auto* s : m_closed)
+        mem_deref(s);
+      m_closed.clear();
+    });
+  }
   if (msg && msg->scode >= 300) {
     diag(refused(m_peer, msg->scode, pl_str(msg->reason)));
     if (m_opt.common.json)

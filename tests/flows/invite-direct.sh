@@ -44,6 +44,10 @@ expect_eq "$rc" 0 "alice's exit status"
 rc=0
 wait_exit bob 20 || rc=$?
 expect_eq "$rc" 0 "bob's exit status"
+# Everything was freed before libre closed (a leaked session keeps sockets registered).
+if grep -E 'fd [0-9]+ in use' "$t/bob.err" "$t/alice.err" >&2; then
+  fail "a program left libre file descriptors in use at exit"
+fi
 
 # alice's stdout: bob's lines, in order, with bob's URI.
 expect_eq "$(cat "$t/alice.out")" $'sip:bob@127.0.0.1: hi alice\nsip:bob@127.0.0.1: second line' \
