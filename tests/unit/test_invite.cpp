@@ -32,8 +32,16 @@ TEST_CASE("invite::wrap and unwrap round trip a chat line in CPIM")
   CHECK(e["message_id"] == "abc123XYZ");
 
   inv::Chat fresh;
+  fresh.from = "sip:alice@a.example";
+  fresh.to = "sip:bob@b.example";
   fresh.text = "x";
-  CHECK(inv::unwrap("Message/CPIM; x=y", inv::wrap(fresh))->message_id.size() >= 8);
+  auto f = inv::unwrap("Message/CPIM; x=y", inv::wrap(fresh));
+  REQUIRE(f);
+  CHECK(f->message_id.size() >= 8); // a fresh id when none was given
+  // CPIM needs a From: a chat without one does not come back.
+  inv::Chat anonymous;
+  anonymous.text = "x";
+  CHECK_FALSE(inv::unwrap("message/cpim", inv::wrap(anonymous)));
 }
 
 TEST_CASE("invite::unwrap refuses what it cannot print")
