@@ -57,11 +57,11 @@ struct MbufOf {
 
 } // namespace
 
-struct Conf;
+struct GroupCall;
 
 // One participant: the inviter, an invited member, or a member who joined later.
-struct Leg {
-  Conf* conf = nullptr;
+struct Party {
+  GroupCall* conf = nullptr;
   std::string aor;
   bool inviter = false; // the leg whose INVITE started the session (or a rejoin)
   struct sipsess* sess = nullptr;
@@ -77,18 +77,18 @@ struct Leg {
 };
 
 // One group session.
-struct Conf {
+struct GroupCall {
   Focus::Impl* impl = nullptr;
   int id = 0;
   config::Group group; // a copy: a SIGHUP may change the file under us
   group::Setup setup{{}};
-  std::vector<std::unique_ptr<Leg>> legs;
+  std::vector<std::unique_ptr<Party>> legs;
   sip::Timer timeout; // members who have not answered by then are cancelled
   bool ended = false;
   uint64_t relayed = 0;
   uint64_t started_ms = 0; // when the inviter's INVITE arrived
 
-  Leg* inviter() const
+  Party* inviter() const
   {
     for (auto& l : legs)
       if (l->inviter && !l->gone)
@@ -106,7 +106,7 @@ struct Focus::Impl {
   Env env;
   struct sipsess_sock* sock = nullptr;
   std::unique_ptr<msrp::Listener> listener;
-  std::vector<std::unique_ptr<Conf>> confs;
+  std::vector<std::unique_ptr<GroupCall>> confs;
   sip::Timer gc;
   int next_id = 1;
   std::string host; // our address for Contact and MSRP
@@ -130,19 +130,22 @@ struct Focus::Impl {
     if (env.verbose)
       env.verbose(s);
   }
-  std::string tag(const Conf& c) const { return fmt::format("{} (session {})", c.group.uri, c.id); }
+  std::string tag(const GroupCall& c) const
+  {
+    return fmt::format("{} (session {})", c.group.uri, c.id);
+  }
 
   // Contact of the focus with the isfocus feature tag (RFC 4579 §3.3.1) and one extra header
   // line: libre prints a Contact as "Contact: <%s>" and has no way to add header parameters,
   // so the parameter and the next header ride in the URI string, whose closing '>' then ends
   // that header's name-addr.
-  std::string contact(const Conf& c, const std::string& next_header) const
+  std::string contact(const GroupCall& c, const std::string& next_header) const
   {
     return fmt::format("sip:{}@{}:{}>;isfocus\r\n{}", route::uri_user(c.group.uri), host, port,
                        next_header);
   }
 
-  Conf* running(const std::string& group_uri)
+  GroupCall* running(const std::string& group_uri)
   {
     for (auto& c : confs)
       if (!c->ended && c->group.uri == group_uri)
@@ -150,7 +153,7 @@ struct Focus::Impl {
     return nullptr;
   }
 
-  Leg* held_leg(const std::string& txn)
+  Party* held_leg(const std::string& txn)
   {
     for (auto& c : confs)
       for (auto& l : c->legs)
@@ -183,7 +186,7 @@ struct Focus::Impl {
   }
 
   // A leg whose sipsess ended (its close handler runs): freed later by collect().
-  void closed(Leg& l)
+  void closed(Party& l)
   {
     if (l.msrp)
       l.msrp->close();
@@ -192,7 +195,7 @@ struct Focus::Impl {
   }
 
   // Forget a leg's SIP and MSRP: BYE when established, CANCEL when ringing (libre).
-  void drop_leg(Leg& l)
+  void drop_leg(Party& l)
   {
     if (l.msrp)
       l.msrp->close();
@@ -202,7 +205,7 @@ struct Focus::Impl {
   }
 
   // Answer a held INVITE with a failure, statefully (the ACK is absorbed by libre).
-  void refuse_held(Leg& l, int code, const char* reason)
+  void refuse_held(Party& l, int code, const char* reason)
   {
     if (!l.held)
       return;
@@ -210,7 +213,7 @@ struct Focus::Impl {
     l.held = static_cast<struct sip_msg*>(mem_deref(l.held));
   }
 
-  void end(Conf& c, const std::string& why)
+  void end(GroupCall& c, const std::string& why)
   {
     if (c.ended)
       return;
@@ -227,7 +230,7 @@ struct Focus::Impl {
   }
 
   // Fewer than two participants (joined or still being invited) left: the session ends.
-  void maybe_end(Conf& c)
+  void maybe_end(GroupCall& c)
   {
     if (!c.ended && c.alive() < 2)
       end(c, "fewer than two participants");
@@ -235,7 +238,7 @@ struct Focus::Impl {
 
   // ---- MSRP ----
 
-  std::unique_ptr<msrp::Session> new_msrp(Leg& l)
+  std::unique_ptr<msrp::Session> new_msrp(Party& l)
   {
     msrp::Callbacks cb;
     cb.on_message = [this, &l](const msrp::Message& m) { relay(l, m); };
@@ -258,9 +261,9 @@ struct Focus::Impl {
 
   // A chat message from `from`: to every other joined participant, unchanged (its CPIM From
   // names the writer).
-  void relay(Leg& from, const msrp::Message& m)
+  void relay(Party& from, const msrp::Message& m)
   {
-    Conf& c = *from.conf;
+    GroupCall& c = *from.conf;
     if (c.ended || m.body.empty())
       return;
     for (auto& l : c.legs) {
@@ -274,7 +277,7 @@ struct Focus::Impl {
     }
   }
 
-  void start_msrp(Leg& l)
+  void start_msrp(Party& l)
   {
     if (l.msrp && l.msrp_active && !l.msrp->connected())
       if (auto r = l.msrp->connect(); !r)
@@ -285,7 +288,7 @@ struct Focus::Impl {
 
   static void on_inviter_estab(const struct sip_msg*, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     l.joined = true;
     l.conf->impl->verbose(fmt::format("{}: {} joined", l.conf->impl->tag(*l.conf), l.aor));
     l.conf->impl->start_msrp(l);
@@ -293,7 +296,7 @@ struct Focus::Impl {
 
   static void on_inviter_close(int err, const struct sip_msg* msg, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     Impl& self = *l.conf->impl;
     self.verbose(fmt::format("{}: {} left ({})", self.tag(*l.conf), l.aor,
                              msg ? pl_str(msg->met) : std::string(std::strerror(err))));
@@ -307,7 +310,7 @@ struct Focus::Impl {
   // A re-INVITE: answer with the same media (adding streams is Figure 3, not done here).
   static int on_reoffer(struct mbuf** descp, const struct sip_msg*, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     const std::string& sdp = l.inviter ? l.answer : l.offer;
     *descp = mbuf_alloc(sdp.size() + 1);
     if (!*descp)
@@ -320,9 +323,9 @@ struct Focus::Impl {
   static int on_late_answer(const struct sip_msg*, void*) { return 0; }
 
   // Accept the held INVITE of `l` with 180 (no body) or 200 (our answer).
-  bool accept(Leg& l, int code)
+  bool accept(Party& l, int code)
   {
-    Conf& c = *l.conf;
+    GroupCall& c = *l.conf;
     if (!l.held)
       return false;
     std::string cuser = contact(c, fmt::format("P-Asserted-Identity: <{}", c.group.uri));
@@ -343,9 +346,9 @@ struct Focus::Impl {
     return true;
   }
 
-  void answer_inviter(Conf& c)
+  void answer_inviter(GroupCall& c)
   {
-    Leg* l = c.inviter();
+    Party* l = c.inviter();
     if (!l)
       return;
     if (l->held) {
@@ -359,12 +362,12 @@ struct Focus::Impl {
     }
   }
 
-  void fail_inviter(Conf& c)
+  void fail_inviter(GroupCall& c)
   {
     int code = c.setup.failure();
     const char* reason = code == 486 ? "Busy Here" : "Temporarily Unavailable";
     diag(fmt::format("{}: no member accepted: {} {} to the inviter", tag(c), code, reason));
-    if (Leg* l = c.inviter()) {
+    if (Party* l = c.inviter()) {
       if (l->held)
         refuse_held(*l, code, reason);
       else if (l->sess)
@@ -373,11 +376,11 @@ struct Focus::Impl {
     end(c, "nobody accepted");
   }
 
-  void say(Conf& c, group::Setup::Say s)
+  void say(GroupCall& c, group::Setup::Say s)
   {
     switch (s) {
     case group::Setup::Say::Ringing:
-      if (Leg* l = c.inviter(); l && l->held)
+      if (Party* l = c.inviter(); l && l->held)
         accept(*l, 180);
       break;
     case group::Setup::Say::Answer:
@@ -395,7 +398,7 @@ struct Focus::Impl {
 
   static void on_member_progress(const struct sip_msg* msg, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     if (msg->scode != 180 && msg->scode != 183)
       return;
     Impl& self = *l.conf->impl;
@@ -405,7 +408,7 @@ struct Focus::Impl {
 
   static int on_member_answer(const struct sip_msg* msg, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     Impl& self = *l.conf->impl;
     auto d = sdp::parse(sip::body_of(msg));
     if (!d)
@@ -418,7 +421,7 @@ struct Focus::Impl {
     return 0;
   }
 
-  int bad_answer(Leg& l, const std::string& why)
+  int bad_answer(Party& l, const std::string& why)
   {
     diag(fmt::format("{}: unusable answer from {}: {}", tag(*l.conf), l.aor, why));
     return EPROTO;
@@ -426,12 +429,12 @@ struct Focus::Impl {
 
   static void on_member_estab(const struct sip_msg*, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     Impl& self = *l.conf->impl;
     l.joined = true;
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
-    Conf& c = *l.conf;
+    GroupCall& c = *l.conf;
     self.say(c, c.setup.accepted(l.aor));
     if (c.setup.pending() == 0 && c.setup.joined() == c.setup.legs().size())
       self.verbose(fmt::format("{}: all {} members joined in {} ms", self.tag(c), c.setup.joined(),
@@ -440,9 +443,9 @@ struct Focus::Impl {
 
   static void on_member_close(int err, const struct sip_msg* msg, void* arg)
   {
-    auto& l = *static_cast<Leg*>(arg);
+    auto& l = *static_cast<Party*>(arg);
     Impl& self = *l.conf->impl;
-    Conf& c = *l.conf;
+    GroupCall& c = *l.conf;
     bool was_joined = l.joined;
     self.closed(l);
     if (!was_joined) {
@@ -457,9 +460,9 @@ struct Focus::Impl {
     self.schedule_gc();
   }
 
-  bool invite_member(Conf& c, const std::string& member, const std::string& inviter)
+  bool invite_member(GroupCall& c, const std::string& member, const std::string& inviter)
   {
-    auto l = std::make_unique<Leg>();
+    auto l = std::make_unique<Party>();
     l->conf = &c;
     l->aor = member;
     l->msrp = new_msrp(*l);
@@ -514,10 +517,10 @@ struct Focus::Impl {
     const struct sip_hdr* pai = sip_msg_hdr(msg, SIP_HDR_P_ASSERTED_IDENTITY);
     std::string who = location::canonical_aor(pai ? pl_str(pai->val) : pl_str(msg->from.auri));
 
-    Conf* c = running(g->uri);
+    GroupCall* c = running(g->uri);
     bool rejoin = c != nullptr;
     if (!c) {
-      auto conf = std::make_unique<Conf>();
+      auto conf = std::make_unique<GroupCall>();
       conf->impl = this;
       conf->id = next_id++;
       conf->group = *g;
@@ -525,7 +528,7 @@ struct Focus::Impl {
       confs.push_back(std::move(conf));
       c = confs.back().get();
     }
-    auto l = std::make_unique<Leg>();
+    auto l = std::make_unique<Party>();
     l->conf = c;
     l->aor = who;
     l->inviter = true;
@@ -535,7 +538,7 @@ struct Focus::Impl {
     l->msrp->set_remote(media->path);
     l->msrp_active = sdp::we_connect(media->setup, false);
     l->answer = sdp::format(*sdp::msrp_answer(*d, l->msrp->local()));
-    Leg& leg = *l;
+    Party& leg = *l;
     c->legs.push_back(std::move(l));
 
     if (rejoin) {
@@ -566,7 +569,7 @@ struct Focus::Impl {
   }
 
   // Members still not answering are cancelled; they count as 408.
-  void expire(Conf& c)
+  void expire(GroupCall& c)
   {
     for (auto& l : c.legs) {
       if (l->inviter || l->joined || l->gone)
@@ -584,7 +587,7 @@ struct Focus::Impl {
   // A CANCEL for a held INVITE.
   bool cancel(const struct sip_msg* msg)
   {
-    Leg* l = held_leg(txn_of(msg));
+    Party* l = held_leg(txn_of(msg));
     if (!l)
       return false;
     (void)sip_reply(env.stack->get(), msg, 200, "OK");
@@ -633,7 +636,7 @@ proxy::Action Focus::invite(const proxy::Incoming& in, const config::Group& g)
     return proxy::Action::drop();
   }
   std::string who = req.asserted.empty() ? req.from_uri : req.asserted;
-  Conf* c = m->running(g.uri);
+  GroupCall* c = m->running(g.uri);
   auto v = group::authorize(g, who, c ? c->alive() : 0);
   if (!v.allowed()) {
     m->diag(fmt::format("INVITE {} from {}: {} {} ({})", g.uri, who, v.status, v.reason, v.why));
