@@ -11,6 +11,7 @@
 # alice, the members together, and the cores, per delivery.
 # Every program is started fresh for every run. Writes bench/results/group-relay-<date>.txt.
 # Not run by CI. Usage: bench/group-relay.sh [K [M]]   (default K=10, M=20000); REPS (3).
+# PERF_OUT=FILE: also `perf record -e cpu-clock` the focus during each run (FILE.rN).
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -112,6 +113,11 @@ for ((rep = 1; rep <= reps; rep++)); do
   cores=("$(pid_of "$run.coreA")" "$(pid_of "$run.csA")" "$(pid_of "$run.coreX")" "$(pid_of "$run.coreM")")
   c0_focus=$(cpu_ticks "$focus") c0_alice=$(cpu_ticks "$alice")
   c0_members=$(cpu_ticks "${members[@]}") c0_cores=$(cpu_ticks "${cores[@]}")
+  if [[ -n ${PERF_OUT:-} ]]; then # a flat profile of the focus during the measurement
+    perf record -q -e cpu-clock -p "$focus" -o "$PERF_OUT.$run" 2>"$t/perf.err" &
+    perf_pid=$!
+    sleep 0.2 # perf attaches asynchronously; profile only (the run is not timed for it)
+  fi
   outs=()
   for ((i = 1; i < k; i++)); do outs+=("$t/$run.$(printf 'm%02d' "$i").out"); done
   # The clock: write the M lines into alice's stdin (in the background: the fifo holds
@@ -139,6 +145,10 @@ PY
 )
   c1_focus=$(cpu_ticks "$focus") c1_alice=$(cpu_ticks "$alice")
   c1_members=$(cpu_ticks "${members[@]}") c1_cores=$(cpu_ticks "${cores[@]}")
+  if [[ -n ${PERF_OUT:-} ]]; then
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+  fi
   exec 7>&- # end of alice's input: she waits for her REPORTs, then BYE
   rc=0
   for ((i = 0; i < 300; i++)); do _flow_alive "$alice" || break; sleep 0.1; done

@@ -10,6 +10,8 @@
 # her trace (the focus answers on the first member's 200). Floor, same run, same UAS: a SIPp
 # UAC (bench/sipp/member-uac.xml) sending the N INVITEs at once, straight to the UAS and
 # through coreX -> coreM (first INVITE sent -> last 200 received, SIPp [clock_tick], ms).
+# CPU (utime+stime, /proc/PID/stat, 10 ms ticks) from before alice starts to the focus's line:
+# the focus, the four other servers together (coreA, csA, coreX, coreM), the SIPp UAS.
 # Every program is started fresh for every run (cold: a new focus has no session running).
 #
 # Writes bench/results/group-setup-<date>.txt and prints medians. Not run by CI.
@@ -127,6 +129,20 @@ gen_users()
   } >"$t/users-$1.csv"
 }
 
+# cpu_ticks PID...: utime + stime of these processes.
+hz=$(getconf CLK_TCK)
+cpu_ticks()
+{
+  local s=0 p f
+  for p in "$@"; do
+    f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    f=${f##*) }
+    read -r -a a <<<"$f"
+    s=$((s + a[11] + a[12]))
+  done
+  echo "$s"
+}
+
 results=()
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in "${sizes[@]}"; do
@@ -152,6 +168,9 @@ for n in "${sizes[@]}"; do
     sipp_start "$run.uas" -sf "$here/sipp/member-uas.xml" -t u1 -i "${p}20" -p 5060 \
       -buff_size 4194304
 
+    csx=$(pid_of "$run.csX") uas=${_flow_pid[$run.uas]}
+    cores=("$(pid_of "$run.coreA")" "$(pid_of "$run.csA")" "$(pid_of "$run.coreX")" "$(pid_of "$run.coreM")")
+    c0=("$(cpu_ticks "$csx")" "$(cpu_ticks "${cores[@]}")" "$(cpu_ticks "$uas")")
     # alice invites the group; her stdin is a fifo we hold open until everybody is in.
     mkfifo "$t/$run.alice.in"
     exec 7<>"$t/$run.alice.in"
@@ -160,6 +179,8 @@ for n in "${sizes[@]}"; do
       5>&- 6>&- 7>&- &
     alice=$!
     wait_for "$t/$run.csX.err" "all $n members joined in" 60
+    c1=("$(cpu_ticks "$csx")" "$(cpu_ticks "${cores[@]}")" "$(cpu_ticks "$uas")")
+    cpu_ms=$(for i in 0 1 2; do printf '%s ' $(((c1[i] - c0[i]) * 1000 / hz)); done)
     joined_ms=$(sed -n "s/.*: all $n members joined in \([0-9]*\) ms.*/\1/p" "$t/$run.csX.err")
     wait_for "$t/$run.alice.out" '"event":"answered"' 10
     alice_ms=$(python3 - "$t/$run.alice.trace" <<'PY'
@@ -186,9 +207,10 @@ PY
     cores_ms=$(floor "$run.cores" "$n" "${p}3:5060")
     sipp_stop "$run.uas"
     for node in coreA csA coreX coreM; do stop "$run.$node" || true; done
-    results+=("$n $rep $joined_ms $alice_ms $direct_ms $cores_ms")
+    results+=("$n $rep $joined_ms $alice_ms $direct_ms $cores_ms ${cpu_ms% }")
     echo "N=$n run $rep: focus all joined ${joined_ms} ms, alice INVITE->200 ${alice_ms} ms," \
-      "floor SIPp direct ${direct_ms} ms, SIPp via coreX+coreM ${cores_ms} ms" \
+      "floor SIPp direct ${direct_ms} ms, SIPp via coreX+coreM ${cores_ms} ms," \
+      "CPU ms during the setup: focus, cores, UAS: $cpu_ms" \
       "(focus's MSRP connections refused: $msrp_fail)" >&2
     rm -rf "$lab" "${_flow_locks[@]}"
     _flow_locks=()
@@ -198,7 +220,7 @@ done
 mkdir -p "$here/results"
 out=$here/results/group-setup-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# N run focus_all_joined_ms alice_invite_to_200_ms floor_sipp_direct_ms floor_sipp_via_cores_ms ($(nproc) cores, load before: $load0)"
+  echo "# N run focus_all_joined_ms alice_invite_to_200_ms floor_sipp_direct_ms floor_sipp_via_cores_ms cpu_ms_focus cpu_ms_cores cpu_ms_uas ($(nproc) cores, CLK_TCK $hz, load before: $load0)"
   printf '%s\n' "${results[@]}"
 } | tee "$out"
 python3 - "$out" <<'PY'
@@ -210,7 +232,7 @@ for r in rows:
 def med(col):
     v = [float(x) for x in col if x.replace('.', '', 1).isdigit()]
     return f"{statistics.median(v):.1f}" if len(v) == len(col) else "n/a(" + ",".join(col) + ")"
-print("# medians: N focus_all_joined_ms alice_invite_to_200_ms floor_direct_ms floor_via_cores_ms")
+print("# medians: N focus_all_joined_ms alice_invite_to_200_ms floor_direct_ms floor_via_cores_ms cpu_ms_focus cpu_ms_cores cpu_ms_uas")
 for n in sorted(by):
     cols = list(zip(*by[n]))
     print(n, *(med(c) for c in cols))
