@@ -451,7 +451,7 @@ struct Focus::Impl {
     if (!was_joined) {
       int status = msg && msg->scode >= 300 ? msg->scode : (err == ETIMEDOUT ? 408 : 480);
       self.verbose(fmt::format("{}: {} did not join: {}{}", self.tag(c), l.aor, status,
-                               msg ? " " + pl_str(msg->reason) : std::string()));
+                               msg ? fmt::format(" {}", pl_str(msg->reason)) : std::string()));
       self.say(c, c.setup.failed(l.aor, status));
     } else {
       self.verbose(fmt::format("{}: {} left", self.tag(c), l.aor));
