@@ -112,8 +112,11 @@ struct Focus::Impl {
   std::string host; // our address for Contact and MSRP
   uint16_t port = 5060;
 
+  // Stopping: every session ends (BYE to participants, CANCEL to pending invitations).
   ~Impl()
   {
+    for (auto& c : confs)
+      end(*c, "shutting down");
     for (auto& c : confs)
       for (auto& l : c->legs)
         drop_leg(*l);
@@ -298,8 +301,11 @@ struct Focus::Impl {
   {
     auto& l = *static_cast<Party*>(arg);
     Impl& self = *l.conf->impl;
-    self.verbose(fmt::format("{}: {} left ({})", self.tag(*l.conf), l.aor,
-                             msg ? pl_str(msg->met) : std::string(std::strerror(err))));
+    // libre reports the peer's BYE (or CANCEL) as ECONNRESET without a message.
+    std::string why = msg                 ? pl_str(msg->met)
+                      : err == ECONNRESET ? std::string("BYE")
+                                          : std::string(std::strerror(err));
+    self.verbose(fmt::format("{}: {} left ({})", self.tag(*l.conf), l.aor, why));
     self.closed(l);
     if (l.inviter && !l.conf->setup.answered())
       self.end(*l.conf, "the inviter gave up");
