@@ -52,9 +52,16 @@ struct Conn : std::enable_shared_from_this<Conn> {
   size_t txq_max = k_txq_default;
   std::deque<std::string> ctl; // responses, REPORTs, the binding SEND: before message chunks
 
+  // A pump at the end of this turn of the loop: what the turn queues (every message relayed
+  // from one read, every line of one stdin read) leaves in one write.
+  struct tmr soon;
+  Conn() { tmr_init(&soon); }
   ~Conn() { destroy(); }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
   void destroy()
   {
+    tmr_cancel(&soon);
     if (tc) {
       tcp_set_handlers(tc, nullptr, nullptr, nullptr, nullptr);
       tc = static_cast<struct tcp_conn*>(mem_deref(tc));
@@ -65,6 +72,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   int write(const std::string& frame);
   void want_send(bool on);
   void pump();
+  void pump_soon();
   void on_data(std::string_view bytes);
   void on_pending_frame(Frame& f);
   void addresses()
@@ -80,6 +88,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   static void recv_h(struct mbuf* mb, void* arg) noexcept;
   static void close_h(int err, void* arg) noexcept;
   static void send_h(void* arg) noexcept;
+  static void soon_h(void* arg) noexcept;
 };
 
 struct SessionCore {
@@ -188,12 +197,17 @@ void Conn::want_send(bool on)
   }
 }
 
-// Write queued frames while they fit libre's queue; wait for send_h otherwise.
+// Write queued frames while they fit libre's queue, all of them in one tcp_send; wait for
+// send_h otherwise.
 void Conn::pump()
 {
+  tmr_cancel(&soon);
   if (!tc || !up)
     return;
   auto keep = shared_from_this();
+  std::string batch;
+  std::vector<size_t> ends; // where each frame ends in `batch` (the trace has one per frame)
+  bool blocked = false;
   for (;;) {
     std::string* f = nullptr;
     bool chunk = false;
@@ -209,16 +223,28 @@ void Conn::pump()
     }
     if (!f)
       break;
-    size_t queued = tcp_conn_txqsz(tc);
+    size_t queued = tcp_conn_txqsz(tc) + batch.size();
     if (queued > 0 && queued + f->size() > txq_max) {
-      want_send(true);
-      return;
+      blocked = true;
+      break;
     }
     if (f->size() > txq_max) { // libre's queue is empty: make room for one big frame
       txq_max = f->size();
       tcp_conn_txqsz_set(tc, txq_max);
     }
-    if (int err = write(*f)) {
+    batch += *f;
+    ends.push_back(batch.size());
+    if (chunk)
+      session->staged_sent();
+    else
+      ctl.pop_front();
+  }
+  if (!batch.empty()) {
+    struct mbuf mb {};
+    mb.buf = reinterpret_cast<uint8_t*>(batch.data());
+    mb.size = batch.size();
+    mb.end = batch.size();
+    if (int err = tcp_send(tc, &mb)) {
       if (session) {
         session->diag(fmt::format("msrp: send to {} failed: {}", peer, std::strerror(err)));
         session->drop_conn(err);
@@ -228,10 +254,18 @@ void Conn::pump()
       }
       return;
     }
-    if (chunk)
-      session->staged_sent();
-    else
-      ctl.pop_front();
+    if (lst && lst->trace && lst->trace->is_open()) {
+      size_t from = 0;
+      for (size_t end : ends) {
+        lst->trace->write("tx", "tcp", local, peer,
+                          std::string_view(batch).substr(from, end - from));
+        from = end;
+      }
+    }
+  }
+  if (blocked) {
+    want_send(true);
+    return;
   }
   if (closing) {
     if (tcp_conn_txqsz(tc) == 0) {
@@ -244,6 +278,20 @@ void Conn::pump()
     return;
   }
   want_send(false);
+}
+
+void Conn::pump_soon()
+{
+  if (!tmr_isrunning(&soon))
+    tmr_start(&soon, 0, &Conn::soon_h, this);
+}
+
+void Conn::soon_h(void* arg) noexcept
+{
+  try {
+    static_cast<Conn*>(arg)->pump();
+  } catch (...) {
+  }
 }
 
 void Conn::on_data(std::string_view bytes)
@@ -698,7 +746,7 @@ std::string Session::send(Message msg)
   m->out_bytes += msg.body.size();
   m->out.push_back({std::move(msg), 0});
   if (m->conn)
-    m->conn->pump();
+    m->conn->pump_soon();
   return id;
 }
 
