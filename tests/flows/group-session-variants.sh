@@ -4,6 +4,7 @@
 #   outsider  dave, no member, invites: 403 and no member is invited
 #   silence   nobody answers within the group's invite_timeout_ms: alice gets 480, exits 1
 #   rejoin    bob leaves and invites the group again: he is back in the running session
+#   limit     max_participants = 2 (after SIGHUP): only the first member is invited
 . "$(dirname "$0")/../lib/flow.sh"
 need python3
 
@@ -146,5 +147,29 @@ if grep -F 'bob is gone' "$t/r-bob2.out" >/dev/null; then
   fail "rejoin: bob's new session got a message from before he joined"
 fi
 echo "OK group-session-variants (rejoin)"
+
+# --- limit --------------------------------------------------------------------------------
+# max_participants = 2 (reloaded on SIGHUP): a new session invites only the first member.
+sed -i 's/^max_participants = 10$/max_participants = 2/' "$lab"
+kill -HUP "$(pid_of csX)"
+wait_for "$t/csX.err" 'reloaded'
+mkfifo "$t/l-alice.in"
+MEMBER_STDIN=/dev/null member l-bob bob --no-stdin
+MEMBER_STDIN=/dev/null member l-carol carol --no-stdin
+exec 7<>"$t/l-alice.in"
+invite l-alice alice
+wait_for "$t/l-bob.out" '"event":"established"'
+wait_for "$t/l-alice.out" '"event":"answered"'
+expect_contains "$t/csX.err" 'max_participants 2: inviting the first 1 of 2 members'
+exec 7>&- # alice leaves: the session ends for bob
+expect_exit "$pid" 0 "limit: alice's exit status"
+rc=0
+wait_exit l-bob 20 || rc=$?
+expect_eq "$rc" 0 "limit: bob's exit status"
+if grep -F '"event":"invited"' "$t/l-carol.out" >/dev/null; then
+  fail "limit: carol was invited beyond max_participants"
+fi
+stop l-carol >/dev/null || true
+echo "OK group-session-variants (limit)"
 
 stop_group_network ""
