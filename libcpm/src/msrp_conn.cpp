@@ -4,6 +4,7 @@
 // own queue and resume on tcp_set_send.
 #include "cpm/msrp.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -112,10 +113,26 @@ struct SessionCore {
   std::string staged_tid, staged_mid;
   size_t staged_len = 0;
   bool staged_last = false, staged_track = false;
-  std::unordered_map<std::string, std::string> txns; // tid -> Message-ID awaiting a response
+  struct Txn {
+    std::string mid;  // Message-ID
+    uint64_t sent_ms; // tmr_jiffies() when it went to the connection
+  };
+  std::unordered_map<std::string, Txn> txns; // tid -> a SEND awaiting its response
+  // RFC 4975 §7.1: no response within 30 s counts as 408.
+  uint32_t txn_timeout_ms = 30000;
+  struct tmr txn_tmr;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
-  virtual ~SessionCore() { *alive = false; }
+  SessionCore() { tmr_init(&txn_tmr); }
+  virtual ~SessionCore()
+  {
+    tmr_cancel(&txn_tmr);
+    *alive = false;
+  }
+  SessionCore(const SessionCore&) = delete;
+  SessionCore& operator=(const SessionCore&) = delete;
+  void arm_txn_timer();
+  static void txn_timer_h(void* arg) noexcept;
 
   void diag(const std::string& s)
   {
@@ -464,8 +481,10 @@ void SessionCore::stage_next()
 
 void SessionCore::staged_sent()
 {
-  if (staged_track)
-    txns.emplace(staged_tid, staged_mid);
+  if (staged_track) {
+    txns.emplace(staged_tid, Txn{staged_mid, tmr_jiffies()});
+    arm_txn_timer();
+  }
   staged.clear();
   auto& o = out.front();
   o.off += staged_len;
@@ -545,15 +564,53 @@ void SessionCore::on_response(const Frame& f)
   auto it = txns.find(f.tid);
   if (it == txns.end())
     return;
-  auto mid = it->second;
+  auto mid = it->second.mid;
   txns.erase(it);
   if (f.status >= 300)
     fail_message(mid, f.status);
 }
 
+void SessionCore::arm_txn_timer()
+{
+  if (txns.empty()) {
+    tmr_cancel(&txn_tmr);
+    return;
+  }
+  if (tmr_isrunning(&txn_tmr))
+    return;
+  uint64_t oldest = UINT64_MAX;
+  for (auto& [tid, t] : txns)
+    oldest = std::min(oldest, t.sent_ms);
+  uint64_t now = tmr_jiffies();
+  uint64_t due = oldest + txn_timeout_ms;
+  tmr_start(&txn_tmr, due > now ? due - now : 0, &SessionCore::txn_timer_h, this);
+}
+
+// SENDs without a response for txn_timeout_ms: their messages fail with 408.
+void SessionCore::txn_timer_h(void* arg) noexcept
+{
+  auto* s = static_cast<SessionCore*>(arg);
+  try {
+    uint64_t now = tmr_jiffies();
+    std::vector<std::string> expired;
+    for (auto& [tid, t] : s->txns)
+      if (t.sent_ms + s->txn_timeout_ms <= now &&
+          std::find(expired.begin(), expired.end(), t.mid) == expired.end())
+        expired.push_back(t.mid);
+    auto guard = s->alive;
+    for (auto& mid : expired) {
+      s->fail_message(mid, 408);
+      if (!*guard)
+        return;
+    }
+    s->arm_txn_timer();
+  } catch (...) {
+  }
+}
+
 void SessionCore::fail_message(const std::string& mid, int status)
 {
-  std::erase_if(txns, [&](auto& t) { return t.second == mid; });
+  std::erase_if(txns, [&](auto& t) { return t.second.mid == mid; });
   if (!out.empty() && out.front().m.message_id == mid) {
     out_bytes -= out.front().m.body.size() - out.front().off;
     out.pop_front();
@@ -585,9 +642,9 @@ void SessionCore::drop_conn(int err)
 {
   std::vector<std::string> failed;
   std::unordered_set<std::string> seen;
-  for (auto& [tid, mid] : txns)
-    if (seen.insert(mid).second)
-      failed.push_back(mid);
+  for (auto& [tid, t] : txns)
+    if (seen.insert(t.mid).second)
+      failed.push_back(t.mid);
   for (auto& o : out)
     if (seen.insert(o.m.message_id).second)
       failed.push_back(o.m.message_id);
@@ -760,6 +817,11 @@ size_t Session::backlog() const
       n += tcp_conn_txqsz(m->conn->tc);
   }
   return n;
+}
+
+void Session::set_transaction_timeout(uint32_t ms)
+{
+  m->txn_timeout_ms = ms == 0 ? 30000 : ms;
 }
 
 void Session::set_chunk_size(size_t n)

@@ -45,6 +45,7 @@ struct SlowReader {
   int lfd = -1, cfd = -1;
   uint16_t port = 0;
   bool paused = false;
+  bool silent = false; // answer only the binding SEND, then read and never answer
   size_t frames = 0;
   std::string error;
   msrp::Parser parser;
@@ -117,6 +118,8 @@ struct SlowReader {
         cpm::sip::stop(5);
         return;
       }
+      if (r->silent && r->frames > 1)
+        continue;
       auto resp = msrp::encode(msrp::make_response(f, 200));
       if (::send(r->cfd, resp->data(), resp->size(), MSG_NOSIGNAL) != ssize_t(resp->size()))
         r->error = "short write of a response";
@@ -132,7 +135,7 @@ struct SlowReader {
         return;
       }
     }
-    if (r->frames == 1 && !r->paused) { // the binding SEND is answered: stop reading
+    if (r->frames == 1 && !r->paused && !r->silent) { // the binding SEND is answered: pause
       r->paused = true;
       fd_close(r->cfd);
     }
@@ -267,6 +270,45 @@ TEST_CASE("msrp::Session does not corrupt a 4 MiB message to a slow reader")
   CHECK(reader.message->body == big);
   CHECK(reader.frames == 1 + 2048);
   CHECK(diags.empty());
+}
+
+TEST_CASE("msrp::Session fails a message whose SEND gets no response with 408")
+{
+  cpm::sip::Library lib;
+  SlowReader reader;
+  reader.silent = true;
+  auto l1 = msrp::Listener::create("127.0.0.1", 0);
+  REQUIRE(l1);
+  std::unique_ptr<msrp::Session> s1;
+  std::string sent_id, failed_id;
+  int failed_status = -1;
+  uint64_t sent_at = 0, failed_at = 0;
+  msrp::Callbacks cb;
+  cb.on_connected = [&] {
+    msrp::Message m;
+    m.content_type = "text/plain";
+    m.body = "anyone there?";
+    sent_id = s1->send(m);
+    sent_at = cpm::sip::jiffies();
+  };
+  cb.on_failure = [&](const std::string& id, int status) {
+    failed_id = id;
+    failed_status = status;
+    failed_at = cpm::sip::jiffies();
+    cpm::sip::stop(0);
+  };
+  s1 = (*l1)->session(cb);
+  s1->set_transaction_timeout(300);
+  auto to = msrp::parse_uri("msrp://127.0.0.1:" + std::to_string(reader.port) + "/silent;tcp");
+  REQUIRE(to);
+  s1->set_remote({*to});
+  REQUIRE(s1->connect());
+  CHECK(run_loop(10000) == 0);
+  CHECK(reader.error == "");
+  CHECK(reader.frames == 2); // the binding SEND and the message
+  CHECK(failed_status == 408);
+  CHECK(failed_id == sent_id);
+  CHECK(failed_at >= sent_at + 250); // not before the timeout (timer granularity aside)
 }
 
 TEST_CASE("msrp::Listener answers 481 to a connection for an unknown session")

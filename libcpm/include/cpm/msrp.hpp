@@ -191,6 +191,9 @@ public:
   size_t backlog() const;
   // Frames per chunk (default 2048 body bytes; RFC 4975 suggests <= 2048 for interleaving).
   void set_chunk_size(size_t n);
+  // How long a SEND may wait for its response before its message fails with 408
+  // (on_failure); default (and 0) 30000 ms, RFC 4975 §7.1.
+  void set_transaction_timeout(uint32_t ms);
   // Close the connection (no callbacks).
   void close();
 
