@@ -2,6 +2,7 @@
 # Variants of the pre-defined group session (FLOWS.md Figures 1 and 2) on examples/lab-icsi.toml:
 #   decline   carol declines (603): the session goes on with bob
 #   outsider  dave, no member, invites: 403 and no member is invited
+#   bad offers  malformed SDP, no MSRP stream, a medium the group does not carry: 488
 #   silence   nobody answers within the group's invite_timeout_ms: alice gets 480, exits 1
 #   rejoin    bob leaves and invites the group again: he is back in the running session
 #   limit     max_participants = 2 (after SIGHUP): only the first member is invited
@@ -87,6 +88,33 @@ if grep -F '"event":"invited"' "$t/o-bob.out" >/dev/null; then
 fi
 stop o-bob >/dev/null || true
 echo "OK group-session-variants (outsider)"
+
+# --- bad offers ---------------------------------------------------------------------------
+# INVITEs to the group straight to csX whose SDP is malformed, has no MSRP stream, or
+# offers a medium the group does not carry: 488 each, a diagnostic, nobody invited, and
+# csX goes on serving (the variants below).
+csx=${ready[csX]%% *}
+csx=${csx#udp:}
+offer()
+{
+  printf 'INVITE sip:friends@x.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@\n'
+  printf 'Max-Forwards: 70\nFrom: <sip:alice@a.example>;tag=bad1\nTo: <sip:friends@x.example>\n'
+  printf 'Call-ID: @CALLID@\nCSeq: 1 INVITE\nContact: <sip:alice@@LOCAL@>\n'
+  printf 'Content-Type: application/sdp\n\n%b' "$1"
+}
+invites=$(grep -Fc ' invites ' "$t/csX.err")
+for body in 'v=0\r\nthis is no SDP\r\n' \
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/BFCP *\r\n' \
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/MSRP *\r\nm=audio 4002 RTP/AVP 0\r\n'; do
+  offer "$body" | python3 "$CPM_SOURCE_DIR/tests/lib/sip_client.py" "$csx" >"$t/bad.out" 2>&1 ||
+    fail "bad offers: no answer from csX: $(cat "$t/bad.out")"
+  expect_contains "$t/bad.out" 'SIP/2.0 488'
+done
+expect_contains "$t/csX.err" 'bad SDP'
+expect_contains "$t/csX.err" 'INVITE sip:friends@x.example: 488'
+expect_contains "$t/csX.err" "media 'audio' is not allowed (allowed: message)"
+expect_eq "$(grep -Fc ' invites ' "$t/csX.err")" "$invites" "bad offers: sessions started by csX"
+echo "OK group-session-variants (bad offers)"
 
 # --- silence ------------------------------------------------------------------------------
 MEMBER_STDIN=/dev/null member s-bob bob --answer-after 60
