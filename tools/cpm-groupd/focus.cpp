@@ -71,6 +71,7 @@ struct Party {
   std::string offer;  // our SDP offer (member side)
   std::unique_ptr<msrp::Session> msrp;
   bool msrp_active = false; // we connect
+  bool msrp_lost = false;   // its MSRP connection closed
   bool joined = false;
   bool gone = false;
   bool ringing = false; // sent 180 to it (inviter)
@@ -252,6 +253,7 @@ struct Focus::Impl {
       verbose(fmt::format("{}: MSRP up with {}", tag(*l.conf), l.aor));
     };
     cb.on_closed = [this, &l](int err) {
+      l.msrp_lost = true; // nothing more is queued for it (the SIP leg stays until its BYE)
       if (!l.gone)
         verbose(fmt::format("{}: MSRP connection of {} closed{}", tag(*l.conf), l.aor,
                             err ? fmt::format(": {}", std::strerror(err)) : std::string()));
@@ -270,7 +272,7 @@ struct Focus::Impl {
     if (c.ended || m.body.empty())
       return;
     for (auto& l : c.legs) {
-      if (l.get() == &from || l->gone || !l->joined || !l->msrp)
+      if (l.get() == &from || l->gone || !l->joined || !l->msrp || l->msrp_lost)
         continue;
       msrp::Message out;
       out.content_type = m.content_type;
