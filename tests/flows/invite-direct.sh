@@ -7,18 +7,6 @@
 . "$(dirname "$0")/../lib/flow.sh"
 need python3
 
-# wait_for FILE TEXT [SECONDS]: a bounded poll until FILE contains TEXT (the other side's
-# output, which we cannot block on); fails after SECONDS (default 20).
-wait_for()
-{
-  local i
-  for ((i = 0; i < ${3:-20} * 10; i++)); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1 # bounded poll of a file another process writes; the outcome is checked
-  done
-  fail "$1 never contained '$2'"
-}
-
 start bob cpm-invite --answer --json --listen udp:127.0.0.1:0 --from sip:bob@127.0.0.1 \
   --no-stdin --send 'hi alice' --send 'second line' --trace "$t/bob.trace"
 port=${ready[bob]#udp:127.0.0.1:}

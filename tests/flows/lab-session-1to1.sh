@@ -6,16 +6,6 @@
 . "$(dirname "$0")/../lib/flow.sh"
 need python3
 
-wait_for()
-{
-  local i
-  for ((i = 0; i < ${3:-20} * 10; i++)); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1 # bounded poll of a file another process writes; the outcome is checked
-  done
-  fail "$1 never contained '$2'"
-}
-
 lab_config "$examples/lab-icsi.toml"
 start_network
 start bob cpm-invite --config "$lab" --node bob --answer --count 1 --no-stdin \
