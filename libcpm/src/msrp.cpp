@@ -172,20 +172,11 @@ bool same_uri(const Uri& a, const Uri& b)
 Result<std::vector<Uri>> parse_path(std::string_view s)
 {
   std::vector<Uri> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
-      ++i;
-    size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t')
-      ++j;
-    if (j > i) {
-      auto u = parse_uri(s.substr(i, j - i));
-      if (!u)
-        return tl::unexpected(u.error());
-      out.push_back(std::move(*u));
-    }
-    i = j;
+  for (auto field : text::split_ws(s)) {
+    auto u = parse_uri(field);
+    if (!u)
+      return tl::unexpected(u.error());
+    out.push_back(std::move(*u));
   }
   if (out.empty())
     return fail("empty MSRP path");

@@ -17,24 +17,6 @@ namespace {
 using text::iequals;
 using text::trim;
 
-// Split at runs of spaces (SDP fields are separated by single spaces; be lenient).
-std::vector<std::string_view> fields(std::string_view s)
-{
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
-      ++i;
-    size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t')
-      ++j;
-    if (j > i)
-      out.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 std::optional<uint32_t> number(std::string_view s)
 {
   uint32_t v = 0;
@@ -57,7 +39,7 @@ bool printable_line(std::string_view l)
 // c=IN IP4 192.0.2.1[/ttl[/n]] -> the address.
 Result<std::string> connection(std::string_view v, size_t line)
 {
-  auto f = fields(v);
+  auto f = text::split_ws(v);
   if (f.size() != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6"))
     return fail(fmt::format("SDP line {}: c= is not 'IN IP4|IP6 ADDRESS'", line), 400);
   auto addr = f[2].substr(0, f[2].find('/'));
@@ -69,7 +51,7 @@ Result<std::string> connection(std::string_view v, size_t line)
 // m=<media> <port>[/<number of ports>] <proto> <fmt> ...
 Result<Media> media_line(std::string_view v, size_t line)
 {
-  auto f = fields(v);
+  auto f = text::split_ws(v);
   if (f.size() < 4)
     return fail(fmt::format("SDP line {}: m= needs media, port, proto and a format", line), 400);
   Media m;
@@ -100,7 +82,7 @@ bool is_msrp_proto(std::string_view proto)
 std::vector<std::string> words(std::string_view s)
 {
   std::vector<std::string> out;
-  for (auto w : fields(s))
+  for (auto w : text::split_ws(s))
     out.emplace_back(w);
   return out;
 }
@@ -168,7 +150,7 @@ Result<Description> parse(std::string_view text)
     case 'o':
       if (seen_o || !d.media.empty())
         return fail(fmt::format("SDP line {}: misplaced o= line", line), 400);
-      if (fields(v).size() != 6)
+      if (text::split_ws(v).size() != 6)
         return fail(fmt::format("SDP line {}: o= needs 6 fields", line), 400);
       d.origin = std::string(v);
       seen_o = true;

@@ -69,4 +69,21 @@ std::vector<std::string_view> split_list(std::string_view s, char sep)
   return out;
 }
 
+std::vector<std::string_view> split_ws(std::string_view s)
+{
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+      ++i;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t')
+      ++j;
+    if (j > i)
+      out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
 } // namespace cpm::text

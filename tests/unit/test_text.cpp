@@ -39,3 +39,17 @@ TEST_CASE("text::split_list splits outside quotes and angle brackets")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("text");
+
+TEST_CASE("text::split_ws splits at runs of spaces and tabs only")
+{
+  using V = std::vector<std::string_view>;
+  CHECK(cpm::text::split_ws("IN IP4  127.0.0.1") == V{"IN", "IP4", "127.0.0.1"});
+  CHECK(cpm::text::split_ws(" \ta\t b ") == V{"a", "b"});
+  CHECK(cpm::text::split_ws("").empty());
+  CHECK(cpm::text::split_ws(" \t ").empty());
+  CHECK(cpm::text::split_ws("a\rb") == V{"a\rb"}); // CR is no separator
+}
+
+TEST_SUITE_END();

@@ -16,5 +16,8 @@ std::string lower(std::string_view s);
 // list headers are split (RFC 3261 §7.3.1). Parts are not trimmed; an empty input gives
 // one empty part.
 std::vector<std::string_view> split_list(std::string_view s, char sep = ',');
+// The fields of `s` separated by runs of spaces and tabs (SDP fields, MSRP path URIs);
+// no empty fields.
+std::vector<std::string_view> split_ws(std::string_view s);
 
 } // namespace cpm::text
