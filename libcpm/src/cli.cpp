@@ -77,4 +77,32 @@ void diag(const std::string& prog, const std::string& message)
   fmt::print(stderr, "{}: {}\n", prog, message);
 }
 
+Result<const config::Node*> apply_client_node(Common& c, std::string& password,
+                                              const config::File& file)
+{
+  if (c.node.empty())
+    return fail(fmt::format("{}: --node NAME is needed with --config", file.path));
+  const config::Node* node = file.find_node(c.node);
+  if (!node)
+    return fail(fmt::format("{}: no node named '{}'", file.path, c.node));
+  if (node->role != config::Role::Client)
+    return fail(fmt::format("{}:{}: node '{}' is not a client (role = \"client\")", file.path,
+                            node->line, node->name));
+  if (c.from.empty())
+    c.from = node->from;
+  if (c.proxy.empty())
+    c.proxy = node->proxy;
+  if (c.listen.empty())
+    c.listen = node->listen;
+  if (c.trace.empty())
+    c.trace = node->trace;
+  if (password.empty())
+    password = node->password;
+  if (password.empty() && !c.from.empty())
+    for (const auto& u : file.users)
+      if (u.uri == c.from)
+        password = u.password;
+  return node;
+}
+
 } // namespace cpm::cli

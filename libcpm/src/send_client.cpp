@@ -801,11 +801,7 @@ int Client::auth_h(char** user, char** pass, const char* realm, void* arg) noexc
     cli::diag(k_prog, "REGISTER was challenged: give --password (or a [[user]] password)");
     return EAUTH;
   }
-  // The digest username is the address of record without the scheme: alice@a.example.
-  std::string u = self->m_from.substr(self->m_from.find(':') + 1);
-  int err = str_dup(user, u.c_str());
-  err |= str_dup(pass, self->m_opt.password.c_str());
-  return err;
+  return sip::digest_credentials(self->m_from, self->m_opt.password, user, pass);
 }
 
 } // namespace

@@ -141,33 +141,11 @@ std::vector<std::string> default_listen(std::string_view peer_host)
 
 Result<void> apply_config(Options& opt, const config::File& file)
 {
-  if (opt.common.node.empty())
-    return fail(fmt::format("{}: --node NAME is needed with --config", file.path));
-  const config::Node* node = nullptr;
-  for (const auto& n : file.nodes)
-    if (n.name == opt.common.node)
-      node = &n;
+  auto node = cli::apply_client_node(opt.common, opt.password, file);
   if (!node)
-    return fail(fmt::format("{}: no node named '{}'", file.path, opt.common.node));
-  if (node->role != config::Role::Client)
-    return fail(fmt::format("{}:{}: node '{}' is not a client (role = \"client\")", file.path,
-                            node->line, node->name));
-  if (opt.common.from.empty())
-    opt.common.from = node->from;
-  if (opt.common.proxy.empty())
-    opt.common.proxy = node->proxy;
-  if (opt.common.listen.empty())
-    opt.common.listen = node->listen;
-  if (opt.common.trace.empty())
-    opt.common.trace = node->trace;
-  if (opt.password.empty())
-    opt.password = node->password;
-  if (opt.password.empty() && !opt.common.from.empty())
-    for (const auto& u : file.users)
-      if (u.uri == opt.common.from)
-        opt.password = u.password;
-  if (node->timeout_ms > 0 && opt.timeout == 10)
-    opt.timeout = node->timeout_ms / 1000.0;
+    return tl::unexpected(node.error());
+  if ((*node)->timeout_ms > 0 && opt.timeout == 10)
+    opt.timeout = (*node)->timeout_ms / 1000.0;
   return {};
 }
 

@@ -523,4 +523,12 @@ std::string content_type_of(const struct ::sip_msg* msg)
   return t;
 }
 
+int digest_credentials(std::string_view aor, const std::string& password, char** user, char** pass)
+{
+  std::string u(aor.substr(aor.find(':') + 1));
+  int err = str_dup(user, u.c_str());
+  err |= str_dup(pass, password.c_str());
+  return err;
+}
+
 } // namespace cpm::sip

@@ -5,6 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "cpm/error.hpp"
+
+namespace cpm::config {
+struct File;
+struct Node;
+} // namespace cpm::config
+
 namespace cpm::cli {
 
 // Options every program shares (DESIGN.md "Options every program shares").
@@ -45,6 +52,12 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv);
 // --list-nodes: print the node names of `config` one per line (for completions); returns
 // the exit status (2 without a config or when it does not load).
 int list_nodes(const std::string& prog, const std::string& config);
+
+// A client program's --node from `file`: it must exist and be a client. Its from, proxy,
+// listen and trace fill what the command line left empty; `password` too (the node's, else
+// the [[user]] password of the from address). Returns the node (for settings of its own).
+Result<const config::Node*> apply_client_node(Common& c, std::string& password,
+                                              const config::File& file);
 
 // Print "prog: message" on stderr.
 void diag(const std::string& prog, const std::string& message);

@@ -111,6 +111,10 @@ private:
 // Route entries addressed to the stack (their odi parameter is kept in Request::odi).
 route::Request to_request(const struct ::sip_msg* msg, const Stack* self);
 
+// Digest credentials for libre's sip_auth_h: the username is the address of record without
+// its scheme ("alice@a.example"). Returns 0 or an errno.
+int digest_credentials(std::string_view aor, const std::string& password, char** user, char** pass);
+
 // The body of a libre message (clamped to Content-Length), valid while the message lives.
 std::string_view body_of(const struct ::sip_msg* msg);
 // Its Content-Type "type/subtype" (lower case, no parameters), or "".
