@@ -13,12 +13,7 @@
 # Not run by CI. Usage: bench/group-relay.sh [K [M]]   (default K=10, M=20000); REPS (3).
 # PERF_OUT=FILE: also `perf record -e cpu-clock` the focus during each run (FILE.rN).
 set -u -o pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-export CPM_BIN=${CPM_BIN:-$top/build/release/tools}
-[[ -x $CPM_BIN/cpm-groupd ]] || { cmake --preset release >/dev/null &&
-  cmake --build "$top/build/release" -j2 >/dev/null; }
-. "$top/tests/lib/flow.sh" # start/stop, readiness, a free 127.K. prefix, cleanup at exit
+. "$(dirname "$0")/lib.sh" # release build, flow harness, cpu_ticks
 need python3
 
 k=${1:-10}
@@ -27,7 +22,6 @@ reps=${REPS:-3}
 limit_s=${LIMIT_S:-120} # a run that has not delivered everything by then fails
 ((k >= 3 && k <= 200 && m >= 1 && m <= 1000000)) || { echo "K in 3..200, M in 1..1e6" >&2; exit 2; }
 START_TIMEOUT=30
-hz=$(getconf CLK_TCK)
 
 # The lab (127.0.11.x, rewritten by lab_config): alice in a.example through coreA/csA as in
 # Figure 1; the group sip:big@x.example on csX; the members m01.. in m.example at coreM.
@@ -67,18 +61,6 @@ sys.stdout.write(''.join(f"msg {i:07d}\n" for i in range(1, int(sys.argv[1]) + 1
 PY
 line_len=$(( $(printf 'sip:alice@a.example: msg 0000001\n' | wc -c) ))
 
-# cpu_ticks PID...: utime + stime of these processes (their threads included).
-cpu_ticks()
-{
-  local s=0 p f
-  for p in "$@"; do
-    f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    f=${f##*) }
-    read -r -a a <<<"$f"
-    s=$((s + a[11] + a[12]))
-  done
-  echo "$s"
-}
 
 results=()
 load0=$(cut -d' ' -f1-3 /proc/loadavg)

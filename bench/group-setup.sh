@@ -17,12 +17,7 @@
 # Writes bench/results/group-setup-<date>.txt and prints medians. Not run by CI.
 # Usage: bench/group-setup.sh [N...]   (default 10 100 500); REPS (default 3).
 set -u -o pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-export CPM_BIN=${CPM_BIN:-$top/build/release/tools}
-[[ -x $CPM_BIN/cpm-groupd ]] || { cmake --preset release >/dev/null &&
-  cmake --build "$top/build/release" -j2 >/dev/null; }
-. "$top/tests/lib/flow.sh" # start/stop, readiness, a free 127.K. prefix, cleanup at exit
+. "$(dirname "$0")/lib.sh" # release build, flow harness, cpu_ticks
 need sipp python3
 
 sizes=("$@")
@@ -129,19 +124,6 @@ gen_users()
   } >"$t/users-$1.csv"
 }
 
-# cpu_ticks PID...: utime + stime of these processes.
-hz=$(getconf CLK_TCK)
-cpu_ticks()
-{
-  local s=0 p f
-  for p in "$@"; do
-    f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    f=${f##*) }
-    read -r -a a <<<"$f"
-    s=$((s + a[11] + a[12]))
-  done
-  echo "$s"
-}
 
 results=()
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
