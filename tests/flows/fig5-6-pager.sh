@@ -9,21 +9,6 @@ need python3
 configs=("$@")
 ((${#configs[@]})) || configs=("$examples/lab-icsi.toml" "$examples/lab-user.toml")
 
-# The CPIM imdn.Message-ID of the first MESSAGE a trace sent.
-message_id()
-{
-  python3 - "$1" <<'PY'
-import json, re, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["dir"] == "tx" and e["first_line"].startswith("MESSAGE "):
-        m = re.search(r"(?im)^[\w-]+\.Message-ID:[ \t]*(\S+)", e["message"])
-        if m:
-            print(m.group(1))
-            break
-PY
-}
-
 for src in "${configs[@]}"; do
   name=$(basename "$src" .toml)
   d="$t/$name"
@@ -49,7 +34,7 @@ for src in "${configs[@]}"; do
   expect_contains "$t/$name.bob.out" 'Hello'
 
   # alice's JSON names the delivery notification for her own message.
-  mid=$(message_id "$d/alice.trace")
+  mid=$(trace_message_id "$d/alice.trace")
   [[ -n $mid ]] || fail "$name: no imdn.Message-ID in alice's MESSAGE (trace $d/alice.trace)"
   expect_json_values "$d/alice.json" delivered "$mid"
 

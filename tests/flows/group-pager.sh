@@ -14,21 +14,6 @@ need python3
 configs=("$@")
 ((${#configs[@]})) || configs=("$examples/lab-icsi.toml" "$examples/lab-user.toml")
 
-# The CPIM imdn.Message-ID of the first MESSAGE a trace sent.
-message_id()
-{
-  python3 - "$1" <<'PY'
-import json, re, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["dir"] == "tx" and e["first_line"].startswith("MESSAGE "):
-        m = re.search(r"(?im)^[\w-]+\.Message-ID:[ \t]*(\S+)", e["message"])
-        if m:
-            print(m.group(1))
-            break
-PY
-}
-
 # count_json FILE KEY VALUE [KEY VALUE...]: how many JSON lines of FILE have every top-level
 # KEY equal to VALUE.
 count_json()
@@ -125,7 +110,7 @@ for src in "${configs[@]}"; do
   member_got "$name" bob 'Hello group'
   member_got "$name" carol 'Hello group'
 
-  mid=$(message_id "$d/alice.trace")
+  mid=$(trace_message_id "$d/alice.trace")
   [[ -n $mid ]] || fail "$name: no imdn.Message-ID in alice's MESSAGE (trace $d/alice.trace)"
   expect_json "$d/alice.json" .type response .status 202
   for who in bob carol; do

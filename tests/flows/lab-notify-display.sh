@@ -21,17 +21,7 @@ expect_eq "$rc" 0 "bob's exit status"
 expect_contains "$t/bob.out" 'Read me'
 
 # alice's imdn.Message-ID, from the MESSAGE she sent.
-mid=$(python3 - "$t/alice.trace" <<'PY'
-import json, re, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["dir"] == "tx" and e["first_line"].startswith("MESSAGE "):
-        m = re.search(r"(?im)^[\w-]+\.Message-ID:[ \t]*(\S+)", e["message"])
-        if m:
-            print(m.group(1))
-            break
-PY
-)
+mid=$(trace_message_id "$t/alice.trace")
 [[ -n $mid ]] || fail "no imdn.Message-ID in alice's MESSAGE"
 expect_json "$t/alice.json" .type response .status 200 .message_id "$mid"
 expect_json "$t/alice.json" .type notification .message_id "$mid" .notification delivery \

@@ -224,6 +224,22 @@ stop_group_network()
   stop_network "$prefix"
 }
 
+# trace_message_id TRACE: the CPIM imdn.Message-ID of the first MESSAGE a --trace file
+# shows sent (empty when there is none).
+trace_message_id()
+{
+  python3 - "$1" <<'PY'
+import json, re, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["dir"] == "tx" and e["first_line"].startswith("MESSAGE "):
+        m = re.search(r"(?im)^[\w-]+\.Message-ID:[ \t]*(\S+)", e["message"])
+        if m:
+            print(m.group(1))
+            break
+PY
+}
+
 # wait_for FILE TEXT [SECONDS]: a bounded poll until FILE (written by another process)
 # contains TEXT; fails after SECONDS (default 20).
 wait_for()
