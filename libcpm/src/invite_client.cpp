@@ -277,13 +277,12 @@ std::string Client::cuser() const
   std::string user = user_part(m_from);
   if (m_opt.no_service_indication)
     return user;
-  // libre prints "Contact: <CUSER>\r\n" verbatim when CUSER has a ':' and has no way to add
-  // header parameters, so the feature tag (RFC 3840: a Contact header parameter) goes in by
-  // closing the bracket ourselves; the rest of the line becomes a harmless extension header.
+  // The feature tag is a Contact header parameter (RFC 3840); the rest of the line becomes a
+  // harmless extension header.
   auto u = m_stack->uri();
   std::string contact = "sip:" + user + "@" + u.substr(4);
-  return fmt::format("{}>{}\r\nX-CPM-Contact: <{}", contact,
-                     service::contact_feature(service::k_icsi_session), contact);
+  return sip::sipsess_contact(contact, service::contact_feature(service::k_icsi_session),
+                              "X-CPM-Contact", contact);
 }
 
 std::string Client::extra_headers() const

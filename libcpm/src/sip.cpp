@@ -531,4 +531,10 @@ int digest_credentials(std::string_view aor, const std::string& password, char**
   return err;
 }
 
+std::string sipsess_contact(std::string_view uri, std::string_view params,
+                            std::string_view header_name, std::string_view header_value)
+{
+  return fmt::format("{}>{}\r\n{}: <{}", uri, params, header_name, header_value);
+}
+
 } // namespace cpm::sip

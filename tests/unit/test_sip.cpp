@@ -52,3 +52,17 @@ TEST_CASE("sip::parse_request_text reads a request with LF line ends")
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("sip");
+
+TEST_CASE("sip::sipsess_contact puts header parameters after the Contact's '>'")
+{
+  auto c = cpm::sip::sipsess_contact("sip:friends@127.0.3.2:5060", ";isfocus", "Referred-By",
+                                     "sip:alice@a.example");
+  CHECK(c == "sip:friends@127.0.3.2:5060>;isfocus\r\nReferred-By: <sip:alice@a.example");
+  // As libre prints it: "Contact: <%s>\r\n".
+  CHECK("Contact: <" + c + ">\r\n" == "Contact: <sip:friends@127.0.3.2:5060>;isfocus\r\n"
+                                      "Referred-By: <sip:alice@a.example>\r\n");
+}
+
+TEST_SUITE_END();

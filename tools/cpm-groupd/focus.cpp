@@ -139,14 +139,14 @@ struct Focus::Impl {
     return fmt::format("{} (session {})", c.group.uri, c.id);
   }
 
-  // Contact of the focus with the isfocus feature tag (RFC 4579 §3.3.1) and one extra header
-  // line: libre prints a Contact as "Contact: <%s>" and has no way to add header parameters,
-  // so the parameter and the next header ride in the URI string, whose closing '>' then ends
-  // that header's name-addr.
-  std::string contact(const GroupCall& c, const std::string& next_header) const
+  // Contact of the focus with the isfocus feature tag (RFC 4579 §3.3.1), carried by one more
+  // header line (sip::sipsess_contact).
+  std::string contact(const GroupCall& c, std::string_view header_name,
+                      std::string_view header_value) const
   {
-    return fmt::format("sip:{}@{}:{}>;isfocus\r\n{}", route::uri_user(c.group.uri), host, port,
-                       next_header);
+    return sip::sipsess_contact(
+        fmt::format("sip:{}@{}:{}", route::uri_user(c.group.uri), host, port), ";isfocus",
+        header_name, header_value);
   }
 
   GroupCall* running(const std::string& group_uri)
@@ -336,7 +336,7 @@ struct Focus::Impl {
     GroupCall& c = *l.conf;
     if (!l.held)
       return false;
-    std::string cuser = contact(c, fmt::format("P-Asserted-Identity: <{}", c.group.uri));
+    std::string cuser = contact(c, "P-Asserted-Identity", c.group.uri);
     MbufOf body(l.answer);
     int err = sipsess_accept(&l.sess, sock, l.held, uint16_t(code), code == 180 ? "Ringing" : "OK",
                              cuser.c_str(), "application/sdp", code == 200 ? body.mb : nullptr,
@@ -475,7 +475,7 @@ struct Focus::Impl {
     l->aor = member;
     l->msrp = new_msrp(*l);
     l->offer = sdp::format(sdp::msrp_offer(l->msrp->local(), "active"));
-    std::string cuser = contact(c, fmt::format("Referred-By: <{}", inviter));
+    std::string cuser = contact(c, "Referred-By", inviter);
     std::string proxy = route::to_sip_uri(env.node->proxy);
     const char* routev[1] = {proxy.c_str()};
     MbufOf body(l->offer);

@@ -111,6 +111,13 @@ private:
 // Route entries addressed to the stack (their odi parameter is kept in Request::odi).
 route::Request to_request(const struct ::sip_msg* msg, const Stack* self);
 
+// The Contact "user" to give libre's sipsess for `Contact: <uri>params`: libre prints
+// "Contact: <%s>" and has no way to add header parameters (";isfocus", feature tags), so
+// the string closes the bracket itself and goes on with one more header line,
+// "NAME: <VALUE", whose '<' libre's closing '>' completes.
+std::string sipsess_contact(std::string_view uri, std::string_view params,
+                            std::string_view header_name, std::string_view header_value);
+
 // Digest credentials for libre's sip_auth_h: the username is the address of record without
 // its scheme ("alice@a.example"). Returns 0 or an errno.
 int digest_credentials(std::string_view aor, const std::string& password, char** user, char** pass);
