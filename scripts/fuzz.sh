@@ -5,16 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-shared=${CPM_SHARED:-$PWD/../shared}
+data=$PWD/tests/data
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j"${JOBS:-2}" --target fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip \
   fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp >/dev/null
 seeds() { # seeds TARGET -> seed directories
   case $1 in
-  fuzz_cpim) echo "$shared/conformance/examples/cpim" ;;
-  fuzz_imdn) echo "$shared/conformance/examples/imdn" ;;
-  fuzz_msrp) echo "$shared/conformance/examples/msrp" ;;
-  fuzz_sip | fuzz_route_uri) echo "$shared/conformance/rfc4475" ;;
+  fuzz_cpim) echo "$data/examples/cpim" ;;
+  fuzz_imdn) echo "$data/examples/imdn" ;;
+  fuzz_msrp) echo "$data/examples/msrp" ;;
+  fuzz_sip | fuzz_route_uri) echo "$data/rfc4475" ;;
   fuzz_config) echo "$PWD/examples" ;;
   fuzz_ladder) echo "$PWD/tests/flows/ladders" ;;
   fuzz_sdp) echo "$PWD/tests/fuzz/seeds/sdp" ;;

@@ -3,7 +3,7 @@
 # (valid ones served: 404/416/420 or forwarded; invalid ones 400 or dropped; never a 2xx for
 # an invalid one), the core never crashes, and a good request after them is served.
 . "$(dirname "$0")/../lib/core.sh"
-dir=$CPM_SHARED/conformance/rfc4475
+dir=$CPM_DATA/rfc4475
 [[ -f $dir/manifest.tsv ]] || die "no $dir/manifest.tsv"
 # Responses to Vias without rport go to the Via port (5060) of the source address: bind a
 # loopback address of our own there.

@@ -2,7 +2,7 @@
 set -euo pipefail
 : "${CPM_BIN:?CPM_BIN not set}"
 : "${CPM_SOURCE_DIR:?CPM_SOURCE_DIR not set}"
-: "${CPM_SHARED:=$CPM_SOURCE_DIR/../shared}"
+: "${CPM_DATA:=$CPM_SOURCE_DIR/tests/data}"
 flows=$CPM_SOURCE_DIR/tests/flows
 t=$(mktemp -d "${TMPDIR:-/tmp}/cpm-core.XXXXXX")
 core_pids=()

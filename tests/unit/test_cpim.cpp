@@ -7,7 +7,7 @@
 namespace {
 std::string slurp(const std::string& rel)
 {
-  std::ifstream f(std::string(CPM_CONFORMANCE_DIR) + "/examples/" + rel, std::ios::binary);
+  std::ifstream f(std::string(CPM_DATA_DIR) + "/examples/" + rel, std::ios::binary);
   REQUIRE(f.good());
   std::stringstream ss;
   ss << f.rdbuf();

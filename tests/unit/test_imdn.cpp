@@ -9,7 +9,7 @@ TEST_SUITE_BEGIN("imdn");
 
 TEST_CASE("imdn::decode parses the conformance display notification")
 {
-  std::ifstream f(std::string(CPM_CONFORMANCE_DIR) +
+  std::ifstream f(std::string(CPM_DATA_DIR) +
                   "/examples/imdn/rfc5438-display-notification.rcsjta.xml");
   REQUIRE(f.good());
   std::stringstream ss;

@@ -10,7 +10,7 @@ namespace msrp = cpm::msrp;
 namespace {
 std::string slurp(const std::string& rel)
 {
-  std::ifstream f(std::string(CPM_CONFORMANCE_DIR) + "/examples/msrp/" + rel, std::ios::binary);
+  std::ifstream f(std::string(CPM_DATA_DIR) + "/examples/msrp/" + rel, std::ios::binary);
   REQUIRE(f.good());
   std::stringstream ss;
   ss << f.rdbuf();
