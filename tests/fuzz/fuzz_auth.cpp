@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "cpm/auth.hpp"
+#include "cpm/codec/auth.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "cpm/config.hpp"
+#include "cpm/config/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "cpm/imdn.hpp"
+#include "cpm/codec/imdn.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

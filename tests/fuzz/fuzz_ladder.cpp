@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "cpm/ladder.hpp"
-#include "cpm/trace.hpp"
+#include "cpm/base/trace.hpp"
+#include "cpm/ladder/ladder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

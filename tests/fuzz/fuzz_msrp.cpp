@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cpm/msrp.hpp"
+#include "cpm/codec/msrp.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "cpm/location.hpp"
-#include "cpm/route.hpp"
+#include "cpm/core/location.hpp"
+#include "cpm/core/route.hpp"
 
 namespace {
 

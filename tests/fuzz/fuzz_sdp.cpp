@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "cpm/sdp.hpp"
+#include "cpm/codec/sdp.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "cpm/config.hpp"
-#include "cpm/location.hpp"
-#include "cpm/proxy.hpp"
-#include "cpm/route.hpp"
-#include "cpm/sip.hpp"
+#include "cpm/config/config.hpp"
+#include "cpm/core/location.hpp"
+#include "cpm/core/route.hpp"
+#include "cpm/proxy/proxy.hpp"
+#include "cpm/rt/sip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/auth.hpp"
+#include "cpm/codec/auth.hpp"
 
 using namespace cpm::auth;
 

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "cpm/config.hpp"
+#include "cpm/config/config.hpp"
 
 using namespace cpm::config;
 

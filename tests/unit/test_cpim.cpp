@@ -2,7 +2,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cpm/cpim.hpp"
+#include "cpm/codec/cpim.hpp"
 
 namespace {
 std::string slurp(const std::string& rel)

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/events.hpp"
+#include "cpm/base/events.hpp"
 
 TEST_SUITE_BEGIN("events");
 

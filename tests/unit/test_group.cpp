@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/group.hpp"
+#include "cpm/core/group.hpp"
 
 using namespace cpm;
 using Say = group::Setup::Say;

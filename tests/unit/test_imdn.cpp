@@ -3,7 +3,7 @@
 #include <set>
 #include <sstream>
 
-#include "cpm/imdn.hpp"
+#include "cpm/codec/imdn.hpp"
 
 TEST_SUITE_BEGIN("imdn");
 

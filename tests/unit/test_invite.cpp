@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/invite.hpp"
+#include "cpm-invite/invite.hpp"
 
 namespace inv = cpm::invite;
 

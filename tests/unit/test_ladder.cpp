@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <map>
 
-#include "cpm/ladder.hpp"
+#include "cpm/ladder/ladder.hpp"
 
 using cpm::trace::Event;
 namespace ladder = cpm::ladder;

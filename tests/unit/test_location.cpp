@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "cpm/location.hpp"
+#include "cpm/core/location.hpp"
 
 using cpm::location::Binding;
 using cpm::location::canonical_aor;

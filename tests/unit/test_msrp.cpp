@@ -3,7 +3,7 @@
 #include <random>
 #include <sstream>
 
-#include "cpm/msrp.hpp"
+#include "cpm/codec/msrp.hpp"
 
 namespace msrp = cpm::msrp;
 

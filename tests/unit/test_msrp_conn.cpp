@@ -9,14 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cpm/msrp.hpp"
-#include "cpm/sip.hpp"
-#include "cpm/trace.hpp"
+#include "cpm/base/trace.hpp"
+#include "cpm/codec/msrp.hpp"
+#include "cpm/rt/msrp_session.hpp"
+#include "cpm/rt/sip.hpp"
 
-#include <re.h>
-#undef VERSION
-#undef ARCH
-#undef OS
+#include "cpm/rt/re.hpp"
 
 namespace msrp = cpm::msrp;
 

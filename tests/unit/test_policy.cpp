@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/policy.hpp"
+#include "cpm/core/policy.hpp"
 
 using namespace cpm;
 

@@ -1,7 +1,7 @@
 // Unit tests of the proxy's pure helpers (no sockets).
 #include <doctest/doctest.h>
 
-#include "cpm/proxy.hpp"
+#include "cpm/proxy/proxy.hpp"
 
 using cpm::proxy::check_request;
 

@@ -1,7 +1,7 @@
 // Unit tests of the registrar (Contact parsing and REGISTER handling on an in-memory store).
 #include <doctest/doctest.h>
 
-#include "cpm/registrar.hpp"
+#include "cpm/core/registrar.hpp"
 
 using cpm::registrar::parse_contacts;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cpm/route.hpp"
+#include "cpm/core/route.hpp"
 
 using cpm::config::SessionCase;
 using cpm::route::Action;

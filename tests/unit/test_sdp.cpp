@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/sdp.hpp"
+#include "cpm/codec/sdp.hpp"
 
 namespace sdp = cpm::sdp;
 

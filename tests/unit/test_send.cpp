@@ -1,14 +1,16 @@
 #include <doctest/doctest.h>
 
-#include "cpm/cpim.hpp"
-#include "cpm/imdn.hpp"
-#include "cpm/sendlib.hpp"
+#include "cpm-send/send.hpp"
+#include "cpm/codec/cpim.hpp"
+#include "cpm/codec/imdn.hpp"
+#include "cpm/grammar/address.hpp"
 
 using namespace cpm::send;
+using namespace cpm::sip;
 
 TEST_SUITE_BEGIN("send");
 
-TEST_CASE("send::parse_proxy accepts udp, tcp and sip forms")
+TEST_CASE("sip::parse_proxy accepts udp, tcp and sip forms")
 {
   auto u = parse_proxy("udp:127.0.1.1:5060");
   REQUIRE(u);
@@ -40,7 +42,7 @@ TEST_CASE("send::parse_proxy accepts udp, tcp and sip forms")
   }
 }
 
-TEST_CASE("send::hop_of_uri takes the host of TO")
+TEST_CASE("sip::hop_of_uri takes the host of TO")
 {
   auto h = hop_of_uri("sip:bob@127.0.2.10:5062");
   REQUIRE(h);
@@ -51,7 +53,7 @@ TEST_CASE("send::hop_of_uri takes the host of TO")
   CHECK_FALSE(hop_of_uri("tel:+123"));
 }
 
-TEST_CASE("send::default_listen follows the peer")
+TEST_CASE("sip::default_listen follows the peer")
 {
   CHECK(default_listen("127.0.1.1") ==
         std::vector<std::string>{"udp:127.0.0.1:0", "tcp:127.0.0.1:0"});

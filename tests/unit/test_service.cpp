@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/service.hpp"
+#include "cpm/codec/service.hpp"
 
 using namespace cpm::service;
 

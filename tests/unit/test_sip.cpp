@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/sip.hpp"
+#include "cpm/rt/sip.hpp"
 
 TEST_SUITE_BEGIN("sip");
 

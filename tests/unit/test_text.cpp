@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cpm/text.hpp"
+#include "cpm/base/text.hpp"
 
 using namespace cpm;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "cpm/trace.hpp"
+#include "cpm/base/trace.hpp"
 
 namespace trace = cpm::trace;
 

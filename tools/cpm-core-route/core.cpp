@@ -11,14 +11,14 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "cpm/auth.hpp"
-#include "cpm/config.hpp"
-#include "cpm/location.hpp"
-#include "cpm/proxy.hpp"
-#include "cpm/registrar.hpp"
-#include "cpm/route.hpp"
-#include "cpm/sip.hpp"
-#include "cpm/trace.hpp"
+#include "cpm/base/trace.hpp"
+#include "cpm/codec/auth.hpp"
+#include "cpm/config/config.hpp"
+#include "cpm/core/location.hpp"
+#include "cpm/core/registrar.hpp"
+#include "cpm/core/route.hpp"
+#include "cpm/proxy/proxy.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::core_route {
 

@@ -4,8 +4,8 @@
 #include <functional>
 #include <string>
 
-#include "cpm/config.hpp"
-#include "cpm/sip.hpp"
+#include "cpm/config/config.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::groupd {
 

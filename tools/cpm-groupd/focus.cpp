@@ -13,17 +13,15 @@
 #include <fmt/format.h>
 #include <map>
 
-#include "cpm/group.hpp"
-#include "cpm/location.hpp"
-#include "cpm/msrp.hpp"
-#include "cpm/route.hpp"
-#include "cpm/sdp.hpp"
-#include "cpm/service.hpp"
+#include "cpm/codec/msrp.hpp"
+#include "cpm/codec/sdp.hpp"
+#include "cpm/codec/service.hpp"
+#include "cpm/core/group.hpp"
+#include "cpm/core/location.hpp"
+#include "cpm/core/route.hpp"
+#include "cpm/rt/msrp_session.hpp"
 
-#include <re.h>
-#undef VERSION
-#undef ARCH
-#undef OS
+#include "cpm/rt/re.hpp"
 
 namespace cpm::groupd {
 

@@ -5,8 +5,8 @@
 // participant's MSRP and relays each chat message to all other participants.
 #include <memory>
 
-#include "cpm/error.hpp"
-#include "cpm/proxy.hpp"
+#include "cpm/base/error.hpp"
+#include "cpm/proxy/proxy.hpp"
 #include "env.hpp"
 
 struct sip_msg;

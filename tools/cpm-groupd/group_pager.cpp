@@ -11,18 +11,15 @@
 #include <memory>
 #include <string>
 
-#include "cpm/cpim.hpp"
-#include "cpm/group.hpp"
-#include "cpm/imdn.hpp"
-#include "cpm/location.hpp"
-#include "cpm/route.hpp"
-#include "cpm/service.hpp"
-#include "cpm/sip.hpp"
+#include "cpm/codec/cpim.hpp"
+#include "cpm/codec/imdn.hpp"
+#include "cpm/codec/service.hpp"
+#include "cpm/core/group.hpp"
+#include "cpm/core/location.hpp"
+#include "cpm/core/route.hpp"
+#include "cpm/rt/sip.hpp"
 
-#include <re.h>
-#undef VERSION
-#undef ARCH
-#undef OS
+#include "cpm/rt/re.hpp"
 
 namespace cpm::groupd {
 

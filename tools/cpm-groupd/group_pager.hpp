@@ -4,7 +4,7 @@
 // the node's core, answer the sender.
 #include <memory>
 
-#include "cpm/proxy.hpp"
+#include "cpm/proxy/proxy.hpp"
 #include "env.hpp"
 
 namespace cpm::groupd {

@@ -8,14 +8,14 @@
 #include "group_pager.hpp"
 #include <memory>
 
-#include "cpm/config.hpp"
-#include "cpm/location.hpp"
-#include "cpm/policy.hpp"
-#include "cpm/proxy.hpp"
-#include "cpm/route.hpp"
-#include "cpm/sdp.hpp"
-#include "cpm/sip.hpp"
-#include "cpm/trace.hpp"
+#include "cpm/base/trace.hpp"
+#include "cpm/codec/sdp.hpp"
+#include "cpm/config/config.hpp"
+#include "cpm/core/location.hpp"
+#include "cpm/core/policy.hpp"
+#include "cpm/core/route.hpp"
+#include "cpm/proxy/proxy.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::groupd {
 

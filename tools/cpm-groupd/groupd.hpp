@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "cpm/cli.hpp"
+#include "cpm/config/cli.hpp"
 
 namespace cpm::groupd {
 

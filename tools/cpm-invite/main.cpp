@@ -1,5 +1,5 @@
 // cpm-invite: CPM Sessions (INVITE, MSRP chat over stdin/stdout) (cpm-invite(1)).
-#include "cpm/invite.hpp"
+#include "cpm-invite/invite.hpp"
 
 int main(int argc, char** argv)
 {

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "cpm/ladder.hpp"
+#include "cpm/ladder/ladder.hpp"
 
 namespace cpm::ladder_tool {
 

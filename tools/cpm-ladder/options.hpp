@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "cpm/cli.hpp"
+#include "cpm/config/cli.hpp"
 
 namespace cpm::ladder_tool {
 

@@ -1,5 +1,5 @@
 // cpm-send: send and receive CPM pager-mode messages (cpm-send(1)).
-#include "cpm/sendlib.hpp"
+#include "cpm-send/send.hpp"
 
 int main(int argc, char** argv)
 {

@@ -1,0 +1,133 @@
+#pragma once
+// The TOML configuration (cpm.toml(5)) as plain structs. One file can describe a whole lab
+// network; a program picks its node with --node NAME.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpm/base/error.hpp"
+
+namespace cpm::config {
+
+enum class Role { Core, ConversationServer, Client, Iwf };
+
+enum class SessionCase { Originating, Terminating };
+
+// A header condition of a trigger: the named header (any instance) must contain a value
+// matching `pattern` (ECMAScript regex, case-insensitive, searched, not anchored).
+struct HeaderCondition {
+  std::string name;
+  std::string pattern;
+};
+
+// An iFC-like trigger of a core ([[trigger]]).
+struct Trigger {
+  std::string name; // optional label, for --explain; defaults to "trigger@LINE"
+  std::string node; // the core it belongs to
+  int priority = 0; // lower runs first
+  SessionCase session_case = SessionCase::Originating;
+  std::vector<std::string> methods;     // empty: any method
+  std::string request_uri;              // regex on the request URI; empty: any
+  std::vector<HeaderCondition> headers; // all must match
+  std::vector<std::string> users;       // served users this applies to; empty: every served user
+  std::string server;                   // the application server, a SIP URI "sip:127.0.1.2:5060"
+  bool continue_on_failure = true;      // default_handling = "continue" | "terminate"
+  int line = 0;                         // where it was defined, for messages
+};
+
+// Service policy of a served user, enforced by its conversation server.
+struct Policy {
+  std::vector<std::string> block_to;   // originating: recipients this user may not send to
+  std::vector<std::string> allow_to;   // originating: if non-empty, the only allowed recipients
+  std::vector<std::string> block_from; // terminating: senders refused for this user
+  std::vector<std::string> allow_from; // terminating: if non-empty, the only allowed senders
+  bool barred = false;                 // originating: this user may not send at all
+  std::optional<uint64_t> max_message_size; // body bytes; over it: 413
+  // Session media types this user may use ("message", "audio"); empty: the node's.
+  std::vector<std::string> media;
+};
+
+// A subscriber ([[user]]).
+struct User {
+  std::string uri; // "sip:alice@a.example"
+  std::string password;
+  Policy policy;
+  int line = 0;
+};
+
+// A pre-defined group ([[group]]), hosted by a conversation server node.
+struct Group {
+  std::string uri;
+  std::string host; // node name of the conversation server hosting it
+  std::vector<std::string> members;
+  std::string may_invite = "members"; // "members" | "anyone"
+  int max_participants = 0;           // 0: no limit
+  // Media types a group session may carry ("message", "audio"); empty: message only.
+  std::vector<std::string> media;
+  int invite_timeout_ms = 0; // members who do not answer in time: 0 = 60 s
+  int line = 0;
+};
+
+// One running program ([[node]]).
+struct Node {
+  std::string name;
+  Role role = Role::Core;
+  std::vector<std::string> domains;
+  std::vector<std::string> listen;          // "udp:127.0.1.1:5060"
+  std::map<std::string, std::string> peers; // domain -> core URI ("udp:..." or "sip:...")
+  std::map<std::string, std::string> psi;   // public service identity URI -> server URI
+  std::string proxy;                        // outbound proxy (clients, conversation servers)
+  std::string from;                         // client's own URI
+  std::string password;                     // client's password (else the [[user]]'s)
+  std::string registrar_db;                 // SQLite file for bindings; empty: memory only
+  bool auth = false;                        // digest authentication of REGISTER
+  std::string realm;                        // digest realm; default: first domain
+  uint32_t min_expires = 60;
+  uint32_t max_expires = 7200;
+  uint32_t default_expires = 3600;
+  std::optional<uint64_t> max_message_size; // conversation server default for its users
+  std::vector<std::string> media;           // conversation server default: allowed media
+  std::string trace;                        // trace file (overridden by --trace)
+  int timeout_ms = 0;                       // non-answer timeout; 0: program default
+  int line = 0;
+};
+
+// A whole configuration file.
+struct File {
+  std::string path;
+  std::vector<Node> nodes;
+  std::vector<User> users;
+  std::vector<Trigger> triggers; // sorted by (node, priority, line)
+  std::vector<Group> groups;
+
+  const Node* find_node(const std::string& name) const;
+  const User* find_user(const std::string& uri) const;
+  const Group* find_group(const std::string& uri) const;
+  // Triggers of one node, by priority.
+  std::vector<const Trigger*> triggers_of(const std::string& node) const;
+  // The first listen address of a node as a SIP URI ("sip:127.0.1.2:5060"), or "".
+  std::string node_uri(const std::string& name) const;
+};
+
+// Parse and validate TOML text. Errors name `path`, the line and the key:
+// "lab.toml:12: unknown key 'prot'". Unknown keys are errors.
+Result<File> parse(const std::string& text, const std::string& path);
+// Read and parse a file.
+Result<File> load(const std::string& path);
+
+// What a program starts from: the file of --config (empty without one) and the node of
+// --node (a default node named `fallback_name` with `role` without one). A --node without
+// --config, an unknown node or one of another role is an error naming the file.
+struct Selection {
+  File file;
+  Node node;
+};
+Result<Selection> load_node(const std::string& path, const std::string& node_name, Role role,
+                            const std::string& fallback_name);
+
+std::string to_string(Role r);
+std::string to_string(SessionCase c);
+
+} // namespace cpm::config

@@ -1,0 +1,76 @@
+#pragma once
+// The location service: registrations with expiry, in memory, with an optional SQLite file
+// behind it so that a restart loses nothing.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpm/base/error.hpp"
+
+namespace cpm::location {
+
+// One registered contact of an address of record.
+struct Binding {
+  std::string aor;     // canonical "sip:bob@b.example" (no params, lower-case host)
+  std::string contact; // the Contact URI as registered "sip:bob@127.0.0.1:5555;transport=tcp"
+  std::string
+      params; // the Contact header params after the URI (feature tags) ";+g.oma.cpm...;expires=..."
+  std::string received; // where the REGISTER came from, "udp:127.0.0.1:5555" (flow routing)
+  std::string call_id;  // of the REGISTER, for refresh ordering (RFC 3261 §10.3)
+  uint32_t cseq = 0;
+  int64_t expires_at = 0; // unix seconds
+  uint64_t seq = 0;       // registration order; larger = more recent
+};
+
+class Store {
+public:
+  Store();
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // Back the store with an SQLite file (created if missing) and load its unexpired bindings.
+  Result<void> open(const std::string& db_path, int64_t now);
+  // Add or refresh a binding (same aor + contact replaces). Persisted when a file is open.
+  void upsert(Binding b);
+  // Remove one binding / all bindings of an aor.
+  void remove(std::string_view aor, std::string_view contact);
+  void remove_all(std::string_view aor);
+  // Unexpired bindings of an aor, most recently registered first.
+  std::vector<Binding> lookup(std::string_view aor, int64_t now) const;
+  // Drop expired bindings; returns how many.
+  size_t purge(int64_t now);
+  size_t size() const;
+  // Why the last write to the SQLite file failed; "" when it did not.
+  const std::string& last_error() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m;
+};
+
+// The parts of a sip:, sips: or tel: URI, taken from an addr-spec or a name-addr
+// ("Bob" <sip:bob@b.example:5060;transport=tcp>). tel: has the number as `user` and no host.
+struct UriParts {
+  std::string scheme; // lower-case "sip", "sips", "tel"
+  std::string user;   // as written (tel: the number)
+  std::string host;   // lower-case; IPv6 keeps its brackets "[::1]"
+  std::string port;   // digits, or ""
+  std::string params; // URI params with their leading ';', or ""
+};
+// Split a URI; false when it has no scheme or (sip/sips) no host.
+bool split_uri(std::string_view uri, UriParts& out);
+
+// The canonical form of an AOR: scheme, user and host (lower-cased), no port or params.
+// "sip:Bob@B.Example:5060;transport=udp" -> "sip:Bob@b.example". "" for a malformed URI.
+std::string canonical_aor(std::string_view uri);
+
+// RFC 3841: order the bindings that a request with these Accept-Contact values (each a
+// whole header value like "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A...\"") may reach: bindings
+// whose feature tags fail an explicit ("require") Accept-Contact are removed; the rest are
+// ordered by match score, then most recent first. No Accept-Contact: all, most recent first.
+std::vector<Binding> select(const std::vector<Binding>& bindings,
+                            const std::vector<std::string>& accept_contact);
+
+} // namespace cpm::location

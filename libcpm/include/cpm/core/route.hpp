@@ -1,0 +1,106 @@
+#pragma once
+// The core's routing decision as a pure function of (request, registrations, triggers,
+// domains) -> action. No sockets, no libre: unit tests and --explain call it directly.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cpm/config/config.hpp"
+#include "cpm/core/location.hpp"
+
+namespace cpm::route {
+
+struct Header {
+  std::string name; // as received (compact forms expanded to long names)
+  std::string value;
+};
+
+// What routing needs of a request, taken from the wire by the sip module.
+struct Request {
+  std::string method;
+  std::string ruri;     // request URI
+  std::string from_uri; // From addr-spec
+  std::string to_uri;   // To addr-spec
+  std::string asserted; // P-Asserted-Identity addr-spec, if any
+  std::vector<Header> headers;
+  // Route URIs left after the core removed the top Route(s) addressed to itself.
+  std::vector<std::string> routes;
+  // The "odi" parameter of the removed top Route addressed to this core, if any: the
+  // request came back from an application server and continues after that trigger.
+  std::string odi;
+  std::string source;     // where it came from, "udp:127.0.0.1:5070"
+  bool from_peer = false; // source is a configured peer core
+  size_t body_size = 0;
+  // All values of a header (case-insensitive name).
+  std::vector<std::string> values(std::string_view name) const;
+};
+
+enum class Action {
+  Forward, // send to `next_hop`, with `ruri` as request URI and `push_routes` prepended
+  Reject,  // answer `status` `reason`
+};
+
+// The decision and, for --explain, why.
+struct Decision {
+  Action action = Action::Reject;
+  int status = 0;       // Reject
+  std::string reason;   // Reject
+  std::string ruri;     // the request URI to send (retargeted to a contact, or unchanged)
+  std::string next_hop; // where to send it: "sip:127.0.1.2:5060;transport=udp"
+  std::vector<std::string> push_routes; // Route values to put on top ("<sip:...;lr>")
+  std::string served_user;              // for P-Served-User, when a trigger fired
+  std::string session_case;             // "orig" | "term"
+  std::string what; // one-word kind: "trigger", "peer", "psi", "contact", "route", "reject"
+  std::vector<std::string> explain; // human lines: each trigger matched or not and why
+};
+
+// Everything the decision needs besides the request.
+struct Context {
+  const config::File* file = nullptr; // users, groups, triggers (may hold other nodes)
+  const config::Node* node = nullptr; // this core
+  const location::Store* location = nullptr;
+  std::string self_uri; // this core's URI for the Route back from a server, "sip:127.0.1.1:5060"
+  int64_t now = 0;      // unix seconds, for binding expiry
+  // Secret that signs odi tokens (bound to the Call-ID), so that a client cannot skip its
+  // triggers with a forged ";odi=" Route. Empty: tokens are unsigned and signatures unchecked
+  // (--explain).
+  std::string odi_key;
+  // Fill Decision::explain (--explain, -v); a busy core leaves it off.
+  bool explain = true;
+};
+
+// Decide where a request goes next.
+//
+// Order: a request with Route headers left (not ours) follows them. Otherwise:
+//  1. originating triggers, when the served user (P-Asserted-Identity, else From) is in one
+//     of the node's domains and the request did not come from a peer; each trigger after
+//     the position recorded in `odi`;
+//  2. terminating triggers, when the request URI's user is in one of the node's domains;
+//  3. a public service identity (node psi table, or a [[group]] whose domain is ours) goes to
+//     its hosting server;
+//  4. a domain of ours: the registered contacts (404 for an unknown user, 480 for a known
+//     user without a binding), chosen per RFC 3841 Accept-Contact;
+//  5. another domain: its peer core (404 if no peer is known).
+// A trigger fires by pushing two Routes: the server, then this core with ;odi=<token>, the
+// token recording session case and trigger position so the request resumes after it.
+Decision decide(const Request& req, const Context& ctx);
+
+// Encode / decode an odi token: session case and the index of the last trigger run.
+std::string make_odi(config::SessionCase c, int index);
+bool parse_odi(std::string_view token, config::SessionCase& c, int& index);
+// Sign a token: "o.2" -> "o.2.<10 hex>"; check and strip a signature ("" when it is wrong).
+std::string sign_odi(std::string_view token, std::string_view key, std::string_view call_id);
+std::string verify_odi(std::string_view signed_token, std::string_view key,
+                       std::string_view call_id);
+
+// Domain ("b.example") and user ("bob") of a SIP URI; "" when absent.
+std::string uri_host(std::string_view uri);
+std::string uri_user(std::string_view uri);
+// "udp:127.0.0.1:5060" / "sip:127.0.0.1:5060;transport=tcp" / "127.0.0.1:5060" -> SIP URI
+// "sip:127.0.0.1:5060;transport=tcp" (udp gets no transport param).
+std::string to_sip_uri(std::string_view addr);
+
+// Human-readable multi-line report of a decision (what --explain prints).
+std::string format_explain(const Request& req, const Decision& d);
+
+} // namespace cpm::route

@@ -1,0 +1,101 @@
+#pragma once
+// Ladders: the traces of a run turned into hops, drawn, and compared with an expected ladder.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpm/base/error.hpp"
+#include "cpm/base/trace.hpp"
+
+namespace cpm::ladder {
+
+// One SIP message going from one node to another, seen once.
+struct Hop {
+  int64_t time_us = 0;
+  std::string from; // node name, or "ip:port" when no trace names the address
+  std::string to;
+  bool request = false;
+  std::string method; // request method, or the CSeq method of a response
+  int status = 0;     // response status code, 0 for a request
+  std::string reason; // response reason phrase
+  std::string uri;    // request URI
+  std::string call_id;
+  std::string cseq;    // CSeq number as written
+  std::string imdn_id; // CPIM imdn.Message-ID of the body, or ""
+  std::string first_line;
+  bool msrp = false; // an MSRP frame (method SEND/REPORT, or a status), not SIP
+};
+
+// What to leave out of a ladder.
+struct Filter {
+  bool trying = true;            // 100 Trying
+  bool register_ = true;         // REGISTER and its responses
+  bool ack = true;               // ACK
+  std::vector<std::string> more; // methods or status codes ("OPTIONS", "180")
+  bool msrp = false;             // MSRP frames
+  // Nothing hidden (--all).
+  static Filter none() { return Filter{false, false, false, {}, false}; }
+};
+
+// Merge the events of several traces into hops, ordered by time: each message once (the
+// sender's tx event, else the rx event of a receiver whose sender wrote no trace), without
+// retransmissions (same sender, same bytes), addresses named by the nodes' `local` addresses.
+std::vector<Hop> hops(const std::vector<trace::Event>& events);
+// Read trace files and build their hops.
+Result<std::vector<Hop>> read_hops(const std::vector<std::string>& paths);
+// The hops `f` keeps.
+std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f);
+// Short label: "MESSAGE sip:bob@b.example" (with_uri) or "MESSAGE", "200 OK".
+std::string label(const Hop& h, bool with_uri);
+// The node names in order of first appearance, `first` (if any) leading.
+std::vector<std::string> nodes(const std::vector<Hop>& hs, const std::vector<std::string>& first);
+
+// " 1  alice  -> coreA  MESSAGE sip:bob@b.example", one line per hop.
+std::string format_lines(const std::vector<Hop>& hs);
+// A plain-text sequence diagram with one column per node.
+std::string format_columns(const std::vector<Hop>& hs, const std::vector<std::string>& order);
+// A Mermaid sequenceDiagram.
+std::string format_mermaid(const std::vector<Hop>& hs, const std::vector<std::string>& order);
+
+// One hop of an expected ladder.
+struct Step {
+  std::string label;    // "5.1" from "[5.1]", or ""
+  std::string from, to; // node names, aliases resolved
+  bool request = false;
+  std::string method; // for a request
+  int status = 0;     // for a response
+  std::string uri;    // optional request URI
+  int line = 0;
+};
+
+// A request and its responses (FLOWS.md: a request hop by hop, its responses back).
+struct Transaction {
+  std::string name;
+  std::vector<Step> requests;
+  std::vector<Step> responses;
+  std::vector<std::string> after; // step labels whose hops must precede this transaction
+  int line = 0;
+};
+
+// An expected ladder file (format in cpm-ladder(1)).
+struct Expected {
+  std::map<std::string, std::string> alias;
+  std::vector<Transaction> transactions;
+};
+
+// Parse an expected ladder; `name` is used in error messages ("fig5-6.ladder:12: ...").
+Result<Expected> parse_expected(std::string_view text, const std::string& name);
+Result<Expected> read_expected(const std::string& path);
+
+// The outcome of a comparison: `report` is a readable diff (empty lines of context included).
+struct CheckResult {
+  bool ok = false;
+  std::string report;
+};
+
+// Compare the hops of a run (unfiltered) with an expected ladder, as FLOWS.md says.
+CheckResult check(const Expected& want, const std::vector<Hop>& run);
+
+} // namespace cpm::ladder

@@ -1,0 +1,89 @@
+// Small text helpers every parser shares.
+#include "cpm/base/text.hpp"
+
+namespace cpm::text {
+
+namespace {
+char ascii_lower(char c)
+{
+  return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
+bool space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+} // namespace
+
+bool iequals(std::string_view a, std::string_view b)
+{
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+      return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s)
+{
+  while (!s.empty() && space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && space(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s)
+{
+  std::string out(s);
+  for (auto& c : out)
+    c = ascii_lower(c);
+  return out;
+}
+
+std::vector<std::string_view> split_list(std::string_view s, char sep)
+{
+  std::vector<std::string_view> out;
+  bool quoted = false;
+  int angle = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      ++angle;
+    } else if (c == '>') {
+      angle = angle > 0 ? angle - 1 : 0;
+    } else if (c == sep && angle == 0) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(s.substr(start < s.size() ? start : s.size()));
+  return out;
+}
+
+std::vector<std::string_view> split_ws(std::string_view s)
+{
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+      ++i;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t')
+      ++j;
+    if (j > i)
+      out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+} // namespace cpm::text

@@ -1,0 +1,637 @@
+// The location service: bindings in a hash map keyed by canonical AOR, written through to
+// an optional SQLite file.
+#include "cpm/core/location.hpp"
+
+#include "cpm/base/text.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+namespace cpm::location {
+
+namespace {
+
+char lower(char c)
+{
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// The addr-spec of a name-addr: what is inside the first '<' outside quotes, up to '>'.
+std::string_view addr_spec(std::string_view s)
+{
+  s = text::trim(s);
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      auto rest = s.substr(i + 1);
+      auto end = rest.find('>');
+      return text::trim(end == std::string_view::npos ? rest : rest.substr(0, end));
+    }
+  }
+  return s;
+}
+
+// Characters a user part never holds unescaped (whitespace, controls, delimiters).
+bool bad_user_char(char c)
+{
+  return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"';
+}
+
+} // namespace
+
+bool split_uri(std::string_view uri, UriParts& out)
+{
+  out = UriParts{};
+  auto s = addr_spec(uri);
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return false;
+  auto scheme = s.substr(0, colon);
+  for (char c : scheme)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+          c == '-' || c == '.'))
+      return false;
+  out.scheme = text::lower(scheme);
+  auto rest = s.substr(colon + 1);
+  // RFC 3261 §25.1: the user part may hold ';' and '?' (user-unreserved), so the userinfo
+  // ends at the '@'; URI headers ("?Subject=x") after the host are not part of the address.
+  std::string_view userinfo;
+  bool has_user = false;
+  if (out.scheme != "tel")
+    if (auto at = rest.find('@'); at != std::string_view::npos) {
+      userinfo = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      has_user = true;
+    }
+  if (auto q = rest.find('?'); q != std::string_view::npos)
+    rest = rest.substr(0, q);
+  if (out.scheme == "tel") {
+    auto semi = rest.find(';');
+    out.user = std::string(rest.substr(0, semi));
+    if (semi != std::string_view::npos)
+      out.params = std::string(rest.substr(semi));
+    return !out.user.empty() && std::none_of(out.user.begin(), out.user.end(), bad_user_char);
+  }
+  if (has_user)
+    out.user = std::string(userinfo.substr(0, userinfo.find(':'))); // drop a password
+  std::string_view host;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos)
+      return false;
+    host = rest.substr(0, close + 1);
+    rest = rest.substr(close + 1);
+  } else {
+    auto end = rest.find_first_of(":;");
+    host = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  }
+  // RFC 3261 §25.1: hostname or IPv4 characters, or an IPv6 reference.
+  auto host_char = [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || (host.front() == '[' && (c == ':' || c == '[' || c == ']'));
+  };
+  if (host.empty() || !std::all_of(host.begin(), host.end(), host_char))
+    return false;
+  // No whitespace or control characters in the user part (they would be escaped).
+  if (std::any_of(out.user.begin(), out.user.end(), bad_user_char))
+    return false;
+  out.host = text::lower(host);
+  if (!rest.empty() && rest.front() == ':') {
+    auto end = rest.find(';');
+    auto port = rest.substr(1, end == std::string_view::npos ? end : end - 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos)
+      return false;
+    out.port = std::string(port);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  }
+  if (!rest.empty() && rest.front() != ';')
+    return false;
+  out.params = std::string(rest);
+  return true;
+}
+
+std::string canonical_aor(std::string_view uri)
+{
+  UriParts p;
+  if (!split_uri(uri, p))
+    return "";
+  if (p.scheme == "tel")
+    return "tel:" + p.user;
+  std::string out = p.scheme + ":";
+  if (!p.user.empty())
+    out += p.user + "@";
+  out += p.host;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// RFC 3841 caller preferences, for the subset the toolkit uses.
+
+namespace {
+
+// One feature parameter: name (lower-case, without nothing stripped) and its values.
+struct Feature {
+  std::string name;
+  std::vector<std::string> values; // lower-case, percent-decoded; {"true"} for a bare tag
+};
+
+std::string percent_decode(std::string_view s)
+{
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The values of a feature param: `"a,b"` -> {a, b}; `"<x>"` -> {x}; none -> {"true"}.
+std::vector<std::string> feature_values(std::string_view v)
+{
+  v = text::trim(v);
+  if (v.empty())
+    return {"true"};
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    v = v.substr(1, v.size() - 2);
+  std::vector<std::string> out;
+  if (!v.empty() && v.front() == '<' && v.back() == '>') {
+    out.push_back(percent_decode(v.substr(1, v.size() - 2)));
+    return out;
+  }
+  for (auto part : text::split_list(v, ',')) {
+    part = text::trim(part);
+    if (!part.empty() && part.front() == '!')
+      continue; // negations are not supported: they neither match nor fail
+    if (!part.empty())
+      out.push_back(text::lower(percent_decode(part)));
+  }
+  return out;
+}
+
+// Parameters that are not feature tags (RFC 3261 Contact params, RFC 3841 directives,
+// RFC 5626 / RFC 3327 registration params).
+bool is_feature_param(std::string_view name)
+{
+  static constexpr std::string_view k_not_features[] = {
+      "q",  "expires", "require", "explicit", "reg-id", "pub-gruu", "temp-gruu", "transport",
+      "lr", "maddr",   "ttl",     "user",     "method", "received", "ob"};
+  for (auto n : k_not_features)
+    if (text::iequals(n, name))
+      return false;
+  return !name.empty();
+}
+
+struct Preference {
+  std::vector<Feature> features;
+  bool require = false;
+  bool explicit_ = false;
+};
+
+// Feature params of a ";a;b=c" parameter list (the part before the first ';' is skipped).
+std::vector<Feature> parse_features(std::string_view params, bool* require, bool* explicit_)
+{
+  std::vector<Feature> out;
+  auto parts = text::split_list(params, ';');
+  for (size_t i = 1; i < parts.size(); ++i) {
+    auto p = text::trim(parts[i]);
+    auto eq = p.find('=');
+    auto name = text::lower(text::trim(p.substr(0, eq)));
+    if (require && name == "require")
+      *require = true;
+    if (explicit_ && name == "explicit")
+      *explicit_ = true;
+    if (!is_feature_param(name))
+      continue;
+    auto values = feature_values(eq == std::string_view::npos ? "" : p.substr(eq + 1));
+    if (!values.empty())
+      out.push_back(Feature{std::move(name), std::move(values)});
+  }
+  return out;
+}
+
+// The params of a Contact value after its URI: "<sip:x>;a;b" -> ";a;b"; "sip:x;a" -> ";a".
+std::string_view contact_params(std::string_view s)
+{
+  s = text::trim(s);
+  if (auto close = s.find('>'); close != std::string_view::npos && s.find('<') < close)
+    return s.substr(close + 1);
+  auto semi = s.find(';');
+  return semi == std::string_view::npos ? std::string_view{} : s.substr(semi);
+}
+
+// How a binding's features stand to one preference: -1 conflicts, else matched count.
+int score(const std::vector<Feature>& have, const Preference& pref)
+{
+  int matched = 0;
+  for (const auto& want : pref.features) {
+    auto it = std::find_if(have.begin(), have.end(),
+                           [&](const Feature& f) { return f.name == want.name; });
+    if (it == have.end()) {
+      if (pref.require && pref.explicit_)
+        return -1;
+      continue;
+    }
+    bool any = std::any_of(want.values.begin(), want.values.end(), [&](const std::string& v) {
+      return std::find(it->values.begin(), it->values.end(), v) != it->values.end();
+    });
+    if (any)
+      ++matched;
+    else if (pref.require)
+      return -1;
+  }
+  return matched;
+}
+
+} // namespace
+
+std::vector<Binding> select(const std::vector<Binding>& bindings,
+                            const std::vector<std::string>& accept_contact)
+{
+  std::vector<Preference> prefs;
+  for (const auto& value : accept_contact) {
+    Preference p;
+    // The value is "*;params" (RFC 3841 §10); anything before the first ';' is skipped.
+    p.features = parse_features(value, &p.require, &p.explicit_);
+    if (!p.features.empty())
+      prefs.push_back(std::move(p));
+  }
+  std::vector<std::pair<int, const Binding*>> ranked;
+  for (const auto& b : bindings) {
+    // Feature tags may sit in `params` or, for a bare "sip:x;+g.tag" Contact, on the URI.
+    std::string all(contact_params(b.contact));
+    all += b.params;
+    auto have = parse_features(";" + all, nullptr, nullptr);
+    int total = 0;
+    bool dropped = false;
+    for (const auto& p : prefs) {
+      int s = score(have, p);
+      if (s < 0) {
+        dropped = true;
+        break;
+      }
+      total += s;
+    }
+    if (!dropped)
+      ranked.emplace_back(total, &b);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first)
+      return a.first > b.first;
+    return a.second->seq > b.second->seq;
+  });
+  std::vector<Binding> out;
+  out.reserve(ranked.size());
+  for (const auto& r : ranked)
+    out.push_back(*r.second);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// The store.
+
+namespace {
+
+// One binding in memory: its four strings packed in one allocation, NUL-separated.
+struct Entry {
+  std::unique_ptr<char[]> text; // contact \0 params \0 received \0 call_id \0
+  uint16_t len[4] = {0, 0, 0, 0};
+  uint32_t cseq = 0;
+  int64_t expires_at = 0;
+  uint64_t seq = 0;
+
+  std::string_view field(int i) const
+  {
+    size_t off = 0;
+    for (int k = 0; k < i; ++k)
+      off += len[k] + 1u;
+    return {text.get() + off, len[i]};
+  }
+  std::string_view contact() const { return field(0); }
+};
+
+Entry pack(const Binding& b)
+{
+  Entry e;
+  const std::string* f[4] = {&b.contact, &b.params, &b.received, &b.call_id};
+  size_t total = 0;
+  for (int i = 0; i < 4; ++i) {
+    // A field longer than 64 KiB is truncated: no SIP header value of ours gets near it.
+    e.len[i] = static_cast<uint16_t>(std::min<size_t>(f[i]->size(), 0xffff));
+    total += e.len[i] + 1u;
+  }
+  e.text = std::make_unique<char[]>(total);
+  char* p = e.text.get();
+  for (int i = 0; i < 4; ++i) {
+    std::memcpy(p, f[i]->data(), e.len[i]);
+    p[e.len[i]] = '\0';
+    p += e.len[i] + 1;
+  }
+  e.cseq = b.cseq;
+  e.expires_at = b.expires_at;
+  e.seq = b.seq;
+  return e;
+}
+
+Binding unpack(const std::string& aor, const Entry& e)
+{
+  Binding b;
+  b.aor = aor;
+  b.contact = std::string(e.field(0));
+  b.params = std::string(e.field(1));
+  b.received = std::string(e.field(2));
+  b.call_id = std::string(e.field(3));
+  b.cseq = e.cseq;
+  b.expires_at = e.expires_at;
+  b.seq = e.seq;
+  return b;
+}
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// A prepared statement, finalized with its owner.
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(s); }
+  void reset()
+  {
+    sqlite3_finalize(s);
+    s = nullptr;
+  }
+};
+
+} // namespace
+
+struct Store::Impl {
+  std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> map;
+  size_t count = 0;
+  uint64_t next_seq = 1;
+  sqlite3* db = nullptr;
+  Stmt put, del_one, del_aor, del_expired;
+  std::string error;
+
+  ~Impl() { close(); }
+
+  void close()
+  {
+    put.reset();
+    del_one.reset();
+    del_aor.reset();
+    del_expired.reset();
+    sqlite3_close_v2(db);
+    db = nullptr;
+  }
+
+  // Run a prepared statement to completion, remembering a failure.
+  void run(sqlite3_stmt* s)
+  {
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+      error = sqlite3_errmsg(db);
+    else
+      error.clear();
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+
+  void insert(const std::string& aor, const Binding& b)
+  {
+    auto it = map.find(std::string_view(aor));
+    if (it == map.end())
+      it = map.emplace(aor, std::vector<Entry>{}).first;
+    auto& list = it->second;
+    auto same = std::find_if(list.begin(), list.end(),
+                             [&](const Entry& e) { return e.contact() == b.contact; });
+    if (same != list.end()) {
+      *same = pack(b);
+    } else {
+      list.push_back(pack(b));
+      ++count;
+    }
+  }
+};
+
+Store::Store() : m(std::make_unique<Impl>()) {}
+Store::~Store() = default;
+
+Result<void> Store::open(const std::string& db_path, int64_t now)
+{
+  sqlite3* db = nullptr;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return fail(db_path + ": " + msg);
+  }
+  auto bad = [&](const char* what) {
+    std::string msg = db_path + ": " + what + ": " + sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return fail(msg);
+  };
+  sqlite3_busy_timeout(db, 2000);
+  const char* schema = "PRAGMA journal_mode=WAL;"
+                       "PRAGMA synchronous=NORMAL;"
+                       "CREATE TABLE IF NOT EXISTS bindings ("
+                       " aor TEXT NOT NULL, contact TEXT NOT NULL, params TEXT NOT NULL,"
+                       " received TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
+                       " expires_at INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                       " PRIMARY KEY (aor, contact));";
+  if (sqlite3_exec(db, schema, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return bad("cannot create table");
+  Stmt del;
+  if (sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE expires_at <= ?", -1, &del.s, nullptr) !=
+      SQLITE_OK)
+    return bad("prepare");
+  sqlite3_bind_int64(del.s, 1, now);
+  if (sqlite3_step(del.s) != SQLITE_DONE)
+    return bad("cannot drop expired bindings");
+  Stmt load;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT aor, contact, params, received, call_id, cseq, expires_at, seq"
+                         " FROM bindings ORDER BY seq",
+                         -1, &load.s, nullptr) != SQLITE_OK)
+    return bad("prepare");
+  auto text = [&](int col) {
+    auto p = sqlite3_column_text(load.s, col);
+    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+  };
+  std::vector<Binding> loaded;
+  int rc;
+  while ((rc = sqlite3_step(load.s)) == SQLITE_ROW) {
+    Binding b;
+    b.aor = text(0);
+    b.contact = text(1);
+    b.params = text(2);
+    b.received = text(3);
+    b.call_id = text(4);
+    b.cseq = static_cast<uint32_t>(sqlite3_column_int64(load.s, 5));
+    b.expires_at = sqlite3_column_int64(load.s, 6);
+    b.seq = static_cast<uint64_t>(sqlite3_column_int64(load.s, 7));
+    loaded.push_back(std::move(b));
+  }
+  if (rc != SQLITE_DONE)
+    return bad("cannot read bindings");
+  Impl& s = *m;
+  Stmt put, del_one, del_aor, del_expired;
+  if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1,
+                         &put.s, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE aor = ? AND contact = ?", -1, &del_one.s,
+                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE aor = ?", -1, &del_aor.s, nullptr) !=
+          SQLITE_OK ||
+      sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE expires_at <= ?", -1, &del_expired.s,
+                         nullptr) != SQLITE_OK)
+    return bad("prepare");
+  // Replace any previous file; bindings already in memory stay in memory.
+  s.close();
+  s.db = db;
+  std::swap(s.put.s, put.s);
+  std::swap(s.del_one.s, del_one.s);
+  std::swap(s.del_aor.s, del_aor.s);
+  std::swap(s.del_expired.s, del_expired.s);
+  for (const auto& b : loaded) {
+    auto aor = canonical_aor(b.aor);
+    if (aor.empty())
+      continue;
+    s.insert(aor, b);
+    s.next_seq = std::max(s.next_seq, b.seq + 1);
+  }
+  return {};
+}
+
+void Store::upsert(Binding b)
+{
+  Impl& s = *m;
+  b.aor = canonical_aor(b.aor);
+  if (b.aor.empty() || b.contact.empty())
+    return;
+  if (b.seq == 0)
+    b.seq = s.next_seq;
+  s.next_seq = std::max(s.next_seq, b.seq + 1);
+  s.insert(b.aor, b);
+  if (s.db) {
+    auto st = s.put.s;
+    sqlite3_bind_text(st, 1, b.aor.data(), static_cast<int>(b.aor.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b.contact.data(), static_cast<int>(b.contact.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, b.params.data(), static_cast<int>(b.params.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, b.received.data(), static_cast<int>(b.received.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, b.call_id.data(), static_cast<int>(b.call_id.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, b.cseq);
+    sqlite3_bind_int64(st, 7, b.expires_at);
+    sqlite3_bind_int64(st, 8, static_cast<sqlite3_int64>(b.seq));
+    s.run(st);
+  }
+}
+
+void Store::remove(std::string_view aor, std::string_view contact)
+{
+  Impl& s = *m;
+  auto key = canonical_aor(aor);
+  auto it = s.map.find(std::string_view(key));
+  if (it != s.map.end()) {
+    auto& list = it->second;
+    auto before = list.size();
+    std::erase_if(list, [&](const Entry& e) { return e.contact() == contact; });
+    s.count -= before - list.size();
+    if (list.empty())
+      s.map.erase(it);
+  }
+  if (s.db) {
+    auto st = s.del_one.s;
+    sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, contact.data(), static_cast<int>(contact.size()), SQLITE_STATIC);
+    s.run(st);
+  }
+}
+
+void Store::remove_all(std::string_view aor)
+{
+  Impl& s = *m;
+  auto key = canonical_aor(aor);
+  auto it = s.map.find(std::string_view(key));
+  if (it != s.map.end()) {
+    s.count -= it->second.size();
+    s.map.erase(it);
+  }
+  if (s.db) {
+    auto st = s.del_aor.s;
+    sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    s.run(st);
+  }
+}
+
+std::vector<Binding> Store::lookup(std::string_view aor, int64_t now) const
+{
+  std::vector<Binding> out;
+  auto key = canonical_aor(aor);
+  auto it = m->map.find(std::string_view(key));
+  if (it == m->map.end())
+    return out;
+  for (const auto& e : it->second)
+    if (e.expires_at > now)
+      out.push_back(unpack(it->first, e));
+  std::sort(out.begin(), out.end(),
+            [](const Binding& a, const Binding& b) { return a.seq > b.seq; });
+  return out;
+}
+
+size_t Store::purge(int64_t now)
+{
+  Impl& s = *m;
+  size_t dropped = 0;
+  for (auto it = s.map.begin(); it != s.map.end();) {
+    dropped += std::erase_if(it->second, [&](const Entry& e) { return e.expires_at <= now; });
+    if (it->second.empty())
+      it = s.map.erase(it);
+    else
+      ++it;
+  }
+  s.count -= dropped;
+  if (s.db) {
+    sqlite3_bind_int64(s.del_expired.s, 1, now);
+    s.run(s.del_expired.s);
+  }
+  return dropped;
+}
+
+size_t Store::size() const
+{
+  return m->count;
+}
+
+const std::string& Store::last_error() const
+{
+  return m->error;
+}
+
+} // namespace cpm::location

@@ -1,0 +1,170 @@
+// Service control of the participating function.
+#include "cpm/core/policy.hpp"
+
+#include "cpm/base/text.hpp"
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cpm/codec/service.hpp"
+#include "cpm/core/location.hpp"
+
+namespace cpm::policy {
+
+namespace {
+
+using text::iequals;
+
+bool any_match(const std::vector<std::string>& patterns, std::string_view uri)
+{
+  for (const auto& p : patterns)
+    if (matches(p, uri))
+      return true;
+  return false;
+}
+
+} // namespace
+
+bool parse_served_user(std::string_view value, ServedUser& out)
+{
+  auto open = value.find('<');
+  auto close = value.find('>');
+  std::string_view uri;
+  std::string_view params;
+  if (open != std::string_view::npos) {
+    if (close == std::string_view::npos || close < open)
+      return false;
+    uri = value.substr(open + 1, close - open - 1);
+    params = value.substr(close + 1);
+  } else {
+    auto semi = value.find(';');
+    uri = value.substr(0, semi);
+    params = semi == std::string_view::npos ? std::string_view() : value.substr(semi);
+  }
+  while (!uri.empty() && uri.front() == ' ')
+    uri.remove_prefix(1);
+  while (!uri.empty() && uri.back() == ' ')
+    uri.remove_suffix(1);
+  if (uri.size() < 5 || uri.find(':') == std::string_view::npos)
+    return false;
+  out.aor = location::canonical_aor(uri);
+  out.session_case = config::SessionCase::Originating;
+  size_t pos = 0;
+  while ((pos = params.find(';', pos)) != std::string_view::npos) {
+    ++pos;
+    auto end = params.find(';', pos);
+    auto p = params.substr(pos, end == std::string_view::npos ? params.size() - pos : end - pos);
+    auto eq = p.find('=');
+    if (eq != std::string_view::npos && iequals(p.substr(0, eq), "sescase")) {
+      auto v = p.substr(eq + 1);
+      if (iequals(v, "term"))
+        out.session_case = config::SessionCase::Terminating;
+      else if (!iequals(v, "orig"))
+        return false;
+    }
+  }
+  return true;
+}
+
+bool matches(std::string_view pattern, std::string_view uri)
+{
+  if (pattern == "*")
+    return true;
+  auto canon = location::canonical_aor(uri);
+  if (pattern.rfind("*@", 0) == 0)
+    return iequals(route::uri_host(canon), pattern.substr(2));
+  auto want = location::canonical_aor(pattern);
+  return want == canon;
+}
+
+Verdict check(const config::File& file, const config::Node& node, const ServedUser& served,
+              const route::Request& req)
+{
+  const config::User* user = file.find_user(served.aor);
+  std::optional<uint64_t> max_size = node.max_message_size;
+  if (user && user->policy.max_message_size)
+    max_size = user->policy.max_message_size;
+  if (max_size && req.body_size > *max_size)
+    return {413, "Request Entity Too Large",
+            fmt::format("{} bytes is over the limit of {} for {}", req.body_size, *max_size,
+                        served.aor)};
+  if (!user)
+    return {};
+  const auto& p = user->policy;
+  if (served.session_case == config::SessionCase::Originating) {
+    std::string to = location::canonical_aor(req.ruri);
+    if (p.barred)
+      return {403, "Forbidden", fmt::format("{} is barred from sending", served.aor)};
+    if (any_match(p.block_to, to))
+      return {403, "Forbidden", fmt::format("{} may not send to {} (block_to)", served.aor, to)};
+    if (!p.allow_to.empty() && !any_match(p.allow_to, to))
+      return {403, "Forbidden",
+              fmt::format("{} may not send to {} (not in allow_to)", served.aor, to)};
+  } else {
+    std::string from = location::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
+    if (any_match(p.block_from, from))
+      return {403, "Forbidden",
+              fmt::format("{} does not accept from {} (block_from)", served.aor, from)};
+    if (!p.allow_from.empty() && !any_match(p.allow_from, from))
+      return {403, "Forbidden",
+              fmt::format("{} does not accept from {} (not in allow_from)", served.aor, from)};
+  }
+  return {};
+}
+
+Verdict check_media(const config::File& file, const config::Node& node, const ServedUser& served,
+                    const std::vector<std::string>& offered)
+{
+  const config::User* user = file.find_user(served.aor);
+  const auto& allowed = user && !user->policy.media.empty() ? user->policy.media : node.media;
+  if (allowed.empty())
+    return {};
+  for (const auto& m : offered)
+    if (std::find(allowed.begin(), allowed.end(), m) == allowed.end())
+      return {488, "Not Acceptable Here",
+              fmt::format("{} may not use {} media (allowed: {})", served.aor, m,
+                          fmt::join(allowed, ", "))};
+  return {};
+}
+
+Participation participate(const config::File& file, const config::Node& node,
+                          const route::Request& req)
+{
+  Participation p;
+  auto psu = req.values("P-Served-User");
+  if (!psu.empty()) {
+    if (!parse_served_user(psu.front(), p.served)) {
+      p.verdict = {400, "Bad P-Served-User",
+                   fmt::format("cannot parse P-Served-User '{}'", psu.front())};
+      return p;
+    }
+    p.served_from_header = true;
+  } else {
+    std::string sender = req.asserted.empty() ? req.from_uri : req.asserted;
+    std::string host = route::uri_host(sender);
+    bool ours = false;
+    for (const auto& d : node.domains)
+      ours |= iequals(d, host);
+    if (ours) {
+      p.served = {location::canonical_aor(sender), config::SessionCase::Originating};
+    } else {
+      p.served = {location::canonical_aor(req.ruri), config::SessionCase::Terminating};
+    }
+  }
+  p.verdict = check(file, node, p.served, req);
+  if (!p.verdict.allowed())
+    return p;
+  // The served-user assertion is for this hop only (RFC 5502).
+  p.remove_headers.push_back("P-Served-User");
+  auto accept = req.values("Accept-Contact");
+  auto preferred = req.values("P-Preferred-Service");
+  if (!service::indicates_cpm(accept, preferred)) {
+    std::string_view icsi = req.method == "INVITE" ? service::k_icsi_session : service::k_icsi_msg;
+    p.add_headers.push_back("Accept-Contact: " + service::accept_contact(icsi));
+    if (preferred.empty())
+      p.add_headers.push_back(fmt::format("P-Preferred-Service: {}", icsi));
+  }
+  return p;
+}
+
+} // namespace cpm::policy

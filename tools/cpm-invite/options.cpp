@@ -1,0 +1,173 @@
+// cpm-invite: options, config merge and the pure helpers of the session client.
+#include <cmath>
+#include <fmt/format.h>
+
+#include "cpm-invite/invite.hpp"
+#include "cpm/base/text.hpp"
+#include "cpm/codec/cpim.hpp"
+#include "cpm/codec/imdn.hpp"
+#include "cpm/grammar/address.hpp"
+
+namespace cpm::invite {
+
+namespace {
+
+using text::lower;
+
+bool seconds_ok(double s)
+{
+  return std::isfinite(s) && s >= 0 && s <= 86400;
+}
+
+} // namespace
+
+Result<void> apply_config(Options& opt, const config::File& file)
+{
+  auto node = cli::apply_client_node(opt.common, opt.password, file);
+  if (!node)
+    return tl::unexpected(node.error());
+  return {};
+}
+
+Result<void> validate(const Options& opt)
+{
+  if (opt.answer && !opt.to.empty())
+    return fail("--answer takes no TO");
+  if (!opt.answer && opt.to.empty())
+    return fail("missing TO (whom to invite), or give --answer");
+  if (!opt.answer && (opt.decline || opt.answer_after > 0 || opt.count != 1))
+    return fail("--decline, --answer-after and --count need --answer");
+  if (opt.decline && (opt.decline < 400 || opt.decline > 699))
+    return fail("--decline CODE must be 400..699");
+  if (opt.count < 0)
+    return fail("--count must be >= 0");
+  if (!seconds_ok(opt.answer_after))
+    return fail("--answer-after must be a number of seconds >= 0");
+  if (!seconds_ok(opt.duration))
+    return fail("--duration must be a number of seconds >= 0");
+  if (!seconds_ok(opt.timeout) || opt.timeout <= 0)
+    return fail("--timeout must be a number of seconds > 0");
+  if (opt.do_register && opt.common.proxy.empty())
+    return fail("--register needs --proxy");
+  if ((opt.do_register || (opt.answer && !opt.common.proxy.empty())) && opt.common.from.empty())
+    return fail("--from is needed to register");
+  if (!opt.common.proxy.empty()) {
+    auto p = sip::parse_proxy(opt.common.proxy);
+    if (!p)
+      return tl::unexpected(p.error());
+  }
+  if (!opt.common.from.empty() && lower(opt.common.from.substr(0, 4)) != "sip:")
+    return fail(fmt::format("--from '{}' is not a sip: URI", opt.common.from));
+  if (!opt.answer) {
+    if (lower(opt.to.substr(0, 4)) != "sip:")
+      return fail(fmt::format("TO '{}' is not a sip: URI", opt.to));
+    if (opt.common.proxy.empty()) {
+      auto h = sip::hop_of_uri(opt.to);
+      if (!h)
+        return fail(h.error().message + " (or give --proxy)");
+    }
+  }
+  for (const auto& s : opt.send)
+    if (s.find_first_of("\r\n") != std::string::npos)
+      return fail("--send TEXT must be one line");
+  return {};
+}
+
+std::string wrap(const Chat& c)
+{
+  cpim::Outgoing o;
+  o.from = c.from;
+  o.to = c.to;
+  o.message_id = c.message_id.empty() ? imdn::make_message_id() : c.message_id;
+  o.datetime = c.datetime;
+  o.body = c.text;
+  return cpim::encode(cpim::make(o));
+}
+
+Result<Chat> unwrap(std::string_view content_type, std::string_view body)
+{
+  auto type = lower(text::trim(content_type.substr(0, content_type.find(';'))));
+  Chat c;
+  if (type == "text/plain") {
+    c.text = std::string(body);
+    return c;
+  }
+  if (type != "message/cpim")
+    return fail(fmt::format("unsupported content type '{}'", content_type), 415);
+  auto m = cpim::decode(body);
+  if (!m)
+    return fail(m.error().message, 400);
+  auto inner = m->content_type();
+  if (inner != "text/plain")
+    return fail(fmt::format("unsupported wrapped content type '{}'", inner), 415);
+  c.from = cpim::address(m->get("From").value_or(""));
+  c.to = cpim::address(m->get("To").value_or(""));
+  c.message_id = m->get_ns(cpim::k_imdn_ns, "Message-ID").value_or("");
+  c.datetime = m->get("DateTime").value_or("");
+  c.text = m->body;
+  return c;
+}
+
+std::string chat_line(const Chat& c)
+{
+  std::string text = c.text;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
+  return fmt::format("{}: {}\n", c.from.empty() ? "-" : c.from, text);
+}
+
+events::Json chat_event(const Chat& c)
+{
+  return {{"event", "message"},
+          {"from", c.from},
+          {"to", c.to},
+          {"text", c.text},
+          {"message_id", c.message_id},
+          {"time", c.datetime.empty() ? events::now() : c.datetime}};
+}
+
+std::string refused(std::string_view to, int status, std::string_view reason)
+{
+  return fmt::format("{} refused the session: {} {}", to, status, reason);
+}
+
+bool is_focus(std::string_view contact)
+{
+  // Parameters after the closing '>' (or after the URI when there are no brackets).
+  auto gt = contact.rfind('>');
+  auto params = contact.substr(gt == std::string_view::npos ? 0 : gt + 1);
+  for (auto p : text::split_list(params, ';')) {
+    auto name = text::trim(p.substr(0, p.find('=')));
+    if (text::iequals(name, "isfocus"))
+      return true;
+  }
+  return false;
+}
+
+void add_options(CLI::App& app, Options& opt)
+{
+  cli::add_common(app, opt.common,
+                  cli::k_config | cli::k_listen | cli::k_proxy | cli::k_from | cli::k_json |
+                      cli::k_trace | cli::k_ready_fd);
+  app.add_option("--name", opt.name, "Node name in traces when there is no --node");
+  app.add_flag("--answer", opt.answer, "Wait for invitations and answer them");
+  app.add_option("--answer-after", opt.answer_after,
+                 "With --answer: ring this many seconds before answering");
+  app.add_option("--decline", opt.decline, "With --answer: decline with this status (486, 603)");
+  app.add_option("--count", opt.count, "With --answer: serve N sessions, then exit (0: forever)");
+  app.add_option("--send", opt.send, "Send TEXT once the session is up (repeatable)")
+      ->allow_extra_args(false);
+  // A repeatable option takes one value per occurrence, so that TO after it stays TO (as
+  // cli::add_common does for --listen).
+  app.add_flag("--no-stdin", opt.no_stdin, "Do not read stdin; stay until the session ends");
+  app.add_option("--duration", opt.duration, "End the session after this many seconds");
+  app.add_option("--timeout", opt.timeout, "Seconds to wait for the answer (default 32)");
+  app.add_flag("--no-service-indication", opt.no_service_indication,
+               "Leave out the CPM enabler usage indication");
+  app.add_flag("--register", opt.do_register, "Register --from with --proxy first");
+  app.add_option("--password", opt.password, "Digest password for registering");
+  app.add_option("--expires", opt.expires, "Registration lifetime in seconds (default 3600)");
+  app.add_option("TO", opt.to, "Whom to invite (sip:bob@b.example, a group URI)");
+}
+
+} // namespace cpm::invite

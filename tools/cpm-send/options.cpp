@@ -1,0 +1,253 @@
+// cpm-send: options, config merge and the pure helpers of the client.
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cctype>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "cpm-send/send.hpp"
+#include "cpm/base/text.hpp"
+#include "cpm/codec/cpim.hpp"
+#include "cpm/codec/imdn.hpp"
+#include "cpm/grammar/address.hpp"
+
+namespace cpm::send {
+
+using text::lower;
+
+Result<void> apply_config(Options& opt, const config::File& file)
+{
+  auto node = cli::apply_client_node(opt.common, opt.password, file);
+  if (!node)
+    return tl::unexpected(node.error());
+  if ((*node)->timeout_ms > 0 && opt.timeout == 10)
+    opt.timeout = (*node)->timeout_ms / 1000.0;
+  return {};
+}
+
+Result<void> validate(const Options& opt)
+{
+  if (!opt.receive && opt.to.empty())
+    return fail("missing TO (the recipient's URI)");
+  if (opt.receive && (!opt.to.empty() || !opt.text.empty()))
+    return fail("--receive takes no TO or TEXT");
+  if (opt.rate < 0 || !std::isfinite(opt.rate))
+    return fail("--rate must be >= 0");
+  if (opt.rate > 0 && !opt.lines)
+    return fail("--rate needs --lines");
+  if (opt.timeout <= 0 || !std::isfinite(opt.timeout) || opt.timeout > 86400)
+    return fail("--timeout must be a number of seconds > 0");
+  if (opt.count < 0)
+    return fail("--count must be >= 0");
+  if (opt.lines && (!opt.text.empty() || (!opt.file.empty() && opt.file != "-")))
+    return fail("--lines reads stdin: give no TEXT and no --file");
+  if (!opt.file.empty() && !opt.text.empty())
+    return fail("give TEXT or --file, not both");
+  if (!opt.notify.empty()) {
+    auto n = imdn::parse_notify_option(opt.notify);
+    if (!n)
+      return tl::unexpected(n.error());
+  }
+  if (opt.wait && opt.notify.empty())
+    return fail("--wait needs --notify");
+  if (opt.recipients < 1)
+    return fail("--recipients must be >= 1");
+  if (opt.recipients > 1 && opt.notify.empty())
+    return fail("--recipients needs --notify");
+  if (opt.do_register && opt.common.proxy.empty())
+    return fail("--register needs --proxy");
+  if ((opt.do_register || opt.receive) && !opt.common.proxy.empty() && opt.common.from.empty())
+    return fail("--from is needed to register");
+  if (!opt.common.proxy.empty()) {
+    auto p = sip::parse_proxy(opt.common.proxy);
+    if (!p)
+      return tl::unexpected(p.error());
+  }
+  if (!opt.common.from.empty() && lower(opt.common.from.substr(0, 4)) != "sip:")
+    return fail(fmt::format("--from '{}' is not a sip: URI", opt.common.from));
+  if (!opt.receive) {
+    if (lower(opt.to.substr(0, 4)) != "sip:")
+      return fail(fmt::format("TO '{}' is not a sip: URI", opt.to));
+    if (opt.common.proxy.empty()) {
+      auto h = sip::hop_of_uri(opt.to);
+      if (!h)
+        return fail(h.error().message + " (or give --proxy)");
+    }
+  }
+  return {};
+}
+
+std::string guess_content_type(std::string_view path)
+{
+  auto dot = path.rfind('.');
+  if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos)
+    return "text/plain;charset=utf-8";
+  auto ext = lower(path.substr(dot + 1));
+  static const std::pair<const char*, const char*> k_types[] = {
+      {"txt", "text/plain;charset=utf-8"},
+      {"html", "text/html;charset=utf-8"},
+      {"htm", "text/html;charset=utf-8"},
+      {"xml", "application/xml"},
+      {"json", "application/json"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},
+      {"pdf", "application/pdf"},
+      {"vcf", "text/vcard"},
+  };
+  for (auto [e, t] : k_types)
+    if (ext == e)
+      return t;
+  return "text/plain;charset=utf-8";
+}
+
+double Stats::percentile(double p) const
+{
+  if (latency_ms.empty())
+    return 0;
+  auto v = latency_ms;
+  std::sort(v.begin(), v.end());
+  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  rank = std::clamp<size_t>(rank, 1, v.size());
+  return v[rank - 1];
+}
+
+std::string Stats::summary() const
+{
+  return fmt::format("sent {}, 2xx {}, failed {}, no answer {}, latency p50 {:.1f} ms, p90 "
+                     "{:.1f} ms, p99 {:.1f} ms",
+                     sent, ok, failed, no_answer, percentile(50), percentile(90), percentile(99));
+}
+
+int Stats::exit_status() const
+{
+  if (failed)
+    return 1;
+  if (no_answer)
+    return 3;
+  return 0;
+}
+
+tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
+                                          std::string_view sip_from, std::string_view sip_to)
+{
+  auto semi = ctype.find(';');
+  auto type = lower(ctype.substr(0, semi));
+  while (!type.empty() && type.back() == ' ')
+    type.pop_back();
+  Incoming in;
+  if (type == "text/plain" || (type.empty() && body.empty())) {
+    in.from = std::string(sip_from);
+    in.to = std::string(sip_to);
+    in.content_type = type.empty() ? "text/plain" : type;
+    in.text = std::string(body);
+    return in;
+  }
+  if (type != "message/cpim")
+    return tl::unexpected(Refusal{415, "Unsupported Media Type",
+                                  fmt::format("unsupported content type '{}'", ctype)});
+  auto m = cpim::decode(body);
+  if (!m)
+    return tl::unexpected(Refusal{400, "Bad CPIM", m.error().message});
+  in.from = cpim::address(m->get("From").value_or(""));
+  in.to = cpim::address(m->get("To").value_or(""));
+  in.datetime = m->get("DateTime").value_or("");
+  in.message_id = m->get_ns(cpim::k_imdn_ns, "Message-ID").value_or("");
+  in.requested = m->get_ns(cpim::k_imdn_ns, "Disposition-Notification").value_or("");
+  in.content_type = m->content_type();
+  for (const auto& h : m->headers)
+    in.headers.emplace_back(h.name, h.value);
+  if (in.content_type == imdn::k_content_type) {
+    auto n = imdn::decode(m->body);
+    if (!n)
+      return tl::unexpected(Refusal{400, "Bad IMDN", n.error().message});
+    in.notification = true;
+    in.message_id = n->message_id;
+    in.kind = imdn::to_string(n->kind);
+    in.status = imdn::to_string(n->status);
+    in.text = m->body;
+    return in;
+  }
+  if (!in.requested.empty()) {
+    auto r = imdn::parse_requested(in.requested);
+    if (!r)
+      return tl::unexpected(Refusal{400, "Bad Disposition-Notification", r.error().message});
+    if (in.message_id.empty())
+      return tl::unexpected(
+          Refusal{400, "Bad CPIM", "notification requested without imdn.Message-ID"});
+  }
+  in.text = m->body;
+  return in;
+}
+
+Awaited::Awaited(bool delivery, bool display, int recipients)
+    : m_delivery(delivery), m_display(display),
+      m_recipients(recipients < 1 ? 1 : static_cast<size_t>(recipients))
+{
+}
+
+void Awaited::add(std::string_view from, std::string_view kind, bool positive)
+{
+  std::string who = cpim::address(from);
+  if (!positive) {
+    m_negative = true;
+    m_delivered.insert(who);
+    m_displayed.insert(who);
+    return;
+  }
+  if (kind == "delivery")
+    m_delivered.insert(who);
+  else if (kind == "display")
+    m_displayed.insert(who);
+}
+
+bool Awaited::complete() const
+{
+  return missing().empty();
+}
+
+std::string Awaited::missing() const
+{
+  if (m_delivery && m_delivered.size() < m_recipients)
+    return "delivery";
+  if (m_display && m_displayed.size() < m_recipients)
+    return "display";
+  return "";
+}
+
+size_t Awaited::count(std::string_view kind) const
+{
+  return kind == "delivery" ? m_delivered.size() : kind == "display" ? m_displayed.size() : 0;
+}
+
+void add_options(CLI::App& app, Options& opt)
+{
+  cli::add_common(app, opt.common,
+                  cli::k_config | cli::k_listen | cli::k_proxy | cli::k_from | cli::k_json |
+                      cli::k_trace | cli::k_ready_fd);
+  app.add_option("--name", opt.name, "Node name in traces when there is no --node");
+  app.add_option("--file", opt.file, "Send the content of this file ('-': stdin)");
+  app.add_option("--content-type", opt.content_type,
+                 "Content type of the message (default: guessed, text/plain)");
+  app.add_flag("--lines", opt.lines, "Send one message per stdin line, in order");
+  app.add_option("--rate", opt.rate, "With --lines: send N messages per second (bounded window)");
+  app.add_option("--notify", opt.notify, "Request notifications: delivery, display or both");
+  app.add_flag("--wait", opt.wait, "Wait for the requested notifications");
+  app.add_option("--recipients", opt.recipients,
+                 "With --wait: notifications from N distinct recipients (a group; default 1)");
+  app.add_option("--timeout", opt.timeout, "Seconds to wait for answers (default 10)");
+  app.add_flag("--no-service-indication", opt.no_service_indication,
+               "Leave out the CPM enabler usage indication");
+  app.add_flag("--register", opt.do_register, "Register --from with --proxy first");
+  app.add_option("--password", opt.password, "Digest password for --register");
+  app.add_option("--expires", opt.expires, "Registration lifetime in seconds (default 3600)");
+  app.add_flag("--receive", opt.receive, "Receive messages and print them on stdout");
+  app.add_option("--count", opt.count, "With --receive: stop after N messages");
+  app.add_flag("--display", opt.display,
+               "With --receive: also send display notifications when asked");
+  app.add_option("TO", opt.to, "Recipient URI (sip:bob@b.example)");
+  app.add_option("TEXT", opt.text, "Message text (joined by spaces; none or '-': stdin)");
+}
+
+} // namespace cpm::send

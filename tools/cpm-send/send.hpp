@@ -1,0 +1,113 @@
+#pragma once
+// cpm-send: the Pager Mode CPM client (send, --lines, --register, --receive). main.cpp only
+// calls add_options() and run(); the pure helpers below are unit tested.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpm/base/error.hpp"
+#include "cpm/config/cli.hpp"
+#include "cpm/config/config.hpp"
+
+namespace cpm::send {
+
+// Everything the command line (and the config file) can set.
+struct Options {
+  cli::Common common;
+  std::string name;              // --name: trace node name when there is no --node
+  std::string to;                // TO (positional)
+  std::vector<std::string> text; // TEXT... (positional)
+  std::string file;              // --file F ('-' = stdin)
+  std::string content_type;      // --content-type
+  bool lines = false;            // --lines
+  double rate = 0;               // --rate N (messages per second; 0: one after the other)
+  std::string notify;            // --notify delivery[,display]
+  bool wait = false;             // --wait
+  int recipients = 1;            // --recipients N: notifications from N distinct recipients
+  double timeout = 10;           // --timeout SECONDS
+  bool no_service_indication = false;
+  bool do_register = false; // --register
+  std::string password;     // --password
+  uint32_t expires = 3600;  // --expires
+  bool receive = false;     // --receive
+  int count = 0;            // --count N (receive: stop after N messages)
+  bool display = false;     // --display (receive: also send display notifications)
+};
+
+// Add every option and positional of cpm-send to `app`.
+void add_options(CLI::App& app, Options& opt);
+// Run the program; returns the exit status (0, 1, 2, 3; see cpm-send(1)).
+int run(Options& opt);
+
+// Take from/proxy/listen/password from the [[node]] (role client) and [[user]] sections of
+// `file` for `node`; options already set on the command line win.
+Result<void> apply_config(Options& opt, const config::File& file);
+// Check the options after merging (TO given when sending, --rate >= 0, ...).
+Result<void> validate(const Options& opt);
+// A guess at the content type of a file from its name (text/plain by default).
+std::string guess_content_type(std::string_view path);
+
+// Latencies of --lines and the summary line printed on stderr.
+struct Stats {
+  size_t sent = 0;
+  size_t ok = 0;        // 2xx
+  size_t failed = 0;    // >= 300
+  size_t no_answer = 0; // timeout or network error
+  std::vector<double> latency_ms;
+  // Nearest-rank percentile (p in 0..100) of latency_ms; 0 when empty.
+  double percentile(double p) const;
+  std::string summary() const;
+  // 1 if any final response >= 300, else 3 if any went unanswered, else 0.
+  int exit_status() const;
+};
+
+// The notifications --wait awaits for one message: the requested kinds from `recipients`
+// distinct recipients (a group has several). A negative notification answers for its
+// recipient (every kind: nothing more will come) and makes the outcome negative.
+class Awaited {
+public:
+  Awaited(bool delivery, bool display, int recipients);
+  // A notification of `kind` ("delivery", "display") from `from`; repeated ones count once.
+  void add(std::string_view from, std::string_view kind, bool positive);
+  // Every requested kind came from `recipients` distinct recipients (or nothing is awaited).
+  bool complete() const;
+  // Some notification was negative.
+  bool negative() const { return m_negative; }
+  // The first kind still short of recipients ("delivery", "display"), or "".
+  std::string missing() const;
+  size_t count(std::string_view kind) const;
+
+private:
+  bool m_delivery, m_display;
+  size_t m_recipients;
+  bool m_negative = false;
+  std::set<std::string> m_delivered, m_displayed;
+};
+
+// A MESSAGE body the receiver accepted, or why not.
+struct Incoming {
+  bool notification = false;
+  std::string from, to;     // CPIM From/To addresses (SIP From/To for text/plain)
+  std::string message_id;   // imdn.Message-ID; for a notification the IMDN <message-id>
+  std::string datetime;     // CPIM DateTime
+  std::string content_type; // inner content type
+  std::string text;         // content
+  std::string requested;    // imdn.Disposition-Notification
+  std::string kind, status; // notification: "delivery"/"display", "delivered"/...
+  std::vector<std::pair<std::string, std::string>> headers; // CPIM headers
+};
+// Why a body was refused: the SIP response to send and a diagnostic.
+struct Refusal {
+  int code = 400;
+  std::string reason;
+  std::string message;
+};
+// Interpret a MESSAGE body of SIP content type `ctype` (from/to: the SIP header URIs).
+tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
+                                          std::string_view sip_from, std::string_view sip_to);
+
+} // namespace cpm::send
