@@ -11,12 +11,12 @@
 #include <memory>
 #include <string>
 
+#include "cpm/base/events.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
 #include "cpm/codec/service.hpp"
 #include "cpm/core/group.hpp"
-#include "cpm/core/location.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/sip.hpp"
 
 #include "cpm/rt/re.hpp"
@@ -87,7 +87,7 @@ struct GroupPager::Impl {
   Result<void> send(const std::string& ruri, const std::string& from, const std::string& extra,
                     std::string_view body, std::shared_ptr<const Fanout> fan, bool notification)
   {
-    std::string hop = route::to_sip_uri(env.node->proxy);
+    std::string hop = sip::to_sip_uri(env.node->proxy);
     std::string headers =
         fmt::format("To: <{}>\r\nFrom: <{}>;tag={}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\n{}"
                     "Accept-Contact: {}\r\nP-Preferred-Service: {}\r\n"
@@ -137,7 +137,7 @@ struct GroupPager::Impl {
       return;
     imdn::Notification n;
     n.message_id = f.message_id;
-    n.datetime = f.datetime.empty() ? cpim::now_datetime() : f.datetime;
+    n.datetime = f.datetime.empty() ? events::now() : f.datetime;
     n.recipient_uri = l.target;
     n.kind = imdn::Kind::Delivery;
     n.status = imdn::Status::Failed;
@@ -200,9 +200,8 @@ GroupPager::~GroupPager() = default;
 
 proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group& g)
 {
-  const route::Request& req = in.req;
-  const std::string sender =
-      location::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
+  const sip::Request& req = in.req;
+  const std::string sender = sip::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
   auto refuse = [&](int status, const std::string& reason, const std::string& why) {
     m->env.diag(
         fmt::format("MESSAGE to {} from {}: {} {} ({})", g.uri, sender, status, reason, why));
@@ -224,7 +223,7 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
   if (!c)
     return refuse(400, "Bad CPIM", c.error().message);
   auto fan = std::make_shared<Fanout>();
-  fan->group = location::canonical_aor(g.uri);
+  fan->group = sip::canonical_aor(g.uri);
   fan->sender = sender;
   fan->cpim_from = cpim::address(c->get("From").value_or(""));
   fan->message_id = c->get_ns(cpim::k_imdn_ns, "Message-ID").value_or("");
