@@ -58,4 +58,34 @@ TEST_CASE("ua::Awaited counts distinct recipients")
   }
 }
 
+TEST_CASE("ua::requested_kinds, positive and notification_body answer a message")
+{
+  Incoming in;
+  in.from = "sip:alice@a.example";
+  in.message_id = "abcdEFGH1234";
+  in.datetime = "2024-01-02T03:04:05.000Z";
+  in.requested = "positive-delivery, display";
+  auto kinds = requested_kinds(in, false);
+  REQUIRE(kinds.size() == 1);
+  CHECK(kinds[0] == cpm::imdn::Kind::Delivery);
+  CHECK(requested_kinds(in, true).size() == 2);
+  in.requested = "sometimes";
+  CHECK(requested_kinds(in, true).empty());
+  in.requested.clear();
+  CHECK(requested_kinds(in, true).empty());
+
+  auto n = positive(in, "sip:bob@b.example", cpm::imdn::Kind::Display);
+  CHECK(n.status == cpm::imdn::Status::Displayed);
+  CHECK(n.message_id == "abcdEFGH1234");
+  auto body = notification_body(n, in.from);
+  auto back = interpret("message/cpim", body, "", "");
+  REQUIRE(back);
+  CHECK(back->notification);
+  CHECK(back->from == "sip:bob@b.example");
+  CHECK(back->to == "sip:alice@a.example");
+  CHECK(back->message_id == "abcdEFGH1234");
+  CHECK(back->kind == "display");
+  CHECK(back->status == "displayed");
+}
+
 TEST_SUITE_END();

@@ -15,12 +15,12 @@ struct Pager::Outstanding {
   Pager* self = nullptr;
   uint64_t id = 0;
   re_slot<struct sip_request> req; // libre clears it when the transaction ends
-  std::string route_header;        // "Route: <...;lr>\r\n" through an outbound proxy, or ""
-  std::string head;                // the other header lines
+  std::string head;                // the header lines after Route
   std::string body;
   std::string route; // the next hop's URI; uri_decode points into it
   struct uri route_uri {};
-  size_t size = 0; // the encoded request, as libre sent (or refused) it
+  re_ptr<struct mbuf> wire; // what follows libre's request line and Via
+  size_t size = 0;          // the encoded request, as libre sent (or refused) it
   uint64_t t0 = 0;
   Done done;
   sip::Timer timeout;
@@ -46,7 +46,7 @@ int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struc
   (void)src;
   (void)dst;
   auto* o = static_cast<Pager::Outstanding*>(arg);
-  o->size = mb->end + o->route_header.size() + o->head.size() + o->body.size();
+  o->size = mb->end + mbuf_get_left(o->wire.get());
   if (tp == SIP_TRANSP_UDP && o->size > sip::k_udp_max)
     return EMSGSIZE;
   return 0;
@@ -118,16 +118,24 @@ int Pager::request(Outstanding& o, const std::string& ruri, const sip::Hop& hop,
   pl_set_str(&pl, o.route.c_str());
   if (uri_decode(&o.route_uri, &pl))
     return EINVAL;
-  o.route_header.clear();
+  std::string route_header;
   if (route) {
     std::string r = o.route;
     auto semi = r.find(';');
     r.insert(semi == std::string::npos ? r.size() : semi, ";lr");
-    o.route_header = fmt::format("Route: <{}>\r\n", r);
+    route_header = fmt::format("Route: <{}>\r\n", r);
   }
-  return sip_requestf(o.req.out(), m_stack.get(), true, "MESSAGE", ruri.c_str(), &o.route_uri,
-                      nullptr, send_h, resp_h, &o, "%s%b%b", o.route_header.c_str(), o.head.data(),
-                      o.head.size(), o.body.data(), o.body.size());
+  // As libre's sip_requestf, which cannot tell us the size of what it sends.
+  o.wire.reset(mbuf_alloc(64 + route_header.size() + o.head.size() + o.body.size()));
+  if (!o.wire)
+    return ENOMEM;
+  int err = mbuf_printf(o.wire.get(), "Max-Forwards: 70\r\n%s%b%b", route_header.c_str(),
+                        o.head.data(), o.head.size(), o.body.data(), o.body.size());
+  if (err)
+    return err;
+  o.wire->pos = 0;
+  return sip_request(o.req.out(), m_stack.get(), true, "MESSAGE", -1, ruri.c_str(), -1,
+                     &o.route_uri, o.wire.get(), 0, send_h, resp_h, &o);
 }
 
 void Pager::cancel(uint64_t id)
