@@ -154,17 +154,8 @@ Result<void> Client::read_body()
 
 Result<void> Client::setup()
 {
-  ua::Settings s;
-  s.log = m_log;
-  s.listen = m_opt.common.listen;
-  s.proxy = m_opt.common.proxy;
-  s.from = m_opt.common.from;
-  s.password = m_opt.password;
+  auto s = ua::settings_of(m_log, m_opt.common, m_opt.name, m_opt.password);
   s.missing_password = "REGISTER was challenged: give --password (or a [[user]] password)";
-  s.trace = m_opt.common.trace;
-  s.trace_node = !m_opt.common.node.empty() ? m_opt.common.node
-                 : !m_opt.name.empty()      ? m_opt.name
-                                            : std::string(k_prog);
   s.peer = m_opt.receive ? "" : m_opt.to;
   s.need_tcp = true; // bodies over 1300 bytes go over TCP
   auto ep = ua::Endpoint::create(s);

@@ -42,6 +42,20 @@ Result<std::vector<std::string>> listen_addresses(const Settings& s,
 
 } // namespace
 
+Settings settings_of(const Log& log, const cli::Common& c, const std::string& name,
+                     const std::string& password)
+{
+  Settings s;
+  s.log = log;
+  s.listen = c.listen;
+  s.proxy = c.proxy;
+  s.from = c.from;
+  s.password = password;
+  s.trace = c.trace;
+  s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
+  return s;
+}
+
 Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
 {
   std::unique_ptr<Endpoint> e(new Endpoint());

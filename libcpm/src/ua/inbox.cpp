@@ -4,16 +4,13 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "cpm/rt/pl.hpp"
+
 #include "cpm/rt/re.hpp"
 
 namespace cpm::ua {
 
 namespace {
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
 
 sip::Hop source_of(const struct sip_msg* msg)
 {
@@ -54,7 +51,7 @@ bool Inbox::on_request(const struct sip_msg* msg)
   }
   if (pl_strcmp(&msg->met, "MESSAGE") != 0)
     return false;
-  std::string from = pl_str(msg->from.auri);
+  std::string from = pl_string(msg->from.auri);
   size_t left = mbuf_get_left(msg->mb);
   if (pl_isset(&msg->clen) && pl_u32(&msg->clen) > left) {
     m_log.diag(fmt::format("MESSAGE from {}: body truncated ({} of {} bytes)", from, left,
@@ -64,8 +61,8 @@ bool Inbox::on_request(const struct sip_msg* msg)
   }
   std::string ctype; // as it came: a refusal quotes it
   if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE))
-    ctype = pl_str(h->val);
-  auto in = interpret(ctype, sip::body_of(msg), from, pl_str(msg->to.auri));
+    ctype = pl_string(h->val);
+  auto in = interpret(ctype, sip::body_of(msg), from, pl_string(msg->to.auri));
   if (!in) {
     m_log.diag(
         fmt::format("MESSAGE from {}: {}; answered {}", from, in.error().message, in.error().code));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cpm/codec/service.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re_ptr.hpp"
 
 #include "cpm/rt/re.hpp"
@@ -27,11 +28,6 @@ struct Pager::Outstanding {
 };
 
 namespace {
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
 
 std::string random_hex()
 {
@@ -169,7 +165,7 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
     f.err = err;
     if (!err && msg) {
       f.status = msg->scode;
-      f.reason = pl_str(msg->reason);
+      f.reason = pl_string(msg->reason);
     }
     f.latency_ms = sip::jiffies() - o->t0;
     o->self->end(*o, f);

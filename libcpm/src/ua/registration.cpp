@@ -5,19 +5,11 @@
 #include <fmt/format.h>
 
 #include "cpm/codec/service.hpp"
+#include "cpm/rt/pl.hpp"
 
 #include "cpm/rt/re.hpp"
 
 namespace cpm::ua {
-
-namespace {
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
-
-} // namespace
 
 std::string registrar_of(std::string_view aor)
 {
@@ -68,7 +60,7 @@ void Registration::resp_h(int err, const struct sip_msg* msg, void* arg) noexcep
     if (err)
       self->m_on_answer(err, 0, "");
     else
-      self->m_on_answer(0, msg->scode, pl_str(msg->reason));
+      self->m_on_answer(0, msg->scode, pl_string(msg->reason));
   } catch (const std::exception& e) {
     self->m_log.error(fmt::format("internal error: {}", e.what()));
     sip::stop(1);

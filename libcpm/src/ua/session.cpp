@@ -4,16 +4,13 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "cpm/rt/pl.hpp"
+
 #include "cpm/rt/re.hpp"
 
 namespace cpm::ua {
 
 namespace {
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
 
 re_ptr<struct mbuf> to_mbuf(const std::string& s)
 {
@@ -111,7 +108,7 @@ void Session::close_h(int err, const struct sip_msg* msg, void* arg) noexcept
     e.err = err;
     if (msg) {
       e.status = msg->scode;
-      e.reason = pl_str(msg->reason);
+      e.reason = pl_string(msg->reason);
     }
     auto h = self->m_h.closed;
     if (h)
@@ -195,9 +192,9 @@ void Sessions::conn_h(const struct sip_msg* msg, void* arg) noexcept
   auto* self = static_cast<Sessions*>(arg);
   Invitation inv(*self, msg);
   try {
-    inv.from = pl_str(msg->from.auri);
+    inv.from = pl_string(msg->from.auri);
     if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTACT))
-      inv.contact = pl_str(h->val);
+      inv.contact = pl_string(h->val);
     inv.sdp = std::string(sip::body_of(msg));
     self->m_on_invite(inv);
   } catch (const std::exception& e) {

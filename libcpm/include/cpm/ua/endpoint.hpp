@@ -12,6 +12,7 @@
 
 #include "cpm/base/error.hpp"
 #include "cpm/base/trace.hpp"
+#include "cpm/config/cli.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/rt/re_ptr.hpp"
 #include "cpm/rt/sip.hpp"
@@ -34,6 +35,11 @@ struct Settings {
   std::string peer;                // without --proxy, the URI whose host picks the defaults
   bool need_tcp = false;           // add a tcp address when --listen gives only udp ones
 };
+
+// Settings from a client's shared options: listen, proxy, from and trace as given, the trace
+// node named by --node, else `name` (--name), else the program.
+Settings settings_of(const Log& log, const cli::Common& c, const std::string& name,
+                     const std::string& password);
 
 // What start() registers.
 struct Registering {
