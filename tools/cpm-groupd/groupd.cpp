@@ -12,6 +12,7 @@
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/policy.hpp"
+#include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/sip.hpp"
@@ -72,11 +73,8 @@ public:
   {
     if (!req.routes.empty())
       return false;
-    sip::UriParts u;
-    if (!sip::split_uri(req.ruri, u))
-      return false;
-    unsigned long port = u.port.empty() ? 5060 : std::strtoul(u.port.c_str(), nullptr, 10);
-    return port <= 65535 && m_stack->is_local(u.host, uint16_t(port));
+    auto a = sip::address_of(req.ruri);
+    return a && m_stack->is_local(a->host, a->port);
   }
 
   proxy::Action decide(const proxy::Incoming& in)

@@ -1,10 +1,10 @@
 // The registrar (RFC 3261 §10.3).
 #include "cpm/core/registrar.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -41,69 +41,36 @@ Result<Contact> parse_one(std::string_view v)
     c.star = true;
     return c;
   }
-  std::string_view rest;
-  auto lt = v.find('<');
-  if (lt != std::string_view::npos) {
-    // Display name (quoted or token) before '<'.
-    auto dn = trim(v.substr(0, lt));
-    if (!dn.empty() && dn.front() == '"' && (dn.size() < 2 || dn.back() != '"'))
-      return fail("Bad Contact display name");
-    auto gt = v.find('>', lt);
-    if (gt == std::string_view::npos)
-      return fail("Unterminated Contact URI");
-    c.uri = std::string(trim(v.substr(lt + 1, gt - lt - 1)));
-    rest = v.substr(gt + 1);
-  } else {
-    // addr-spec without <>: its ';' params are header params (RFC 3261 §20.10).
-    auto semi = v.find(';');
-    c.uri = std::string(trim(v.substr(0, semi)));
-    rest = semi == std::string_view::npos ? std::string_view() : v.substr(semi);
-  }
+  auto na = sip::parse_name_addr(v, "Contact");
+  if (!na)
+    return tl::unexpected(na.error());
+  c.uri = std::string(na->uri);
   if (c.uri.empty() || c.uri.find(' ') != std::string::npos)
     return fail("Bad Contact URI");
   auto colon = c.uri.find(':');
   if (colon == std::string::npos || colon == 0)
     return fail("Bad Contact URI");
   // Header params: keep all but expires.
-  rest = trim(rest);
-  while (!rest.empty()) {
-    if (rest.front() != ';')
-      return fail("Bad Contact parameters");
-    rest.remove_prefix(1);
-    // A param ends at the next ';' outside quotes.
-    size_t i = 0;
-    bool quote = false;
-    for (; i < rest.size(); ++i) {
-      if (rest[i] == '"')
-        quote = !quote;
-      else if (rest[i] == ';' && !quote)
-        break;
-    }
-    auto p = trim(rest.substr(0, i));
-    rest = rest.substr(i);
-    if (p.empty())
+  if (!na->params.empty() && na->params.front() != ';')
+    return fail("Bad Contact parameters");
+  for (const auto& p : sip::split_params(na->params)) {
+    if (p.name.empty() && !p.has_value)
       return fail("Empty Contact parameter");
-    auto eq = p.find('=');
-    auto name = trim(p.substr(0, eq));
-    if (iequals(name, "expires")) {
-      auto e = eq == std::string_view::npos ? std::nullopt : parse_u32(p.substr(eq + 1));
+    if (iequals(p.name, "expires")) {
+      auto e = p.has_value ? parse_u32(p.value) : std::nullopt;
       if (!e)
         return fail("Bad Contact expires");
       c.expires = *e;
     } else {
       c.params += ";";
-      c.params += p;
+      c.params += p.name;
+      if (p.has_value) {
+        c.params += "=";
+        c.params += p.value;
+      }
     }
   }
   return c;
-}
-
-std::string header(const sip::Request& req, std::string_view name)
-{
-  for (const auto& h : req.headers)
-    if (iequals(h.name, name))
-      return h.value;
-  return {};
 }
 
 } // namespace
@@ -136,9 +103,7 @@ Reply handle(const sip::Request& req, const Settings& s, location::Store& store,
   auto colon = req.to_uri.find(':');
   if (colon == std::string::npos)
     return reject(400, "Bad To");
-  std::string scheme = req.to_uri.substr(0, colon);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char ch) { return char(std::tolower(ch)); });
+  std::string scheme = text::lower(req.to_uri.substr(0, colon));
   if (scheme != "sip" && scheme != "sips")
     return reject(400, "To must be a SIP address of record");
   std::string aor = sip::canonical_aor(req.to_uri);
@@ -148,7 +113,7 @@ Reply handle(const sip::Request& req, const Settings& s, location::Store& store,
     if (!user)
       return reject(404, "Not Found");
     std::string realm = s.realm;
-    std::string authz = header(req, "Authorization");
+    std::string authz(req.value("Authorization"));
     auto challenge = [&](bool stale) {
       Reply r = reject(401, "Unauthorized");
       r.headers.push_back("WWW-Authenticate: " +
@@ -184,10 +149,10 @@ Reply handle(const sip::Request& req, const Settings& s, location::Store& store,
     if (!expires_hdr)
       return reject(400, "Bad Expires");
   }
-  std::string call_id = header(req, "Call-ID");
+  std::string call_id(req.value("Call-ID"));
   uint32_t cseq = 0;
   {
-    const std::string cseq_hdr = header(req, "CSeq");
+    const std::string_view cseq_hdr = req.value("CSeq");
     auto c = trim(cseq_hdr);
     auto num = parse_u32(c.substr(0, c.find_first_of(" \t\r\n")));
     if (!num)

@@ -3,12 +3,15 @@
 
 #include "cpm/base/text.hpp"
 #include "cpm/codec/auth.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <regex>
 #include <unordered_map>
 
@@ -58,40 +61,12 @@ bool in_domains(const config::Node& node, std::string_view host)
   return false;
 }
 
-// The URI inside a Route value: "<sip:x;lr>;p" -> "sip:x;lr".
-std::string route_uri(std::string_view v)
-{
-  v = text::trim(v);
-  auto open = v.find('<');
-  if (open != std::string_view::npos) {
-    auto close = v.find('>', open);
-    return std::string(v.substr(open + 1, close == std::string_view::npos ? std::string_view::npos
-                                                                          : close - open - 1));
-  }
-  return std::string(v);
-}
-
 // "sip:h:p;transport=tcp" + ";lr" unless it is there already.
 std::string with_lr(std::string uri)
 {
-  sip::UriParts p;
-  if (sip::split_uri(uri, p)) {
-    std::string params = p.params + ";";
-    for (char& c : params)
-      c = text::lower(c);
-    if (params.find(";lr;") != std::string::npos || params.find(";lr=") != std::string::npos)
-      return uri;
-  }
+  if (auto u = sip::parse_uri(uri); u && u->param("lr"))
+    return uri;
   return uri + ";lr";
-}
-
-// host:port of a URI or listen address, for comparing where a request came from.
-std::string host_port(std::string_view addr)
-{
-  sip::UriParts p;
-  if (!sip::split_uri(sip::to_sip_uri(addr), p))
-    return "";
-  return p.host + ":" + (p.port.empty() ? std::string("5060") : p.port);
 }
 
 const char* case_word(config::SessionCase c)
@@ -217,7 +192,7 @@ Decision decide(const sip::Request& req, const Context& ctx)
   // RFC 3261 §16.12: loose routing; the Route set left after ours decides the next hop.
   if (!req.routes.empty()) {
     d.action = Action::Forward;
-    d.next_hop = route_uri(req.routes.front());
+    d.next_hop = std::string(sip::addr_spec(req.routes.front()));
     d.what = "route";
     note("route: the request carries Route {}: following it, no triggers", req.routes.front());
     if (d.next_hop.empty() || sip::uri_host(d.next_hop).empty()) {
@@ -267,8 +242,7 @@ Decision decide(const sip::Request& req, const Context& ctx)
   bool have_odi = false;
   config::SessionCase done_case = config::SessionCase::Originating;
   int done = -1;
-  const auto call_ids = req.values("Call-ID");
-  const std::string call_id = call_ids.empty() ? std::string() : call_ids.front();
+  const std::string_view call_id = req.value("Call-ID");
   std::string odi = req.odi;
   if (!odi.empty() && !ctx.odi_key.empty()) {
     odi = verify_odi(req.odi, ctx.odi_key, call_id);
@@ -294,7 +268,18 @@ Decision decide(const sip::Request& req, const Context& ctx)
   }
 
   auto triggers = file.triggers_of(node.name);
-  const std::string source = req.source.empty() ? "" : host_port(req.source);
+  // Where the request came from, to compare with a trigger's server (read when one matches).
+  std::optional<Result<sip::Hop>> source;
+  auto came_from = [&](const std::string& server) {
+    if (req.source.empty())
+      return false;
+    if (!source)
+      source = sip::address_of(req.source);
+    if (!*source)
+      return false;
+    auto a = sip::address_of(server);
+    return a && sip::same_host_port(*a, **source);
+  };
   for (auto phase : {config::SessionCase::Originating, config::SessionCase::Terminating}) {
     const bool active = phase == config::SessionCase::Originating ? originating : terminating;
     const std::string& served_aor =
@@ -326,7 +311,7 @@ Decision decide(const sip::Request& req, const Context& ctx)
       }
       const std::string server = sip::to_sip_uri(t.server);
       // Never send a request back to the server it just came from without an odi: a loop.
-      if (!source.empty() && !have_odi && host_port(server) == source) {
+      if (!have_odi && came_from(server)) {
         note("{}: skipped: the request came from its server {}", label, req.source);
         continue;
       }
@@ -405,13 +390,12 @@ Decision decide(const sip::Request& req, const Context& ctx)
   }
 
   // Another domain: its peer core. tel: URIs have no domain and use a peer named "tel".
-  sip::UriParts p;
-  const bool parsed = sip::split_uri(req.ruri, p);
-  if (!parsed) {
+  auto ruri = sip::parse_uri(req.ruri);
+  if (!ruri) {
     note("request URI '{}' is not a SIP or tel URI", req.ruri);
     return reject(std::move(d), 416, "Unsupported URI Scheme");
   }
-  std::string domain = p.scheme == "tel" ? "tel" : p.host;
+  std::string domain = ruri->scheme == "tel" ? "tel" : ruri->host;
   const std::string* peer = nullptr;
   for (const auto& [dom, uri] : node.peers)
     if (text::iequals(dom, domain))

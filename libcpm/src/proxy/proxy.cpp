@@ -1,6 +1,7 @@
 // Transaction-stateful SIP relay with its own compact server-transaction table.
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -32,19 +33,6 @@ bool all_digits(std::string_view s)
     if (c < '0' || c > '9')
       return false;
   return true;
-}
-
-// Strip "<" ">" and any name-addr decoration around a Route value.
-std::string route_uri(std::string_view v)
-{
-  v = text::trim(v);
-  auto lt = v.find('<');
-  if (lt != std::string_view::npos) {
-    auto gt = v.find('>', lt);
-    if (gt != std::string_view::npos)
-      return std::string(v.substr(lt + 1, gt - lt - 1));
-  }
-  return std::string(v);
 }
 
 const char* tp_param(enum sip_transp tp)
@@ -535,9 +523,9 @@ struct Proxy::Impl {
     if (!a.next_hop.empty())
       return a.next_hop;
     if (!a.push_routes.empty())
-      return route_uri(a.push_routes.front());
+      return std::string(sip::addr_spec(a.push_routes.front()));
     if (!req.routes.empty())
-      return route_uri(req.routes.front());
+      return std::string(sip::addr_spec(req.routes.front()));
     return ruri;
   }
 

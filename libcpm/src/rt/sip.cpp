@@ -1,7 +1,9 @@
 // RAII wrappers over libre's SIP stack and main loop.
 #include "cpm/rt/sip.hpp"
 
-#include <cctype>
+#include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -418,10 +420,7 @@ std::string content_type_of(const struct ::sip_msg* msg)
 {
   if (!msg || !msg->ctyp.type.p)
     return {};
-  std::string t = pl_str(msg->ctyp.type) + "/" + pl_str(msg->ctyp.subtype);
-  for (auto& c : t)
-    c = char(std::tolower(static_cast<unsigned char>(c)));
-  return t;
+  return text::lower(pl_str(msg->ctyp.type) + "/" + pl_str(msg->ctyp.subtype));
 }
 
 int digest_credentials(std::string_view aor, const std::string& password, char** user, char** pass)

@@ -94,7 +94,7 @@ private:
   Stack() = default;
   struct ::sip* m_sip = nullptr;
   std::vector<std::string> m_bound;
-  std::vector<ListenSpec> m_specs;
+  std::vector<Hop> m_specs;
   trace::Writer* m_trace = nullptr;
   friend struct StackAccess;
 };
