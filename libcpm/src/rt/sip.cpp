@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
+#include "cpm/rt/re_text.hpp"
 #define DEBUG_MODULE "cpm"
 #define DEBUG_LEVEL 0
 #include <re_dbg.h>
@@ -17,18 +19,6 @@
 namespace cpm::sip {
 
 namespace {
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
-
-std::string sa_str(const struct sa& a)
-{
-  char buf[64];
-  re_snprintf(buf, sizeof(buf), "%J", &a);
-  return buf;
-}
 
 const char* tp_name(enum sip_transp tp)
 {
@@ -53,7 +43,7 @@ struct LoopState {
 };
 LoopState g_loop;
 
-void signal_h(int sig)
+void signal_h(int sig) noexcept
 {
   if (g_loop.on_signal) {
     try {
@@ -180,7 +170,10 @@ struct Timer::Impl {
       if (fn)
         fn();
     } catch (const std::exception& e) {
-      fmt::print(stderr, "cpm: internal error in timer: {}\n", e.what());
+      internal_error({}, "timer", e.what());
+      stop(1);
+    } catch (...) {
+      internal_error({}, "timer", "unknown exception");
       stop(1);
     }
   }
@@ -257,11 +250,21 @@ void Hangup::on_read(int, void* arg) noexcept
   char buf[16];
   while (::read(self->m_pipe[0], buf, sizeof(buf)) > 0) {
   }
-  try {
+  guarded({}, "the SIGHUP handler", [self] {
     if (self->m_fn)
       self->m_fn();
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cpm: SIGHUP handler failed: {}\n", e.what());
+  });
+}
+
+void internal_error(const Diag& diag, const char* where, const char* what) noexcept
+{
+  try {
+    auto line = fmt::format("internal error in {}: {}", where, what);
+    if (diag)
+      diag(line);
+    else
+      fmt::print(stderr, "cpm: {}\n", line);
+  } catch (...) {
   }
 }
 
@@ -277,7 +280,8 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   s->m_trace = trace;
   if (listen.empty())
     return fail("no --listen address given");
-  int err = sip_alloc(&s->m_sip, nullptr, 16384, 16384, 4096, software.c_str(), exit_h, s.get());
+  int err =
+      sip_alloc(re_out(s->m_sip), nullptr, 16384, 16384, 4096, software.c_str(), exit_h, s.get());
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
   for (const auto& text : listen) {
@@ -287,26 +291,24 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
     struct sa sa;
     sa_set_str(&sa, spec->host.c_str(), spec->port);
     auto tp = spec->transport == "tcp" ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
-    err = sip_transp_add(s->m_sip, tp, &sa);
+    err = sip_transp_add(s->m_sip.get(), tp, &sa);
     if (err)
       return fail(fmt::format("cannot listen on {}: {}", text, std::strerror(err)), 3);
     struct sa bound;
-    if (sip_transp_laddr(s->m_sip, &bound, tp, &sa) == 0 && sa_port(&bound))
+    if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound))
       spec->port = sa_port(&bound);
     s->m_specs.push_back(*spec);
     s->m_bound.push_back(format_listen(*spec));
   }
   if (trace && trace->is_open())
-    sip_set_trace_handler(s->m_sip, trace_h);
+    sip_set_trace_handler(s->m_sip.get(), trace_h);
   return s;
 }
 
 Stack::~Stack()
 {
-  if (m_sip) {
-    sip_close(m_sip, true);
-    m_sip = static_cast<struct ::sip*>(mem_deref(m_sip));
-  }
+  if (m_sip)
+    sip_close(m_sip.get(), true);
 }
 
 std::string Stack::uri() const
@@ -428,23 +430,17 @@ Result<route::Request> parse_request_text(std::string_view text)
     wire += "\r\n\r\n";
     wire.append(body);
   }
-  struct mbuf* mb = mbuf_alloc(wire.size() + 1);
+  auto mb = mbuf_of(wire);
   if (!mb)
     return fail("out of memory", 3);
-  mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(wire.data()), wire.size());
-  mb->pos = 0;
-  struct sip_msg* msg = nullptr;
-  int err = sip_msg_decode(&msg, mb);
-  mem_deref(mb);
+  re_ptr<struct sip_msg> msg;
+  int err = sip_msg_decode(re_out(msg), mb.get());
   if (err)
     return fail(fmt::format("not a SIP message: {}", std::strerror(err)));
-  if (!msg->req) {
-    mem_deref(msg);
+  if (!msg->req)
     return fail("not a SIP request (a response was given)");
-  }
-  auto r = to_request(msg, nullptr);
+  auto r = to_request(msg.get(), nullptr);
   r.source = "file";
-  mem_deref(msg);
   return r;
 }
 
