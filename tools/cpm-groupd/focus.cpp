@@ -14,8 +14,9 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_text.hpp"
 
@@ -23,7 +24,7 @@ namespace cpm::groupd {
 
 std::string txn_of(const struct sip_msg* msg)
 {
-  return fmt::format("{}|{}|{}", pl_str(msg->callid), msg->cseq.num, pl_str(msg->from.tag));
+  return fmt::format("{}|{}|{}", pl_string(msg->callid), msg->cseq.num, pl_string(msg->from.tag));
 }
 
 Party* GroupCall::inviter() const
@@ -71,7 +72,7 @@ std::string Focus::Impl::tag(const GroupCall& c) const
 std::string Focus::Impl::contact(const GroupCall& c, std::string_view header_name,
                                  std::string_view header_value) const
 {
-  return sip::sipsess_contact(fmt::format("sip:{}@{}:{}", route::uri_user(c.group.uri), host, port),
+  return sip::sipsess_contact(fmt::format("sip:{}@{}:{}", sip::uri_user(c.group.uri), host, port),
                               ";isfocus", header_name, header_value);
 }
 
@@ -216,7 +217,7 @@ Focus::~Focus() = default;
 
 proxy::Action Focus::invite(const proxy::Incoming& in, const config::Group& g)
 {
-  const route::Request& req = in.req;
+  const sip::Request& req = in.req;
   if (m->held_leg(txn_of(in.msg))) {
     (void)sip_reply(m->env.stack->get(), in.msg, 100, "Trying");
     return proxy::Action::drop();

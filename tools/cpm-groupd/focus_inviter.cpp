@@ -8,8 +8,9 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "cpm/core/location.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_text.hpp"
 
@@ -28,7 +29,7 @@ void Focus::Impl::on_connect(const struct sip_msg* msg, void* arg) noexcept
 
 void Focus::Impl::incoming(const struct sip_msg* msg)
 {
-  std::string ruri = location::canonical_aor(pl_str(msg->ruri));
+  std::string ruri = sip::canonical_aor(pl_string(msg->ruri));
   const config::Group* g = env.file->find_group(ruri);
   if (!g || g->host != env.node->name) {
     (void)sip_treply(nullptr, env.stack->get(), msg, 404, "Not Found");
@@ -46,7 +47,7 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
     return;
   }
   const struct sip_hdr* pai = sip_msg_hdr(msg, SIP_HDR_P_ASSERTED_IDENTITY);
-  std::string who = location::canonical_aor(pai ? pl_str(pai->val) : pl_str(msg->from.auri));
+  std::string who = sip::canonical_aor(pai ? pl_string(pai->val) : pl_string(msg->from.auri));
 
   GroupCall* c = running(g->uri);
   bool rejoining = c != nullptr;
@@ -244,7 +245,7 @@ void Focus::Impl::on_inviter_close(int err, const struct sip_msg* msg, void* arg
   sip::guarded(self.env.diag, "the inviter's close handler", [&] {
     self.closed(l);
     // libre reports the peer's BYE (or CANCEL) as ECONNRESET without a message.
-    std::string why = msg                 ? pl_str(msg->met)
+    std::string why = msg                 ? pl_string(msg->met)
                       : err == ECONNRESET ? std::string("BYE")
                                           : std::string(std::strerror(err));
     self.verbose(fmt::format("{}: {} left ({})", self.tag(*l.conf), l.aor, why));

@@ -8,8 +8,9 @@
 #include <fmt/format.h>
 
 #include "cpm/codec/service.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_text.hpp"
 
@@ -23,10 +24,10 @@ bool Focus::Impl::invite_member(GroupCall& c, const std::string& member, const s
   l->msrp = new_msrp(*l);
   l->offer = sdp::format(sdp::msrp_offer(l->msrp->local(), "active"));
   std::string cuser = contact(c, "Referred-By", inviter);
-  std::string proxy = route::to_sip_uri(env.node->proxy);
+  std::string proxy = sip::to_sip_uri(env.node->proxy);
   const char* routev[1] = {proxy.c_str()};
   auto body = mbuf_of(l->offer);
-  std::string name = route::uri_user(c.group.uri);
+  std::string name = sip::uri_user(c.group.uri);
   int err = sipsess_connect(
       re_out(l->sess), sock.get(), member.c_str(), name.c_str(), c.group.uri.c_str(), cuser.c_str(),
       routev, proxy.empty() ? 0 : 1, "application/sdp", body.get(), nullptr, nullptr, false,
@@ -121,7 +122,7 @@ void Focus::Impl::on_member_close(int err, const struct sip_msg* msg, void* arg)
     if (!was_joined) {
       int status = msg && msg->scode >= 300 ? msg->scode : (err == ETIMEDOUT ? 408 : 480);
       self.verbose(fmt::format("{}: {} did not join: {}{}", self.tag(c), l.aor, status,
-                               msg ? fmt::format(" {}", pl_str(msg->reason)) : std::string()));
+                               msg ? fmt::format(" {}", pl_string(msg->reason)) : std::string()));
       self.say(c, c.setup.failed(l.aor, status));
     } else {
       self.verbose(fmt::format("{}: {} left", self.tag(c), l.aor));

@@ -5,11 +5,6 @@
 
 namespace cpm {
 
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
-
 std::string sa_str(const struct sa& a)
 {
   char buf[64];

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_text.hpp"
 #define DEBUG_MODULE "cpm"
@@ -53,53 +54,6 @@ void signal_h(int sig) noexcept
     }
   } else {
     stop(0);
-  }
-}
-
-// RFC 3261 §7.3.3 compact forms.
-std::string long_name(std::string name)
-{
-  if (name.size() != 1)
-    return name;
-  switch (name[0] | 0x20) {
-  case 'a':
-    return "Accept-Contact";
-  case 'b':
-    return "Referred-By";
-  case 'c':
-    return "Content-Type";
-  case 'd':
-    return "Request-Disposition";
-  case 'e':
-    return "Content-Encoding";
-  case 'f':
-    return "From";
-  case 'i':
-    return "Call-ID";
-  case 'j':
-    return "Reject-Contact";
-  case 'k':
-    return "Supported";
-  case 'l':
-    return "Content-Length";
-  case 'm':
-    return "Contact";
-  case 'o':
-    return "Event";
-  case 'r':
-    return "Refer-To";
-  case 's':
-    return "Subject";
-  case 't':
-    return "To";
-  case 'u':
-    return "Allow-Events";
-  case 'v':
-    return "Via";
-  case 'x':
-    return "Session-Expires";
-  default:
-    return name;
   }
 }
 
@@ -359,30 +313,30 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
   return false;
 }
 
-route::Request to_request(const struct ::sip_msg* msg, const Stack* self)
+sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)
 {
-  route::Request r;
-  r.method = pl_str(msg->met);
-  r.ruri = pl_str(msg->ruri);
-  r.from_uri = pl_str(msg->from.auri);
-  r.to_uri = pl_str(msg->to.auri);
+  sip::Request r;
+  r.method = pl_string(msg->met);
+  r.ruri = pl_string(msg->ruri);
+  r.from_uri = pl_string(msg->from.auri);
+  r.to_uri = pl_string(msg->to.auri);
   r.source = fmt::format("{}:{}", tp_name(msg->tp), sa_str(msg->src));
   bool leading = true;
   for (struct le* le = msg->hdrl.head; le; le = le->next) {
     auto* h = static_cast<struct sip_hdr*>(le->data);
-    std::string name = long_name(pl_str(h->name));
-    std::string value = pl_str(h->val);
+    std::string name(long_name(std::string_view(h->name.p, h->name.l)));
+    std::string value = pl_string(h->val);
     if (h->id == SIP_HDR_ROUTE) {
       struct sip_addr addr;
       bool ours = false;
       if (leading && self && sip_addr_decode(&addr, &h->val) == 0) {
-        std::string host = pl_str(addr.uri.host);
+        std::string host = pl_string(addr.uri.host);
         uint16_t port = addr.uri.port;
         if (self->is_local(host, port)) {
           ours = true;
           struct pl odi;
           if (msg_param_decode(&addr.uri.params, "odi", &odi) == 0)
-            r.odi = pl_str(odi);
+            r.odi = pl_string(odi);
         }
       }
       if (!ours) {
@@ -392,7 +346,7 @@ route::Request to_request(const struct ::sip_msg* msg, const Stack* self)
     } else if (h->id == SIP_HDR_P_ASSERTED_IDENTITY && r.asserted.empty()) {
       struct sip_addr addr;
       if (sip_addr_decode(&addr, &h->val) == 0)
-        r.asserted = pl_str(addr.auri);
+        r.asserted = pl_string(addr.auri);
     }
     r.headers.push_back({std::move(name), std::move(value)});
   }
@@ -406,7 +360,7 @@ route::Request to_request(const struct ::sip_msg* msg, const Stack* self)
   return r;
 }
 
-Result<route::Request> parse_request_text(std::string_view text)
+Result<sip::Request> parse_request_text(std::string_view text)
 {
   // Operators paste files with LF line ends: normalise to CRLF and end the header block.
   std::string wire;
@@ -461,7 +415,7 @@ std::string content_type_of(const struct ::sip_msg* msg)
 {
   if (!msg || !msg->ctyp.type.p)
     return {};
-  std::string t = pl_str(msg->ctyp.type) + "/" + pl_str(msg->ctyp.subtype);
+  std::string t = pl_string(msg->ctyp.type) + "/" + pl_string(msg->ctyp.subtype);
   for (auto& c : t)
     c = char(std::tolower(static_cast<unsigned char>(c)));
   return t;
