@@ -3,18 +3,11 @@
 # register (SIPp REGISTER scenario with an injection file), after a warm-up batch, and
 # after the registrar's transactions have expired (so only bindings remain).
 # Not run by CI. Usage: bench/core-memory.sh [N]   (default 20000)
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-bin=${CPM_BIN:-$top/build/release/tools}
-[[ -x $bin/cpm-core-route ]] || { cmake --preset release >/dev/null &&
-  cmake --build "$top/build/release" -j2 >/dev/null; }
+set -u -o pipefail
+. "$(dirname "$0")/lib.sh" # release build, flow harness
+need sipp
 n=${1:-20000}
 ip=127.0.9.2 port=5070
-t=$(mktemp -d)
-pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$t"; }
-trap cleanup EXIT
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 users() { # users FILE PREFIX COUNT
@@ -22,16 +15,14 @@ users() { # users FILE PREFIX COUNT
 }
 register() { # register FILE COUNT LOCALPORT
   sipp -sf "$here/sipp/register.xml" -inf "$1" -t u1 -i $ip -p "$3" -nostdin -r 2000 -m "$2" \
-    -buff_size 4194304 -timeout 60s $ip:$port >/dev/null 2>&1
+    -buff_size 4194304 -timeout 60s $ip:$port >/dev/null 2>&1 || fail "SIPp REGISTER of $2 users failed"
 }
 # The proxy keeps a completed UDP transaction min(--timeout + 1 s, 5 s), libre's client
 # side 5 s (Timer K): --timeout 1000 and a 5 s wait leave only the bindings.
-settle() { sleep 5; }
+settle() { sleep 5; } # time for the timers to run out: a measurement, not synchronization
 
-mkfifo "$t/ready"
-"$bin/cpm-core-route" -q --domain b.example --listen udp:$ip:$port --timeout 1000 --ready-fd 4 4>"$t/ready" &
-pid=$!
-read -r -t 10 _ <"$t/ready"
+start core cpm-core-route -q --domain b.example --listen udp:$ip:$port --timeout 1000
+pid=$(pid_of core)
 # Warm-up: a first batch of other users, so allocator arenas and hash tables have grown once
 # and their transactions have come and gone (notes/bench-peers.md pitfall 3).
 users "$t/warm.csv" warm 2000

@@ -4,57 +4,24 @@
 # Writes bench/results/core-throughput-<date>.txt and prints a summary.
 # Not run by CI. Usage: bench/core-throughput.sh [RATES...]   (default: 1000 2000 5000 10000 20000 30000 40000)
 # CPM_RATES / KAM_RATES (space-separated) override RATES per proxy; STEP_S the step length.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-bin=${CPM_BIN:-$top/build/release/tools}
-[[ -x $bin/cpm-core-route ]] || { cmake --preset release >/dev/null &&
-  cmake --build "$top/build/release" -j2 >/dev/null; }
+set -u -o pipefail
+. "$(dirname "$0")/lib.sh" # release build, flow harness, cpu_ticks_tree
+need sipp kamailio python3
 rates=("$@")
 [[ ${#rates[@]} -gt 0 ]] || rates=(1000 2000 5000 10000 20000 30000 40000)
 step_s=${STEP_S:-10}
 ip=127.0.9.1
 uas_port=5090 proxy_port=5070
-t=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$t"; }
-trap cleanup EXIT
-hz=$(getconf CLK_TCK)
-
-# utime + stime of a process and all its descendants (Kamailio forks its UDP worker and
-# timer processes; cpm-core-route is one process). /proc/PID/stat counts every thread.
-cpu_ticks() {
-  python3 - "$1" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-stat = {}
-for d in os.listdir('/proc'):
-    if d.isdigit():
-        try:
-            f = open(f'/proc/{d}/stat').read().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        stat[int(d)] = (int(f[1]), int(f[11]) + int(f[12]))  # ppid, utime + stime
-tree, total = {root}, 0
-changed = True
-while changed:
-    changed = False
-    for pid, (ppid, _) in stat.items():
-        if ppid in tree and pid not in tree:
-            tree.add(pid); changed = True
-print(sum(stat[p][1] for p in tree if p in stat))
-PY
-}
 
 # run_step NAME PROXY_PID RATE -> prints "name rate calls failed cpu_us_per_txn"
 run_step() {
   local name=$1 ppid=$2 rate=$3 n=$(( $3 * step_s ))
   local c0 c1
-  c0=$(cpu_ticks "$ppid")
+  c0=$(cpu_ticks_tree "$ppid")
   sipp -sf "$here/sipp/message-uac.xml" -t u1 -i $ip -p 5080 -nostdin -buff_size 4194304 \
     -r "$rate" -m "$n" -l $(( rate * 2 )) -max_non_invite_retrans 4 -timeout $(( step_s * 3 ))s \
     -trace_stat -stf "$t/$name-$rate.csv" -fd 1 $ip:$proxy_port >/dev/null 2>&1 || true
-  c1=$(cpu_ticks "$ppid")
+  c1=$(cpu_ticks_tree "$ppid")
   python3 - "$t/$name-$rate.csv" "$name" "$rate" "$n" "$c0" "$c1" "$hz" <<'PY'
 import csv, sys
 path, name, rate, n, c0, c1, hz = sys.argv[1:]
@@ -71,15 +38,15 @@ PY
 start_uas() {
   sipp -sf "$here/sipp/message-uas.xml" -t u1 -i $ip -p $uas_port -nostdin -buff_size 4194304 \
     >/dev/null 2>&1 &
-  pids+=($!)
+  adopt uas $!
 }
 
 results=()
 bench_proxy() {
-  local name=$1; shift
+  local name=$1 ppid; shift
   "$@" &
-  local ppid=$!
-  pids+=($ppid)
+  adopt "$name" $!
+  ppid=$(pid_of "$name")
   # Wait until the proxy answers an OPTIONS-like probe: a SIPp run of 10 calls.
   for _ in $(seq 50); do
     if sipp -sf "$here/sipp/message-uac.xml" -t u1 -i $ip -p 5081 -nostdin -m 10 -r 100 \
@@ -93,13 +60,13 @@ bench_proxy() {
     results+=("$(run_step "$name" "$ppid" "$r")")
     echo "${results[-1]}" >&2
   done
-  kill "$ppid"; wait "$ppid" 2>/dev/null || true
+  stop "$name" 2>/dev/null || true
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 start_uas
 step_rates=${CPM_RATES:-${rates[*]}}
-bench_proxy cpm "$bin/cpm-core-route" -q --domain a.example --listen udp:$ip:$proxy_port \
+bench_proxy cpm "$CPM_BIN/cpm-core-route" -q --domain a.example --listen udp:$ip:$proxy_port \
   --peer b.example=udp:$ip:$uas_port
 step_rates=${KAM_RATES:-${rates[*]}}
 kam_dir=$t/kam; mkdir -p "$kam_dir"

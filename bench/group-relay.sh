@@ -84,7 +84,8 @@ for ((rep = 1; rep <= reps; rep++)); do
   exec 7<>"$t/$run.alice.in"
   cpm-invite --config "$lab" --node alice --register -q sip:big@x.example \
     <"$t/$run.alice.in" >"$t/$run.alice.out" 2>"$t/$run.alice.err" 5>&- 6>&- 7>&- &
-  alice=$!
+  adopt "$run.alice" $! "$t/$run.alice.err"
+  alice=$(pid_of "$run.alice")
   wait_for "$t/$run.csX.err" "all $((k - 1)) members joined in" 30
   # Every member's MSRP connection is up before the clock starts.
   for ((i = 0; i < 200; i++)); do
@@ -96,8 +97,8 @@ for ((rep = 1; rep <= reps; rep++)); do
   c0_focus=$(cpu_ticks "$focus") c0_alice=$(cpu_ticks "$alice")
   c0_members=$(cpu_ticks "${members[@]}") c0_cores=$(cpu_ticks "${cores[@]}")
   if [[ -n ${PERF_OUT:-} ]]; then # a flat profile of the focus during the measurement
-    perf record -q -e cpu-clock -p "$focus" -o "$PERF_OUT.$run" 2>"$t/perf.err" &
-    perf_pid=$!
+    perf record -q -e cpu-clock -p "$focus" -o "$PERF_OUT.$run" 2>"$t/$run.perf.err" &
+    adopt "$run.perf" $! "$t/$run.perf.err"
     sleep 0.2 # perf attaches asynchronously; profile only (the run is not timed for it)
   fi
   outs=()
@@ -128,14 +129,13 @@ PY
   c1_focus=$(cpu_ticks "$focus") c1_alice=$(cpu_ticks "$alice")
   c1_members=$(cpu_ticks "${members[@]}") c1_cores=$(cpu_ticks "${cores[@]}")
   if [[ -n ${PERF_OUT:-} ]]; then
-    kill -INT "$perf_pid"
-    wait "$perf_pid" || true
+    kill -INT "$(pid_of "$run.perf")"
+    wait_or_stop "$run.perf" 20 || true
   fi
   exec 7>&- # end of alice's input: she waits for her REPORTs, then BYE
   rc=0
-  for ((i = 0; i < 300; i++)); do _flow_alive "$alice" || break; sleep 0.1; done
-  kill "$alice" 2>/dev/null && rc=timeout
-  wait "$alice" || rc=$?
+  wait_or_stop "$run.alice" 30 || rc=$?
+  ((rc != 124)) || rc=timeout
   stop "$run.csX" || fail "$run: csX did not stop cleanly" # BYE to the members
   for ((i = 1; i < k; i++)); do
     wait_exit "$run.$(printf 'm%02d' "$i")" 20 || fail "$run: member $i exit status $?"
@@ -159,8 +159,8 @@ PY
 )
   results+=("$row")
   echo "run $rep: $row" >&2
-  rm -rf "$lab" "${_flow_locks[@]}"
-  _flow_locks=()
+  rm -f "$lab"
+  release_prefixes
 done
 
 mkdir -p "$here/results"

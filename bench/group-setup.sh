@@ -66,28 +66,20 @@ sipp_start()
   local name=$1 i
   shift
   sipp "$@" -nostdin >"$t/$name.out" 2>"$t/$name.err" 5>&- 6>&- 7>&- &
-  _flow_pid[$name]=$!
-  _flow_names+=("$name")
+  adopt "$name" $! "$t/$name.err"
   for ((i = 0; i < 100; i++)); do
     ss -Hlun "src $sipp_ip:$sipp_port" 2>/dev/null | grep -q . && return 0
-    _flow_alive "${_flow_pid[$name]}" || break
+    alive "$name" || break
     sleep 0.05 # bounded poll for SIPp's socket
   done
   fail "$name did not bind $sipp_ip:$sipp_port"
 }
 
-# sipp_stop NAME: SIGUSR1 (SIPp's clean end), then SIGKILL after a bounded wait.
+# sipp_stop NAME: SIGUSR1 (SIPp's clean end), then SIGTERM after a bounded wait.
 sipp_stop()
 {
-  local pid=${_flow_pid[$1]} i
-  kill -USR1 "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    _flow_alive "$pid" || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "_flow_pid[$1]"
+  kill -USR1 "$(pid_of "$1")" 2>/dev/null || true
+  wait_or_stop "$1" 5 2>/dev/null || true
 }
 
 # floor_span LOG: last "ok" tick - first "sent" tick (ms) of a member-uac.xml run.
@@ -150,7 +142,7 @@ for n in "${sizes[@]}"; do
     sipp_start "$run.uas" -sf "$here/sipp/member-uas.xml" -t u1 -i "${p}20" -p 5060 \
       -buff_size 4194304
 
-    csx=$(pid_of "$run.csX") uas=${_flow_pid[$run.uas]}
+    csx=$(pid_of "$run.csX") uas=$(pid_of "$run.uas")
     cores=("$(pid_of "$run.coreA")" "$(pid_of "$run.csA")" "$(pid_of "$run.coreX")" "$(pid_of "$run.coreM")")
     c0=("$(cpu_ticks "$csx")" "$(cpu_ticks "${cores[@]}")" "$(cpu_ticks "$uas")")
     # alice invites the group; her stdin is a fifo we hold open until everybody is in.
@@ -159,7 +151,7 @@ for n in "${sizes[@]}"; do
     cpm-invite --config "$lab" --node alice --register --json --trace "$t/$run.alice.trace" \
       -q sip:big@x.example <"$t/$run.alice.in" >"$t/$run.alice.out" 2>"$t/$run.alice.err" \
       5>&- 6>&- 7>&- &
-    alice=$!
+    adopt "$run.alice" $! "$t/$run.alice.err"
     wait_for "$t/$run.csX.err" "all $n members joined in" 60
     c1=("$(cpu_ticks "$csx")" "$(cpu_ticks "${cores[@]}")" "$(cpu_ticks "$uas")")
     cpu_ms=$(for i in 0 1 2; do printf '%s ' $(((c1[i] - c0[i]) * 1000 / hz)); done)
@@ -180,7 +172,7 @@ print(f"{(ok - inv) / 1000:.1f}" if inv and ok else "NA")
 PY
 )
     exec 7>&- # alice leaves (BYE); the N members stay
-    wait "$alice" || fail "$run: alice exited with status $?"
+    wait_exit "$run.alice" || fail "$run: alice exited with status $?"
     # The focus ends the members' sessions (BYE) when it stops.
     stop "$run.csX" || fail "$run: csX did not stop cleanly"
     msrp_fail=$(grep -c "closed: Connection refused" "$t/$run.csX.err" || true)
@@ -194,8 +186,8 @@ PY
       "floor SIPp direct ${direct_ms} ms, SIPp via coreX+coreM ${cores_ms} ms," \
       "CPU ms during the setup: focus, cores, UAS: $cpu_ms" \
       "(focus's MSRP connections refused: $msrp_fail)" >&2
-    rm -rf "$lab" "${_flow_locks[@]}"
-    _flow_locks=()
+    rm -f "$lab"
+    release_prefixes
   done
 done
 

@@ -1,13 +1,16 @@
 # shellcheck shell=bash
-# What the group benchmarks share (sourced after `set -u -o pipefail`): the release build
+# What the benchmarks share (sourced after `set -u -o pipefail`): the release build
 # (built when missing), the flow harness (start/stop, readiness, a free 127.K. prefix,
-# cleanup at exit) and cpu_ticks. Sets $here, $top, $CPM_BIN and $hz.
+# cleanup at exit), cpu_ticks and cpu_ticks_tree. Sets $here, $top, $CPM_BIN and $hz.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 export CPM_BIN=${CPM_BIN:-$top/build/release/tools}
 [[ -x $CPM_BIN/cpm-groupd ]] || { cmake --preset release >/dev/null &&
   cmake --build "$top/build/release" -j2 >/dev/null; }
+# shellcheck source=../tests/lib/flow.sh
 . "$top/tests/lib/flow.sh"
+# Clock ticks per second, for the benchmarks' CPU figures:
+# shellcheck disable=SC2034
 hz=$(getconf CLK_TCK)
 
 # cpu_ticks PID...: utime + stime of these processes (their threads included), in ticks.
@@ -21,4 +24,30 @@ cpu_ticks()
     s=$((s + a[11] + a[12]))
   done
   echo "$s"
+}
+
+# cpu_ticks_tree PID: utime + stime of a process and all its descendants, in ticks
+# (Kamailio forks its UDP worker and timer processes; cpm-core-route is one process).
+cpu_ticks_tree()
+{
+  python3 - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1])
+stat = {}
+for d in os.listdir('/proc'):
+    if d.isdigit():
+        try:
+            f = open(f'/proc/{d}/stat').read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        stat[int(d)] = (int(f[1]), int(f[11]) + int(f[12]))  # ppid, utime + stime
+tree = {root}
+changed = True
+while changed:
+    changed = False
+    for pid, (ppid, _) in stat.items():
+        if ppid in tree and pid not in tree:
+            tree.add(pid); changed = True
+print(sum(stat[p][1] for p in tree if p in stat))
+PY
 }

@@ -18,10 +18,11 @@ if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
     { tail -n 30 "$root/build-lab.log" >&2; echo "group-session: build failed, see build-lab.log" >&2; exit 2; }
 fi
 
+# shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
-start_group_network
+start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
 for n in csA csB csX; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
 
@@ -37,7 +38,7 @@ echo
 echo "\$ cpm-invite --config lab.toml --node alice --register sip:friends@x.example"
 cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" --json \
   sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
-alice=$!
+adopt alice $! "$t/alice.err"
 wait_for "$t/alice.out" '"event":"answered"'
 echo "alice: the group answered; typing 'hello friends'"
 printf 'hello friends\n' >&7
@@ -51,9 +52,9 @@ echo "carol sees: $(tail -n 1 "$t/carol.out")"
 # Everybody leaves: alice and bob end their input, the focus ends carol's session.
 exec 7>&- 5>&-
 rc=0
-wait "$alice" || rc=$?
-wait_exit bob 20 || rc=1
-wait_exit carol 20 || rc=1
+wait_or_stop alice 20 || rc=$?
+wait_or_stop bob 20 || rc=1
+wait_or_stop carol 20 || rc=1
 exec 6>&-
 
 echo

@@ -19,6 +19,7 @@ if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
     { tail -n 30 "$root/build-lab.log" >&2; echo "pager: build failed, see build-lab.log" >&2; exit 2; }
 fi
 
+# shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
@@ -35,11 +36,7 @@ cpm-send --config "$lab" --node alice --register --notify delivery --wait --time
   --trace "$t/alice.trace" sip:bob@b.example 'Hello' || rc=$?
 echo "(cpm-send exit status $rc: $( ((rc == 0)) && echo delivered || echo 'not delivered'))"
 # bob stops after one message (--count 1); give him a bounded moment to flush and exit.
-for ((i = 0; i < 50; i++)); do
-  _flow_alive "$(pid_of bob)" || break
-  sleep 0.1
-done
-_flow_alive "$(pid_of bob)" || wait_exit bob || true
+wait_or_stop bob 5 || true
 echo "bob received: $(cat "$t/bob.out" 2>/dev/null)"
 
 echo

@@ -27,10 +27,10 @@ for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config 
   corpus=build/fuzz/corpus/$target
   mkdir -p "$corpus"
   echo "fuzz: $target for ${secs}s"
-  # shellcheck disable=SC2046
-  if ! build/fuzz/tests/$target -max_total_time="$secs" -max_len=16384 -timeout=10 \
-      -artifact_prefix=build/fuzz/crashes/$target- -print_final_stats=0 \
-      "$corpus" $(seeds $target) >build/fuzz/$target.log 2>&1; then
+  mapfile -t seed_dirs < <(seeds "$target")
+  if ! "build/fuzz/tests/$target" -max_total_time="$secs" -max_len=16384 -timeout=10 \
+      -artifact_prefix="build/fuzz/crashes/$target-" -print_final_stats=0 \
+      "$corpus" "${seed_dirs[@]}" >"build/fuzz/$target.log" 2>&1; then
     echo "fuzz: $target FAILED (log: build/fuzz/$target.log)"
     tail -30 build/fuzz/$target.log
     rc=1

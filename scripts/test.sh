@@ -1,10 +1,11 @@
 #!/bin/bash
 # THE test command (README, CI): install what is missing, then build and test the default
 # preset, then the asan preset (ASan+UBSan), then fuzz every parser briefly (clang-14
-# libFuzzer), then check the formatting. Every step runs;
+# libFuzzer), then check the formatting (clang-format) and the shell scripts (shellcheck,
+# with the repository's .shellcheckrc). Every step runs;
 # the exit status is 1 if any failed. Uses at most 2 build jobs (JOBS=N to change).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 jobs=${JOBS:-2}
 results=()
 failed=0
@@ -41,11 +42,20 @@ format_check()
   clang-format --dry-run -Werror "${files[@]}"
 }
 
+# Every shell script: the scripts, the flow harness and tests, labs, benchmarks, CI entry
+# point, and the bash completions (sourced by bash, so checked as bash).
+shellcheck_check()
+{
+  shellcheck scripts/*.sh tests/lib/*.sh tests/flows/*.sh tests/docs/*.sh labs/*.sh bench/*.sh \
+    .ci/run && shellcheck -s bash completions/bash/*
+}
+
 step "deps" scripts/deps.sh
 preset default
 preset asan
 step "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s per parser)" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 step "clang-format" format_check
+step "shellcheck" shellcheck_check
 
 echo "=== summary"
 printf '  %s\n' "${results[@]}"

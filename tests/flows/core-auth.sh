@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Digest authentication of REGISTER: 401 challenge, 200 with the right password, 403 with a
 # wrong one, 404 for a user not in the config.
-. "$(dirname "$0")/../lib/core.sh"
+. "$(dirname "$0")/../lib/flow.sh"
 cat >"$t/lab.toml" <<'TOML'
 [[user]]
 uri = "sip:bob@b.example"
@@ -16,7 +16,7 @@ reg() { # reg USER CSEQ [AUTHORIZATION]
 out=$(reg bob 1)
 expect_eq "$(status <<<"$out")" 401 "REGISTER without credentials"
 challenge=$(sed -n 's/^WWW-Authenticate: //p' <<<"$out")
-[[ $challenge == Digest* ]] || die "no Digest challenge: $out"
+[[ $challenge == Digest* ]] || fail "no Digest challenge: $out"
 # Answer the challenge (RFC 2617 MD5, qop=auth when offered) in python.
 answer() { python3 - "$challenge" "$1" <<'PY'
 import hashlib, re, sys
@@ -37,7 +37,7 @@ PY
 }
 out=$(reg bob 2 "$(answer bob-secret)")
 expect_eq "$(status <<<"$out")" 200 "REGISTER with the right password"
-grep -q 'Contact: <sip:bob@127.0.0.1:5999>' <<<"$out" || die "binding not listed: $out"
+grep -q 'Contact: <sip:bob@127.0.0.1:5999>' <<<"$out" || fail "binding not listed: $out"
 out=$(reg bob 3 "$(answer wrong)")
 expect_eq "$(status <<<"$out")" 403 "REGISTER with a wrong password"
 out=$(reg mallory 1)

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # --explain prints the routing decision for a request file and sends nothing: with ICSI
 # (header) triggers and with user (method-only) triggers, and the return after odi.
-. "$(dirname "$0")/../lib/core.sh"
-ex=$CPM_SOURCE_DIR/examples
+. "$(dirname "$0")/../lib/flow.sh"
 core=$CPM_BIN/cpm-core-route
 icsi='urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg'
 request() { # request ACCEPT-CONTACT-LINE [ROUTE-LINE]
@@ -11,17 +10,17 @@ request() { # request ACCEPT-CONTACT-LINE [ROUTE-LINE]
 # ICSI lab: alice's MESSAGE with the enabler usage indication goes to csA (originating).
 request "Accept-Contact: *;+g.3gpp.icsi-ref=\"$icsi\"
 " >"$t/with-icsi.sip"
-"$core" --config "$ex/lab-icsi.toml" --node coreA --explain "$t/with-icsi.sip" >"$t/out1" || die "explain failed"
-grep -q '^forward (trigger)' "$t/out1" || die "ICSI trigger did not fire: $(cat "$t/out1")"
-grep -q '127.0.1.2:5060' "$t/out1" || die "not sent to csA: $(cat "$t/out1")"
-grep -qi 'odi=' "$t/out1" || die "no odi Route back: $(cat "$t/out1")"
+"$core" --config "$examples/lab-icsi.toml" --node coreA --explain "$t/with-icsi.sip" >"$t/out1" || fail "explain failed"
+grep -q '^forward (trigger)' "$t/out1" || fail "ICSI trigger did not fire: $(cat "$t/out1")"
+grep -q '127.0.1.2:5060' "$t/out1" || fail "not sent to csA: $(cat "$t/out1")"
+grep -qi 'odi=' "$t/out1" || fail "no odi Route back: $(cat "$t/out1")"
 # Without the indication the ICSI trigger does not fire: straight to the peer core.
 request "" >"$t/no-icsi.sip"
-"$core" --config "$ex/lab-icsi.toml" --node coreA --explain - <"$t/no-icsi.sip" >"$t/out2" || die "explain failed"
-grep -q '^forward (peer)' "$t/out2" || die "expected the peer route: $(cat "$t/out2")"
+"$core" --config "$examples/lab-icsi.toml" --node coreA --explain - <"$t/no-icsi.sip" >"$t/out2" || fail "explain failed"
+grep -q '^forward (peer)' "$t/out2" || fail "expected the peer route: $(cat "$t/out2")"
 # User lab: a trigger on method only fires without any indication.
-"$core" --config "$ex/lab-user.toml" --node coreA --explain "$t/no-icsi.sip" >"$t/out3" || die "explain failed"
-grep -q '^forward (trigger)' "$t/out3" || die "user trigger did not fire: $(cat "$t/out3")"
+"$core" --config "$examples/lab-user.toml" --node coreA --explain "$t/no-icsi.sip" >"$t/out3" || fail "explain failed"
+grep -q '^forward (trigger)' "$t/out3" || fail "user trigger did not fire: $(cat "$t/out3")"
 # Not a SIP request: exit 2.
 rc=0; echo 'hello' | "$core" --domain b.example --explain - >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 2 "explain of garbage"

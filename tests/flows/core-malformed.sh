@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Malformed requests get 400 with a reason naming the problem (or are dropped when no Via
 # can be parsed), one stderr line each, and the next good request is served.
-. "$(dirname "$0")/../lib/core.sh"
+. "$(dirname "$0")/../lib/flow.sh"
 start_core --domain b.example --listen udp:127.0.0.1:0
 hdr='Via: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a\nTo: <sip:nobody@b.example>\n'
-send() { printf "$1" | sip "$CORE_UDP" --timeout "${2:-5}"; }
+send() { printf '%b' "$1" | sip "$CORE_UDP" --timeout "${2:-5}"; }
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}CSeq: 1 MESSAGE\nContent-Length: 0\n\n")
 expect_eq "$(head -n1 <<<"$out")" "SIP/2.0 400 Missing Call-ID" "no Call-ID"
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq: 1 MESSAGE\nContent-Length: 50\n\nshort")
@@ -16,10 +16,10 @@ out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq:
 expect_eq "$(head -n1 <<<"$out")" "SIP/2.0 400 Message too large for UDP (truncated at 8192 bytes)" "8 KiB UDP"
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\nFrom: <sip:a@a.example>;tag=a\nTo: <sip:nobody@b.example>\nCall-ID: x\nCSeq: 1 MESSAGE\nContent-Length: 0\n\n" 0.5) || true
 expect_eq "$out" "" "answer to a request without Via"
-kill -0 "$CORE_PID" || die "core died"
+alive core || fail "core died"
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq: 1 MESSAGE\nContent-Length: 0\n\n")
 expect_eq "$(status <<<"$out")" 404 "good request after the malformed ones"
 n=$(grep -c '400\|Via' "$t/core.err")
-(( n >= 5 )) || die "expected one stderr line per malformed request, got $n"
+(( n >= 5 )) || fail "expected one stderr line per malformed request, got $n"
 stop_core
 echo OK

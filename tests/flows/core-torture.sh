@@ -2,12 +2,13 @@
 # RFC 4475 torture messages against the running core: each gets the answer recorded below
 # (valid ones served: 404/416/420 or forwarded; invalid ones 400 or dropped; never a 2xx for
 # an invalid one), the core never crashes, and a good request after them is served.
-. "$(dirname "$0")/../lib/core.sh"
+. "$(dirname "$0")/../lib/flow.sh"
 dir=$CPM_DATA/rfc4475
-[[ -f $dir/manifest.tsv ]] || die "no $dir/manifest.tsv"
+[[ -f $dir/manifest.tsv ]] || fail "no $dir/manifest.tsv"
 # Responses to Vias without rport go to the Via port (5060) of the source address: bind a
-# loopback address of our own there.
-me=127.$(( RANDOM % 200 + 20 )).$(( RANDOM % 250 + 1 )).$(( RANDOM % 250 + 1 ))
+# loopback address of our own there (in a prefix no other test uses).
+claim_prefix
+me=${lab_prefix}0.1
 start_core --domain b.example --listen "udp:127.0.0.1:0"
 # file -> expected first answer ("none": dropped or forwarded, no answer within the window)
 declare -A want=(
@@ -24,17 +25,17 @@ declare -A want=(
   [sdp01.dat]=404 [inv2543.dat]=none [test.dat]=none
 )
 n=0
-while IFS=$'\t' read -r file section class title expected; do
+while IFS=$'\t' read -r file _ class title _; do
   [[ $file == file ]] && continue
-  [[ -n ${want[$file]:-} ]] || die "no expectation for $file"
+  [[ -n ${want[$file]:-} ]] || fail "no expectation for $file"
   got=$(sip "$CORE_UDP" --raw --timeout 0.3 --bind "$me" --port 5060 <"$dir/$file" | awk "NR == 1 {print \$2}") || true
   got=${got:-none}
-  [[ $got == "${want[$file]}" ]] || die "$file ($class, $title): expected ${want[$file]}, got $got"
-  [[ $class == invalid && $got == 2* ]] && die "$file: invalid message accepted with $got"
-  kill -0 "$CORE_PID" 2>/dev/null || die "core died on $file"
+  [[ $got == "${want[$file]}" ]] || fail "$file ($class, $title): expected ${want[$file]}, got $got"
+  [[ $class == invalid && $got == 2* ]] && fail "$file: invalid message accepted with $got"
+  alive core || fail "core died on $file"
   n=$((n + 1))
 done <"$dir/manifest.tsv"
-(( n == 50 )) || die "ran $n messages, want 50"
+(( n == 50 )) || fail "ran $n messages, want 50"
 out=$(printf 'MESSAGE sip:nobody@b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a1\nTo: <sip:nobody@b.example>\nCall-ID: @CALLID@\nCSeq: 1 MESSAGE\n\n' | sip "$CORE_UDP")
 expect_eq "$(status <<<"$out")" 404 "good request after the torture run"
 stop_core

@@ -45,7 +45,7 @@ for src in "${configs[@]}"; do
     --register --answer --count 1 --json --trace "$d/carol.trace"
   cpm-invite --config "$lab" --node alice --register --json --trace "$d/alice.trace" \
     sip:friends@x.example <"$d/alice.in" >"$d/alice.out" 2>"$d/alice.err" 5>&- 6>&- 7>&- &
-  alice=$!
+  adopt "$name.alice" $! "$d/alice.err"
 
   # Everybody is in: the members have their sessions, alice has her 200.
   wait_for "$t/$name.bob.out" '"event":"established"'
@@ -61,20 +61,13 @@ for src in "${configs[@]}"; do
 
   # alice leaves: bob and carol stay in the session.
   exec 7>&-
-  rc=0
-  wait "$alice" || rc=$?
-  ((rc == 0)) || cat "$d/alice.err" >&2
-  expect_eq "$rc" 0 "$name: alice's exit status"
+  expect_exit "$name.alice" 0 "$name: alice's exit status"
   printf 'still here\n' >&6
   wait_for "$t/$name.bob.out" 'still here'
   # bob leaves: fewer than two remain, the focus ends carol's session.
   exec 5>&-
-  rc=0
-  wait_exit "$name.bob" 20 || rc=$?
-  expect_eq "$rc" 0 "$name: bob's exit status"
-  rc=0
-  wait_exit "$name.carol" 20 || rc=$?
-  expect_eq "$rc" 0 "$name: carol's exit status"
+  expect_exit "$name.bob" 0 "$name: bob's exit status"
+  expect_exit "$name.carol" 0 "$name: carol's exit status"
   exec 6>&-
 
   # Who received what, with the writer as sender (the focus keeps the CPIM From).

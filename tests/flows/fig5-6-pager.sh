@@ -28,9 +28,7 @@ for src in "${configs[@]}"; do
   fi
 
   # bob received the message, sent the notification and stops after --count 1.
-  rc=0
-  wait_exit "$name.bob" 20 || rc=$?
-  expect_eq "$rc" 0 "$name: bob's exit status"
+  expect_exit "$name.bob" 0 "$name: bob's exit status"
   expect_contains "$t/$name.bob.out" 'Hello'
 
   # alice's JSON names the delivery notification for her own message.

@@ -47,21 +47,6 @@ print(n)
 PY
 }
 
-# start_lab NAME DIR: the network of Figures 5-6 plus coreX and csX (the group's host).
-start_lab()
-{
-  start_network "$1." "$2"
-  start "$1.coreX" cpm-core-route --config "$lab" --node coreX --trace "$2/coreX.trace"
-  start "$1.csX" cpm-groupd --config "$lab" --node csX -v --trace "$2/csX.trace"
-}
-
-stop_lab()
-{
-  stop "$1.csX" || fail "$1.csX did not stop cleanly"
-  stop "$1.coreX" || fail "$1.coreX did not stop cleanly"
-  stop_network "$1."
-}
-
 # start_member NAME WHO DIR: WHO registers, receives one message, notifies and exits.
 start_member()
 {
@@ -72,9 +57,7 @@ start_member()
 # member_got NAME WHO TEXT: WHO exited 0 after exactly one message, TEXT from alice.
 member_got()
 {
-  local rc=0
-  wait_exit "$1.$2" 20 || rc=$?
-  expect_eq "$rc" 0 "$1: $2's exit status"
+  expect_exit "$1.$2" 0 "$1: $2's exit status"
   expect_eq "$(count_json "$t/$1.$2.out" type message)" 1 "$1: messages $2 printed"
   expect_json "$t/$1.$2.out" .type message .from sip:alice@a.example .text "$3"
 }
@@ -86,16 +69,9 @@ for src in "${configs[@]}"; do
   mkdir -p "$d/more"
   lab_config "$src" "$name.toml"
   # Two more senders of a.example: dave (no member of the group), mallory (barred).
-  {
-    printf '\n[[node]]\nname = "dave"\nrole = "client"\nfrom = "sip:dave@a.example"\n'
-    printf 'listen = ["udp:%s1.11:5060", "tcp:%s1.11:5060"]\n' "$lab_prefix" "$lab_prefix"
-    printf 'proxy = "coreA"\n'
-    printf '\n[[node]]\nname = "mallory"\nrole = "client"\nfrom = "sip:mallory@a.example"\n'
-    printf 'listen = ["udp:%s1.12:5060", "tcp:%s1.12:5060"]\n' "$lab_prefix" "$lab_prefix"
-    printf 'proxy = "coreA"\n'
-    printf '\n[[user]]\nuri = "sip:dave@a.example"\npassword = "dave-secret"\n'
-  } >>"$lab"
-  start_lab "$name" "$d"
+  lab_add_client dave sip:dave@a.example 1.11 coreA dave-secret
+  lab_add_client mallory sip:mallory@a.example 1.12 coreA
+  start_group_network "$name." "$d"
   start_member "$name" bob "$d"
   start_member "$name" carol "$d"
 
@@ -157,7 +133,7 @@ for src in "${configs[@]}"; do
     expect_contains "$t/$name.csX.err" 'member sip:carol@b.example not reached: 480'
   fi
 
-  stop_lab "$name"
+  stop_group_network "$name."
   first=0
   echo "OK group-pager ($name)"
 done

@@ -19,15 +19,9 @@ pcap="$t/group.pcapng"
 # -a duration bounds the capture itself should the test be killed.
 tshark -i lo -f "net $net" -w "$pcap" -a duration:120 -q >"$t/tshark.out" 2>"$t/tshark.err" \
   </dev/null 5>&- 6>&- 7>&- &
-cap=$!
-for ((i = 0; i < START_TIMEOUT * 20; i++)); do
-  grep -q "Capturing on" "$t/tshark.err" && break
-  _flow_alive "$cap" || break
-  sleep 0.05 # bounded poll of tshark's stderr
-done
-if ! grep -q "Capturing on" "$t/tshark.err"; then
-  kill -TERM "$cap" 2>/dev/null
-  wait "$cap" 2>/dev/null
+adopt tshark $! "$t/tshark.err"
+if ! poll_for "$t/tshark.err" "Capturing on" "$START_TIMEOUT" tshark; then
+  stop tshark 2>/dev/null || true
   cat "$t/tshark.err" >&2
   if grep -qiE "permission|not permitted|privileges|no such device|no interfaces" "$t/tshark.err"; then
     skip "tshark cannot capture on lo here"
@@ -36,7 +30,7 @@ if ! grep -q "Capturing on" "$t/tshark.err"; then
 fi
 
 # The group session, as fig1-2-group-session.sh runs it.
-start_group_network
+start_group_network "" "$t"
 for who in alice bob carol; do
   mkfifo "$t/$who.in"
 done
@@ -47,7 +41,7 @@ START_STDIN="$t/carol.in" start carol cpm-invite --config "$lab" --node carol --
   --answer --count 1 --json --trace "$t/carol.trace"
 cpm-invite --config "$lab" --node alice --register --json --trace "$t/alice.trace" \
   sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
-alice=$!
+adopt alice $! "$t/alice.err"
 wait_for "$t/bob.out" '"event":"established"'
 wait_for "$t/carol.out" '"event":"established"'
 wait_for "$t/alice.out" '"event":"answered"'
@@ -58,31 +52,17 @@ printf 'hi from bob\n' >&5
 wait_for "$t/alice.out" 'hi from bob'
 wait_for "$t/carol.out" 'hi from bob'
 exec 7>&- # alice leaves (BYE), then bob; the focus ends carol's session
-rc=0
-wait "$alice" || rc=$?
-expect_eq "$rc" 0 "alice's exit status"
+expect_exit alice 0 "alice's exit status"
 exec 5>&-
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
-rc=0
-wait_exit carol 20 || rc=$?
-expect_eq "$rc" 0 "carol's exit status"
+expect_exit bob 0 "bob's exit status"
+expect_exit carol 0 "carol's exit status"
 exec 6>&-
-stop_group_network
+stop_group_network ""
 
 # Stop the capture: SIGINT, and wait for tshark to finish writing the file (bounded).
-kill -INT "$cap" 2>/dev/null
-for ((i = 0; i < 100; i++)); do
-  _flow_alive "$cap" || break
-  sleep 0.1 # bounded wait for tshark's exit
-done
-_flow_alive "$cap" && {
-  kill -KILL "$cap"
-  fail "tshark did not stop on SIGINT"
-}
+kill -INT "$(pid_of tshark)"
 rc=0
-wait "$cap" || rc=$?
+wait_exit tshark 10 || rc=$?
 ((rc == 0)) || {
   cat "$t/tshark.err" >&2
   fail "tshark exited with status $rc"

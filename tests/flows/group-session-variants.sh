@@ -12,12 +12,7 @@ need python3
 lab_config "$examples/lab-icsi.toml" lab.toml
 # dave: a user of a.example who is no member of the group. The group gives up on members
 # who do not answer after 2 s (the silence variant).
-{
-  printf '\n[[node]]\nname = "dave"\nrole = "client"\nfrom = "sip:dave@a.example"\n'
-  printf 'listen = ["udp:%s1.11:5060", "tcp:%s1.11:5060"]\nproxy = "coreA"\n' \
-    "$lab_prefix" "$lab_prefix"
-  printf '\n[[user]]\nuri = "sip:dave@a.example"\npassword = "dave-secret"\n'
-} >>"$lab"
+lab_add_client dave sip:dave@a.example 1.11 coreA dave-secret
 sed -i 's/^max_participants = 10$/max_participants = 10\ninvite_timeout_ms = 2000/' "$lab"
 grep -F 'invite_timeout_ms = 2000' "$lab" >/dev/null || fail "cannot set invite_timeout_ms"
 start_group_network "" "$t"
@@ -32,21 +27,13 @@ member()
     --answer --count 1 --json --trace "$t/$name.trace" "$@"
 }
 
-# invite NAME NODE: cpm-invite from NODE to the group in the background, stdin from the fifo
-# $t/NAME.in; sets $pid.
+# invite NAME NODE: cpm-invite from NODE to the group in the background (recorded as NAME),
+# stdin from the fifo $t/NAME.in.
 invite()
 {
   cpm-invite --config "$lab" --node "$2" --register --json --trace "$t/$1.trace" \
     sip:friends@x.example <"$t/$1.in" >"$t/$1.out" 2>"$t/$1.err" 5>&- 6>&- 7>&- 8>&- 9>&- &
-  pid=$!
-}
-
-# expect_exit PID STATUS WHAT: wait for a background client and check its exit status.
-expect_exit()
-{
-  local rc=0
-  wait "$1" || rc=$?
-  expect_eq "$rc" "$2" "$3"
+  adopt "$1" $! "$t/$1.err"
 }
 
 for f in d-bob d-alice o-dave s-alice r-bob r-carol r-alice r-bob2; do
@@ -60,17 +47,13 @@ MEMBER_STDIN=/dev/null member d-carol carol --decline 603
 invite d-alice alice
 wait_for "$t/d-bob.out" '"event":"established"'
 wait_for "$t/d-alice.out" '"event":"answered"'
-rc=0
-wait_exit d-carol 20 || rc=$?
-expect_eq "$rc" 0 "decline: carol's exit status after declining"
+expect_exit d-carol 0 "decline: carol's exit status after declining"
 expect_contains "$t/csX.err" 'sip:carol@b.example did not join: 603'
 printf 'just us\n' >&7
 wait_for "$t/d-bob.out" 'just us'
 exec 7>&- # alice leaves; bob alone: the focus ends his session
-expect_exit "$pid" 0 "decline: alice's exit status"
-rc=0
-wait_exit d-bob 20 || rc=$?
-expect_eq "$rc" 0 "decline: bob's exit status"
+expect_exit d-alice 0 "decline: alice's exit status"
+expect_exit d-bob 0 "decline: bob's exit status"
 exec 5>&-
 echo "OK group-session-variants (decline)"
 
@@ -78,7 +61,7 @@ echo "OK group-session-variants (decline)"
 MEMBER_STDIN=/dev/null member o-bob bob
 exec 5<>"$t/o-dave.in"
 invite o-dave dave
-expect_exit "$pid" 1 "outsider: dave's exit status"
+expect_exit o-dave 1 "outsider: dave's exit status"
 exec 5>&-
 expect_contains "$t/o-dave.err" '403'
 expect_contains "$t/csX.err" 'sip:dave@a.example is not a member of sip:friends@x.example'
@@ -106,7 +89,7 @@ invites=$(grep -Fc ' invites ' "$t/csX.err")
 for body in 'v=0\r\nthis is no SDP\r\n' \
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/BFCP *\r\n' \
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/MSRP *\r\nm=audio 4002 RTP/AVP 0\r\n'; do
-  offer "$body" | python3 "$CPM_SOURCE_DIR/tests/lib/sip_client.py" "$csx" >"$t/bad.out" 2>&1 ||
+  offer "$body" | sip "$csx" >"$t/bad.out" 2>&1 ||
     fail "bad offers: no answer from csX: $(cat "$t/bad.out")"
   expect_contains "$t/bad.out" 'SIP/2.0 488'
 done
@@ -121,7 +104,7 @@ MEMBER_STDIN=/dev/null member s-bob bob --answer-after 60
 MEMBER_STDIN=/dev/null member s-carol carol --answer-after 60
 exec 7<>"$t/s-alice.in"
 invite s-alice alice
-expect_exit "$pid" 1 "silence: alice's exit status"
+expect_exit s-alice 1 "silence: alice's exit status"
 exec 7>&-
 expect_contains "$t/s-alice.err" '480'
 expect_contains "$t/csX.err" 'sip:bob@b.example did not answer in time'
@@ -140,21 +123,17 @@ exec 5<>"$t/r-bob.in" 6<>"$t/r-carol.in" 7<>"$t/r-alice.in"
 member r-bob bob
 member r-carol carol
 invite r-alice alice
-alice=$pid
 wait_for "$t/r-bob.out" '"event":"established"'
 wait_for "$t/r-carol.out" '"event":"established"'
 wait_for "$t/r-alice.out" '"event":"answered"'
 exec 5>&- # bob leaves; alice and carol go on
-rc=0
-wait_exit r-bob 20 || rc=$?
-expect_eq "$rc" 0 "rejoin: bob's exit status after leaving"
+expect_exit r-bob 0 "rejoin: bob's exit status after leaving"
 wait_for "$t/csX.err" 'sip:bob@b.example left'
 printf 'bob is gone\n' >&7
 wait_for "$t/r-carol.out" 'bob is gone'
 # bob invites the group identity: he joins the running session.
 exec 8<>"$t/r-bob2.in"
 invite r-bob2 bob
-bob2=$pid
 wait_for "$t/r-bob2.out" '"event":"answered"'
 expect_contains "$t/csX.err" 'sip:bob@b.example joins the running session'
 printf 'welcome back\n' >&7
@@ -163,12 +142,10 @@ printf 'glad to be back\n' >&8
 wait_for "$t/r-alice.out" 'glad to be back'
 wait_for "$t/r-carol.out" 'glad to be back'
 exec 7>&- # alice leaves, then bob: carol's session ends
-expect_exit "$alice" 0 "rejoin: alice's exit status"
+expect_exit r-alice 0 "rejoin: alice's exit status"
 exec 8>&-
-expect_exit "$bob2" 0 "rejoin: bob's exit status (second session)"
-rc=0
-wait_exit r-carol 20 || rc=$?
-expect_eq "$rc" 0 "rejoin: carol's exit status"
+expect_exit r-bob2 0 "rejoin: bob's exit status (second session)"
+expect_exit r-carol 0 "rejoin: carol's exit status"
 exec 6>&-
 # What was said while bob was away is not replayed to his new session.
 if grep -F 'bob is gone' "$t/r-bob2.out" >/dev/null; then
@@ -190,10 +167,8 @@ wait_for "$t/l-bob.out" '"event":"established"'
 wait_for "$t/l-alice.out" '"event":"answered"'
 expect_contains "$t/csX.err" 'max_participants 2: inviting the first 1 of 2 members'
 exec 7>&- # alice leaves: the session ends for bob
-expect_exit "$pid" 0 "limit: alice's exit status"
-rc=0
-wait_exit l-bob 20 || rc=$?
-expect_eq "$rc" 0 "limit: bob's exit status"
+expect_exit l-alice 0 "limit: alice's exit status"
+expect_exit l-bob 0 "limit: bob's exit status"
 if grep -F '"event":"invited"' "$t/l-carol.out" >/dev/null; then
   fail "limit: carol was invited beyond max_participants"
 fi

@@ -18,7 +18,7 @@ port=${port%% *}
 mkfifo "$t/alice.in"
 cpm-invite --from sip:alice@127.0.0.1 --listen udp:127.0.0.1:0 --trace "$t/alice.trace" \
   "sip:bob@127.0.0.1:$port" <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" &
-alice=$!
+adopt alice $! "$t/alice.err"
 exec 4>"$t/alice.in"
 printf 'hello bob\nhow are you?\n' >&4
 
@@ -26,12 +26,8 @@ wait_for "$t/alice.out" 'sip:bob@127.0.0.1: second line'
 wait_for "$t/bob.out" 'how are you?'
 exec 4>&- # EOF: alice waits for her REPORTs, then sends BYE
 
-rc=0
-wait "$alice" || rc=$?
-expect_eq "$rc" 0 "alice's exit status"
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit alice 0 "alice's exit status"
+expect_exit bob 0 "bob's exit status"
 # Everything was freed before libre closed (a leaked session keeps sockets registered).
 if grep -E 'fd [0-9]+ in use' "$t/bob.err" "$t/alice.err" >&2; then
   fail "a program left libre file descriptors in use at exit"

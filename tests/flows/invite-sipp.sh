@@ -3,19 +3,12 @@
 # `cpm-invite --answer` registered there: 180, 200 with an MSRP answer (checked by the
 # scenario), ACK and BYE along the Record-Route set; the answerer saw the BYE and exits 0
 # after its one session.
-. "$(dirname "$0")/../lib/core.sh"
-skip_without sipp
+. "$(dirname "$0")/../lib/flow.sh"
+need sipp
 start_core --domain b.example --listen udp:127.0.0.1:0 --trace "$t/core.trace"
 
-fifo=$t/bob.ready
-mkfifo "$fifo"
-"$CPM_BIN/cpm-invite" --answer --count 1 --no-stdin --json --from sip:bob@b.example \
-  --proxy "udp:$CORE_UDP" --listen udp:127.0.0.1:0 --trace "$t/bob.trace" \
-  --ready-fd 3 3>"$fifo" >"$t/bob.out" 2>"$t/bob.err" &
-bob=$!
-core_pids+=("$bob")
-read -r line <"$fifo" || true
-[[ -n ${line:-} ]] || { cat "$t/bob.err" >&2; die "cpm-invite --answer did not become ready"; }
+start bob cpm-invite --answer --count 1 --no-stdin --json --from sip:bob@b.example \
+  --proxy "udp:$CORE_UDP" --listen udp:127.0.0.1:0 --trace "$t/bob.trace"
 
 uac_port=$(free_port)
 rc=0
@@ -26,12 +19,9 @@ expect_eq "$ok" 1 "successful SIPp calls"
 expect_eq "$failed" 0 "failed SIPp calls"
 expect_eq "$rc" 0 "SIPp UAC exit status"
 
-rc=0
-wait "$bob" || rc=$?
-[[ $rc == 0 ]] || cat "$t/bob.err" >&2
-expect_eq "$rc" 0 "cpm-invite --answer exit status"
-grep -q '"event":"ended"' "$t/bob.out" || die "no ended event: $(cat "$t/bob.out")"
-grep -q '"event":"invited"' "$t/bob.out" || die "no invited event"
+expect_exit bob 0 "cpm-invite --answer exit status"
+grep -q '"event":"ended"' "$t/bob.out" || fail "no ended event: $(cat "$t/bob.out")"
+grep -q '"event":"invited"' "$t/bob.out" || fail "no invited event"
 expect_eq "$(sent "$t/core.trace" 'INVITE sip:bob@127.0.0.1')" 1 "INVITE forwarded to bob's contact"
 expect_eq "$(sent "$t/core.trace" 'BYE sip:bob@127.0.0.1')" 1 "BYE relayed along the Record-Route"
 expect_eq "$(sent "$t/bob.trace" 'SIP/2.0 180')" 1 "bob's 180"

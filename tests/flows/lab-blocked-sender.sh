@@ -51,9 +51,7 @@ rc=0
 cpm-send --config "$lab" --node alice --timeout 10 sip:bob@b.example 'small enough' \
   >"$t/alice3.out" 2>"$t/alice3.err" || rc=$?
 ((rc == 0)) || { cat "$t/alice3.err" >&2; fail "a small message from alice: exit $rc"; }
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit bob 0 "bob's exit status"
 expect_contains "$t/bob.out" 'small enough'
 
 stop_network

@@ -15,9 +15,7 @@ cpm-send --config "$lab" --node alice --register --notify delivery,display --wai
   rc=$?
 ((rc == 0)) || { cat "$t/alice.err" >&2; fail "alice's cpm-send exited $rc, expected 0"; }
 
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit bob 0 "bob's exit status"
 expect_contains "$t/bob.out" 'Read me'
 
 # alice's imdn.Message-ID, from the MESSAGE she sent.

@@ -44,9 +44,7 @@ rc=0
 cpm-send --config "$lab" --node alice --timeout 10 --trace "$t/alice.trace" \
   sip:bob@b.example 'Hello, authenticated bob' >"$t/alice.out" 2>"$t/alice.err" || rc=$?
 ((rc == 0)) || { cat "$t/alice.err" >&2; fail "alice's message: exit $rc"; }
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit bob 0 "bob's exit status"
 expect_contains "$t/bob.out" 'Hello, authenticated bob'
 
 stop_network

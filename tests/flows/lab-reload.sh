@@ -25,10 +25,9 @@ sed -i '/^barred = true$/d' "$lab"
 for n in csA coreA; do
   kill -HUP "$(pid_of "$n")"
 done
-# Wait for both to say they reloaded (tail -f follows the log as it is written).
+# Wait for both to say they reloaded.
 for n in csA coreA; do
-  grep -q -m1 reloaded < <(timeout 10 tail -n +1 -f "$t/$n.err") ||
-    fail "$n did not report a reload within 10 s"
+  wait_for "$t/$n.err" reloaded 10
 done
 
 rc=0

@@ -14,7 +14,7 @@ start bob cpm-invite --config "$lab" --node bob --answer --count 1 --no-stdin \
 mkfifo "$t/alice.in"
 cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" sip:bob@b.example \
   <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" &
-alice=$!
+adopt alice $! "$t/alice.err"
 exec 4>"$t/alice.in"
 printf 'hi bob, alice here\n' >&4
 
@@ -22,12 +22,8 @@ wait_for "$t/alice.out" 'sip:bob@b.example: hello alice, bob here'
 wait_for "$t/bob.out" 'sip:alice@a.example: hi bob, alice here'
 exec 4>&-
 
-rc=0
-wait "$alice" || rc=$?
-expect_eq "$rc" 0 "alice's exit status"
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit alice 0 "alice's exit status"
+expect_exit bob 0 "bob's exit status"
 expect_eq "$(cat "$t/alice.out")" 'sip:bob@b.example: hello alice, bob here' "alice's stdout"
 expect_eq "$(cat "$t/bob.out")" 'sip:alice@a.example: hi bob, alice here' "bob's stdout"
 

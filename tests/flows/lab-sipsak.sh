@@ -24,9 +24,7 @@ sipsak -f "$t/msg" -s "sip:bob@$core" -H 127.0.0.1 \
 ((rc == 0)) || fail "sipsak exited $rc: $(cat "$t/sipsak.out" "$t/sipsak.err")"
 # (sipsak exits 0 only when a 200 came back: sipsak(1), RETURN VALUES.)
 
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit bob 0 "bob's exit status"
 grep -qxF "$text" "$t/bob.out" || fail "bob printed: $(cat "$t/bob.out")"
 
 # The core relayed it to bob's registered contact, not somewhere else.

@@ -22,9 +22,7 @@ rc=0
 cpm-send --config "$lab" --node alice --timeout 10 --trace "$t/alice2.trace" \
   sip:bob@b.example 'Hello after the 404' >"$t/alice2.out" 2>"$t/alice2.err" || rc=$?
 ((rc == 0)) || { cat "$t/alice2.err" >&2; fail "message to bob after the 404: exit $rc"; }
-rc=0
-wait_exit bob 20 || rc=$?
-expect_eq "$rc" 0 "bob's exit status"
+expect_exit bob 0 "bob's exit status"
 expect_contains "$t/bob.out" 'Hello after the 404'
 
 stop_network

@@ -19,6 +19,6 @@ for dst in "$coreA" "tcp:${lab_prefix}1.1:5060"; do
   # A bound, not a benchmark: the timeout plus 2 s of slack.
   python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) - float(sys.argv[1]) <= $timeout + 2 else 1)" \
     "$start_s" "$end_s" || fail "cpm-send took $(python3 -c "print(round($end_s - $start_s, 2))") s with --timeout $timeout ($dst)"
-  [[ ${VERBOSE:-0} == 1 ]] && _flow_log "$dst: $(cat "$t/err")"
+  [[ ${VERBOSE:-0} != 1 ]] || echo "$dst: $(cat "$t/err")" >&2
 done
 echo "OK lab-unreachable-core"

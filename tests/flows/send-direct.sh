@@ -2,26 +2,18 @@
 # cpm-send to a `cpm-send --receive` directly (no core): the text arrives on stdout,
 # --notify delivery --wait exits 0, and the receiver's notification carries the sender's
 # imdn.Message-ID. A body over 1300 bytes goes over TCP.
-set -u -o pipefail
-: "${CPM_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/build/default/tools}"
+. "$(dirname "$0")/../lib/flow.sh"
 send=$CPM_BIN/cpm-send
-t=$(mktemp -d "${TMPDIR:-/tmp}/send-direct.XXXXXX")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$t"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$t"/*.err; do [[ -s $f ]] && { echo "-- $f"; cat "$f"; } >&2; done; exit 1; }
+claim_prefix
+ip=${lab_prefix}0.1 # an address of this test's own
 
-mkfifo "$t/ready"
 # A fixed port shared by UDP and TCP (own address): a big body goes over TCP to the same port.
-"$send" --receive --listen udp:127.61.0.1:5060 --listen tcp:127.61.0.1:5060 --count 3 --trace "$t/bob.trace" --name bob \
-  --ready-fd 9 9>"$t/ready" >"$t/bob.out" 2>"$t/bob.err" &
-bob=$!
-pids+=("$bob")
-read -r -t 20 addrs <"$t/ready" || fail "receiver not ready"
-port=${addrs#udp:127.61.0.1:}
+start bob "$send" --receive --listen "udp:$ip:5060" --listen "tcp:$ip:5060" --count 3 \
+  --trace "$t/bob.trace" --name bob
+port=${ready[bob]#"udp:$ip:"}
 port=${port%% *}
-[[ $port =~ ^[0-9]+$ && $port != 0 ]] || fail "bad ready line '$addrs'"
-to="sip:bob@127.61.0.1:$port"
+[[ $port =~ ^[0-9]+$ && $port != 0 ]] || fail "bad ready line '${ready[bob]}'"
+to="sip:bob@$ip:$port"
 
 # 1. Plain text from arguments.
 "$send" "$to" hello plain world 2>"$t/a1.err" || fail "plain send exited $?"
@@ -45,8 +37,7 @@ head -c 2000 /dev/zero | tr '\0' 'x' >"$t/big.txt"
 grep '"dir":"rx"' "$t/bob.trace" | grep '"transport":"tcp"' | grep 'MESSAGE sip:bob' >/dev/null ||
   fail "big message did not arrive over TCP"
 
-wait "$bob" || fail "receiver exited $?"
-pids=()
+wait_exit bob || fail "receiver exited $?"
 [[ $(sed -n 1p "$t/bob.out") == "hello plain world" ]] || fail "line 1: $(sed -n 1p "$t/bob.out")"
 [[ $(sed -n 2p "$t/bob.out") == "with notification" ]] || fail "line 2: $(sed -n 2p "$t/bob.out")"
 [[ $(sed -n 3p "$t/bob.out") == "$(cat "$t/big.txt")" ]] || fail "big message mangled"

@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
 # --lines with --rate sends N messages in order, and the summary says N sent.
-set -u -o pipefail
-: "${CPM_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/build/default/tools}"
+. "$(dirname "$0")/../lib/flow.sh"
 send=$CPM_BIN/cpm-send
-t=$(mktemp -d "${TMPDIR:-/tmp}/send-lines.XXXXXX")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$t"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$t"/*.err; do [[ -s $f ]] && { echo "-- $f"; cat "$f"; } >&2; done; exit 1; }
+claim_prefix
+ip=${lab_prefix}0.2 # the receiver's address, of this test's own
 
 n=40
-mkfifo "$t/ready"
-"$send" --receive --listen udp:127.61.0.2:0 --count $((2 * n)) --ready-fd 9 9>"$t/ready" \
-  >"$t/bob.out" 2>"$t/bob.err" &
-bob=$!
-pids+=("$bob")
-read -r -t 20 addrs <"$t/ready" || fail "receiver not ready"
-port=${addrs#udp:127.61.0.2:}
+start bob "$send" --receive --listen "udp:$ip:0" --count $((2 * n))
+port=${ready[bob]#"udp:$ip:"}
 port=${port%% *}
-to="sip:bob@127.61.0.2:$port"
+to="sip:bob@$ip:$port"
 
 seq 1 $n | sed 's/^/line /' >"$t/in"
 # Paced.
@@ -29,8 +20,7 @@ grep -Eq 'p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms' "$t/rate.err" || fail 
 "$send" --lines "$to" <"$t/in" 2>"$t/seq.err" || fail "--lines exited $?"
 grep -q "sent $n, 2xx $n" "$t/seq.err" || fail "summary: $(cat "$t/seq.err")"
 
-wait "$bob" || fail "receiver exited $?"
-pids=()
+wait_exit bob || fail "receiver exited $?"
 # In order, both times (--rate keeps at most one in flight per line at this pace on loopback;
 # order is by sending, and UDP on loopback keeps it).
 cat "$t/in" "$t/in" | diff - "$t/bob.out" >"$t/diff" || fail "out of order: $(head "$t/diff")"

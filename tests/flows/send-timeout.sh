@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # An unreachable peer: cpm-send exits 3 within --timeout; usage errors exit 2.
-set -u -o pipefail
-: "${CPM_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/build/default/tools}"
+. "$(dirname "$0")/../lib/flow.sh"
 send=$CPM_BIN/cpm-send
-t=$(mktemp -d "${TMPDIR:-/tmp}/send-timeout.XXXXXX")
-trap 'rm -rf "$t"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 start=$(date +%s%N)
 "$send" --timeout 1 sip:nobody@127.61.0.3:9 'anyone?' 2>"$t/err"

@@ -122,55 +122,6 @@ TEST_CASE("send::validate checks option combinations")
   }
 }
 
-TEST_CASE("send::Awaited counts distinct recipients")
-{
-  SUBCASE("one recipient, as before --recipients")
-  {
-    Awaited a(true, false, 1);
-    CHECK_FALSE(a.complete());
-    CHECK(a.missing() == "delivery");
-    a.add("sip:bob@b.example", "delivery", true);
-    CHECK(a.complete());
-    CHECK_FALSE(a.negative());
-  }
-  SUBCASE("a group: the same recipient twice counts once")
-  {
-    Awaited a(true, false, 2);
-    a.add("<sip:bob@b.example>", "delivery", true);
-    a.add("Bob <sip:bob@b.example>", "delivery", true);
-    CHECK_FALSE(a.complete());
-    CHECK(a.count("delivery") == 1);
-    a.add("sip:carol@b.example", "delivery", true);
-    CHECK(a.complete());
-    CHECK_FALSE(a.negative());
-  }
-  SUBCASE("a negative notification answers for its recipient")
-  {
-    Awaited a(true, true, 2);
-    a.add("sip:carol@b.example", "delivery", false);
-    CHECK(a.negative());
-    CHECK_FALSE(a.complete());
-    a.add("sip:bob@b.example", "delivery", true);
-    CHECK(a.missing() == "display");
-    a.add("sip:bob@b.example", "display", true);
-    CHECK(a.complete());
-    CHECK(a.negative());
-  }
-  SUBCASE("display is awaited per recipient too")
-  {
-    Awaited a(true, true, 1);
-    a.add("sip:bob@b.example", "delivery", true);
-    CHECK_FALSE(a.complete());
-    a.add("sip:bob@b.example", "display", true);
-    CHECK(a.complete());
-  }
-  SUBCASE("nothing requested: complete at once")
-  {
-    Awaited a(false, false, 3);
-    CHECK(a.complete());
-  }
-}
-
 TEST_CASE("send::apply_config takes the node and user settings")
 {
   cpm::config::File f;
@@ -233,64 +184,6 @@ TEST_CASE("send::Stats percentiles and summary")
   CHECK(s.exit_status() == 3);
   s.failed = 1;
   CHECK(s.exit_status() == 1);
-}
-
-TEST_CASE("send::interpret classifies bodies")
-{
-  cpm::cpim::Outgoing o;
-  o.from = "sip:alice@a.example";
-  o.to = "sip:bob@b.example";
-  o.message_id = "abcdEFGH1234";
-  o.notification = "positive-delivery";
-  o.body = "hi";
-  auto in = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "sip:x@y", "sip:z@w");
-  REQUIRE(in);
-  CHECK_FALSE(in->notification);
-  CHECK(in->from == "sip:alice@a.example");
-  CHECK(in->message_id == "abcdEFGH1234");
-  CHECK(in->requested == "positive-delivery");
-  CHECK(in->text == "hi");
-
-  SUBCASE("a notification")
-  {
-    cpm::imdn::Notification n;
-    n.message_id = "abcdEFGH1234";
-    n.datetime = "t";
-    o.content_type = "message/imdn+xml";
-    o.notification.clear();
-    o.body = cpm::imdn::encode(n);
-    auto nin = interpret("message/CPIM", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
-    REQUIRE(nin);
-    CHECK(nin->notification);
-    CHECK(nin->kind == "delivery");
-    CHECK(nin->status == "delivered");
-  }
-  SUBCASE("text/plain")
-  {
-    auto p = interpret("text/plain; charset=utf-8", "plain", "sip:x@y", "sip:z@w");
-    REQUIRE(p);
-    CHECK(p->from == "sip:x@y");
-    CHECK(p->text == "plain");
-  }
-  SUBCASE("malformed")
-  {
-    auto bad = interpret("message/cpim", "From: <sip:a@b>\r\n", "", "");
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().code == 400);
-    auto type = interpret("application/octet-stream", "x", "", "");
-    REQUIRE_FALSE(type);
-    CHECK(type.error().code == 415);
-    o.content_type = "message/imdn+xml";
-    o.body = "<imdn/>";
-    auto imdn = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
-    REQUIRE_FALSE(imdn);
-    CHECK(imdn.error().code == 400);
-    o.content_type = "text/plain";
-    o.notification = "sometimes";
-    auto disp = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
-    REQUIRE_FALSE(disp);
-    CHECK(disp.error().code == 400);
-  }
 }
 
 TEST_SUITE_END();

@@ -4,39 +4,24 @@
 // group, the CPIM body as it came), and tell the sender of every member it could not reach.
 #include "group_pager.hpp"
 
-#include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
-#include <map>
 #include <memory>
 #include <string>
 
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
-#include "cpm/codec/service.hpp"
 #include "cpm/core/group.hpp"
 #include "cpm/core/location.hpp"
 #include "cpm/core/route.hpp"
+#include "cpm/grammar/address.hpp"
 #include "cpm/rt/sip.hpp"
-
-#include "cpm/rt/re.hpp"
+#include "cpm/ua/notification.hpp"
+#include "cpm/ua/pager.hpp"
 
 namespace cpm::groupd {
 
 namespace {
-
-// RFC 3261 §18.1.1: a request bigger than this goes over TCP.
-constexpr size_t k_udp_max = 1300;
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
-
-std::string random_hex()
-{
-  return fmt::format("{:016x}", rand_u64());
-}
 
 // What every leg of one fan-out shares: enough to tell the sender about a failed member.
 struct Fanout {
@@ -50,151 +35,95 @@ struct Fanout {
 
 } // namespace
 
-// One MESSAGE in flight (a member's copy, or a failure notification to a sender).
-struct Leg {
-  GroupPager::Impl* self = nullptr;
-  uint64_t key = 0;
-  struct sip_request* req = nullptr;
-  std::string route; // uri_decode points into it
-  struct uri route_uri {};
-  std::string target; // the member (or the sender, for a notification)
-  std::shared_ptr<const Fanout> fan;
-  bool notification = false;
-};
-
 struct GroupPager::Impl {
   Env env;
-  std::map<uint64_t, std::unique_ptr<Leg>> legs;
-  uint64_t next_key = 1;
+  std::unique_ptr<ua::Pager> pager;
 
   ~Impl()
   {
-    if (!legs.empty())
-      env.diag(fmt::format("group pager: {} MESSAGE(s) still in flight at shutdown", legs.size()));
-    for (auto& [k, l] : legs)
-      l->req = static_cast<struct sip_request*>(mem_deref(l->req));
-  }
-
-  bool has_tcp() const
-  {
-    for (const auto& b : env.stack->bound())
-      if (b.rfind("tcp:", 0) == 0)
-        return true;
-    return false;
+    if (pager && pager->in_flight())
+      env.diag(fmt::format("group pager: {} MESSAGE(s) still in flight at shutdown",
+                           pager->in_flight()));
   }
 
   // Send one MESSAGE to `ruri` through the node's core; errors as values (nothing sent).
+  // `done` hears how it ended.
   Result<void> send(const std::string& ruri, const std::string& from, const std::string& extra,
-                    std::string_view body, std::shared_ptr<const Fanout> fan, bool notification)
+                    std::string_view body, ua::Pager::Done done)
   {
-    std::string hop = route::to_sip_uri(env.node->proxy);
-    std::string headers =
-        fmt::format("To: <{}>\r\nFrom: <{}>;tag={}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\n{}"
-                    "Accept-Contact: {}\r\nP-Preferred-Service: {}\r\n"
-                    "Content-Type: message/cpim\r\nContent-Length: {}\r\n\r\n",
-                    ruri, from, random_hex(), random_hex(), extra,
-                    service::accept_contact(service::k_icsi_msg), service::k_icsi_msg, body.size());
-    // Request line, Via, Max-Forwards and Route come on top (~200 bytes).
-    bool udp = hop.find(";transport=") == std::string::npos ||
-               hop.find(";transport=udp") != std::string::npos;
-    if (udp && ruri.size() + hop.size() + 200 + headers.size() + body.size() > k_udp_max) {
-      if (!has_tcp())
-        return fail(fmt::format("{} bytes need TCP, and there is no tcp listen address",
-                                headers.size() + body.size()));
-      hop = proxy::with_transport(hop, "tcp");
-    }
-    auto l = std::make_unique<Leg>();
-    l->self = this;
-    l->key = next_key++;
-    l->route = hop;
-    l->target = ruri;
-    l->fan = std::move(fan);
-    l->notification = notification;
-    struct pl pl;
-    pl_set_str(&pl, l->route.c_str());
-    if (uri_decode(&l->route_uri, &pl))
-      return fail(fmt::format("bad proxy {}", l->route));
-    std::string lr = hop;
-    auto semi = lr.find(';');
-    lr.insert(semi == std::string::npos ? lr.size() : semi, ";lr");
-    std::string wire = fmt::format("Route: <{}>\r\n", lr) + headers;
-    wire.append(body);
-    int err = sip_requestf(&l->req, env.stack->get(), true, "MESSAGE", ruri.c_str(), &l->route_uri,
-                           nullptr, nullptr, resp_h, l.get(), "%b", wire.data(), wire.size());
-    if (err)
-      return fail(std::strerror(err));
-    legs.emplace(l->key, std::move(l));
+    auto hop = sip::parse_proxy(env.node->proxy);
+    if (!hop)
+      return fail(fmt::format("bad proxy {}: {}", env.node->proxy, hop.error().message));
+    ua::Message m;
+    m.ruri = ruri;
+    m.from = from;
+    m.headers = extra;
+    m.body = std::string(body);
+    auto sent = pager->send(m, *hop, true, std::move(done));
+    if (!sent)
+      return tl::unexpected(sent.error());
     return {};
   }
 
-  // A member could not be reached: say so, and tell the sender if it asked.
-  void member_failed(const Leg& l, const std::string& why)
+  // Why a MESSAGE failed, or "" when it was answered 2xx.
+  static std::string failure(const ua::Final& f)
   {
-    const Fanout& f = *l.fan;
+    if (f.err)
+      return std::strerror(f.err);
+    if (f.status >= 300)
+      return fmt::format("{} {}", f.status, f.reason);
+    return "";
+  }
+
+  // A member could not be reached: say so, and tell the sender if it asked.
+  void member_failed(const std::string& target, const std::shared_ptr<const Fanout>& fan,
+                     const std::string& why)
+  {
+    const Fanout& f = *fan;
     env.diag(fmt::format("MESSAGE to {} from {}: member {} not reached: {}", f.group, f.sender,
-                         l.target, why));
+                         target, why));
     if (!f.negative || f.message_id.empty())
       return;
     imdn::Notification n;
     n.message_id = f.message_id;
     n.datetime = f.datetime.empty() ? cpim::now_datetime() : f.datetime;
-    n.recipient_uri = l.target;
+    n.recipient_uri = target;
     n.kind = imdn::Kind::Delivery;
     n.status = imdn::Status::Failed;
-    cpim::Outgoing o;
-    o.from = l.target;
-    o.to = f.cpim_from.empty() ? f.sender : f.cpim_from;
-    o.message_id = imdn::make_message_id();
-    o.content_type = std::string(imdn::k_content_type);
-    o.body = imdn::encode(n);
-    std::string body = cpim::encode(cpim::make(o));
-    if (auto r = send(f.sender, f.group, "", body, l.fan, true); !r)
-      env.diag(fmt::format("cannot send the failure notification for {} to {}: {}", l.target,
+    std::string body = ua::notification_body(n, f.cpim_from.empty() ? f.sender : f.cpim_from);
+    auto done = [this, fan](const ua::Final& fin) {
+      if (auto lost = failure(fin); !lost.empty())
+        env.diag(fmt::format("failure notification for {} to {} not delivered: {}", fan->group,
+                             fan->sender, lost));
+    };
+    if (auto r = send(f.sender, f.group, "", body, done); !r)
+      env.diag(fmt::format("cannot send the failure notification for {} to {}: {}", target,
                            f.sender, r.error().message));
     else
       env.verbose(
-          fmt::format("delivery notification 'failed' for {} sent to {}", l.target, f.sender));
+          fmt::format("delivery notification 'failed' for {} sent to {}", target, f.sender));
   }
 
-  void on_response(Leg& l, int err, const struct sip_msg* msg)
+  // A member's copy has its final answer.
+  void member_answered(const std::string& member, const std::shared_ptr<const Fanout>& fan,
+                       const ua::Final& f)
   {
-    if (!err && msg && msg->scode < 200)
-      return;
-    auto owned = std::move(legs[l.key]); // libre has already forgotten l.req
-    legs.erase(l.key);
-    std::string why;
-    if (err)
-      why = std::strerror(err);
-    else if (msg->scode >= 300)
-      why = fmt::format("{} {}", msg->scode, pl_str(msg->reason));
-    if (owned->notification) {
-      if (!why.empty())
-        env.diag(fmt::format("failure notification for {} to {} not delivered: {}",
-                             owned->fan->group, owned->target, why));
-      return;
-    }
+    std::string why = failure(f);
     if (why.empty()) {
-      env.verbose(fmt::format("MESSAGE to {} from {}: {} answered {} {}", owned->fan->group,
-                              owned->fan->sender, owned->target, msg->scode, pl_str(msg->reason)));
+      env.verbose(fmt::format("MESSAGE to {} from {}: {} answered {} {}", fan->group, fan->sender,
+                              member, f.status, f.reason));
       return;
     }
-    member_failed(*owned, why);
-  }
-
-  static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
-  {
-    auto* l = static_cast<Leg*>(arg);
-    try {
-      l->self->on_response(*l, err, msg);
-    } catch (const std::exception& e) {
-      l->self->env.diag(fmt::format("group pager: internal error: {}", e.what()));
-    }
+    member_failed(member, fan, why);
   }
 };
 
 GroupPager::GroupPager(Env env) : m(std::make_unique<Impl>())
 {
   m->env = std::move(env);
+  m->pager = std::make_unique<ua::Pager>(*m->env.stack, [this](const std::string& e) {
+    m->env.diag(fmt::format("group pager: {}", e));
+  });
 }
 GroupPager::~GroupPager() = default;
 
@@ -245,12 +174,12 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
       fmt::format("MESSAGE to {} from {}: {} members", fan->group, sender, members.size()));
   const std::string referred_by = fmt::format("Referred-By: <{}>\r\n", sender);
   for (const auto& member : members) {
-    if (auto r = m->send(member, fan->group, referred_by, body, fan, false); !r) {
+    auto done = [impl = m.get(), member, fan](const ua::Final& f) {
+      impl->member_answered(member, fan, f);
+    };
+    if (auto r = m->send(member, fan->group, referred_by, body, done); !r) {
       // Accepted all the same: this member is told about like one that failed.
-      Leg l;
-      l.target = member;
-      l.fan = fan;
-      m->member_failed(l, r.error().message);
+      m->member_failed(member, fan, r.error().message);
     }
   }
   return proxy::Action::reply(202, "Accepted");

@@ -6,7 +6,7 @@
 #include "cpm/base/text.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
-#include "cpm/grammar/address.hpp"
+#include "cpm/ua/program.hpp"
 
 namespace cpm::invite {
 
@@ -47,26 +47,8 @@ Result<void> validate(const Options& opt)
     return fail("--duration must be a number of seconds >= 0");
   if (!seconds_ok(opt.timeout) || opt.timeout <= 0)
     return fail("--timeout must be a number of seconds > 0");
-  if (opt.do_register && opt.common.proxy.empty())
-    return fail("--register needs --proxy");
-  if ((opt.do_register || (opt.answer && !opt.common.proxy.empty())) && opt.common.from.empty())
-    return fail("--from is needed to register");
-  if (!opt.common.proxy.empty()) {
-    auto p = sip::parse_proxy(opt.common.proxy);
-    if (!p)
-      return tl::unexpected(p.error());
-  }
-  if (!opt.common.from.empty() && lower(opt.common.from.substr(0, 4)) != "sip:")
-    return fail(fmt::format("--from '{}' is not a sip: URI", opt.common.from));
-  if (!opt.answer) {
-    if (lower(opt.to.substr(0, 4)) != "sip:")
-      return fail(fmt::format("TO '{}' is not a sip: URI", opt.to));
-    if (opt.common.proxy.empty()) {
-      auto h = sip::hop_of_uri(opt.to);
-      if (!h)
-        return fail(h.error().message + " (or give --proxy)");
-    }
-  }
+  if (auto r = ua::check_addresses(opt.common, opt.do_register, opt.answer, opt.to); !r)
+    return r;
   for (const auto& s : opt.send)
     if (s.find_first_of("\r\n") != std::string::npos)
       return fail("--send TEXT must be one line");

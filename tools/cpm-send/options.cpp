@@ -1,15 +1,12 @@
 // cpm-send: options, config merge and the pure helpers of the client.
 #include <algorithm>
-#include <arpa/inet.h>
-#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 
 #include "cpm-send/send.hpp"
 #include "cpm/base/text.hpp"
-#include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
-#include "cpm/grammar/address.hpp"
+#include "cpm/ua/program.hpp"
 
 namespace cpm::send {
 
@@ -54,27 +51,7 @@ Result<void> validate(const Options& opt)
     return fail("--recipients must be >= 1");
   if (opt.recipients > 1 && opt.notify.empty())
     return fail("--recipients needs --notify");
-  if (opt.do_register && opt.common.proxy.empty())
-    return fail("--register needs --proxy");
-  if ((opt.do_register || opt.receive) && !opt.common.proxy.empty() && opt.common.from.empty())
-    return fail("--from is needed to register");
-  if (!opt.common.proxy.empty()) {
-    auto p = sip::parse_proxy(opt.common.proxy);
-    if (!p)
-      return tl::unexpected(p.error());
-  }
-  if (!opt.common.from.empty() && lower(opt.common.from.substr(0, 4)) != "sip:")
-    return fail(fmt::format("--from '{}' is not a sip: URI", opt.common.from));
-  if (!opt.receive) {
-    if (lower(opt.to.substr(0, 4)) != "sip:")
-      return fail(fmt::format("TO '{}' is not a sip: URI", opt.to));
-    if (opt.common.proxy.empty()) {
-      auto h = sip::hop_of_uri(opt.to);
-      if (!h)
-        return fail(h.error().message + " (or give --proxy)");
-    }
-  }
-  return {};
+  return ua::check_addresses(opt.common, opt.do_register, opt.receive, opt.to);
 }
 
 std::string guess_content_type(std::string_view path)
@@ -127,98 +104,6 @@ int Stats::exit_status() const
   if (no_answer)
     return 3;
   return 0;
-}
-
-tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
-                                          std::string_view sip_from, std::string_view sip_to)
-{
-  auto semi = ctype.find(';');
-  auto type = lower(ctype.substr(0, semi));
-  while (!type.empty() && type.back() == ' ')
-    type.pop_back();
-  Incoming in;
-  if (type == "text/plain" || (type.empty() && body.empty())) {
-    in.from = std::string(sip_from);
-    in.to = std::string(sip_to);
-    in.content_type = type.empty() ? "text/plain" : type;
-    in.text = std::string(body);
-    return in;
-  }
-  if (type != "message/cpim")
-    return tl::unexpected(Refusal{415, "Unsupported Media Type",
-                                  fmt::format("unsupported content type '{}'", ctype)});
-  auto m = cpim::decode(body);
-  if (!m)
-    return tl::unexpected(Refusal{400, "Bad CPIM", m.error().message});
-  in.from = cpim::address(m->get("From").value_or(""));
-  in.to = cpim::address(m->get("To").value_or(""));
-  in.datetime = m->get("DateTime").value_or("");
-  in.message_id = m->get_ns(cpim::k_imdn_ns, "Message-ID").value_or("");
-  in.requested = m->get_ns(cpim::k_imdn_ns, "Disposition-Notification").value_or("");
-  in.content_type = m->content_type();
-  for (const auto& h : m->headers)
-    in.headers.emplace_back(h.name, h.value);
-  if (in.content_type == imdn::k_content_type) {
-    auto n = imdn::decode(m->body);
-    if (!n)
-      return tl::unexpected(Refusal{400, "Bad IMDN", n.error().message});
-    in.notification = true;
-    in.message_id = n->message_id;
-    in.kind = imdn::to_string(n->kind);
-    in.status = imdn::to_string(n->status);
-    in.text = m->body;
-    return in;
-  }
-  if (!in.requested.empty()) {
-    auto r = imdn::parse_requested(in.requested);
-    if (!r)
-      return tl::unexpected(Refusal{400, "Bad Disposition-Notification", r.error().message});
-    if (in.message_id.empty())
-      return tl::unexpected(
-          Refusal{400, "Bad CPIM", "notification requested without imdn.Message-ID"});
-  }
-  in.text = m->body;
-  return in;
-}
-
-Awaited::Awaited(bool delivery, bool display, int recipients)
-    : m_delivery(delivery), m_display(display),
-      m_recipients(recipients < 1 ? 1 : static_cast<size_t>(recipients))
-{
-}
-
-void Awaited::add(std::string_view from, std::string_view kind, bool positive)
-{
-  std::string who = cpim::address(from);
-  if (!positive) {
-    m_negative = true;
-    m_delivered.insert(who);
-    m_displayed.insert(who);
-    return;
-  }
-  if (kind == "delivery")
-    m_delivered.insert(who);
-  else if (kind == "display")
-    m_displayed.insert(who);
-}
-
-bool Awaited::complete() const
-{
-  return missing().empty();
-}
-
-std::string Awaited::missing() const
-{
-  if (m_delivery && m_delivered.size() < m_recipients)
-    return "delivery";
-  if (m_display && m_displayed.size() < m_recipients)
-    return "display";
-  return "";
-}
-
-size_t Awaited::count(std::string_view kind) const
-{
-  return kind == "delivery" ? m_delivered.size() : kind == "display" ? m_displayed.size() : 0;
 }
 
 void add_options(CLI::App& app, Options& opt)

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,50 +63,5 @@ struct Stats {
   // 1 if any final response >= 300, else 3 if any went unanswered, else 0.
   int exit_status() const;
 };
-
-// The notifications --wait awaits for one message: the requested kinds from `recipients`
-// distinct recipients (a group has several). A negative notification answers for its
-// recipient (every kind: nothing more will come) and makes the outcome negative.
-class Awaited {
-public:
-  Awaited(bool delivery, bool display, int recipients);
-  // A notification of `kind` ("delivery", "display") from `from`; repeated ones count once.
-  void add(std::string_view from, std::string_view kind, bool positive);
-  // Every requested kind came from `recipients` distinct recipients (or nothing is awaited).
-  bool complete() const;
-  // Some notification was negative.
-  bool negative() const { return m_negative; }
-  // The first kind still short of recipients ("delivery", "display"), or "".
-  std::string missing() const;
-  size_t count(std::string_view kind) const;
-
-private:
-  bool m_delivery, m_display;
-  size_t m_recipients;
-  bool m_negative = false;
-  std::set<std::string> m_delivered, m_displayed;
-};
-
-// A MESSAGE body the receiver accepted, or why not.
-struct Incoming {
-  bool notification = false;
-  std::string from, to;     // CPIM From/To addresses (SIP From/To for text/plain)
-  std::string message_id;   // imdn.Message-ID; for a notification the IMDN <message-id>
-  std::string datetime;     // CPIM DateTime
-  std::string content_type; // inner content type
-  std::string text;         // content
-  std::string requested;    // imdn.Disposition-Notification
-  std::string kind, status; // notification: "delivery"/"display", "delivered"/...
-  std::vector<std::pair<std::string, std::string>> headers; // CPIM headers
-};
-// Why a body was refused: the SIP response to send and a diagnostic.
-struct Refusal {
-  int code = 400;
-  std::string reason;
-  std::string message;
-};
-// Interpret a MESSAGE body of SIP content type `ctype` (from/to: the SIP header URIs).
-tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
-                                          std::string_view sip_from, std::string_view sip_to);
 
 } // namespace cpm::send

@@ -3,11 +3,11 @@
 #include "cpm/core/location.hpp"
 
 #include "cpm/base/text.hpp"
-
-#include <sqlite3.h>
+#include "cpm/store/sqlite.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 namespace cpm::location {
@@ -377,19 +377,58 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// A prepared statement, finalized with its owner.
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(s); }
-  void reset()
-  {
-    sqlite3_finalize(s);
-    s = nullptr;
-  }
+// The bindings table and the statements that keep it in step with memory.
+struct File {
+  store::Database db;
+  store::Statement put, del_one, del_aor, del_expired;
 };
+
+// Open `path`, create the table, drop what expired by `now` and read the rest in `loaded`.
+Result<File> open_file(const std::string& path, int64_t now, std::vector<Binding>& loaded)
+{
+  auto db = store::Database::open(path);
+  if (!db)
+    return tl::unexpected(db.error());
+  auto r = db->exec("CREATE TABLE IF NOT EXISTS bindings ("
+                    " aor TEXT NOT NULL, contact TEXT NOT NULL, params TEXT NOT NULL,"
+                    " received TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
+                    " expires_at INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                    " PRIMARY KEY (aor, contact));");
+  if (!r)
+    return tl::unexpected(r.error());
+  auto del_expired = db->prepare("DELETE FROM bindings WHERE expires_at <= ?");
+  if (!del_expired)
+    return tl::unexpected(del_expired.error());
+  if (auto d = del_expired->bind(1, now).run(); !d)
+    return tl::unexpected(d.error());
+  auto load = db->prepare("SELECT aor, contact, params, received, call_id, cseq, expires_at, seq"
+                          " FROM bindings ORDER BY seq");
+  if (!load)
+    return tl::unexpected(load.error());
+  Result<bool> row;
+  while ((row = load->step()) && *row) {
+    Binding b;
+    b.aor = std::string(load->column_text(0));
+    b.contact = std::string(load->column_text(1));
+    b.params = std::string(load->column_text(2));
+    b.received = std::string(load->column_text(3));
+    b.call_id = std::string(load->column_text(4));
+    b.cseq = static_cast<uint32_t>(load->column_int(5));
+    b.expires_at = load->column_int(6);
+    b.seq = static_cast<uint64_t>(load->column_int(7));
+    loaded.push_back(std::move(b));
+  }
+  if (!row)
+    return tl::unexpected(row.error());
+  auto put = db->prepare("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto del_one = db->prepare("DELETE FROM bindings WHERE aor = ? AND contact = ?");
+  auto del_aor = db->prepare("DELETE FROM bindings WHERE aor = ?");
+  for (auto* s : {&put, &del_one, &del_aor})
+    if (!*s)
+      return tl::unexpected(s->error());
+  return File{std::move(*db), std::move(*put), std::move(*del_one), std::move(*del_aor),
+              std::move(*del_expired)};
+}
 
 } // namespace
 
@@ -397,32 +436,17 @@ struct Store::Impl {
   std::unordered_map<std::string, std::vector<Entry>, StringHash, std::equal_to<>> map;
   size_t count = 0;
   uint64_t next_seq = 1;
-  sqlite3* db = nullptr;
-  Stmt put, del_one, del_aor, del_expired;
+  std::optional<File> file;
   std::string error;
 
-  ~Impl() { close(); }
-
-  void close()
+  // Run a write on the file, remembering a failure.
+  void run(store::Statement& s)
   {
-    put.reset();
-    del_one.reset();
-    del_aor.reset();
-    del_expired.reset();
-    sqlite3_close_v2(db);
-    db = nullptr;
-  }
-
-  // Run a prepared statement to completion, remembering a failure.
-  void run(sqlite3_stmt* s)
-  {
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE)
-      error = sqlite3_errmsg(db);
-    else
+    auto r = s.run();
+    if (r)
       error.clear();
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    else
+      error = r.error().message;
   }
 
   void insert(const std::string& aor, const Binding& b)
@@ -447,78 +471,13 @@ Store::~Store() = default;
 
 Result<void> Store::open(const std::string& db_path, int64_t now)
 {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return fail(db_path + ": " + msg);
-  }
-  auto bad = [&](const char* what) {
-    std::string msg = db_path + ": " + what + ": " + sqlite3_errmsg(db);
-    sqlite3_close(db);
-    return fail(msg);
-  };
-  sqlite3_busy_timeout(db, 2000);
-  const char* schema = "PRAGMA journal_mode=WAL;"
-                       "PRAGMA synchronous=NORMAL;"
-                       "CREATE TABLE IF NOT EXISTS bindings ("
-                       " aor TEXT NOT NULL, contact TEXT NOT NULL, params TEXT NOT NULL,"
-                       " received TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
-                       " expires_at INTEGER NOT NULL, seq INTEGER NOT NULL,"
-                       " PRIMARY KEY (aor, contact));";
-  if (sqlite3_exec(db, schema, nullptr, nullptr, nullptr) != SQLITE_OK)
-    return bad("cannot create table");
-  Stmt del;
-  if (sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE expires_at <= ?", -1, &del.s, nullptr) !=
-      SQLITE_OK)
-    return bad("prepare");
-  sqlite3_bind_int64(del.s, 1, now);
-  if (sqlite3_step(del.s) != SQLITE_DONE)
-    return bad("cannot drop expired bindings");
-  Stmt load;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT aor, contact, params, received, call_id, cseq, expires_at, seq"
-                         " FROM bindings ORDER BY seq",
-                         -1, &load.s, nullptr) != SQLITE_OK)
-    return bad("prepare");
-  auto text = [&](int col) {
-    auto p = sqlite3_column_text(load.s, col);
-    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
-  };
   std::vector<Binding> loaded;
-  int rc;
-  while ((rc = sqlite3_step(load.s)) == SQLITE_ROW) {
-    Binding b;
-    b.aor = text(0);
-    b.contact = text(1);
-    b.params = text(2);
-    b.received = text(3);
-    b.call_id = text(4);
-    b.cseq = static_cast<uint32_t>(sqlite3_column_int64(load.s, 5));
-    b.expires_at = sqlite3_column_int64(load.s, 6);
-    b.seq = static_cast<uint64_t>(sqlite3_column_int64(load.s, 7));
-    loaded.push_back(std::move(b));
-  }
-  if (rc != SQLITE_DONE)
-    return bad("cannot read bindings");
-  Impl& s = *m;
-  Stmt put, del_one, del_aor, del_expired;
-  if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1,
-                         &put.s, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE aor = ? AND contact = ?", -1, &del_one.s,
-                         nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE aor = ?", -1, &del_aor.s, nullptr) !=
-          SQLITE_OK ||
-      sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE expires_at <= ?", -1, &del_expired.s,
-                         nullptr) != SQLITE_OK)
-    return bad("prepare");
+  auto file = open_file(db_path, now, loaded);
+  if (!file)
+    return tl::unexpected(file.error());
   // Replace any previous file; bindings already in memory stay in memory.
-  s.close();
-  s.db = db;
-  std::swap(s.put.s, put.s);
-  std::swap(s.del_one.s, del_one.s);
-  std::swap(s.del_aor.s, del_aor.s);
-  std::swap(s.del_expired.s, del_expired.s);
+  Impl& s = *m;
+  s.file = std::move(*file);
   for (const auto& b : loaded) {
     auto aor = canonical_aor(b.aor);
     if (aor.empty())
@@ -539,16 +498,11 @@ void Store::upsert(Binding b)
     b.seq = s.next_seq;
   s.next_seq = std::max(s.next_seq, b.seq + 1);
   s.insert(b.aor, b);
-  if (s.db) {
-    auto st = s.put.s;
-    sqlite3_bind_text(st, 1, b.aor.data(), static_cast<int>(b.aor.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b.contact.data(), static_cast<int>(b.contact.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, b.params.data(), static_cast<int>(b.params.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, b.received.data(), static_cast<int>(b.received.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, b.call_id.data(), static_cast<int>(b.call_id.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, b.cseq);
-    sqlite3_bind_int64(st, 7, b.expires_at);
-    sqlite3_bind_int64(st, 8, static_cast<sqlite3_int64>(b.seq));
+  if (s.file) {
+    auto& st = s.file->put;
+    st.bind(1, b.aor).bind(2, b.contact).bind(3, b.params).bind(4, b.received);
+    st.bind(5, b.call_id).bind(6, int64_t{b.cseq}).bind(7, b.expires_at);
+    st.bind(8, static_cast<int64_t>(b.seq));
     s.run(st);
   }
 }
@@ -566,12 +520,8 @@ void Store::remove(std::string_view aor, std::string_view contact)
     if (list.empty())
       s.map.erase(it);
   }
-  if (s.db) {
-    auto st = s.del_one.s;
-    sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, contact.data(), static_cast<int>(contact.size()), SQLITE_STATIC);
-    s.run(st);
-  }
+  if (s.file)
+    s.run(s.file->del_one.bind(1, key).bind(2, contact));
 }
 
 void Store::remove_all(std::string_view aor)
@@ -583,11 +533,8 @@ void Store::remove_all(std::string_view aor)
     s.count -= it->second.size();
     s.map.erase(it);
   }
-  if (s.db) {
-    auto st = s.del_aor.s;
-    sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    s.run(st);
-  }
+  if (s.file)
+    s.run(s.file->del_aor.bind(1, key));
 }
 
 std::vector<Binding> Store::lookup(std::string_view aor, int64_t now) const
@@ -617,10 +564,8 @@ size_t Store::purge(int64_t now)
       ++it;
   }
   s.count -= dropped;
-  if (s.db) {
-    sqlite3_bind_int64(s.del_expired.s, 1, now);
-    s.run(s.del_expired.s);
-  }
+  if (s.file)
+    s.run(s.file->del_expired.bind(1, now));
   return dropped;
 }
 

@@ -19,4 +19,31 @@ template <typename T> re_ptr<T> re_adopt(T* p) noexcept
   return re_ptr<T>(p);
 }
 
+// A libre object whose allocator keeps the address of the caller's pointer and clears it
+// when the object ends by itself (sip_request's `reqp`): unlike re_ptr it never moves, so
+// that address stays valid; whatever is still there when the owner goes is released.
+template <typename T> class re_slot {
+public:
+  re_slot() = default;
+  ~re_slot() { reset(); }
+  re_slot(const re_slot&) = delete;
+  re_slot& operator=(const re_slot&) = delete;
+
+  // The address to give libre's allocator.
+  T** out() noexcept { return &m_p; }
+  T* get() const noexcept { return m_p; }
+  explicit operator bool() const noexcept { return m_p != nullptr; }
+  // Release it now (for a request still in flight: abandon it).
+  void reset() noexcept
+  {
+    T* p = m_p;
+    m_p = nullptr;
+    if (p)
+      mem_deref(p);
+  }
+
+private:
+  T* m_p = nullptr;
+};
+
 } // namespace cpm

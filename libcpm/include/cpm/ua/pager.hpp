@@ -1,0 +1,78 @@
+#pragma once
+// Pager-mode MESSAGEs out (OMA CPM pager mode, RFC 3428): one MESSAGE per message, with the
+// CPM service indication, through an outbound proxy (a Route) or straight to a host, over
+// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1); each ends in a
+// final answer, an error or a timeout.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "cpm/base/error.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/rt/sip.hpp"
+
+namespace cpm::ua {
+
+// One MESSAGE to send.
+struct Message {
+  std::string ruri;    // the request URI, and the To
+  std::string from;    // the From URI
+  std::string headers; // more header lines, each ending in CRLF (Referred-By)
+  std::string content_type = "message/cpim";
+  std::string body;
+  bool service_indication = true; // Accept-Contact and P-Preferred-Service of CPM messaging
+};
+
+// How one MESSAGE ended.
+struct Final {
+  uint64_t id = 0;        // Sent::id
+  int err = 0;            // an errno when no final answer came (ETIMEDOUT after our timeout)
+  bool timed_out = false; // our own timeout fired
+  int status = 0;         // the final response's status (0 with err)
+  std::string reason;
+  uint64_t latency_ms = 0;
+};
+
+// A MESSAGE on its way: its id for Pager::cancel() and the hop it went to (over TCP when
+// it was too big for UDP).
+struct Sent {
+  uint64_t id = 0;
+  sip::Hop hop;
+};
+
+class Pager {
+public:
+  using Done = std::function<void(const Final&)>;
+
+  // `on_error` hears of a Done handler that threw ("internal error: ...").
+  Pager(sip::Stack& stack, std::function<void(const std::string&)> on_error);
+  // Abandons what is still in flight (no Done calls).
+  ~Pager();
+  Pager(const Pager&) = delete;
+  Pager& operator=(const Pager&) = delete;
+
+  // Send `m` to `hop`, with a Route header naming it when `route` (an outbound proxy).
+  // `done` gets the final answer, or the timeout after `timeout_ms` (0: libre's 32 s).
+  // Nothing is sent on error (code 2 for a bad hop, else 3).
+  Result<Sent> send(const Message& m, const sip::Hop& hop, bool route, Done done,
+                    uint64_t timeout_ms = 0);
+  // Abandon one request (libre stops retransmitting; its Done is not called).
+  void cancel(uint64_t id);
+  size_t in_flight() const { return m_out.size(); }
+
+  struct Outstanding;
+
+private:
+  int request(Outstanding& o, const std::string& ruri, const sip::Hop& hop, bool route);
+  void end(Outstanding& o, const Final& f);
+  static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
+
+  sip::Stack& m_stack;
+  std::function<void(const std::string&)> m_on_error;
+  std::map<uint64_t, std::unique_ptr<Outstanding>> m_out;
+  uint64_t m_next_id = 1;
+};
+
+} // namespace cpm::ua

@@ -1,0 +1,90 @@
+// Pager-mode MESSAGEs in, on libre's sip_listen.
+#include "cpm/ua/inbox.hpp"
+
+#include <cstring>
+#include <fmt/format.h>
+
+#include "cpm/rt/pl.hpp"
+
+#include "cpm/rt/re.hpp"
+
+namespace cpm::ua {
+
+namespace {
+
+sip::Hop source_of(const struct sip_msg* msg)
+{
+  char buf[64];
+  sa_ntop(&msg->src, buf, sizeof(buf));
+  sip::Hop hop;
+  hop.host = buf;
+  hop.port = sa_port(&msg->src);
+  hop.transport = msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
+  return hop;
+}
+
+} // namespace
+
+Inbox::Inbox(sip::Stack& stack, const Log& log, Handler h)
+    : m_stack(stack), m_log(log), m_on_message(std::move(h))
+{
+}
+
+Inbox::~Inbox() = default;
+
+Result<std::unique_ptr<Inbox>> Inbox::listen(sip::Stack& stack, const Log& log, Handler on_message)
+{
+  std::unique_ptr<Inbox> in(new Inbox(stack, log, std::move(on_message)));
+  struct sip_lsnr* lsnr = nullptr;
+  int err = sip_listen(&lsnr, stack.get(), true, req_h, in.get());
+  if (err)
+    return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
+  in->m_lsnr = re_adopt(lsnr);
+  return in;
+}
+
+bool Inbox::on_request(const struct sip_msg* msg)
+{
+  if (pl_strcmp(&msg->met, "OPTIONS") == 0) {
+    (void)sip_treply(nullptr, m_stack.get(), msg, 200, "OK");
+    return true;
+  }
+  if (pl_strcmp(&msg->met, "MESSAGE") != 0)
+    return false;
+  std::string from = pl_string(msg->from.auri);
+  size_t left = mbuf_get_left(msg->mb);
+  if (pl_isset(&msg->clen) && pl_u32(&msg->clen) > left) {
+    m_log.diag(fmt::format("MESSAGE from {}: body truncated ({} of {} bytes)", from, left,
+                           pl_u32(&msg->clen)));
+    (void)sip_treply(nullptr, m_stack.get(), msg, 400, "Truncated Body");
+    return true;
+  }
+  std::string ctype; // as it came: a refusal quotes it
+  if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE))
+    ctype = pl_string(h->val);
+  auto in = interpret(ctype, sip::body_of(msg), from, pl_string(msg->to.auri));
+  if (!in) {
+    m_log.diag(
+        fmt::format("MESSAGE from {}: {}; answered {}", from, in.error().message, in.error().code));
+    (void)sip_treply(nullptr, m_stack.get(), msg, static_cast<uint16_t>(in.error().code),
+                     in.error().reason.c_str());
+    return true;
+  }
+  (void)sip_treply(nullptr, m_stack.get(), msg, 200, "OK");
+  m_on_message(*in, source_of(msg));
+  return true;
+}
+
+bool Inbox::req_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Inbox*>(arg);
+  try {
+    return self->on_request(msg);
+  } catch (const std::exception& e) {
+    self->m_log.error(fmt::format("internal error: {}", e.what()));
+    (void)sip_treply(nullptr, self->m_stack.get(), msg, 500, "Server Internal Error");
+    return true;
+  }
+}
+
+} // namespace cpm::ua

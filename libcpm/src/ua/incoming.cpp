@@ -1,0 +1,73 @@
+// What a pager-mode MESSAGE's body says.
+#include "cpm/ua/incoming.hpp"
+
+#include <fmt/format.h>
+
+#include "cpm/base/text.hpp"
+#include "cpm/codec/cpim.hpp"
+#include "cpm/codec/imdn.hpp"
+
+namespace cpm::ua {
+
+namespace {
+
+// A CPIM-wrapped IMDN notification.
+tl::expected<Incoming, Refusal> notification(Incoming in, const cpim::Message& m)
+{
+  auto n = imdn::decode(m.body);
+  if (!n)
+    return tl::unexpected(Refusal{400, "Bad IMDN", n.error().message});
+  in.notification = true;
+  in.message_id = n->message_id;
+  in.kind = imdn::to_string(n->kind);
+  in.status = imdn::to_string(n->status);
+  in.text = m.body;
+  return in;
+}
+
+} // namespace
+
+tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
+                                          std::string_view sip_from, std::string_view sip_to)
+{
+  auto semi = ctype.find(';');
+  auto type = text::lower(ctype.substr(0, semi));
+  while (!type.empty() && type.back() == ' ')
+    type.pop_back();
+  Incoming in;
+  if (type == "text/plain" || (type.empty() && body.empty())) {
+    in.from = std::string(sip_from);
+    in.to = std::string(sip_to);
+    in.content_type = type.empty() ? "text/plain" : type;
+    in.text = std::string(body);
+    return in;
+  }
+  if (type != "message/cpim")
+    return tl::unexpected(Refusal{415, "Unsupported Media Type",
+                                  fmt::format("unsupported content type '{}'", ctype)});
+  auto m = cpim::decode(body);
+  if (!m)
+    return tl::unexpected(Refusal{400, "Bad CPIM", m.error().message});
+  in.from = cpim::address(m->get("From").value_or(""));
+  in.to = cpim::address(m->get("To").value_or(""));
+  in.datetime = m->get("DateTime").value_or("");
+  in.message_id = m->get_ns(cpim::k_imdn_ns, "Message-ID").value_or("");
+  in.requested = m->get_ns(cpim::k_imdn_ns, "Disposition-Notification").value_or("");
+  in.content_type = m->content_type();
+  for (const auto& h : m->headers)
+    in.headers.emplace_back(h.name, h.value);
+  if (in.content_type == imdn::k_content_type)
+    return notification(std::move(in), *m);
+  if (!in.requested.empty()) {
+    auto r = imdn::parse_requested(in.requested);
+    if (!r)
+      return tl::unexpected(Refusal{400, "Bad Disposition-Notification", r.error().message});
+    if (in.message_id.empty())
+      return tl::unexpected(
+          Refusal{400, "Bad CPIM", "notification requested without imdn.Message-ID"});
+  }
+  in.text = m->body;
+  return in;
+}
+
+} // namespace cpm::ua

@@ -1,0 +1,61 @@
+// The start every client's run() shares.
+#include "cpm/ua/program.hpp"
+
+#include <fmt/format.h>
+
+#include "cpm/base/text.hpp"
+#include "cpm/grammar/address.hpp"
+
+namespace cpm::ua {
+
+std::optional<int> prepare(const std::string& prog, const cli::Common& common,
+                           const std::function<Result<void>(const config::File&)>& apply,
+                           const std::function<Result<void>()>& validate)
+{
+  if (common.list_nodes)
+    return cli::list_nodes(prog, common.config);
+  if (!common.config.empty()) {
+    auto file = config::load(common.config);
+    if (!file) {
+      cli::diag(prog, file.error().message);
+      return 2;
+    }
+    if (auto r = apply(*file); !r) {
+      cli::diag(prog, r.error().message);
+      return 2;
+    }
+  }
+  if (auto r = validate(); !r) {
+    cli::diag(prog, r.error().message);
+    return 2;
+  }
+  return std::nullopt;
+}
+
+Result<void> check_addresses(const cli::Common& common, bool do_register, bool listens,
+                             std::string_view to)
+{
+  if (do_register && common.proxy.empty())
+    return fail("--register needs --proxy");
+  if ((do_register || listens) && !common.proxy.empty() && common.from.empty())
+    return fail("--from is needed to register");
+  if (!common.proxy.empty()) {
+    auto p = sip::parse_proxy(common.proxy);
+    if (!p)
+      return tl::unexpected(p.error());
+  }
+  if (!common.from.empty() && text::lower(common.from.substr(0, 4)) != "sip:")
+    return fail(fmt::format("--from '{}' is not a sip: URI", common.from));
+  if (listens)
+    return {};
+  if (text::lower(to.substr(0, 4)) != "sip:")
+    return fail(fmt::format("TO '{}' is not a sip: URI", to));
+  if (common.proxy.empty()) {
+    auto h = sip::hop_of_uri(to);
+    if (!h)
+      return fail(h.error().message + " (or give --proxy)");
+  }
+  return {};
+}
+
+} // namespace cpm::ua

@@ -1,0 +1,207 @@
+// INVITE sessions on libre's sipsess.
+#include "cpm/ua/session.hpp"
+
+#include <cstring>
+#include <fmt/format.h>
+
+#include "cpm/rt/pl.hpp"
+
+#include "cpm/rt/re.hpp"
+
+namespace cpm::ua {
+
+namespace {
+
+re_ptr<struct mbuf> to_mbuf(const std::string& s)
+{
+  re_ptr<struct mbuf> mb(mbuf_alloc(s.size() + 1));
+  if (!mb)
+    return mb;
+  (void)mbuf_write_mem(mb.get(), reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  mb->pos = 0;
+  return mb;
+}
+
+// A libre callback's body: an exception becomes an error line and the end of the program.
+template <class F> void guard(const Log& log, F&& f) noexcept
+{
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log.error(fmt::format("internal error: {}", e.what()));
+    sip::stop(1);
+  }
+}
+
+} // namespace
+
+Session::~Session() = default; // releasing the sipsess hangs up (libre calls us no more)
+
+Result<void> Session::answer(const std::string& sdp, const std::string& headers)
+{
+  if (!m_sess)
+    return fail("the session has ended", 3);
+  auto mb = to_mbuf(sdp);
+  int err = sipsess_answer(m_sess.get(), 200, "OK", mb.get(), headers.empty() ? nullptr : "%s",
+                           headers.c_str());
+  if (err)
+    return fail(std::strerror(err), 3);
+  return {};
+}
+
+void Session::progr_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Session*>(arg);
+  guard(self->m_owner.m_log, [&] {
+    auto h = self->m_h.progress; // the handler may release the session
+    if (h)
+      h(msg->scode);
+  });
+}
+
+int Session::answer_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Session*>(arg);
+  int err = 0;
+  guard(self->m_owner.m_log, [&] {
+    auto h = self->m_h.answer;
+    if (h && !h(sip::body_of(msg)))
+      err = EPROTO;
+  });
+  return err;
+}
+
+int Session::offer_h(struct mbuf** descp, const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Session*>(arg);
+  int err = EPROTO;
+  guard(self->m_owner.m_log, [&] {
+    auto h = self->m_h.offer;
+    auto answer = h ? h(sip::body_of(msg)) : std::nullopt;
+    if (!answer)
+      return;
+    *descp = to_mbuf(*answer).release();
+    err = *descp ? 0 : ENOMEM;
+  });
+  return err;
+}
+
+void Session::estab_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  (void)msg;
+  auto* self = static_cast<Session*>(arg);
+  guard(self->m_owner.m_log, [&] {
+    auto h = self->m_h.established;
+    if (h)
+      h();
+  });
+}
+
+void Session::close_h(int err, const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Session*>(arg);
+  guard(self->m_owner.m_log, [&] {
+    // libre has ended it, but a leaked sipsess keeps the stack and its sockets alive: it is
+    // freed on the next turn of the loop.
+    self->m_owner.reap(std::move(self->m_sess));
+    Ending e;
+    e.err = err;
+    if (msg) {
+      e.status = msg->scode;
+      e.reason = pl_string(msg->reason);
+    }
+    auto h = self->m_h.closed;
+    if (h)
+      h(e);
+  });
+}
+
+void Invitation::reject(int status, const std::string& reason)
+{
+  m_answered = true;
+  (void)sip_treply(nullptr, m_owner.m_stack.get(), m_msg, static_cast<uint16_t>(status),
+                   reason.c_str());
+}
+
+Result<std::unique_ptr<Session>> Invitation::accept(const std::string& cuser,
+                                                    const std::string& headers, SessionHandlers h)
+{
+  m_answered = true;
+  std::unique_ptr<Session> s(new Session(m_owner, std::move(h)));
+  struct sipsess* sess = nullptr;
+  int err =
+      sipsess_accept(&sess, m_owner.m_sock.get(), m_msg, 180, "Ringing", cuser.c_str(),
+                     "application/sdp", nullptr, digest_auth_h, &m_owner.m_digest, true,
+                     Session::offer_h, Session::answer_h, Session::estab_h, nullptr, nullptr,
+                     Session::close_h, s.get(), headers.empty() ? nullptr : "%s", headers.c_str());
+  if (err) {
+    m_answered = false; // the caller answers it (500)
+    return fail(std::strerror(err), 3);
+  }
+  s->m_sess = re_adopt(sess);
+  return s;
+}
+
+Sessions::Sessions(sip::Stack& stack, Digest& digest, const Log& log, OnInvite on_invite)
+    : m_stack(stack), m_digest(digest), m_log(log), m_on_invite(std::move(on_invite))
+{
+}
+
+Sessions::~Sessions() = default;
+
+Result<std::unique_ptr<Sessions>> Sessions::listen(sip::Stack& stack, Digest& digest,
+                                                   const Log& log, OnInvite on_invite)
+{
+  std::unique_ptr<Sessions> s(new Sessions(stack, digest, log, std::move(on_invite)));
+  struct sipsess_sock* sock = nullptr;
+  int err = sipsess_listen(&sock, stack.get(), 32, conn_h, s.get());
+  if (err)
+    return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
+  s->m_sock = re_adopt(sock);
+  return s;
+}
+
+Result<std::unique_ptr<Session>> Sessions::connect(const Call& c, SessionHandlers h)
+{
+  std::unique_ptr<Session> s(new Session(*this, std::move(h)));
+  auto mb = to_mbuf(c.sdp);
+  const char* routev[] = {c.route.c_str()};
+  struct sipsess* sess = nullptr;
+  int err = sipsess_connect(&sess, m_sock.get(), c.to.c_str(), nullptr, c.from.c_str(),
+                            c.contact_user.c_str(), c.route.empty() ? nullptr : routev,
+                            c.route.empty() ? 0 : 1, "application/sdp", mb.get(), digest_auth_h,
+                            &m_digest, true, Session::offer_h, Session::answer_h, Session::progr_h,
+                            Session::estab_h, nullptr, nullptr, Session::close_h, s.get(),
+                            c.headers.empty() ? nullptr : "%s", c.headers.c_str());
+  if (err)
+    return fail(std::strerror(err), err == EINVAL ? 2 : 3);
+  s->m_sess = re_adopt(sess);
+  return s;
+}
+
+void Sessions::reap(re_ptr<struct sipsess> s)
+{
+  if (!s)
+    return;
+  m_closed.push_back(std::move(s));
+  m_reap.start(0, [this] { m_closed.clear(); });
+}
+
+void Sessions::conn_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Sessions*>(arg);
+  Invitation inv(*self, msg);
+  try {
+    inv.from = pl_string(msg->from.auri);
+    if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTACT))
+      inv.contact = pl_string(h->val);
+    inv.sdp = std::string(sip::body_of(msg));
+    self->m_on_invite(inv);
+  } catch (const std::exception& e) {
+    self->m_log.error(fmt::format("internal error: {}", e.what()));
+  }
+  if (!inv.m_answered)
+    (void)sip_treply(nullptr, self->m_stack.get(), msg, 500, "Server Internal Error");
+}
+
+} // namespace cpm::ua
