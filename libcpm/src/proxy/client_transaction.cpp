@@ -5,6 +5,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "cpm/rt/mbuf.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_ptr.hpp"
 
@@ -70,8 +72,7 @@ bool ClientTransactions::on_response(const struct ::sip_msg& msg)
 {
   if (m_table->by_branch.empty() || !pl_isset(&msg.via.branch))
     return false;
-  auto it = m_table->by_branch.find(
-      BranchGenerator::parse(std::string_view(msg.via.branch.p, msg.via.branch.l)));
+  auto it = m_table->by_branch.find(BranchGenerator::parse(pl_view(msg.via.branch)));
   if (it == m_table->by_branch.end() || pl_strcmp(&msg.cseq.met, it->second.method.c_str()) != 0)
     return false;
   Txn& t = it->second;

@@ -13,6 +13,8 @@
 #include "cpm/proxy/rewrite.hpp"
 #include "cpm/proxy/transaction_table.hpp"
 #include "cpm/proxy/validate.hpp"
+#include "cpm/rt/mbuf.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_ptr.hpp"
 #include "cpm/rt/re_slot.hpp"
@@ -21,22 +23,6 @@
 namespace cpm::proxy {
 
 namespace {
-
-std::string_view view(const struct pl& p)
-{
-  return p.p ? std::string_view(p.p, p.l) : std::string_view();
-}
-
-// A libre mbuf holding a copy of `text` (libre may keep a reference: never wrap our memory).
-re_ptr<struct mbuf> mbuf_copy(std::string_view text)
-{
-  auto mb = re_adopt(mbuf_alloc(text.size() ? text.size() : 1));
-  if (mb && mbuf_write_mem(mb.get(), reinterpret_cast<const uint8_t*>(text.data()), text.size()))
-    mb.reset();
-  if (mb)
-    mb->pos = 0;
-  return mb;
-}
 
 const char* tp_param(enum sip_transp tp)
 {
@@ -167,11 +153,11 @@ namespace {
 // magic cookie the RFC 2543 match: Call-ID, CSeq number, From tag, sent-by.
 std::string request_key(const struct sip_msg& msg, std::string_view method)
 {
-  std::string_view branch = view(msg.via.branch);
+  std::string_view branch = pl_view(msg.via.branch);
   if (branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK")
-    return txn_key(branch, view(msg.via.sentby), method);
-  return txn_key(fmt::format("{}|{}|{}", view(msg.callid), msg.cseq.num, view(msg.from.tag)),
-                 view(msg.via.sentby), method);
+    return txn_key(branch, pl_view(msg.via.sentby), method);
+  return txn_key(fmt::format("{}|{}|{}", pl_view(msg.callid), msg.cseq.num, pl_view(msg.from.tag)),
+                 pl_view(msg.via.sentby), method);
 }
 
 } // namespace
@@ -179,11 +165,11 @@ std::string request_key(const struct sip_msg& msg, std::string_view method)
 bool Proxy::Impl::on_request(const struct sip_msg& msg)
 {
   if (!pl_isset(&msg.via.sentby)) { // no Via to answer to: nothing to do but drop it
-    diag(fmt::format("dropped a {} request without a usable Via", view(msg.met)));
+    diag(fmt::format("dropped a {} request without a usable Via", pl_view(msg.met)));
     return true;
   }
   grow_udp_buffer(msg);
-  std::string method(view(msg.met));
+  std::string method(pl_view(msg.met));
   std::string key = request_key(msg, method);
   if (method == "CANCEL")
     return on_cancel(msg, key);
@@ -242,7 +228,7 @@ bool Proxy::Impl::acceptable(const struct sip_msg& msg, const route::Request& re
     return false;
   }
   if (auto* pr = sip_msg_hdr(&msg, SIP_HDR_PROXY_REQUIRE); pr && !ack) {
-    std::string v(view(pr->val));
+    std::string v(pl_view(pr->val));
     (void)sip_replyf(sip, &msg, 420, "Bad Extension",
                      "Unsupported: %s\r\nContent-Length: 0\r\n\r\n", v.c_str());
     return false;
@@ -269,7 +255,7 @@ RelayTxn& Proxy::Impl::add_transaction(const struct sip_msg& msg, std::string ke
   t->px = this;
   t->key = std::move(key);
   t->method = std::move(method);
-  t->call_id = view(msg.callid);
+  t->call_id = pl_view(msg.callid);
   t->invite = t->method == "INVITE";
   t->tp = msg.tp;
   t->reliable = msg.tp != SIP_TRANSP_UDP;
@@ -321,7 +307,7 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const route::Request& req, c
                          RelayTxn* t)
 {
   std::string text = forward_text(msg, req, a);
-  std::string ruri = a.ruri.empty() ? std::string(view(msg.ruri)) : a.ruri;
+  std::string ruri = a.ruri.empty() ? pl_string(msg.ruri) : a.ruri;
   std::string hop =
       large_over_tcp(next_hop(a, req, ruri), text.size() + ruri.size() + 200, opt.udp_max, has_tcp);
   struct uri u;
@@ -355,7 +341,7 @@ bool Proxy::Impl::own_client_dst(const struct uri& u, struct sa& dst, struct sa&
     return false;
   if (msg_param_decode(&u.params, "transport", &v) == 0 && pl_strcasecmp(&v, "udp") != 0)
     return false;
-  std::string host(view(u.host));
+  std::string host(pl_view(u.host));
   if (sa_set_str(&dst, host.c_str(), u.port ? u.port : 5060) != 0)
     return false;
   return sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) == 0;

@@ -7,16 +7,12 @@
 #include <string_view>
 
 #include "cpm/base/text.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 
 namespace cpm::proxy {
 
 namespace {
-
-std::string_view view(const struct pl& p)
-{
-  return p.p ? std::string_view(p.p, p.l) : std::string_view();
-}
 
 void append_header(std::string& s, const struct sip_hdr& h)
 {
@@ -47,7 +43,7 @@ std::string top_via_for_reply(std::string_view val, const struct sa& src)
 bool removed(const Action& a, const struct pl& name)
 {
   for (const auto& r : a.remove_headers)
-    if (text::iequals(r, view(name)))
+    if (text::iequals(r, pl_view(name)))
       return true;
   return false;
 }
@@ -100,7 +96,7 @@ std::string response_text(const struct ::sip_msg& msg)
 {
   std::string s;
   s.reserve(msg.mb->end + 32);
-  s += fmt::format("SIP/2.0 {} {}\r\n", msg.scode, view(msg.reason));
+  s += fmt::format("SIP/2.0 {} {}\r\n", msg.scode, pl_view(msg.reason));
   bool first_via = true;
   for (struct le* le = msg.hdrl.head; le; le = le->next) {
     auto& h = *static_cast<const struct sip_hdr*>(le->data);
@@ -124,14 +120,14 @@ std::string reply_head(const struct ::sip_msg& msg)
     if (h.id != SIP_HDR_VIA)
       continue;
     s.append("Via: ");
-    s.append(top ? top_via_for_reply(view(h.val), msg.src) : std::string(view(h.val)));
+    s.append(top ? top_via_for_reply(pl_view(h.val), msg.src) : pl_string(h.val));
     s.append("\r\n");
     top = false;
   }
-  s.append("From: ").append(view(sip_msg_hdr(&msg, SIP_HDR_FROM)->val)).append("\r\n");
-  s.append("To: ").append(view(sip_msg_hdr(&msg, SIP_HDR_TO)->val)).append("\r\n");
-  s.append("Call-ID: ").append(view(msg.callid)).append("\r\n");
-  s.append("CSeq: ").append(view(sip_msg_hdr(&msg, SIP_HDR_CSEQ)->val)).append("\r\n");
+  s.append("From: ").append(pl_view(sip_msg_hdr(&msg, SIP_HDR_FROM)->val)).append("\r\n");
+  s.append("To: ").append(pl_view(sip_msg_hdr(&msg, SIP_HDR_TO)->val)).append("\r\n");
+  s.append("Call-ID: ").append(pl_view(msg.callid)).append("\r\n");
+  s.append("CSeq: ").append(pl_view(sip_msg_hdr(&msg, SIP_HDR_CSEQ)->val)).append("\r\n");
   return s;
 }
 
