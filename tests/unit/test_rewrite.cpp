@@ -53,7 +53,7 @@ TEST_SUITE_BEGIN("proxy");
 TEST_CASE("proxy::forward_text")
 {
   Msg m(k_request);
-  cpm::route::Request req;
+  cpm::sip::Request req;
   req.routes = {"<sip:next.example;lr>"}; // the first Route was ours
   Action a;
   SUBCASE("Max-Forwards first and decremented, our Route gone, the body clamped")

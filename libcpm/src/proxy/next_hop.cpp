@@ -3,35 +3,18 @@
 
 #include <fmt/format.h>
 
-#include "cpm/base/text.hpp"
+#include "cpm/grammar/uri.hpp"
 
 namespace cpm::proxy {
 
-namespace {
-
-// Strip "<" ">" and any name-addr decoration around a Route value.
-std::string route_uri(std::string_view v)
-{
-  v = text::trim(v);
-  auto lt = v.find('<');
-  if (lt != std::string_view::npos) {
-    auto gt = v.find('>', lt);
-    if (gt != std::string_view::npos)
-      return std::string(v.substr(lt + 1, gt - lt - 1));
-  }
-  return std::string(v);
-}
-
-} // namespace
-
-std::string next_hop(const Action& a, const route::Request& req, const std::string& ruri)
+std::string next_hop(const Action& a, const sip::Request& req, const std::string& ruri)
 {
   if (!a.next_hop.empty())
     return a.next_hop;
   if (!a.push_routes.empty())
-    return route_uri(a.push_routes.front());
+    return std::string(sip::addr_spec(a.push_routes.front()));
   if (!req.routes.empty())
-    return route_uri(req.routes.front());
+    return std::string(sip::addr_spec(req.routes.front()));
   return ruri;
 }
 

@@ -17,7 +17,6 @@
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_ptr.hpp"
-#include "cpm/rt/re_slot.hpp"
 #include "cpm/rt/timer_queue.hpp"
 
 namespace cpm::proxy {
@@ -51,9 +50,9 @@ struct RelayTxn final : ServerTransaction {
   Proxy::Impl* px = nullptr;
   struct sa dst; // where responses go
   enum sip_transp tp = SIP_TRANSP_UDP;
-  re_ptr<void> sock;               // the request's UDP socket or connection
-  ReSlot<struct sip_request> creq; // libre's client transaction, or
-  uint64_t own_branch = 0;         // ours (ClientTransactions), 0: none
+  re_ptr<void> sock;                // the request's UDP socket or connection
+  re_slot<struct sip_request> creq; // libre's client transaction, or
+  uint64_t own_branch = 0;          // ours (ClientTransactions), 0: none
   // Record-Route: whether to add ours, and where the request came in (libre's send hook
   // reads them whenever it sends, after a DNS lookup too).
   bool record_route = false;
@@ -73,8 +72,8 @@ struct Proxy::Impl final : Upstream {
   std::unique_ptr<rt::LoopTimerQueue> timers;
   std::unique_ptr<ClientTransactions> clients;
   std::unique_ptr<TransactionTable> table;
-  ReSlot<struct sip_lsnr> req_lsnr;
-  ReSlot<struct sip_lsnr> resp_lsnr;
+  re_slot<struct sip_lsnr> req_lsnr;
+  re_slot<struct sip_lsnr> resp_lsnr;
 
   ~Impl() override
   {
@@ -122,12 +121,12 @@ struct Proxy::Impl final : Upstream {
 
   bool on_request(const struct sip_msg& msg);
   bool on_cancel(const struct sip_msg& msg, const std::string& key);
-  bool acceptable(const struct sip_msg& msg, const route::Request& req, bool ack);
-  Action decide(const struct sip_msg& msg, route::Request& req, bool ack);
-  void start_transaction(const struct sip_msg& msg, const route::Request& req, const Action& a,
+  bool acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack);
+  Action decide(const struct sip_msg& msg, sip::Request& req, bool ack);
+  void start_transaction(const struct sip_msg& msg, const sip::Request& req, const Action& a,
                          std::string key, std::string method);
   RelayTxn& add_transaction(const struct sip_msg& msg, std::string key, std::string method);
-  int forward(const struct sip_msg& msg, const route::Request& req, const Action& a, RelayTxn* t);
+  int forward(const struct sip_msg& msg, const sip::Request& req, const Action& a, RelayTxn* t);
   bool own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const;
   int forward_own(const struct sip_msg& msg, const std::string& ruri, const std::string& text,
                   const struct sa& dst, const struct sa& laddr, RelayTxn& t);
@@ -176,7 +175,7 @@ bool Proxy::Impl::on_request(const struct sip_msg& msg)
   bool ack = method == "ACK";
   if (table->absorb(key, ack))
     return true;
-  route::Request req = sip::to_request(&msg, stack);
+  sip::Request req = sip::to_request(&msg, stack);
   if (!acceptable(msg, req, ack))
     return true;
   Action a = decide(msg, req, ack);
@@ -208,7 +207,7 @@ bool Proxy::Impl::on_cancel(const struct sip_msg& msg, const std::string& key)
 }
 
 // RFC 3261 §16.3: a request we cannot relay gets its error answer here (ACKs none).
-bool Proxy::Impl::acceptable(const struct sip_msg& msg, const route::Request& req, bool ack)
+bool Proxy::Impl::acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack)
 {
   std::string bad =
       check_request(req, mbuf_get_left(msg.mb), msg.mb->end, msg.tp == SIP_TRANSP_UDP);
@@ -237,7 +236,7 @@ bool Proxy::Impl::acceptable(const struct sip_msg& msg, const route::Request& re
 }
 
 // The owner's hook; an exception there becomes a 500.
-Action Proxy::Impl::decide(const struct sip_msg& msg, route::Request& req, bool ack)
+Action Proxy::Impl::decide(const struct sip_msg& msg, sip::Request& req, bool ack)
 {
   Incoming in{req, &msg, pl_isset(&msg.to.tag), ack};
   try {
@@ -274,7 +273,7 @@ RelayTxn& Proxy::Impl::add_transaction(const struct sip_msg& msg, std::string ke
   return static_cast<RelayTxn&>(table->add(std::move(t)));
 }
 
-void Proxy::Impl::start_transaction(const struct sip_msg& msg, const route::Request& req,
+void Proxy::Impl::start_transaction(const struct sip_msg& msg, const sip::Request& req,
                                     const Action& a, std::string key, std::string method)
 {
   RelayTxn& t = add_transaction(msg, std::move(key), std::move(method));
@@ -303,7 +302,7 @@ void Proxy::Impl::start_transaction(const struct sip_msg& msg, const route::Requ
 
 // Send the request on: statelessly (ACK, `t` null), through our own client transaction,
 // or through libre's. Returns errno.
-int Proxy::Impl::forward(const struct sip_msg& msg, const route::Request& req, const Action& a,
+int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, const Action& a,
                          RelayTxn* t)
 {
   std::string text = forward_text(msg, req, a);

@@ -58,7 +58,7 @@ size_t body_size(const struct ::sip_msg& msg)
   return body;
 }
 
-std::string forward_text(const struct ::sip_msg& msg, const route::Request& req, const Action& a)
+std::string forward_text(const struct ::sip_msg& msg, const sip::Request& req, const Action& a)
 {
   std::string s;
   s.reserve(msg.mb->end + 256);

@@ -21,8 +21,7 @@ bool all_digits(std::string_view s)
 
 } // namespace
 
-std::string check_request(const route::Request& req, size_t body_left, size_t datagram_size,
-                          bool udp)
+std::string check_request(const sip::Request& req, size_t body_left, size_t datagram_size, bool udp)
 {
   size_t n_callid = 0, n_cseq = 0, n_from = 0, n_to = 0, n_clen = 0, n_maxfwd = 0;
   std::string cseq, clen, maxfwd;

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/request.hpp"
 
 struct sip_msg;
 
@@ -72,7 +72,7 @@ struct Action {
 // libre's message, valid only during the call (for a B2BUA that wants to sipsess_accept it after
 // returning Pass).
 struct Incoming {
-  route::Request& req;
+  sip::Request& req;
   const struct ::sip_msg* msg = nullptr;
   bool in_dialog = false; // To has a tag
   bool ack = false;       // an ACK (forwarded statelessly; Reply is treated as Drop)

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/request.hpp"
 #include "cpm/proxy/action.hpp"
 
 struct sip_msg;
@@ -18,7 +18,7 @@ size_t body_size(const struct ::sip_msg& msg);
 // decremented (70 when absent: RFC 3261 §16.6 step 3; an ACK with 0 keeps none), the
 // Action's Routes pushed, our own Routes removed (`req.routes` holds those left), the
 // Action's header removals and additions, Content-Length, the body.
-std::string forward_text(const struct ::sip_msg& msg, const route::Request& req, const Action& a);
+std::string forward_text(const struct ::sip_msg& msg, const sip::Request& req, const Action& a);
 // A response from downstream as relayed upstream: everything but the top Via (ours,
 // RFC 3261 §16.7 step 3).
 std::string response_text(const struct ::sip_msg& msg);

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <string>
 
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/request.hpp"
 
 namespace cpm::proxy {
 
@@ -11,7 +11,7 @@ namespace cpm::proxy {
 // missing or repeated Call-ID/CSeq/From/To/Max-Forwards/Content-Length, a bad CSeq or one
 // whose method differs from the request's, a Content-Length larger than the `body_left`
 // bytes received, a UDP datagram cut at libre's 8192-byte receive buffer.
-std::string check_request(const route::Request& req, size_t body_left, size_t datagram_size,
+std::string check_request(const sip::Request& req, size_t body_left, size_t datagram_size,
                           bool udp);
 
 } // namespace cpm::proxy
