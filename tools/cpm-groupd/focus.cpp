@@ -16,9 +16,9 @@
 
 #include "cpm/grammar/uri.hpp"
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_text.hpp"
 
 namespace cpm::groupd {
 
@@ -185,7 +185,7 @@ int Focus::Impl::on_reoffer(struct mbuf** descp, const struct sip_msg*, void* ar
 {
   auto& l = *static_cast<Party*>(arg);
   return sip::guarded(l.conf->impl->env.diag, "the re-INVITE handler", ENOMEM, [&] {
-    *descp = mbuf_of(l.inviter ? l.answer : l.offer).release();
+    *descp = mbuf_copy(l.inviter ? l.answer : l.offer).release();
     return *descp ? 0 : ENOMEM;
   });
 }

@@ -10,9 +10,9 @@
 
 #include "cpm/grammar/uri.hpp"
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_text.hpp"
 
 namespace cpm::groupd {
 
@@ -140,7 +140,7 @@ bool Focus::Impl::accept(Party& l, int code)
   if (!l.held)
     return false;
   std::string cuser = contact(c, "P-Asserted-Identity", c.group.uri);
-  auto body = mbuf_of(l.answer);
+  auto body = mbuf_copy(l.answer);
   int err = sipsess_accept(re_out(l.sess), sock.get(), l.held.get(), uint16_t(code),
                            code == 180 ? "Ringing" : "OK", cuser.c_str(), "application/sdp",
                            code == 200 ? body.get() : nullptr, nullptr, nullptr, false, on_reoffer,
@@ -168,7 +168,7 @@ void Focus::Impl::answer_inviter(GroupCall& c)
     return;
   }
   if (l->sess) {
-    auto body = mbuf_of(l->answer);
+    auto body = mbuf_copy(l->answer);
     if (int err = sipsess_answer(l->sess.get(), 200, "OK", body.get(), nullptr))
       diag(fmt::format("{}: cannot answer {}: {}", tag(c), l->aor, std::strerror(err)));
   }

@@ -10,9 +10,9 @@
 #include "cpm/codec/service.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_text.hpp"
 
 namespace cpm::groupd {
 
@@ -26,7 +26,7 @@ bool Focus::Impl::invite_member(GroupCall& c, const std::string& member, const s
   std::string cuser = contact(c, "Referred-By", inviter);
   std::string proxy = sip::to_sip_uri(env.node->proxy);
   const char* routev[1] = {proxy.c_str()};
-  auto body = mbuf_of(l->offer);
+  auto body = mbuf_copy(l->offer);
   std::string name = sip::uri_user(c.group.uri);
   int err = sipsess_connect(
       re_out(l->sess), sock.get(), member.c_str(), name.c_str(), c.group.uri.c_str(), cuser.c_str(),

@@ -11,7 +11,7 @@
 #include "cpm/base/trace.hpp"
 #include "cpm/codec/msrp_detail.hpp"
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_text.hpp"
+#include "cpm/rt/sa.hpp"
 
 namespace cpm::msrp::detail {
 

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_text.hpp"
+#include "cpm/rt/sa.hpp"
 
 namespace cpm::msrp {
 

@@ -10,9 +10,10 @@
 #include <unistd.h>
 
 #include "cpm/rt/guard.hpp"
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_text.hpp"
+#include "cpm/rt/sa.hpp"
 #define DEBUG_MODULE "cpm"
 #define DEBUG_LEVEL 0
 #include <re_dbg.h>
@@ -384,7 +385,7 @@ Result<sip::Request> parse_request_text(std::string_view text)
     wire += "\r\n\r\n";
     wire.append(body);
   }
-  auto mb = mbuf_of(wire);
+  auto mb = mbuf_copy(wire);
   if (!mb)
     return fail("out of memory", 3);
   re_ptr<struct sip_msg> msg;
