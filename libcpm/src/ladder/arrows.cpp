@@ -1,0 +1,309 @@
+// Ladders: the events of traces into arrows (one per message), filtered and labelled.
+#include "cpm/base/text.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
+#include "cpm/ladder/ladder.hpp"
+#include "cpm/ladder/ladder_detail.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <numeric>
+#include <set>
+
+namespace cpm::ladder {
+
+std::vector<std::string> detail::split_ws(std::string_view s)
+{
+  auto words = text::split_ws(s);
+  return {words.begin(), words.end()};
+}
+
+namespace {
+
+using detail::split_ws;
+using text::iequals;
+using text::trim;
+
+// Split a message into its header lines and its body.
+void split_message(std::string_view msg, std::vector<std::string_view>& headers,
+                   std::string_view& body)
+{
+  size_t pos = 0;
+  bool first = true;
+  body = {};
+  while (pos < msg.size()) {
+    auto end = msg.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = msg.size();
+    auto line = msg.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    pos = end + 1;
+    if (first) { // the start line
+      first = false;
+      continue;
+    }
+    if (line.empty()) {
+      body = pos < msg.size() ? msg.substr(pos) : std::string_view{};
+      return;
+    }
+    headers.push_back(line);
+  }
+}
+
+// The value of the first header named `name` (or its compact form), or "".
+std::string header(const std::vector<std::string_view>& headers, std::string_view name)
+{
+  for (auto line : headers) {
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+      continue;
+    if (iequals(sip::long_name(trim(line.substr(0, colon))), name))
+      return std::string(trim(line.substr(colon + 1)));
+  }
+  return {};
+}
+
+// The CPIM imdn.Message-ID of a body (RFC 5438 §6.3), whatever its namespace prefix.
+std::string imdn_message_id(std::string_view body)
+{
+  size_t pos = 0;
+  while (pos < body.size()) {
+    auto end = body.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = body.size();
+    auto line = body.substr(pos, end - pos);
+    pos = end + 1;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+      continue;
+    auto name = trim(line.substr(0, colon));
+    auto dot = name.rfind('.');
+    if (dot != std::string_view::npos && iequals(name.substr(dot + 1), "Message-ID"))
+      return std::string(trim(line.substr(colon + 1)));
+  }
+  return {};
+}
+
+// "127.0.1.1:5060" -> "127.0.1.1", "[::1]:5060" -> "::1"; what is no address, unchanged.
+std::string host_of(const std::string& addr)
+{
+  auto a = sip::address_of(addr);
+  return a ? a->host : addr;
+}
+
+Arrow to_arrow(const trace::Event& e)
+{
+  Arrow h;
+  h.time_us = e.time_us;
+  h.first_line = e.first_line.empty() ? trace::first_line(e.message) : e.first_line;
+  std::vector<std::string_view> headers;
+  std::string_view body;
+  split_message(e.message, headers, body);
+  h.call_id = e.call_id.empty() ? header(headers, "Call-ID") : e.call_id;
+  auto cseq = split_ws(header(headers, "CSeq"));
+  if (!cseq.empty())
+    h.cseq = cseq[0];
+  if (cseq.size() > 1)
+    h.method = cseq[1];
+  auto words = split_ws(h.first_line);
+  if (h.first_line.rfind("MSRP ", 0) == 0) {
+    // "MSRP tid SEND" / "MSRP tid 200 OK": no Call-ID; keyed by the transaction id.
+    h.msrp = true;
+    h.call_id.clear();
+    h.cseq = words.size() > 1 ? words[1] : "";
+    bool code =
+        words.size() > 2 && words[2].size() == 3 &&
+        std::all_of(words[2].begin(), words[2].end(), [](char c) { return c >= '0' && c <= '9'; });
+    h.request = !code;
+    if (code) {
+      h.status = std::atoi(words[2].c_str());
+      for (size_t i = 3; i < words.size(); ++i)
+        h.reason += (i > 3 ? " " : "") + words[i];
+    } else if (words.size() > 2) {
+      h.method = words[2];
+    }
+    return h;
+  }
+  if (h.first_line.rfind("SIP/", 0) == 0) {
+    if (words.size() > 1)
+      h.status = std::atoi(words[1].c_str());
+    auto sp = h.first_line.find(' ');
+    sp = sp == std::string::npos ? sp : h.first_line.find(' ', sp + 1);
+    if (sp != std::string::npos)
+      h.reason = std::string(trim(std::string_view(h.first_line).substr(sp + 1)));
+  } else {
+    h.request = true;
+    if (!words.empty())
+      h.method = words[0];
+    if (words.size() > 1)
+      h.uri = words[1];
+    h.imdn_id = imdn_message_id(body);
+  }
+  return h;
+}
+
+bool is_response(std::string_view first_line)
+{
+  return first_line.rfind("SIP/2.0 ", 0) == 0;
+}
+
+// "host:port" of the first Via header of a message (port 5060 when absent), or "".
+std::string top_via_sent_by(std::string_view message)
+{
+  size_t pos = 0;
+  while (pos < message.size()) {
+    auto end = message.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = message.size();
+    auto line = trim(message.substr(pos, end - pos));
+    if (line.empty())
+      break;
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos &&
+        iequals(sip::long_name(trim(line.substr(0, colon))), "Via")) {
+      // "SIP/2.0/UDP host:port;params"
+      auto v = trim(line.substr(colon + 1));
+      auto sp = v.find_first_of(" \t");
+      if (sp == std::string_view::npos)
+        return {};
+      auto sent = trim(v.substr(sp + 1));
+      sent = sent.substr(0, sent.find_first_of(";, \t"));
+      std::string out(sent);
+      bool has_port = out.rfind(']') != std::string::npos ? out.find("]:") != std::string::npos
+                                                          : out.find(':') != std::string::npos;
+      if (!has_port)
+        out += ":5060";
+      return out;
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+} // namespace
+
+std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
+{
+  // Addresses each node showed as its own.
+  std::map<std::string, std::string> by_addr;
+  std::map<std::string, std::set<std::string>> by_host;
+  std::set<std::string> traced;
+  for (const auto& e : events) {
+    traced.insert(e.node);
+    if (!e.local.empty()) {
+      by_addr.emplace(e.local, e.node);
+      by_host[host_of(e.local)].insert(e.node);
+    }
+  }
+  auto resolve = [&](const std::string& addr) {
+    if (auto it = by_addr.find(addr); it != by_addr.end())
+      return it->second;
+    // An ephemeral TCP port of a node whose address is its own.
+    if (auto it = by_host.find(host_of(addr)); it != by_host.end() && it->second.size() == 1)
+      return *it->second.begin();
+    return addr.empty() ? std::string("?") : addr;
+  };
+
+  std::vector<size_t> order(events.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return events[a].time_us < events[b].time_us; });
+
+  std::vector<Arrow> out;
+  std::set<std::pair<std::string, std::string>> seen; // (sender, bytes)
+  for (auto i : order) {
+    const auto& e = events[i];
+    std::string from, to;
+    if (e.dir == "tx") {
+      from = e.node;
+      to = resolve(e.peer);
+      // libre names the destination of a response on an inbound TCP connection by the
+      // source IP and the Via port (notes/libre-1.1.md §8); outgoing TCP connections are
+      // not bound to the node's address. The top Via's sent-by still names the node.
+      if (to == e.peer && is_response(e.first_line))
+        if (auto via = top_via_sent_by(e.message); !via.empty() && resolve(via) != via)
+          to = resolve(via);
+    } else if (e.dir == "rx") {
+      from = resolve(e.peer);
+      if (traced.count(from))
+        continue; // the sender's own tx event stands for it
+      to = e.node;
+    } else {
+      continue;
+    }
+    if (!e.message.empty() && !seen.emplace(from, e.message).second)
+      continue; // a retransmission
+    auto h = to_arrow(e);
+    h.from = std::move(from);
+    h.to = std::move(to);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::vector<Arrow>> read_arrows(const std::vector<std::string>& paths)
+{
+  std::vector<trace::Event> all;
+  for (const auto& p : paths) {
+    auto ev = trace::read_file(p);
+    if (!ev)
+      return tl::unexpected(ev.error());
+    all.insert(all.end(), std::make_move_iterator(ev->begin()), std::make_move_iterator(ev->end()));
+  }
+  return arrows(all);
+}
+
+std::vector<Arrow> filter(const std::vector<Arrow>& in, const Filter& f)
+{
+  std::vector<Arrow> out;
+  for (const auto& h : in) {
+    if (f.trying && h.status == 100)
+      continue;
+    if (f.register_ && h.method == "REGISTER")
+      continue;
+    if (f.ack && h.method == "ACK")
+      continue;
+    if (h.msrp) {
+      if (!f.msrp)
+        out.push_back(h);
+      continue;
+    }
+    bool hidden = false;
+    for (const auto& m : f.more)
+      // A method hides its requests and their responses (CSeq method); a code its responses.
+      if (iequals(m, h.method) || (!h.request && m == std::to_string(h.status)))
+        hidden = true;
+    if (!hidden)
+      out.push_back(h);
+  }
+  return out;
+}
+
+std::string label(const Arrow& h, bool with_uri)
+{
+  if (h.msrp)
+    return h.request ? "MSRP " + h.method
+                     : fmt::format("MSRP {}{}{}", h.status, h.reason.empty() ? "" : " ", h.reason);
+  if (h.request)
+    return with_uri && !h.uri.empty() ? h.method + " " + h.uri : h.method;
+  return h.reason.empty() ? std::to_string(h.status) : fmt::format("{} {}", h.status, h.reason);
+}
+
+std::vector<std::string> nodes(const std::vector<Arrow>& hs, const std::vector<std::string>& first)
+{
+  std::vector<std::string> out;
+  auto add = [&](const std::string& n) {
+    if (std::find(out.begin(), out.end(), n) == out.end())
+      out.push_back(n);
+  };
+  for (const auto& n : first)
+    add(n);
+  for (const auto& h : hs) {
+    add(h.from);
+    add(h.to);
+  }
+  return out;
+}
+
+} // namespace cpm::ladder
