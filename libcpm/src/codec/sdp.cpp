@@ -112,38 +112,29 @@ bool Media::has_attribute(std::string_view name) const
                      [&](const auto& a) { return iequals(a.first, name); });
 }
 
-Result<Description> parse(std::string_view text)
+namespace {
+
+// a=<name>[:<value>] of the last media.
+Result<void> media_attribute(Media& m, std::string_view v, size_t line)
 {
+  auto colon = v.find(':');
+  std::string name(colon == std::string_view::npos ? v : v.substr(0, colon));
+  if (name.empty() || name.find(' ') != std::string::npos)
+    return fail(fmt::format("SDP line {}: bad attribute name", line), 400);
+  std::string value(colon == std::string_view::npos ? std::string_view{}
+                                                    : trim(v.substr(colon + 1)));
+  m.attributes.emplace_back(std::move(name), std::move(value));
+  return {};
+}
+
+// The lines after v=0, one at a time, into a description.
+struct Reader {
   Description d;
-  d.origin.clear();
-  d.session_name.clear();
-  bool seen_v = false, seen_o = false, seen_s = false;
-  size_t pos = 0, line = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view l = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line;
-    if (!l.empty() && l.back() == '\r')
-      l.remove_suffix(1);
-    if (l.empty()) {
-      // A trailing empty line is common (the body ends with CRLF CRLF); one inside is not.
-      if (!trim(text.substr(pos)).empty())
-        return fail(fmt::format("SDP line {}: empty line", line), 400);
-      break;
-    }
-    if (!printable_line(l))
-      return fail(fmt::format("SDP line {}: control character", line), 400);
-    if (l.size() < 2 || l[1] != '=' || !std::islower(static_cast<unsigned char>(l[0])))
-      return fail(fmt::format("SDP line {}: not '<type>=<value>'", line), 400);
-    char type = l[0];
-    std::string_view v = l.substr(2);
-    if (!seen_v) {
-      if (type != 'v' || trim(v) != "0")
-        return fail(fmt::format("SDP line {}: the description must start with v=0", line), 400);
-      seen_v = true;
-      continue;
-    }
+  bool seen_o = false, seen_s = false;
+
+  // Line number `line`, "<type>=<v>".
+  Result<void> read(char type, std::string_view v, size_t line)
+  {
     switch (type) {
     case 'v':
       return fail(fmt::format("SDP line {}: second v= line", line), 400);
@@ -175,29 +166,61 @@ Result<Description> parse(std::string_view text)
       d.media.push_back(std::move(*m));
       break;
     }
-    case 'a': {
+    case 'a':
       if (d.media.empty())
         break; // session-level attributes: none we need
-      auto colon = v.find(':');
-      std::string name(colon == std::string_view::npos ? v : v.substr(0, colon));
-      if (name.empty() || name.find(' ') != std::string::npos)
-        return fail(fmt::format("SDP line {}: bad attribute name", line), 400);
-      std::string value(colon == std::string_view::npos ? std::string_view{}
-                                                        : trim(v.substr(colon + 1)));
-      d.media.back().attributes.emplace_back(std::move(name), std::move(value));
-      break;
-    }
+      return media_attribute(d.media.back(), v, line);
     default:
       break; // i= u= e= p= b= t= r= z= k=: nothing we need
     }
+    return {};
+  }
+};
+
+} // namespace
+
+Result<Description> parse(std::string_view text)
+{
+  Reader r;
+  r.d.origin.clear();
+  r.d.session_name.clear();
+  bool seen_v = false;
+  size_t pos = 0, line = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view l = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line;
+    if (!l.empty() && l.back() == '\r')
+      l.remove_suffix(1);
+    if (l.empty()) {
+      // A trailing empty line is common (the body ends with CRLF CRLF); one inside is not.
+      if (!trim(text.substr(pos)).empty())
+        return fail(fmt::format("SDP line {}: empty line", line), 400);
+      break;
+    }
+    if (!printable_line(l))
+      return fail(fmt::format("SDP line {}: control character", line), 400);
+    if (l.size() < 2 || l[1] != '=' || !std::islower(static_cast<unsigned char>(l[0])))
+      return fail(fmt::format("SDP line {}: not '<type>=<value>'", line), 400);
+    char type = l[0];
+    std::string_view v = l.substr(2);
+    if (!seen_v) {
+      if (type != 'v' || trim(v) != "0")
+        return fail(fmt::format("SDP line {}: the description must start with v=0", line), 400);
+      seen_v = true;
+      continue;
+    }
+    if (auto ok = r.read(type, v, line); !ok)
+      return tl::unexpected(ok.error());
   }
   if (!seen_v)
     return fail("SDP: empty description", 400);
-  if (!seen_o)
+  if (!r.seen_o)
     return fail("SDP: no o= line", 400);
-  if (!seen_s)
+  if (!r.seen_s)
     return fail("SDP: no s= line", 400);
-  return d;
+  return std::move(r.d);
 }
 
 std::string format(const Description& d)
