@@ -1,0 +1,349 @@
+// The tables of cpm.toml(5) one at a time: [[node]], [[user]], [[trigger]], [[group]], read
+// and validated (names and URIs checked, node names resolved to URIs).
+#include "cpm/base/text.hpp"
+#include "cpm/config/config.hpp"
+#include "cpm/grammar/address.hpp"
+#include "reader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstring>
+#include <fmt/format.h>
+#include <regex>
+
+namespace cpm::config::detail {
+
+namespace {
+
+using text::lower;
+
+// A URI this file accepts as an address of record or service identity.
+bool is_uri(std::string_view s)
+{
+  auto l = lower(s.substr(0, std::min<size_t>(s.size(), 5)));
+  auto has = [&](std::string_view scheme) {
+    return l.rfind(scheme, 0) == 0 && s.size() > scheme.size();
+  };
+  return has("sip:") || has("sips:") || has("tel:");
+}
+
+// A policy pattern: "*", "*@host" or a URI.
+bool is_pattern(std::string_view s)
+{
+  if (s == "*")
+    return true;
+  if (s.size() > 2 && s.substr(0, 2) == "*@")
+    return s.find_first_of(" \t@", 2) == std::string_view::npos;
+  return is_uri(s);
+}
+
+bool is_token(std::string_view s)
+{
+  if (s.empty())
+    return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("-.!%*_+`'~", c) != nullptr;
+  });
+}
+
+std::optional<Role> parse_role(std::string_view s)
+{
+  if (s == "core")
+    return Role::Core;
+  if (s == "conversation-server")
+    return Role::ConversationServer;
+  if (s == "client")
+    return Role::Client;
+  if (s == "iwf")
+    return Role::Iwf;
+  return std::nullopt;
+}
+
+bool regex_ok(const std::string& pattern, std::string& why)
+{
+  try {
+    std::regex re(pattern, std::regex::ECMAScript | std::regex::icase);
+    return true;
+  } catch (const std::regex_error& e) {
+    why = e.what();
+    return false;
+  }
+}
+
+// A value naming a node (no ':') becomes that node's URI; other values are kept.
+void resolve(const File& f, Reader& r, int line, const std::string& what, std::string& value)
+{
+  if (value.empty()) {
+    r.fail_at(line, fmt::format("{} is empty", what));
+    return;
+  }
+  if (value.find(':') != std::string::npos)
+    return;
+  if (!f.find_node(value)) {
+    r.fail_at(line, fmt::format("{}: no node named '{}' (want a node name, a SIP URI or "
+                                "udp:HOST:PORT)",
+                                what, value));
+    return;
+  }
+  auto uri = f.node_uri(value);
+  if (uri.empty()) {
+    r.fail_at(line, fmt::format("{}: node '{}' has no listen address", what, value));
+    return;
+  }
+  value = uri;
+}
+
+// SDP media types (RFC 4566 §5.14) that a session policy may name.
+void check_media(Reader& r, const std::vector<std::string>& v)
+{
+  static const std::vector<std::string> known{"message", "audio", "video", "text", "application"};
+  for (auto& s : v)
+    if (std::find(known.begin(), known.end(), s) == known.end())
+      r.fail_key(
+          "media",
+          fmt::format("has '{}', which is not message, audio, video, text or application", s));
+}
+
+void check_uris(Reader& r, std::string_view key, const std::vector<std::string>& v, bool patterns)
+{
+  for (auto& s : v)
+    if (patterns ? !is_pattern(s) : !is_uri(s))
+      r.fail_key(
+          key, fmt::format("has '{}', which is not {}", s,
+                           patterns ? "a URI, \"*@host\" or \"*\"" : "a sip:, sips: or tel: URI"));
+}
+
+} // namespace
+
+Result<Node> parse_node(const std::string& path, const toml::table& t)
+{
+  Node n;
+  n.line = line_of(t);
+  Reader r(path, t, "node");
+  r.str("name", n.name);
+  if (!n.name.empty())
+    r.set_label(fmt::format("node '{}'", n.name));
+  r.known({"name", "role", "domain", "listen", "peers", "psi", "proxy", "from", "password",
+           "registrar_db", "auth", "realm", "min_expires", "max_expires", "default_expires",
+           "max_message_size", "media", "trace", "timeout_ms"});
+  r.require("name");
+  r.require("role");
+  if (r.ok() && n.name.empty())
+    r.fail_key("name", "must not be empty");
+  std::string role;
+  r.str("role", role);
+  if (r.ok()) {
+    if (auto v = parse_role(role))
+      n.role = *v;
+    else
+      r.fail_at(r.line("role"), "role must be core, conversation-server, client or iwf");
+  }
+  r.strs("domain", n.domains, true);
+  r.strs("listen", n.listen, true);
+  r.str_map("peers", n.peers);
+  r.str_map("psi", n.psi);
+  r.str("proxy", n.proxy);
+  r.str("from", n.from);
+  r.str("password", n.password);
+  r.str("registrar_db", n.registrar_db);
+  r.boolean("auth", n.auth);
+  r.str("realm", n.realm);
+  r.integer("min_expires", n.min_expires, 0, UINT32_MAX);
+  r.integer("max_expires", n.max_expires, 0, UINT32_MAX);
+  r.integer("default_expires", n.default_expires, 0, UINT32_MAX);
+  r.size("max_message_size", n.max_message_size);
+  r.strs("media", n.media, false);
+  check_media(r, n.media);
+  r.str("trace", n.trace);
+  r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
+  if (!r.ok())
+    return tl::unexpected(r.error());
+
+  for (auto& d : n.domains)
+    if (d.empty() || d.find_first_of(" \t:@;") != std::string::npos)
+      r.fail_at(r.line("domain"), fmt::format("bad domain '{}'", d));
+  if (n.role == Role::Core && n.domains.empty())
+    r.fail_at(n.line, "a core needs a domain");
+  for (auto& l : n.listen)
+    if (auto s = sip::parse_listen(l); !s)
+      r.fail_at(r.line("listen"), s.error().message);
+  for (auto& [uri, _] : n.psi)
+    if (!is_uri(uri))
+      r.fail_at(r.line("psi"), fmt::format("psi '{}' is not a sip:, sips: or tel: URI", uri));
+  if (!n.from.empty() && !is_uri(n.from))
+    r.fail_at(r.line("from"), fmt::format("from '{}' is not a sip:, sips: or tel: URI", n.from));
+  if (n.min_expires > n.max_expires)
+    r.fail_at(r.line("min_expires"), "min_expires is greater than max_expires");
+  else if (r.has("default_expires") &&
+           (n.default_expires < n.min_expires || n.default_expires > n.max_expires))
+    r.fail_at(r.line("default_expires"), "default_expires is outside min_expires..max_expires");
+  if (!r.ok())
+    return tl::unexpected(r.error());
+  if (n.realm.empty() && !n.domains.empty())
+    n.realm = n.domains.front();
+  if (n.default_expires > n.max_expires)
+    n.default_expires = n.max_expires;
+  if (n.default_expires < n.min_expires)
+    n.default_expires = n.min_expires;
+  return n;
+}
+
+// Second pass over a node, once all nodes are known: resolve node names.
+Result<void> resolve_node(const std::string& path, const toml::table& t, const File& f, Node& n)
+{
+  Reader r(path, t, fmt::format("node '{}'", n.name));
+  std::map<std::string, int> peer_lines, psi_lines;
+  std::map<std::string, std::string> scratch;
+  r.str_map("peers", scratch, &peer_lines);
+  r.str_map("psi", scratch, &psi_lines);
+  for (auto& [domain, addr] : n.peers)
+    resolve(f, r, peer_lines[domain], fmt::format("peers '{}'", domain), addr);
+  for (auto& [uri, addr] : n.psi)
+    resolve(f, r, psi_lines[uri], fmt::format("psi '{}'", uri), addr);
+  if (r.has("proxy"))
+    resolve(f, r, r.line("proxy"), "proxy", n.proxy);
+  if (!r.ok())
+    return tl::unexpected(r.error());
+  return {};
+}
+
+Result<User> parse_user(const std::string& path, const toml::table& t)
+{
+  User u;
+  u.line = line_of(t);
+  Reader r(path, t, "user");
+  r.str("uri", u.uri);
+  if (!u.uri.empty())
+    r.set_label(fmt::format("user '{}'", u.uri));
+  r.known({"uri", "password", "block_to", "allow_to", "block_from", "allow_from", "barred",
+           "max_message_size", "media"});
+  r.require("uri");
+  r.str("password", u.password);
+  auto& p = u.policy;
+  r.strs("block_to", p.block_to, false);
+  r.strs("allow_to", p.allow_to, false);
+  r.strs("block_from", p.block_from, false);
+  r.strs("allow_from", p.allow_from, false);
+  r.boolean("barred", p.barred);
+  r.size("max_message_size", p.max_message_size);
+  r.strs("media", p.media, false);
+  check_media(r, p.media);
+  if (r.ok() && !is_uri(u.uri))
+    r.fail_key("uri", fmt::format("'{}' is not a sip:, sips: or tel: URI", u.uri));
+  check_uris(r, "block_to", p.block_to, true);
+  check_uris(r, "allow_to", p.allow_to, true);
+  check_uris(r, "block_from", p.block_from, true);
+  check_uris(r, "allow_from", p.allow_from, true);
+  if (!r.ok())
+    return tl::unexpected(r.error());
+  return u;
+}
+
+Result<Trigger> parse_trigger(const std::string& path, const toml::table& t, const File& f)
+{
+  Trigger g;
+  g.line = line_of(t);
+  Reader r(path, t, "trigger");
+  r.str("name", g.name);
+  if (g.name.empty())
+    g.name = fmt::format("trigger@{}", g.line);
+  r.set_label(fmt::format("trigger '{}'", g.name));
+  r.known({"name", "node", "priority", "session_case", "methods", "request_uri", "headers", "users",
+           "server", "default_handling"});
+  r.require("node");
+  r.require("session_case");
+  r.require("server");
+  r.str("node", g.node);
+  r.integer("priority", g.priority, INT_MIN, INT_MAX);
+  std::string sc, dh;
+  r.str("session_case", sc);
+  r.strs("methods", g.methods, true);
+  r.str("request_uri", g.request_uri);
+  std::map<std::string, std::string> headers;
+  std::map<std::string, int> header_lines;
+  r.str_map("headers", headers, &header_lines);
+  r.strs("users", g.users, false);
+  r.str("server", g.server);
+  r.str("default_handling", dh);
+  if (!r.ok())
+    return tl::unexpected(r.error());
+
+  if (sc == "originating")
+    g.session_case = SessionCase::Originating;
+  else if (sc == "terminating")
+    g.session_case = SessionCase::Terminating;
+  else
+    r.fail_at(r.line("session_case"), "session_case must be originating or terminating");
+  if (dh.empty() || dh == "continue")
+    g.continue_on_failure = true;
+  else if (dh == "terminate")
+    g.continue_on_failure = false;
+  else
+    r.fail_at(r.line("default_handling"), "default_handling must be continue or terminate");
+  const Node* node = f.find_node(g.node);
+  if (!node)
+    r.fail_at(r.line("node"), fmt::format("no node named '{}'", g.node));
+  else if (node->role != Role::Core)
+    r.fail_at(r.line("node"), fmt::format("node '{}' is a {}, triggers belong to a core", g.node,
+                                          to_string(node->role)));
+  for (auto& m : g.methods)
+    if (!is_token(m))
+      r.fail_at(r.line("methods"), fmt::format("bad method '{}'", m));
+  std::string why;
+  if (!g.request_uri.empty() && !regex_ok(g.request_uri, why))
+    r.fail_at(r.line("request_uri"), fmt::format("bad regex in request_uri: {}", why));
+  for (auto& [name, pattern] : headers) {
+    if (!is_token(name))
+      r.fail_at(header_lines[name], fmt::format("bad header name '{}'", name));
+    else if (!regex_ok(pattern, why))
+      r.fail_at(header_lines[name], fmt::format("bad regex for header '{}': {}", name, why));
+    g.headers.push_back({name, pattern});
+  }
+  check_uris(r, "users", g.users, false);
+  if (r.ok())
+    resolve(f, r, r.line("server"), "server", g.server);
+  if (!r.ok())
+    return tl::unexpected(r.error());
+  return g;
+}
+
+Result<Group> parse_group(const std::string& path, const toml::table& t, const File& f)
+{
+  Group g;
+  g.line = line_of(t);
+  Reader r(path, t, "group");
+  r.str("uri", g.uri);
+  if (!g.uri.empty())
+    r.set_label(fmt::format("group '{}'", g.uri));
+  r.known(
+      {"uri", "host", "members", "may_invite", "max_participants", "media", "invite_timeout_ms"});
+  r.require("uri");
+  r.require("host");
+  r.str("host", g.host);
+  r.strs("members", g.members, false);
+  r.str("may_invite", g.may_invite);
+  r.integer("max_participants", g.max_participants, 0, INT_MAX);
+  r.strs("media", g.media, false);
+  r.integer("invite_timeout_ms", g.invite_timeout_ms, 0, INT_MAX);
+  check_media(r, g.media);
+  if (!r.ok())
+    return tl::unexpected(r.error());
+  if (!is_uri(g.uri))
+    r.fail_key("uri", fmt::format("'{}' is not a sip:, sips: or tel: URI", g.uri));
+  const Node* host = f.find_node(g.host);
+  if (!host)
+    r.fail_at(r.line("host"), fmt::format("no node named '{}'", g.host));
+  else if (host->role != Role::ConversationServer)
+    r.fail_at(r.line("host"),
+              fmt::format("node '{}' is a {}, groups are hosted by a conversation-server", g.host,
+                          to_string(host->role)));
+  check_uris(r, "members", g.members, false);
+  if (g.may_invite != "members" && g.may_invite != "anyone")
+    r.fail_at(r.line("may_invite"), "may_invite must be members or anyone");
+  if (!r.ok())
+    return tl::unexpected(r.error());
+  return g;
+}
+
+} // namespace cpm::config::detail
