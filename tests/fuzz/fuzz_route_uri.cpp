@@ -7,6 +7,7 @@
 
 #include "cpm/core/location.hpp"
 #include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 
 namespace {
 
@@ -24,11 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   const std::string in(reinterpret_cast<const char*>(data), size);
 
   // URI helpers: total on any input, and canonical_aor is idempotent.
-  auto aor = cpm::location::canonical_aor(in);
-  require(cpm::location::canonical_aor(aor) == aor);
-  (void)cpm::route::uri_host(in);
-  (void)cpm::route::uri_user(in);
-  (void)cpm::route::to_sip_uri(in);
+  auto aor = cpm::sip::canonical_aor(in);
+  require(cpm::sip::canonical_aor(aor) == aor);
+  (void)cpm::sip::uri_host(in);
+  (void)cpm::sip::uri_user(in);
+  (void)cpm::sip::to_sip_uri(in);
 
   // odi tokens: whatever parses prints back the same.
   cpm::config::SessionCase c;
@@ -37,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     require(cpm::route::make_odi(c, index) == in);
 
   // Header lists and caller preferences.
-  cpm::route::Request req;
+  cpm::sip::Request req;
   req.method = "MESSAGE";
   req.ruri = in;
   req.from_uri = in;

@@ -7,10 +7,11 @@
 #include <string>
 
 #include "cpm/core/location.hpp"
+#include "cpm/grammar/uri.hpp"
 
 using cpm::location::Binding;
-using cpm::location::canonical_aor;
 using cpm::location::Store;
+using cpm::sip::canonical_aor;
 
 namespace {
 
@@ -49,7 +50,7 @@ const std::string k_icsi_feature =
 
 TEST_SUITE_BEGIN("location");
 
-TEST_CASE("location::canonical_aor keeps scheme, user and lower-cased host")
+TEST_CASE("sip::canonical_aor keeps scheme, user and lower-cased host")
 {
   CHECK(canonical_aor("sip:Bob@B.Example:5060;transport=udp") == "sip:Bob@b.example");
   CHECK(canonical_aor("\"Bob B\" <sip:bob@b.example;transport=tcp>;tag=x") == "sip:bob@b.example");
@@ -82,19 +83,19 @@ TEST_CASE("location::canonical_aor keeps scheme, user and lower-cased host")
   }
 }
 
-TEST_CASE("location::split_uri gives the parts of sip and tel URIs")
+TEST_CASE("sip::split_uri gives the parts of sip and tel URIs")
 {
-  cpm::location::UriParts p;
-  REQUIRE(cpm::location::split_uri("<sip:bob@127.0.2.10:5555;transport=tcp>", p));
+  cpm::sip::UriParts p;
+  REQUIRE(cpm::sip::split_uri("<sip:bob@127.0.2.10:5555;transport=tcp>", p));
   CHECK(p.scheme == "sip");
   CHECK(p.user == "bob");
   CHECK(p.host == "127.0.2.10");
   CHECK(p.port == "5555");
   CHECK(p.params == ";transport=tcp");
-  REQUIRE(cpm::location::split_uri("tel:+15550100", p));
+  REQUIRE(cpm::sip::split_uri("tel:+15550100", p));
   CHECK(p.user == "+15550100");
   CHECK(p.host == "");
-  CHECK_FALSE(cpm::location::split_uri("sip:bob@b.example garbage", p));
+  CHECK_FALSE(cpm::sip::split_uri("sip:bob@b.example garbage", p));
 }
 
 TEST_CASE("location::Store keeps bindings until they expire")
@@ -357,12 +358,12 @@ TEST_CASE("location::Store stays compact")
 }
 #endif
 
-TEST_CASE("location::canonical_aor keeps a user part holding ';' and '?' (RFC 4475 intmeth)")
+TEST_CASE("sip::canonical_aor keeps a user part holding ';' and '?' (RFC 4475 intmeth)")
 {
-  CHECK(cpm::location::canonical_aor(
+  CHECK(cpm::sip::canonical_aor(
             "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too."
             "(doesn't-it)@Example.COM") ==
         "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com");
-  CHECK(cpm::location::canonical_aor("sip:bob@b.example?Subject=hi") == "sip:bob@b.example");
-  CHECK(cpm::location::canonical_aor("sip:b.example;transport=tcp?x=y") == "sip:b.example");
+  CHECK(cpm::sip::canonical_aor("sip:bob@b.example?Subject=hi") == "sip:bob@b.example");
+  CHECK(cpm::sip::canonical_aor("sip:b.example;transport=tcp?x=y") == "sip:b.example");
 }

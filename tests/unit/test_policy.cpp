@@ -33,9 +33,9 @@ config::File make_file()
   return f;
 }
 
-route::Request message(std::string from, std::string to, size_t size = 5)
+sip::Request message(std::string from, std::string to, size_t size = 5)
 {
-  route::Request r;
+  sip::Request r;
   r.method = "MESSAGE";
   r.from_uri = std::move(from);
   r.ruri = std::move(to);

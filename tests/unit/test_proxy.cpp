@@ -7,9 +7,9 @@ using cpm::proxy::check_request;
 
 namespace {
 
-cpm::route::Request make(std::vector<std::pair<std::string, std::string>> headers)
+cpm::sip::Request make(std::vector<std::pair<std::string, std::string>> headers)
 {
-  cpm::route::Request r;
+  cpm::sip::Request r;
   r.method = "MESSAGE";
   r.ruri = "sip:bob@b.example";
   r.from_uri = "sip:alice@a.example";

@@ -7,10 +7,10 @@ using cpm::registrar::parse_contacts;
 
 namespace {
 
-cpm::route::Request reg(std::vector<std::pair<std::string, std::string>> extra,
-                        std::string cseq = "1 REGISTER")
+cpm::sip::Request reg(std::vector<std::pair<std::string, std::string>> extra,
+                      std::string cseq = "1 REGISTER")
 {
-  cpm::route::Request r;
+  cpm::sip::Request r;
   r.method = "REGISTER";
   r.ruri = "sip:b.example";
   r.from_uri = r.to_uri = "sip:bob@b.example";

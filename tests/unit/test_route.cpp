@@ -3,13 +3,14 @@
 #include <string>
 
 #include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 
 using cpm::config::SessionCase;
 using cpm::route::Action;
 using cpm::route::Context;
 using cpm::route::decide;
 using cpm::route::Decision;
-using cpm::route::Request;
+using cpm::sip::Request;
 
 namespace {
 
@@ -168,7 +169,7 @@ struct Lab {
 
 TEST_SUITE_BEGIN("route");
 
-TEST_CASE("route::Request::values matches names case-insensitively and splits lists")
+TEST_CASE("sip::Request::values matches names case-insensitively and splits lists")
 {
   Request r;
   r.headers = {{"accept-contact", "*;+g.a=\"x,y\";require, *;+g.b"},
@@ -202,10 +203,10 @@ TEST_CASE("route::Request::values matches names case-insensitively and splits li
   }
 }
 
-TEST_CASE("route::uri_host and uri_user handle sip, sips, tel and name-addrs")
+TEST_CASE("sip::uri_host and uri_user handle sip, sips, tel and name-addrs")
 {
-  using cpm::route::uri_host;
-  using cpm::route::uri_user;
+  using cpm::sip::uri_host;
+  using cpm::sip::uri_user;
   CHECK(uri_host("sip:bob@B.Example") == "b.example");
   CHECK(uri_user("sip:bob@B.Example") == "bob");
   CHECK(uri_host("\"Bob\" <sips:bob@b.example:5061;transport=tls>;tag=1") == "b.example");
@@ -225,9 +226,9 @@ TEST_CASE("route::uri_host and uri_user handle sip, sips, tel and name-addrs")
   }
 }
 
-TEST_CASE("route::to_sip_uri turns listen addresses into SIP URIs")
+TEST_CASE("sip::to_sip_uri turns listen addresses into SIP URIs")
 {
-  using cpm::route::to_sip_uri;
+  using cpm::sip::to_sip_uri;
   CHECK(to_sip_uri("udp:127.0.0.1:5060") == "sip:127.0.0.1:5060");
   CHECK(to_sip_uri("tcp:127.0.0.1:5060") == "sip:127.0.0.1:5060;transport=tcp");
   CHECK(to_sip_uri("tls:127.0.0.1:5061") == "sip:127.0.0.1:5061;transport=tls");

@@ -17,6 +17,7 @@
 #include "cpm/core/location.hpp"
 #include "cpm/core/registrar.hpp"
 #include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/sip.hpp"
 
@@ -44,7 +45,7 @@ struct Addr {
 Addr parse_addr(const std::string& text)
 {
   Addr a;
-  std::string u = route::to_sip_uri(text); // "sip:HOST:PORT[;transport=tcp]"
+  std::string u = sip::to_sip_uri(text); // "sip:HOST:PORT[;transport=tcp]"
   a.tp = u.find(";transport=tcp") != std::string::npos ? "tcp" : "udp";
   std::string rest = u.rfind("sip:", 0) == 0 ? u.substr(4) : u;
   rest = rest.substr(0, rest.find(';'));
@@ -181,9 +182,9 @@ public:
     // In-dialog requests and ACKs follow their Route set (or the request URI).
     if (in.in_dialog || in.ack)
       return proxy::Action::forward();
-    route::Request& req = in.req;
+    sip::Request& req = in.req;
     req.from_peer = from_peer(req.source);
-    if (req.method == "REGISTER" && req.routes.empty() && our_domain(route::uri_host(req.ruri)))
+    if (req.method == "REGISTER" && req.routes.empty() && our_domain(sip::uri_host(req.ruri)))
       return do_register(req);
     route::Decision d = route::decide(req, context(stack->uri()));
     if (opt.common.verbose)
@@ -203,7 +204,7 @@ public:
     return a;
   }
 
-  proxy::Action do_register(const route::Request& req)
+  proxy::Action do_register(const sip::Request& req)
   {
     registrar::Settings s;
     s.min_expires = node.min_expires;
@@ -270,7 +271,7 @@ public:
     odi_key.clear(); // a captured request's odi was signed by a core that is not us
     explaining = true;
     std::string self =
-        node.listen.empty() ? "sip:127.0.0.1:5060" : route::to_sip_uri(node.listen.front());
+        node.listen.empty() ? "sip:127.0.0.1:5060" : sip::to_sip_uri(node.listen.front());
     auto d = route::decide(*req, context(self));
     fmt::print("{}", route::format_explain(*req, d));
     std::fflush(stdout);

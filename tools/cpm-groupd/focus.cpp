@@ -17,8 +17,7 @@
 #include "cpm/codec/sdp.hpp"
 #include "cpm/codec/service.hpp"
 #include "cpm/core/group.hpp"
-#include "cpm/core/location.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/msrp_session.hpp"
 
 #include "cpm/rt/re.hpp"
@@ -142,9 +141,8 @@ struct Focus::Impl {
   std::string contact(const GroupCall& c, std::string_view header_name,
                       std::string_view header_value) const
   {
-    return sip::sipsess_contact(
-        fmt::format("sip:{}@{}:{}", route::uri_user(c.group.uri), host, port), ";isfocus",
-        header_name, header_value);
+    return sip::sipsess_contact(fmt::format("sip:{}@{}:{}", sip::uri_user(c.group.uri), host, port),
+                                ";isfocus", header_name, header_value);
   }
 
   GroupCall* running(const std::string& group_uri)
@@ -474,10 +472,10 @@ struct Focus::Impl {
     l->msrp = new_msrp(*l);
     l->offer = sdp::format(sdp::msrp_offer(l->msrp->local(), "active"));
     std::string cuser = contact(c, "Referred-By", inviter);
-    std::string proxy = route::to_sip_uri(env.node->proxy);
+    std::string proxy = sip::to_sip_uri(env.node->proxy);
     const char* routev[1] = {proxy.c_str()};
     MbufOf body(l->offer);
-    std::string name = route::uri_user(c.group.uri);
+    std::string name = sip::uri_user(c.group.uri);
     int err = sipsess_connect(
         &l->sess, sock, member.c_str(), name.c_str(), c.group.uri.c_str(), cuser.c_str(), routev,
         proxy.empty() ? 0 : 1, "application/sdp", body.mb, nullptr, nullptr, false, on_reoffer,
@@ -503,7 +501,7 @@ struct Focus::Impl {
 
   void incoming(const struct sip_msg* msg)
   {
-    std::string ruri = location::canonical_aor(pl_str(msg->ruri));
+    std::string ruri = sip::canonical_aor(pl_str(msg->ruri));
     const config::Group* g = env.file->find_group(ruri);
     if (!g || g->host != env.node->name) {
       (void)sip_treply(nullptr, env.stack->get(), msg, 404, "Not Found");
@@ -521,7 +519,7 @@ struct Focus::Impl {
       return;
     }
     const struct sip_hdr* pai = sip_msg_hdr(msg, SIP_HDR_P_ASSERTED_IDENTITY);
-    std::string who = location::canonical_aor(pai ? pl_str(pai->val) : pl_str(msg->from.auri));
+    std::string who = sip::canonical_aor(pai ? pl_str(pai->val) : pl_str(msg->from.auri));
 
     GroupCall* c = running(g->uri);
     bool rejoin = c != nullptr;
@@ -636,7 +634,7 @@ Focus::~Focus() = default;
 
 proxy::Action Focus::invite(const proxy::Incoming& in, const config::Group& g)
 {
-  const route::Request& req = in.req;
+  const sip::Request& req = in.req;
   if (m->held_leg(txn_of(in.msg))) {
     (void)sip_reply(m->env.stack->get(), in.msg, 100, "Trying");
     return proxy::Action::drop();

@@ -9,12 +9,12 @@
 #include <memory>
 #include <string>
 
+#include "cpm/base/events.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
 #include "cpm/core/group.hpp"
-#include "cpm/core/location.hpp"
-#include "cpm/core/route.hpp"
 #include "cpm/grammar/address.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/notification.hpp"
 #include "cpm/ua/pager.hpp"
@@ -86,7 +86,7 @@ struct GroupPager::Impl {
       return;
     imdn::Notification n;
     n.message_id = f.message_id;
-    n.datetime = f.datetime.empty() ? cpim::now_datetime() : f.datetime;
+    n.datetime = f.datetime.empty() ? events::now() : f.datetime;
     n.recipient_uri = target;
     n.kind = imdn::Kind::Delivery;
     n.status = imdn::Status::Failed;
@@ -129,9 +129,8 @@ GroupPager::~GroupPager() = default;
 
 proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group& g)
 {
-  const route::Request& req = in.req;
-  const std::string sender =
-      location::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
+  const sip::Request& req = in.req;
+  const std::string sender = sip::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
   auto refuse = [&](int status, const std::string& reason, const std::string& why) {
     m->env.diag(
         fmt::format("MESSAGE to {} from {}: {} {} ({})", g.uri, sender, status, reason, why));
@@ -153,7 +152,7 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
   if (!c)
     return refuse(400, "Bad CPIM", c.error().message);
   auto fan = std::make_shared<Fanout>();
-  fan->group = location::canonical_aor(g.uri);
+  fan->group = sip::canonical_aor(g.uri);
   fan->sender = sender;
   fan->cpim_from = cpim::address(c->get("From").value_or(""));
   fan->message_id = c->get_ns(cpim::k_imdn_ns, "Message-ID").value_or("");

@@ -11,9 +11,8 @@
 #include "cpm/base/trace.hpp"
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
-#include "cpm/core/location.hpp"
 #include "cpm/core/policy.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/sip.hpp"
 
@@ -64,17 +63,17 @@ public:
   // A group of the config hosted by this node, by request URI.
   const config::Group* hosted_group(const std::string& ruri) const
   {
-    const config::Group* g = m_file.find_group(location::canonical_aor(ruri));
+    const config::Group* g = m_file.find_group(sip::canonical_aor(ruri));
     return g && g->host == m_node.name ? g : nullptr;
   }
 
   // An in-dialog request or ACK addressed to us (the focus's Contact) with no Route left.
-  bool for_us(const route::Request& req) const
+  bool for_us(const sip::Request& req) const
   {
     if (!req.routes.empty())
       return false;
-    location::UriParts u;
-    if (!location::split_uri(req.ruri, u))
+    sip::UriParts u;
+    if (!sip::split_uri(req.ruri, u))
       return false;
     unsigned long port = u.port.empty() ? 5060 : std::strtoul(u.port.c_str(), nullptr, 10);
     return port <= 65535 && m_stack->is_local(u.host, uint16_t(port));
@@ -82,7 +81,7 @@ public:
 
   proxy::Action decide(const proxy::Incoming& in)
   {
-    const route::Request& req = in.req;
+    const sip::Request& req = in.req;
     if (in.in_dialog || in.ack)
       return m_focus && for_us(req) ? proxy::Action::pass() : proxy::Action::forward();
     if (req.method == "CANCEL")
@@ -134,7 +133,7 @@ public:
     if (req.routes.empty()) {
       if (m_node.proxy.empty())
         return proxy::Action::reply(404, "No Route Back To Core");
-      a.next_hop = route::to_sip_uri(m_node.proxy);
+      a.next_hop = sip::to_sip_uri(m_node.proxy);
     }
     return a;
   }

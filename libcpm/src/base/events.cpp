@@ -1,7 +1,9 @@
 // The JSON Lines event stream.
 #include "cpm/base/events.hpp"
 
-#include "cpm/codec/cpim.hpp"
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
 
 namespace cpm::events {
 
@@ -29,7 +31,14 @@ Result<Json> parse_line(std::string_view line)
 
 std::string now()
 {
-  return cpim::now_datetime();
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", buf, ms % 1000);
 }
 
 } // namespace cpm::events

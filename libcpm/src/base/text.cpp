@@ -4,10 +4,6 @@
 namespace cpm::text {
 
 namespace {
-char ascii_lower(char c)
-{
-  return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-}
 bool space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -19,7 +15,7 @@ bool iequals(std::string_view a, std::string_view b)
   if (a.size() != b.size())
     return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+    if (lower(a[i]) != lower(b[i]))
       return false;
   return true;
 }
@@ -37,7 +33,7 @@ std::string lower(std::string_view s)
 {
   std::string out(s);
   for (auto& c : out)
-    c = ascii_lower(c);
+    c = lower(c);
   return out;
 }
 

@@ -1,11 +1,10 @@
 // RFC 3862 CPIM message format.
 #include "cpm/codec/cpim.hpp"
+#include "cpm/base/events.hpp"
 #include "cpm/base/text.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
-#include <ctime>
 #include <fmt/format.h>
 
 namespace cpm::cpim {
@@ -230,7 +229,7 @@ Message make(const Outgoing& o)
   Message m;
   m.headers.push_back({"From", "<" + o.from + ">"});
   m.headers.push_back({"To", "<" + o.to + ">"});
-  m.headers.push_back({"DateTime", o.datetime.empty() ? now_datetime() : o.datetime});
+  m.headers.push_back({"DateTime", o.datetime.empty() ? events::now() : o.datetime});
   m.headers.push_back({"NS", "imdn <" + std::string(k_imdn_ns) + ">"});
   m.headers.push_back({"imdn.Message-ID", o.message_id});
   if (!o.notification.empty())
@@ -239,18 +238,6 @@ Message make(const Outgoing& o)
   m.content_headers.push_back({"Content-Length", std::to_string(o.body.size())});
   m.body = o.body;
   return m;
-}
-
-std::string now_datetime()
-{
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, ms % 1000);
 }
 
 } // namespace cpm::cpim

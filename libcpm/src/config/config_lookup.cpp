@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 
 #include "cpm/config/config.hpp"
-#include "cpm/core/location.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/uri.hpp"
 
 namespace cpm::config {
 
@@ -18,22 +17,22 @@ const Node* File::find_node(const std::string& name) const
 
 const User* File::find_user(const std::string& uri) const
 {
-  auto aor = location::canonical_aor(uri);
+  auto aor = sip::canonical_aor(uri);
   if (aor.empty())
     return nullptr;
   for (const auto& u : users)
-    if (location::canonical_aor(u.uri) == aor)
+    if (sip::canonical_aor(u.uri) == aor)
       return &u;
   return nullptr;
 }
 
 const Group* File::find_group(const std::string& uri) const
 {
-  auto aor = location::canonical_aor(uri);
+  auto aor = sip::canonical_aor(uri);
   if (aor.empty())
     return nullptr;
   for (const auto& g : groups)
-    if (location::canonical_aor(g.uri) == aor)
+    if (sip::canonical_aor(g.uri) == aor)
       return &g;
   return nullptr;
 }
@@ -57,7 +56,7 @@ std::string File::node_uri(const std::string& name) const
   const Node* n = find_node(name);
   if (!n || n->listen.empty())
     return "";
-  return route::to_sip_uri(n->listen.front());
+  return sip::to_sip_uri(n->listen.front());
 }
 
 Result<Selection> load_node(const std::string& path, const std::string& node_name, Role role,

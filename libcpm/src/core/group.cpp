@@ -5,19 +5,20 @@
 #include <fmt/format.h>
 
 #include "cpm/core/location.hpp"
+#include "cpm/grammar/uri.hpp"
 
 namespace cpm::group {
 
 bool is_member(const config::Group& g, std::string_view uri)
 {
-  std::string aor = location::canonical_aor(uri);
+  std::string aor = sip::canonical_aor(uri);
   return std::any_of(g.members.begin(), g.members.end(),
-                     [&](const std::string& m) { return location::canonical_aor(m) == aor; });
+                     [&](const std::string& m) { return sip::canonical_aor(m) == aor; });
 }
 
 policy::Verdict authorize(const config::Group& g, std::string_view who, size_t participants)
 {
-  std::string aor = location::canonical_aor(who);
+  std::string aor = sip::canonical_aor(who);
   if (g.may_invite == "members" && !is_member(g, aor))
     return {403, "Forbidden", fmt::format("{} is not a member of {}", aor, g.uri)};
   if (g.max_participants > 0 && participants >= size_t(g.max_participants))
@@ -29,10 +30,10 @@ policy::Verdict authorize(const config::Group& g, std::string_view who, size_t p
 
 std::vector<std::string> others(const config::Group& g, std::string_view who)
 {
-  std::string aor = location::canonical_aor(who);
+  std::string aor = sip::canonical_aor(who);
   std::vector<std::string> out;
   for (const auto& m : g.members) {
-    std::string c = location::canonical_aor(m);
+    std::string c = sip::canonical_aor(m);
     if (c != aor && std::find(out.begin(), out.end(), c) == out.end())
       out.push_back(std::move(c));
   }

@@ -3,6 +3,7 @@
 #include "cpm/core/location.hpp"
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/store/sqlite.hpp"
 
 #include <algorithm>
@@ -11,131 +12,6 @@
 #include <unordered_map>
 
 namespace cpm::location {
-
-namespace {
-
-char lower(char c)
-{
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// The addr-spec of a name-addr: what is inside the first '<' outside quotes, up to '>'.
-std::string_view addr_spec(std::string_view s)
-{
-  s = text::trim(s);
-  bool quoted = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      auto rest = s.substr(i + 1);
-      auto end = rest.find('>');
-      return text::trim(end == std::string_view::npos ? rest : rest.substr(0, end));
-    }
-  }
-  return s;
-}
-
-// Characters a user part never holds unescaped (whitespace, controls, delimiters).
-bool bad_user_char(char c)
-{
-  return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"';
-}
-
-} // namespace
-
-bool split_uri(std::string_view uri, UriParts& out)
-{
-  out = UriParts{};
-  auto s = addr_spec(uri);
-  auto colon = s.find(':');
-  if (colon == std::string_view::npos || colon == 0)
-    return false;
-  auto scheme = s.substr(0, colon);
-  for (char c : scheme)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-          c == '-' || c == '.'))
-      return false;
-  out.scheme = text::lower(scheme);
-  auto rest = s.substr(colon + 1);
-  // RFC 3261 §25.1: the user part may hold ';' and '?' (user-unreserved), so the userinfo
-  // ends at the '@'; URI headers ("?Subject=x") after the host are not part of the address.
-  std::string_view userinfo;
-  bool has_user = false;
-  if (out.scheme != "tel")
-    if (auto at = rest.find('@'); at != std::string_view::npos) {
-      userinfo = rest.substr(0, at);
-      rest = rest.substr(at + 1);
-      has_user = true;
-    }
-  if (auto q = rest.find('?'); q != std::string_view::npos)
-    rest = rest.substr(0, q);
-  if (out.scheme == "tel") {
-    auto semi = rest.find(';');
-    out.user = std::string(rest.substr(0, semi));
-    if (semi != std::string_view::npos)
-      out.params = std::string(rest.substr(semi));
-    return !out.user.empty() && std::none_of(out.user.begin(), out.user.end(), bad_user_char);
-  }
-  if (has_user)
-    out.user = std::string(userinfo.substr(0, userinfo.find(':'))); // drop a password
-  std::string_view host;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      return false;
-    host = rest.substr(0, close + 1);
-    rest = rest.substr(close + 1);
-  } else {
-    auto end = rest.find_first_of(":;");
-    host = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-  }
-  // RFC 3261 §25.1: hostname or IPv4 characters, or an IPv6 reference.
-  auto host_char = [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || (host.front() == '[' && (c == ':' || c == '[' || c == ']'));
-  };
-  if (host.empty() || !std::all_of(host.begin(), host.end(), host_char))
-    return false;
-  // No whitespace or control characters in the user part (they would be escaped).
-  if (std::any_of(out.user.begin(), out.user.end(), bad_user_char))
-    return false;
-  out.host = text::lower(host);
-  if (!rest.empty() && rest.front() == ':') {
-    auto end = rest.find(';');
-    auto port = rest.substr(1, end == std::string_view::npos ? end : end - 1);
-    if (port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string_view::npos)
-      return false;
-    out.port = std::string(port);
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-  }
-  if (!rest.empty() && rest.front() != ';')
-    return false;
-  out.params = std::string(rest);
-  return true;
-}
-
-std::string canonical_aor(std::string_view uri)
-{
-  UriParts p;
-  if (!split_uri(uri, p))
-    return "";
-  if (p.scheme == "tel")
-    return "tel:" + p.user;
-  std::string out = p.scheme + ":";
-  if (!p.user.empty())
-    out += p.user + "@";
-  out += p.host;
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------
 // RFC 3841 caller preferences, for the subset the toolkit uses.
@@ -155,7 +31,7 @@ std::string percent_decode(std::string_view s)
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9')
       return c - '0';
-    c = lower(c);
+    c = text::lower(c);
     if (c >= 'a' && c <= 'f')
       return c - 'a' + 10;
     return -1;
@@ -479,7 +355,7 @@ Result<void> Store::open(const std::string& db_path, int64_t now)
   Impl& s = *m;
   s.file = std::move(*file);
   for (const auto& b : loaded) {
-    auto aor = canonical_aor(b.aor);
+    auto aor = sip::canonical_aor(b.aor);
     if (aor.empty())
       continue;
     s.insert(aor, b);
@@ -491,7 +367,7 @@ Result<void> Store::open(const std::string& db_path, int64_t now)
 void Store::upsert(Binding b)
 {
   Impl& s = *m;
-  b.aor = canonical_aor(b.aor);
+  b.aor = sip::canonical_aor(b.aor);
   if (b.aor.empty() || b.contact.empty())
     return;
   if (b.seq == 0)
@@ -510,7 +386,7 @@ void Store::upsert(Binding b)
 void Store::remove(std::string_view aor, std::string_view contact)
 {
   Impl& s = *m;
-  auto key = canonical_aor(aor);
+  auto key = sip::canonical_aor(aor);
   auto it = s.map.find(std::string_view(key));
   if (it != s.map.end()) {
     auto& list = it->second;
@@ -527,7 +403,7 @@ void Store::remove(std::string_view aor, std::string_view contact)
 void Store::remove_all(std::string_view aor)
 {
   Impl& s = *m;
-  auto key = canonical_aor(aor);
+  auto key = sip::canonical_aor(aor);
   auto it = s.map.find(std::string_view(key));
   if (it != s.map.end()) {
     s.count -= it->second.size();
@@ -540,7 +416,7 @@ void Store::remove_all(std::string_view aor)
 std::vector<Binding> Store::lookup(std::string_view aor, int64_t now) const
 {
   std::vector<Binding> out;
-  auto key = canonical_aor(aor);
+  auto key = sip::canonical_aor(aor);
   auto it = m->map.find(std::string_view(key));
   if (it == m->map.end())
     return out;

@@ -8,6 +8,7 @@
 
 #include "cpm/codec/service.hpp"
 #include "cpm/core/location.hpp"
+#include "cpm/grammar/uri.hpp"
 
 namespace cpm::policy {
 
@@ -47,7 +48,7 @@ bool parse_served_user(std::string_view value, ServedUser& out)
     uri.remove_suffix(1);
   if (uri.size() < 5 || uri.find(':') == std::string_view::npos)
     return false;
-  out.aor = location::canonical_aor(uri);
+  out.aor = sip::canonical_aor(uri);
   out.session_case = config::SessionCase::Originating;
   size_t pos = 0;
   while ((pos = params.find(';', pos)) != std::string_view::npos) {
@@ -70,15 +71,15 @@ bool matches(std::string_view pattern, std::string_view uri)
 {
   if (pattern == "*")
     return true;
-  auto canon = location::canonical_aor(uri);
+  auto canon = sip::canonical_aor(uri);
   if (pattern.rfind("*@", 0) == 0)
-    return iequals(route::uri_host(canon), pattern.substr(2));
-  auto want = location::canonical_aor(pattern);
+    return iequals(sip::uri_host(canon), pattern.substr(2));
+  auto want = sip::canonical_aor(pattern);
   return want == canon;
 }
 
 Verdict check(const config::File& file, const config::Node& node, const ServedUser& served,
-              const route::Request& req)
+              const sip::Request& req)
 {
   const config::User* user = file.find_user(served.aor);
   std::optional<uint64_t> max_size = node.max_message_size;
@@ -92,7 +93,7 @@ Verdict check(const config::File& file, const config::Node& node, const ServedUs
     return {};
   const auto& p = user->policy;
   if (served.session_case == config::SessionCase::Originating) {
-    std::string to = location::canonical_aor(req.ruri);
+    std::string to = sip::canonical_aor(req.ruri);
     if (p.barred)
       return {403, "Forbidden", fmt::format("{} is barred from sending", served.aor)};
     if (any_match(p.block_to, to))
@@ -101,7 +102,7 @@ Verdict check(const config::File& file, const config::Node& node, const ServedUs
       return {403, "Forbidden",
               fmt::format("{} may not send to {} (not in allow_to)", served.aor, to)};
   } else {
-    std::string from = location::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
+    std::string from = sip::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
     if (any_match(p.block_from, from))
       return {403, "Forbidden",
               fmt::format("{} does not accept from {} (block_from)", served.aor, from)};
@@ -128,7 +129,7 @@ Verdict check_media(const config::File& file, const config::Node& node, const Se
 }
 
 Participation participate(const config::File& file, const config::Node& node,
-                          const route::Request& req)
+                          const sip::Request& req)
 {
   Participation p;
   auto psu = req.values("P-Served-User");
@@ -141,14 +142,14 @@ Participation participate(const config::File& file, const config::Node& node,
     p.served_from_header = true;
   } else {
     std::string sender = req.asserted.empty() ? req.from_uri : req.asserted;
-    std::string host = route::uri_host(sender);
+    std::string host = sip::uri_host(sender);
     bool ours = false;
     for (const auto& d : node.domains)
       ours |= iequals(d, host);
     if (ours) {
-      p.served = {location::canonical_aor(sender), config::SessionCase::Originating};
+      p.served = {sip::canonical_aor(sender), config::SessionCase::Originating};
     } else {
-      p.served = {location::canonical_aor(req.ruri), config::SessionCase::Terminating};
+      p.served = {sip::canonical_aor(req.ruri), config::SessionCase::Terminating};
     }
   }
   p.verdict = check(file, node, p.served, req);

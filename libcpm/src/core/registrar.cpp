@@ -1,6 +1,7 @@
 // The registrar (RFC 3261 §10.3).
 #include "cpm/core/registrar.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/uri.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -97,7 +98,7 @@ Result<Contact> parse_one(std::string_view v)
   return c;
 }
 
-std::string header(const route::Request& req, std::string_view name)
+std::string header(const sip::Request& req, std::string_view name)
 {
   for (const auto& h : req.headers)
     if (iequals(h.name, name))
@@ -123,7 +124,7 @@ Result<std::vector<Contact>> parse_contacts(const std::vector<std::string>& valu
   return out;
 }
 
-Reply handle(const route::Request& req, const Settings& s, location::Store& store, int64_t now)
+Reply handle(const sip::Request& req, const Settings& s, location::Store& store, int64_t now)
 {
   auto reject = [](int code, std::string reason) {
     Reply r;
@@ -140,7 +141,7 @@ Reply handle(const route::Request& req, const Settings& s, location::Store& stor
                  [](unsigned char ch) { return char(std::tolower(ch)); });
   if (scheme != "sip" && scheme != "sips")
     return reject(400, "To must be a SIP address of record");
-  std::string aor = location::canonical_aor(req.to_uri);
+  std::string aor = sip::canonical_aor(req.to_uri);
 
   if (s.auth) {
     const config::User* user = s.users ? s.users->find_user(aor) : nullptr;
@@ -166,9 +167,9 @@ Reply handle(const route::Request& req, const Settings& s, location::Store& stor
       return challenge(true);
     // The digest username may be the user part ("bob"), the address of record without its
     // scheme ("bob@b.example", what cpm-send sends: IMS private identity style) or with it.
-    if (location::canonical_aor("sip:" + cred->username + "@" + route::uri_host(aor)) != aor &&
-        location::canonical_aor("sip:" + cred->username) != aor && cred->username != aor &&
-        cred->username != route::uri_user(aor))
+    if (sip::canonical_aor("sip:" + cred->username + "@" + sip::uri_host(aor)) != aor &&
+        sip::canonical_aor("sip:" + cred->username) != aor && cred->username != aor &&
+        cred->username != sip::uri_user(aor))
       return reject(403, "Forbidden (user does not match the To address)");
     if (!auth::verify(*cred, "REGISTER", user->password))
       return reject(403, "Forbidden (wrong password)");

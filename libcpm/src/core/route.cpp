@@ -3,6 +3,7 @@
 
 #include "cpm/base/text.hpp"
 #include "cpm/codec/auth.hpp"
+#include "cpm/grammar/uri.hpp"
 
 #include <fmt/format.h>
 
@@ -14,44 +15,6 @@
 namespace cpm::route {
 
 namespace {
-
-char lower(char c)
-{
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// RFC 3261 §7.3.3 compact forms of the headers routing looks at.
-std::string_view long_name(std::string_view name)
-{
-  if (text::iequals(name, "a"))
-    return "Accept-Contact";
-  if (text::iequals(name, "f"))
-    return "From";
-  if (text::iequals(name, "t"))
-    return "To";
-  if (text::iequals(name, "m"))
-    return "Contact";
-  if (text::iequals(name, "j"))
-    return "Reject-Contact";
-  return name;
-}
-
-// Headers whose values are comma-separated lists (RFC 3261 §7.3.1) that routing splits.
-bool is_list_header(std::string_view name)
-{
-  return text::iequals(name, "Accept-Contact") || text::iequals(name, "Reject-Contact") ||
-         text::iequals(name, "P-Preferred-Service") || text::iequals(name, "P-Asserted-Service") ||
-         text::iequals(name, "Route") || text::iequals(name, "Supported") ||
-         text::iequals(name, "Require");
-}
-
-// The non-empty, trimmed parts of a list header value.
-void split_list(std::string_view s, std::vector<std::string>& out)
-{
-  for (auto part : text::split_list(s))
-    if (auto t = text::trim(part); !t.empty())
-      out.emplace_back(t);
-}
 
 // A compiled regex per pattern, kept across calls (patterns come from the config).
 const std::regex* compiled(const std::string& pattern, std::string& error)
@@ -111,11 +74,11 @@ std::string route_uri(std::string_view v)
 // "sip:h:p;transport=tcp" + ";lr" unless it is there already.
 std::string with_lr(std::string uri)
 {
-  location::UriParts p;
-  if (location::split_uri(uri, p)) {
+  sip::UriParts p;
+  if (sip::split_uri(uri, p)) {
     std::string params = p.params + ";";
     for (char& c : params)
-      c = lower(c);
+      c = text::lower(c);
     if (params.find(";lr;") != std::string::npos || params.find(";lr=") != std::string::npos)
       return uri;
   }
@@ -125,8 +88,8 @@ std::string with_lr(std::string uri)
 // host:port of a URI or listen address, for comparing where a request came from.
 std::string host_port(std::string_view addr)
 {
-  location::UriParts p;
-  if (!location::split_uri(to_sip_uri(addr), p))
+  sip::UriParts p;
+  if (!sip::split_uri(sip::to_sip_uri(addr), p))
     return "";
   return p.host + ":" + (p.port.empty() ? std::string("5060") : p.port);
 }
@@ -143,7 +106,8 @@ std::string trigger_label(const config::Trigger& t)
 }
 
 // Why trigger `t` does not apply to `req` for `served_aor`; "" when it does.
-std::string mismatch(const config::Trigger& t, const Request& req, const std::string& served_aor)
+std::string mismatch(const config::Trigger& t, const sip::Request& req,
+                     const std::string& served_aor)
 {
   if (!t.methods.empty()) {
     bool found = false;
@@ -173,7 +137,7 @@ std::string mismatch(const config::Trigger& t, const Request& req, const std::st
   if (!t.users.empty()) {
     bool found = false;
     for (const auto& u : t.users)
-      found = found || (!served_aor.empty() && location::canonical_aor(u) == served_aor);
+      found = found || (!served_aor.empty() && sip::canonical_aor(u) == served_aor);
     if (!found)
       return fmt::format("no match: served user {} not in its users",
                          served_aor.empty() ? "(none)" : served_aor);
@@ -191,22 +155,6 @@ Decision reject(Decision d, int status, std::string reason)
 }
 
 } // namespace
-
-std::vector<std::string> Request::values(std::string_view name) const
-{
-  std::vector<std::string> out;
-  auto want = long_name(name);
-  bool list = is_list_header(want);
-  for (const auto& h : headers) {
-    if (!text::iequals(long_name(h.name), want))
-      continue;
-    if (list)
-      split_list(h.value, out);
-    else
-      out.emplace_back(text::trim(h.value));
-  }
-  return out;
-}
 
 std::string make_odi(config::SessionCase c, int index)
 {
@@ -256,40 +204,7 @@ bool parse_odi(std::string_view token, config::SessionCase& c, int& index)
   return true;
 }
 
-std::string uri_host(std::string_view uri)
-{
-  location::UriParts p;
-  return location::split_uri(uri, p) ? p.host : "";
-}
-
-std::string uri_user(std::string_view uri)
-{
-  location::UriParts p;
-  return location::split_uri(uri, p) ? p.user : "";
-}
-
-std::string to_sip_uri(std::string_view addr)
-{
-  addr = text::trim(addr);
-  if (!addr.empty() && addr.front() == '<') {
-    auto close = addr.find('>');
-    addr = addr.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1);
-  }
-  auto starts = [&](std::string_view p) {
-    return addr.size() >= p.size() && text::iequals(addr.substr(0, p.size()), p);
-  };
-  if (starts("sip:") || starts("sips:") || starts("tel:"))
-    return std::string(addr);
-  if (starts("udp:"))
-    return "sip:" + std::string(addr.substr(4));
-  if (starts("tcp:"))
-    return "sip:" + std::string(addr.substr(4)) + ";transport=tcp";
-  if (starts("tls:"))
-    return "sip:" + std::string(addr.substr(4)) + ";transport=tls";
-  return "sip:" + std::string(addr);
-}
-
-Decision decide(const Request& req, const Context& ctx)
+Decision decide(const sip::Request& req, const Context& ctx)
 {
   Decision d;
   d.ruri = req.ruri;
@@ -305,7 +220,7 @@ Decision decide(const Request& req, const Context& ctx)
     d.next_hop = route_uri(req.routes.front());
     d.what = "route";
     note("route: the request carries Route {}: following it, no triggers", req.routes.front());
-    if (d.next_hop.empty() || uri_host(d.next_hop).empty()) {
+    if (d.next_hop.empty() || sip::uri_host(d.next_hop).empty()) {
       note("{}", "route: the top Route is not a SIP URI");
       return reject(std::move(d), 400, "Bad Route");
     }
@@ -319,20 +234,20 @@ Decision decide(const Request& req, const Context& ctx)
   const config::Node& node = *ctx.node;
 
   const std::string& served = req.asserted.empty() ? req.from_uri : req.asserted;
-  const std::string orig_user = location::canonical_aor(served);
-  const std::string term_user = location::canonical_aor(req.ruri);
+  const std::string orig_user = sip::canonical_aor(served);
+  const std::string term_user = sip::canonical_aor(req.ruri);
   // A public service identity (a group, a psi) is served by its host, which originates on
   // its behalf (the controlling function inviting members): no originating triggers for it.
   const bool served_psi =
       !orig_user.empty() && (file.find_group(orig_user) != nullptr ||
                              std::any_of(node.psi.begin(), node.psi.end(), [&](const auto& p) {
-                               return location::canonical_aor(p.first) == orig_user;
+                               return sip::canonical_aor(p.first) == orig_user;
                              }));
-  const bool originating = !req.from_peer && !served_psi && in_domains(node, uri_host(served));
-  const bool terminating = in_domains(node, uri_host(req.ruri));
+  const bool originating = !req.from_peer && !served_psi && in_domains(node, sip::uri_host(served));
+  const bool terminating = in_domains(node, sip::uri_host(req.ruri));
 
   if (originating)
-    note("session case: originating for {} (domain {})", orig_user, uri_host(served));
+    note("session case: originating for {} (domain {})", orig_user, sip::uri_host(served));
   else if (served_psi)
     note("session case: not originating ({} is a public service identity, served by its host)",
          orig_user);
@@ -409,7 +324,7 @@ Decision decide(const Request& req, const Context& ctx)
         note("{}: {}", label, why);
         continue;
       }
-      const std::string server = to_sip_uri(t.server);
+      const std::string server = sip::to_sip_uri(t.server);
       // Never send a request back to the server it just came from without an odi: a loop.
       if (!source.empty() && !have_odi && host_port(server) == source) {
         note("{}: skipped: the request came from its server {}", label, req.source);
@@ -432,9 +347,9 @@ Decision decide(const Request& req, const Context& ctx)
 
   // Public service identities: the node's table, then groups of our domains.
   for (const auto& [uri, server] : node.psi) {
-    if (!term_user.empty() && location::canonical_aor(uri) == term_user) {
+    if (!term_user.empty() && sip::canonical_aor(uri) == term_user) {
       d.action = Action::Forward;
-      d.next_hop = to_sip_uri(server);
+      d.next_hop = sip::to_sip_uri(server);
       d.what = "psi";
       note("psi: {} is a public service identity -> {}", uri, d.next_hop);
       return d;
@@ -477,7 +392,7 @@ Decision decide(const Request& req, const Context& ctx)
     const auto& b = chosen.front();
     d.action = Action::Forward;
     d.ruri = b.contact;
-    d.next_hop = b.received.empty() ? b.contact : to_sip_uri(b.received);
+    d.next_hop = b.received.empty() ? b.contact : sip::to_sip_uri(b.received);
     d.what = "contact";
     std::string why = chosen.size() == 1 ? "the only one"
                       : req.values("Accept-Contact").empty()
@@ -490,8 +405,8 @@ Decision decide(const Request& req, const Context& ctx)
   }
 
   // Another domain: its peer core. tel: URIs have no domain and use a peer named "tel".
-  location::UriParts p;
-  const bool parsed = location::split_uri(req.ruri, p);
+  sip::UriParts p;
+  const bool parsed = sip::split_uri(req.ruri, p);
   if (!parsed) {
     note("request URI '{}' is not a SIP or tel URI", req.ruri);
     return reject(std::move(d), 416, "Unsupported URI Scheme");
@@ -511,13 +426,13 @@ Decision decide(const Request& req, const Context& ctx)
     return reject(std::move(d), 404, "Not Found");
   }
   d.action = Action::Forward;
-  d.next_hop = to_sip_uri(*peer);
+  d.next_hop = sip::to_sip_uri(*peer);
   d.what = "peer";
   note("peer: domain {} -> {}", domain, d.next_hop);
   return d;
 }
 
-std::string format_explain(const Request& req, const Decision& d)
+std::string format_explain(const sip::Request& req, const Decision& d)
 {
   std::string out = fmt::format("request: {} {}\n", req.method, req.ruri);
   out += fmt::format("  from: {}\n", req.from_uri.empty() ? "(none)" : req.from_uri);

@@ -109,8 +109,7 @@ std::string with_transport(std::string_view uri, std::string_view transport)
   return u;
 }
 
-std::string check_request(const route::Request& req, size_t body_left, size_t datagram_size,
-                          bool udp)
+std::string check_request(const sip::Request& req, size_t body_left, size_t datagram_size, bool udp)
 {
   size_t n_callid = 0, n_cseq = 0, n_from = 0, n_to = 0, n_clen = 0, n_maxfwd = 0;
   std::string cseq, clen, maxfwd;
@@ -486,7 +485,7 @@ struct Proxy::Impl {
   }
 
   // The forwarded request's headers and body (everything after libre's Via).
-  std::string build_forward(const struct sip_msg* msg, const route::Request& req, const Action& a,
+  std::string build_forward(const struct sip_msg* msg, const sip::Request& req, const Action& a,
                             size_t body)
   {
     std::string s;
@@ -531,7 +530,7 @@ struct Proxy::Impl {
   }
 
   // Where to send: explicit next hop, else the top Route, else the request URI.
-  static std::string next_hop(const Action& a, const route::Request& req, const std::string& ruri)
+  static std::string next_hop(const Action& a, const sip::Request& req, const std::string& ruri)
   {
     if (!a.next_hop.empty())
       return a.next_hop;
@@ -599,7 +598,7 @@ struct Proxy::Impl {
   }
 
   // Hand the request to libre's client side. Returns errno.
-  int forward(const struct sip_msg* msg, const route::Request& req, const Action& a,
+  int forward(const struct sip_msg* msg, const sip::Request& req, const Action& a,
               struct sip_request** creq, Txn* t)
   {
     size_t body = mbuf_get_left(msg->mb);
@@ -727,7 +726,7 @@ struct Proxy::Impl {
       }
     }
 
-    route::Request req = sip::to_request(msg, stack);
+    sip::Request req = sip::to_request(msg, stack);
     size_t left = mbuf_get_left(msg->mb);
     std::string bad = check_request(req, left, msg->mb->end, udp);
     if (bad.empty() && msg->uri.scheme.l && pl_strcasecmp(&msg->uri.scheme, "sip") != 0 &&

@@ -66,53 +66,6 @@ void signal_h(int sig)
   }
 }
 
-// RFC 3261 §7.3.3 compact forms.
-std::string long_name(std::string name)
-{
-  if (name.size() != 1)
-    return name;
-  switch (name[0] | 0x20) {
-  case 'a':
-    return "Accept-Contact";
-  case 'b':
-    return "Referred-By";
-  case 'c':
-    return "Content-Type";
-  case 'd':
-    return "Request-Disposition";
-  case 'e':
-    return "Content-Encoding";
-  case 'f':
-    return "From";
-  case 'i':
-    return "Call-ID";
-  case 'j':
-    return "Reject-Contact";
-  case 'k':
-    return "Supported";
-  case 'l':
-    return "Content-Length";
-  case 'm':
-    return "Contact";
-  case 'o':
-    return "Event";
-  case 'r':
-    return "Refer-To";
-  case 's':
-    return "Subject";
-  case 't':
-    return "To";
-  case 'u':
-    return "Allow-Events";
-  case 'v':
-    return "Via";
-  case 'x':
-    return "Session-Expires";
-  default:
-    return name;
-  }
-}
-
 void trace_h(bool tx, enum sip_transp tp, const struct sa* src, const struct sa* dst,
              const uint8_t* pkt, size_t len, void* arg) noexcept
 {
@@ -357,9 +310,9 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
   return false;
 }
 
-route::Request to_request(const struct ::sip_msg* msg, const Stack* self)
+sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)
 {
-  route::Request r;
+  sip::Request r;
   r.method = pl_str(msg->met);
   r.ruri = pl_str(msg->ruri);
   r.from_uri = pl_str(msg->from.auri);
@@ -368,7 +321,7 @@ route::Request to_request(const struct ::sip_msg* msg, const Stack* self)
   bool leading = true;
   for (struct le* le = msg->hdrl.head; le; le = le->next) {
     auto* h = static_cast<struct sip_hdr*>(le->data);
-    std::string name = long_name(pl_str(h->name));
+    std::string name(long_name(std::string_view(h->name.p, h->name.l)));
     std::string value = pl_str(h->val);
     if (h->id == SIP_HDR_ROUTE) {
       struct sip_addr addr;
@@ -404,7 +357,7 @@ route::Request to_request(const struct ::sip_msg* msg, const Stack* self)
   return r;
 }
 
-Result<route::Request> parse_request_text(std::string_view text)
+Result<sip::Request> parse_request_text(std::string_view text)
 {
   // Operators paste files with LF line ends: normalise to CRLF and end the header block.
   std::string wire;

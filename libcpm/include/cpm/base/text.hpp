@@ -12,6 +12,11 @@ bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view s);
 // ASCII lower case.
 std::string lower(std::string_view s);
+// ASCII lower case of one character.
+constexpr char lower(char c)
+{
+  return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
 // Split at `sep` outside double-quoted strings (with backslash escapes) and <...>, as SIP
 // list headers are split (RFC 3261 §7.3.1). Parts are not trimmed; an empty input gives
 // one empty part.

@@ -58,7 +58,4 @@ struct Outgoing {
 // Build a CPIM message with NS imdn, imdn.Message-ID and, if asked, Disposition-Notification.
 Message make(const Outgoing& o);
 
-// The current time as RFC 3339 ("2024-01-02T03:04:05.678Z").
-std::string now_datetime();
-
 } // namespace cpm::cpim

@@ -50,22 +50,6 @@ private:
   std::unique_ptr<Impl> m;
 };
 
-// The parts of a sip:, sips: or tel: URI, taken from an addr-spec or a name-addr
-// ("Bob" <sip:bob@b.example:5060;transport=tcp>). tel: has the number as `user` and no host.
-struct UriParts {
-  std::string scheme; // lower-case "sip", "sips", "tel"
-  std::string user;   // as written (tel: the number)
-  std::string host;   // lower-case; IPv6 keeps its brackets "[::1]"
-  std::string port;   // digits, or ""
-  std::string params; // URI params with their leading ';', or ""
-};
-// Split a URI; false when it has no scheme or (sip/sips) no host.
-bool split_uri(std::string_view uri, UriParts& out);
-
-// The canonical form of an AOR: scheme, user and host (lower-cased), no port or params.
-// "sip:Bob@B.Example:5060;transport=udp" -> "sip:Bob@b.example". "" for a malformed URI.
-std::string canonical_aor(std::string_view uri);
-
 // RFC 3841: order the bindings that a request with these Accept-Contact values (each a
 // whole header value like "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A...\"") may reach: bindings
 // whose feature tags fail an explicit ("require") Accept-Contact are removed; the rest are

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cpm/config/config.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/request.hpp"
 
 namespace cpm::policy {
 
@@ -34,7 +34,7 @@ bool matches(std::string_view pattern, std::string_view uri);
 // Originating: the served user sends to the request URI; terminating: the served user
 // receives from P-Asserted-Identity, else From.
 Verdict check(const config::File& file, const config::Node& node, const ServedUser& served,
-              const route::Request& req);
+              const sip::Request& req);
 
 // Session media of an INVITE (the SDP's media types with a non-zero port): 488 when the
 // served user's `media` (else the node's) does not list one of them; empty lists allow all.
@@ -58,6 +58,6 @@ struct Participation {
 // method the message ICSI; Accept-Contact and P-Preferred-Service are added when the
 // request does not already indicate a CPM service.
 Participation participate(const config::File& file, const config::Node& node,
-                          const route::Request& req);
+                          const sip::Request& req);
 
 } // namespace cpm::policy

@@ -11,7 +11,7 @@
 #include "cpm/codec/auth.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/location.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/request.hpp"
 
 namespace cpm::registrar {
 
@@ -46,6 +46,6 @@ struct Reply {
 
 // Handle one REGISTER: authenticate, validate, update `store`, and list the current bindings.
 // `req.source` becomes Binding::received.
-Reply handle(const route::Request& req, const Settings& s, location::Store& store, int64_t now);
+Reply handle(const sip::Request& req, const Settings& s, location::Store& store, int64_t now);
 
 } // namespace cpm::registrar

@@ -7,33 +7,9 @@
 
 #include "cpm/config/config.hpp"
 #include "cpm/core/location.hpp"
+#include "cpm/grammar/request.hpp"
 
 namespace cpm::route {
-
-struct Header {
-  std::string name; // as received (compact forms expanded to long names)
-  std::string value;
-};
-
-// What routing needs of a request, taken from the wire by the sip module.
-struct Request {
-  std::string method;
-  std::string ruri;     // request URI
-  std::string from_uri; // From addr-spec
-  std::string to_uri;   // To addr-spec
-  std::string asserted; // P-Asserted-Identity addr-spec, if any
-  std::vector<Header> headers;
-  // Route URIs left after the core removed the top Route(s) addressed to itself.
-  std::vector<std::string> routes;
-  // The "odi" parameter of the removed top Route addressed to this core, if any: the
-  // request came back from an application server and continues after that trigger.
-  std::string odi;
-  std::string source;     // where it came from, "udp:127.0.0.1:5070"
-  bool from_peer = false; // source is a configured peer core
-  size_t body_size = 0;
-  // All values of a header (case-insensitive name).
-  std::vector<std::string> values(std::string_view name) const;
-};
 
 enum class Action {
   Forward, // send to `next_hop`, with `ruri` as request URI and `push_routes` prepended
@@ -83,7 +59,7 @@ struct Context {
 //  5. another domain: its peer core (404 if no peer is known).
 // A trigger fires by pushing two Routes: the server, then this core with ;odi=<token>, the
 // token recording session case and trigger position so the request resumes after it.
-Decision decide(const Request& req, const Context& ctx);
+Decision decide(const sip::Request& req, const Context& ctx);
 
 // Encode / decode an odi token: session case and the index of the last trigger run.
 std::string make_odi(config::SessionCase c, int index);
@@ -93,14 +69,7 @@ std::string sign_odi(std::string_view token, std::string_view key, std::string_v
 std::string verify_odi(std::string_view signed_token, std::string_view key,
                        std::string_view call_id);
 
-// Domain ("b.example") and user ("bob") of a SIP URI; "" when absent.
-std::string uri_host(std::string_view uri);
-std::string uri_user(std::string_view uri);
-// "udp:127.0.0.1:5060" / "sip:127.0.0.1:5060;transport=tcp" / "127.0.0.1:5060" -> SIP URI
-// "sip:127.0.0.1:5060;transport=tcp" (udp gets no transport param).
-std::string to_sip_uri(std::string_view addr);
-
 // Human-readable multi-line report of a decision (what --explain prints).
-std::string format_explain(const Request& req, const Decision& d);
+std::string format_explain(const sip::Request& req, const Decision& d);
 
 } // namespace cpm::route

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cpm/base/error.hpp"
-#include "cpm/core/route.hpp"
+#include "cpm/grammar/request.hpp"
 #include "cpm/rt/sip.hpp"
 
 struct sip_msg;
@@ -85,7 +85,7 @@ struct Action {
 // libre's message, valid only during the call (for a B2BUA that wants to sipsess_accept it after
 // returning Pass).
 struct Incoming {
-  route::Request& req;
+  sip::Request& req;
   const struct ::sip_msg* msg = nullptr;
   bool in_dialog = false; // To has a tag
   bool ack = false;       // an ACK (forwarded statelessly; Reply is treated as Drop)
@@ -155,7 +155,7 @@ private:
 // missing or repeated Call-ID/CSeq/From/To/Max-Forwards/Content-Length, a bad CSeq or one
 // whose method differs from the request's, a Content-Length larger than the `body_left`
 // bytes received, a UDP datagram cut at libre's 8192-byte receive buffer.
-std::string check_request(const route::Request& req, size_t body_left, size_t datagram_size,
+std::string check_request(const sip::Request& req, size_t body_left, size_t datagram_size,
                           bool udp);
 // The server-transaction key: branch, sent-by and method (ACK and CANCEL map to INVITE's).
 std::string txn_key(std::string_view branch, std::string_view sent_by, std::string_view method);

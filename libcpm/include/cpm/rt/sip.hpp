@@ -10,8 +10,8 @@
 
 #include "cpm/base/error.hpp"
 #include "cpm/base/trace.hpp"
-#include "cpm/core/route.hpp"
 #include "cpm/grammar/address.hpp"
+#include "cpm/grammar/request.hpp"
 
 struct sip;
 struct sip_msg;
@@ -101,7 +101,7 @@ private:
 
 // The request of a libre message in the form route::decide() takes. `self` removes top
 // Route entries addressed to the stack (their odi parameter is kept in Request::odi).
-route::Request to_request(const struct ::sip_msg* msg, const Stack* self);
+sip::Request to_request(const struct ::sip_msg* msg, const Stack* self);
 
 // The Contact "user" to give libre's sipsess for `Contact: <uri>params`: libre prints
 // "Contact: <%s>" and has no way to add header parameters (";isfocus", feature tags), so
@@ -119,7 +119,7 @@ std::string_view body_of(const struct ::sip_msg* msg);
 // Its Content-Type "type/subtype" (lower case, no parameters), or "".
 std::string content_type_of(const struct ::sip_msg* msg);
 
-// Parse SIP text (a file given to --explain) into a route::Request; nothing is sent.
-Result<route::Request> parse_request_text(std::string_view text);
+// Parse SIP text (a file given to --explain) into a sip::Request; nothing is sent.
+Result<sip::Request> parse_request_text(std::string_view text);
 
 } // namespace cpm::sip

@@ -1,0 +1,47 @@
+#pragma once
+// The request view: what the layers above (route, proxy, registrar, policy) need of a SIP
+// request, taken from the wire by rt/sip (to_request) or built by a test. Header names are
+// kept in their long form (RFC 3261 §7.3.3 compact forms expanded).
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm::sip {
+
+// One header line of a request.
+struct Header {
+  std::string name; // as received (compact forms expanded to long names)
+  std::string value;
+};
+
+// A SIP request as the routing and policy layers see it.
+struct Request {
+  std::string method;
+  std::string ruri;     // request URI
+  std::string from_uri; // From addr-spec
+  std::string to_uri;   // To addr-spec
+  std::string asserted; // P-Asserted-Identity addr-spec, if any
+  std::vector<Header> headers;
+  // Route URIs left after the core removed the top Route(s) addressed to itself.
+  std::vector<std::string> routes;
+  // The "odi" parameter of the removed top Route addressed to this core, if any: the
+  // request came back from an application server and continues after that trigger.
+  std::string odi;
+  std::string source;     // where it came from, "udp:127.0.0.1:5070"
+  bool from_peer = false; // source is a configured peer core
+  size_t body_size = 0;
+  // All values of a header (case-insensitive name, compact or long); the values of a list
+  // header (is_list_header) one per list element, trimmed, empty elements dropped.
+  std::vector<std::string> values(std::string_view name) const;
+};
+
+// RFC 3261 §7.3.3 (and the RFCs that add compact forms): the long name of a one-letter
+// header name ("m" -> "Contact"); any other name unchanged.
+std::string_view long_name(std::string_view name);
+
+// Headers whose values are comma-separated lists (RFC 3261 §7.3.1) that Request::values
+// splits.
+bool is_list_header(std::string_view name);
+
+} // namespace cpm::sip
