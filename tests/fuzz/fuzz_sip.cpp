@@ -7,7 +7,7 @@
 #include "cpm/config/config.hpp"
 #include "cpm/core/location.hpp"
 #include "cpm/core/route.hpp"
-#include "cpm/proxy/proxy.hpp"
+#include "cpm/proxy/validate.hpp"
 #include "cpm/rt/sip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

@@ -1,7 +1,13 @@
 // Unit tests of the proxy's pure helpers (no sockets).
 #include <doctest/doctest.h>
 
+#include <set>
+#include <string_view>
+
+#include "cpm/proxy/branch.hpp"
 #include "cpm/proxy/proxy.hpp"
+#include "cpm/proxy/transaction_table.hpp"
+#include "cpm/proxy/validate.hpp"
 
 using cpm::proxy::check_request;
 
@@ -109,6 +115,61 @@ TEST_CASE("proxy::with_transport sets or replaces the transport parameter")
   CHECK(with_transport("sip:127.0.0.1:5060;transport=udp;lr", "tcp") ==
         "sip:127.0.0.1:5060;lr;transport=tcp");
   CHECK(with_transport("sip:h;lr?X=1", "tcp") == "sip:h;lr;transport=tcp?X=1");
+}
+
+TEST_CASE("proxy::BranchGenerator makes distinct branches that parse back")
+{
+  using cpm::proxy::BranchGenerator;
+  BranchGenerator g(42);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 10000; ++i) {
+    uint64_t n = g.next();
+    CHECK(n != 0);
+    seen.insert(n);
+    auto b = BranchGenerator::format(n);
+    CHECK(std::string_view(b.data()).size() == 23);
+    CHECK(BranchGenerator::parse(b.data()) == n);
+  }
+  CHECK(seen.size() == 10000);
+  CHECK(std::string_view(BranchGenerator::format(0xabc).data()) == "z9hG4bK0000000000000abc");
+  SUBCASE("other branches are not ours")
+  {
+    CHECK(BranchGenerator::parse("z9hG4bK0000000000000ABC") == 0); // upper case
+    CHECK(BranchGenerator::parse("z9hG4bK000000000000abc") == 0);  // 15 digits
+    CHECK(BranchGenerator::parse("z9hG4bKx000000000000abc") == 0);
+    CHECK(BranchGenerator::parse("z9hG4bk0000000000000abc") == 0);
+    CHECK(BranchGenerator::parse("") == 0);
+  }
+  SUBCASE("another key gives other branches")
+  {
+    BranchGenerator h(43);
+    CHECK(h.next() != BranchGenerator(42).next());
+  }
+}
+
+TEST_CASE("proxy::large_over_tcp moves a big request to TCP")
+{
+  using cpm::proxy::large_over_tcp;
+  CHECK(large_over_tcp("sip:h:5060", 1300, 1300, true) == "sip:h:5060");
+  CHECK(large_over_tcp("sip:h:5060", 1301, 1300, true) == "sip:h:5060;transport=tcp");
+  CHECK(large_over_tcp("sip:h:5060;transport=udp", 1301, 1300, true) == "sip:h:5060;transport=tcp");
+  CHECK(large_over_tcp("sip:h:5060;transport=tls", 1301, 1300, true) == "sip:h:5060;transport=tls");
+  CHECK(large_over_tcp("sip:h:5060", 1301, 1300, false) == "sip:h:5060"); // no TCP listener
+}
+
+TEST_CASE("proxy::next_hop: the hook's hop, else a pushed Route, else a Route, else the URI")
+{
+  using cpm::proxy::Action;
+  using cpm::proxy::next_hop;
+  auto req = good();
+  Action a;
+  CHECK(next_hop(a, req, "sip:bob@h") == "sip:bob@h");
+  req.routes = {"<sip:r2;lr>"};
+  CHECK(next_hop(a, req, "sip:bob@h") == "sip:r2;lr");
+  a.push_routes = {"\"AS\" <sip:as;lr>", "<sip:core;lr>"};
+  CHECK(next_hop(a, req, "sip:bob@h") == "sip:as;lr");
+  a.next_hop = "sip:127.0.0.1:5090";
+  CHECK(next_hop(a, req, "sip:bob@h") == "sip:127.0.0.1:5090");
 }
 
 TEST_SUITE_END();

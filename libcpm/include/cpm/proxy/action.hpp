@@ -1,0 +1,83 @@
+#pragma once
+// What the owner of a Proxy decides for each request it receives (the proxy's hook).
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cpm/grammar/request.hpp"
+
+struct sip_msg;
+
+namespace cpm::proxy {
+
+// What to do with one request.
+struct Action {
+  enum class Kind {
+    Forward, // relay it (statefully, except ACK)
+    Reply,   // answer it here with `status` (a reject, or a registrar's 200)
+    Pass,    // not ours: let later libre listeners (sipsess, a UAS) take it
+    Drop,    // ignore it silently
+  };
+  Kind kind = Kind::Forward;
+
+  // Reply: status line and extra header lines ("Contact: <sip:...>;expires=60").
+  int status = 0;
+  std::string reason;
+  std::vector<std::string> reply_headers;
+  std::string reply_body; // with a Content-Type line in reply_headers
+
+  // Forward: the request URI to send (empty: unchanged).
+  std::string ruri;
+  // Forward: where to send it, a SIP URI ("sip:127.0.1.2:5060;transport=tcp"). Empty: the
+  // first remaining Route (after `push_routes`), else the request URI.
+  std::string next_hop;
+  // Forward: Route values put on top, in order ("<sip:127.0.1.2:5060;lr>").
+  std::vector<std::string> push_routes;
+  // Forward: header names to remove (case-insensitive, every instance), then lines to add
+  // ("P-Served-User: <sip:alice@a.example>;sescase=orig").
+  std::vector<std::string> remove_headers;
+  std::vector<std::string> add_headers;
+  // Forward: add our Record-Route (ignored for REGISTER, ACK and CANCEL).
+  bool record_route = true;
+  // Forward: non-answer timeout for this transaction in ms (0: Options::timeout_ms).
+  int timeout_ms = 0;
+
+  static Action forward() { return Action{}; }
+  static Action reply(int status, std::string reason)
+  {
+    Action a;
+    a.kind = Kind::Reply;
+    a.status = status;
+    a.reason = std::move(reason);
+    return a;
+  }
+  static Action drop()
+  {
+    Action a;
+    a.kind = Kind::Drop;
+    return a;
+  }
+  static Action pass()
+  {
+    Action a;
+    a.kind = Kind::Pass;
+    return a;
+  }
+};
+
+// A request as the hook sees it. `req` is sip::to_request() of the message: our own top
+// Route(s) are already gone (their odi is in req.odi). The hook may annotate it (e.g.
+// Request::from_peer) rather than copy it; the proxy forwards from the libre message. `msg` is
+// libre's message, valid only during the call (for a B2BUA that wants to sipsess_accept it after
+// returning Pass).
+struct Incoming {
+  sip::Request& req;
+  const struct ::sip_msg* msg = nullptr;
+  bool in_dialog = false; // To has a tag
+  bool ack = false;       // an ACK (forwarded statelessly; Reply is treated as Drop)
+};
+
+using RequestHook = std::function<Action(const Incoming&)>;
+
+} // namespace cpm::proxy

@@ -1,0 +1,122 @@
+#pragma once
+// The proxy's own server transactions (libre's answer 482 to spirals: notes/libre-1.1.md §5),
+// keyed by Via branch + sent-by + method. The table absorbs retransmissions (sending the
+// last response again), answers locally (100, 408, 487, a hook's reply), matches CANCEL
+// to its INVITE, and runs each transaction's one timer: the non-answer timeout (Timer C
+// for INVITE) that answers 408, then the linger that keeps a completed transaction to
+// absorb retransmissions of its request.
+//
+// It knows nothing of libre: the proxy sends through `Upstream` and derives its own
+// transaction type to add the transport state; time comes from an rt::TimerQueue, so a
+// unit test drives the table with a fake clock and no sockets.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cpm/rt/timer_queue.hpp"
+
+namespace cpm::proxy {
+
+class TransactionTable;
+
+// The server-transaction key: branch, sent-by and method (ACK and CANCEL map to INVITE's).
+std::string txn_key(std::string_view branch, std::string_view sent_by, std::string_view method);
+
+// How long a completed transaction stays to absorb retransmissions of its request over UDP
+// (RFC 3261 Timer J is 64*T1 = 32 s; a client that gives up after `timeout_ms` sends none
+// later, and a shorter stay keeps the table small at high rates).
+uint64_t linger_ms(int timeout_ms);
+// The same over TCP/TLS, where nothing is retransmitted (Timer J = 0): a brief stay for a
+// request that also came over another transport.
+constexpr uint64_t k_linger_reliable_ms = 1000;
+
+// One server transaction: what retransmissions and local answers need, nothing more (a
+// proxy derives from it to add where responses go and its client side).
+struct ServerTransaction {
+  ServerTransaction() = default;
+  virtual ~ServerTransaction() = default;
+  ServerTransaction(const ServerTransaction&) = delete;
+  ServerTransaction& operator=(const ServerTransaction&) = delete;
+
+  std::string key; // txn_key()
+  std::string method;
+  std::string call_id;
+  // The Via..., From, To, Call-ID and CSeq lines of a local response (cleared on completion).
+  std::string head;
+  bool to_tagged = false; // the request's To had a tag
+  bool invite = false;
+  bool reliable = false; // came over TCP/TLS
+  std::string last;      // the last response sent upstream, encoded
+  int final_code = 0;    // the final response sent upstream, 0: none yet
+
+private:
+  friend class TransactionTable;
+  TransactionTable* m_table = nullptr;
+  rt::TimerQueue::Timer m_timer; // non-answer timeout, Timer C, or linger
+};
+
+// Where a TransactionTable's responses go, and what it tells the proxy around it.
+class Upstream {
+public:
+  virtual ~Upstream() = default;
+  // Send `response` to where `t`'s request came from.
+  virtual void send(ServerTransaction& t, std::string_view response) = 0;
+  // `t` has (or is about to get) its final response: stop its client side (a pending
+  // INVITE gets a CANCEL). May be called more than once.
+  virtual void finish(ServerTransaction& t) = 0;
+};
+
+// A response built from a transaction's head: the status line, head (with our To tag for
+// codes above 100 when the request's To had none), `extra` header lines, Content-Length
+// and `body`.
+std::string local_response(const ServerTransaction& t, int code, std::string_view reason,
+                           const std::vector<std::string>& extra = {}, std::string_view body = {});
+
+class TransactionTable {
+public:
+  TransactionTable(rt::TimerQueue& timers, Upstream& upstream, uint64_t linger_ms);
+  ~TransactionTable();
+  TransactionTable(const TransactionTable&) = delete;
+  TransactionTable& operator=(const TransactionTable&) = delete;
+
+  // The transaction of `key` (txn_key()), or nullptr.
+  ServerTransaction* find(const std::string& key);
+  // Add a new transaction (its key set); the table owns it until it has lingered.
+  ServerTransaction& add(std::unique_ptr<ServerTransaction> t);
+  // A request with `key` that belongs to a transaction we have: a retransmission (its last
+  // response, if any, goes again) or the ACK of our non-2xx final response. Returns
+  // false when the request is new to us (an ACK for a 2xx included: it goes end to end).
+  bool absorb(const std::string& key, bool ack);
+
+  // Send a response upstream (relayed or local) and remember it for retransmissions;
+  // nothing after a final one. A final response completes the transaction: its client
+  // side stops (Upstream::finish) and it lingers.
+  void respond(ServerTransaction& t, std::string response, int code);
+  // Answer locally: respond() with local_response().
+  void reply(ServerTransaction& t, int code, std::string_view reason,
+             const std::vector<std::string>& extra = {}, std::string_view body = {});
+  // A CANCEL matched `t` (the caller has answered the CANCEL itself): unless answered, stop
+  // the client side, then 487.
+  void cancel(ServerTransaction& t);
+  // Answer 408 unless a final response comes within `ms` (started again on each
+  // provisional response of an INVITE: Timer C).
+  void expect_final(ServerTransaction& t, uint64_t ms);
+
+  size_t size() const { return m_table.size(); }
+
+private:
+  void complete(ServerTransaction& t);
+  static void on_timeout(void* arg) noexcept;
+  static void on_linger_end(void* arg) noexcept;
+
+  rt::TimerQueue& m_timers;
+  Upstream& m_upstream;
+  uint64_t m_linger_ms;
+  std::unordered_map<std::string, std::unique_ptr<ServerTransaction>> m_table;
+};
+
+} // namespace cpm::proxy

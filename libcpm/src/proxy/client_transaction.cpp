@@ -1,0 +1,111 @@
+// Our UDP non-INVITE client transactions: send, Timer E, responses by branch.
+#include "cpm/proxy/client_transaction.hpp"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+
+#include "cpm/rt/mbuf.hpp"
+#include "cpm/rt/pl.hpp"
+#include "cpm/rt/re.hpp"
+#include "cpm/rt/re_ptr.hpp"
+
+namespace cpm::proxy {
+
+struct ClientTransactions::Txn {
+  ClientTransactions* owner = nullptr;
+  uint64_t branch = 0;
+  std::string method;
+  std::string text; // the request as sent, for retransmissions
+  struct sa dst;
+  uint32_t sent = 0; // retransmissions so far
+  bool proceeding = false;
+  ResponseHandler handler = nullptr;
+  void* arg = nullptr;
+  rt::TimerQueue::Timer timer_e;
+};
+
+struct ClientTransactions::Table {
+  std::unordered_map<uint64_t, Txn> by_branch;
+};
+
+ClientTransactions::ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers,
+                                       uint64_t branch_key)
+    : m_sip(sip), m_timers(timers), m_branches(branch_key), m_table(std::make_unique<Table>())
+{
+}
+
+ClientTransactions::~ClientTransactions() = default;
+
+int ClientTransactions::start(uint64_t branch, std::string_view method, const struct ::sa& dst,
+                              struct ::mbuf& request, ResponseHandler h, void* arg)
+{
+  if (int err = sip_send(&m_sip, nullptr, SIP_TRANSP_UDP, &dst, &request); err)
+    return err;
+  auto [it, added] = m_table->by_branch.try_emplace(branch);
+  if (!added)
+    return EEXIST;
+  Txn& t = it->second;
+  t.owner = this;
+  t.branch = branch;
+  t.method = method;
+  t.text.assign(reinterpret_cast<const char*>(request.buf), request.end);
+  t.dst = dst;
+  t.handler = h;
+  t.arg = arg;
+  m_timers.start(t.timer_e, SIP_T1, on_timer_e, &t);
+  return 0;
+}
+
+void ClientTransactions::stop(uint64_t branch)
+{
+  if (auto it = m_table->by_branch.find(branch); it != m_table->by_branch.end())
+    it->second.timer_e.cancel();
+}
+
+void ClientTransactions::erase(uint64_t branch)
+{
+  m_table->by_branch.erase(branch);
+}
+
+bool ClientTransactions::on_response(const struct ::sip_msg& msg)
+{
+  if (m_table->by_branch.empty() || !pl_isset(&msg.via.branch))
+    return false;
+  auto it = m_table->by_branch.find(BranchGenerator::parse(pl_view(msg.via.branch)));
+  if (it == m_table->by_branch.end() || pl_strcmp(&msg.cseq.met, it->second.method.c_str()) != 0)
+    return false;
+  Txn& t = it->second;
+  if (msg.scode < 200)
+    t.proceeding = true;
+  else
+    t.timer_e.cancel();
+  t.handler(0, &msg, t.arg); // may erase t
+  return true;
+}
+
+// Timer E (RFC 3261 §17.1.2.2): T1, doubling up to T2; T2 once proceeding.
+void ClientTransactions::on_timer_e(void* arg) noexcept
+{
+  auto& t = *static_cast<Txn*>(arg);
+  auto& self = *t.owner;
+  ++t.sent;
+  uint64_t ms =
+      t.proceeding ? uint64_t(SIP_T2)
+                   : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t.sent, 8u), uint64_t(SIP_T2));
+  self.m_timers.start(t.timer_e, ms, on_timer_e, &t);
+  auto mb = re_adopt(mbuf_alloc(t.text.size()));
+  int err =
+      mb ? mbuf_write_mem(mb.get(), reinterpret_cast<const uint8_t*>(t.text.data()), t.text.size())
+         : ENOMEM;
+  if (!err) {
+    mb->pos = 0;
+    err = sip_send(&self.m_sip, nullptr, SIP_TRANSP_UDP, &t.dst, mb.get());
+  }
+  if (err) {
+    t.timer_e.cancel();
+    t.handler(err, nullptr, t.arg);
+  }
+}
+
+} // namespace cpm::proxy

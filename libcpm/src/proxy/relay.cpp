@@ -1,0 +1,497 @@
+// The Proxy: libre's listeners, the request path (validate, decide, forward) and the
+// response path (relay upstream, stray responses statelessly), over the transaction table.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <string_view>
+#include <vector>
+
+#include "cpm/proxy/client_transaction.hpp"
+#include "cpm/proxy/next_hop.hpp"
+#include "cpm/proxy/proxy.hpp"
+#include "cpm/proxy/rewrite.hpp"
+#include "cpm/proxy/transaction_table.hpp"
+#include "cpm/proxy/validate.hpp"
+#include "cpm/rt/mbuf.hpp"
+#include "cpm/rt/pl.hpp"
+#include "cpm/rt/re.hpp"
+#include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/timer_queue.hpp"
+
+namespace cpm::proxy {
+
+namespace {
+
+const char* tp_param(enum sip_transp tp)
+{
+  return tp == SIP_TRANSP_TCP ? ";transport=tcp" : tp == SIP_TRANSP_TLS ? ";transport=tls" : "";
+}
+
+// Our Record-Route (RFC 3261 §16.6 step 4) for a request that came in on `in_tp`/`in` and
+// leaves on `tp`/`out`: two when the transport or address changes (RFC 5658).
+int record_route(struct mbuf* mb, enum sip_transp tp, const struct sa& out, enum sip_transp in_tp,
+                 const struct sa& in)
+{
+  int err = mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", &out, tp_param(tp));
+  if (tp != in_tp || !sa_cmp(&out, &in, SA_ALL))
+    err |= mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", &in, tp_param(in_tp));
+  return err;
+}
+
+// The receive buffer of the stack's UDP sockets (as Kamailio's maxbuffer): bursts of
+// datagrams overflowed the 208 KiB default (the kernel caps it at net.core.rmem_max).
+constexpr int k_udp_buffer = 4 * 1024 * 1024;
+
+} // namespace
+
+// One relayed request: its server transaction, where responses go, and its client side.
+struct RelayTxn final : ServerTransaction {
+  Proxy::Impl* px = nullptr;
+  struct sa dst; // where responses go
+  enum sip_transp tp = SIP_TRANSP_UDP;
+  re_ptr<void> sock;                // the request's UDP socket or connection
+  re_slot<struct sip_request> creq; // libre's client transaction, or
+  uint64_t own_branch = 0;          // ours (ClientTransactions), 0: none
+  // Record-Route: whether to add ours, and where the request came in (libre's send hook
+  // reads them whenever it sends, after a DNS lookup too).
+  bool record_route = false;
+  enum sip_transp in_tp = SIP_TRANSP_UDP;
+  struct sa in_addr;
+
+  ~RelayTxn() override;
+};
+
+struct Proxy::Impl final : Upstream {
+  sip::Stack* stack = nullptr;
+  struct ::sip* sip = nullptr;
+  Options opt;
+  RequestHook hook;
+  bool has_tcp = false;
+  std::vector<const void*> grown; // UDP sockets whose buffers grew
+  std::unique_ptr<rt::LoopTimerQueue> timers;
+  std::unique_ptr<ClientTransactions> clients;
+  std::unique_ptr<TransactionTable> table;
+  re_slot<struct sip_lsnr> req_lsnr;
+  re_slot<struct sip_lsnr> resp_lsnr;
+
+  ~Impl() override
+  {
+    req_lsnr.reset();
+    resp_lsnr.reset();
+    table.reset(); // before the client transactions and timers its entries use
+  }
+
+  void diag(const std::string& line)
+  {
+    if (opt.diag)
+      opt.diag(line);
+    else
+      fmt::print(stderr, "{}: {}\n", opt.name, line);
+  }
+
+  void send(ServerTransaction& st, std::string_view response) override
+  {
+    auto& t = static_cast<RelayTxn&>(st);
+    auto mb = mbuf_copy(response);
+    int err = mb ? sip_send(sip, t.sock.get(), t.tp, &t.dst, mb.get()) : ENOMEM;
+    if (err)
+      diag(fmt::format("cannot send {} upstream: {}", response.substr(8, 3), std::strerror(err)));
+  }
+
+  void finish(ServerTransaction& st) override
+  {
+    auto& t = static_cast<RelayTxn&>(st);
+    t.creq.reset();
+    if (t.own_branch)
+      clients->stop(t.own_branch);
+  }
+
+  // libre 1.1 creates the transports' UDP sockets inside sip_transp_add and exposes them
+  // only as the `sock` of the messages they deliver, so each grows its buffer on its first
+  // request (issue 13 gives the core sockets of its own).
+  void grow_udp_buffer(const struct sip_msg& msg)
+  {
+    if (msg.tp != SIP_TRANSP_UDP || !msg.sock ||
+        std::find(grown.begin(), grown.end(), msg.sock) != grown.end())
+      return;
+    (void)udp_sockbuf_set(static_cast<struct udp_sock*>(msg.sock), k_udp_buffer);
+    grown.push_back(msg.sock);
+  }
+
+  bool on_request(const struct sip_msg& msg);
+  bool on_cancel(const struct sip_msg& msg, const std::string& key);
+  bool acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack);
+  Action decide(const struct sip_msg& msg, sip::Request& req, bool ack);
+  void start_transaction(const struct sip_msg& msg, const sip::Request& req, const Action& a,
+                         std::string key, std::string method);
+  RelayTxn& add_transaction(const struct sip_msg& msg, std::string key, std::string method);
+  int forward(const struct sip_msg& msg, const sip::Request& req, const Action& a, RelayTxn* t);
+  bool own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const;
+  int forward_own(const struct sip_msg& msg, const std::string& ruri, const std::string& text,
+                  const struct sa& dst, const struct sa& laddr, RelayTxn& t);
+  void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
+  void forward_stray(const struct sip_msg& msg);
+
+  static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
+  static bool resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept;
+  static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
+  static int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struct mbuf* mb,
+                    void* arg) noexcept;
+};
+
+RelayTxn::~RelayTxn()
+{
+  if (own_branch)
+    px->clients->erase(own_branch);
+}
+
+namespace {
+
+// The server-transaction key of a request (RFC 3261 §17.2.3), or for a branch without the
+// magic cookie the RFC 2543 match: Call-ID, CSeq number, From tag, sent-by.
+std::string request_key(const struct sip_msg& msg, std::string_view method)
+{
+  std::string_view branch = pl_view(msg.via.branch);
+  if (branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK")
+    return txn_key(branch, pl_view(msg.via.sentby), method);
+  return txn_key(fmt::format("{}|{}|{}", pl_view(msg.callid), msg.cseq.num, pl_view(msg.from.tag)),
+                 pl_view(msg.via.sentby), method);
+}
+
+} // namespace
+
+bool Proxy::Impl::on_request(const struct sip_msg& msg)
+{
+  if (!pl_isset(&msg.via.sentby)) { // no Via to answer to: nothing to do but drop it
+    diag(fmt::format("dropped a {} request without a usable Via", pl_view(msg.met)));
+    return true;
+  }
+  grow_udp_buffer(msg);
+  std::string method(pl_view(msg.met));
+  std::string key = request_key(msg, method);
+  if (method == "CANCEL")
+    return on_cancel(msg, key);
+  bool ack = method == "ACK";
+  if (table->absorb(key, ack))
+    return true;
+  sip::Request req = sip::to_request(&msg, stack);
+  if (!acceptable(msg, req, ack))
+    return true;
+  Action a = decide(msg, req, ack);
+  if (a.kind == Action::Kind::Pass)
+    return false;
+  if (a.kind == Action::Kind::Drop)
+    return true;
+  if (ack) { // stateless (a Reply is dropped: an ACK is never answered)
+    if (a.kind == Action::Kind::Forward)
+      if (int err = forward(msg, req, a, nullptr); err)
+        diag(fmt::format("cannot forward ACK: {}", std::strerror(err)));
+    return true;
+  }
+  start_transaction(msg, req, a, std::move(key), std::move(method));
+  return true;
+}
+
+bool Proxy::Impl::on_cancel(const struct sip_msg& msg, const std::string& key)
+{
+  ServerTransaction* t = table->find(key);
+  if (!t) {
+    if (!opt.unmatched_cancel || !opt.unmatched_cancel(&msg))
+      (void)sip_reply(sip, &msg, 481, "Call/Transaction Does Not Exist");
+    return true;
+  }
+  (void)sip_reply(sip, &msg, 200, "OK");
+  table->cancel(*t);
+  return true;
+}
+
+// RFC 3261 §16.3: a request we cannot relay gets its error answer here (ACKs none).
+bool Proxy::Impl::acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack)
+{
+  std::string bad =
+      check_request(req, mbuf_get_left(msg.mb), msg.mb->end, msg.tp == SIP_TRANSP_UDP);
+  if (bad.empty() && msg.uri.scheme.l && pl_strcasecmp(&msg.uri.scheme, "sip") != 0 &&
+      pl_strcasecmp(&msg.uri.scheme, "sips") != 0) {
+    if (!ack)
+      (void)sip_reply(sip, &msg, 416, "Unsupported URI Scheme");
+    diag(fmt::format("{} from {}: unsupported URI scheme in {}", req.method, req.source, req.ruri));
+    return false;
+  }
+  if (bad.empty() && pl_isset(&msg.uri.headers))
+    bad = "Request-URI must not carry headers";
+  if (!bad.empty()) {
+    diag(fmt::format("{} from {}: 400 {}", req.method, req.source, bad));
+    if (!ack)
+      (void)sip_reply(sip, &msg, 400, bad.c_str());
+    return false;
+  }
+  if (auto* pr = sip_msg_hdr(&msg, SIP_HDR_PROXY_REQUIRE); pr && !ack) {
+    std::string v(pl_view(pr->val));
+    (void)sip_replyf(sip, &msg, 420, "Bad Extension",
+                     "Unsupported: %s\r\nContent-Length: 0\r\n\r\n", v.c_str());
+    return false;
+  }
+  return true;
+}
+
+// The owner's hook; an exception there becomes a 500.
+Action Proxy::Impl::decide(const struct sip_msg& msg, sip::Request& req, bool ack)
+{
+  Incoming in{req, &msg, pl_isset(&msg.to.tag), ack};
+  try {
+    return hook ? hook(in) : Action::forward();
+  } catch (const std::exception& e) {
+    diag(fmt::format("internal error deciding {}: {}", req.method, e.what()));
+    return Action::reply(500, "Server Internal Error");
+  }
+}
+
+RelayTxn& Proxy::Impl::add_transaction(const struct sip_msg& msg, std::string key,
+                                       std::string method)
+{
+  auto t = std::make_unique<RelayTxn>();
+  t->px = this;
+  t->key = std::move(key);
+  t->method = std::move(method);
+  t->call_id = pl_view(msg.callid);
+  t->invite = t->method == "INVITE";
+  t->tp = msg.tp;
+  t->reliable = msg.tp != SIP_TRANSP_UDP;
+  // RFC 3581: with ;rport the response goes to the request's source port. (libre's
+  // msg_param_exists() answers EINVAL to a null value pointer, so pass one.)
+  struct pl rport;
+  sip_reply_addr(&t->dst, &msg, msg_param_exists(&msg.via.params, "rport", &rport) == 0);
+  // Over TCP/TLS responses go back on the request's connection, whose far end is msg.src
+  // (libre connects from an ephemeral port, not from the Via's sent-by; libre traces a
+  // send on a connection with the dst given here, so the Via's address mislabelled the hop).
+  if (msg.tp != SIP_TRANSP_UDP && msg.sock)
+    t->dst = msg.src;
+  t->sock = re_adopt(mem_ref(msg.sock));
+  t->to_tagged = pl_isset(&msg.to.tag);
+  t->head = reply_head(msg);
+  return static_cast<RelayTxn&>(table->add(std::move(t)));
+}
+
+void Proxy::Impl::start_transaction(const struct sip_msg& msg, const sip::Request& req,
+                                    const Action& a, std::string key, std::string method)
+{
+  RelayTxn& t = add_transaction(msg, std::move(key), std::move(method));
+  if (a.kind == Action::Kind::Reply) {
+    table->reply(t, a.status, a.reason, a.reply_headers, a.reply_body);
+    return;
+  }
+  // RFC 3261 §16.3 step 3: Max-Forwards 0 -> 483 (after the hook: a registrar or a UAS
+  // behind the hook may still answer it).
+  if (pl_isset(&msg.maxfwd) && pl_u32(&msg.maxfwd) == 0) {
+    table->reply(t, 483, "Too Many Hops");
+    return;
+  }
+  if (t.invite)
+    table->reply(t, 100, "Trying");
+  if (int err = forward(msg, req, a, &t); err) {
+    diag(fmt::format("{} {}: cannot forward: {}", t.method, req.ruri, std::strerror(err)));
+    table->reply(t, 503, "Service Unavailable");
+    return;
+  }
+  int ms = a.timeout_ms ? a.timeout_ms : t.invite ? opt.timer_c_ms : opt.timeout_ms;
+  if (t.own_branch) // libre's Timer F (64*T1) would answer 408 at the latest then
+    ms = std::min(ms, 64 * int(SIP_T1));
+  table->expect_final(t, uint64_t(ms));
+}
+
+// Send the request on: statelessly (ACK, `t` null), through our own client transaction,
+// or through libre's. Returns errno.
+int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, const Action& a,
+                         RelayTxn* t)
+{
+  std::string text = forward_text(msg, req, a);
+  std::string ruri = a.ruri.empty() ? pl_string(msg.ruri) : a.ruri;
+  std::string hop =
+      large_over_tcp(next_hop(a, req, ruri), text.size() + ruri.size() + 200, opt.udp_max, has_tcp);
+  struct uri u;
+  struct pl hp;
+  pl_set_str(&hp, hop.c_str());
+  if (uri_decode(&u, &hp))
+    return EINVAL;
+  if (t) {
+    t->record_route = a.record_route && t->method != "REGISTER";
+    t->in_tp = msg.tp;
+    t->in_addr = msg.dst;
+  }
+  struct sa dst, laddr;
+  if (t && !t->invite && own_client_dst(u, dst, laddr))
+    return forward_own(msg, ruri, text, dst, laddr, *t);
+  auto mb = mbuf_copy(text);
+  if (!mb)
+    return ENOMEM;
+  return sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, msg.met.p, int(msg.met.l),
+                     ruri.c_str(), int(ruri.size()), &u, mb.get(), 0, send_h, t ? resp_h : nullptr,
+                     t);
+}
+
+// Whether our own client transaction can serve the next hop `u`: scheme sip, UDP (given,
+// or chosen as libre would when we listen on UDP), an IP literal, no maddr. Sets the
+// destination and our address towards it.
+bool Proxy::Impl::own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const
+{
+  struct pl v;
+  if (pl_strcasecmp(&u.scheme, "sip") != 0 || msg_param_decode(&u.params, "maddr", &v) == 0)
+    return false;
+  if (msg_param_decode(&u.params, "transport", &v) == 0 && pl_strcasecmp(&v, "udp") != 0)
+    return false;
+  std::string host(pl_view(u.host));
+  if (sa_set_str(&dst, host.c_str(), u.port ? u.port : 5060) != 0)
+    return false;
+  return sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) == 0;
+}
+
+// What libre's request() would write, with a branch of our own (BranchGenerator).
+int Proxy::Impl::forward_own(const struct sip_msg& msg, const std::string& ruri,
+                             const std::string& text, const struct sa& dst, const struct sa& laddr,
+                             RelayTxn& t)
+{
+  uint64_t branch = clients->next_branch();
+  auto out = re_adopt(mbuf_alloc(text.size() + ruri.size() + 256));
+  if (!out)
+    return ENOMEM;
+  int err = mbuf_printf(out.get(), "%r %s SIP/2.0\r\n", &msg.met, ruri.c_str());
+  err |= mbuf_printf(out.get(), "Via: SIP/2.0/UDP %J;branch=%s;rport\r\n", &laddr,
+                     BranchGenerator::format(branch).data());
+  err |= send_h(SIP_TRANSP_UDP, &laddr, &dst, out.get(), &t);
+  err |= mbuf_write_mem(out.get(), reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  if (err)
+    return err;
+  out->pos = 0;
+  if (err = clients->start(branch, t.method, dst, *out, resp_h, &t); err)
+    return err;
+  t.own_branch = branch;
+  return 0;
+}
+
+// A response from downstream (libre's client transaction or ours), or its failure.
+void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg* msg)
+{
+  if (!msg) {
+    if (err == ETIMEDOUT)
+      table->reply(t, 408, "Request Timeout");
+    else
+      table->reply(t, 503, fmt::format("Next Hop Unreachable ({})", std::strerror(err)));
+    return;
+  }
+  if (t.final_code || msg->scode == 100)
+    return;
+  table->respond(t, response_text(*msg), msg->scode);
+  if (msg->scode < 200 && t.invite)
+    table->expect_final(t, uint64_t(opt.timer_c_ms));
+}
+
+// A response no client transaction matched (a retransmitted or forked 2xx): forward it
+// statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2).
+void Proxy::Impl::forward_stray(const struct sip_msg& msg)
+{
+  int n = 0;
+  struct sip_via via;
+  bool found = false;
+  for (struct le* le = msg.hdrl.head; le && !found; le = le->next) {
+    auto* h = static_cast<const struct sip_hdr*>(le->data);
+    if (h->id != SIP_HDR_VIA)
+      continue;
+    if (++n == 1) { // only responses to what we sent: our own top Via
+      struct sip_via top;
+      if (sip_via_decode(&top, &h->val) || !sip_transp_isladdr(sip, top.tp, &top.addr))
+        return;
+      continue;
+    }
+    if (sip_via_decode(&via, &h->val) != 0)
+      return;
+    found = true;
+  }
+  if (!found)
+    return;
+  struct sa dst = via.addr;
+  struct pl v;
+  if (msg_param_decode(&via.params, "received", &v) == 0)
+    (void)sa_set(&dst, &v, sa_port(&via.addr));
+  if (msg_param_decode(&via.params, "rport", &v) == 0 && pl_u32(&v))
+    sa_set_port(&dst, uint16_t(pl_u32(&v)));
+  if (!sa_port(&dst))
+    sa_set_port(&dst, via.tp == SIP_TRANSP_TLS ? 5061 : 5060);
+  if (auto mb = mbuf_copy(response_text(msg)))
+    (void)sip_send(sip, nullptr, via.tp, &dst, mb.get());
+}
+
+bool Proxy::Impl::req_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto& self = *static_cast<Impl*>(arg);
+  try {
+    return self.on_request(*msg);
+  } catch (const std::exception& e) {
+    self.diag(fmt::format("internal error: {}", e.what()));
+    (void)sip_reply(self.sip, msg, 500, "Server Internal Error");
+    return true;
+  }
+}
+
+bool Proxy::Impl::resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto& self = *static_cast<Impl*>(arg);
+  try {
+    if (!self.clients->on_response(*msg))
+      self.forward_stray(*msg);
+  } catch (const std::exception& e) {
+    self.diag(fmt::format("internal error: {}", e.what()));
+  }
+  return true;
+}
+
+void Proxy::Impl::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
+{
+  auto& t = *static_cast<RelayTxn*>(arg);
+  auto& self = *t.px;
+  try {
+    self.on_client_response(t, err, msg);
+  } catch (const std::exception& e) {
+    self.diag(fmt::format("internal error relaying a response: {}", e.what()));
+  }
+}
+
+// libre's send hook: our Record-Route, for a request whose transaction wants it.
+int Proxy::Impl::send_h(enum sip_transp tp, const struct sa* src, const struct sa*, struct mbuf* mb,
+                        void* arg) noexcept
+{
+  auto* t = static_cast<RelayTxn*>(arg); // nullptr for an ACK
+  if (!t || !t->record_route)
+    return 0;
+  return record_route(mb, tp, *src, t->in_tp, t->in_addr);
+}
+
+Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, RequestHook hook)
+{
+  std::unique_ptr<Proxy> p(new Proxy());
+  p->m = std::make_unique<Impl>();
+  auto& m = *p->m;
+  m.stack = &stack;
+  m.sip = stack.get();
+  m.opt = std::move(opt);
+  m.hook = std::move(hook);
+  for (const auto& b : stack.bound())
+    if (b.rfind("tcp:", 0) == 0)
+      m.has_tcp = true;
+  auto timers = rt::LoopTimerQueue::create();
+  if (!timers)
+    return tl::unexpected(timers.error());
+  m.timers = std::move(*timers);
+  m.clients = std::make_unique<ClientTransactions>(*m.sip, *m.timers, rand_u64());
+  m.table = std::make_unique<TransactionTable>(*m.timers, m, linger_ms(m.opt.timeout_ms));
+  int err = sip_listen(m.req_lsnr.out(), m.sip, true, Impl::req_h, &m);
+  if (!err)
+    err = sip_listen(m.resp_lsnr.out(), m.sip, false, Impl::resp_lsnr_h, &m);
+  if (err)
+    return fail(fmt::format("cannot listen for SIP: {}", std::strerror(err)), 3);
+  return p;
+}
+
+Proxy::~Proxy() = default;
+
+} // namespace cpm::proxy

@@ -1,0 +1,128 @@
+// The texts the proxy rewrites from a received message (libre's decoder, no stack, no
+// sockets).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <string_view>
+
+#include "cpm/proxy/rewrite.hpp"
+#include "cpm/rt/re.hpp"
+#include "cpm/rt/re_ptr.hpp"
+
+using namespace cpm::proxy;
+
+namespace {
+
+// A decoded message, as libre's transport would hand it over (source address set).
+struct Msg {
+  cpm::re_ptr<struct sip_msg> msg;
+  explicit Msg(std::string_view text)
+  {
+    auto mb = cpm::re_adopt(mbuf_alloc(text.size()));
+    REQUIRE(mbuf_write_mem(mb.get(), reinterpret_cast<const uint8_t*>(text.data()), text.size()) ==
+            0);
+    mb->pos = 0;
+    struct sip_msg* m = nullptr;
+    REQUIRE(sip_msg_decode(&m, mb.get()) == 0);
+    msg.reset(m);
+    REQUIRE(sa_set_str(&msg->src, "127.0.1.10", 40000) == 0);
+  }
+  const struct sip_msg& operator*() const { return *msg; }
+};
+
+constexpr std::string_view k_request = "MESSAGE sip:bob@b.example SIP/2.0\r\n"
+                                       "Via: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bK1;rport\r\n"
+                                       "Via: SIP/2.0/UDP 127.0.1.9:5060;branch=z9hG4bK0\r\n"
+                                       "Route: <sip:core.a.example;lr>\r\n"
+                                       "Route: <sip:next.example;lr>\r\n"
+                                       "Max-Forwards: 70\r\n"
+                                       "From: <sip:alice@a.example>;tag=f\r\n"
+                                       "To: <sip:bob@b.example>\r\n"
+                                       "Call-ID: c1\r\n"
+                                       "CSeq: 1 MESSAGE\r\n"
+                                       "P-Served-User: <sip:mallory@a.example>\r\n"
+                                       "Content-Type: text/plain\r\n"
+                                       "Content-Length: 5\r\n"
+                                       "\r\n"
+                                       "hello trailing";
+
+} // namespace
+
+TEST_SUITE_BEGIN("proxy");
+
+TEST_CASE("proxy::forward_text")
+{
+  Msg m(k_request);
+  cpm::sip::Request req;
+  req.routes = {"<sip:next.example;lr>"}; // the first Route was ours
+  Action a;
+  SUBCASE("Max-Forwards first and decremented, our Route gone, the body clamped")
+  {
+    auto s = forward_text(*m, req, a);
+    CHECK(s.rfind("Max-Forwards: 69\r\n", 0) == 0);
+    CHECK(s.find("core.a.example") == std::string::npos);
+    CHECK(s.find("Route: <sip:next.example;lr>\r\n") != std::string::npos);
+    CHECK(s.find("Via: SIP/2.0/UDP 127.0.1.10:5060") != std::string::npos);
+    CHECK(s.ends_with("Content-Length: 5\r\n\r\nhello"));
+  }
+  SUBCASE("pushed Routes on top, headers removed and added")
+  {
+    a.push_routes = {"<sip:as.a.example;lr>"};
+    a.remove_headers = {"p-served-user"};
+    a.add_headers = {"P-Served-User: <sip:alice@a.example>;sescase=orig"};
+    auto s = forward_text(*m, req, a);
+    CHECK(s.find("Max-Forwards: 69\r\nRoute: <sip:as.a.example;lr>\r\n") == 0);
+    CHECK(s.find("mallory") == std::string::npos);
+    CHECK(s.find("P-Served-User: <sip:alice@a.example>;sescase=orig\r\nContent-Length: 5") !=
+          std::string::npos);
+  }
+  SUBCASE("no Max-Forwards: 70")
+  {
+    std::string text(k_request);
+    text.erase(text.find("Max-Forwards: 70\r\n"), 18);
+    Msg n(text);
+    CHECK(forward_text(*n, req, a).rfind("Max-Forwards: 70\r\n", 0) == 0);
+  }
+}
+
+TEST_CASE("proxy::response_text drops our Via")
+{
+  Msg m("SIP/2.0 200 OK\r\n"
+        "Via: SIP/2.0/UDP 127.0.9.1:5070;branch=z9hG4bKours\r\n"
+        "Via: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bK1\r\n"
+        "From: <sip:alice@a.example>;tag=f\r\n"
+        "To: <sip:bob@b.example>;tag=t\r\n"
+        "Call-ID: c1\r\n"
+        "CSeq: 1 MESSAGE\r\n"
+        "Content-Length: 2\r\n"
+        "\r\n"
+        "ok");
+  auto s = response_text(*m);
+  CHECK(s.rfind("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bK1\r\n", 0) == 0);
+  CHECK(s.find("z9hG4bKours") == std::string::npos);
+  CHECK(s.ends_with("Content-Length: 2\r\n\r\nok"));
+}
+
+TEST_CASE("proxy::reply_head")
+{
+  SUBCASE("rport gets the source port and received the source address")
+  {
+    Msg m(k_request);
+    auto h = reply_head(*m);
+    CHECK(h.rfind("Via: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bK1;rport=40000;"
+                  "received=127.0.1.10\r\nVia: SIP/2.0/UDP 127.0.1.9:5060;branch=z9hG4bK0\r\n",
+                  0) == 0);
+    CHECK(h.find("From: <sip:alice@a.example>;tag=f\r\nTo: <sip:bob@b.example>\r\n"
+                 "Call-ID: c1\r\nCSeq: 1 MESSAGE\r\n") != std::string::npos);
+  }
+  SUBCASE("without rport, received only")
+  {
+    std::string text(k_request);
+    text.replace(text.find(";rport"), 6, "");
+    Msg m(text);
+    CHECK(reply_head(*m).rfind(
+              "Via: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bK1;received=127.0.1.10\r\n", 0) == 0);
+  }
+}
+
+TEST_SUITE_END();
