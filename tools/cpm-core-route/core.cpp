@@ -11,7 +11,6 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "cpm/base/trace.hpp"
 #include "cpm/codec/auth.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/location.hpp"
@@ -19,6 +18,7 @@
 #include "cpm/core/route.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
+#include "cpm/rt/daemon.hpp"
 #include "cpm/rt/sip.hpp"
 
 namespace cpm::core_route {
@@ -66,45 +66,33 @@ Addr parse_addr(const std::string& text)
   return a;
 }
 
-class Core {
+class Core final : public daemon::Role {
 public:
   Options& opt;
-  std::shared_ptr<config::File> file = std::make_shared<config::File>();
-  config::Node node;
+  daemon::Runner runner;
+  config::File& file;
+  config::Node& node;
   location::Store store;
   std::unique_ptr<auth::Nonces> nonces;
   // Signs the odi of the Route back from a triggered server (set when serving).
   std::string odi_key;
   // --explain: the routing decision writes its reasons.
   bool explaining = false;
-  trace::Writer tracer;
-  std::unique_ptr<sip::Stack> stack;
   std::unique_ptr<proxy::Proxy> px;
   std::vector<Addr> peers;
   sip::Timer purge_timer;
 
-  explicit Core(Options& o) : opt(o) {}
-
-  void diag(const std::string& line) const
+  explicit Core(Options& o)
+      : opt(o), runner({k_prog, config::Role::Core, o.name, {}}, o.common), file(runner.file()),
+        node(runner.node())
   {
-    if (!opt.common.quiet)
-      cli::diag(k_prog, line);
   }
 
-  // Config file (optional) + node (optional) + flags, flags winning.
-  Result<void> configure()
+  void diag(const std::string& line) const { runner.diag(line); }
+
+  // The core's own flags over the node (the runner merged the shared ones), flags winning.
+  Result<void> configure(daemon::Runner&) override
   {
-    auto& c = opt.common;
-    auto sel = config::load_node(c.config, c.node, config::Role::Core,
-                                 opt.name.empty() ? k_prog : opt.name);
-    if (!sel)
-      return tl::unexpected(sel.error());
-    *file = std::move(sel->file);
-    node = std::move(sel->node);
-    if (!c.listen.empty())
-      node.listen = c.listen;
-    if (!c.domains.empty())
-      node.domains = c.domains;
     for (const auto& p : opt.peers) {
       std::string k, v;
       if (!split_pair(p, k, v))
@@ -127,8 +115,6 @@ public:
       node.realm = node.domains.front();
     if (opt.timeout_ms)
       node.timeout_ms = opt.timeout_ms;
-    if (!c.trace.empty())
-      node.trace = c.trace;
     peers.clear();
     for (const auto& [dom, uri] : node.peers)
       peers.push_back(parse_addr(uri));
@@ -137,7 +123,7 @@ public:
       if (!r)
         return tl::unexpected(r.error());
     }
-    if (node.auth && file->users.empty())
+    if (node.auth && file.users.empty())
       diag("warning: --auth without any [[user]] in the config: every REGISTER gets 404");
     nonces = std::make_unique<auth::Nonces>(
         fmt::format("{}-{}-{}", node.name, ::getpid(), std::time(nullptr)));
@@ -167,7 +153,7 @@ public:
   route::Context context(const std::string& self) const
   {
     route::Context ctx;
-    ctx.file = file.get();
+    ctx.file = &file;
     ctx.node = &node;
     ctx.location = &store;
     ctx.self_uri = self;
@@ -186,7 +172,7 @@ public:
     req.from_peer = from_peer(req.source);
     if (req.method == "REGISTER" && req.routes.empty() && our_domain(sip::uri_host(req.ruri)))
       return do_register(req);
-    route::Decision d = route::decide(req, context(stack->uri()));
+    route::Decision d = route::decide(req, context(runner.stack().uri()));
     if (opt.common.verbose)
       diag(fmt::format("{} {} -> {} {}", req.method, req.ruri, d.what,
                        d.action == route::Action::Forward ? d.next_hop : std::to_string(d.status)));
@@ -212,7 +198,7 @@ public:
     s.default_expires = node.default_expires;
     s.auth = node.auth;
     s.realm = node.realm;
-    s.users = file.get();
+    s.users = &file;
     s.nonces = nonces.get();
     auto r = registrar::handle(req, s, store, std::time(nullptr));
     if (r.status >= 400 && r.status != 401)
@@ -222,21 +208,11 @@ public:
     return a;
   }
 
-  void reload()
+  // SIGHUP: users and triggers change; listen addresses, domains and peers stay.
+  std::string reloaded(daemon::Runner&) override
   {
-    if (opt.common.config.empty()) {
-      diag("SIGHUP: no --config to reload");
-      return;
-    }
-    auto f = config::load(opt.common.config);
-    if (!f) {
-      diag(fmt::format("SIGHUP: keeping the old config: {}", f.error().message));
-      return;
-    }
-    // Users and triggers change; listen addresses, domains and peers stay.
-    file = std::make_shared<config::File>(std::move(*f));
-    diag(fmt::format("reloaded {} ({} users, {} triggers)", opt.common.config, file->users.size(),
-                     file->triggers_of(node.name).size()));
+    return fmt::format("({} users, {} triggers)", file.users.size(),
+                       file.triggers_of(node.name).size());
   }
 
   void schedule_purge()
@@ -245,6 +221,13 @@ public:
       store.purge(std::time(nullptr));
       schedule_purge();
     });
+  }
+
+  std::optional<int> instead_of_serving(daemon::Runner&) override
+  {
+    if (opt.explain.empty())
+      return std::nullopt;
+    return explain();
   }
 
   int explain()
@@ -278,55 +261,27 @@ public:
     return 0;
   }
 
-  int serve()
+  Result<void> start(daemon::Runner&) override
   {
-    if (node.listen.empty()) {
-      cli::diag(k_prog, "no --listen address (give --listen or --config with --node)");
-      return 2;
-    }
-    if (!node.trace.empty()) {
-      auto r = tracer.open(node.trace, opt.name.empty() ? node.name : opt.name);
-      if (!r) {
-        cli::diag(k_prog, r.error().message);
-        return 2;
-      }
-    }
-    sip::Library lib;
-    auto st = sip::Stack::create(node.listen, fmt::format("{} {}", k_prog, CPM_VERSION),
-                                 tracer.is_open() ? &tracer : nullptr);
-    if (!st) {
-      cli::diag(k_prog, st.error().message);
-      return st.error().code;
-    }
-    stack = std::move(*st);
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = node.timeout_ms > 0 ? node.timeout_ms : 32000;
     if (node.timeout_ms > 0 && node.timeout_ms < po.timer_c_ms)
       po.timer_c_ms = std::max(node.timeout_ms, 1000) * 6;
     po.diag = [this](const std::string& line) { diag(line); };
-    auto p =
-        proxy::Proxy::create(*stack, po, [this](const proxy::Incoming& in) { return decide(in); });
-    if (!p) {
-      cli::diag(k_prog, p.error().message);
-      return p.error().code;
-    }
+    auto p = proxy::Proxy::create(runner.stack(), po,
+                                  [this](const proxy::Incoming& in) { return decide(in); });
+    if (!p)
+      return tl::unexpected(p.error());
     px = std::move(*p);
-
-    sip::Hangup hangup([this] { reload(); });
     schedule_purge();
+    return {};
+  }
 
-    std::string bound;
-    for (const auto& b : stack->bound())
-      bound += (bound.empty() ? "" : " ") + b;
-    stack->report_ready(opt.common.ready_fd);
-    if (!opt.common.quiet)
-      cli::diag(k_prog, fmt::format("ready on {}", bound));
-    int rc = sip::run([](int) { sip::stop(0); });
+  void stop(daemon::Runner&) override
+  {
     purge_timer.cancel();
     px.reset();
-    stack.reset();
-    return rc;
   }
 };
 
@@ -334,21 +289,8 @@ public:
 
 int run(Options& opt)
 {
-  try {
-    auto core = std::make_unique<Core>(opt);
-    if (opt.common.list_nodes)
-      return cli::list_nodes(k_prog, opt.common.config);
-    if (auto r = core->configure(); !r) {
-      cli::diag(k_prog, r.error().message);
-      return r.error().code;
-    }
-    if (!opt.explain.empty())
-      return core->explain();
-    return core->serve();
-  } catch (const std::exception& e) {
-    cli::diag(k_prog, fmt::format("internal error: {}", e.what()));
-    return 3;
-  }
+  Core core(opt);
+  return core.runner.run(core);
 }
 
 } // namespace cpm::core_route

@@ -8,12 +8,12 @@
 #include "group_pager.hpp"
 #include <memory>
 
-#include "cpm/base/trace.hpp"
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/policy.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
+#include "cpm/rt/daemon.hpp"
 #include "cpm/rt/sip.hpp"
 
 namespace cpm::groupd {
@@ -22,41 +22,28 @@ namespace {
 
 constexpr const char* k_prog = "cpm-groupd";
 
-class Server {
+class Server final : public daemon::Role {
 public:
-  explicit Server(Options& o) : m_opt(o) {}
-
-  void diag(const std::string& line) const
+  explicit Server(Options& o)
+      : m_opt(o),
+        m_daemon({k_prog, config::Role::ConversationServer, o.name, {"udp:127.0.0.1:0"}}, o.common),
+        m_file(m_daemon.file()), m_node(m_daemon.node())
   {
-    if (!m_opt.common.quiet)
-      cli::diag(k_prog, line);
   }
 
-  // Config file (optional) + node (optional) + flags, flags winning.
-  Result<void> configure()
+  int run() { return m_daemon.run(*this); }
+
+  void diag(const std::string& line) const { m_daemon.diag(line); }
+
+  // The server's own flags over the node (the runner merged the shared ones), flags winning.
+  Result<void> configure(daemon::Runner&) override
   {
-    auto& c = m_opt.common;
-    auto sel = config::load_node(c.config, c.node, config::Role::ConversationServer, k_prog);
-    if (!sel)
-      return tl::unexpected(sel.error());
-    m_file = std::move(sel->file);
-    m_node = std::move(sel->node);
     if (!m_opt.name.empty())
       m_node.name = m_opt.name;
-    if (!c.listen.empty())
-      m_node.listen = c.listen;
-    if (m_node.listen.empty())
-      m_node.listen = {"udp:127.0.0.1:0"};
-    if (!c.domains.empty())
-      m_node.domains = c.domains;
-    if (!c.proxy.empty())
-      m_node.proxy = c.proxy;
     if (m_opt.max_message_size >= 0)
       m_node.max_message_size = uint64_t(m_opt.max_message_size);
     if (m_opt.timeout_ms)
       m_node.timeout_ms = m_opt.timeout_ms;
-    if (!c.trace.empty())
-      m_node.trace = c.trace;
     return {};
   }
 
@@ -76,7 +63,7 @@ public:
     if (!sip::split_uri(req.ruri, u))
       return false;
     unsigned long port = u.port.empty() ? 5060 : std::strtoul(u.port.c_str(), nullptr, 10);
-    return port <= 65535 && m_stack->is_local(u.host, uint16_t(port));
+    return port <= 65535 && m_daemon.stack().is_local(u.host, uint16_t(port));
   }
 
   proxy::Action decide(const proxy::Incoming& in)
@@ -139,37 +126,13 @@ public:
   }
 
   // SIGHUP: new users and policies; addresses, domains and the proxy stay.
-  void reload()
+  std::string reloaded(daemon::Runner&) override
   {
-    if (m_opt.common.config.empty()) {
-      diag("SIGHUP: no --config to reload");
-      return;
-    }
-    auto f = config::load(m_opt.common.config);
-    if (!f) {
-      diag(fmt::format("SIGHUP: keeping the old config: {}", f.error().message));
-      return;
-    }
-    m_file = std::move(*f);
-    diag(fmt::format("reloaded {} ({} users)", m_opt.common.config, m_file.users.size()));
+    return fmt::format("({} users)", m_file.users.size());
   }
 
-  int serve()
+  Result<void> start(daemon::Runner&) override
   {
-    if (!m_node.trace.empty()) {
-      if (auto r = m_tracer.open(m_node.trace, m_node.name); !r) {
-        cli::diag(k_prog, r.error().message);
-        return 2;
-      }
-    }
-    sip::Library lib;
-    auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", k_prog, CPM_VERSION),
-                                 m_tracer.is_open() ? &m_tracer : nullptr);
-    if (!st) {
-      cli::diag(k_prog, st.error().message);
-      return st.error().code;
-    }
-    m_stack = std::move(*st);
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;
@@ -177,53 +140,40 @@ public:
     po.unmatched_cancel = [this](const struct ::sip_msg* msg) {
       return m_focus && m_focus->cancel(msg);
     };
-    auto p = proxy::Proxy::create(*m_stack, po,
+    auto p = proxy::Proxy::create(m_daemon.stack(), po,
                                   [this](const proxy::Incoming& in) { return decide(in); });
-    if (!p) {
-      cli::diag(k_prog, p.error().message);
-      return p.error().code;
-    }
+    if (!p)
+      return tl::unexpected(p.error());
     m_proxy = std::move(*p);
     Env env;
-    env.stack = m_stack.get();
+    env.stack = &m_daemon.stack();
     env.file = &m_file;
     env.node = &m_node;
     env.diag = [this](const std::string& line) { diag(line); };
-    env.verbose = [this](const std::string& line) {
-      if (m_opt.common.verbose)
-        diag(line);
-    };
+    env.verbose = [this](const std::string& line) { m_daemon.verbose(line); };
     m_pager = std::make_unique<GroupPager>(env);
     // After the proxy: the focus's sipsess listener only sees what the proxy passes on.
     auto f = Focus::create(env);
-    if (!f) {
-      cli::diag(k_prog, f.error().message);
-      return f.error().code;
-    }
+    if (!f)
+      return tl::unexpected(f.error());
     m_focus = std::move(*f);
-    sip::Hangup hangup([this] { reload(); });
-    std::string bound;
-    for (const auto& b : m_stack->bound())
-      bound += (bound.empty() ? "" : " ") + b;
-    m_stack->report_ready(m_opt.common.ready_fd);
-    if (!m_opt.common.quiet)
-      cli::diag(k_prog, fmt::format("ready on {}", bound));
-    int rc = sip::run([](int) { sip::stop(0); });
+    return {};
+  }
+
+  void stop(daemon::Runner&) override
+  {
     if (m_focus && m_focus->sessions() > 0)
       diag(fmt::format("stopping: {} group session(s) end with BYE", m_focus->sessions()));
     m_focus.reset();
     m_pager.reset();
     m_proxy.reset();
-    m_stack.reset();
-    return rc;
   }
 
 private:
   Options& m_opt;
-  config::File m_file;
-  config::Node m_node;
-  trace::Writer m_tracer;
-  std::unique_ptr<sip::Stack> m_stack;
+  daemon::Runner m_daemon;
+  config::File& m_file; // reloaded in place on SIGHUP
+  config::Node& m_node;
   std::unique_ptr<proxy::Proxy> m_proxy;
   std::unique_ptr<GroupPager> m_pager;
   std::unique_ptr<Focus> m_focus;
@@ -233,19 +183,8 @@ private:
 
 int run(Options& opt)
 {
-  try {
-    if (opt.common.list_nodes)
-      return cli::list_nodes(k_prog, opt.common.config);
-    Server s(opt);
-    if (auto r = s.configure(); !r) {
-      cli::diag(k_prog, r.error().message);
-      return r.error().code;
-    }
-    return s.serve();
-  } catch (const std::exception& e) {
-    cli::diag(k_prog, fmt::format("internal error: {}", e.what()));
-    return 3;
-  }
+  Server s(opt);
+  return s.run();
 }
 
 } // namespace cpm::groupd

@@ -9,7 +9,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "cpm/rt/guard.hpp"
+#include "cpm/rt/mbuf.hpp"
+#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
+#include "cpm/rt/sa.hpp"
 #define DEBUG_MODULE "cpm"
 #define DEBUG_LEVEL 0
 #include <re_dbg.h>
@@ -17,18 +21,6 @@
 namespace cpm::sip {
 
 namespace {
-
-std::string pl_str(const struct pl& p)
-{
-  return p.p ? std::string(p.p, p.l) : std::string();
-}
-
-std::string sa_str(const struct sa& a)
-{
-  char buf[64];
-  re_snprintf(buf, sizeof(buf), "%J", &a);
-  return buf;
-}
 
 const char* tp_name(enum sip_transp tp)
 {
@@ -53,7 +45,7 @@ struct LoopState {
 };
 LoopState g_loop;
 
-void signal_h(int sig)
+void signal_h(int sig) noexcept
 {
   if (g_loop.on_signal) {
     try {
@@ -133,7 +125,10 @@ struct Timer::Impl {
       if (fn)
         fn();
     } catch (const std::exception& e) {
-      fmt::print(stderr, "cpm: internal error in timer: {}\n", e.what());
+      internal_error({}, "timer", e.what());
+      stop(1);
+    } catch (...) {
+      internal_error({}, "timer", "unknown exception");
       stop(1);
     }
   }
@@ -210,11 +205,21 @@ void Hangup::on_read(int, void* arg) noexcept
   char buf[16];
   while (::read(self->m_pipe[0], buf, sizeof(buf)) > 0) {
   }
-  try {
+  guarded({}, "the SIGHUP handler", [self] {
     if (self->m_fn)
       self->m_fn();
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cpm: SIGHUP handler failed: {}\n", e.what());
+  });
+}
+
+void internal_error(const Diag& diag, const char* where, const char* what) noexcept
+{
+  try {
+    auto line = fmt::format("internal error in {}: {}", where, what);
+    if (diag)
+      diag(line);
+    else
+      fmt::print(stderr, "cpm: {}\n", line);
+  } catch (...) {
   }
 }
 
@@ -230,7 +235,8 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   s->m_trace = trace;
   if (listen.empty())
     return fail("no --listen address given");
-  int err = sip_alloc(&s->m_sip, nullptr, 16384, 16384, 4096, software.c_str(), exit_h, s.get());
+  int err =
+      sip_alloc(re_out(s->m_sip), nullptr, 16384, 16384, 4096, software.c_str(), exit_h, s.get());
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
   for (const auto& text : listen) {
@@ -240,26 +246,24 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
     struct sa sa;
     sa_set_str(&sa, spec->host.c_str(), spec->port);
     auto tp = spec->transport == "tcp" ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
-    err = sip_transp_add(s->m_sip, tp, &sa);
+    err = sip_transp_add(s->m_sip.get(), tp, &sa);
     if (err)
       return fail(fmt::format("cannot listen on {}: {}", text, std::strerror(err)), 3);
     struct sa bound;
-    if (sip_transp_laddr(s->m_sip, &bound, tp, &sa) == 0 && sa_port(&bound))
+    if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound))
       spec->port = sa_port(&bound);
     s->m_specs.push_back(*spec);
     s->m_bound.push_back(format_listen(*spec));
   }
   if (trace && trace->is_open())
-    sip_set_trace_handler(s->m_sip, trace_h);
+    sip_set_trace_handler(s->m_sip.get(), trace_h);
   return s;
 }
 
 Stack::~Stack()
 {
-  if (m_sip) {
-    sip_close(m_sip, true);
-    m_sip = static_cast<struct ::sip*>(mem_deref(m_sip));
-  }
+  if (m_sip)
+    sip_close(m_sip.get(), true);
 }
 
 std::string Stack::uri() const
@@ -313,27 +317,27 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
 sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)
 {
   sip::Request r;
-  r.method = pl_str(msg->met);
-  r.ruri = pl_str(msg->ruri);
-  r.from_uri = pl_str(msg->from.auri);
-  r.to_uri = pl_str(msg->to.auri);
+  r.method = pl_string(msg->met);
+  r.ruri = pl_string(msg->ruri);
+  r.from_uri = pl_string(msg->from.auri);
+  r.to_uri = pl_string(msg->to.auri);
   r.source = fmt::format("{}:{}", tp_name(msg->tp), sa_str(msg->src));
   bool leading = true;
   for (struct le* le = msg->hdrl.head; le; le = le->next) {
     auto* h = static_cast<struct sip_hdr*>(le->data);
     std::string name(long_name(std::string_view(h->name.p, h->name.l)));
-    std::string value = pl_str(h->val);
+    std::string value = pl_string(h->val);
     if (h->id == SIP_HDR_ROUTE) {
       struct sip_addr addr;
       bool ours = false;
       if (leading && self && sip_addr_decode(&addr, &h->val) == 0) {
-        std::string host = pl_str(addr.uri.host);
+        std::string host = pl_string(addr.uri.host);
         uint16_t port = addr.uri.port;
         if (self->is_local(host, port)) {
           ours = true;
           struct pl odi;
           if (msg_param_decode(&addr.uri.params, "odi", &odi) == 0)
-            r.odi = pl_str(odi);
+            r.odi = pl_string(odi);
         }
       }
       if (!ours) {
@@ -343,7 +347,7 @@ sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)
     } else if (h->id == SIP_HDR_P_ASSERTED_IDENTITY && r.asserted.empty()) {
       struct sip_addr addr;
       if (sip_addr_decode(&addr, &h->val) == 0)
-        r.asserted = pl_str(addr.auri);
+        r.asserted = pl_string(addr.auri);
     }
     r.headers.push_back({std::move(name), std::move(value)});
   }
@@ -381,23 +385,17 @@ Result<sip::Request> parse_request_text(std::string_view text)
     wire += "\r\n\r\n";
     wire.append(body);
   }
-  struct mbuf* mb = mbuf_alloc(wire.size() + 1);
+  auto mb = mbuf_copy(wire);
   if (!mb)
     return fail("out of memory", 3);
-  mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(wire.data()), wire.size());
-  mb->pos = 0;
-  struct sip_msg* msg = nullptr;
-  int err = sip_msg_decode(&msg, mb);
-  mem_deref(mb);
+  re_ptr<struct sip_msg> msg;
+  int err = sip_msg_decode(re_out(msg), mb.get());
   if (err)
     return fail(fmt::format("not a SIP message: {}", std::strerror(err)));
-  if (!msg->req) {
-    mem_deref(msg);
+  if (!msg->req)
     return fail("not a SIP request (a response was given)");
-  }
-  auto r = to_request(msg, nullptr);
+  auto r = to_request(msg.get(), nullptr);
   r.source = "file";
-  mem_deref(msg);
   return r;
 }
 
@@ -418,7 +416,7 @@ std::string content_type_of(const struct ::sip_msg* msg)
 {
   if (!msg || !msg->ctyp.type.p)
     return {};
-  std::string t = pl_str(msg->ctyp.type) + "/" + pl_str(msg->ctyp.subtype);
+  std::string t = pl_string(msg->ctyp.type) + "/" + pl_string(msg->ctyp.subtype);
   for (auto& c : t)
     c = char(std::tolower(static_cast<unsigned char>(c)));
   return t;

@@ -59,8 +59,6 @@ public:
   std::string send(Message m);
   // Bytes queued by us and by libre, not yet written to the socket.
   size_t backlog() const;
-  // Frames per chunk (default 2048 body bytes; RFC 4975 suggests <= 2048 for interleaving).
-  void set_chunk_size(size_t n);
   // How long a SEND may wait for its response before its message fails with 408
   // (on_failure); default (and 0) 30000 ms, RFC 4975 §7.1.
   void set_transaction_timeout(uint32_t ms);

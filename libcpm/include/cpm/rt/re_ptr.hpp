@@ -2,13 +2,15 @@
 // Ownership of libre's reference-counted objects: re_ptr<T> is a unique_ptr whose deleter
 // is mem_deref, so a libre object is released exactly once, when its owner goes away.
 #include <memory>
+#include <type_traits>
 
 extern "C" void* mem_deref(void* data);
+extern "C" void* mem_ref(void* data);
 
 namespace cpm {
 
 struct ReDeref {
-  void operator()(void* p) const noexcept { mem_deref(p); }
+  void operator()(const void* p) const noexcept { mem_deref(const_cast<void*>(p)); }
 };
 
 template <typename T> using re_ptr = std::unique_ptr<T, ReDeref>;
@@ -17,6 +19,34 @@ template <typename T> using re_ptr = std::unique_ptr<T, ReDeref>;
 template <typename T> re_ptr<T> re_adopt(T* p) noexcept
 {
   return re_ptr<T>(p);
+}
+
+// A reference of our own to an object libre lends to a callback (mem_ref): a request kept
+// to be answered later.
+template <typename T> re_ptr<T> re_ref(T* p) noexcept
+{
+  return re_ptr<T>(static_cast<T*>(mem_ref(const_cast<std::remove_const_t<T>*>(p))));
+}
+
+// An allocator's out-parameter: in `err = tcp_connect(re_out(m_tc), ...)` m_tc first lets
+// go of what it held, and owns what libre allocated once the call's full expression ends.
+template <typename T> class ReOut {
+public:
+  explicit ReOut(re_ptr<T>& owner) noexcept : m_owner(owner) { owner.reset(); }
+  ~ReOut() { m_owner.reset(m_raw); }
+  ReOut(const ReOut&) = delete;
+  ReOut& operator=(const ReOut&) = delete;
+  operator T**() noexcept { return &m_raw; }
+
+private:
+  re_ptr<T>& m_owner;
+  T* m_raw = nullptr;
+};
+
+// See ReOut.
+template <typename T> ReOut<T> re_out(re_ptr<T>& owner) noexcept
+{
+  return ReOut<T>(owner);
 }
 
 // A libre object whose allocator keeps the address of the caller's pointer and clears it

@@ -12,6 +12,7 @@
 #include "cpm/base/trace.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/request.hpp"
+#include "cpm/rt/re_ptr.hpp"
 
 struct sip;
 struct sip_msg;
@@ -79,7 +80,7 @@ public:
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
 
-  struct ::sip* get() const { return m_sip; }
+  struct ::sip* get() const { return m_sip.get(); }
   // The bound addresses in --listen syntax with real ports ("udp:127.0.0.1:40312").
   const std::vector<std::string>& bound() const { return m_bound; }
   // The first bound address as a SIP URI ("sip:127.0.0.1:40312", ";transport=tcp" for tcp).
@@ -92,7 +93,7 @@ public:
 
 private:
   Stack() = default;
-  struct ::sip* m_sip = nullptr;
+  re_ptr<struct ::sip> m_sip;
   std::vector<std::string> m_bound;
   std::vector<ListenSpec> m_specs;
   trace::Writer* m_trace = nullptr;

@@ -1,0 +1,125 @@
+// The life of a daemon: config, stack, readiness, SIGHUP, SIGINT/SIGTERM, exit status.
+#include "cpm/rt/daemon.hpp"
+
+#include <exception>
+#include <fmt/format.h>
+
+namespace cpm::daemon {
+
+Runner::Runner(Spec spec, const cli::Common& common) : m_spec(std::move(spec)), m_common(common) {}
+
+Runner::~Runner() = default;
+
+void Runner::diag(const std::string& line) const
+{
+  if (!m_common.quiet)
+    cli::diag(m_spec.prog, line);
+}
+
+void Runner::verbose(const std::string& line) const
+{
+  if (m_common.verbose)
+    diag(line);
+}
+
+int Runner::run(Role& role)
+{
+  try {
+    if (m_common.list_nodes)
+      return cli::list_nodes(m_spec.prog, m_common.config);
+    if (auto r = configure(role); !r) {
+      cli::diag(m_spec.prog, r.error().message);
+      return r.error().code;
+    }
+    if (auto rc = role.instead_of_serving(*this))
+      return *rc;
+    return serve(role);
+  } catch (const std::exception& e) {
+    cli::diag(m_spec.prog, fmt::format("internal error: {}", e.what()));
+    return 3;
+  }
+}
+
+// The node of the config file (or a default one), the shared options over it, then the
+// program's own.
+Result<void> Runner::configure(Role& role)
+{
+  auto sel = config::load_node(m_common.config, m_common.node, m_spec.role,
+                               m_spec.name.empty() ? m_spec.prog : m_spec.name);
+  if (!sel)
+    return tl::unexpected(sel.error());
+  m_file = std::move(sel->file);
+  m_node = std::move(sel->node);
+  if (!m_common.listen.empty())
+    m_node.listen = m_common.listen;
+  if (m_node.listen.empty())
+    m_node.listen = m_spec.default_listen;
+  if (!m_common.domains.empty())
+    m_node.domains = m_common.domains;
+  if (!m_common.proxy.empty())
+    m_node.proxy = m_common.proxy;
+  if (!m_common.trace.empty())
+    m_node.trace = m_common.trace;
+  return role.configure(*this);
+}
+
+int Runner::serve(Role& role)
+{
+  if (m_node.listen.empty()) {
+    cli::diag(m_spec.prog, "no --listen address (give --listen or --config with --node)");
+    return 2;
+  }
+  if (!m_node.trace.empty()) {
+    auto r = m_tracer.open(m_node.trace, m_spec.name.empty() ? m_node.name : m_spec.name);
+    if (!r) {
+      cli::diag(m_spec.prog, r.error().message);
+      return 2;
+    }
+  }
+  sip::Library lib;
+  auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
+                               m_tracer.is_open() ? &m_tracer : nullptr);
+  if (!st) {
+    cli::diag(m_spec.prog, st.error().message);
+    return st.error().code;
+  }
+  m_stack = std::move(*st);
+  int rc = listen(role);
+  role.stop(*this);
+  m_stack.reset();
+  return rc;
+}
+
+// Serve on the stack until SIGINT/SIGTERM (or sip::stop()).
+int Runner::listen(Role& role)
+{
+  if (auto r = role.start(*this); !r) {
+    cli::diag(m_spec.prog, r.error().message);
+    return r.error().code;
+  }
+  sip::Hangup hangup([this, &role] { reload(role); });
+  std::string bound;
+  for (const auto& b : m_stack->bound())
+    bound += (bound.empty() ? "" : " ") + b;
+  m_stack->report_ready(m_common.ready_fd);
+  diag(fmt::format("ready on {}", bound));
+  return sip::run([](int) { sip::stop(0); });
+}
+
+// SIGHUP: the config file again; the node (addresses, domains, peers) stays.
+void Runner::reload(Role& role)
+{
+  if (m_common.config.empty()) {
+    diag("SIGHUP: no --config to reload");
+    return;
+  }
+  auto f = config::load(m_common.config);
+  if (!f) {
+    diag(fmt::format("SIGHUP: keeping the old config: {}", f.error().message));
+    return;
+  }
+  m_file = std::move(*f);
+  diag(fmt::format("reloaded {} {}", m_common.config, role.reloaded(*this)));
+}
+
+} // namespace cpm::daemon
