@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   (void)cpm::ladder::parse_expected(text, "fuzz.ladder");
   if (auto e = cpm::trace::from_json(text)) {
     std::vector<cpm::trace::Event> ev{*e, *e};
-    (void)cpm::ladder::hops(ev);
+    (void)cpm::ladder::arrows(ev);
   }
   return 0;
 }

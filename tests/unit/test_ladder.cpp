@@ -114,10 +114,10 @@ ladder::Expected fig5_6_ladder()
 
 } // namespace
 
-TEST_CASE("ladder::hops names nodes by their local addresses and keeps each message once")
+TEST_CASE("ladder::arrows names nodes by their local addresses and keeps each message once")
 {
   auto r = fig5_6();
-  auto hs = ladder::hops(r.events);
+  auto hs = ladder::arrows(r.events);
   REQUIRE(hs.size() == 28);
   CHECK(hs[0].from == "alice");
   CHECK(hs[0].to == "coreA");
@@ -133,7 +133,7 @@ TEST_CASE("ladder::hops names nodes by their local addresses and keeps each mess
   CHECK(lines.find(" 8  bob    -> coreB  200 OK\n") != std::string::npos);
 }
 
-TEST_CASE("ladder::hops keeps rx events of senders without a trace and drops retransmissions")
+TEST_CASE("ladder::arrows keeps rx events of senders without a trace and drops retransmissions")
 {
   Run r;
   r.untraced = {"alice"}; // e.g. SIPp
@@ -144,7 +144,7 @@ TEST_CASE("ladder::hops keeps rx events of senders without a trace and drops ret
   auto tx = r.events[1]; // coreA's own tx to bob, retransmitted
   tx.time_us += 600000;
   r.events.push_back(tx);
-  auto hs = ladder::hops(r.events);
+  auto hs = ladder::arrows(r.events);
   REQUIRE(hs.size() == 4);
   CHECK(hs[0].from == "127.0.1.10:5060");
   CHECK(hs[0].to == "coreA");
@@ -157,7 +157,7 @@ TEST_CASE("ladder::hops keeps rx events of senders without a trace and drops ret
     e.time_us += 1'000'000;
     auto more = r.events;
     more.push_back(e);
-    auto h2 = ladder::hops(more);
+    auto h2 = ladder::arrows(more);
     CHECK(h2.back().to == "bob");
   }
 }
@@ -170,7 +170,7 @@ TEST_CASE("ladder::filter hides 100 Trying, REGISTER and ACK unless told otherwi
   r.send("coreA", "alice", response(100, "Trying", "c1", 1, "INVITE", "b2"));
   r.send("alice", "coreA", request("ACK", "sip:bob@b.example", "c1", 1, "", "b3"));
   r.send("alice", "coreA", request("OPTIONS", "sip:coreA", "o1", 1, "", "b4"));
-  auto hs = ladder::hops(r.events);
+  auto hs = ladder::arrows(r.events);
   REQUIRE(hs.size() == 5);
   CHECK(ladder::filter(hs, {}).size() == 1);
   CHECK(ladder::filter(hs, ladder::Filter::none()).size() == 5);
@@ -180,7 +180,7 @@ TEST_CASE("ladder::filter hides 100 Trying, REGISTER and ACK unless told otherwi
   // A hidden method takes its responses along; a hidden code only those responses.
   r.send("coreA", "alice", response(200, "OK", "o1", 1, "OPTIONS", "b4"));
   r.send("coreA", "alice", response(180, "Ringing", "c1", 1, "INVITE", "b2"));
-  hs = ladder::hops(r.events);
+  hs = ladder::arrows(r.events);
   CHECK(ladder::filter(hs, {}).size() == 3);
   CHECK(ladder::filter(hs, f).size() == 1);
   f.more = {"180"};
@@ -189,7 +189,7 @@ TEST_CASE("ladder::filter hides 100 Trying, REGISTER and ACK unless told otherwi
 
 TEST_CASE("ladder::format_columns and format_mermaid draw every hop")
 {
-  auto hs = ladder::hops(fig5_6().events);
+  auto hs = ladder::arrows(fig5_6().events);
   auto cols = ladder::format_columns(hs, {});
   auto first_nl = cols.find('\n');
   auto head = cols.substr(0, first_nl);
@@ -211,7 +211,7 @@ TEST_CASE("ladder::format_columns and format_mermaid draw every hop")
 
 TEST_CASE("ladder::check accepts Figures 5 and 6 as FLOWS.md draws them")
 {
-  auto res = ladder::check(fig5_6_ladder(), ladder::hops(fig5_6().events));
+  auto res = ladder::check(fig5_6_ladder(), ladder::arrows(fig5_6().events));
   INFO(res.report);
   CHECK(res.ok);
   CHECK(res.report.find("transaction message: ok (14 hops)") != std::string::npos);
@@ -228,7 +228,7 @@ TEST_CASE("ladder MSRP frames are hops that are drawn but not compared")
   r.send("bob", "alice",
          "MSRP a1b2 200 OK\r\nTo-Path: msrp://127.0.1.10:4001/t;tcp\r\n"
          "From-Path: msrp://127.0.2.10:4000/s;tcp\r\n-------a1b2$\r\n");
-  auto hs = ladder::hops(r.events);
+  auto hs = ladder::arrows(r.events);
   REQUIRE(hs.size() >= 2);
   const auto& send = hs[hs.size() - 2];
   const auto& ok = hs.back();
@@ -254,7 +254,7 @@ TEST_CASE("ladder::check reports a missing hop")
   // CoreB forgets the terminating trigger: coreB sends straight to bob.
   r.pager({"alice", "coreA", "csA", "coreA", "coreB", "bob"}, "sip:bob@b.example", "msg-1", "m");
   r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
-  auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+  auto res = ladder::check(fig5_6_ladder(), ladder::arrows(r.events));
   INFO(res.report);
   CHECK_FALSE(res.ok);
   CHECK(res.report.find("transaction message: MISMATCH") != std::string::npos);
@@ -272,7 +272,7 @@ TEST_CASE("ladder::check reports an extra hop and an extra transaction")
     path.insert(path.begin() + 1, "csA"); // alice -> csA -> coreA ...
     r.pager(path, "sip:bob@b.example", "msg-1", "m");
     r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
-    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    auto res = ladder::check(fig5_6_ladder(), ladder::arrows(r.events));
     INFO(res.report);
     CHECK_FALSE(res.ok);
     CHECK(res.report.find("+          alice -> csA  MESSAGE") != std::string::npos);
@@ -281,7 +281,7 @@ TEST_CASE("ladder::check reports an extra hop and an extra transaction")
   {
     auto r = fig5_6();
     r.send("coreA", "coreB", request("OPTIONS", "sip:b.example", "ka", 1, "", "zk"));
-    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    auto res = ladder::check(fig5_6_ladder(), ladder::arrows(r.events));
     INFO(res.report);
     CHECK_FALSE(res.ok);
     CHECK(res.report.find("extra transaction (Call-ID ka, 1 OPTIONS)") != std::string::npos);
@@ -297,7 +297,7 @@ TEST_CASE("ladder::check reports hops in the wrong order")
     auto& ev = r.events;
     std::swap(ev[2].time_us, ev[4].time_us);
     std::swap(ev[3].time_us, ev[5].time_us);
-    auto res = ladder::check(fig5_6_ladder(), ladder::hops(ev));
+    auto res = ladder::check(fig5_6_ladder(), ladder::arrows(ev));
     INFO(res.report);
     CHECK_FALSE(res.ok);
     CHECK(res.report.find("transaction message: MISMATCH") != std::string::npos);
@@ -307,7 +307,7 @@ TEST_CASE("ladder::check reports hops in the wrong order")
     Run r;
     r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
     r.pager(k_msg_path, "sip:bob@b.example", "msg-1", "m");
-    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    auto res = ladder::check(fig5_6_ladder(), ladder::arrows(r.events));
     INFO(res.report);
     CHECK_FALSE(res.ok);
     CHECK(res.report.find("transaction notification: WRONG ORDER") != std::string::npos);
@@ -322,7 +322,7 @@ TEST_CASE("ladder::check ignores retransmissions, 100 Trying and ACK")
   r.events.push_back(again);
   r.send("coreA", "alice", response(100, "Trying", "m-leg0", 1, "MESSAGE", "z9hG4bKm0"));
   r.send("alice", "coreA", request("ACK", "sip:x", "i1", 1, "", "zz"));
-  auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+  auto res = ladder::check(fig5_6_ladder(), ladder::arrows(r.events));
   INFO(res.report);
   CHECK(res.ok);
 }
@@ -342,7 +342,7 @@ TEST_CASE("ladder::check accepts interleaved independent branches")
     r.send("coreA", "csA", response(200, "OK", "m-leg1", 1, "MESSAGE", "b"));
     r.send("csA", "coreA", response(200, "OK", "m-leg0", 1, "MESSAGE", "b"));
     r.send("coreA", "alice", response(200, "OK", "m-leg0", 1, "MESSAGE", "b"));
-    auto res = ladder::check(fig5_6_ladder(), ladder::hops(r.events));
+    auto res = ladder::check(fig5_6_ladder(), ladder::arrows(r.events));
     INFO(res.report);
     CHECK(res.ok);
   }
@@ -362,7 +362,7 @@ TEST_CASE("ladder::check accepts interleaved independent branches")
     r.send("bob", "coreA", response(200, "OK", "cb", 1, "MESSAGE", "x1"));
     r.send("csB", "coreA", response(200, "OK", "cc", 1, "MESSAGE", "x2"));
     ex->alias["carol"] = "csB"; // aliases apply at parse time only
-    auto res = ladder::check(*ex, ladder::hops(r.events));
+    auto res = ladder::check(*ex, ladder::arrows(r.events));
     CHECK_FALSE(res.ok); // so "carol" stays unknown here
     auto ex2 = ladder::parse_expected("[alias]\ncarol = csB\n[transaction bob]\n"
                                       "coreA -> bob MESSAGE\nbob -> coreA 200\n"
@@ -370,7 +370,7 @@ TEST_CASE("ladder::check accepts interleaved independent branches")
                                       "coreA -> carol MESSAGE\ncarol -> coreA 200\n",
                                       "fanout");
     REQUIRE(ex2);
-    res = ladder::check(*ex2, ladder::hops(r.events));
+    res = ladder::check(*ex2, ladder::arrows(r.events));
     INFO(res.report);
     CHECK(res.ok);
   }
@@ -412,7 +412,7 @@ TEST_CASE("ladder::check keeps each copy of a fan-out (one message, new Call-IDs
   r.send("bob", "coreB", response(200, "OK", "g2", 1, "MESSAGE", "b2"));
   r.send("coreB", "csA", response(200, "OK", "g2", 1, "MESSAGE", "b1"));
   r.send("coreB", "csA", response(200, "OK", "g3", 1, "MESSAGE", "c1"));
-  auto res = ladder::check(*ex, ladder::hops(r.events));
+  auto res = ladder::check(*ex, ladder::arrows(r.events));
   INFO(res.report);
   CHECK(res.ok);
 
@@ -420,7 +420,7 @@ TEST_CASE("ladder::check keeps each copy of a fan-out (one message, new Call-IDs
   {
     Run w = r;
     w.send("csA", "bob", request("MESSAGE", "sip:bob@b.example", "g4", 1, "grp-1", "d1"));
-    auto bad = ladder::check(*ex, ladder::hops(w.events));
+    auto bad = ladder::check(*ex, ladder::arrows(w.events));
     CHECK_FALSE(bad.ok);
   }
 }
@@ -462,7 +462,7 @@ TEST_SUITE_END();
 
 TEST_SUITE_BEGIN("ladder");
 
-TEST_CASE("ladder::hops names the receiver of a response on an inbound TCP connection by its Via")
+TEST_CASE("ladder::arrows names the receiver of a response on an inbound TCP connection by its Via")
 {
   // csA reached coreA over TCP from an unbound 127.0.0.1 source: libre traces coreA's
   // response as going to the source IP with the Via port.
@@ -485,7 +485,7 @@ TEST_CASE("ladder::hops names the receiver of a response on an inbound TCP conne
                    "branch=z9hG4bK0\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
   add("csA", "tx", "127.0.1.2:5060", "127.0.1.1:5060", "MESSAGE sip:b SIP/2.0\r\n\r\n", 1);
   add("coreA", "tx", "127.0.1.1:5060", "127.0.0.1:5060", ok, 2);
-  auto hs = ladder::hops(ev);
+  auto hs = ladder::arrows(ev);
   REQUIRE(hs.size() == 2);
   CHECK(hs[1].from == "coreA");
   CHECK(hs[1].to == "csA");
@@ -493,7 +493,7 @@ TEST_CASE("ladder::hops names the receiver of a response on an inbound TCP conne
   SUBCASE("an address nobody owns stays an address")
   {
     ev[1].message = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.9.9.9:5062;branch=z9hG4bK1\r\n\r\n";
-    CHECK(ladder::hops(ev)[1].to == "127.0.0.1:5060");
+    CHECK(ladder::arrows(ev)[1].to == "127.0.0.1:5060");
   }
 }
 

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "cpm/core/route.hpp"
-#include "cpm/grammar/uri.hpp"
 
 using cpm::config::SessionCase;
 using cpm::route::Action;
@@ -168,77 +167,6 @@ struct Lab {
 } // namespace
 
 TEST_SUITE_BEGIN("route");
-
-TEST_CASE("sip::Request::values matches names case-insensitively and splits lists")
-{
-  Request r;
-  r.headers = {{"accept-contact", "*;+g.a=\"x,y\";require, *;+g.b"},
-               {"Accept-Contact", k_accept_cpm},
-               {"a", "*;+g.c"},
-               {"P-Preferred-Service", "urn:a, urn:b"},
-               {"Subject", "hello, world"},
-               {"X-Empty", ""}};
-  auto ac = r.values("ACCEPT-CONTACT");
-  REQUIRE(ac.size() == 4);
-  CHECK(ac[0] == "*;+g.a=\"x,y\";require");
-  CHECK(ac[1] == "*;+g.b");
-  CHECK(ac[2] == k_accept_cpm);
-  CHECK(ac[3] == "*;+g.c");
-  auto pps = r.values("p-preferred-service");
-  REQUIRE(pps.size() == 2);
-  CHECK(pps[1] == "urn:b");
-  // Headers that are not lists keep their commas.
-  REQUIRE(r.values("subject").size() == 1);
-  CHECK(r.values("subject")[0] == "hello, world");
-  CHECK(r.values("X-Empty").size() == 1);
-  CHECK(r.values("Nope").empty());
-  SUBCASE("malformed list values do not crash")
-  {
-    Request m;
-    m.headers = {{"Accept-Contact", "\"unterminated, *;+g.x"}, {"Accept-Contact", ",,<a,b"}};
-    auto v = m.values("Accept-Contact");
-    REQUIRE(v.size() == 2);
-    CHECK(v[0] == "\"unterminated, *;+g.x");
-    CHECK(v[1] == "<a,b");
-  }
-}
-
-TEST_CASE("sip::uri_host and uri_user handle sip, sips, tel and name-addrs")
-{
-  using cpm::sip::uri_host;
-  using cpm::sip::uri_user;
-  CHECK(uri_host("sip:bob@B.Example") == "b.example");
-  CHECK(uri_user("sip:bob@B.Example") == "bob");
-  CHECK(uri_host("\"Bob\" <sips:bob@b.example:5061;transport=tls>;tag=1") == "b.example");
-  CHECK(uri_user("\"Bob\" <sips:bob@b.example:5061;transport=tls>;tag=1") == "bob");
-  CHECK(uri_host("sip:[::1]:5060") == "[::1]");
-  CHECK(uri_user("sip:[::1]:5060") == "");
-  CHECK(uri_host("sip:127.0.1.1;lr") == "127.0.1.1");
-  CHECK(uri_host("tel:+15550100") == "");
-  CHECK(uri_user("tel:+15550100;phone-context=a.example") == "+15550100");
-  SUBCASE("malformed")
-  {
-    CHECK(uri_host("") == "");
-    CHECK(uri_host("bob@b.example") == "");
-    CHECK(uri_user("sip:@") == "");
-    CHECK(uri_host("sip:bob@[::1") == "");
-    CHECK(uri_host("<>") == "");
-  }
-}
-
-TEST_CASE("sip::to_sip_uri turns listen addresses into SIP URIs")
-{
-  using cpm::sip::to_sip_uri;
-  CHECK(to_sip_uri("udp:127.0.0.1:5060") == "sip:127.0.0.1:5060");
-  CHECK(to_sip_uri("tcp:127.0.0.1:5060") == "sip:127.0.0.1:5060;transport=tcp");
-  CHECK(to_sip_uri("tls:127.0.0.1:5061") == "sip:127.0.0.1:5061;transport=tls");
-  CHECK(to_sip_uri("udp:[::1]:5060") == "sip:[::1]:5060");
-  CHECK(to_sip_uri("sip:127.0.0.1:5060;transport=tcp") == "sip:127.0.0.1:5060;transport=tcp");
-  CHECK(to_sip_uri("sips:h.example") == "sips:h.example");
-  CHECK(to_sip_uri("<sip:127.0.0.1:5060;lr>") == "sip:127.0.0.1:5060;lr");
-  CHECK(to_sip_uri("127.0.0.1:5060") == "sip:127.0.0.1:5060");
-  CHECK(to_sip_uri(" udp:127.0.0.1:5060 ") == "sip:127.0.0.1:5060");
-}
 
 TEST_CASE("route::make_odi and parse_odi round-trip and reject garbage")
 {

@@ -3,65 +3,10 @@
 #include "cpm-send/send.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
-#include "cpm/grammar/address.hpp"
 
 using namespace cpm::send;
-using namespace cpm::sip;
 
 TEST_SUITE_BEGIN("send");
-
-TEST_CASE("sip::parse_proxy accepts udp, tcp and sip forms")
-{
-  auto u = parse_proxy("udp:127.0.1.1:5060");
-  REQUIRE(u);
-  CHECK(u->transport == "udp");
-  CHECK(u->host == "127.0.1.1");
-  CHECK(u->port == 5060);
-  CHECK(u->uri() == "sip:127.0.1.1:5060");
-  auto t = parse_proxy("tcp:[::1]:5070");
-  REQUIRE(t);
-  CHECK(t->host == "::1");
-  CHECK(t->uri() == "sip:[::1]:5070;transport=tcp");
-  auto s = parse_proxy("sip:127.0.0.2:5062;transport=TCP");
-  REQUIRE(s);
-  CHECK(s->transport == "tcp");
-  CHECK(s->port == 5062);
-  auto d = parse_proxy("sip:127.0.0.2");
-  REQUIRE(d);
-  CHECK(d->port == 5060);
-  SUBCASE("malformed")
-  {
-    CHECK_FALSE(parse_proxy(""));
-    CHECK_FALSE(parse_proxy("127.0.0.1:5060"));
-    CHECK_FALSE(parse_proxy("udp:core.example:5060"));
-    CHECK_FALSE(parse_proxy("udp:127.0.0.1:"));
-    CHECK_FALSE(parse_proxy("udp:127.0.0.1:99999"));
-    CHECK_FALSE(parse_proxy("udp:127.0.0.1:0"));
-    CHECK_FALSE(parse_proxy("tcp:[::1"));
-    CHECK_FALSE(parse_proxy("sips:127.0.0.1"));
-  }
-}
-
-TEST_CASE("sip::hop_of_uri takes the host of TO")
-{
-  auto h = hop_of_uri("sip:bob@127.0.2.10:5062");
-  REQUIRE(h);
-  CHECK(h->host == "127.0.2.10");
-  CHECK(h->port == 5062);
-  CHECK(h->over_tcp().uri() == "sip:127.0.2.10:5062;transport=tcp");
-  CHECK_FALSE(hop_of_uri("sip:bob@b.example"));
-  CHECK_FALSE(hop_of_uri("tel:+123"));
-}
-
-TEST_CASE("sip::default_listen follows the peer")
-{
-  CHECK(default_listen("127.0.1.1") ==
-        std::vector<std::string>{"udp:127.0.0.1:0", "tcp:127.0.0.1:0"});
-  CHECK(default_listen("192.0.2.1").front() == "udp:0.0.0.0:0");
-  CHECK(default_listen("::1").front() == "udp:[::1]:0");
-  CHECK(is_loopback("127.9.9.9"));
-  CHECK_FALSE(is_loopback("128.0.0.1"));
-}
 
 TEST_CASE("send::validate checks option combinations")
 {

@@ -4,28 +4,6 @@
 
 TEST_SUITE_BEGIN("sip");
 
-TEST_CASE("sip::parse_listen accepts udp and tcp addresses")
-{
-  auto l = cpm::sip::parse_listen("udp:127.0.0.1:5060");
-  REQUIRE(l);
-  CHECK(l->transport == "udp");
-  CHECK(l->host == "127.0.0.1");
-  CHECK(l->port == 5060);
-  auto v6 = cpm::sip::parse_listen("tcp:[::1]:0");
-  REQUIRE(v6);
-  CHECK(v6->host == "::1");
-  CHECK(cpm::sip::format_listen(*v6) == "tcp:[::1]:0");
-  SUBCASE("malformed")
-  {
-    CHECK_FALSE(cpm::sip::parse_listen("127.0.0.1:5060"));
-    CHECK_FALSE(cpm::sip::parse_listen("sctp:127.0.0.1:5060"));
-    CHECK_FALSE(cpm::sip::parse_listen("udp:127.0.0.1"));
-    CHECK_FALSE(cpm::sip::parse_listen("udp:127.0.0.1:99999"));
-    CHECK_FALSE(cpm::sip::parse_listen("udp:example.com:5060"));
-    CHECK_FALSE(cpm::sip::parse_listen("udp:[::1:5060"));
-  }
-}
-
 TEST_CASE("sip::parse_request_text reads a request with LF line ends")
 {
   auto r = cpm::sip::parse_request_text("MESSAGE sip:bob@b.example SIP/2.0\n"

@@ -15,6 +15,23 @@ TEST_CASE("text::iequals, trim and lower are ASCII-only")
   CHECK(text::trim(" \t ").empty());
   CHECK(text::trim("").empty());
   CHECK(text::lower("SIP:Bob@B.Example") == "sip:bob@b.example");
+  CHECK(text::lower('Q') == 'q');
+  CHECK(text::lower('@') == '@');
+  CHECK(text::lower('\xc9') == '\xc9');
+}
+
+TEST_CASE("text::percent_decode decodes %XX and keeps the rest")
+{
+  CHECK(text::percent_decode("urn%3Aurn-7%3a3gpp") == "urn:urn-7:3gpp");
+  CHECK(text::percent_decode("a%20b") == "a b");
+  CHECK(text::percent_decode("") == "");
+  SUBCASE("malformed escapes stay as they are")
+  {
+    CHECK(text::percent_decode("abc%") == "abc%");
+    CHECK(text::percent_decode("abc%4") == "abc%4");
+    CHECK(text::percent_decode("a%zzb") == "a%zzb");
+    CHECK(text::percent_decode("%%41") == "%A");
+  }
 }
 
 TEST_CASE("text::split_list splits outside quotes and angle brackets")

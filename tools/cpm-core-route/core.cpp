@@ -11,11 +11,13 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "cpm/base/text.hpp"
 #include "cpm/codec/auth.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/location.hpp"
 #include "cpm/core/registrar.hpp"
 #include "cpm/core/route.hpp"
+#include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
@@ -37,35 +39,6 @@ bool split_pair(const std::string& s, std::string& key, std::string& value)
   return true;
 }
 
-// The IP, port and transport of an address in --listen or SIP URI syntax.
-struct Addr {
-  std::string tp, host;
-  uint16_t port = 0;
-};
-Addr parse_addr(const std::string& text)
-{
-  Addr a;
-  std::string u = sip::to_sip_uri(text); // "sip:HOST:PORT[;transport=tcp]"
-  a.tp = u.find(";transport=tcp") != std::string::npos ? "tcp" : "udp";
-  std::string rest = u.rfind("sip:", 0) == 0 ? u.substr(4) : u;
-  rest = rest.substr(0, rest.find(';'));
-  if (auto at = rest.find('@'); at != std::string::npos)
-    rest = rest.substr(at + 1);
-  auto colon = rest.rfind(':');
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    a.host = rest.substr(1, close == std::string::npos ? std::string::npos : close - 1);
-    colon = rest.find(':', close == std::string::npos ? 0 : close);
-  } else {
-    a.host = rest.substr(0, colon);
-  }
-  if (colon != std::string::npos)
-    a.port = uint16_t(std::atoi(rest.c_str() + colon + 1));
-  if (!a.port)
-    a.port = 5060;
-  return a;
-}
-
 class Core final : public daemon::Role {
 public:
   Options& opt;
@@ -79,7 +52,7 @@ public:
   // --explain: the routing decision writes its reasons.
   bool explaining = false;
   std::unique_ptr<proxy::Proxy> px;
-  std::vector<Addr> peers;
+  std::vector<sip::Hop> peers;
   sip::Timer purge_timer;
 
   explicit Core(Options& o)
@@ -117,7 +90,8 @@ public:
       node.timeout_ms = opt.timeout_ms;
     peers.clear();
     for (const auto& [dom, uri] : node.peers)
-      peers.push_back(parse_addr(uri));
+      if (auto a = sip::address_of(uri))
+        peers.push_back(std::move(*a));
     if (!node.registrar_db.empty()) {
       auto r = store.open(node.registrar_db, std::time(nullptr));
       if (!r)
@@ -135,9 +109,11 @@ public:
   // A configured peer core sent this: UDP by ip:port, TCP by ip (ephemeral source ports).
   bool from_peer(const std::string& source) const
   {
-    Addr s = parse_addr(source);
+    auto s = sip::address_of(source);
+    if (!s)
+      return false;
     for (const auto& p : peers)
-      if (p.host == s.host && (s.tp == "tcp" || p.port == s.port))
+      if (p.host == s->host && (s->transport == "tcp" || p.port == s->port))
         return true;
     return false;
   }
@@ -145,7 +121,7 @@ public:
   bool our_domain(const std::string& host) const
   {
     for (const auto& d : node.domains)
-      if (strcasecmp(d.c_str(), host.c_str()) == 0)
+      if (text::iequals(d, host))
         return true;
     return false;
   }

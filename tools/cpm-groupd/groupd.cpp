@@ -11,6 +11,7 @@
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/policy.hpp"
+#include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
@@ -59,13 +60,12 @@ public:
   {
     if (!req.routes.empty())
       return false;
-    sip::UriParts u;
-    if (!sip::split_uri(req.ruri, u))
-      return false;
-    unsigned long port = u.port.empty() ? 5060 : std::strtoul(u.port.c_str(), nullptr, 10);
-    return port <= 65535 && m_daemon.stack().is_local(u.host, uint16_t(port));
+    auto a = sip::address_of(req.ruri);
+    return a && m_daemon.stack().is_local(a->host, a->port);
   }
 
+  // The proxy's hook: dialogs of the focus, the hosted groups (pager, focus), else the
+  // participating function.
   proxy::Action decide(const proxy::Incoming& in)
   {
     const sip::Request& req = in.req;
@@ -82,15 +82,17 @@ public:
       a.reply_headers.push_back("Allow: INVITE, ACK, BYE, CANCEL, MESSAGE");
       return a;
     }
+    return participate(in);
+  }
+
+  // The participating function: service control for the served user, then on to the core.
+  proxy::Action participate(const proxy::Incoming& in)
+  {
+    const sip::Request& req = in.req;
     auto p = policy::participate(m_file, m_node, req);
     const char* side =
         p.served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
-    if (!p.verdict.allowed()) {
-      diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
-                       p.verdict.status, p.verdict.reason, side, p.verdict.why));
-      return proxy::Action::reply(p.verdict.status, p.verdict.reason);
-    }
-    if (req.method == "INVITE" && p.verdict.allowed()) {
+    if (p.verdict.allowed() && req.method == "INVITE") {
       // Session media: the SDP offer passes unchanged, but only with media the policy allows.
       std::vector<std::string> offered;
       if (auto body = sip::body_of(in.msg); !body.empty()) {
@@ -103,11 +105,11 @@ public:
         offered = sdp::media_types(*d);
       }
       p.verdict = policy::check_media(m_file, m_node, p.served, offered);
-      if (!p.verdict.allowed()) {
-        diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
-                         p.verdict.status, p.verdict.reason, side, p.verdict.why));
-        return proxy::Action::reply(p.verdict.status, p.verdict.reason);
-      }
+    }
+    if (!p.verdict.allowed()) {
+      diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
+                       p.verdict.status, p.verdict.reason, side, p.verdict.why));
+      return proxy::Action::reply(p.verdict.status, p.verdict.reason);
     }
     if (m_opt.common.verbose)
       diag(fmt::format("{} {} from {}: {} service control passed for {}", req.method, req.ruri,

@@ -6,6 +6,7 @@
 #include "cpm/base/text.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/ua/program.hpp"
 
 namespace cpm::invite {
@@ -115,15 +116,8 @@ std::string refused(std::string_view to, int status, std::string_view reason)
 
 bool is_focus(std::string_view contact)
 {
-  // Parameters after the closing '>' (or after the URI when there are no brackets).
-  auto gt = contact.rfind('>');
-  auto params = contact.substr(gt == std::string_view::npos ? 0 : gt + 1);
-  for (auto p : text::split_list(params, ';')) {
-    auto name = text::trim(p.substr(0, p.find('=')));
-    if (text::iequals(name, "isfocus"))
-      return true;
-  }
-  return false;
+  auto na = sip::parse_name_addr(contact, "Contact");
+  return na && sip::find_param(na->params, "isfocus");
 }
 
 void add_options(CLI::App& app, Options& opt)

@@ -29,7 +29,7 @@ void add_options(CLI::App& app, Options& opt)
 int run(const Options& opt)
 {
   const std::string prog = "cpm-ladder";
-  auto hs = cpm::ladder::read_hops(opt.files);
+  auto hs = cpm::ladder::read_arrows(opt.files);
   if (!hs) {
     cpm::cli::diag(prog, hs.error().message);
     return 2;

@@ -65,6 +65,29 @@ std::vector<std::string_view> split_list(std::string_view s, char sep)
   return out;
 }
 
+std::string percent_decode(std::string_view s)
+{
+  auto hex = [](char c) -> int {
+    c = lower(c);
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::vector<std::string_view> split_ws(std::string_view s)
 {
   std::vector<std::string_view> out;

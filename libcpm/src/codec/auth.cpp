@@ -60,9 +60,7 @@ Result<Params> parse_digest(std::string_view v)
       ++i;
     if (i == ns)
       return fail(fmt::format("malformed Digest parameter at offset {}", ns));
-    std::string name(v.substr(ns, i - ns));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string name = text::lower(v.substr(ns, i - ns));
     skip_lws(v, i);
     if (i >= v.size() || v[i] != '=')
       return fail(fmt::format("Digest parameter '{}' has no value", name));

@@ -4,7 +4,6 @@
 #include "cpm/base/text.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 
 namespace cpm::cpim {
@@ -92,10 +91,7 @@ const Header* find(const std::vector<Header>& hs, std::string_view name)
 std::string media_type(std::string_view v)
 {
   auto semi = v.find(';');
-  std::string t(trim(v.substr(0, semi)));
-  std::transform(t.begin(), t.end(), t.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return t;
+  return text::lower(trim(v.substr(0, semi)));
 }
 
 bool only_mime(const std::vector<Header>& hs)

@@ -3,6 +3,7 @@
 #include "cpm/core/location.hpp"
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/store/sqlite.hpp"
 
@@ -24,48 +25,22 @@ struct Feature {
   std::vector<std::string> values; // lower-case, percent-decoded; {"true"} for a bare tag
 };
 
-std::string percent_decode(std::string_view s)
-{
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    c = text::lower(c);
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // The values of a feature param: `"a,b"` -> {a, b}; `"<x>"` -> {x}; none -> {"true"}.
 std::vector<std::string> feature_values(std::string_view v)
 {
   v = text::trim(v);
   if (v.empty())
     return {"true"};
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-    v = v.substr(1, v.size() - 2);
+  v = sip::unquote(v).value_or(v);
   std::vector<std::string> out;
   if (!v.empty() && v.front() == '<' && v.back() == '>') {
-    out.push_back(percent_decode(v.substr(1, v.size() - 2)));
+    out.push_back(text::percent_decode(v.substr(1, v.size() - 2)));
     return out;
   }
-  for (auto part : text::split_list(v, ',')) {
-    part = text::trim(part);
-    if (!part.empty() && part.front() == '!')
+  for (auto part : sip::split_header_list(v)) {
+    if (part.front() == '!')
       continue; // negations are not supported: they neither match nor fail
-    if (!part.empty())
-      out.push_back(text::lower(percent_decode(part)));
+    out.push_back(text::lower(text::percent_decode(part)));
   }
   return out;
 }
@@ -93,18 +68,15 @@ struct Preference {
 std::vector<Feature> parse_features(std::string_view params, bool* require, bool* explicit_)
 {
   std::vector<Feature> out;
-  auto parts = text::split_list(params, ';');
-  for (size_t i = 1; i < parts.size(); ++i) {
-    auto p = text::trim(parts[i]);
-    auto eq = p.find('=');
-    auto name = text::lower(text::trim(p.substr(0, eq)));
+  for (const auto& p : sip::split_params(params)) {
+    auto name = text::lower(p.name);
     if (require && name == "require")
       *require = true;
     if (explicit_ && name == "explicit")
       *explicit_ = true;
     if (!is_feature_param(name))
       continue;
-    auto values = feature_values(eq == std::string_view::npos ? "" : p.substr(eq + 1));
+    auto values = feature_values(p.value);
     if (!values.empty())
       out.push_back(Feature{std::move(name), std::move(values)});
   }
@@ -114,11 +86,8 @@ std::vector<Feature> parse_features(std::string_view params, bool* require, bool
 // The params of a Contact value after its URI: "<sip:x>;a;b" -> ";a;b"; "sip:x;a" -> ";a".
 std::string_view contact_params(std::string_view s)
 {
-  s = text::trim(s);
-  if (auto close = s.find('>'); close != std::string_view::npos && s.find('<') < close)
-    return s.substr(close + 1);
-  auto semi = s.find(';');
-  return semi == std::string_view::npos ? std::string_view{} : s.substr(semi);
+  auto na = sip::parse_name_addr(s, "Contact");
+  return na ? na->params : std::string_view{};
 }
 
 // How a binding's features stand to one preference: -1 conflicts, else matched count.

@@ -1,10 +1,10 @@
 // The registrar (RFC 3261 §10.3).
 #include "cpm/core/registrar.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -41,69 +41,36 @@ Result<Contact> parse_one(std::string_view v)
     c.star = true;
     return c;
   }
-  std::string_view rest;
-  auto lt = v.find('<');
-  if (lt != std::string_view::npos) {
-    // Display name (quoted or token) before '<'.
-    auto dn = trim(v.substr(0, lt));
-    if (!dn.empty() && dn.front() == '"' && (dn.size() < 2 || dn.back() != '"'))
-      return fail("Bad Contact display name");
-    auto gt = v.find('>', lt);
-    if (gt == std::string_view::npos)
-      return fail("Unterminated Contact URI");
-    c.uri = std::string(trim(v.substr(lt + 1, gt - lt - 1)));
-    rest = v.substr(gt + 1);
-  } else {
-    // addr-spec without <>: its ';' params are header params (RFC 3261 §20.10).
-    auto semi = v.find(';');
-    c.uri = std::string(trim(v.substr(0, semi)));
-    rest = semi == std::string_view::npos ? std::string_view() : v.substr(semi);
-  }
+  auto na = sip::parse_name_addr(v, "Contact");
+  if (!na)
+    return tl::unexpected(na.error());
+  c.uri = std::string(na->uri);
   if (c.uri.empty() || c.uri.find(' ') != std::string::npos)
     return fail("Bad Contact URI");
   auto colon = c.uri.find(':');
   if (colon == std::string::npos || colon == 0)
     return fail("Bad Contact URI");
   // Header params: keep all but expires.
-  rest = trim(rest);
-  while (!rest.empty()) {
-    if (rest.front() != ';')
-      return fail("Bad Contact parameters");
-    rest.remove_prefix(1);
-    // A param ends at the next ';' outside quotes.
-    size_t i = 0;
-    bool quote = false;
-    for (; i < rest.size(); ++i) {
-      if (rest[i] == '"')
-        quote = !quote;
-      else if (rest[i] == ';' && !quote)
-        break;
-    }
-    auto p = trim(rest.substr(0, i));
-    rest = rest.substr(i);
-    if (p.empty())
+  if (!na->params.empty() && na->params.front() != ';')
+    return fail("Bad Contact parameters");
+  for (const auto& p : sip::split_params(na->params)) {
+    if (p.name.empty() && !p.has_value)
       return fail("Empty Contact parameter");
-    auto eq = p.find('=');
-    auto name = trim(p.substr(0, eq));
-    if (iequals(name, "expires")) {
-      auto e = eq == std::string_view::npos ? std::nullopt : parse_u32(p.substr(eq + 1));
+    if (iequals(p.name, "expires")) {
+      auto e = p.has_value ? parse_u32(p.value) : std::nullopt;
       if (!e)
         return fail("Bad Contact expires");
       c.expires = *e;
     } else {
       c.params += ";";
-      c.params += p;
+      c.params += p.name;
+      if (p.has_value) {
+        c.params += "=";
+        c.params += p.value;
+      }
     }
   }
   return c;
-}
-
-std::string header(const sip::Request& req, std::string_view name)
-{
-  for (const auto& h : req.headers)
-    if (iequals(h.name, name))
-      return h.value;
-  return {};
 }
 
 } // namespace
@@ -124,120 +91,188 @@ Result<std::vector<Contact>> parse_contacts(const std::vector<std::string>& valu
   return out;
 }
 
-Reply handle(const sip::Request& req, const Settings& s, location::Store& store, int64_t now)
+namespace {
+
+// A reply or a value, for the stages of handle().
+template <class T> using OrReply = tl::expected<T, Reply>;
+
+// A final answer other than 200.
+Reply answer(int code, std::string reason)
 {
-  auto reject = [](int code, std::string reason) {
-    Reply r;
-    r.status = code;
-    r.reason = std::move(reason);
-    return r;
-  };
-  // RFC 3261 §10.3 step 4/5: the To header names the address of record.
+  Reply r;
+  r.status = code;
+  r.reason = std::move(reason);
+  return r;
+}
+
+// The same, as the error of an OrReply.
+tl::unexpected<Reply> refuse(int code, std::string reason)
+{
+  return tl::unexpected<Reply>(answer(code, std::move(reason)));
+}
+
+// RFC 3261 §10.3 step 4/5: the To header names the address of record.
+OrReply<std::string> address_of_record(const sip::Request& req)
+{
   auto colon = req.to_uri.find(':');
   if (colon == std::string::npos)
-    return reject(400, "Bad To");
-  std::string scheme = req.to_uri.substr(0, colon);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char ch) { return char(std::tolower(ch)); });
+    return refuse(400, "Bad To");
+  std::string scheme = text::lower(req.to_uri.substr(0, colon));
   if (scheme != "sip" && scheme != "sips")
-    return reject(400, "To must be a SIP address of record");
-  std::string aor = sip::canonical_aor(req.to_uri);
+    return refuse(400, "To must be a SIP address of record");
+  return sip::canonical_aor(req.to_uri);
+}
 
-  if (s.auth) {
-    const config::User* user = s.users ? s.users->find_user(aor) : nullptr;
-    if (!user)
-      return reject(404, "Not Found");
-    std::string realm = s.realm;
-    std::string authz = header(req, "Authorization");
-    auto challenge = [&](bool stale) {
-      Reply r = reject(401, "Unauthorized");
-      r.headers.push_back("WWW-Authenticate: " +
-                          auth::challenge(realm, s.nonces->make(now), stale));
-      return r;
-    };
-    auto sp = trim(authz).substr(0, 6);
-    if (authz.empty() || !iequals(sp, "Digest"))
-      return challenge(false);
-    auto cred = auth::parse_authorization(authz);
-    if (!cred)
-      return reject(400, "Bad Authorization");
-    if (cred->realm != realm)
-      return challenge(false);
-    if (!s.nonces->valid(cred->nonce, now))
-      return challenge(true);
-    // The digest username may be the user part ("bob"), the address of record without its
-    // scheme ("bob@b.example", what cpm-send sends: IMS private identity style) or with it.
-    if (sip::canonical_aor("sip:" + cred->username + "@" + sip::uri_host(aor)) != aor &&
-        sip::canonical_aor("sip:" + cred->username) != aor && cred->username != aor &&
-        cred->username != sip::uri_user(aor))
-      return reject(403, "Forbidden (user does not match the To address)");
-    if (!auth::verify(*cred, "REGISTER", user->password))
-      return reject(403, "Forbidden (wrong password)");
+// Digest authentication of a REGISTER for `aor` (RFC 3261 §22): nothing when it passes,
+// else the 401 challenge or the 400/403/404 answer.
+std::optional<Reply> authenticate(const sip::Request& req, const Settings& s,
+                                  const std::string& aor, int64_t now)
+{
+  const config::User* user = s.users ? s.users->find_user(aor) : nullptr;
+  if (!user)
+    return answer(404, "Not Found");
+  std::string realm = s.realm;
+  std::string authz(req.value("Authorization"));
+  auto challenge = [&](bool stale) {
+    Reply r = answer(401, "Unauthorized");
+    r.headers.push_back("WWW-Authenticate: " + auth::challenge(realm, s.nonces->make(now), stale));
+    return r;
+  };
+  auto sp = trim(authz).substr(0, 6);
+  if (authz.empty() || !iequals(sp, "Digest"))
+    return challenge(false);
+  auto cred = auth::parse_authorization(authz);
+  if (!cred)
+    return answer(400, "Bad Authorization");
+  if (cred->realm != realm)
+    return challenge(false);
+  if (!s.nonces->valid(cred->nonce, now))
+    return challenge(true);
+  // The digest username may be the user part ("bob"), the address of record without its
+  // scheme ("bob@b.example", what cpm-send sends: IMS private identity style) or with it.
+  if (sip::canonical_aor("sip:" + cred->username + "@" + sip::uri_host(aor)) != aor &&
+      sip::canonical_aor("sip:" + cred->username) != aor && cred->username != aor &&
+      cred->username != sip::uri_user(aor))
+    return answer(403, "Forbidden (user does not match the To address)");
+  if (!auth::verify(*cred, "REGISTER", user->password))
+    return answer(403, "Forbidden (wrong password)");
+  return std::nullopt;
+}
+
+// What a REGISTER asks for, validated.
+struct Registration {
+  std::vector<Contact> contacts;
+  std::optional<uint32_t> expires; // the Expires header
+  std::string call_id;
+  uint32_t cseq = 0;
+  // The interval a contact asks for: its expires param, else the Expires header, else the
+  // default.
+  uint32_t expires_of(const Contact& c, const Settings& s) const
+  {
+    return c.expires ? *c.expires : expires ? *expires : s.default_expires;
   }
+};
 
+// The Contact, Expires, Call-ID and CSeq headers of a REGISTER (400 when malformed).
+OrReply<Registration> read_registration(const sip::Request& req)
+{
+  Registration reg;
   auto contacts = parse_contacts(req.values("Contact"));
   if (!contacts)
-    return reject(400, contacts.error().message);
-  std::optional<uint32_t> expires_hdr;
+    return refuse(400, contacts.error().message);
+  reg.contacts = std::move(*contacts);
   if (auto e = req.values("Expires"); !e.empty()) {
-    expires_hdr = parse_u32(e.front());
-    if (!expires_hdr)
-      return reject(400, "Bad Expires");
+    reg.expires = parse_u32(e.front());
+    if (!reg.expires)
+      return refuse(400, "Bad Expires");
   }
-  std::string call_id = header(req, "Call-ID");
-  uint32_t cseq = 0;
-  {
-    const std::string cseq_hdr = header(req, "CSeq");
-    auto c = trim(cseq_hdr);
-    auto num = parse_u32(c.substr(0, c.find_first_of(" \t\r\n")));
-    if (!num)
-      return reject(400, "Bad CSeq");
-    cseq = *num;
-  }
+  reg.call_id = req.value("Call-ID");
+  const std::string_view cseq_hdr = req.value("CSeq");
+  auto c = trim(cseq_hdr);
+  auto num = parse_u32(c.substr(0, c.find_first_of(" \t\r\n")));
+  if (!num)
+    return refuse(400, "Bad CSeq");
+  reg.cseq = *num;
+  return reg;
+}
 
-  if (!contacts->empty() && contacts->front().star) {
-    if (!expires_hdr || *expires_hdr != 0)
-      return reject(400, "Contact * needs Expires: 0");
-    store.remove_all(aor);
-  } else {
-    // RFC 3261 §10.3 step 7: refuse all when one contact's interval is too brief.
-    for (const auto& c : *contacts) {
-      uint32_t e = c.expires ? *c.expires : expires_hdr ? *expires_hdr : s.default_expires;
-      if (e != 0 && e < s.min_expires) {
-        Reply r = reject(423, "Interval Too Brief");
-        r.headers.push_back(fmt::format("Min-Expires: {}", s.min_expires));
-        return r;
-      }
-    }
-    auto existing = store.lookup(aor, now);
-    for (const auto& c : *contacts) {
-      for (const auto& b : existing)
-        if (b.contact == c.uri && b.call_id == call_id && cseq <= b.cseq)
-          return reject(400, "Out of order REGISTER (CSeq not higher than the binding's)");
-    }
-    for (const auto& c : *contacts) {
-      uint32_t e = c.expires ? *c.expires : expires_hdr ? *expires_hdr : s.default_expires;
-      if (e == 0) {
-        store.remove(aor, c.uri);
-        continue;
-      }
-      e = std::min(e, s.max_expires);
-      location::Binding b;
-      b.aor = aor;
-      b.contact = c.uri;
-      b.params = c.params;
-      b.received = req.source;
-      b.call_id = call_id;
-      b.cseq = cseq;
-      b.expires_at = now + int64_t(e);
-      b.seq = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count());
-      store.upsert(std::move(b));
+// Why the bindings cannot change as `reg` asks (Contact * without Expires: 0, RFC 3261
+// §10.3 step 7's too brief interval, an out-of-order refresh); nothing when they can.
+std::optional<Reply> refusal(const Registration& reg, const std::string& aor, const Settings& s,
+                             const location::Store& store, int64_t now)
+{
+  if (!reg.contacts.empty() && reg.contacts.front().star) {
+    if (!reg.expires || *reg.expires != 0)
+      return answer(400, "Contact * needs Expires: 0");
+    return std::nullopt;
+  }
+  // Step 7: refuse all when one contact's interval is too brief.
+  for (const auto& c : reg.contacts) {
+    uint32_t e = reg.expires_of(c, s);
+    if (e != 0 && e < s.min_expires) {
+      Reply r = answer(423, "Interval Too Brief");
+      r.headers.push_back(fmt::format("Min-Expires: {}", s.min_expires));
+      return r;
     }
   }
+  auto existing = store.lookup(aor, now);
+  for (const auto& c : reg.contacts)
+    for (const auto& b : existing)
+      if (b.contact == c.uri && b.call_id == reg.call_id && reg.cseq <= b.cseq)
+        return answer(400, "Out of order REGISTER (CSeq not higher than the binding's)");
+  return std::nullopt;
+}
+
+// Add, refresh or remove the bindings of `aor` as `reg` asks; `source` becomes
+// Binding::received.
+void update(const Registration& reg, const std::string& aor, const std::string& source,
+            const Settings& s, location::Store& store, int64_t now)
+{
+  if (!reg.contacts.empty() && reg.contacts.front().star) {
+    store.remove_all(aor);
+    return;
+  }
+  for (const auto& c : reg.contacts) {
+    uint32_t e = reg.expires_of(c, s);
+    if (e == 0) {
+      store.remove(aor, c.uri);
+      continue;
+    }
+    e = std::min(e, s.max_expires);
+    location::Binding b;
+    b.aor = aor;
+    b.contact = c.uri;
+    b.params = c.params;
+    b.received = source;
+    b.call_id = reg.call_id;
+    b.cseq = reg.cseq;
+    b.expires_at = now + int64_t(e);
+    b.seq = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+    store.upsert(std::move(b));
+  }
+}
+
+} // namespace
+
+Reply handle(const sip::Request& req, const Settings& s, location::Store& store, int64_t now)
+{
+  auto aor = address_of_record(req);
+  if (!aor)
+    return aor.error();
+  if (s.auth)
+    if (auto denied = authenticate(req, s, *aor, now))
+      return *denied;
+  auto reg = read_registration(req);
+  if (!reg)
+    return reg.error();
+  if (auto refused = refusal(*reg, *aor, s, store, now))
+    return *refused;
+  update(*reg, *aor, req.source, s, store, now);
+  // 200 with the current bindings.
   Reply r;
-  for (const auto& b : store.lookup(aor, now))
+  for (const auto& b : store.lookup(*aor, now))
     r.headers.push_back(
         fmt::format("Contact: <{}>{};expires={}", b.contact, b.params, b.expires_at - now));
   return r;

@@ -2,13 +2,14 @@
 #include "cpm/core/route.hpp"
 
 #include "cpm/base/text.hpp"
-#include "cpm/codec/auth.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <optional>
 #include <regex>
 #include <unordered_map>
 
@@ -58,40 +59,12 @@ bool in_domains(const config::Node& node, std::string_view host)
   return false;
 }
 
-// The URI inside a Route value: "<sip:x;lr>;p" -> "sip:x;lr".
-std::string route_uri(std::string_view v)
-{
-  v = text::trim(v);
-  auto open = v.find('<');
-  if (open != std::string_view::npos) {
-    auto close = v.find('>', open);
-    return std::string(v.substr(open + 1, close == std::string_view::npos ? std::string_view::npos
-                                                                          : close - open - 1));
-  }
-  return std::string(v);
-}
-
 // "sip:h:p;transport=tcp" + ";lr" unless it is there already.
 std::string with_lr(std::string uri)
 {
-  sip::UriParts p;
-  if (sip::split_uri(uri, p)) {
-    std::string params = p.params + ";";
-    for (char& c : params)
-      c = text::lower(c);
-    if (params.find(";lr;") != std::string::npos || params.find(";lr=") != std::string::npos)
-      return uri;
-  }
+  if (auto u = sip::parse_uri(uri); u && u->param("lr"))
+    return uri;
   return uri + ";lr";
-}
-
-// host:port of a URI or listen address, for comparing where a request came from.
-std::string host_port(std::string_view addr)
-{
-  sip::UriParts p;
-  if (!sip::split_uri(sip::to_sip_uri(addr), p))
-    return "";
-  return p.host + ":" + (p.port.empty() ? std::string("5060") : p.port);
 }
 
 const char* case_word(config::SessionCase c)
@@ -105,22 +78,28 @@ std::string trigger_label(const config::Trigger& t)
   return fmt::format("trigger '{}' (priority {}, {})", name, t.priority, case_word(t.session_case));
 }
 
-// Why trigger `t` does not apply to `req` for `served_aor`; "" when it does.
-std::string mismatch(const config::Trigger& t, const sip::Request& req,
-                     const std::string& served_aor)
+// Whether trigger `t` applies to `req` for `served_aor`. When it does not and `why` is given,
+// *why says why (--explain); a busy core passes none and formats nothing.
+bool matches(const config::Trigger& t, const sip::Request& req, const std::string& served_aor,
+             std::string* why)
 {
+  auto no = [&](std::string_view format, const auto&... args) {
+    if (why)
+      *why = fmt::format(fmt::runtime(format), args...);
+    return false;
+  };
   if (!t.methods.empty()) {
     bool found = false;
     for (const auto& m : t.methods)
       found = found || text::iequals(m, req.method);
     if (!found)
-      return fmt::format("no match: method {} not in [{}]", req.method, fmt::join(t.methods, ", "));
+      return no("no match: method {} not in [{}]", req.method, fmt::join(t.methods, ", "));
   }
   std::string error;
   if (!t.request_uri.empty() && !search(req.ruri, t.request_uri, error))
-    return error.empty() ? fmt::format("no match: request URI {} does not match '{}'", req.ruri,
-                                       t.request_uri)
-                         : "no match: " + error;
+    return error.empty()
+               ? no("no match: request URI {} does not match '{}'", req.ruri, t.request_uri)
+               : no("no match: {}", error);
   for (const auto& h : t.headers) {
     bool found = false;
     for (const auto& v : req.values(h.name)) {
@@ -130,152 +109,177 @@ std::string mismatch(const config::Trigger& t, const sip::Request& req,
       }
     }
     if (!found)
-      return error.empty()
-                 ? fmt::format("no match: header {} has no value matching '{}'", h.name, h.pattern)
-                 : "no match: " + error;
+      return error.empty() ? no("no match: header {} has no value matching '{}'", h.name, h.pattern)
+                           : no("no match: {}", error);
   }
   if (!t.users.empty()) {
     bool found = false;
     for (const auto& u : t.users)
       found = found || (!served_aor.empty() && sip::canonical_aor(u) == served_aor);
     if (!found)
-      return fmt::format("no match: served user {} not in its users",
-                         served_aor.empty() ? "(none)" : served_aor);
+      return no("no match: served user {} not in its users",
+                served_aor.empty() ? "(none)" : served_aor);
   }
-  return "";
-}
-
-Decision reject(Decision d, int status, std::string reason)
-{
-  d.action = Action::Reject;
-  d.status = status;
-  d.reason = std::move(reason);
-  d.what = "reject";
-  return d;
-}
-
-} // namespace
-
-std::string make_odi(config::SessionCase c, int index)
-{
-  return fmt::format("{}.{}", c == config::SessionCase::Originating ? 'o' : 't', index);
-}
-
-std::string sign_odi(std::string_view token, std::string_view key, std::string_view call_id)
-{
-  auto mac = auth::md5_hex(fmt::format("{}:{}:{}", key, token, call_id));
-  return fmt::format("{}.{}", token, mac.substr(0, 10));
-}
-
-std::string verify_odi(std::string_view signed_token, std::string_view key,
-                       std::string_view call_id)
-{
-  auto dot = signed_token.rfind('.');
-  if (dot == std::string_view::npos || dot < 3)
-    return {};
-  auto token = signed_token.substr(0, dot);
-  if (sign_odi(token, key, call_id) != signed_token)
-    return {};
-  return std::string(token);
-}
-
-bool parse_odi(std::string_view token, config::SessionCase& c, int& index)
-{
-  if (token.size() < 3 || token.size() > 11 || token[1] != '.')
-    return false;
-  config::SessionCase sc;
-  if (token[0] == 'o')
-    sc = config::SessionCase::Originating;
-  else if (token[0] == 't')
-    sc = config::SessionCase::Terminating;
-  else
-    return false;
-  auto digits = token.substr(2);
-  // Only what make_odi writes: digits, no sign, no leading zero.
-  if (digits.find_first_not_of("0123456789") != std::string_view::npos ||
-      (digits.size() > 1 && digits[0] == '0'))
-    return false;
-  int n = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc{} || end != digits.data() + digits.size())
-    return false;
-  c = sc;
-  index = n;
   return true;
 }
 
-Decision decide(const sip::Request& req, const Context& ctx)
-{
-  Decision d;
-  d.ruri = req.ruri;
-  // The --explain lines cost formatting on every request: only when asked for.
-  auto note = [&](auto&& format, auto&&... args) {
-    if (ctx.explain)
-      d.explain.push_back(fmt::format(fmt::runtime(format), std::forward<decltype(args)>(args)...));
-  };
-
-  // RFC 3261 §16.12: loose routing; the Route set left after ours decides the next hop.
-  if (!req.routes.empty()) {
-    d.action = Action::Forward;
-    d.next_hop = route_uri(req.routes.front());
-    d.what = "route";
-    note("route: the request carries Route {}: following it, no triggers", req.routes.front());
-    if (d.next_hop.empty() || sip::uri_host(d.next_hop).empty()) {
-      note("{}", "route: the top Route is not a SIP URI");
-      return reject(std::move(d), 400, "Bad Route");
-    }
-    return d;
+// What the stages of decide() share: the request, the node, the session case, where trigger
+// evaluation resumes, and the decision they fill in. A stage that decides returns true.
+struct Routing {
+  Routing(const sip::Request& request, const Context& context, Decision& decision)
+      : req(request), ctx(context), d(decision)
+  {
   }
-  if (!ctx.file || !ctx.node) {
-    note("{}", "no node configuration: cannot route");
-    return reject(std::move(d), 500, "Server Internal Error");
-  }
-  const config::File& file = *ctx.file;
-  const config::Node& node = *ctx.node;
+  const sip::Request& req;
+  const Context& ctx;
+  Decision& d;
 
-  const std::string& served = req.asserted.empty() ? req.from_uri : req.asserted;
-  const std::string orig_user = sip::canonical_aor(served);
-  const std::string term_user = sip::canonical_aor(req.ruri);
-  // A public service identity (a group, a psi) is served by its host, which originates on
-  // its behalf (the controlling function inviting members): no originating triggers for it.
-  const bool served_psi =
-      !orig_user.empty() && (file.find_group(orig_user) != nullptr ||
-                             std::any_of(node.psi.begin(), node.psi.end(), [&](const auto& p) {
-                               return sip::canonical_aor(p.first) == orig_user;
-                             }));
-  const bool originating = !req.from_peer && !served_psi && in_domains(node, sip::uri_host(served));
-  const bool terminating = in_domains(node, sip::uri_host(req.ruri));
+  // session_case(): who is served and in which case the core handles the request.
+  const std::string* served = nullptr; // P-Asserted-Identity, else From
+  std::string orig_user;               // canonical AOR of the served user, "" when malformed
+  std::string term_user;               // canonical AOR of the request URI
+  bool served_psi = false;
+  bool originating = false;
+  bool terminating = false;
 
-  if (originating)
-    note("session case: originating for {} (domain {})", orig_user, sip::uri_host(served));
-  else if (served_psi)
-    note("session case: not originating ({} is a public service identity, served by its host)",
-         orig_user);
-  else if (req.from_peer)
-    note("session case: not originating (request from peer {})", req.source);
-  else
-    note("session case: not originating ({} is not in our domains)",
-         served.empty() ? std::string("no served user") : served);
-  if (terminating)
-    note("session case: terminating for {}", term_user);
-  else
-    note("session case: not terminating (request URI {} is not in our "
-         "domains)",
-         req.ruri);
-
-  // Where evaluation resumes: after trigger `done` of case `done_case`.
+  // resume_point(): the request came back from a server after trigger `done` of `done_case`.
   bool have_odi = false;
   config::SessionCase done_case = config::SessionCase::Originating;
   int done = -1;
-  const auto call_ids = req.values("Call-ID");
-  const std::string call_id = call_ids.empty() ? std::string() : call_ids.front();
+  std::string call_id; // signs odi tokens (only read when the core has a key)
+
+  // node_triggers(): the node's triggers by priority.
+  std::vector<const config::Trigger*> triggers;
+  // came_from(): where the request came from, read when a trigger matches.
+  std::optional<Result<sip::Hop>> source;
+
+  const config::File& file() const { return *ctx.file; }
+
+  // True when the request came from `server` (host and port).
+  bool came_from(const std::string& server)
+  {
+    if (req.source.empty())
+      return false;
+    if (!source)
+      source = sip::address_of(req.source);
+    if (!*source)
+      return false;
+    auto a = sip::address_of(server);
+    return a && sip::same_host_port(*a, **source);
+  }
+  const config::Node& node() const { return *ctx.node; }
+
+  // An --explain line; formatted only when asked for, a busy core leaves it off.
+  template <class... Args> void note(fmt::format_string<Args...> format, Args&&... args)
+  {
+    if (ctx.explain)
+      d.explain.push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
+  // An --explain line about trigger `t`: "trigger 'x' (priority 10, originating): ...".
+  template <class... Args>
+  void note(const config::Trigger& t, fmt::format_string<Args...> format, Args&&... args)
+  {
+    if (ctx.explain)
+      d.explain.push_back(trigger_label(t) + ": " +
+                          fmt::format(format, std::forward<Args>(args)...));
+  }
+  // Answer `status` `reason`; returns true (decided).
+  bool reject(int status, std::string reason)
+  {
+    d.action = Action::Reject;
+    d.status = status;
+    d.reason = std::move(reason);
+    d.what = "reject";
+    return true;
+  }
+  // Send to `next_hop`; returns true (decided).
+  bool forward(std::string next_hop, const char* what)
+  {
+    d.action = Action::Forward;
+    d.next_hop = std::move(next_hop);
+    d.what = what;
+    return true;
+  }
+};
+
+// RFC 3261 §16.12: loose routing; the Route set left after ours decides the next hop.
+bool follow_routes(Routing& r)
+{
+  if (r.req.routes.empty())
+    return false;
+  r.forward(std::string(sip::addr_spec(r.req.routes.front())), "route");
+  r.note("route: the request carries Route {}: following it, no triggers", r.req.routes.front());
+  if (r.d.next_hop.empty() || sip::uri_host(r.d.next_hop).empty()) {
+    r.note("{}", "route: the top Route is not a SIP URI");
+    return r.reject(400, "Bad Route");
+  }
+  return true;
+}
+
+// Without a node configuration nothing below can run.
+bool lacks_config(Routing& r)
+{
+  if (r.ctx.file && r.ctx.node)
+    return false;
+  r.note("{}", "no node configuration: cannot route");
+  return r.reject(500, "Server Internal Error");
+}
+
+// The --explain lines of session_case().
+void explain_session_case(Routing& r)
+{
+  if (!r.ctx.explain)
+    return;
+  const std::string& served = *r.served;
+  if (r.originating)
+    r.note("session case: originating for {} (domain {})", r.orig_user, sip::uri_host(served));
+  else if (r.served_psi)
+    r.note("session case: not originating ({} is a public service identity, served by its host)",
+           r.orig_user);
+  else if (r.req.from_peer)
+    r.note("session case: not originating (request from peer {})", r.req.source);
+  else
+    r.note("session case: not originating ({} is not in our domains)",
+           served.empty() ? std::string("no served user") : served);
+  if (r.terminating)
+    r.note("session case: terminating for {}", r.term_user);
+  else
+    r.note("session case: not terminating (request URI {} is not in our domains)", r.req.ruri);
+}
+
+// Originating when the served user is in one of our domains and the request did not come
+// from a peer; terminating when the request URI is.
+void session_case(Routing& r)
+{
+  const config::Node& node = r.node();
+  r.served = r.req.asserted.empty() ? &r.req.from_uri : &r.req.asserted;
+  r.orig_user = sip::canonical_aor(*r.served);
+  r.term_user = sip::canonical_aor(r.req.ruri);
+  // A public service identity (a group, a psi) is served by its host, which originates on
+  // its behalf (the controlling function inviting members): no originating triggers for it.
+  r.served_psi =
+      !r.orig_user.empty() && (r.file().find_group(r.orig_user) != nullptr ||
+                               std::any_of(node.psi.begin(), node.psi.end(), [&](const auto& p) {
+                                 return sip::canonical_aor(p.first) == r.orig_user;
+                               }));
+  r.originating = !r.req.from_peer && !r.served_psi && in_domains(node, sip::uri_host(*r.served));
+  r.terminating = in_domains(node, sip::uri_host(r.req.ruri));
+  explain_session_case(r);
+}
+
+// Where trigger evaluation resumes: after the trigger the request's odi token names, when we
+// signed it (or, without a key, --explain, whatever it names).
+void resume_point(Routing& r)
+{
+  const sip::Request& req = r.req;
+  if (!r.ctx.odi_key.empty()) {
+    r.call_id = req.value("Call-ID");
+  }
   std::string odi = req.odi;
-  if (!odi.empty() && !ctx.odi_key.empty()) {
-    odi = verify_odi(req.odi, ctx.odi_key, call_id);
+  if (!odi.empty() && !r.ctx.odi_key.empty()) {
+    odi = verify_odi(req.odi, r.ctx.odi_key, r.call_id);
     if (odi.empty())
-      note("odi '{}' is not signed by this core: ignored, evaluating every "
-           "trigger",
-           req.odi);
+      r.note("odi '{}' is not signed by this core: ignored, evaluating every trigger", req.odi);
   } else if (!odi.empty()) {
     // No key (--explain): read a signed token without checking its signature.
     if (auto dot = odi.find('.', 2);
@@ -283,152 +287,196 @@ Decision decide(const sip::Request& req, const Context& ctx)
         odi.find_first_not_of("0123456789abcdef", dot + 1) == std::string::npos)
       odi.resize(dot);
   }
-  if (!odi.empty()) {
-    if (parse_odi(odi, done_case, done)) {
-      have_odi = true;
-      note("odi {}: {} triggers up to #{} already ran{}", req.odi, case_word(done_case), done,
-           done_case == config::SessionCase::Terminating ? " (originating triggers finished)" : "");
-    } else {
-      note("odi '{}' is malformed: ignored, evaluating every trigger", req.odi);
-    }
+  if (odi.empty())
+    return;
+  if (!parse_odi(odi, r.done_case, r.done)) {
+    r.note("odi '{}' is malformed: ignored, evaluating every trigger", req.odi);
+    return;
   }
+  r.have_odi = true;
+  r.note("odi {}: {} triggers up to #{} already ran{}", req.odi, case_word(r.done_case), r.done,
+         r.done_case == config::SessionCase::Terminating ? " (originating triggers finished)" : "");
+}
 
-  auto triggers = file.triggers_of(node.name);
-  const std::string source = req.source.empty() ? "" : host_port(req.source);
-  for (auto phase : {config::SessionCase::Originating, config::SessionCase::Terminating}) {
-    const bool active = phase == config::SessionCase::Originating ? originating : terminating;
-    const std::string& served_aor =
-        phase == config::SessionCase::Originating ? orig_user : term_user;
-    for (size_t i = 0; i < triggers.size(); ++i) {
-      const auto& t = *triggers[i];
-      if (t.session_case != phase)
-        continue;
-      auto label = trigger_label(t);
-      if (!active) {
-        note("{}: skipped: session case is not {}", label, case_word(phase));
-        continue;
-      }
-      if (have_odi) {
-        if (done_case == config::SessionCase::Terminating &&
-            phase == config::SessionCase::Originating) {
-          note("{}: skipped: originating case finished (odi {})", label, req.odi);
-          continue;
-        }
-        if (done_case == phase && static_cast<int>(i) <= done) {
-          note("{}: skipped: already ran (odi {})", label, req.odi);
-          continue;
-        }
-      }
-      auto why = mismatch(t, req, served_aor);
-      if (!why.empty()) {
-        note("{}: {}", label, why);
-        continue;
-      }
-      const std::string server = sip::to_sip_uri(t.server);
-      // Never send a request back to the server it just came from without an odi: a loop.
-      if (!source.empty() && !have_odi && host_port(server) == source) {
-        note("{}: skipped: the request came from its server {}", label, req.source);
-        continue;
-      }
-      std::string self = ctx.self_uri.empty() ? file.node_uri(node.name) : ctx.self_uri;
-      d.action = Action::Forward;
-      d.next_hop = server;
-      std::string token = make_odi(phase, static_cast<int>(i));
-      if (!ctx.odi_key.empty())
-        token = sign_odi(token, ctx.odi_key, call_id);
-      d.push_routes = {"<" + with_lr(server) + ">", "<" + self + ";lr;odi=" + token + ">"};
-      d.served_user = served_aor;
-      d.session_case = phase == config::SessionCase::Originating ? "orig" : "term";
-      d.what = "trigger";
-      note("{}: matched -> {} (returns with odi {})", label, server, token);
-      return d;
-    }
-  }
+void node_triggers(Routing& r)
+{
+  r.triggers = r.file().triggers_of(r.node().name);
+}
 
-  // Public service identities: the node's table, then groups of our domains.
-  for (const auto& [uri, server] : node.psi) {
-    if (!term_user.empty() && sip::canonical_aor(uri) == term_user) {
-      d.action = Action::Forward;
-      d.next_hop = sip::to_sip_uri(server);
-      d.what = "psi";
-      note("psi: {} is a public service identity -> {}", uri, d.next_hop);
-      return d;
+// Whether trigger `i` of case `phase` may run at all (case active, not already run, not a
+// loop back to the server the request came from without an odi).
+bool may_run(Routing& r, config::SessionCase phase, size_t i)
+{
+  const auto& t = *r.triggers[i];
+  const bool active = phase == config::SessionCase::Originating ? r.originating : r.terminating;
+  if (!active) {
+    r.note(t, "skipped: session case is not {}", case_word(phase));
+    return false;
+  }
+  if (r.have_odi) {
+    if (r.done_case == config::SessionCase::Terminating &&
+        phase == config::SessionCase::Originating) {
+      r.note(t, "skipped: originating case finished (odi {})", r.req.odi);
+      return false;
+    }
+    if (r.done_case == phase && static_cast<int>(i) <= r.done) {
+      r.note(t, "skipped: already ran (odi {})", r.req.odi);
+      return false;
     }
   }
-  if (const config::Group* g = file.find_group(req.ruri); g && terminating) {
-    auto host = file.node_uri(g->host);
-    if (!host.empty()) {
-      d.action = Action::Forward;
-      d.next_hop = host;
-      d.what = "psi";
-      note("psi: group {} is hosted by {} -> {}", g->uri, g->host, host);
-      return d;
-    }
-    note("psi: group {} names host node '{}', which the config does not "
-         "know (or it listens nowhere)",
-         g->uri, g->host);
-  }
+  return true;
+}
 
-  if (terminating) {
-    std::vector<location::Binding> bindings;
-    if (ctx.location && !term_user.empty())
-      bindings = ctx.location->lookup(term_user, ctx.now);
-    auto chosen = location::select(bindings, req.values("Accept-Contact"));
-    if (chosen.empty()) {
-      bool known = !bindings.empty() || file.find_user(req.ruri) != nullptr;
-      if (!known) {
-        note("location: {} is not a user of ours and has no binding",
-             term_user.empty() ? req.ruri : term_user);
-        return reject(std::move(d), 404, "Not Found");
-      }
-      if (bindings.empty())
-        note("location: {} has no binding", term_user);
-      else
-        note("location: {} has {} binding(s), none acceptable to "
-             "Accept-Contact (RFC 3841 require)",
+// Send the request to trigger `i`'s server with two Routes pushed: the server, then this
+// core with ;odi=<token> so that it comes back and resumes after trigger `i`.
+bool fire(Routing& r, config::SessionCase phase, size_t i, std::string server,
+          const std::string& served_aor)
+{
+  const auto& ctx = r.ctx;
+  std::string self = ctx.self_uri.empty() ? r.file().node_uri(r.node().name) : ctx.self_uri;
+  std::string token = make_odi(phase, static_cast<int>(i));
+  if (!ctx.odi_key.empty())
+    token = sign_odi(token, ctx.odi_key, r.call_id);
+  r.d.push_routes = {"<" + with_lr(server) + ">", "<" + self + ";lr;odi=" + token + ">"};
+  r.d.served_user = served_aor;
+  r.d.session_case = phase == config::SessionCase::Originating ? "orig" : "term";
+  r.note(*r.triggers[i], "matched -> {} (returns with odi {})", server, token);
+  return r.forward(std::move(server), "trigger");
+}
+
+// The node's triggers of one session case, in priority order: the first that matches fires.
+bool run_triggers(Routing& r, config::SessionCase phase)
+{
+  const std::string& served_aor =
+      phase == config::SessionCase::Originating ? r.orig_user : r.term_user;
+  std::string why;
+  for (size_t i = 0; i < r.triggers.size(); ++i) {
+    const auto& t = *r.triggers[i];
+    if (t.session_case != phase || !may_run(r, phase, i))
+      continue;
+    if (!matches(t, r.req, served_aor, r.ctx.explain ? &why : nullptr)) {
+      r.note(t, "{}", why);
+      continue;
+    }
+    std::string server = sip::to_sip_uri(t.server);
+    // Never send a request back to the server it just came from without an odi: a loop.
+    if (!r.have_odi && r.came_from(server)) {
+      r.note(t, "skipped: the request came from its server {}", r.req.source);
+      continue;
+    }
+    return fire(r, phase, i, std::move(server), served_aor);
+  }
+  return false;
+}
+
+// Public service identities: the node's table, then groups of our domains.
+bool service_identity(Routing& r)
+{
+  for (const auto& [uri, server] : r.node().psi) {
+    if (!r.term_user.empty() && sip::canonical_aor(uri) == r.term_user) {
+      r.forward(sip::to_sip_uri(server), "psi");
+      r.note("psi: {} is a public service identity -> {}", uri, r.d.next_hop);
+      return true;
+    }
+  }
+  const config::Group* g = r.file().find_group(r.req.ruri);
+  if (!g || !r.terminating)
+    return false;
+  auto host = r.file().node_uri(g->host);
+  if (host.empty()) {
+    r.note("psi: group {} names host node '{}', which the config does not know (or it listens "
+           "nowhere)",
+           g->uri, g->host);
+    return false;
+  }
+  r.note("psi: group {} is hosted by {} -> {}", g->uri, g->host, host);
+  return r.forward(std::move(host), "psi");
+}
+
+// A user of our domains: the registered contact chosen per RFC 3841 Accept-Contact (404 for
+// an unknown user, 480 for a known user without an acceptable binding).
+bool registered_contact(Routing& r)
+{
+  if (!r.terminating)
+    return false;
+  const auto& term_user = r.term_user;
+  std::vector<location::Binding> bindings;
+  if (r.ctx.location && !term_user.empty())
+    bindings = r.ctx.location->lookup(term_user, r.ctx.now);
+  const auto accept_contact = r.req.values("Accept-Contact");
+  auto chosen = location::select(bindings, accept_contact);
+  if (chosen.empty()) {
+    if (bindings.empty() && r.file().find_user(r.req.ruri) == nullptr) {
+      r.note("location: {} is not a user of ours and has no binding",
+             term_user.empty() ? r.req.ruri : term_user);
+      return r.reject(404, "Not Found");
+    }
+    if (bindings.empty())
+      r.note("location: {} has no binding", term_user);
+    else
+      r.note("location: {} has {} binding(s), none acceptable to Accept-Contact (RFC 3841 "
+             "require)",
              term_user, bindings.size());
-      return reject(std::move(d), 480, "Temporarily Unavailable");
-    }
-    const auto& b = chosen.front();
-    d.action = Action::Forward;
-    d.ruri = b.contact;
-    d.next_hop = b.received.empty() ? b.contact : sip::to_sip_uri(b.received);
-    d.what = "contact";
-    std::string why = chosen.size() == 1 ? "the only one"
-                      : req.values("Accept-Contact").empty()
-                          ? "most recent"
-                          : "best Accept-Contact match, then most recent";
-    note("location: {} has {} binding{}, chose {} ({}){}", term_user, bindings.size(),
+    return r.reject(480, "Temporarily Unavailable");
+  }
+  const auto& b = chosen.front();
+  r.d.ruri = b.contact;
+  r.forward(b.received.empty() ? b.contact : sip::to_sip_uri(b.received), "contact");
+  const char* why = chosen.size() == 1       ? "the only one"
+                    : accept_contact.empty() ? "most recent"
+                                             : "best Accept-Contact match, then most recent";
+  r.note("location: {} has {} binding{}, chose {} ({}){}", term_user, bindings.size(),
          bindings.size() == 1 ? "" : "s", b.contact, why,
          b.received.empty() ? "" : ", via flow " + b.received);
-    return d;
-  }
+  return true;
+}
 
-  // Another domain: its peer core. tel: URIs have no domain and use a peer named "tel".
-  sip::UriParts p;
-  const bool parsed = sip::split_uri(req.ruri, p);
-  if (!parsed) {
-    note("request URI '{}' is not a SIP or tel URI", req.ruri);
-    return reject(std::move(d), 416, "Unsupported URI Scheme");
+// Another domain: its peer core (404 if none). tel: URIs have no domain and use a peer
+// named "tel"; a peer named "*" takes every other domain.
+bool peer_domain(Routing& r)
+{
+  auto ruri = sip::parse_uri(r.req.ruri);
+  if (!ruri) {
+    r.note("request URI '{}' is not a SIP or tel URI", r.req.ruri);
+    return r.reject(416, "Unsupported URI Scheme");
   }
-  std::string domain = p.scheme == "tel" ? "tel" : p.host;
+  const auto& peers = r.node().peers;
+  std::string domain = ruri->scheme == "tel" ? "tel" : ruri->host;
   const std::string* peer = nullptr;
-  for (const auto& [dom, uri] : node.peers)
+  for (const auto& [dom, uri] : peers)
     if (text::iequals(dom, domain))
       peer = &uri;
   if (!peer)
-    if (auto it = node.peers.find("*"); it != node.peers.end()) {
+    if (auto it = peers.find("*"); it != peers.end()) {
       peer = &it->second;
-      note("peer: no peer for domain {}, using the default peer \"*\"", domain);
+      r.note("peer: no peer for domain {}, using the default peer \"*\"", domain);
     }
   if (!peer) {
-    note("peer: no peer for domain {}", domain);
-    return reject(std::move(d), 404, "Not Found");
+    r.note("peer: no peer for domain {}", domain);
+    return r.reject(404, "Not Found");
   }
-  d.action = Action::Forward;
-  d.next_hop = sip::to_sip_uri(*peer);
-  d.what = "peer";
-  note("peer: domain {} -> {}", domain, d.next_hop);
+  r.forward(sip::to_sip_uri(*peer), "peer");
+  r.note("peer: domain {} -> {}", domain, r.d.next_hop);
+  return true;
+}
+
+} // namespace
+
+Decision decide(const sip::Request& req, const Context& ctx)
+{
+  Decision d;
+  d.ruri = req.ruri;
+  Routing r(req, ctx, d);
+  if (follow_routes(r) || lacks_config(r))
+    return d;
+  session_case(r);
+  resume_point(r);
+  node_triggers(r);
+  if (run_triggers(r, config::SessionCase::Originating) ||
+      run_triggers(r, config::SessionCase::Terminating) || service_identity(r) ||
+      registered_contact(r))
+    return d;
+  peer_domain(r);
   return d;
 }
 

@@ -1,4 +1,4 @@
-// Transport addresses: a --proxy / next hop (Hop) and a --listen value (ListenSpec).
+// Transport addresses: --proxy, --listen, next hops and their URI forms, one type (Hop).
 #include "cpm/grammar/address.hpp"
 
 #include <algorithm>
@@ -11,7 +11,7 @@ namespace cpm::sip {
 
 namespace {
 
-using text::lower;
+constexpr auto npos = std::string_view::npos;
 
 bool ip_literal(const std::string& host)
 {
@@ -19,25 +19,27 @@ bool ip_literal(const std::string& host)
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-Result<uint16_t> parse_port(std::string_view p, std::string_view whole)
+// Digits to a port number up to 65535 (0 included); nullopt otherwise.
+std::optional<uint16_t> port_number(std::string_view p)
 {
-  if (p.empty() || p.size() > 5 ||
-      !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return fail(fmt::format("bad port in '{}'", whole));
-  unsigned v = std::stoul(std::string(p));
-  if (v == 0 || v > 65535)
-    return fail(fmt::format("bad port in '{}'", whole));
-  return static_cast<uint16_t>(v);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != npos)
+    return std::nullopt;
+  unsigned v = 0;
+  for (char c : p)
+    v = v * 10 + unsigned(c - '0');
+  if (v > 65535)
+    return std::nullopt;
+  return uint16_t(v);
 }
 
-// "H", "H:P", "[v6]", "[v6]:P" into host and port.
-Result<Hop> host_port(std::string_view hp, std::string_view whole)
+// "H", "H:P", "[v6]", "[v6]:P" into the host and port of `h` (port kept when absent).
+Result<void> host_port(std::string_view hp, std::string_view whole, Hop& h)
 {
-  Hop h;
   std::string_view port;
+  bool has_port = false;
   if (!hp.empty() && hp.front() == '[') {
     auto close = hp.find(']');
-    if (close == std::string_view::npos)
+    if (close == npos)
       return fail(fmt::format("bad address '{}'", whole));
     h.host = std::string(hp.substr(1, close - 1));
     auto rest = hp.substr(close + 1);
@@ -45,29 +47,35 @@ Result<Hop> host_port(std::string_view hp, std::string_view whole)
       if (rest.front() != ':')
         return fail(fmt::format("bad address '{}'", whole));
       port = rest.substr(1);
-      if (port.empty())
-        return fail(fmt::format("bad port in '{}'", whole));
+      has_port = true;
     }
   } else {
     auto colon = hp.find(':');
     h.host = std::string(hp.substr(0, colon));
-    if (colon != std::string_view::npos) {
+    if (colon != npos) {
       port = hp.substr(colon + 1);
-      if (port.empty())
-        return fail(fmt::format("bad port in '{}'", whole));
+      has_port = true;
     }
   }
   if (h.host.empty())
     return fail(fmt::format("no host in '{}'", whole));
   if (!ip_literal(h.host))
     return fail(fmt::format("'{}': the host must be an IP address (no DNS here)", whole));
-  if (!port.empty()) {
-    auto p = parse_port(port, whole);
-    if (!p)
-      return tl::unexpected(p.error());
+  if (has_port) {
+    auto p = port_number(port);
+    if (!p || *p == 0)
+      return fail(fmt::format("bad port in '{}'", whole));
     h.port = *p;
   }
-  return h;
+  return {};
+}
+
+// The host of a URI without IPv6 brackets.
+std::string_view unbracket(std::string_view host)
+{
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
 }
 
 } // namespace
@@ -87,12 +95,12 @@ Hop Hop::over_tcp() const
 
 Result<Hop> parse_proxy(std::string_view s)
 {
-  auto l = lower(s.substr(0, 4));
+  auto l = text::lower(s.substr(0, 4));
   if (l == "udp:" || l == "tcp:") {
-    auto h = host_port(s.substr(4), s);
-    if (!h)
-      return h;
-    h->transport = l.substr(0, 3);
+    Hop h;
+    if (auto r = host_port(s.substr(4), s, h); !r)
+      return tl::unexpected(r.error());
+    h.transport = l.substr(0, 3);
     return h;
   }
   if (l == "sip:")
@@ -100,26 +108,54 @@ Result<Hop> parse_proxy(std::string_view s)
   return fail(fmt::format("bad proxy '{}': want udp:HOST:PORT, tcp:HOST:PORT or sip:HOST:PORT", s));
 }
 
+Result<Hop> hop_of(const Uri& uri)
+{
+  if (uri.scheme != "sip")
+    return fail(fmt::format("'{}' is not a sip: URI", uri.str()));
+  Hop h;
+  h.host = std::string(unbracket(uri.host));
+  if (!ip_literal(h.host))
+    return fail(fmt::format("'{}': the host must be an IP address (no DNS here)", uri.str()));
+  if (!uri.port.empty()) {
+    auto p = port_number(uri.port);
+    if (!p || *p == 0)
+      return fail(fmt::format("bad port in '{}'", uri.str()));
+    h.port = *p;
+  }
+  if (auto t = uri.param("transport"); t && text::iequals(*t, "tcp"))
+    h.transport = "tcp";
+  return h;
+}
+
 Result<Hop> hop_of_uri(std::string_view uri)
 {
-  if (lower(uri.substr(0, 4)) != "sip:")
+  auto u = parse_uri(uri);
+  if (!u || u->scheme != "sip")
     return fail(fmt::format("'{}' is not a sip: URI", uri));
-  auto rest = uri.substr(4);
-  auto at = rest.find('@');
-  auto params_at = rest.find(';');
-  if (at != std::string_view::npos && (params_at == std::string_view::npos || at < params_at))
-    rest = rest.substr(at + 1);
-  auto end = rest.find_first_of(";?>");
-  auto hp = rest.substr(0, end);
-  auto h = host_port(hp, uri);
-  if (!h)
-    return h;
-  if (end != std::string_view::npos) {
-    auto params = lower(rest.substr(end));
-    if (params.find(";transport=tcp") != std::string::npos)
-      h->transport = "tcp";
+  return hop_of(*u);
+}
+
+Result<Hop> address_of(std::string_view addr)
+{
+  auto u = parse_uri(to_sip_uri(addr));
+  if (!u || u->host.empty())
+    return fail(fmt::format("'{}' is not an address", addr));
+  Hop h;
+  h.host = std::string(unbracket(u->host));
+  if (!u->port.empty()) {
+    auto p = port_number(u->port);
+    if (!p)
+      return fail(fmt::format("bad port in '{}'", addr));
+    h.port = *p;
   }
+  if (auto t = u->param("transport"); t && !t->empty())
+    h.transport = text::lower(*t);
   return h;
+}
+
+bool same_host_port(const Hop& a, const Hop& b)
+{
+  return a.port == b.port && a.host == b.host;
 }
 
 bool is_loopback(std::string_view host)
@@ -129,18 +165,18 @@ bool is_loopback(std::string_view host)
 
 std::vector<std::string> default_listen(std::string_view peer_host)
 {
-  if (peer_host.find(':') != std::string_view::npos)
+  if (peer_host.find(':') != npos)
     return {is_loopback(peer_host) ? "udp:[::1]:0" : "udp:[::]:0",
             is_loopback(peer_host) ? "tcp:[::1]:0" : "tcp:[::]:0"};
   std::string host = is_loopback(peer_host) ? "127.0.0.1" : "0.0.0.0";
   return {"udp:" + host + ":0", "tcp:" + host + ":0"};
 }
 
-Result<ListenSpec> parse_listen(std::string_view s)
+Result<Hop> parse_listen(std::string_view s)
 {
-  ListenSpec l;
+  Hop l;
   auto colon = s.find(':');
-  if (colon == std::string_view::npos)
+  if (colon == npos)
     return fail(fmt::format("bad listen address '{}': want udp:HOST:PORT or tcp:HOST:PORT", s));
   l.transport = std::string(s.substr(0, colon));
   if (l.transport != "udp" && l.transport != "tcp")
@@ -149,35 +185,30 @@ Result<ListenSpec> parse_listen(std::string_view s)
   std::string_view host, port;
   if (!rest.empty() && rest[0] == '[') {
     auto close = rest.find(']');
-    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':')
+    if (close == npos || close + 1 >= rest.size() || rest[close + 1] != ':')
       return fail(fmt::format("bad listen address '{}'", s));
     host = rest.substr(1, close - 1);
     port = rest.substr(close + 2);
   } else {
     auto c = rest.rfind(':');
-    if (c == std::string_view::npos)
+    if (c == npos)
       return fail(fmt::format("bad listen address '{}': missing port", s));
     host = rest.substr(0, c);
     port = rest.substr(c + 1);
   }
   if (host.empty() || port.empty() || port.size() > 5)
     return fail(fmt::format("bad listen address '{}'", s));
-  unsigned p = 0;
-  for (char ch : port) {
-    if (ch < '0' || ch > '9')
-      return fail(fmt::format("bad port in listen address '{}'", s));
-    p = p * 10 + unsigned(ch - '0');
-  }
-  if (p > 65535)
+  auto p = port_number(port);
+  if (!p)
     return fail(fmt::format("bad port in listen address '{}'", s));
   l.host = std::string(host);
-  l.port = uint16_t(p);
+  l.port = *p;
   if (!ip_literal(l.host))
     return fail(fmt::format("listen address '{}' needs an IP literal", s));
   return l;
 }
 
-std::string format_listen(const ListenSpec& l)
+std::string format_listen(const Hop& l)
 {
   if (l.host.find(':') != std::string::npos)
     return fmt::format("{}:[{}]:{}", l.transport, l.host, l.port);

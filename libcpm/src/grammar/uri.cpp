@@ -1,13 +1,22 @@
-// SIP and tel URIs: split, canonical AOR, the SIP URI of a transport address.
+// SIP and tel URIs: parse, canonical AOR, the SIP URI of a transport address.
 #include "cpm/grammar/uri.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 
 namespace cpm::sip {
 
 namespace {
+
+// The parts of a URI as views into its text (scheme and host not yet lower-cased). The
+// hot path (canonical_aor, uri_host for every request) reads these without allocating.
+struct Parts {
+  std::string_view scheme, user, host, port, params;
+  bool tel = false;
+};
 
 // Characters a user part never holds unescaped (whitespace, controls, delimiters).
 bool bad_user_char(char c)
@@ -15,136 +24,166 @@ bool bad_user_char(char c)
   return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"';
 }
 
-} // namespace
-
-std::string_view addr_spec(std::string_view s)
+bool scheme_char(char c)
 {
-  s = text::trim(s);
-  bool quoted = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      auto rest = s.substr(i + 1);
-      auto end = rest.find('>');
-      return text::trim(end == std::string_view::npos ? rest : rest.substr(0, end));
-    }
-  }
-  return s;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '-' || c == '.';
 }
 
-bool split_uri(std::string_view uri, UriParts& out)
+// Split a URI or name-addr into its parts; false when malformed (see parse_uri).
+bool split(std::string_view uri, Parts& out)
 {
-  out = UriParts{};
+  out = Parts{};
   auto s = addr_spec(uri);
   auto colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0)
     return false;
-  auto scheme = s.substr(0, colon);
-  for (char c : scheme)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-          c == '-' || c == '.'))
-      return false;
-  out.scheme = text::lower(scheme);
+  out.scheme = s.substr(0, colon);
+  if (!std::all_of(out.scheme.begin(), out.scheme.end(), scheme_char))
+    return false;
+  out.tel = text::iequals(out.scheme, "tel");
   auto rest = s.substr(colon + 1);
   // RFC 3261 §25.1: the user part may hold ';' and '?' (user-unreserved), so the userinfo
   // ends at the '@'; URI headers ("?Subject=x") after the host are not part of the address.
   std::string_view userinfo;
-  bool has_user = false;
-  if (out.scheme != "tel")
+  if (!out.tel)
     if (auto at = rest.find('@'); at != std::string_view::npos) {
       userinfo = rest.substr(0, at);
       rest = rest.substr(at + 1);
-      has_user = true;
     }
   if (auto q = rest.find('?'); q != std::string_view::npos)
     rest = rest.substr(0, q);
-  if (out.scheme == "tel") {
+  if (out.tel) {
     auto semi = rest.find(';');
-    out.user = std::string(rest.substr(0, semi));
+    out.user = rest.substr(0, semi);
     if (semi != std::string_view::npos)
-      out.params = std::string(rest.substr(semi));
+      out.params = rest.substr(semi);
     return !out.user.empty() && std::none_of(out.user.begin(), out.user.end(), bad_user_char);
   }
-  if (has_user)
-    out.user = std::string(userinfo.substr(0, userinfo.find(':'))); // drop a password
-  std::string_view host;
+  out.user = userinfo.substr(0, userinfo.find(':')); // drop a password
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
     if (close == std::string_view::npos)
       return false;
-    host = rest.substr(0, close + 1);
+    out.host = rest.substr(0, close + 1);
     rest = rest.substr(close + 1);
   } else {
     auto end = rest.find_first_of(":;");
-    host = rest.substr(0, end);
+    out.host = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
   }
   // RFC 3261 §25.1: hostname or IPv4 characters, or an IPv6 reference.
+  const bool v6 = !out.host.empty() && out.host.front() == '[';
   auto host_char = [&](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || (host.front() == '[' && (c == ':' || c == '[' || c == ']'));
+           c == '.' || c == '_' || (v6 && (c == ':' || c == '[' || c == ']'));
   };
-  if (host.empty() || !std::all_of(host.begin(), host.end(), host_char))
+  if (out.host.empty() || !std::all_of(out.host.begin(), out.host.end(), host_char))
     return false;
   // No whitespace or control characters in the user part (they would be escaped).
   if (std::any_of(out.user.begin(), out.user.end(), bad_user_char))
     return false;
-  out.host = text::lower(host);
   if (!rest.empty() && rest.front() == ':') {
     auto end = rest.find(';');
-    auto port = rest.substr(1, end == std::string_view::npos ? end : end - 1);
-    if (port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string_view::npos)
+    out.port = rest.substr(1, end == std::string_view::npos ? end : end - 1);
+    if (out.port.empty() || out.port.size() > 5 ||
+        out.port.find_first_not_of("0123456789") != std::string_view::npos)
       return false;
-    out.port = std::string(port);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
   }
   if (!rest.empty() && rest.front() != ';')
     return false;
-  out.params = std::string(rest);
+  out.params = rest;
   return true;
+}
+
+// Copy `s` lower-cased to `w`; the end of the copy.
+char* copy_lower(std::string_view s, char* w)
+{
+  for (char c : s)
+    *w++ = text::lower(c);
+  return w;
+}
+
+// The canonical AOR of split parts, written in one allocation.
+std::string aor_of(const Parts& p)
+{
+  const bool at = !p.tel && !p.user.empty();
+  std::string out(p.scheme.size() + 1 + p.user.size() + (at ? 1 : 0) + (p.tel ? 0 : p.host.size()),
+                  '\0');
+  char* w = copy_lower(p.scheme, out.data());
+  *w++ = ':';
+  w = std::copy(p.user.begin(), p.user.end(), w);
+  if (at)
+    *w++ = '@';
+  if (!p.tel)
+    copy_lower(p.host, w);
+  return out;
+}
+
+} // namespace
+
+std::string Uri::str() const
+{
+  std::string out = scheme + ":";
+  if (!user.empty())
+    out += user + (scheme == "tel" ? "" : "@");
+  out += host;
+  if (!port.empty())
+    out += ":" + port;
+  return out + params;
+}
+
+std::string Uri::aor() const
+{
+  if (scheme == "tel")
+    return "tel:" + user;
+  std::string out = scheme + ":";
+  if (!user.empty())
+    out += user + "@";
+  return out + host;
+}
+
+std::optional<std::string_view> Uri::param(std::string_view name) const
+{
+  return find_param(params, name);
+}
+
+Result<Uri> parse_uri(std::string_view text)
+{
+  Parts p;
+  if (!split(text, p))
+    return fail(fmt::format("'{}' is not a sip:, sips: or tel: URI", text));
+  Uri u;
+  u.scheme = text::lower(p.scheme);
+  u.user = std::string(p.user);
+  u.host = text::lower(p.host);
+  u.port = std::string(p.port);
+  u.params = std::string(p.params);
+  return u;
 }
 
 std::string canonical_aor(std::string_view uri)
 {
-  UriParts p;
-  if (!split_uri(uri, p))
-    return "";
-  if (p.scheme == "tel")
-    return "tel:" + p.user;
-  std::string out = p.scheme + ":";
-  if (!p.user.empty())
-    out += p.user + "@";
-  out += p.host;
-  return out;
+  Parts p;
+  return split(uri, p) ? aor_of(p) : std::string();
 }
 
 std::string uri_host(std::string_view uri)
 {
-  UriParts p;
-  return split_uri(uri, p) ? p.host : "";
+  Parts p;
+  return split(uri, p) ? text::lower(p.host) : std::string();
 }
 
 std::string uri_user(std::string_view uri)
 {
-  UriParts p;
-  return split_uri(uri, p) ? p.user : "";
+  Parts p;
+  return split(uri, p) ? std::string(p.user) : std::string();
 }
 
 std::string to_sip_uri(std::string_view addr)
 {
-  addr = text::trim(addr);
-  if (!addr.empty() && addr.front() == '<') {
-    auto close = addr.find('>');
-    addr = addr.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1);
-  }
+  addr = addr_spec(addr);
   auto starts = [&](std::string_view p) {
     return addr.size() >= p.size() && text::iequals(addr.substr(0, p.size()), p);
   };

@@ -1,6 +1,8 @@
 // Ladders: traces into hops, hops into text/Mermaid, and the comparison with FLOWS.md ladders.
 #include "cpm/ladder/ladder.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -16,14 +18,11 @@ namespace {
 using text::iequals;
 using text::trim;
 
+// The words of `s` (text::split_ws) as strings.
 std::vector<std::string> split_ws(std::string_view s)
 {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(s)};
-  std::string w;
-  while (in >> w)
-    out.push_back(w);
-  return out;
+  auto words = text::split_ws(s);
+  return {words.begin(), words.end()};
 }
 
 // Split a message into its header lines and its body.
@@ -54,15 +53,13 @@ void split_message(std::string_view msg, std::vector<std::string_view>& headers,
 }
 
 // The value of the first header named `name` (or its compact form), or "".
-std::string header(const std::vector<std::string_view>& headers, std::string_view name,
-                   std::string_view compact = {})
+std::string header(const std::vector<std::string_view>& headers, std::string_view name)
 {
   for (auto line : headers) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos)
       continue;
-    auto n = trim(line.substr(0, colon));
-    if (iequals(n, name) || (!compact.empty() && iequals(n, compact)))
+    if (iequals(sip::long_name(trim(line.substr(0, colon))), name))
       return std::string(trim(line.substr(colon + 1)));
   }
   return {};
@@ -89,24 +86,22 @@ std::string imdn_message_id(std::string_view body)
   return {};
 }
 
-// "127.0.1.1:5060" -> "127.0.1.1", "[::1]:5060" -> "[::1]".
+// "127.0.1.1:5060" -> "127.0.1.1", "[::1]:5060" -> "::1"; what is no address, unchanged.
 std::string host_of(const std::string& addr)
 {
-  auto colon = addr.rfind(':');
-  if (colon == std::string::npos || (addr.find(']') != std::string::npos && colon < addr.find(']')))
-    return addr;
-  return addr.substr(0, colon);
+  auto a = sip::address_of(addr);
+  return a ? a->host : addr;
 }
 
-Hop to_hop(const trace::Event& e)
+Arrow to_arrow(const trace::Event& e)
 {
-  Hop h;
+  Arrow h;
   h.time_us = e.time_us;
   h.first_line = e.first_line.empty() ? trace::first_line(e.message) : e.first_line;
   std::vector<std::string_view> headers;
   std::string_view body;
   split_message(e.message, headers, body);
-  h.call_id = e.call_id.empty() ? header(headers, "Call-ID", "i") : e.call_id;
+  h.call_id = e.call_id.empty() ? header(headers, "Call-ID") : e.call_id;
   auto cseq = split_ws(header(headers, "CSeq"));
   if (!cseq.empty())
     h.cseq = cseq[0];
@@ -166,28 +161,21 @@ std::string top_via_sent_by(std::string_view message)
     if (line.empty())
       break;
     auto colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      auto name = trim(line.substr(0, colon));
-      if (name.size() == 3 || name.size() == 1) {
-        std::string n(name);
-        for (auto& c : n)
-          c = char(std::tolower(static_cast<unsigned char>(c)));
-        if (n == "via" || n == "v") {
-          // "SIP/2.0/UDP host:port;params"
-          auto v = trim(line.substr(colon + 1));
-          auto sp = v.find_first_of(" \t");
-          if (sp == std::string_view::npos)
-            return {};
-          auto sent = trim(v.substr(sp + 1));
-          sent = sent.substr(0, sent.find_first_of(";, \t"));
-          std::string out(sent);
-          bool has_port = out.rfind(']') != std::string::npos ? out.find("]:") != std::string::npos
-                                                              : out.find(':') != std::string::npos;
-          if (!has_port)
-            out += ":5060";
-          return out;
-        }
-      }
+    if (colon != std::string_view::npos &&
+        iequals(sip::long_name(trim(line.substr(0, colon))), "Via")) {
+      // "SIP/2.0/UDP host:port;params"
+      auto v = trim(line.substr(colon + 1));
+      auto sp = v.find_first_of(" \t");
+      if (sp == std::string_view::npos)
+        return {};
+      auto sent = trim(v.substr(sp + 1));
+      sent = sent.substr(0, sent.find_first_of(";, \t"));
+      std::string out(sent);
+      bool has_port = out.rfind(']') != std::string::npos ? out.find("]:") != std::string::npos
+                                                          : out.find(':') != std::string::npos;
+      if (!has_port)
+        out += ":5060";
+      return out;
     }
     pos = end + 1;
   }
@@ -219,7 +207,7 @@ std::string fmt_secs(int64_t us)
 
 } // namespace
 
-std::vector<Hop> hops(const std::vector<trace::Event>& events)
+std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
 {
   // Addresses each node showed as its own.
   std::map<std::string, std::string> by_addr;
@@ -246,7 +234,7 @@ std::vector<Hop> hops(const std::vector<trace::Event>& events)
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return events[a].time_us < events[b].time_us; });
 
-  std::vector<Hop> out;
+  std::vector<Arrow> out;
   std::set<std::pair<std::string, std::string>> seen; // (sender, bytes)
   for (auto i : order) {
     const auto& e = events[i];
@@ -270,7 +258,7 @@ std::vector<Hop> hops(const std::vector<trace::Event>& events)
     }
     if (!e.message.empty() && !seen.emplace(from, e.message).second)
       continue; // a retransmission
-    auto h = to_hop(e);
+    auto h = to_arrow(e);
     h.from = std::move(from);
     h.to = std::move(to);
     out.push_back(std::move(h));
@@ -278,7 +266,7 @@ std::vector<Hop> hops(const std::vector<trace::Event>& events)
   return out;
 }
 
-Result<std::vector<Hop>> read_hops(const std::vector<std::string>& paths)
+Result<std::vector<Arrow>> read_arrows(const std::vector<std::string>& paths)
 {
   std::vector<trace::Event> all;
   for (const auto& p : paths) {
@@ -287,12 +275,12 @@ Result<std::vector<Hop>> read_hops(const std::vector<std::string>& paths)
       return tl::unexpected(ev.error());
     all.insert(all.end(), std::make_move_iterator(ev->begin()), std::make_move_iterator(ev->end()));
   }
-  return hops(all);
+  return arrows(all);
 }
 
-std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f)
+std::vector<Arrow> filter(const std::vector<Arrow>& in, const Filter& f)
 {
-  std::vector<Hop> out;
+  std::vector<Arrow> out;
   for (const auto& h : in) {
     if (f.trying && h.status == 100)
       continue;
@@ -316,7 +304,7 @@ std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f)
   return out;
 }
 
-std::string label(const Hop& h, bool with_uri)
+std::string label(const Arrow& h, bool with_uri)
 {
   if (h.msrp)
     return h.request ? "MSRP " + h.method
@@ -326,7 +314,7 @@ std::string label(const Hop& h, bool with_uri)
   return h.reason.empty() ? std::to_string(h.status) : fmt::format("{} {}", h.status, h.reason);
 }
 
-std::vector<std::string> nodes(const std::vector<Hop>& hs, const std::vector<std::string>& first)
+std::vector<std::string> nodes(const std::vector<Arrow>& hs, const std::vector<std::string>& first)
 {
   std::vector<std::string> out;
   auto add = [&](const std::string& n) {
@@ -342,7 +330,7 @@ std::vector<std::string> nodes(const std::vector<Hop>& hs, const std::vector<std
   return out;
 }
 
-std::string format_lines(const std::vector<Hop>& hs)
+std::string format_lines(const std::vector<Arrow>& hs)
 {
   size_t wf = 0, wt = 0;
   for (const auto& h : hs) {
@@ -357,7 +345,7 @@ std::string format_lines(const std::vector<Hop>& hs)
   return out;
 }
 
-std::string format_columns(const std::vector<Hop>& hs, const std::vector<std::string>& order)
+std::string format_columns(const std::vector<Arrow>& hs, const std::vector<std::string>& order)
 {
   auto cols = nodes(hs, order);
   if (cols.empty())
@@ -411,7 +399,7 @@ std::string format_columns(const std::vector<Hop>& hs, const std::vector<std::st
   return out;
 }
 
-std::string format_mermaid(const std::vector<Hop>& hs, const std::vector<std::string>& order)
+std::string format_mermaid(const std::vector<Arrow>& hs, const std::vector<std::string>& order)
 {
   auto cols = nodes(hs, order);
   auto id = [&](const std::string& n) {
@@ -572,7 +560,7 @@ Result<Expected> read_expected(const std::string& path)
 
 namespace {
 
-bool same(const Step& s, const Hop& h)
+bool same(const Step& s, const Arrow& h)
 {
   if (s.from != h.from || s.to != h.to || s.request != h.request)
     return false;
@@ -595,11 +583,11 @@ bool same(const Step& s, const Hop& h)
 struct Op {
   char kind;
   const Step* step;
-  const Hop* hop;
+  const Arrow* hop;
 };
 
 // Longest common subsequence of expected steps and actual hops, as diff operations.
-std::vector<Op> diff(const std::vector<const Step*>& want, const std::vector<const Hop*>& got)
+std::vector<Op> diff(const std::vector<const Step*>& want, const std::vector<const Arrow*>& got)
 {
   auto n = want.size(), m = got.size();
   std::vector<std::vector<size_t>> l(n + 1, std::vector<size_t>(m + 1, 0));
@@ -622,8 +610,8 @@ std::vector<Op> diff(const std::vector<const Step*>& want, const std::vector<con
 
 // A transaction of the run: a request hop by hop and its responses.
 struct Group {
-  std::vector<const Hop*> requests;
-  std::vector<const Hop*> responses;
+  std::vector<const Arrow*> requests;
+  std::vector<const Arrow*> responses;
   bool used = false;
 };
 
@@ -650,7 +638,7 @@ Match compare(const Transaction& t, const Group& g)
       codes.insert(h->status); // a provisional code the ladder does not show is not compared
   for (int code : codes) {
     std::vector<const Step*> ws;
-    std::vector<const Hop*> gs;
+    std::vector<const Arrow*> gs;
     for (const auto& s : t.responses)
       if (s.status == code)
         ws.push_back(&s);
@@ -681,7 +669,7 @@ std::string describe_step(const Step& s)
                      what);
 }
 
-std::string describe_hop(const Hop& h, int64_t t0)
+std::string describe_arrow(const Arrow& h, int64_t t0)
 {
   return fmt::format("{} -> {}  {}   (at {})", h.from, h.to, label(h, true),
                      fmt_secs(h.time_us - t0));
@@ -689,7 +677,7 @@ std::string describe_hop(const Hop& h, int64_t t0)
 
 } // namespace
 
-CheckResult check(const Expected& want, const std::vector<Hop>& run)
+CheckResult check(const Expected& want, const std::vector<Arrow>& run)
 {
   Filter sip_only;
   sip_only.msrp = true; // FLOWS.md's ladders are SIP; MSRP is drawn, not compared
@@ -747,7 +735,7 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
   CheckResult res;
   res.ok = true;
   std::string& out = res.report;
-  std::map<std::string, const Hop*> at_label; // step label -> the hop it matched
+  std::map<std::string, const Arrow*> at_label; // step label -> the hop it matched
   std::vector<std::pair<const Transaction*, const Group*>> pairs;
   for (const auto& t : want.transactions) {
     // The unused group that agrees best with the transaction.
@@ -792,7 +780,7 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
         return;
       for (const auto& op : ops) {
         if (op.kind == '+')
-          out += fmt::format("  + {:<8} {}\n", "", describe_hop(*op.hop, t0));
+          out += fmt::format("  + {:<8} {}\n", "", describe_arrow(*op.hop, t0));
         else
           out += fmt::format("  {} {}\n", op.kind, describe_step(*op.step));
       }
@@ -806,7 +794,7 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
   for (const auto& [t, g] : pairs) {
     if (g->requests.empty())
       continue;
-    const Hop* start = g->requests.front();
+    const Arrow* start = g->requests.front();
     for (const auto& l : t->after) {
       auto it = at_label.find(l);
       if (it == at_label.end()) {
@@ -817,7 +805,7 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
         res.ok = false;
         out +=
             fmt::format("transaction {}: WRONG ORDER: its first hop ({}) came before [{}] ({})\n",
-                        t->name, describe_hop(*start, t0), l, describe_hop(*it->second, t0));
+                        t->name, describe_arrow(*start, t0), l, describe_arrow(*it->second, t0));
       }
     }
   }
@@ -826,12 +814,12 @@ CheckResult check(const Expected& want, const std::vector<Hop>& run)
     if (g.used)
       continue;
     res.ok = false;
-    const Hop* h = !g.requests.empty() ? g.requests.front() : g.responses.front();
+    const Arrow* h = !g.requests.empty() ? g.requests.front() : g.responses.front();
     out += fmt::format("extra transaction (Call-ID {}, {} {}): not in the ladder\n", h->call_id,
                        h->cseq, h->method);
     for (const auto* v : {&g.requests, &g.responses})
       for (const auto* x : *v)
-        out += fmt::format("  + {:<8} {}\n", "", describe_hop(*x, t0));
+        out += fmt::format("  + {:<8} {}\n", "", describe_arrow(*x, t0));
   }
   out += res.ok ? "ladder matches\n" : "ladder does not match\n";
   return res;

@@ -2,6 +2,7 @@
 #include "cpm/proxy/client_transaction.hpp"
 
 #include <algorithm>
+#include <new>
 #include <string>
 #include <unordered_map>
 
@@ -89,18 +90,17 @@ void ClientTransactions::on_timer_e(void* arg) noexcept
 {
   auto& t = *static_cast<Txn*>(arg);
   auto& self = *t.owner;
-  ++t.sent;
-  uint64_t ms =
-      t.proceeding ? uint64_t(SIP_T2)
-                   : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t.sent, 8u), uint64_t(SIP_T2));
-  self.m_timers.start(t.timer_e, ms, on_timer_e, &t);
-  auto mb = re_adopt(mbuf_alloc(t.text.size()));
-  int err =
-      mb ? mbuf_write_mem(mb.get(), reinterpret_cast<const uint8_t*>(t.text.data()), t.text.size())
-         : ENOMEM;
-  if (!err) {
-    mb->pos = 0;
-    err = sip_send(&self.m_sip, nullptr, SIP_TRANSP_UDP, &t.dst, mb.get());
+  int err = 0;
+  try {
+    ++t.sent;
+    uint64_t ms = t.proceeding ? uint64_t(SIP_T2)
+                               : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t.sent, 8u),
+                                                    uint64_t(SIP_T2));
+    self.m_timers.start(t.timer_e, ms, on_timer_e, &t);
+    auto mb = mbuf_copy(t.text);
+    err = mb ? sip_send(&self.m_sip, nullptr, SIP_TRANSP_UDP, &t.dst, mb.get()) : ENOMEM;
+  } catch (const std::bad_alloc&) {
+    err = ENOMEM;
   }
   if (err) {
     t.timer_e.cancel();

@@ -13,6 +13,7 @@
 #include "cpm/proxy/rewrite.hpp"
 #include "cpm/proxy/transaction_table.hpp"
 #include "cpm/proxy/validate.hpp"
+#include "cpm/rt/guard.hpp"
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
@@ -81,6 +82,9 @@ struct Proxy::Impl final : Upstream {
     resp_lsnr.reset();
     table.reset(); // before the client transactions and timers its entries use
   }
+
+  // opt.diag as rt/guard.hpp's sink, built once (callbacks run per message).
+  sip::Diag diag_sink;
 
   void diag(const std::string& line)
   {
@@ -424,24 +428,20 @@ void Proxy::Impl::forward_stray(const struct sip_msg& msg)
 bool Proxy::Impl::req_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto& self = *static_cast<Impl*>(arg);
-  try {
-    return self.on_request(*msg);
-  } catch (const std::exception& e) {
-    self.diag(fmt::format("internal error: {}", e.what()));
+  int handled = sip::guarded(self.diag_sink, "the proxy's request handler", -1,
+                             [&] { return self.on_request(*msg) ? 1 : 0; });
+  if (handled < 0) // STYLE.md: the request that broke us still gets an answer
     (void)sip_reply(self.sip, msg, 500, "Server Internal Error");
-    return true;
-  }
+  return handled != 0;
 }
 
 bool Proxy::Impl::resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto& self = *static_cast<Impl*>(arg);
-  try {
+  sip::guarded(self.diag_sink, "the proxy's response handler", [&] {
     if (!self.clients->on_response(*msg))
       self.forward_stray(*msg);
-  } catch (const std::exception& e) {
-    self.diag(fmt::format("internal error: {}", e.what()));
-  }
+  });
   return true;
 }
 
@@ -449,11 +449,8 @@ void Proxy::Impl::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
 {
   auto& t = *static_cast<RelayTxn*>(arg);
   auto& self = *t.px;
-  try {
-    self.on_client_response(t, err, msg);
-  } catch (const std::exception& e) {
-    self.diag(fmt::format("internal error relaying a response: {}", e.what()));
-  }
+  sip::guarded(self.diag_sink, "relaying a response",
+               [&] { self.on_client_response(t, err, msg); });
 }
 
 // libre's send hook: our Record-Route, for a request whose transaction wants it.
@@ -475,6 +472,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   m.sip = stack.get();
   m.opt = std::move(opt);
   m.hook = std::move(hook);
+  m.diag_sink = [&m](const std::string& line) { m.diag(line); };
   for (const auto& b : stack.bound())
     if (b.rfind("tcp:", 0) == 0)
       m.has_tcp = true;

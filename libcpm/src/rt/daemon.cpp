@@ -37,6 +37,9 @@ int Runner::run(Role& role)
   } catch (const std::exception& e) {
     cli::diag(m_spec.prog, fmt::format("internal error: {}", e.what()));
     return 3;
+  } catch (...) {
+    cli::diag(m_spec.prog, "internal error: unknown exception");
+    return 3;
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "cpm/base/trace.hpp"
 #include "cpm/codec/msrp_detail.hpp"
+#include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
 
@@ -254,7 +255,7 @@ void Conn::on_pending_frame(Frame& f)
 void Conn::estab_h(void* arg) noexcept
 {
   auto* c = static_cast<Conn*>(arg);
-  try {
+  sip::guarded({}, "the MSRP connect handler", [c] {
     auto keep = c->shared_from_this();
     c->up = true;
     c->addresses();
@@ -267,8 +268,7 @@ void Conn::estab_h(void* arg) noexcept
       c->queue(f);
     }
     c->pump();
-  } catch (...) {
-  }
+  });
 }
 
 void Conn::recv_h(struct mbuf* mb, void* arg) noexcept
@@ -286,23 +286,19 @@ void Conn::recv_h(struct mbuf* mb, void* arg) noexcept
 void Conn::close_h(int err, void* arg) noexcept
 {
   auto* c = static_cast<Conn*>(arg);
-  try {
+  sip::guarded({}, "the MSRP close handler", [c, err] {
     auto keep = c->shared_from_this();
     if (c->session)
       c->session->drop_conn(err);
     else
       c->discard();
-  } catch (...) {
-  }
+  });
 }
 
 void Conn::send_h(void* arg) noexcept
 {
   auto* c = static_cast<Conn*>(arg);
-  try {
-    c->pump();
-  } catch (...) {
-  }
+  sip::guarded({}, "the MSRP send handler", [c] { c->pump(); });
 }
 
 } // namespace cpm::msrp::detail

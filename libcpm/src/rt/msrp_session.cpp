@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "cpm/codec/msrp_detail.hpp"
+#include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
 
 namespace cpm::msrp::detail {
@@ -138,10 +139,7 @@ void SessionCore::arm_txn_timer()
   uint64_t now = tmr_jiffies();
   uint64_t due = oldest + txn_timeout_ms;
   txn_tmr.start(due > now ? due - now : 0, [this] {
-    try {
-      expire_txns();
-    } catch (...) {
-    }
+    sip::guarded({}, "the MSRP transaction timer", [this] { expire_txns(); });
   });
 }
 

@@ -21,6 +21,9 @@ constexpr char lower(char c)
 // list headers are split (RFC 3261 §7.3.1). Parts are not trimmed; an empty input gives
 // one empty part.
 std::vector<std::string_view> split_list(std::string_view s, char sep = ',');
+// RFC 3986 §2.1 percent-decoding: "%3A" -> ":"; a '%' not followed by two hex digits is
+// kept as it is.
+std::string percent_decode(std::string_view s);
 // The fields of `s` separated by runs of spaces and tabs (SDP fields, MSRP path URIs);
 // no empty fields.
 std::vector<std::string_view> split_ws(std::string_view s);

@@ -1,6 +1,7 @@
 #pragma once
-// Transport addresses: where to send (a Hop: --proxy, a next hop, the host part of a SIP
-// URI) and where to listen (a ListenSpec: --listen). Hosts are IP literals.
+// Transport addresses: where to send (a next hop: --proxy, a peer, the host part of a SIP
+// URI) and where to listen (--listen), as one type, Hop, with its conversions from and to
+// the URI forms (grammar/uri.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,23 +9,39 @@
 #include <vector>
 
 #include "cpm/base/error.hpp"
+#include "cpm/grammar/uri.hpp"
 
 namespace cpm::sip {
 
-// A next hop: "udp:H:P", "tcp:H:P", "sip:H:P;transport=tcp", or the host part of a SIP URI.
+// A transport address: "udp:H:P", "tcp:H:P", "sip:H:P;transport=tcp". The strict parsers
+// (parse_proxy, parse_listen, hop_of) take IP literals only; address_of keeps host names.
 struct Hop {
-  std::string transport = "udp"; // "udp" | "tcp"
-  std::string host;              // IP literal, without brackets
-  uint16_t port = 5060;
+  std::string transport = "udp"; // "udp" | "tcp" (address_of: any transport parameter)
+  std::string host;              // without brackets
+  uint16_t port = 5060;          // a --listen value: 0 for any port
   // "sip:H:P" with ";transport=tcp" for tcp (IPv6 hosts bracketed).
   std::string uri() const;
   // Same hop over tcp.
   Hop over_tcp() const;
 };
-// Parse a --proxy value. Hosts must be IP literals.
+
+// Parse a --proxy value: "udp:H:P", "tcp:H:P" or a sip: URI (as hop_of_uri).
 Result<Hop> parse_proxy(std::string_view s);
-// The hop of a SIP URI's host part ("sip:bob@127.0.0.2:5062;transport=tcp").
+// The hop of a sip: URI's host part ("sip:bob@127.0.0.2:5062;transport=tcp"): port 5060
+// when absent, tcp when its transport parameter says so.
+Result<Hop> hop_of(const Uri& uri);
 Result<Hop> hop_of_uri(std::string_view uri);
+// Any address form of the config and of Request::source (everything to_sip_uri takes),
+// hosts kept as written (lower-cased, names too): for comparing where a request came from.
+Result<Hop> address_of(std::string_view addr);
+// Host and port equal (the transport aside).
+bool same_host_port(const Hop& a, const Hop& b);
+
+// A --listen value: "udp:127.0.0.1:5060", "tcp:[::1]:0" (the port is required, 0 allowed).
+Result<Hop> parse_listen(std::string_view s);
+// Back to the --listen form, "tcp:[::1]:0".
+std::string format_listen(const Hop& l);
+
 // True for 127.0.0.0/8 and ::1.
 bool is_loopback(std::string_view host);
 // The default --listen values for a peer host: udp+tcp on 127.0.0.1 port 0 for loopback,
@@ -32,14 +49,5 @@ bool is_loopback(std::string_view host);
 std::vector<std::string> default_listen(std::string_view peer_host);
 // RFC 3261 §18.1.1: a request bigger than this goes over TCP.
 inline constexpr size_t k_udp_max = 1300;
-
-// A --listen value: "udp:127.0.0.1:5060", "tcp:[::1]:0".
-struct ListenSpec {
-  std::string transport; // "udp" | "tcp"
-  std::string host;
-  uint16_t port = 0;
-};
-Result<ListenSpec> parse_listen(std::string_view s);
-std::string format_listen(const ListenSpec& l);
 
 } // namespace cpm::sip

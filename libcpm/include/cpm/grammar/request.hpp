@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cpm/grammar/header.hpp"
+
 namespace cpm::sip {
 
 // One header line of a request.
@@ -34,14 +36,9 @@ struct Request {
   // All values of a header (case-insensitive name, compact or long); the values of a list
   // header (is_list_header) one per list element, trimmed, empty elements dropped.
   std::vector<std::string> values(std::string_view name) const;
+  // The value of the first header called `name` (case-insensitive, compact or long),
+  // trimmed and not split; "" when there is none.
+  std::string_view value(std::string_view name) const;
 };
-
-// RFC 3261 §7.3.3 (and the RFCs that add compact forms): the long name of a one-letter
-// header name ("m" -> "Contact"); any other name unchanged.
-std::string_view long_name(std::string_view name);
-
-// Headers whose values are comma-separated lists (RFC 3261 §7.3.1) that Request::values
-// splits.
-bool is_list_header(std::string_view name);
 
 } // namespace cpm::sip

@@ -11,8 +11,9 @@
 
 namespace cpm::ladder {
 
-// One SIP message going from one node to another, seen once.
-struct Hop {
+// One arrow of a ladder: a SIP message (or MSRP frame) going from one node to another, seen
+// once.
+struct Arrow {
   int64_t time_us = 0;
   std::string from; // node name, or "ip:port" when no trace names the address
   std::string to;
@@ -42,22 +43,22 @@ struct Filter {
 // Merge the events of several traces into hops, ordered by time: each message once (the
 // sender's tx event, else the rx event of a receiver whose sender wrote no trace), without
 // retransmissions (same sender, same bytes), addresses named by the nodes' `local` addresses.
-std::vector<Hop> hops(const std::vector<trace::Event>& events);
+std::vector<Arrow> arrows(const std::vector<trace::Event>& events);
 // Read trace files and build their hops.
-Result<std::vector<Hop>> read_hops(const std::vector<std::string>& paths);
+Result<std::vector<Arrow>> read_arrows(const std::vector<std::string>& paths);
 // The hops `f` keeps.
-std::vector<Hop> filter(const std::vector<Hop>& in, const Filter& f);
+std::vector<Arrow> filter(const std::vector<Arrow>& in, const Filter& f);
 // Short label: "MESSAGE sip:bob@b.example" (with_uri) or "MESSAGE", "200 OK".
-std::string label(const Hop& h, bool with_uri);
+std::string label(const Arrow& h, bool with_uri);
 // The node names in order of first appearance, `first` (if any) leading.
-std::vector<std::string> nodes(const std::vector<Hop>& hs, const std::vector<std::string>& first);
+std::vector<std::string> nodes(const std::vector<Arrow>& hs, const std::vector<std::string>& first);
 
 // " 1  alice  -> coreA  MESSAGE sip:bob@b.example", one line per hop.
-std::string format_lines(const std::vector<Hop>& hs);
+std::string format_lines(const std::vector<Arrow>& hs);
 // A plain-text sequence diagram with one column per node.
-std::string format_columns(const std::vector<Hop>& hs, const std::vector<std::string>& order);
+std::string format_columns(const std::vector<Arrow>& hs, const std::vector<std::string>& order);
 // A Mermaid sequenceDiagram.
-std::string format_mermaid(const std::vector<Hop>& hs, const std::vector<std::string>& order);
+std::string format_mermaid(const std::vector<Arrow>& hs, const std::vector<std::string>& order);
 
 // One hop of an expected ladder.
 struct Step {
@@ -96,6 +97,6 @@ struct CheckResult {
 };
 
 // Compare the hops of a run (unfiltered) with an expected ladder, as FLOWS.md says.
-CheckResult check(const Expected& want, const std::vector<Hop>& run);
+CheckResult check(const Expected& want, const std::vector<Arrow>& run);
 
 } // namespace cpm::ladder

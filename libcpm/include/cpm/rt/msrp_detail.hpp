@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "cpm/codec/msrp.hpp"
+#include "cpm/rt/loop.hpp"
 #include "cpm/rt/msrp_session.hpp"
 #include "cpm/rt/re_ptr.hpp"
-#include "cpm/rt/sip.hpp"
 
 struct mbuf;
 struct sa;

@@ -1,0 +1,185 @@
+// A libre SIP stack on the listen addresses, its trace, and the requests it receives as
+// sip::Request.
+#include "cpm/rt/sip.hpp"
+
+#include "cpm/grammar/header.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "cpm/rt/pl.hpp"
+#include "cpm/rt/re.hpp"
+#include "cpm/rt/sa.hpp"
+
+namespace cpm::sip {
+
+namespace {
+
+const char* tp_name(enum sip_transp tp)
+{
+  switch (tp) {
+  case SIP_TRANSP_UDP:
+    return "udp";
+  case SIP_TRANSP_TCP:
+    return "tcp";
+  case SIP_TRANSP_TLS:
+    return "tls";
+  default:
+    return "ws";
+  }
+}
+
+void trace_h(bool tx, enum sip_transp tp, const struct sa* src, const struct sa* dst,
+             const uint8_t* pkt, size_t len, void* arg) noexcept
+{
+  auto* self = static_cast<Stack*>(arg);
+  if (!self || !self->tracer() || !self->tracer()->is_open())
+    return;
+  try {
+    self->tracer()->write(tx ? "tx" : "rx", tp_name(tp), sa_str(tx ? *src : *dst),
+                          sa_str(tx ? *dst : *src),
+                          std::string_view(reinterpret_cast<const char*>(pkt), len));
+  } catch (...) {
+  }
+}
+
+void exit_h(void*) noexcept {}
+
+} // namespace
+
+Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,
+                                             const std::string& software, trace::Writer* trace)
+{
+  std::unique_ptr<Stack> s(new Stack());
+  s->m_trace = trace;
+  if (listen.empty())
+    return fail("no --listen address given");
+  int err =
+      sip_alloc(re_out(s->m_sip), nullptr, 16384, 16384, 4096, software.c_str(), exit_h, s.get());
+  if (err)
+    return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
+  for (const auto& text : listen) {
+    auto spec = parse_listen(text);
+    if (!spec)
+      return tl::unexpected(spec.error());
+    struct sa sa;
+    sa_set_str(&sa, spec->host.c_str(), spec->port);
+    auto tp = spec->transport == "tcp" ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
+    err = sip_transp_add(s->m_sip.get(), tp, &sa);
+    if (err)
+      return fail(fmt::format("cannot listen on {}: {}", text, std::strerror(err)), 3);
+    struct sa bound;
+    if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound))
+      spec->port = sa_port(&bound);
+    s->m_specs.push_back(*spec);
+    s->m_bound.push_back(format_listen(*spec));
+  }
+  if (trace && trace->is_open())
+    sip_set_trace_handler(s->m_sip.get(), trace_h);
+  return s;
+}
+
+Stack::~Stack()
+{
+  if (m_sip)
+    sip_close(m_sip.get(), true);
+}
+
+std::string Stack::uri() const
+{
+  if (m_specs.empty())
+    return {};
+  const auto& l = m_specs.front();
+  std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
+  return fmt::format("sip:{}:{}{}", host, l.port, l.transport == "tcp" ? ";transport=tcp" : "");
+}
+
+void Stack::report_ready(int fd) const
+{
+  if (fd < 0)
+    return;
+  std::string line;
+  for (const auto& b : m_bound)
+    line += (line.empty() ? "" : " ") + b;
+  line += "\n";
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    p += n;
+    left -= size_t(n);
+  }
+  ::close(fd);
+}
+
+bool Stack::is_local(std::string_view host, uint16_t port) const
+{
+  struct sa want;
+  std::string h(host);
+  if (!h.empty() && h.front() == '[' && h.back() == ']')
+    h = h.substr(1, h.size() - 2);
+  if (sa_set_str(&want, h.c_str(), port ? port : 5060))
+    return false;
+  for (const auto& l : m_specs) {
+    struct sa have;
+    sa_set_str(&have, l.host.c_str(), l.port);
+    if (sa_cmp(&want, &have, SA_ALL))
+      return true;
+  }
+  return false;
+}
+
+sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)
+{
+  sip::Request r;
+  r.method = pl_string(msg->met);
+  r.ruri = pl_string(msg->ruri);
+  r.from_uri = pl_string(msg->from.auri);
+  r.to_uri = pl_string(msg->to.auri);
+  r.source = fmt::format("{}:{}", tp_name(msg->tp), sa_str(msg->src));
+  bool leading = true;
+  for (struct le* le = msg->hdrl.head; le; le = le->next) {
+    auto* h = static_cast<struct sip_hdr*>(le->data);
+    std::string name(long_name(std::string_view(h->name.p, h->name.l)));
+    std::string value = pl_string(h->val);
+    if (h->id == SIP_HDR_ROUTE) {
+      struct sip_addr addr;
+      bool ours = false;
+      if (leading && self && sip_addr_decode(&addr, &h->val) == 0) {
+        std::string host = pl_string(addr.uri.host);
+        uint16_t port = addr.uri.port;
+        if (self->is_local(host, port)) {
+          ours = true;
+          struct pl odi;
+          if (msg_param_decode(&addr.uri.params, "odi", &odi) == 0)
+            r.odi = pl_string(odi);
+        }
+      }
+      if (!ours) {
+        leading = false;
+        r.routes.push_back(value);
+      }
+    } else if (h->id == SIP_HDR_P_ASSERTED_IDENTITY && r.asserted.empty()) {
+      struct sip_addr addr;
+      if (sip_addr_decode(&addr, &h->val) == 0)
+        r.asserted = pl_string(addr.auri);
+    }
+    r.headers.push_back({std::move(name), std::move(value)});
+  }
+  size_t left = msg->mb ? mbuf_get_left(msg->mb) : 0;
+  if (pl_isset(&msg->clen)) {
+    size_t clen = pl_u32(&msg->clen);
+    r.body_size = clen < left ? clen : left;
+  } else {
+    r.body_size = left;
+  }
+  return r;
+}
+
+} // namespace cpm::sip
