@@ -1,12 +1,16 @@
-// libFuzzer target for the URI, odi, header-list and Accept-Contact parsing of routing.
+// libFuzzer target for the grammar routing reads (URIs, transport addresses, name-addrs,
+// parameters, header lists), odi tokens and Accept-Contact.
 // Build: cmake -DCPM_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 ...; run: ./fuzz_route_uri
 // -max_total_time=60
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "cpm/core/location.hpp"
 #include "cpm/core/route.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
 namespace {
@@ -30,6 +34,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   (void)cpm::sip::uri_host(in);
   (void)cpm::sip::uri_user(in);
   (void)cpm::sip::to_sip_uri(in);
+  // The allocation-free reads agree with the parsed Uri.
+  if (auto u = cpm::sip::parse_uri(in)) {
+    require(u->aor() == aor);
+    require(cpm::sip::uri_host(in) == u->host);
+    require(cpm::sip::uri_user(in) == u->user);
+    (void)u->str();
+    (void)u->param("transport");
+    (void)cpm::sip::hop_of(*u);
+  } else {
+    require(aor.empty());
+  }
+
+  // Transport addresses: total, and a --listen value formats back to what it parsed.
+  (void)cpm::sip::parse_proxy(in);
+  (void)cpm::sip::address_of(in);
+  if (auto l = cpm::sip::parse_listen(in)) {
+    auto again = cpm::sip::parse_listen(cpm::sip::format_listen(*l));
+    require(again && again->host == l->host && again->port == l->port &&
+            again->transport == l->transport);
+  }
+
+  // Name-addrs and parameters: every view lies inside the input.
+  auto inside = [&](std::string_view v) {
+    return v.empty() || (v.data() >= in.data() && v.data() + v.size() <= in.data() + in.size());
+  };
+  if (auto na = cpm::sip::parse_name_addr(in, "To"))
+    require(inside(na->display) && inside(na->uri) && inside(na->params));
+  require(inside(cpm::sip::addr_spec(in)));
+  for (const auto& p : cpm::sip::split_params(in))
+    require(inside(p.name) && inside(p.value));
+  for (auto e : cpm::sip::split_header_list(in))
+    require(!e.empty() && inside(e));
 
   // odi tokens: whatever parses prints back the same.
   cpm::config::SessionCase c;

@@ -16,6 +16,13 @@ TEST_CASE("ua::registrar_of and user_of read an address of record")
   CHECK(registrar_of("sip:a.example") == "sip:a.example");
   CHECK(user_of("sip:alice@a.example", "x") == "alice");
   CHECK(user_of("sip:a.example", "cpm-send") == "cpm-send");
+  CHECK(registrar_of("sip:alice@[::1]:5070") == "sip:[::1]:5070");
+  SUBCASE("malformed")
+  {
+    CHECK(registrar_of("alice@a.example") == "");
+    CHECK(registrar_of("sip:alice@") == "");
+    CHECK(user_of("not a uri", "x") == "x");
+  }
 }
 
 TEST_CASE("ua::check_addresses: what every client checks of its addresses")

@@ -1,6 +1,8 @@
 // --trace FILE: JSON Lines of every message sent or received.
 #include "cpm/base/trace.hpp"
 
+#include "cpm/base/text.hpp"
+
 #include <chrono>
 #include <fmt/format.h>
 #include <fstream>
@@ -64,23 +66,9 @@ std::string call_id(std::string_view message)
       break; // end of headers
     auto colon = line.find(':');
     if (colon != std::string_view::npos) {
-      auto name = line.substr(0, colon);
-      while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
-        name.remove_suffix(1);
-      auto eq = [](std::string_view a, std::string_view b) {
-        if (a.size() != b.size())
-          return false;
-        for (size_t i = 0; i < a.size(); ++i)
-          if ((a[i] | 0x20) != (b[i] | 0x20))
-            return false;
-        return true;
-      };
-      if (eq(name, "call-id") || eq(name, "i")) {
-        auto v = line.substr(colon + 1);
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-          v.remove_prefix(1);
-        return std::string(v);
-      }
+      auto name = text::trim(line.substr(0, colon));
+      if (text::iequals(name, "Call-ID") || text::iequals(name, "i"))
+        return std::string(text::trim(line.substr(colon + 1)));
     }
     pos = end + 1;
   }

@@ -2,6 +2,7 @@
 #include "cpm/codec/cpim.hpp"
 #include "cpm/base/events.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -210,14 +211,11 @@ std::string encode(const Message& m)
 
 std::string address(std::string_view value)
 {
-  auto lt = value.find('<');
-  if (lt != std::string_view::npos) {
-    auto gt = value.find('>', lt);
-    if (gt == std::string_view::npos)
-      return {};
-    return std::string(trim(value.substr(lt + 1, gt - lt - 1)));
-  }
-  return std::string(trim(value));
+  // RFC 3862 §3.3.1: [Formal-name] <URI>, read as SIP's name-addr; a bare URI is kept whole.
+  if (value.find('<') == std::string_view::npos)
+    return std::string(trim(value));
+  auto na = sip::parse_name_addr(value, "CPIM");
+  return na ? std::string(na->uri) : std::string();
 }
 
 Message make(const Outgoing& o)

@@ -8,6 +8,7 @@
 
 #include "cpm/codec/service.hpp"
 #include "cpm/core/location.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
 namespace cpm::policy {
@@ -28,41 +29,18 @@ bool any_match(const std::vector<std::string>& patterns, std::string_view uri)
 
 bool parse_served_user(std::string_view value, ServedUser& out)
 {
-  auto open = value.find('<');
-  auto close = value.find('>');
-  std::string_view uri;
-  std::string_view params;
-  if (open != std::string_view::npos) {
-    if (close == std::string_view::npos || close < open)
-      return false;
-    uri = value.substr(open + 1, close - open - 1);
-    params = value.substr(close + 1);
-  } else {
-    auto semi = value.find(';');
-    uri = value.substr(0, semi);
-    params = semi == std::string_view::npos ? std::string_view() : value.substr(semi);
-  }
-  while (!uri.empty() && uri.front() == ' ')
-    uri.remove_prefix(1);
-  while (!uri.empty() && uri.back() == ' ')
-    uri.remove_suffix(1);
-  if (uri.size() < 5 || uri.find(':') == std::string_view::npos)
+  auto na = sip::parse_name_addr(value, "P-Served-User");
+  if (!na || na->uri.size() < 5 || na->uri.find(':') == std::string_view::npos)
     return false;
-  out.aor = sip::canonical_aor(uri);
+  out.aor = sip::canonical_aor(na->uri);
   out.session_case = config::SessionCase::Originating;
-  size_t pos = 0;
-  while ((pos = params.find(';', pos)) != std::string_view::npos) {
-    ++pos;
-    auto end = params.find(';', pos);
-    auto p = params.substr(pos, end == std::string_view::npos ? params.size() - pos : end - pos);
-    auto eq = p.find('=');
-    if (eq != std::string_view::npos && iequals(p.substr(0, eq), "sescase")) {
-      auto v = p.substr(eq + 1);
-      if (iequals(v, "term"))
-        out.session_case = config::SessionCase::Terminating;
-      else if (!iequals(v, "orig"))
-        return false;
-    }
+  for (const auto& p : sip::split_params(na->params)) {
+    if (!p.has_value || !iequals(p.name, "sescase"))
+      continue;
+    if (iequals(p.value, "term"))
+      out.session_case = config::SessionCase::Terminating;
+    else if (!iequals(p.value, "orig"))
+      return false;
   }
   return true;
 }

@@ -91,9 +91,7 @@ std::string Stack::uri() const
 {
   if (m_specs.empty())
     return {};
-  const auto& l = m_specs.front();
-  std::string host = l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host;
-  return fmt::format("sip:{}:{}{}", host, l.port, l.transport == "tcp" ? ";transport=tcp" : "");
+  return m_specs.front().uri();
 }
 
 void Stack::report_ready(int fd) const

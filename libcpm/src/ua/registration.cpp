@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cpm/codec/service.hpp"
+#include "cpm/grammar/uri.hpp"
 #include "cpm/rt/pl.hpp"
 
 #include "cpm/rt/re.hpp"
@@ -13,19 +14,16 @@ namespace cpm::ua {
 
 std::string registrar_of(std::string_view aor)
 {
-  auto at = aor.find('@');
-  auto start = at != std::string_view::npos ? at + 1 : aor.find(':') + 1;
-  auto end = aor.find_first_of(";>", start);
-  return "sip:" + std::string(aor.substr(start, end == std::string_view::npos ? end : end - start));
+  auto u = sip::parse_uri(aor);
+  if (!u)
+    return {};
+  return "sip:" + u->host + (u->port.empty() ? "" : ":" + u->port);
 }
 
 std::string user_of(std::string_view uri, std::string_view fallback)
 {
-  auto colon = uri.find(':');
-  auto at = uri.find('@');
-  if (colon == std::string_view::npos || at == std::string_view::npos || at < colon)
-    return std::string(fallback);
-  return std::string(uri.substr(colon + 1, at - colon - 1));
+  auto user = sip::uri_user(uri);
+  return user.empty() ? std::string(fallback) : user;
 }
 
 Result<std::unique_ptr<Registration>> Registration::start(sip::Stack& stack, const Params& p,

@@ -18,7 +18,7 @@ struct sipreg;
 namespace cpm::ua {
 
 // The registrar of an address of record: its domain ("sip:a.example" for
-// sip:alice@a.example; the host part when it has no user).
+// sip:alice@a.example; the host part when it has no user); "" when it is malformed.
 std::string registrar_of(std::string_view aor);
 // The user part of a SIP URI ("alice" for sip:alice@a.example), or `fallback` without one.
 std::string user_of(std::string_view uri, std::string_view fallback);
