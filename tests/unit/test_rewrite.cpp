@@ -41,6 +41,7 @@ constexpr std::string_view k_request = "MESSAGE sip:bob@b.example SIP/2.0\r\n"
                                        "Call-ID: c1\r\n"
                                        "CSeq: 1 MESSAGE\r\n"
                                        "P-Served-User: <sip:mallory@a.example>\r\n"
+                                       "a: *;+g.oma.sip-im\r\n"
                                        "Content-Type: text/plain\r\n"
                                        "Content-Length: 5\r\n"
                                        "\r\n"
@@ -68,11 +69,12 @@ TEST_CASE("proxy::forward_text")
   SUBCASE("pushed Routes on top, headers removed and added")
   {
     a.push_routes = {"<sip:as.a.example;lr>"};
-    a.remove_headers = {"p-served-user"};
+    a.remove_headers = {"p-served-user", "accept-contact"}; // it came compact: "a"
     a.add_headers = {"P-Served-User: <sip:alice@a.example>;sescase=orig"};
     auto s = forward_text(*m, req, a);
     CHECK(s.find("Max-Forwards: 69\r\nRoute: <sip:as.a.example;lr>\r\n") == 0);
     CHECK(s.find("mallory") == std::string::npos);
+    CHECK(s.find("+g.oma.sip-im") == std::string::npos);
     CHECK(s.find("P-Served-User: <sip:alice@a.example>;sescase=orig\r\nContent-Length: 5") !=
           std::string::npos);
   }

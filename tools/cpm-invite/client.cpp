@@ -547,14 +547,13 @@ void Client::finish(int code)
 
 int run(Options& opt)
 {
-  auto early = ua::prepare(
+  return ua::run(
       k_prog, opt.common, [&](const config::File& f) { return apply_config(opt, f); },
-      [&] { return validate(opt); });
-  if (early)
-    return *early;
-  sip::Library lib;
-  Client c(opt);
-  return c.main();
+      [&] { return validate(opt); },
+      [&] {
+        Client c(opt);
+        return c.main();
+      });
 }
 
 } // namespace cpm::invite

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
@@ -509,14 +510,13 @@ void Client::finish(int code)
 
 int run(Options& opt)
 {
-  auto early = ua::prepare(
+  return ua::run(
       k_prog, opt.common, [&](const config::File& f) { return apply_config(opt, f); },
-      [&] { return validate(opt); });
-  if (early)
-    return *early;
-  sip::Library lib;
-  Client c(opt);
-  return c.main();
+      [&] { return validate(opt); },
+      [&] {
+        Client c(opt);
+        return c.main();
+      });
 }
 
 } // namespace cpm::send

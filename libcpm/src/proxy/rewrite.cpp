@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 
@@ -39,11 +40,12 @@ std::string top_via_for_reply(std::string_view val, const struct sa& src)
   return v;
 }
 
-// Whether the header `name` is one the Action removes.
+// Whether the header `name` (compact or long) is one the Action removes.
 bool removed(const Action& a, const struct pl& name)
 {
+  std::string_view n = sip::long_name(pl_view(name));
   for (const auto& r : a.remove_headers)
-    if (text::iequals(r, pl_view(name)))
+    if (text::iequals(sip::long_name(r), n))
       return true;
   return false;
 }

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <fmt/format.h>
+#include <optional>
 
 #include "cpm/rt/pl.hpp"
 
@@ -35,11 +36,9 @@ Inbox::~Inbox() = default;
 Result<std::unique_ptr<Inbox>> Inbox::listen(sip::Stack& stack, const Log& log, Handler on_message)
 {
   std::unique_ptr<Inbox> in(new Inbox(stack, log, std::move(on_message)));
-  struct sip_lsnr* lsnr = nullptr;
-  int err = sip_listen(&lsnr, stack.get(), true, req_h, in.get());
+  int err = sip_listen(re_out(in->m_lsnr), stack.get(), true, req_h, in.get());
   if (err)
     return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
-  in->m_lsnr = re_adopt(lsnr);
   return in;
 }
 
@@ -78,13 +77,11 @@ bool Inbox::on_request(const struct sip_msg* msg)
 bool Inbox::req_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto* self = static_cast<Inbox*>(arg);
-  try {
-    return self->on_request(msg);
-  } catch (const std::exception& e) {
-    self->m_log.error(fmt::format("internal error: {}", e.what()));
+  auto handled = sip::guarded(self->m_log.report(), "the MESSAGE handler", std::optional<bool>(),
+                              [&] { return std::optional<bool>(self->on_request(msg)); });
+  if (!handled)
     (void)sip_treply(nullptr, self->m_stack.get(), msg, 500, "Server Internal Error");
-    return true;
-  }
+  return handled.value_or(true);
 }
 
 } // namespace cpm::ua

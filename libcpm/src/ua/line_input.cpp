@@ -113,12 +113,7 @@ void LineInput::fd_h(int flags, void* arg) noexcept
 {
   (void)flags;
   auto* self = static_cast<LineInput*>(arg);
-  try {
-    self->read_some();
-  } catch (const std::exception& e) {
-    self->m_log.error(fmt::format("internal error: {}", e.what()));
-    sip::stop(1);
-  }
+  sip::guarded(self->m_log.fatal(), "the stdin handler", [&] { self->read_some(); });
 }
 
 } // namespace cpm::ua

@@ -2,6 +2,7 @@
 #include "cpm/ua/log.hpp"
 
 #include "cpm/config/cli.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::ua {
 
@@ -20,6 +21,19 @@ void Log::note(const std::string& text) const
 {
   if (verbose > 0)
     cli::diag(prog, text);
+}
+
+sip::Diag Log::report() const
+{
+  return [log = *this](const std::string& line) { log.error(line); };
+}
+
+sip::Diag Log::fatal() const
+{
+  return [log = *this](const std::string& line) {
+    log.error(line);
+    sip::stop(1);
+  };
 }
 
 } // namespace cpm::ua

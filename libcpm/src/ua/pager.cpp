@@ -58,7 +58,7 @@ bool has_tcp(const sip::Stack& stack)
 
 } // namespace
 
-Pager::Pager(sip::Stack& stack, std::function<void(const std::string&)> on_error)
+Pager::Pager(sip::Stack& stack, sip::Diag on_error)
     : m_stack(stack), m_on_error(std::move(on_error))
 {
 }
@@ -101,7 +101,8 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
       f.err = ETIMEDOUT;
       f.timed_out = true;
       f.latency_ms = sip::jiffies() - raw->t0;
-      raw->self->end(*raw, f);
+      Pager* self = raw->self;
+      sip::guarded(self->m_on_error, "a MESSAGE's timeout handler", [&] { self->end(*raw, f); });
     });
   m_out.emplace(raw->id, std::move(o));
   return Sent{raw->id, via};
@@ -146,12 +147,8 @@ void Pager::end(Outstanding& o, const Final& f)
     return;
   auto owned = std::move(it->second); // lives through its Done handler
   m_out.erase(it);
-  try {
-    if (owned->done)
-      owned->done(f);
-  } catch (const std::exception& e) {
-    m_on_error(fmt::format("internal error: {}", e.what()));
-  }
+  if (owned->done)
+    owned->done(f);
 }
 
 void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
@@ -159,7 +156,8 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
   auto* o = static_cast<Outstanding*>(arg);
   if (!err && msg && msg->scode < 200)
     return;
-  try {
+  Pager* self = o->self;
+  sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
     Final f;
     f.id = o->id;
     f.err = err;
@@ -168,13 +166,8 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
       f.reason = pl_string(msg->reason);
     }
     f.latency_ms = sip::jiffies() - o->t0;
-    o->self->end(*o, f);
-  } catch (const std::exception& e) {
-    try {
-      o->self->m_on_error(fmt::format("internal error: {}", e.what()));
-    } catch (...) {
-    }
-  }
+    self->end(*o, f);
+  });
 }
 
 } // namespace cpm::ua

@@ -5,6 +5,7 @@
 
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/address.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::ua {
 
@@ -30,6 +31,16 @@ std::optional<int> prepare(const std::string& prog, const cli::Common& common,
     return 2;
   }
   return std::nullopt;
+}
+
+int run(const std::string& prog, const cli::Common& common,
+        const std::function<Result<void>(const config::File&)>& apply,
+        const std::function<Result<void>()>& validate, const std::function<int()>& main)
+{
+  if (auto early = prepare(prog, common, apply, validate))
+    return *early;
+  sip::Library lib;
+  return main();
 }
 
 Result<void> check_addresses(const cli::Common& common, bool do_register, bool listens,

@@ -36,13 +36,11 @@ Result<std::unique_ptr<Registration>> Registration::start(sip::Stack& stack, con
   std::string registrar = registrar_of(p.aor);
   const char* routev[] = {p.route.c_str()};
   std::string params = service::contact_feature(p.icsi).substr(1); // without its ';'
-  struct sipreg* reg = nullptr;
-  int err = sipreg_register(&reg, stack.get(), registrar.c_str(), p.aor.c_str(), nullptr,
-                            p.aor.c_str(), p.expires, p.contact_user.c_str(), routev, 1, 0,
+  int err = sipreg_register(re_out(r->m_reg), stack.get(), registrar.c_str(), p.aor.c_str(),
+                            nullptr, p.aor.c_str(), p.expires, p.contact_user.c_str(), routev, 1, 0,
                             digest_auth_h, &digest, true, resp_h, r.get(), params.c_str(), nullptr);
   if (err)
     return fail(fmt::format("cannot register: {}", std::strerror(err)), err == EINVAL ? 2 : 3);
-  r->m_reg = re_adopt(reg);
   return r;
 }
 
@@ -54,15 +52,12 @@ void Registration::resp_h(int err, const struct sip_msg* msg, void* arg) noexcep
   auto* self = static_cast<Registration*>(arg);
   if (!err && (!msg || msg->scode < 200))
     return;
-  try {
+  sip::guarded(self->m_log.fatal(), "the REGISTER answer handler", [&] {
     if (err)
       self->m_on_answer(err, 0, "");
     else
       self->m_on_answer(0, msg->scode, pl_string(msg->reason));
-  } catch (const std::exception& e) {
-    self->m_log.error(fmt::format("internal error: {}", e.what()));
-    sip::stop(1);
-  }
+  });
 }
 
 } // namespace cpm::ua

@@ -4,36 +4,12 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 
 #include "cpm/rt/re.hpp"
 
 namespace cpm::ua {
-
-namespace {
-
-re_ptr<struct mbuf> to_mbuf(const std::string& s)
-{
-  re_ptr<struct mbuf> mb(mbuf_alloc(s.size() + 1));
-  if (!mb)
-    return mb;
-  (void)mbuf_write_mem(mb.get(), reinterpret_cast<const uint8_t*>(s.data()), s.size());
-  mb->pos = 0;
-  return mb;
-}
-
-// A libre callback's body: an exception becomes an error line and the end of the program.
-template <class F> void guard(const Log& log, F&& f) noexcept
-{
-  try {
-    f();
-  } catch (const std::exception& e) {
-    log.error(fmt::format("internal error: {}", e.what()));
-    sip::stop(1);
-  }
-}
-
-} // namespace
 
 Session::~Session() = default; // releasing the sipsess hangs up (libre calls us no more)
 
@@ -41,7 +17,7 @@ Result<void> Session::answer(const std::string& sdp, const std::string& headers)
 {
   if (!m_sess)
     return fail("the session has ended", 3);
-  auto mb = to_mbuf(sdp);
+  auto mb = mbuf_copy(sdp);
   int err = sipsess_answer(m_sess.get(), 200, "OK", mb.get(), headers.empty() ? nullptr : "%s",
                            headers.c_str());
   if (err)
@@ -52,7 +28,7 @@ Result<void> Session::answer(const std::string& sdp, const std::string& headers)
 void Session::progr_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto* self = static_cast<Session*>(arg);
-  guard(self->m_owner.m_log, [&] {
+  sip::guarded(self->m_owner.m_log.fatal(), "the INVITE's progress handler", [&] {
     auto h = self->m_h.progress; // the handler may release the session
     if (h)
       h(msg->scode);
@@ -63,7 +39,7 @@ int Session::answer_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto* self = static_cast<Session*>(arg);
   int err = 0;
-  guard(self->m_owner.m_log, [&] {
+  sip::guarded(self->m_owner.m_log.fatal(), "the session's answer handler", [&] {
     auto h = self->m_h.answer;
     if (h && !h(sip::body_of(msg)))
       err = EPROTO;
@@ -75,12 +51,12 @@ int Session::offer_h(struct mbuf** descp, const struct sip_msg* msg, void* arg) 
 {
   auto* self = static_cast<Session*>(arg);
   int err = EPROTO;
-  guard(self->m_owner.m_log, [&] {
+  sip::guarded(self->m_owner.m_log.fatal(), "the re-INVITE handler", [&] {
     auto h = self->m_h.offer;
     auto answer = h ? h(sip::body_of(msg)) : std::nullopt;
     if (!answer)
       return;
-    *descp = to_mbuf(*answer).release();
+    *descp = mbuf_copy(*answer).release();
     err = *descp ? 0 : ENOMEM;
   });
   return err;
@@ -90,7 +66,7 @@ void Session::estab_h(const struct sip_msg* msg, void* arg) noexcept
 {
   (void)msg;
   auto* self = static_cast<Session*>(arg);
-  guard(self->m_owner.m_log, [&] {
+  sip::guarded(self->m_owner.m_log.fatal(), "the session's established handler", [&] {
     auto h = self->m_h.established;
     if (h)
       h();
@@ -100,7 +76,7 @@ void Session::estab_h(const struct sip_msg* msg, void* arg) noexcept
 void Session::close_h(int err, const struct sip_msg* msg, void* arg) noexcept
 {
   auto* self = static_cast<Session*>(arg);
-  guard(self->m_owner.m_log, [&] {
+  sip::guarded(self->m_owner.m_log.fatal(), "the session's close handler", [&] {
     // libre has ended it, but a leaked sipsess keeps the stack and its sockets alive: it is
     // freed on the next turn of the loop.
     self->m_owner.reap(std::move(self->m_sess));
@@ -128,9 +104,8 @@ Result<std::unique_ptr<Session>> Invitation::accept(const std::string& cuser,
 {
   m_answered = true;
   std::unique_ptr<Session> s(new Session(m_owner, std::move(h)));
-  struct sipsess* sess = nullptr;
   int err =
-      sipsess_accept(&sess, m_owner.m_sock.get(), m_msg, 180, "Ringing", cuser.c_str(),
+      sipsess_accept(re_out(s->m_sess), m_owner.m_sock.get(), m_msg, 180, "Ringing", cuser.c_str(),
                      "application/sdp", nullptr, digest_auth_h, &m_owner.m_digest, true,
                      Session::offer_h, Session::answer_h, Session::estab_h, nullptr, nullptr,
                      Session::close_h, s.get(), headers.empty() ? nullptr : "%s", headers.c_str());
@@ -138,7 +113,6 @@ Result<std::unique_ptr<Session>> Invitation::accept(const std::string& cuser,
     m_answered = false; // the caller answers it (500)
     return fail(std::strerror(err), 3);
   }
-  s->m_sess = re_adopt(sess);
   return s;
 }
 
@@ -153,21 +127,18 @@ Result<std::unique_ptr<Sessions>> Sessions::listen(sip::Stack& stack, Digest& di
                                                    const Log& log, OnInvite on_invite)
 {
   std::unique_ptr<Sessions> s(new Sessions(stack, digest, log, std::move(on_invite)));
-  struct sipsess_sock* sock = nullptr;
-  int err = sipsess_listen(&sock, stack.get(), 32, conn_h, s.get());
+  int err = sipsess_listen(re_out(s->m_sock), stack.get(), 32, conn_h, s.get());
   if (err)
     return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
-  s->m_sock = re_adopt(sock);
   return s;
 }
 
 Result<std::unique_ptr<Session>> Sessions::connect(const Call& c, SessionHandlers h)
 {
   std::unique_ptr<Session> s(new Session(*this, std::move(h)));
-  auto mb = to_mbuf(c.sdp);
+  auto mb = mbuf_copy(c.sdp);
   const char* routev[] = {c.route.c_str()};
-  struct sipsess* sess = nullptr;
-  int err = sipsess_connect(&sess, m_sock.get(), c.to.c_str(), nullptr, c.from.c_str(),
+  int err = sipsess_connect(re_out(s->m_sess), m_sock.get(), c.to.c_str(), nullptr, c.from.c_str(),
                             c.contact_user.c_str(), c.route.empty() ? nullptr : routev,
                             c.route.empty() ? 0 : 1, "application/sdp", mb.get(), digest_auth_h,
                             &m_digest, true, Session::offer_h, Session::answer_h, Session::progr_h,
@@ -175,7 +146,6 @@ Result<std::unique_ptr<Session>> Sessions::connect(const Call& c, SessionHandler
                             c.headers.empty() ? nullptr : "%s", c.headers.c_str());
   if (err)
     return fail(std::strerror(err), err == EINVAL ? 2 : 3);
-  s->m_sess = re_adopt(sess);
   return s;
 }
 
@@ -191,15 +161,13 @@ void Sessions::conn_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto* self = static_cast<Sessions*>(arg);
   Invitation inv(*self, msg);
-  try {
+  sip::guarded(self->m_log.report(), "the INVITE handler", [&] {
     inv.from = pl_string(msg->from.auri);
     if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTACT))
       inv.contact = pl_string(h->val);
     inv.sdp = std::string(sip::body_of(msg));
     self->m_on_invite(inv);
-  } catch (const std::exception& e) {
-    self->m_log.error(fmt::format("internal error: {}", e.what()));
-  }
+  });
   if (!inv.m_answered)
     (void)sip_treply(nullptr, self->m_stack.get(), msg, 500, "Server Internal Error");
 }

@@ -3,6 +3,8 @@
 // -q, more with -v.
 #include <string>
 
+#include "cpm/rt/guard.hpp"
+
 namespace cpm::ua {
 
 struct Log {
@@ -16,6 +18,10 @@ struct Log {
   void diag(const std::string& text) const;
   // Details, with -v.
   void note(const std::string& text) const;
+  // Where a client's libre callbacks report an internal error (sip::guarded): the error
+  // line (report), or the error line and then the end of the program with status 1 (fatal).
+  sip::Diag report() const;
+  sip::Diag fatal() const;
 };
 
 } // namespace cpm::ua

@@ -11,6 +11,7 @@
 
 #include "cpm/base/error.hpp"
 #include "cpm/grammar/address.hpp"
+#include "cpm/rt/guard.hpp"
 #include "cpm/rt/sip.hpp"
 
 namespace cpm::ua {
@@ -46,8 +47,8 @@ class Pager {
 public:
   using Done = std::function<void(const Final&)>;
 
-  // `on_error` hears of a Done handler that threw ("internal error: ...").
-  Pager(sip::Stack& stack, std::function<void(const std::string&)> on_error);
+  // `on_error` hears of a Done handler that threw ("internal error in ...").
+  Pager(sip::Stack& stack, sip::Diag on_error);
   // Abandons what is still in flight (no Done calls).
   ~Pager();
   Pager(const Pager&) = delete;
@@ -70,7 +71,7 @@ private:
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
 
   sip::Stack& m_stack;
-  std::function<void(const std::string&)> m_on_error;
+  sip::Diag m_on_error;
   std::map<uint64_t, std::unique_ptr<Outstanding>> m_out;
   uint64_t m_next_id = 1;
 };

@@ -19,6 +19,12 @@ std::optional<int> prepare(const std::string& prog, const cli::Common& common,
                            const std::function<Result<void>(const config::File&)>& apply,
                            const std::function<Result<void>()>& validate);
 
+// The whole of a client's run(): prepare(), then `main` with libre set up; returns the exit
+// status of the one that ends the run.
+int run(const std::string& prog, const cli::Common& common,
+        const std::function<Result<void>(const config::File&)>& apply,
+        const std::function<Result<void>()>& validate, const std::function<int()>& main);
+
 // The checks of addresses every client makes: --register needs --proxy, registering needs
 // --from (`listens`: waiting for requests through a proxy registers too), --proxy parses,
 // --from is a sip: URI, and so is `to` (when calling out), which names a host without
