@@ -69,4 +69,14 @@ TEST_CASE("text::split_ws splits at runs of spaces and tabs only")
   CHECK(cpm::text::split_ws("a\rb") == V{"a\rb"}); // CR is no separator
 }
 
+TEST_CASE("text::is_token accepts RFC 3261 token characters only")
+{
+  CHECK(cpm::text::is_token("MESSAGE"));
+  CHECK(cpm::text::is_token("x-a.b!%*_+`'~9"));
+  CHECK_FALSE(cpm::text::is_token(""));
+  CHECK_FALSE(cpm::text::is_token("a b"));
+  CHECK_FALSE(cpm::text::is_token("a:b"));
+  CHECK_FALSE(cpm::text::is_token("caf\xc3\xa9"));
+}
+
 TEST_SUITE_END();

@@ -1,6 +1,8 @@
 // Small text helpers every parser shares.
 #include "cpm/base/text.hpp"
 
+#include <cstring>
+
 namespace cpm::text {
 
 namespace {
@@ -103,6 +105,18 @@ std::vector<std::string_view> split_ws(std::string_view s)
     i = j;
   }
   return out;
+}
+
+bool is_token(std::string_view s)
+{
+  if (s.empty())
+    return false;
+  for (char c : s) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && !std::strchr("-.!%*_+`'~", c))
+      return false;
+  }
+  return true;
 }
 
 } // namespace cpm::text

@@ -10,8 +10,8 @@
 namespace cpm::msrp {
 
 using detail::is_ident;
-using detail::is_token;
 using detail::number;
+using text::is_token;
 
 namespace {
 

@@ -12,7 +12,7 @@ namespace cpm::msrp {
 
 using detail::is_digit;
 using detail::is_ident;
-using detail::is_token;
+using text::is_token;
 
 struct Parser::State {
   size_t max_frame;

@@ -12,8 +12,8 @@
 namespace cpm::msrp {
 
 using detail::is_alnum;
-using detail::is_token;
 using detail::number;
+using text::is_token;
 
 Result<uint64_t> detail::number(std::string_view s)
 {

@@ -6,9 +6,7 @@
 #include "reader.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <climits>
-#include <cstring>
 #include <fmt/format.h>
 #include <regex>
 
@@ -16,6 +14,7 @@ namespace cpm::config::detail {
 
 namespace {
 
+using text::is_token;
 using text::lower;
 
 // A URI this file accepts as an address of record or service identity.
@@ -36,15 +35,6 @@ bool is_pattern(std::string_view s)
   if (s.size() > 2 && s.substr(0, 2) == "*@")
     return s.find_first_of(" \t@", 2) == std::string_view::npos;
   return is_uri(s);
-}
-
-bool is_token(std::string_view s)
-{
-  if (s.empty())
-    return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || std::strchr("-.!%*_+`'~", c) != nullptr;
-  });
 }
 
 std::optional<Role> parse_role(std::string_view s)

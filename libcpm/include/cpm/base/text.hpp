@@ -27,5 +27,8 @@ std::string percent_decode(std::string_view s);
 // The fields of `s` separated by runs of spaces and tabs (SDP fields, MSRP path URIs);
 // no empty fields.
 std::vector<std::string_view> split_ws(std::string_view s);
+// A token of RFC 3261 §25.1 and RFC 4975 §9: 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" /
+// "+" / "`" / "'" / "~").
+bool is_token(std::string_view s);
 
 } // namespace cpm::text

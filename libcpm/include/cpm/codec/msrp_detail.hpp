@@ -2,7 +2,6 @@
 // Pieces that the MSRP files (codec/msrp_*.cpp, rt/msrp_*.cpp) share (not a public interface).
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "cpm/codec/msrp.hpp"
@@ -25,15 +24,6 @@ inline bool is_ident(std::string_view s)
     return false;
   for (char c : s)
     if (!is_alnum(c) && c != '.' && c != '-' && c != '+' && c != '%' && c != '=')
-      return false;
-  return true;
-}
-inline bool is_token(std::string_view s)
-{
-  if (s.empty())
-    return false;
-  for (char c : s)
-    if (!is_alnum(c) && !std::strchr("-.!%*_+`'~", c))
       return false;
   return true;
 }
