@@ -36,7 +36,7 @@ Inbox::~Inbox() = default;
 Result<std::unique_ptr<Inbox>> Inbox::listen(sip::Stack& stack, const Log& log, Handler on_message)
 {
   std::unique_ptr<Inbox> in(new Inbox(stack, log, std::move(on_message)));
-  int err = sip_listen(re_out(in->m_lsnr), stack.get(), true, req_h, in.get());
+  int err = sip_listen(in->m_lsnr.out(), stack.get(), true, req_h, in.get());
   if (err)
     return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
   return in;

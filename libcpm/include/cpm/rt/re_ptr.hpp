@@ -30,6 +30,8 @@ template <typename T> re_ptr<T> re_ref(T* p) noexcept
 
 // An allocator's out-parameter: in `err = tcp_connect(re_out(m_tc), ...)` m_tc first lets
 // go of what it held, and owns what libre allocated once the call's full expression ends.
+// Not for an allocator that keeps the out-pointer's address to clear it later (sip_listen,
+// sip_request, dnsc_query): the temporary is gone by then; use re_slot for those.
 template <typename T> class ReOut {
 public:
   explicit ReOut(re_ptr<T>& owner) noexcept : m_owner(owner) { owner.reset(); }

@@ -34,7 +34,9 @@ private:
   sip::Stack& m_stack;
   Log m_log;
   Handler m_on_message;
-  re_ptr<struct sip_lsnr> m_lsnr;
+  // sip_listen keeps the address of its out-pointer and clears it when the listener ends:
+  // a slot that never moves, not a re_ptr (re_out's temporary would be gone by then).
+  re_slot<struct sip_lsnr> m_lsnr;
 };
 
 } // namespace cpm::ua
