@@ -20,8 +20,13 @@ struct Pager::Outstanding {
   std::string body;
   std::string route; // the next hop's URI; uri_decode points into it
   struct uri route_uri {};
-  re_ptr<struct mbuf> wire; // what follows libre's request line and Via
-  size_t size = 0;          // the encoded request, as libre sent (or refused) it
+  re_ptr<struct mbuf> wire;  // what follows libre's request line and Via
+  size_t size = 0;           // the encoded request, as libre sent (or refused) it
+  bool udp_any_size = false; // a target that names UDP, or the fallback: no size limit
+  // Moved to TCP by its size (RFC 3261 §18.1.1): where it goes over UDP if TCP is refused.
+  std::unique_ptr<sip::Hop> udp_hop;
+  std::string ruri;       // (with udp_hop) the request URI
+  bool use_route = false; // (with udp_hop) a Route header names the hop
   uint64_t t0 = 0;
   Done done;
   sip::Timer timeout;
@@ -43,7 +48,7 @@ int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struc
   (void)dst;
   auto* o = static_cast<Pager::Outstanding*>(arg);
   o->size = mb->end + mbuf_get_left(o->wire.get());
-  if (tp == SIP_TRANSP_UDP && o->size > sip::k_udp_max)
+  if (tp == SIP_TRANSP_UDP && o->size > sip::k_udp_max && !o->udp_any_size)
     return EMSGSIZE;
   return 0;
 }
@@ -82,12 +87,19 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
   o->body = m.body;
   o->t0 = sip::jiffies();
   sip::Hop via = hop;
+  // A target that names UDP (";transport=udp") is never moved to TCP.
+  o->udp_any_size = hop.transport == "udp" && hop.transport_named;
   int err = request(*o, m.ruri, via, route);
   if (err == EMSGSIZE) {
     if (!has_tcp(m_stack))
       return fail(fmt::format("{} bytes need TCP, and there is no tcp listen address", o->size));
     via = hop.over_tcp();
+    o->udp_hop = std::make_unique<sip::Hop>(hop);
+    o->ruri = m.ruri;
+    o->use_route = route;
     err = request(*o, m.ruri, via, route);
+    if (err == ECONNREFUSED && send_over_udp(*o))
+      err = 0;
   }
   if (err)
     return fail(fmt::format("cannot send MESSAGE to {}: {}", o->route, std::strerror(err)),
@@ -135,6 +147,24 @@ int Pager::request(Outstanding& o, const std::string& ruri, const sip::Hop& hop,
                      &o.route_uri, o.wire.get(), 0, send_h, resp_h, &o);
 }
 
+bool Pager::send_over_udp(Outstanding& o)
+{
+  auto hop = std::move(o.udp_hop); // once
+  o.udp_any_size = true;
+  if (request(o, o.ruri, *hop, o.use_route) != 0)
+    return false;
+  std::string note = fmt::format("MESSAGE {}: TCP to {} refused; sent over UDP (RFC 3261 "
+                                 "§18.1.1 fallback)",
+                                 o.ruri, hop->uri());
+  if (m_on_note)
+    m_on_note(note);
+  else
+    fmt::print(stderr, "{}\n", note);
+  if (auto* tr = m_stack.tracer())
+    tr->write("note", "udp", "", o.route, note);
+  return true;
+}
+
 void Pager::cancel(uint64_t id)
 {
   m_out.erase(id); // its re_slot releases the request: libre cancels it quietly
@@ -158,6 +188,8 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
     return;
   Pager* self = o->self;
   sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
+    if (err == ECONNREFUSED && o->udp_hop && self->send_over_udp(*o))
+      return; // the same MESSAGE, now over UDP: its answer ends it
     Final f;
     f.id = o->id;
     f.err = err;

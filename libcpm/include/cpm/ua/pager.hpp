@@ -1,8 +1,9 @@
 #pragma once
 // Pager-mode MESSAGEs out (OMA CPM pager mode, RFC 3428): one MESSAGE per message, with the
 // CPM service indication, through an outbound proxy (a Route) or straight to a host, over
-// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1); each ends in a
-// final answer, an error or a timeout.
+// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1) unless the hop
+// names UDP, and over UDP again when that TCP connection is refused; each ends in a final
+// answer, an error or a timeout.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -62,16 +63,21 @@ public:
   // Abandon one request (libre stops retransmitting; its Done is not called).
   void cancel(uint64_t id);
   size_t in_flight() const { return m_out.size(); }
+  // Where a notice goes (a MESSAGE sent over UDP after TCP was refused); stderr if unset.
+  void set_notice(sip::Diag notice) { m_on_note = std::move(notice); }
 
   struct Outstanding;
 
 private:
   int request(Outstanding& o, const std::string& ruri, const sip::Hop& hop, bool route);
+  // RFC 3261 §18.1.1 fallback: the same MESSAGE over UDP; false if it could not go.
+  bool send_over_udp(Outstanding& o);
   void end(Outstanding& o, const Final& f);
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
 
   sip::Stack& m_stack;
   sip::Diag m_on_error;
+  sip::Diag m_on_note;
   std::map<uint64_t, std::unique_ptr<Outstanding>> m_out;
   uint64_t m_next_id = 1;
 };
