@@ -147,8 +147,8 @@ TEST_CASE("ua::Pager sends a big MESSAGE over UDP when TCP is refused or the hop
     CHECK(got->text == big);
     CHECK(f.status == 200);
     CHECK(f.err == 0);
-    CHECK(notices.find(fmt::format("TCP to sip:127.0.0.1:{} refused; sent over UDP",
-                                   l->port)) != std::string::npos);
+    CHECK(notices.find(fmt::format("TCP to sip:127.0.0.1:{} refused; sent over UDP", l->port)) !=
+          std::string::npos);
   }
   SUBCASE("a hop whose URI says transport=udp is not moved to TCP")
   {
