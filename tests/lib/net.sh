@@ -155,7 +155,7 @@ free_port()
 }
 
 # register_port USER PORT: register sip:USER@b.example with the contact 127.0.0.1:PORT, sent
-# from that port (the core routes to the REGISTER's source); fails unless 200.
+# from that port; fails unless 200.
 register_port()
 {
   local out
