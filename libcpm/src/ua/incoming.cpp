@@ -78,8 +78,10 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
     return notification(std::move(in), body);
   }
   if (type != "message/cpim")
-    return tl::unexpected(Refusal{415, "Unsupported Media Type",
-                                  fmt::format("unsupported content type '{}'", ctype)});
+    return tl::unexpected(Refusal{415,
+                                  "Unsupported Media Type",
+                                  fmt::format("unsupported content type '{}'", ctype),
+                                  {std::string(k_accept)}});
   auto m = cpim::decode(body);
   if (!m)
     return tl::unexpected(Refusal{400, "Bad CPIM", m.error().message});
