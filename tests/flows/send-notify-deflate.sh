@@ -63,7 +63,8 @@ run after --order after || rc=$?
 expect_exit after 0 "the peer's status (order after)"
 expect_eq "$rc" 0 "cpm-send's exit status, notification after the 200"
 
-# 5. The notification bare (message/imdn+xml, no CPIM wrapper), deflated: read too.
+# 5. The notification bare (message/imdn+xml, no CPIM wrapper), deflated, before the 200:
+# what linphonec 5.1.65 sends from a basic chat room (seen through cpm-core-route).
 rc=0
 run bare --bare || rc=$?
 expect_exit bare 0 "the peer's status (bare IMDN refused)"
