@@ -48,6 +48,14 @@ TEST_CASE("ua::interpret classifies bodies")
     CHECK(nin->notification);
     CHECK(nin->kind == "delivery");
     CHECK(nin->status == "delivered");
+    // Bare, without CPIM: read all the same, from the SIP From.
+    auto bare = interpret("message/imdn+xml", o.body, "sip:bob@b.example", "sip:x@y");
+    REQUIRE(bare);
+    CHECK(bare->notification);
+    CHECK(bare->from == "sip:bob@b.example");
+    CHECK(bare->message_id == "abcdEFGH1234");
+    CHECK(bare->status == "delivered");
+    CHECK_FALSE(interpret("message/imdn+xml", "<imdn/>", "", ""));
   }
   SUBCASE("a bare notification (liblinphone without CPIM)")
   {

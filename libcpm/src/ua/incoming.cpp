@@ -13,7 +13,7 @@ namespace cpm::ua {
 
 namespace {
 
-// An IMDN notification: its XML (the content of a CPIM message, or a bare body).
+// An IMDN notification (`xml`, CPIM-wrapped or bare).
 tl::expected<Incoming, Refusal> notification(Incoming in, std::string_view xml)
 {
   auto n = imdn::decode(xml);
@@ -69,8 +69,8 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
     in.text = std::string(body);
     return in;
   }
-  // RFC 5438 carries an IMDN in CPIM; liblinphone sends it bare when CPIM is off in its
-  // basic chat rooms (INTEROP.md): the SIP From/To stand for the CPIM ones.
+  // RFC 5438 §7.1.1 wraps a notification in CPIM; one that comes bare is read all the same,
+  // its sender the SIP From.
   if (type == imdn::k_content_type) {
     in.from = std::string(sip_from);
     in.to = std::string(sip_to);
