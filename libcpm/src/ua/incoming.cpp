@@ -5,13 +5,15 @@
 
 #include "cpm/base/text.hpp"
 #include "cpm/codec/cpim.hpp"
+#include "cpm/codec/encoding.hpp"
 #include "cpm/codec/imdn.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::ua {
 
 namespace {
 
-// An IMDN notification: its XML (the content of a CPIM message, or a bare body).
+// An IMDN notification (`xml`, CPIM-wrapped or bare).
 tl::expected<Incoming, Refusal> notification(Incoming in, std::string_view xml)
 {
   auto n = imdn::decode(xml);
@@ -26,6 +28,31 @@ tl::expected<Incoming, Refusal> notification(Incoming in, std::string_view xml)
 }
 
 } // namespace
+
+tl::expected<std::string, Refusal> decode_body(std::string_view content_encoding,
+                                               std::string_view body)
+{
+  auto d = encoding::decode(content_encoding, body);
+  if (d)
+    return std::move(*d);
+  switch (d.error().failure) {
+  case encoding::Failure::Unsupported:
+    return tl::unexpected(Refusal{415,
+                                  "Unsupported Media Type",
+                                  d.error().message,
+                                  {fmt::format("Accept-Encoding: {}", encoding::k_accepted)}});
+  case encoding::Failure::TooLarge:
+    return tl::unexpected(Refusal{413, "Request Entity Too Large", d.error().message, {}});
+  case encoding::Failure::Corrupt:
+    break;
+  }
+  return tl::unexpected(Refusal{400, "Bad Content-Encoding", d.error().message, {}});
+}
+
+tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg)
+{
+  return decode_body(sip::content_encoding_of(msg), sip::body_of(msg));
+}
 
 tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
                                           std::string_view sip_from, std::string_view sip_to)
@@ -42,8 +69,8 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
     in.text = std::string(body);
     return in;
   }
-  // RFC 5438 carries an IMDN in CPIM; liblinphone sends it bare when CPIM is off in its
-  // basic chat rooms (INTEROP.md): the SIP From/To stand for the CPIM ones.
+  // RFC 5438 §7.1.1 wraps a notification in CPIM; one that comes bare is read all the same,
+  // its sender the SIP From.
   if (type == imdn::k_content_type) {
     in.from = std::string(sip_from);
     in.to = std::string(sip_to);
@@ -51,8 +78,10 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
     return notification(std::move(in), body);
   }
   if (type != "message/cpim")
-    return tl::unexpected(Refusal{415, "Unsupported Media Type",
-                                  fmt::format("unsupported content type '{}'", ctype)});
+    return tl::unexpected(Refusal{415,
+                                  "Unsupported Media Type",
+                                  fmt::format("unsupported content type '{}'", ctype),
+                                  {std::string(k_accept)}});
   auto m = cpim::decode(body);
   if (!m)
     return tl::unexpected(Refusal{400, "Bad CPIM", m.error().message});
