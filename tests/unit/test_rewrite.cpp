@@ -103,6 +103,21 @@ TEST_CASE("proxy::response_text drops our Via")
   CHECK(s.rfind("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.1.10:5060;branch=z9hG4bK1\r\n", 0) == 0);
   CHECK(s.find("z9hG4bKours") == std::string::npos);
   CHECK(s.ends_with("Content-Length: 2\r\n\r\nok"));
+  CHECK(s.find("Content-Length") == s.rfind("Content-Length"));
+
+  SUBCASE("a response received over UDP without Content-Length gets one")
+  {
+    // liblinphone's 200 to a MESSAGE, as it sends it over UDP.
+    Msg bare("SIP/2.0 200 Ok\r\n"
+             "Via: SIP/2.0/UDP 127.0.9.1:5070;branch=z9hG4bKours\r\n"
+             "Via: SIP/2.0/TCP 127.0.1.10:5060;branch=z9hG4bK1\r\n"
+             "From: <sip:alice@a.example>;tag=f\r\n"
+             "To: <sip:bob@b.example>;tag=t\r\n"
+             "Call-ID: c1\r\n"
+             "CSeq: 1 MESSAGE\r\n"
+             "\r\n");
+    CHECK(response_text(*bare).ends_with("CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n"));
+  }
 }
 
 TEST_CASE("proxy::reply_head")

@@ -106,9 +106,11 @@ std::string response_text(const struct ::sip_msg& msg)
       first_via = false;
       continue;
     }
+    if (h.id == SIP_HDR_CONTENT_LENGTH)
+      continue;
     append_header(s, h);
   }
-  s += "\r\n";
+  s += fmt::format("Content-Length: {}\r\n\r\n", body_size(msg));
   append_body(s, msg);
   return s;
 }

@@ -20,7 +20,8 @@ size_t body_size(const struct ::sip_msg& msg);
 // Action's header removals and additions, Content-Length, the body.
 std::string forward_text(const struct ::sip_msg& msg, const sip::Request& req, const Action& a);
 // A response from downstream as relayed upstream: everything but the top Via (ours,
-// RFC 3261 §16.7 step 3).
+// RFC 3261 §16.7 step 3), with a Content-Length of the body, which a UDP sender may leave
+// out (liblinphone does) but a stream upstream needs (RFC 3261 §18.3, §20.14).
 std::string response_text(const struct ::sip_msg& msg);
 // The Via, From, To, Call-ID and CSeq lines a local response to `msg` repeats; the top Via
 // gets received= (RFC 3261 §18.2.1) and the rport value (RFC 3581) of the source.
