@@ -73,17 +73,32 @@ for src in "${configs[@]}"; do
   adopt "$name.baresip" $! "$d/baresip.log"
   wait_for "$d/baresip.log" 'All 1 useragent registered successfully' 20
 
-  # alice -> bob: CPIM first, 415 from baresip, then the same text as text/plain.
+  # alice -> bob: CPIM first, 415 from baresip, then the same text as text/plain. Such a
+  # message asks for no notification, so --wait ends at its 200 (cpm-send(1)).
   text="Hello baresip, from alice ($name)"
   rc=0
-  cpm-send --config "$lab" --node alice --register --timeout 10 --trace "$d/alice.trace" \
-    --json sip:bob@b.example "$text" >"$d/alice.json" 2>"$d/alice.err" || rc=$?
+  cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
+    --trace "$d/alice.trace" --json sip:bob@b.example "$text" \
+    >"$d/alice.json" 2>"$d/alice.err" || rc=$?
   ((rc == 0)) || fail "$name: alice's cpm-send exited $rc: $(cat "$d/alice.err")"
-  expect_json "$d/alice.json" .status 200
+  expect_json "$d/alice.json" .type response .status 200 .plain true \
+    .notifications_requested false
   resent_as_plain "$d/alice.trace" ||
     fail "$name: no 415 with Accept: text/plain then a text/plain MESSAGE in $d/alice.trace"
   # baresip prints an incoming MESSAGE as `FROM: "TEXT"`.
   wait_for "$d/baresip.log" "sip:alice@a.example: \"$text\"" 10
+
+  # With --plain the first MESSAGE is text/plain already: 200 at once, no 415.
+  text2="Plain from the start ($name)"
+  rc=0
+  cpm-send --config "$lab" --node alice --register --plain --timeout 10 \
+    --trace "$d/alice-plain.trace" --json sip:bob@b.example "$text2" \
+    >"$d/alice-plain.json" 2>"$d/alice-plain.err" || rc=$?
+  ((rc == 0)) || fail "$name: cpm-send --plain exited $rc: $(cat "$d/alice-plain.err")"
+  expect_json "$d/alice-plain.json" .status 200 .plain true
+  ! grep -q '"first_line":"SIP/2.0 415' "$d/alice-plain.trace" ||
+    fail "$name: cpm-send --plain got a 415 (trace $d/alice-plain.trace)"
+  wait_for "$d/baresip.log" "sip:alice@a.example: \"$text2\"" 10
 
   # bob -> alice: baresip's /message to its current contact, alice@a.example.
   start "$name.alice" cpm-send --config "$lab" --node alice --receive --count 1 \
