@@ -1,7 +1,7 @@
 #!/bin/bash
 # Interop: baresip (Debian baresip-core) as bob in the pager lab of Figures 5 and 6, once
 # per example lab config (cores that trigger on the CPM ICSI, and on the served user).
-# baresip registers bob@b.example at coreB; alice's cpm-send reaches it through coreA, csA,
+# baresip registers bob@b.example at coreB, answering its digest challenge; alice's cpm-send reaches it through coreA, csA,
 # coreB and csB. baresip takes only text/plain: it answers the CPIM MESSAGE 415 with
 # `Accept: text/plain`, cpm-send resends the text as text/plain, and baresip prints it.
 # baresip's reply (`/message` to its current contact, text/plain without the CPM ICSI)
@@ -34,6 +34,17 @@ sys.exit(i415 is None or not any(
 PY
 }
 
+# register_statuses TRACE: the status codes of the REGISTER responses TRACE's node sent.
+register_statuses()
+{
+  python3 - "$1" <<'PY'
+import json, re, sys
+codes = [e["first_line"].split()[1] for e in map(json.loads, open(sys.argv[1]))
+         if e["dir"] == "tx" and re.search(r"(?im)^CSeq:\s*\d+\s+REGISTER", e["message"])]
+print(" ".join(codes))
+PY
+}
+
 configs=("$@")
 ((${#configs[@]})) || configs=("$examples/lab-icsi.toml" "$examples/lab-user.toml")
 
@@ -42,10 +53,14 @@ for src in "${configs[@]}"; do
   d="$t/$name"
   mkdir -p "$d"
   lab_config "$src" "$name.toml"
+  # coreB challenges REGISTER (the examples have no auth key there: add one after its name).
+  sed -i '/^name = "coreB"$/a auth = true' "$lab"
+  grep -A1 '^name = "coreB"$' "$lab" | grep -qx 'auth = true' || fail "could not set auth"
   start_network "$name." "$d"
   baresip_config "$d/baresip" "${lab_prefix}2.10" sip:bob@b.example \
-    "sip:${lab_prefix}2.1:5060" '"Alice" <sip:alice@a.example>'
+    "sip:${lab_prefix}2.1:5060" '"Alice" <sip:alice@a.example>' bob-secret
   start_baresip "$name.baresip" "$d/baresip"
+  expect_eq "$(register_statuses "$d/coreB.trace")" "401 200" "$name: coreB's REGISTER answers"
 
   # alice -> bob: CPIM first, 415 from baresip, then the same text as text/plain. Such a
   # message asks for no notification, so --wait ends at its 200 (cpm-send(1)).

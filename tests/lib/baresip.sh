@@ -6,10 +6,10 @@
 # It uses $t and the harness's adopt, wait_for, expect_exit:
 # shellcheck disable=SC2154
 
-# baresip_config DIR ADDR AOR OUTBOUND CONTACT: a config directory for AOR listening on
-# ADDR:5060 (UDP and TCP), registering through OUTBOUND (a SIP URI, the Route of every
-# request: no DNS lookup), with CONTACT (a name-addr) as its current contact, the target of
-# /message.
+# baresip_config DIR ADDR AOR OUTBOUND CONTACT [PASSWORD]: a config directory for AOR
+# listening on ADDR:5060 (UDP and TCP), registering through OUTBOUND (a SIP URI, the Route
+# of every request: no DNS lookup), with PASSWORD for a digest challenge, and CONTACT (a
+# name-addr) as its current contact, the target of /message.
 baresip_config()
 {
   mkdir -p "$1" || fail "baresip_config: mkdir $1"
@@ -26,7 +26,7 @@ module_app account.so
 module_app menu.so
 module_app contact.so
 EOF
-  printf '<%s>;regint=600;outbound="%s"\n' "$3" "$4" >"$1/accounts"
+  printf '<%s>;regint=600;outbound="%s"%s\n' "$3" "$4" "${6:+;auth_pass=$6}" >"$1/accounts"
   printf '%s\n' "$5" >"$1/contacts"
 }
 
