@@ -8,10 +8,10 @@ secs=${1:-20}
 data=$PWD/tests/data
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j"${JOBS:-2}" --target fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip \
-  fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp >/dev/null
+  fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp fuzz_plain_retry >/dev/null
 seeds() { # seeds TARGET -> seed directories
   case $1 in
-  fuzz_cpim) echo "$data/examples/cpim" ;;
+  fuzz_cpim | fuzz_plain_retry) echo "$data/examples/cpim" ;;
   fuzz_imdn) echo "$data/examples/imdn" ;;
   fuzz_msrp) echo "$data/examples/msrp" ;;
   fuzz_sip | fuzz_route_uri) echo "$data/rfc4475" ;;
@@ -23,7 +23,7 @@ seeds() { # seeds TARGET -> seed directories
 }
 mkdir -p build/fuzz/crashes
 rc=0
-for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp; do
+for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp fuzz_plain_retry; do
   corpus=build/fuzz/corpus/$target
   mkdir -p "$corpus"
   echo "fuzz: $target for ${secs}s"

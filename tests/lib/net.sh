@@ -155,7 +155,7 @@ free_port()
 }
 
 # register_port USER PORT: register sip:USER@b.example with the contact 127.0.0.1:PORT, sent
-# from that port (the core routes to the REGISTER's source); fails unless 200.
+# from that port; fails unless 200.
 register_port()
 {
   local out
@@ -173,6 +173,18 @@ rows = list(csv.reader(open(sys.argv[1]), delimiter=';'))
 head, last = rows[0], rows[-1]
 print(last[head.index('SuccessfulCall(C)')], last[head.index('FailedCall(C)')])
 PY
+}
+
+# sipp_listening HOST PORT: wait (at most 10 s) until something listens on udp HOST:PORT, as
+# a SIPp UAS does once it is ready (SIPp reports no readiness of its own).
+sipp_listening()
+{
+  local i
+  for ((i = 0; i < 100; i++)); do
+    ss -Hlnu 2>/dev/null | awk '{print $4}' | grep -qxF "$1:$2" && return 0
+    sleep 0.1 # bounded poll for a bind; fails below
+  done
+  fail "nothing listens on udp $1:$2 after 10 s"
 }
 
 # sipp_through_core UAS_XML UAC_XML CALLS RATE: a SIPp UAS (tests/lib/sipp/UAS_XML)

@@ -138,6 +138,7 @@ TEST_CASE("config::parse reads a complete file")
   CHECK(core->max_expires == 600);
   CHECK(core->default_expires == 300);
   CHECK(core->timeout_ms == 5000);
+  CHECK_FALSE(core->nat_received); // nat = "off" by default
   CHECK(core->registrar_db == "/tmp/coreA.db");
   CHECK(core->trace == "coreA.jsonl");
   CHECK_FALSE(core->max_message_size);
@@ -292,6 +293,15 @@ TEST_CASE("config::parse accepts an empty file")
   CHECK(f->triggers.empty());
 }
 
+TEST_CASE("config::parse reads a core's nat setting")
+{
+  for (auto [value, received] : {std::pair{"off", false}, std::pair{"received", true}}) {
+    auto f = parse(k_core + "nat = \"" + value + "\"\n", "lab.toml");
+    REQUIRE_MESSAGE(f, (f ? "" : f.error().message));
+    CHECK(f->nodes.front().nat_received == received);
+  }
+}
+
 TEST_CASE("config::parse errors name file, line and key")
 {
   SUBCASE("TOML syntax")
@@ -331,6 +341,10 @@ TEST_CASE("config::parse errors name file, line and key")
           "lab.toml:6: node 'coreA': key 'min_expires' must be an integer, not a string");
     CHECK(error_of(k_core + "min_expires = -1\n") ==
           "lab.toml:6: node 'coreA': key 'min_expires' must be between 0 and 4294967295");
+    CHECK(error_of(k_core + "nat = \"yes\"\n") ==
+          "lab.toml:6: node 'coreA': key 'nat' is 'yes': want \"off\" or \"received\"");
+    CHECK(error_of(k_core + "nat = true\n") ==
+          "lab.toml:6: node 'coreA': key 'nat' must be a string, not a boolean");
     CHECK(error_of(k_core + "timeout_ms = 1.5\n") ==
           "lab.toml:6: node 'coreA': key 'timeout_ms' must be an integer, not a float");
     CHECK(error_of(k_core + "peers = \"coreB\"\n") ==

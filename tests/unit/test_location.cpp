@@ -7,8 +7,10 @@
 #include <string>
 
 #include "cpm/core/location.hpp"
+#include "cpm/store/sqlite.hpp"
 
 using cpm::location::Binding;
+using cpm::location::Reach;
 using cpm::location::Store;
 
 namespace {
@@ -143,6 +145,7 @@ TEST_CASE("location::Store persists bindings in an SQLite file")
     auto b =
         binding("sip:alice@a.example", "sip:alice@127.0.1.10:5060", 1000, ";" + k_icsi_feature);
     b.received = "udp:127.0.1.10:5060";
+    b.reach = Reach::Outbound;
     b.cseq = 7;
     a.upsert(b);
     a.upsert(binding("sip:alice@a.example", "sip:alice@127.0.1.11:5060", 50));
@@ -161,6 +164,8 @@ TEST_CASE("location::Store persists bindings in an SQLite file")
   REQUIRE(r.size() == 1);
   CHECK(r[0].contact == "sip:alice@127.0.1.10:5060");
   CHECK(r[0].received == "udp:127.0.1.10:5060");
+  CHECK(r[0].reach == Reach::Outbound);
+  CHECK(r[0].target() == "sip:127.0.1.10:5060");
   CHECK(r[0].params == ";" + k_icsi_feature);
   CHECK(r[0].cseq == 7);
   CHECK(r[0].expires_at == 1000);
@@ -195,6 +200,48 @@ TEST_CASE("location::Store persists bindings in an SQLite file")
     Store e;
     CHECK_FALSE(e.open(junk, 0));
   }
+}
+
+TEST_CASE("location::Store reads a file written before bindings had a reach")
+{
+  TempDir dir;
+  const std::string db = (dir.path / "old.db").string();
+  {
+    auto old = cpm::store::Database::open(db);
+    REQUIRE(old);
+    REQUIRE(old->exec("CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL,"
+                      " params TEXT NOT NULL, received TEXT NOT NULL, call_id TEXT NOT NULL,"
+                      " cseq INTEGER NOT NULL, expires_at INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                      " PRIMARY KEY (aor, contact));"
+                      "INSERT INTO bindings VALUES ('sip:bob@b.example', 'sip:bob@127.0.2.10:5070',"
+                      " '', 'udp:127.0.2.10:5071', 'c1', 1, 1000, 1);"));
+  }
+  {
+    Store s;
+    REQUIRE(s.open(db, 100));
+    auto r = s.lookup("sip:bob@b.example", 100);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].reach == Reach::Contact); // RFC 3261: the Contact, whatever the old file meant
+    CHECK(r[0].target() == "sip:bob@127.0.2.10:5070");
+    auto b = binding("sip:carol@b.example", "sip:carol@127.0.2.11:5060", 1000);
+    b.received = "tcp:127.0.2.11:40000";
+    b.reach = Reach::Connection;
+    s.upsert(b);
+    CHECK(s.last_error() == "");
+  }
+  Store again;
+  REQUIRE(again.open(db, 100));
+  auto carol = again.lookup("sip:carol@b.example", 100);
+  REQUIRE(carol.size() == 1);
+  CHECK(carol[0].reach == Reach::Connection);
+  CHECK(carol[0].target() == "sip:127.0.2.11:40000;transport=tcp");
+}
+
+TEST_CASE("location::to_string and parse_reach agree")
+{
+  for (auto r : {Reach::Contact, Reach::Connection, Reach::Outbound, Reach::Received})
+    CHECK(cpm::location::parse_reach(cpm::location::to_string(r)) == r);
+  CHECK(cpm::location::parse_reach("garbage") == Reach::Contact);
 }
 
 TEST_CASE("location::select orders bindings per RFC 3841")

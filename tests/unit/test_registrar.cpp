@@ -89,6 +89,64 @@ TEST_CASE("registrar::handle binds, refreshes, caps and unregisters")
   CHECK(store.lookup("sip:bob@b.example", now).empty());
 }
 
+TEST_CASE("registrar::handle says how each binding is reached")
+{
+  using cpm::location::Reach;
+  cpm::location::Store store;
+  cpm::registrar::Settings s;
+  int64_t now = 1000;
+  auto reach = [&](cpm::sip::Request r, std::vector<std::string>* headers = nullptr) {
+    auto reply = cpm::registrar::handle(r, s, store, now);
+    REQUIRE(reply.status == 200);
+    if (headers)
+      *headers = reply.headers;
+    auto b = store.lookup("sip:bob@b.example", now);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].received == r.source);
+    store.remove_all("sip:bob@b.example");
+    return b[0].reach;
+  };
+  const std::pair<std::string, std::string> contact{"Contact", "<sip:bob@127.0.0.1:5998>"};
+  const std::string outbound =
+      R"(<sip:bob@127.0.0.1:5998;ob>;reg-id=1;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>")";
+  SUBCASE("over UDP from another port: the Contact (RFC 3261 §16.5)")
+  {
+    std::vector<std::string> headers;
+    CHECK(reach(reg({contact}), &headers) == Reach::Contact);
+    CHECK(headers == std::vector<std::string>{"Contact: <sip:bob@127.0.0.1:5998>;expires=3600"});
+  }
+  SUBCASE("over a connection: that connection")
+  {
+    auto r = reg({contact});
+    r.source = "tcp:127.0.0.1:40000";
+    CHECK(reach(r) == Reach::Connection);
+    r.source = "tls:127.0.0.1:40001";
+    CHECK(reach(r) == Reach::Connection);
+  }
+  SUBCASE("RFC 5626 outbound: the flow, and Require: outbound in the 200")
+  {
+    std::vector<std::string> headers;
+    auto r = reg({{"Via", "SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK1"}, {"Contact", outbound}});
+    CHECK(reach(r, &headers) == Reach::Outbound);
+    REQUIRE(headers.size() == 2);
+    CHECK(headers[0] == "Require: outbound");
+    // Through another proxy (no Path with ;ob): not outbound here.
+    r.headers.push_back({"Via", "SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK2"});
+    CHECK(reach(r, &headers) == Reach::Contact);
+    CHECK(headers.size() == 1);
+    // reg-id without +sip.instance is not outbound either.
+    CHECK(reach(reg({{"Contact", "<sip:bob@127.0.0.1:5998>;reg-id=1"}})) == Reach::Contact);
+  }
+  SUBCASE("nat = received: UDP bindings at the REGISTER's source")
+  {
+    s.nat_received = true;
+    CHECK(reach(reg({contact})) == Reach::Received);
+    auto r = reg({contact});
+    r.source = "tcp:127.0.0.1:40000";
+    CHECK(reach(r) == Reach::Connection);
+  }
+}
+
 TEST_CASE("registrar::handle challenges when auth is on")
 {
   cpm::location::Store store;

@@ -98,9 +98,11 @@ cpm::config::File lab()
 }
 
 cpm::location::Binding binding(std::string aor, std::string contact, std::string received,
-                               std::string params, uint64_t seq)
+                               std::string params, uint64_t seq,
+                               cpm::location::Reach reach = cpm::location::Reach::Contact)
 {
   cpm::location::Binding b;
+  b.reach = reach;
   b.aor = std::move(aor);
   b.contact = std::move(contact);
   b.received = std::move(received);
@@ -160,7 +162,7 @@ struct Lab {
     a.now = b.now = 1000;
     loc_a.upsert(binding("sip:alice@a.example", "sip:alice@127.0.1.10:5060", "", "", 0));
     loc_b.upsert(binding("sip:bob@b.example", "sip:bob@127.0.2.10:5060;transport=tcp",
-                         "tcp:127.0.2.10:40123", "", 0));
+                         "tcp:127.0.2.10:40123", "", 0, cpm::location::Reach::Connection));
   }
 };
 
@@ -247,9 +249,11 @@ TEST_CASE("route::decide walks Figures 5 and 6 hop by hop")
   req.from_peer = false;
   d = decide(req, lab.b);
   REQUIRE(d.action == Action::Forward);
-  CHECK(d.what == "contact");
+  CHECK(d.what == "flow");
   CHECK(d.ruri == "sip:bob@127.0.2.10:5060;transport=tcp");
   CHECK(d.next_hop == "sip:127.0.2.10:40123;transport=tcp");
+  CHECK(explains(d, "location: sent to flow tcp:127.0.2.10:40123: the connection its REGISTER "
+                    "came on"));
   CHECK(d.push_routes.empty());
   CHECK(explains(d, "trigger 'term-b' (priority 20, terminating): skipped: already ran (odi t.1)"));
   CHECK(explains(d, "location: sip:bob@b.example has 1 binding, chose "
@@ -511,6 +515,45 @@ TEST_CASE("route::decide location answers")
     auto d = decide(req, lab.b);
     CHECK(d.what == "contact");
     CHECK(d.ruri == "sip:dave@127.0.2.20:5060");
+  }
+  SUBCASE("a binding goes to its Contact, or to its flow as its reach says")
+  {
+    using cpm::location::Reach;
+    auto req = message("sip:alice@a.example", "sip:dave@b.example", "udp:127.0.2.2:5060");
+    req.odi = "t.1";
+    // Registered from another port (a third-party registration, a phone with separate
+    // sockets): RFC 3261 §16.5 sends to the Contact.
+    lab.loc_b.upsert(
+        binding("sip:dave@b.example", "sip:dave@127.0.2.20:5070", "udp:127.0.2.20:5071", "", 0));
+    auto d = decide(req, lab.b);
+    CHECK(d.what == "contact");
+    CHECK(d.ruri == "sip:dave@127.0.2.20:5070");
+    CHECK(d.next_hop == "sip:dave@127.0.2.20:5070");
+    CHECK(explains(d, "location: sent to its Contact sip:dave@127.0.2.20:5070 (RFC 3261 "
+                      "§16.5); its REGISTER came from udp:127.0.2.20:5071"));
+    struct Case {
+      Reach reach;
+      std::string received, hop, why;
+    };
+    for (const auto& c :
+         {Case{Reach::Connection, "tcp:127.0.2.20:40000", "sip:127.0.2.20:40000;transport=tcp",
+               "the connection its REGISTER came on"},
+          Case{Reach::Outbound, "udp:127.0.2.20:5071", "sip:127.0.2.20:5071", "RFC 5626 outbound"},
+          Case{Reach::Received, "udp:10.0.0.1:5071", "sip:10.0.0.1:5071", "nat = \"received\""}}) {
+      CAPTURE(c.received);
+      lab.loc_b.upsert(
+          binding("sip:dave@b.example", "sip:dave@127.0.2.20:5070", c.received, "", 0, c.reach));
+      d = decide(req, lab.b);
+      CHECK(d.what == "flow");
+      CHECK(d.ruri == "sip:dave@127.0.2.20:5070"); // the request URI is the Contact still
+      CHECK(d.next_hop == c.hop);
+      CHECK(explains(d, "location: sent to flow " + c.received + ": "));
+      CHECK(explains(d, c.why));
+    }
+    // A flow binding that never knew its source falls back to the Contact.
+    lab.loc_b.upsert(
+        binding("sip:dave@b.example", "sip:dave@127.0.2.20:5070", "", "", 0, Reach::Outbound));
+    CHECK(decide(req, lab.b).next_hop == "sip:dave@127.0.2.20:5070");
   }
   SUBCASE("no location store: like no binding")
   {

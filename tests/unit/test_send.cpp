@@ -56,6 +56,22 @@ TEST_CASE("send::validate checks option combinations")
     o.timeout = 0;
     CHECK_FALSE(validate(o));
   }
+  SUBCASE("--plain cannot request notifications, and only sends")
+  {
+    o.plain = true;
+    CHECK(validate(o));
+    o.notify = "delivery";
+    auto r = validate(o);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("--notify") != std::string::npos);
+    o.notify.clear();
+    o.lines = true;
+    CHECK(validate(o));
+    o.lines = false;
+    o.receive = true;
+    o.to.clear();
+    CHECK_FALSE(validate(o));
+  }
   SUBCASE("--recipients is at least 1 and needs --notify")
   {
     o.recipients = 0;

@@ -176,6 +176,7 @@ public:
     s.realm = node.realm;
     s.users = &file;
     s.nonces = nonces.get();
+    s.nat_received = node.nat_received;
     auto r = registrar::handle(req, s, store, std::time(nullptr));
     if (r.status >= 400 && r.status != 401)
       diag(fmt::format("REGISTER {} from {}: {} {}", req.to_uri, req.source, r.status, r.reason));

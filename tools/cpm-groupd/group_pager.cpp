@@ -1,7 +1,8 @@
 // Pager Mode messages to a pre-defined group (FLOWS.md "Pager mode CPM Message to a
 // pre-defined group", cpm-groupd(1) GROUP MESSAGES): authorize the sender, answer 202, send
 // one MESSAGE per other member through the node's core (a new UAC transaction each, From the
-// group, the CPIM body as it came), and tell the sender of every member it could not reach.
+// group, the CPIM body as it came; its text as text/plain to a member whose 415 asks for
+// that), and tell the sender of every member it could not reach.
 #include "group_pager.hpp"
 
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/notification.hpp"
 #include "cpm/ua/pager.hpp"
+#include "cpm/ua/plain_retry.hpp"
 
 namespace cpm::groupd {
 
@@ -25,12 +27,14 @@ namespace {
 
 // What every leg of one fan-out shares: enough to tell the sender about a failed member.
 struct Fanout {
-  std::string group;      // the group URI
-  std::string sender;     // who sent it (P-Asserted-Identity, else From), canonical AOR
-  std::string cpim_from;  // the CPIM From address (the original sender)
-  std::string message_id; // imdn.Message-ID, or ""
-  std::string datetime;   // CPIM DateTime
-  bool negative = false;  // the sender asked for delivery notifications
+  std::string group;             // the group URI
+  std::string sender;            // who sent it (P-Asserted-Identity, else From), canonical AOR
+  std::string cpim_from;         // the CPIM From address (the original sender)
+  std::string message_id;        // imdn.Message-ID, or ""
+  std::string datetime;          // CPIM DateTime
+  bool negative = false;         // the sender asked for delivery notifications
+  bool notify = false;           // the sender asked for any notification
+  std::optional<ua::Body> plain; // the text/plain form, for members that take only that
 };
 
 } // namespace
@@ -46,10 +50,13 @@ struct GroupPager::Impl {
                            pager->in_flight()));
   }
 
-  // Send one MESSAGE to `ruri` through the node's core; errors as values (nothing sent).
-  // `done` hears how it ended.
+  // Send one MESSAGE to `ruri` through the node's core, or its `plain` form when a 415 asks
+  // for text/plain (`on_plain` hears of it); errors as values (nothing sent). `done` hears
+  // how it ended.
   Result<void> send(const std::string& ruri, const std::string& from, const std::string& extra,
-                    std::string_view body, ua::Pager::Done done)
+                    std::string_view body, ua::Pager::Done done,
+                    std::optional<ua::Body> plain = std::nullopt,
+                    std::function<void(const ua::Final&)> on_plain = {})
   {
     auto hop = sip::parse_proxy(env.node->proxy);
     if (!hop)
@@ -59,6 +66,8 @@ struct GroupPager::Impl {
     m.from = from;
     m.headers = extra;
     m.body = std::string(body);
+    m.plain = std::move(plain);
+    m.on_plain = std::move(on_plain);
     auto sent = pager->send(m, *hop, true, std::move(done));
     if (!sent)
       return tl::unexpected(sent.error());
@@ -73,6 +82,16 @@ struct GroupPager::Impl {
     if (f.status >= 300)
       return fmt::format("{} {}", f.status, f.reason);
     return "";
+  }
+
+  // A member's 415 takes only text/plain: its copy goes again as text/plain.
+  void member_plain(const std::string& member, const std::shared_ptr<const Fanout>& fan,
+                    const ua::Final& refused)
+  {
+    env.diag(fmt::format("MESSAGE to {} from {}: member {} answered {} {} (Accept: {}): sent "
+                         "again as text/plain{}",
+                         fan->group, fan->sender, member, refused.status, refused.reason,
+                         refused.accept, fan->notify ? ", no notification can come from it" : ""));
   }
 
   // A member could not be reached: say so, and tell the sender if it asked.
@@ -110,8 +129,9 @@ struct GroupPager::Impl {
   {
     std::string why = failure(f);
     if (why.empty()) {
-      env.verbose(fmt::format("MESSAGE to {} from {}: {} answered {} {}", fan->group, fan->sender,
-                              member, f.status, f.reason));
+      env.verbose(fmt::format("MESSAGE to {} from {}: {} answered {} {}{}", fan->group, fan->sender,
+                              member, f.status, f.reason,
+                              f.plain ? " to the text/plain copy" : ""));
       return;
     }
     member_failed(member, fan, why);
@@ -162,9 +182,11 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
     if (!r)
       return refuse(400, "Bad Disposition-Notification", r.error().message);
     fan->negative = r->negative_delivery;
+    fan->notify = r->any();
     if (r->any() && fan->message_id.empty())
       return refuse(400, "Bad CPIM", "notification requested without imdn.Message-ID");
   }
+  fan->plain = ua::plain_of(*c);
   if (m->env.node->proxy.empty())
     return refuse(500, "No Route To Members", "this node has no proxy (its core) to send through");
 
@@ -176,7 +198,10 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
     auto done = [impl = m.get(), member, fan](const ua::Final& f) {
       impl->member_answered(member, fan, f);
     };
-    if (auto r = m->send(member, fan->group, referred_by, body, done); !r) {
+    auto on_plain = [impl = m.get(), member, fan](const ua::Final& refused) {
+      impl->member_plain(member, fan, refused);
+    };
+    if (auto r = m->send(member, fan->group, referred_by, body, done, fan->plain, on_plain); !r) {
       // Accepted all the same: this member is told about like one that failed.
       m->member_failed(member, fan, r.error().message);
     }

@@ -21,6 +21,7 @@
 #include "cpm/ua/inbox.hpp"
 #include "cpm/ua/notification.hpp"
 #include "cpm/ua/pager.hpp"
+#include "cpm/ua/plain_retry.hpp"
 #include "cpm/ua/program.hpp"
 
 namespace cpm::send {
@@ -76,8 +77,8 @@ private:
   void finish(int code);
 
   // Sending.
-  Result<void> send(const std::string& to, const std::string& body, const std::string& message_id,
-                    bool notification, const sip::Hop& hop);
+  Result<void> send(ua::Message m, const std::string& message_id, bool notification,
+                    const sip::Hop& hop);
   Result<void> send_text(const std::string& text, const std::string& message_id);
   void send_next_line();
   void pace();
@@ -85,6 +86,7 @@ private:
   void on_final(const std::string& message_id, const ua::Final& f);
   void on_line_final(const std::string& message_id, const ua::Final& f);
   void on_notification_final(const ua::Final& f);
+  void on_plain_resend(const ua::Final& refused);
   void after_single_final();
 
   // Receiving.
@@ -98,7 +100,12 @@ private:
   std::unique_ptr<ua::Endpoint> m_ep;
   std::unique_ptr<ua::Pager> m_pager;
   std::unique_ptr<ua::Inbox> m_inbox;
-  std::map<uint64_t, std::string> m_mine; // our messages in flight: id -> imdn.Message-ID
+  // One of our messages in flight.
+  struct Mine {
+    std::string message_id; // imdn.Message-ID ("" for --plain)
+    bool plain = false;     // sent as text/plain from the start (--plain, or learned)
+  };
+  std::map<uint64_t, Mine> m_mine; // by Pager id
   bool m_finishing = false;
   sip::Timer m_deadline, m_pace;
 
@@ -106,6 +113,8 @@ private:
   std::string m_body;
   std::string m_ctype;
   std::string m_sent_id;
+  // TO took only text/plain (a 415 asked for it): what follows goes as text/plain.
+  bool m_plain_learned = false;
   imdn::Requested m_wanted;
   bool m_final_ok = false;
   std::optional<ua::Awaited> m_awaited; // --wait: from --recipients distinct recipients
@@ -246,9 +255,21 @@ void Client::begin()
   });
 }
 
-// The CPIM message with `text` to TO, asking for the --notify notifications.
+// The CPIM message with `text` to TO, asking for the --notify notifications, with its
+// text/plain form for a peer that takes only that; with --plain (or once TO has asked for
+// it) the text bare.
 Result<void> Client::send_text(const std::string& text, const std::string& message_id)
 {
+  auto hop = m_ep->hop_to(m_opt.to);
+  if (!hop)
+    return tl::unexpected(hop.error());
+  ua::Message m;
+  m.ruri = m_opt.to;
+  if (m_opt.plain || m_plain_learned) {
+    m.content_type = m_ctype;
+    m.body = text;
+    return send(std::move(m), "", false, *hop);
+  }
   cpim::Outgoing o;
   o.from = m_ep->from();
   o.to = m_opt.to;
@@ -256,32 +277,33 @@ Result<void> Client::send_text(const std::string& text, const std::string& messa
   o.notification = imdn::format_requested(m_wanted);
   o.content_type = m_ctype;
   o.body = text;
-  auto hop = m_ep->hop_to(m_opt.to);
-  if (!hop)
-    return tl::unexpected(hop.error());
-  return send(m_opt.to, cpim::encode(cpim::make(o)), message_id, false, *hop);
+  m.body = cpim::encode(cpim::make(o));
+  m.plain = ua::plain_of_cpim(m.body);
+  m.on_plain = [this](const ua::Final& refused) { on_plain_resend(refused); };
+  return send(std::move(m), message_id, false, *hop);
 }
 
-Result<void> Client::send(const std::string& to, const std::string& body,
-                          const std::string& message_id, bool notification, const sip::Hop& hop)
+Result<void> Client::send(ua::Message m, const std::string& message_id, bool notification,
+                          const sip::Hop& hop)
 {
-  ua::Message m;
-  m.ruri = to;
   m.from = m_ep->from();
-  m.body = body;
   m.service_indication = !m_opt.no_service_indication;
+  bool plain = !notification && m.content_type != "message/cpim";
   uint64_t timeout_ms = m_opt.lines || notification ? uint64_t(m_opt.timeout * 1000) : 0;
   ua::Pager::Done done;
   if (notification)
     done = [this](const ua::Final& f) { on_notification_final(f); };
   else
     done = [this, message_id](const ua::Final& f) { on_final(message_id, f); };
+  const std::string to = m.ruri;
+  const size_t size = m.body.size();
   auto sent = m_pager->send(m, hop, m_ep->proxy().has_value(), std::move(done), timeout_ms);
   if (!sent)
     return tl::unexpected(sent.error());
-  m_log.note(fmt::format("MESSAGE {} via {} ({} bytes)", to, sent->hop.uri(), body.size()));
+  m_log.note(fmt::format("MESSAGE {} via {} ({} bytes{})", to, sent->hop.uri(), size,
+                         plain ? ", text/plain" : ""));
   if (!notification)
-    m_mine.emplace(sent->id, message_id);
+    m_mine.emplace(sent->id, Mine{message_id, plain});
   if (m_opt.lines && !notification)
     ++m_stats.sent;
   return {};
@@ -339,9 +361,25 @@ void Client::on_notification_final(const ua::Final& f)
     m_log.error(fmt::format("notification refused: {} {}", f.status, f.reason));
 }
 
+// A 415 took only text/plain: the message goes again as text/plain, without notifications.
+void Client::on_plain_resend(const ua::Final& refused)
+{
+  std::string lost = m_wanted.any() ? "; no notification can be requested" : "";
+  if (m_opt.lines && !m_plain_learned)
+    lost += "; the next messages go as text/plain";
+  m_log.diag(fmt::format("{} answered {} {} (Accept: {}): sending the text again as "
+                         "text/plain{}",
+                         m_opt.to, refused.status, refused.reason, refused.accept, lost));
+  m_plain_learned = true;
+}
+
 void Client::on_final(const std::string& message_id, const ua::Final& f)
 {
-  m_mine.erase(f.id);
+  bool plain = f.plain;
+  if (auto it = m_mine.find(f.id); it != m_mine.end()) {
+    plain = plain || it->second.plain;
+    m_mine.erase(it);
+  }
   if (m_opt.common.json && !f.timed_out) {
     events::Json e{{"type", "response"}, {"message_id", message_id}, {"to", m_opt.to}};
     if (!f.err) {
@@ -351,6 +389,9 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
       e["status"] = nullptr;
       e["error"] = std::strerror(f.err);
     }
+    // Sent as text/plain (--plain, or again after a 415): no notification was asked for.
+    e["plain"] = plain;
+    e["notifications_requested"] = !plain && m_wanted.any();
     e["latency_ms"] = static_cast<double>(f.latency_ms);
     e["time"] = events::now();
     events::emit(e);
@@ -365,13 +406,22 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
     return;
   }
   if (f.status >= 300) {
-    m_log.error(fmt::format("SIP/2.0 {} {}", f.status, f.reason));
+    m_log.error(fmt::format("SIP/2.0 {} {}{}", f.status, f.reason,
+                            f.status == 415 ? fmt::format(" (Accept: {})", f.accept) : ""));
     finish(1);
     return;
   }
   m_log.note(
       fmt::format("SIP/2.0 {} {} ({} ms)", f.status, f.reason, static_cast<double>(f.latency_ms)));
   m_final_ok = true;
+  if (plain && m_opt.wait) {
+    // No notification can come for a text/plain message: its 2xx is all there is.
+    m_log.diag(fmt::format("{} took the message as text/plain: no {} notification can come, "
+                           "not waiting",
+                           m_opt.to, m_awaited->missing()));
+    finish(0);
+    return;
+  }
   after_single_final();
 }
 
@@ -388,7 +438,8 @@ void Client::on_line_final(const std::string& message_id, const ua::Final& f)
     m_log.error(fmt::format("no answer for message {}: {}", message_id, std::strerror(f.err)));
   } else if (f.status >= 300) {
     ++m_stats.failed;
-    m_log.error(fmt::format("SIP/2.0 {} {}", f.status, f.reason));
+    m_log.error(fmt::format("SIP/2.0 {} {}{}", f.status, f.reason,
+                            f.status == 415 ? fmt::format(" (Accept: {})", f.accept) : ""));
   } else {
     ++m_stats.ok;
     m_stats.latency_ms.push_back(static_cast<double>(f.latency_ms));
@@ -456,7 +507,10 @@ void Client::notify_back(const ua::Incoming& in, const sip::Hop& source, imdn::K
   auto n = ua::positive(in, m_ep->from(), kind);
   // Without a proxy (no core), the notification goes back to where the message came from.
   const sip::Hop& hop = m_ep->proxy() ? *m_ep->proxy() : source;
-  if (auto r = send(in.from, ua::notification_body(n, in.from), "", true, hop); !r)
+  ua::Message m;
+  m.ruri = in.from;
+  m.body = ua::notification_body(n, in.from);
+  if (auto r = send(std::move(m), "", true, hop); !r)
     m_log.error(
         fmt::format("cannot send {} notification: {}", imdn::to_string(kind), r.error().message));
 }

@@ -45,6 +45,10 @@ Result<void> validate(const Options& opt)
     if (!n)
       return tl::unexpected(n.error());
   }
+  if (opt.plain && opt.receive)
+    return fail("--plain is for sending: not with --receive");
+  if (opt.plain && !opt.notify.empty())
+    return fail("--plain sends no CPIM, so it cannot request notifications: not with --notify");
   if (opt.wait && opt.notify.empty())
     return fail("--wait needs --notify");
   if (opt.recipients < 1)
@@ -115,6 +119,8 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--file", opt.file, "Send the content of this file ('-': stdin)");
   app.add_option("--content-type", opt.content_type,
                  "Content type of the message (default: guessed, text/plain)");
+  app.add_flag("--plain", opt.plain,
+               "Send the content bare (text/plain), without CPIM: no notifications");
   app.add_flag("--lines", opt.lines, "Send one message per stdin line, in order");
   app.add_option("--rate", opt.rate, "With --lines: send N messages per second (bounded window)");
   app.add_option("--notify", opt.notify, "Request notifications: delivery, display or both");

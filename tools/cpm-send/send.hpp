@@ -22,6 +22,7 @@ struct Options {
   std::vector<std::string> text; // TEXT... (positional)
   std::string file;              // --file F ('-' = stdin)
   std::string content_type;      // --content-type
+  bool plain = false;            // --plain: the content bare, no CPIM (no notifications)
   bool lines = false;            // --lines
   double rate = 0;               // --rate N (messages per second; 0: one after the other)
   std::string notify;            // --notify delivery[,display]

@@ -114,9 +114,26 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("name", n.name);
   if (!n.name.empty())
     r.set_label(fmt::format("node '{}'", n.name));
-  r.known({"name", "role", "domain", "listen", "peers", "psi", "proxy", "from", "password",
-           "registrar_db", "auth", "realm", "min_expires", "max_expires", "default_expires",
-           "max_message_size", "media", "trace", "timeout_ms"});
+  r.known({"name",
+           "role",
+           "domain",
+           "listen",
+           "peers",
+           "psi",
+           "proxy",
+           "from",
+           "password",
+           "registrar_db",
+           "auth",
+           "realm",
+           "min_expires",
+           "max_expires",
+           "default_expires",
+           "nat",
+           "max_message_size",
+           "media",
+           "trace",
+           "timeout_ms"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -142,6 +159,12 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("min_expires", n.min_expires, 0, UINT32_MAX);
   r.integer("max_expires", n.max_expires, 0, UINT32_MAX);
   r.integer("default_expires", n.default_expires, 0, UINT32_MAX);
+  std::string nat = "off";
+  r.str("nat", nat);
+  if (nat == "received")
+    n.nat_received = true;
+  else if (nat != "off")
+    r.fail_key("nat", fmt::format("is '{}': want \"off\" or \"received\"", nat));
   r.size("max_message_size", n.max_message_size);
   r.strs("media", n.media, false);
   check_media(r, n.media);

@@ -14,6 +14,36 @@
 
 namespace cpm::location {
 
+std::string_view to_string(Reach r)
+{
+  switch (r) {
+  case Reach::Connection:
+    return "connection";
+  case Reach::Outbound:
+    return "outbound";
+  case Reach::Received:
+    return "received";
+  case Reach::Contact:
+    break;
+  }
+  return "contact";
+}
+
+Reach parse_reach(std::string_view s)
+{
+  for (auto r : {Reach::Connection, Reach::Outbound, Reach::Received})
+    if (s == to_string(r))
+      return r;
+  return Reach::Contact;
+}
+
+std::string Binding::target() const
+{
+  if (reach == Reach::Contact || received.empty())
+    return contact;
+  return sip::to_sip_uri(received);
+}
+
 // ---------------------------------------------------------------------------------------
 // RFC 3841 caller preferences, for the subset the toolkit uses.
 
@@ -167,6 +197,7 @@ struct Entry {
   std::unique_ptr<char[]> text; // contact \0 params \0 received \0 call_id \0
   uint16_t len[4] = {0, 0, 0, 0};
   uint32_t cseq = 0;
+  Reach reach = Reach::Contact;
   int64_t expires_at = 0;
   uint64_t seq = 0;
 
@@ -198,6 +229,7 @@ Entry pack(const Binding& b)
     p += e.len[i] + 1;
   }
   e.cseq = b.cseq;
+  e.reach = b.reach;
   e.expires_at = b.expires_at;
   e.seq = b.seq;
   return e;
@@ -212,6 +244,7 @@ Binding unpack(const std::string& aor, const Entry& e)
   b.received = std::string(e.field(2));
   b.call_id = std::string(e.field(3));
   b.cseq = e.cseq;
+  b.reach = e.reach;
   b.expires_at = e.expires_at;
   b.seq = e.seq;
   return b;
@@ -238,16 +271,30 @@ Result<File> open_file(const std::string& path, int64_t now, std::vector<Binding
                     " aor TEXT NOT NULL, contact TEXT NOT NULL, params TEXT NOT NULL,"
                     " received TEXT NOT NULL, call_id TEXT NOT NULL, cseq INTEGER NOT NULL,"
                     " expires_at INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                    " reach TEXT NOT NULL DEFAULT 'contact',"
                     " PRIMARY KEY (aor, contact));");
   if (!r)
     return tl::unexpected(r.error());
+  // A file written before bindings knew their reach gets the column (its bindings are
+  // reached at their Contact, as RFC 3261 says).
+  auto has_reach = db->prepare("SELECT 1 FROM pragma_table_info('bindings') WHERE name = 'reach'");
+  if (!has_reach)
+    return tl::unexpected(has_reach.error());
+  auto found = has_reach->step();
+  if (!found)
+    return tl::unexpected(found.error());
+  has_reach->reset();
+  if (!*found)
+    if (auto a = db->exec("ALTER TABLE bindings ADD COLUMN reach TEXT NOT NULL DEFAULT 'contact'");
+        !a)
+      return tl::unexpected(a.error());
   auto del_expired = db->prepare("DELETE FROM bindings WHERE expires_at <= ?");
   if (!del_expired)
     return tl::unexpected(del_expired.error());
   if (auto d = del_expired->bind(1, now).run(); !d)
     return tl::unexpected(d.error());
-  auto load = db->prepare("SELECT aor, contact, params, received, call_id, cseq, expires_at, seq"
-                          " FROM bindings ORDER BY seq");
+  auto load = db->prepare("SELECT aor, contact, params, received, call_id, cseq, expires_at,"
+                          " seq, reach FROM bindings ORDER BY seq");
   if (!load)
     return tl::unexpected(load.error());
   Result<bool> row;
@@ -261,11 +308,14 @@ Result<File> open_file(const std::string& path, int64_t now, std::vector<Binding
     b.cseq = static_cast<uint32_t>(load->column_int(5));
     b.expires_at = load->column_int(6);
     b.seq = static_cast<uint64_t>(load->column_int(7));
+    b.reach = parse_reach(load->column_text(8));
     loaded.push_back(std::move(b));
   }
   if (!row)
     return tl::unexpected(row.error());
-  auto put = db->prepare("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto put = db->prepare("INSERT OR REPLACE INTO bindings (aor, contact, params, received,"
+                         " call_id, cseq, expires_at, seq, reach)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   auto del_one = db->prepare("DELETE FROM bindings WHERE aor = ? AND contact = ?");
   auto del_aor = db->prepare("DELETE FROM bindings WHERE aor = ?");
   for (auto* s : {&put, &del_one, &del_aor})
@@ -347,7 +397,7 @@ void Store::upsert(Binding b)
     auto& st = s.file->put;
     st.bind(1, b.aor).bind(2, b.contact).bind(3, b.params).bind(4, b.received);
     st.bind(5, b.call_id).bind(6, int64_t{b.cseq}).bind(7, b.expires_at);
-    st.bind(8, static_cast<int64_t>(b.seq));
+    st.bind(8, static_cast<int64_t>(b.seq)).bind(9, to_string(b.reach));
     s.run(st);
   }
 }

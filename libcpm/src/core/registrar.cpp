@@ -162,6 +162,10 @@ std::optional<Reply> authenticate(const sip::Request& req, const Settings& s,
 // What a REGISTER asks for, validated.
 struct Registration {
   std::vector<Contact> contacts;
+  std::string source; // where it came from, "udp:127.0.0.1:5555"
+  // RFC 5626 §6: the registrar is the first hop (one Via); there is no Path to tell
+  // whether another first hop keeps the flow.
+  bool first_hop = true;
   std::optional<uint32_t> expires; // the Expires header
   std::string call_id;
   uint32_t cseq = 0;
@@ -186,6 +190,8 @@ OrReply<Registration> read_registration(const sip::Request& req)
     if (!reg.expires)
       return refuse(400, "Bad Expires");
   }
+  reg.source = req.source;
+  reg.first_hop = req.values("Via").size() <= 1;
   reg.call_id = req.value("Call-ID");
   const std::string_view cseq_hdr = req.value("CSeq");
   auto c = trim(cseq_hdr);
@@ -223,14 +229,35 @@ std::optional<Reply> refusal(const Registration& reg, const std::string& aor, co
   return std::nullopt;
 }
 
-// Add, refresh or remove the bindings of `aor` as `reg` asks; `source` becomes
-// Binding::received.
-void update(const Registration& reg, const std::string& aor, const std::string& source,
-            const Settings& s, location::Store& store, int64_t now)
+// How requests will reach contact `c` of `reg`: RFC 3261 §10.3 and §16.5 route to the
+// Contact; the REGISTER's flow serves only when the client asked for it (RFC 5626 outbound,
+// through us as its first hop), when that flow is a connection the client keeps open, or
+// when the node says so (nat = "received").
+location::Reach reach_of(const Contact& c, const Registration& reg, const Settings& s)
 {
+  using location::Reach;
+  if (reg.source.empty())
+    return Reach::Contact;
+  if (reg.first_hop && sip::find_param(c.params, "reg-id") &&
+      sip::find_param(c.params, "+sip.instance"))
+    return Reach::Outbound;
+  auto transport = std::string_view(reg.source).substr(0, reg.source.find(':'));
+  if (iequals(transport, "tcp") || iequals(transport, "tls"))
+    return Reach::Connection;
+  if (s.nat_received)
+    return Reach::Received;
+  return Reach::Contact;
+}
+
+// Add, refresh or remove the bindings of `aor` as `reg` asks (each reached as reach_of
+// says); true when one of them is an RFC 5626 outbound flow.
+bool update(const Registration& reg, const std::string& aor, const Settings& s,
+            location::Store& store, int64_t now)
+{
+  bool outbound = false;
   if (!reg.contacts.empty() && reg.contacts.front().star) {
     store.remove_all(aor);
-    return;
+    return outbound;
   }
   for (const auto& c : reg.contacts) {
     uint32_t e = reg.expires_of(c, s);
@@ -243,7 +270,9 @@ void update(const Registration& reg, const std::string& aor, const std::string& 
     b.aor = aor;
     b.contact = c.uri;
     b.params = c.params;
-    b.received = source;
+    b.received = reg.source;
+    b.reach = reach_of(c, reg, s);
+    outbound = outbound || b.reach == location::Reach::Outbound;
     b.call_id = reg.call_id;
     b.cseq = reg.cseq;
     b.expires_at = now + int64_t(e);
@@ -252,6 +281,7 @@ void update(const Registration& reg, const std::string& aor, const std::string& 
                          .count());
     store.upsert(std::move(b));
   }
+  return outbound;
 }
 
 } // namespace
@@ -269,9 +299,12 @@ Reply handle(const sip::Request& req, const Settings& s, location::Store& store,
     return reg.error();
   if (auto refused = refusal(*reg, *aor, s, store, now))
     return *refused;
-  update(*reg, *aor, req.source, s, store, now);
+  bool outbound = update(*reg, *aor, s, store, now);
   // 200 with the current bindings.
   Reply r;
+  // RFC 5626 §6: a registrar that keeps a flow for reg-id says so.
+  if (outbound)
+    r.headers.push_back("Require: outbound");
   for (const auto& b : store.lookup(*aor, now))
     r.headers.push_back(
         fmt::format("Contact: <{}>{};expires={}", b.contact, b.params, b.expires_at - now));

@@ -393,6 +393,20 @@ bool service_identity(Routing& r)
   return r.forward(std::move(host), "psi");
 }
 
+// Where a chosen binding is sent and why, for --explain.
+std::string reach_note(const location::Binding& b)
+{
+  using location::Reach;
+  if (b.reach == Reach::Contact || b.received.empty())
+    return fmt::format("sent to its Contact {} (RFC 3261 §16.5){}", b.contact,
+                       b.received.empty() ? "" : "; its REGISTER came from " + b.received);
+  const char* why = b.reach == Reach::Connection ? "the connection its REGISTER came on"
+                    : b.reach == Reach::Outbound
+                        ? "its REGISTER's flow, as RFC 5626 outbound asked (reg-id)"
+                        : "its REGISTER's source address, by the node's nat = \"received\"";
+  return fmt::format("sent to flow {}: {}", b.received, why);
+}
+
 // A user of our domains: the registered contact chosen per RFC 3841 Accept-Contact (404 for
 // an unknown user, 480 for a known user without an acceptable binding).
 bool registered_contact(Routing& r)
@@ -421,13 +435,13 @@ bool registered_contact(Routing& r)
   }
   const auto& b = chosen.front();
   r.d.ruri = b.contact;
-  r.forward(b.received.empty() ? b.contact : sip::to_sip_uri(b.received), "contact");
+  r.forward(b.target(), b.target() == b.contact ? "contact" : "flow");
   const char* why = chosen.size() == 1       ? "the only one"
                     : accept_contact.empty() ? "most recent"
                                              : "best Accept-Contact match, then most recent";
-  r.note("location: {} has {} binding{}, chose {} ({}){}", term_user, bindings.size(),
-         bindings.size() == 1 ? "" : "s", b.contact, why,
-         b.received.empty() ? "" : ", via flow " + b.received);
+  r.note("location: {} has {} binding{}, chose {} ({})", term_user, bindings.size(),
+         bindings.size() == 1 ? "" : "s", b.contact, why);
+  r.note("location: {}", reach_note(b));
   return true;
 }
 

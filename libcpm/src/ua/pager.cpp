@@ -16,9 +16,15 @@ struct Pager::Outstanding {
   Pager* self = nullptr;
   uint64_t id = 0;
   re_slot<struct sip_request> req; // libre clears it when the transaction ends
-  std::string head;                // the header lines after Route
-  std::string body;
-  std::string route; // the next hop's URI; uri_decode points into it
+  Message m;                       // its plain form cleared once it has been sent
+  std::string tag;                 // the From tag and Call-ID, the same for a resend
+  std::string call_id;
+  uint32_t cseq = 1;
+  sip::Hop hop; // where it goes first (before any move to TCP)
+  bool route = false;
+  bool plain = false;         // the text/plain resend is out
+  std::string head;           // the header lines after Route
+  std::string route_uri_text; // the next hop's URI; uri_decode points into it
   struct uri route_uri {};
   re_ptr<struct mbuf> wire; // what follows libre's request line and Via
   size_t size = 0;          // the encoded request, as libre sent (or refused) it
@@ -56,6 +62,35 @@ bool has_tcp(const sip::Stack& stack)
   return false;
 }
 
+// The header lines of `o` after Route, for its current body and CSeq.
+std::string head_of(const Pager::Outstanding& o, const std::string& content_type, size_t length)
+{
+  const Message& m = o.m;
+  std::string head = fmt::format("To: <{}>\r\nFrom: <{}>;tag={}\r\nCall-ID: {}\r\nCSeq: {} "
+                                 "MESSAGE\r\n{}",
+                                 m.ruri, m.from, o.tag, o.call_id, o.cseq, m.headers);
+  if (m.service_indication)
+    head += fmt::format("Accept-Contact: {}\r\nP-Preferred-Service: {}\r\n",
+                        service::accept_contact(service::k_icsi_msg), service::k_icsi_msg);
+  head += fmt::format("Content-Type: {}\r\nContent-Length: {}\r\n\r\n", content_type, length);
+  return head;
+}
+
+// The Accept headers of a response, joined by ", ".
+std::string accept_of(const struct sip_msg* msg)
+{
+  std::string out;
+  sip_msg_hdr_apply(
+      msg, true, SIP_HDR_ACCEPT,
+      [](const struct sip_hdr* hdr, const struct sip_msg*, void* arg) noexcept {
+        auto& s = *static_cast<std::string*>(arg);
+        s += (s.empty() ? "" : ", ") + pl_string(hdr->val);
+        return false;
+      },
+      &out);
+  return out;
+}
+
 } // namespace
 
 Pager::Pager(sip::Stack& stack, sip::Diag on_error)
@@ -72,26 +107,16 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
   o->self = this;
   o->id = m_next_id++;
   o->done = std::move(done);
-  o->head = fmt::format("To: <{}>\r\nFrom: <{}>;tag={}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\n{}",
-                        m.ruri, m.from, random_hex(), random_hex(), m.headers);
-  if (m.service_indication)
-    o->head += fmt::format("Accept-Contact: {}\r\nP-Preferred-Service: {}\r\n",
-                           service::accept_contact(service::k_icsi_msg), service::k_icsi_msg);
-  o->head +=
-      fmt::format("Content-Type: {}\r\nContent-Length: {}\r\n\r\n", m.content_type, m.body.size());
-  o->body = m.body;
+  o->m = m;
+  o->tag = random_hex();
+  o->call_id = random_hex();
+  o->hop = hop;
+  o->route = route;
+  o->head = head_of(*o, m.content_type, m.body.size());
   o->t0 = sip::jiffies();
-  sip::Hop via = hop;
-  int err = request(*o, m.ruri, via, route);
-  if (err == EMSGSIZE) {
-    if (!has_tcp(m_stack))
-      return fail(fmt::format("{} bytes need TCP, and there is no tcp listen address", o->size));
-    via = hop.over_tcp();
-    err = request(*o, m.ruri, via, route);
-  }
-  if (err)
-    return fail(fmt::format("cannot send MESSAGE to {}: {}", o->route, std::strerror(err)),
-                err == EINVAL ? 2 : 3);
+  auto via = launch(*o, hop);
+  if (!via)
+    return tl::unexpected(via.error());
   auto* raw = o.get();
   if (timeout_ms)
     raw->timeout.start(timeout_ms, [raw] {
@@ -100,39 +125,76 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
       f.id = raw->id;
       f.err = ETIMEDOUT;
       f.timed_out = true;
+      f.plain = raw->plain;
       f.latency_ms = sip::jiffies() - raw->t0;
       Pager* self = raw->self;
       sip::guarded(self->m_on_error, "a MESSAGE's timeout handler", [&] { self->end(*raw, f); });
     });
   m_out.emplace(raw->id, std::move(o));
-  return Sent{raw->id, via};
+  return Sent{raw->id, *via};
 }
 
-int Pager::request(Outstanding& o, const std::string& ruri, const sip::Hop& hop, bool route)
+// Send o's request to `hop`, over TCP when it is too big for UDP; the hop it went to.
+Result<sip::Hop> Pager::launch(Outstanding& o, const sip::Hop& hop)
 {
-  o.route = hop.uri();
+  sip::Hop via = hop;
+  int err = request(o, via);
+  if (err == EMSGSIZE) {
+    if (!has_tcp(m_stack))
+      return fail(fmt::format("{} bytes need TCP, and there is no tcp listen address", o.size));
+    via = hop.over_tcp();
+    err = request(o, via);
+  }
+  if (err)
+    return fail(fmt::format("cannot send MESSAGE to {}: {}", o.route_uri_text, std::strerror(err)),
+                err == EINVAL ? 2 : 3);
+  return via;
+}
+
+int Pager::request(Outstanding& o, const sip::Hop& hop)
+{
+  o.route_uri_text = hop.uri();
   struct pl pl;
-  pl_set_str(&pl, o.route.c_str());
+  pl_set_str(&pl, o.route_uri_text.c_str());
   if (uri_decode(&o.route_uri, &pl))
     return EINVAL;
   std::string route_header;
-  if (route) {
-    std::string r = o.route;
+  if (o.route) {
+    std::string r = o.route_uri_text;
     auto semi = r.find(';');
     r.insert(semi == std::string::npos ? r.size() : semi, ";lr");
     route_header = fmt::format("Route: <{}>\r\n", r);
   }
+  const std::string& body = o.plain ? o.m.plain->text : o.m.body;
   // As libre's sip_requestf, which cannot tell us the size of what it sends.
-  o.wire.reset(mbuf_alloc(64 + route_header.size() + o.head.size() + o.body.size()));
+  o.wire.reset(mbuf_alloc(64 + route_header.size() + o.head.size() + body.size()));
   if (!o.wire)
     return ENOMEM;
   int err = mbuf_printf(o.wire.get(), "Max-Forwards: 70\r\n%s%b%b", route_header.c_str(),
-                        o.head.data(), o.head.size(), o.body.data(), o.body.size());
+                        o.head.data(), o.head.size(), body.data(), body.size());
   if (err)
     return err;
   o.wire->pos = 0;
-  return sip_request(o.req.out(), m_stack.get(), true, "MESSAGE", -1, ruri.c_str(), -1,
+  return sip_request(o.req.out(), m_stack.get(), true, "MESSAGE", -1, o.m.ruri.c_str(), -1,
                      &o.route_uri, o.wire.get(), 0, send_h, resp_h, &o);
+}
+
+// RFC 3261 §8.1.3.5: after a 415 whose Accept takes text/plain, the same MESSAGE (Call-ID,
+// From tag, To) with CSeq + 1 and the text/plain body. False when it could not go out.
+bool Pager::resend_plain(Outstanding& o, const Final& refused)
+{
+  o.plain = true;
+  ++o.cseq;
+  o.head = head_of(o, o.m.plain->content_type, o.m.plain->text.size());
+  if (o.m.on_plain)
+    o.m.on_plain(refused);
+  auto via = launch(o, o.hop);
+  if (!via) {
+    m_on_error(
+        fmt::format("text/plain resend of a MESSAGE to {}: {}", o.m.ruri, via.error().message));
+    return false;
+  }
+  return true;
 }
 
 void Pager::cancel(uint64_t id)
@@ -161,11 +223,17 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
     Final f;
     f.id = o->id;
     f.err = err;
+    f.plain = o->plain;
     if (!err && msg) {
       f.status = msg->scode;
       f.reason = pl_string(msg->reason);
+      if (f.status == 415)
+        f.accept = accept_of(msg);
     }
     f.latency_ms = sip::jiffies() - o->t0;
+    if (!o->plain && o->m.plain && plain_retry_allowed(f.status, f.accept) &&
+        self->resend_plain(*o, f))
+      return;
     self->end(*o, f);
   });
 }

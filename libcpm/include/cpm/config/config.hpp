@@ -87,6 +87,9 @@ struct Node {
   uint32_t min_expires = 60;
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;
+  // nat = "received": a core reaches UDP registrations at the REGISTER's source address
+  // instead of their Contact (clients behind NAT); nat = "off" (the default) does not.
+  bool nat_received = false;
   std::optional<uint64_t> max_message_size; // conversation server default for its users
   std::vector<std::string> media;           // conversation server default: allowed media
   std::string trace;                        // trace file (overridden by --trace)

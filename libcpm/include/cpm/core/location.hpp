@@ -11,17 +11,35 @@
 
 namespace cpm::location {
 
+// How requests reach a binding. RFC 3261 §10.3 and §16.5: at its Contact URI; at the flow
+// its REGISTER came on only when the client asked for it or keeps that flow open.
+enum class Reach : uint8_t {
+  Contact,    // the Contact URI (the default)
+  Connection, // the TCP/TLS connection the REGISTER came on, which the client keeps open
+  Outbound,   // RFC 5626 outbound (reg-id and +sip.instance): the REGISTER's flow
+  Received,   // the REGISTER's source, by the core's nat = "received" (NAT traversal)
+};
+
+// "contact", "connection", "outbound", "received" (the store's and --explain's words).
+std::string_view to_string(Reach r);
+// The Reach named by to_string; Contact for anything else.
+Reach parse_reach(std::string_view s);
+
 // One registered contact of an address of record.
 struct Binding {
   std::string aor;     // canonical "sip:bob@b.example" (no params, lower-case host)
   std::string contact; // the Contact URI as registered "sip:bob@127.0.0.1:5555;transport=tcp"
   std::string
       params; // the Contact header params after the URI (feature tags) ";+g.oma.cpm...;expires=..."
-  std::string received; // where the REGISTER came from, "udp:127.0.0.1:5555" (flow routing)
+  std::string received; // where the REGISTER came from, "udp:127.0.0.1:5555"
   std::string call_id;  // of the REGISTER, for refresh ordering (RFC 3261 §10.3)
   uint32_t cseq = 0;
   int64_t expires_at = 0; // unix seconds
   uint64_t seq = 0;       // registration order; larger = more recent
+  Reach reach = Reach::Contact;
+  // Where requests for this binding go: `received` as a SIP URI unless reach is Contact
+  // (or nothing was received), else the Contact URI.
+  std::string target() const;
 };
 
 class Store {

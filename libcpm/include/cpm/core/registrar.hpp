@@ -35,6 +35,9 @@ struct Settings {
   std::string realm;
   const config::File* users = nullptr;  // [[user]] passwords (auth), may be null
   const auth::Nonces* nonces = nullptr; // required when auth is on
+  // The node's nat = "received": reach UDP bindings at the REGISTER's source instead of
+  // their Contact (clients behind NAT; Kamailio's fix_nated_register).
+  bool nat_received = false;
 };
 
 // The answer to a REGISTER.
@@ -45,7 +48,8 @@ struct Reply {
 };
 
 // Handle one REGISTER: authenticate, validate, update `store`, and list the current bindings.
-// `req.source` becomes Binding::received.
+// `req.source` becomes Binding::received; Binding::reach says whether requests go there or
+// to the Contact (location::Reach).
 Reply handle(const sip::Request& req, const Settings& s, location::Store& store, int64_t now);
 
 } // namespace cpm::registrar

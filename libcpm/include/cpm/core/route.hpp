@@ -26,7 +26,9 @@ struct Decision {
   std::vector<std::string> push_routes; // Route values to put on top ("<sip:...;lr>")
   std::string served_user;              // for P-Served-User, when a trigger fired
   std::string session_case;             // "orig" | "term"
-  std::string what; // one-word kind: "trigger", "peer", "psi", "contact", "route", "reject"
+  // One-word kind: "trigger", "peer", "psi", "contact" (a registered Contact), "flow" (the
+  // flow a REGISTER came on: location::Reach), "route", "reject".
+  std::string what;
   std::vector<std::string> explain; // human lines: each trigger matched or not and why
 };
 

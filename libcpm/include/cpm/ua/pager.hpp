@@ -1,20 +1,25 @@
 #pragma once
 // Pager-mode MESSAGEs out (OMA CPM pager mode, RFC 3428): one MESSAGE per message, with the
 // CPM service indication, through an outbound proxy (a Route) or straight to a host, over
-// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1); each ends in a
-// final answer, an error or a timeout.
+// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1); sent again as
+// text/plain when a 415 asks for it (plain_retry.hpp); each ends in a final answer, an error
+// or a timeout.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cpm/base/error.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/ua/plain_retry.hpp"
 
 namespace cpm::ua {
+
+struct Final;
 
 // One MESSAGE to send.
 struct Message {
@@ -24,6 +29,12 @@ struct Message {
   std::string content_type = "message/cpim";
   std::string body;
   bool service_indication = true; // Accept-Contact and P-Preferred-Service of CPM messaging
+  // The text/plain form of the body (plain_of_cpim): sent instead, once, when the first
+  // answer is a 415 whose Accept takes text/plain (RFC 3261 §8.1.3.5: the same Call-ID,
+  // From tag and To, CSeq + 1). None: a 415 is final.
+  std::optional<Body> plain;
+  // Hears of that resend as it goes out, with the 415 that asked for it.
+  std::function<void(const Final& refused)> on_plain;
 };
 
 // How one MESSAGE ended.
@@ -33,6 +44,8 @@ struct Final {
   bool timed_out = false; // our own timeout fired
   int status = 0;         // the final response's status (0 with err)
   std::string reason;
+  std::string accept; // the Accept header(s) of a 415, joined by ", "
+  bool plain = false; // the answer is to the text/plain resend (Message::plain)
   uint64_t latency_ms = 0;
 };
 
@@ -66,7 +79,9 @@ public:
   struct Outstanding;
 
 private:
-  int request(Outstanding& o, const std::string& ruri, const sip::Hop& hop, bool route);
+  Result<sip::Hop> launch(Outstanding& o, const sip::Hop& hop);
+  int request(Outstanding& o, const sip::Hop& hop);
+  bool resend_plain(Outstanding& o, const Final& refused);
   void end(Outstanding& o, const Final& f);
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
 
