@@ -94,6 +94,16 @@ TEST_CASE("sip::hop_of converts a parsed sip: URI")
   CHECK(h->port == 5070);
   CHECK(h->transport == "tcp");
   CHECK(h->uri() == "sip:[::1]:5070;transport=tcp");
+  SUBCASE("a named udp stays named (never moved to TCP by size)")
+  {
+    auto v = hop_of_uri("sip:bob@127.0.0.1:5062;Transport=UDP");
+    REQUIRE(v);
+    CHECK(v->transport == "udp");
+    CHECK(v->transport_named);
+    CHECK(v->uri() == "sip:127.0.0.1:5062;transport=udp");
+    CHECK_FALSE(hop_of_uri("sip:127.0.0.1:5062")->transport_named);
+    CHECK_FALSE(parse_proxy("udp:127.0.0.1:5062")->transport_named);
+  }
   SUBCASE("malformed")
   {
     CHECK_FALSE(hop_of(*parse_uri("sips:127.0.0.1")));

@@ -39,9 +39,12 @@ struct Received {
   std::string text;
 };
 
-// Send `body` from `from` to the receiver's port and run the loop until it is answered.
+// Send `body` from `from` to the receiver's port (through `hop`, default udp to that port)
+// and run the loop until it is answered; `notices` gets the pager's notices.
 std::optional<Received> send_one(cpm::sip::Stack& from, cpm::sip::Stack& to, uint16_t port,
-                                 const std::string& body, ua::Final& final)
+                                 const std::string& body, ua::Final& final,
+                                 std::optional<cpm::sip::Hop> hop = {},
+                                 std::string* notices = nullptr)
 {
   std::optional<Received> got;
   ua::Log log{"test", true, 0};
@@ -50,16 +53,18 @@ std::optional<Received> send_one(cpm::sip::Stack& from, cpm::sip::Stack& to, uin
   });
   REQUIRE(inbox);
   ua::Pager pager(from, [](const std::string&) {});
+  if (notices)
+    pager.set_notice([notices](const std::string& n) { *notices += n + "\n"; });
   ua::Message m;
   m.ruri = fmt::format("sip:bob@127.0.0.1:{}", port);
   m.from = "sip:alice@127.0.0.1";
   m.content_type = "text/plain";
   m.body = body;
-  auto sent =
-      pager.send(m, cpm::sip::Hop{"udp", "127.0.0.1", port}, false, [&](const ua::Final& f) {
-        final = f;
-        cpm::sip::stop(0);
-      });
+  auto sent = pager.send(m, hop.value_or(cpm::sip::Hop{"udp", "127.0.0.1", port}), false,
+                         [&](const ua::Final& f) {
+                           final = f;
+                           cpm::sip::stop(0);
+                         });
   REQUIRE(sent);
   cpm::sip::Timer guard;
   guard.start(10000, [] { cpm::sip::stop(99); });
@@ -110,6 +115,55 @@ TEST_CASE("ua::Pager goes over TCP when the encoded request is bigger than 1300 
     REQUIRE_FALSE(sent);
     CHECK(sent.error().message.find("need TCP") != std::string::npos);
     CHECK(pager.in_flight() == 0);
+  }
+}
+
+TEST_CASE("ua::Pager sends a big MESSAGE over UDP when TCP is refused or the hop names UDP")
+{
+  cpm::sip::Library lib;
+  auto alice = cpm::sip::Stack::create({"udp:127.0.0.1:0", "tcp:127.0.0.1:0"}, "test");
+  REQUIRE(alice);
+  std::string big(2000, 'x');
+  ua::Final f;
+  std::string notices;
+  SUBCASE("a UDP-only peer: TCP refused, the same MESSAGE over UDP, with a notice")
+  {
+    auto bob = cpm::sip::Stack::create({"udp:127.0.0.1:0"}, "test");
+    REQUIRE(bob);
+    auto l = cpm::sip::parse_listen((*bob)->bound().front());
+    REQUIRE(l);
+    // A TCP socket bound to bob's port but not listening: the connection is refused.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(l->port);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+    auto got = send_one(**alice, **bob, l->port, big, f, std::nullopt, &notices);
+    ::close(fd);
+    REQUIRE(got);
+    CHECK(got->transport == "udp");
+    CHECK(got->text == big);
+    CHECK(f.status == 200);
+    CHECK(f.err == 0);
+    CHECK(notices.find(fmt::format("TCP to sip:127.0.0.1:{} refused; sent over UDP", l->port)) !=
+          std::string::npos);
+  }
+  SUBCASE("a hop whose URI says transport=udp is not moved to TCP")
+  {
+    uint16_t port = 0;
+    auto bob = stack_on_one_port(port);
+    REQUIRE(bob);
+    auto hop = cpm::sip::hop_of_uri(fmt::format("sip:127.0.0.1:{};transport=udp", port));
+    REQUIRE(hop);
+    CHECK(hop->transport_named);
+    auto got = send_one(**alice, *bob, port, big, f, *hop, &notices);
+    REQUIRE(got);
+    CHECK(got->transport == "udp");
+    CHECK(got->text == big);
+    CHECK(f.status == 200);
+    CHECK(notices.empty());
   }
 }
 

@@ -150,9 +150,20 @@ TEST_CASE("proxy::BranchGenerator makes distinct branches that parse back")
 TEST_CASE("proxy::large_over_tcp moves a big request to TCP")
 {
   using cpm::proxy::large_over_tcp;
+  using cpm::proxy::moves_to_tcp;
+  CHECK(moves_to_tcp("sip:h:5060", 1301, 1300, true));
+  CHECK_FALSE(moves_to_tcp("sip:h:5060;transport=udp", 1301, 1300, true));
+  CHECK_FALSE(moves_to_tcp("sip:h:5060", 1300, 1300, true));
+  CHECK_FALSE(moves_to_tcp("not a uri", 1301, 1300, true));
   CHECK(large_over_tcp("sip:h:5060", 1300, 1300, true) == "sip:h:5060");
   CHECK(large_over_tcp("sip:h:5060", 1301, 1300, true) == "sip:h:5060;transport=tcp");
-  CHECK(large_over_tcp("sip:h:5060;transport=udp", 1301, 1300, true) == "sip:h:5060;transport=tcp");
+  // RFC 3261 §18.1.1 asks for the switch, but a target that names UDP is never switched:
+  // many UDP-only clients (SIPp -t u1, phones) listen on no TCP port.
+  CHECK(large_over_tcp("sip:h:5060;transport=udp", 1301, 1300, true) == "sip:h:5060;transport=udp");
+  CHECK(large_over_tcp("sip:h:5060;Transport=UDP;lr", 9000, 1300, true) ==
+        "sip:h:5060;Transport=UDP;lr");
+  CHECK(large_over_tcp("sip:bob@h:5060;lr", 1301, 1300, true) == "sip:bob@h:5060;lr;transport=tcp");
+  CHECK(large_over_tcp("sip:h:5060;transport=tcp", 1301, 1300, true) == "sip:h:5060;transport=tcp");
   CHECK(large_over_tcp("sip:h:5060;transport=tls", 1301, 1300, true) == "sip:h:5060;transport=tls");
   CHECK(large_over_tcp("sip:h:5060", 1301, 1300, false) == "sip:h:5060"); // no TCP listener
 }

@@ -144,6 +144,7 @@ GroupPager::GroupPager(Env env) : m(std::make_unique<Impl>())
   m->pager = std::make_unique<ua::Pager>(*m->env.stack, [this](const std::string& e) {
     m->env.diag(fmt::format("group pager: {}", e));
   });
+  m->pager->set_notice([this](const std::string& n) { m->env.diag("group pager: " + n); });
 }
 GroupPager::~GroupPager() = default;
 

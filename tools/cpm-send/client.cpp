@@ -176,6 +176,7 @@ Result<void> Client::setup()
     m_log.error(e);
     sip::stop(1);
   });
+  m_pager->set_notice([this](const std::string& n) { m_log.diag(n); });
   auto inbox = ua::Inbox::listen(
       m_ep->stack(), m_log,
       [this](const ua::Incoming& in, const sip::Hop& source) { on_message(in, source); });

@@ -83,7 +83,10 @@ std::string_view unbracket(std::string_view host)
 std::string Hop::uri() const
 {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return fmt::format("sip:{}:{}{}", h, port, transport == "tcp" ? ";transport=tcp" : "");
+  std::string_view tp = transport == "tcp"                      ? ";transport=tcp"
+                        : transport == "udp" && transport_named ? ";transport=udp"
+                                                                : "";
+  return fmt::format("sip:{}:{}{}", h, port, tp);
 }
 
 Hop Hop::over_tcp() const
@@ -122,8 +125,11 @@ Result<Hop> hop_of(const Uri& uri)
       return fail(fmt::format("bad port in '{}'", uri.str()));
     h.port = *p;
   }
-  if (auto t = uri.param("transport"); t && text::iequals(*t, "tcp"))
-    h.transport = "tcp";
+  if (auto t = uri.param("transport");
+      t && (text::iequals(*t, "tcp") || text::iequals(*t, "udp"))) {
+    h.transport = text::lower(*t);
+    h.transport_named = true;
+  }
   return h;
 }
 

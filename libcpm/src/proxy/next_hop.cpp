@@ -18,14 +18,17 @@ std::string next_hop(const Action& a, const sip::Request& req, const std::string
   return ruri;
 }
 
-std::string large_over_tcp(std::string hop, size_t size, size_t udp_max, bool have_tcp)
+bool moves_to_tcp(std::string_view hop, size_t size, size_t udp_max, bool have_tcp)
 {
   if (size <= udp_max || !have_tcp)
-    return hop;
-  if (hop.find(";transport=") == std::string::npos ||
-      hop.find(";transport=udp") != std::string::npos)
-    return with_transport(hop, "tcp");
-  return hop;
+    return false;
+  auto u = sip::parse_uri(hop);
+  return u && !u->param("transport");
+}
+
+std::string large_over_tcp(std::string hop, size_t size, size_t udp_max, bool have_tcp)
+{
+  return moves_to_tcp(hop, size, udp_max, have_tcp) ? with_transport(hop, "tcp") : hop;
 }
 
 std::string with_transport(std::string_view uri, std::string_view transport)

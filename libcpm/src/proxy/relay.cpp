@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpm/base/trace.hpp"
 #include "cpm/proxy/client_transaction.hpp"
 #include "cpm/proxy/next_hop.hpp"
 #include "cpm/proxy/proxy.hpp"
@@ -46,6 +47,14 @@ constexpr int k_udp_buffer = 4 * 1024 * 1024;
 
 } // namespace
 
+// A request that the size rule (RFC 3261 §18.1.1) moved to TCP: what it takes to send it
+// again over UDP when the TCP connection is refused (many clients listen on UDP only).
+struct UdpFallback {
+  std::string ruri;
+  std::string text; // the forwarded request after the Via and Record-Route
+  std::string hop;  // the next hop as it was, before ";transport=tcp"
+};
+
 // One relayed request: its server transaction, where responses go, and its client side.
 struct RelayTxn final : ServerTransaction {
   Proxy::Impl* px = nullptr;
@@ -59,6 +68,8 @@ struct RelayTxn final : ServerTransaction {
   bool record_route = false;
   enum sip_transp in_tp = SIP_TRANSP_UDP;
   struct sa in_addr;
+  // Only for a request moved to TCP by its size (ordinary requests keep no copy).
+  std::unique_ptr<UdpFallback> fallback;
 
   ~RelayTxn() override;
 };
@@ -134,6 +145,7 @@ struct Proxy::Impl final : Upstream {
   bool own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const;
   int forward_own(const struct sip_msg& msg, const std::string& ruri, const std::string& text,
                   const struct sa& dst, const struct sa& laddr, RelayTxn& t);
+  int send_over_udp(RelayTxn& t);
   void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
   void forward_stray(const struct sip_msg& msg);
 
@@ -311,8 +323,14 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
 {
   std::string text = forward_text(msg, req, a);
   std::string ruri = a.ruri.empty() ? pl_string(msg.ruri) : a.ruri;
-  std::string hop =
-      large_over_tcp(next_hop(a, req, ruri), text.size() + ruri.size() + 200, opt.udp_max, has_tcp);
+  std::string hop = next_hop(a, req, ruri);
+  std::unique_ptr<UdpFallback> back;
+  if (moves_to_tcp(hop, text.size() + ruri.size() + 200, opt.udp_max, has_tcp)) {
+    std::string tcp = with_transport(hop, "tcp");
+    if (t) // a transaction can fall back to UDP; an ACK just goes
+      back = std::make_unique<UdpFallback>(UdpFallback{ruri, {}, std::move(hop)});
+    hop = std::move(tcp);
+  }
   struct uri u;
   struct pl hp;
   pl_set_str(&hp, hop.c_str());
@@ -329,9 +347,44 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
   auto mb = mbuf_copy(text);
   if (!mb)
     return ENOMEM;
-  return sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, msg.met.p, int(msg.met.l),
-                     ruri.c_str(), int(ruri.size()), &u, mb.get(), 0, send_h, t ? resp_h : nullptr,
-                     t);
+  if (back) {
+    back->text = std::move(text);
+    t->fallback = std::move(back);
+  }
+  int err =
+      sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, msg.met.p, int(msg.met.l),
+                  ruri.c_str(), int(ruri.size()), &u, mb.get(), 0, send_h, t ? resp_h : nullptr, t);
+  if (err == ECONNREFUSED && t && t->fallback)
+    err = send_over_udp(*t);
+  return err;
+}
+
+// RFC 3261 §18.1.1 fallback: the TCP connection of a request moved to TCP by its size was
+// refused, so the same request goes to the same hop over UDP (libre writes a new Via, and
+// send_h the Record-Route of the transport actually used). Returns errno.
+int Proxy::Impl::send_over_udp(RelayTxn& t)
+{
+  auto back = std::move(t.fallback); // once
+  struct uri u;
+  struct pl hp;
+  pl_set_str(&hp, back->hop.c_str());
+  if (uri_decode(&u, &hp))
+    return EINVAL;
+  auto mb = mbuf_copy(back->text);
+  if (!mb)
+    return ENOMEM;
+  int err =
+      sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
+                  back->ruri.c_str(), int(back->ruri.size()), &u, mb.get(), 0, send_h, resp_h, &t);
+  if (err)
+    return err;
+  std::string note = fmt::format("{} {}: TCP to {} refused; sent over UDP (RFC 3261 §18.1.1 "
+                                 "fallback)",
+                                 t.method, back->ruri, back->hop);
+  diag(note);
+  if (auto* tr = stack->tracer())
+    tr->write("note", "udp", "", back->hop, fmt::format("{}\r\nCall-ID: {}\r\n", note, t.call_id));
+  return 0;
 }
 
 // Whether our own client transaction can serve the next hop `u`: scheme sip, UDP (given,
@@ -377,6 +430,8 @@ int Proxy::Impl::forward_own(const struct sip_msg& msg, const std::string& ruri,
 void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg* msg)
 {
   if (!msg) {
+    if (err == ECONNREFUSED && t.fallback && !t.final_code && send_over_udp(t) == 0)
+      return;
     if (err == ETIMEDOUT)
       table->reply(t, 408, "Request Timeout");
     else

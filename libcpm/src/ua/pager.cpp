@@ -26,8 +26,10 @@ struct Pager::Outstanding {
   std::string head;           // the header lines after Route
   std::string route_uri_text; // the next hop's URI; uri_decode points into it
   struct uri route_uri {};
-  re_ptr<struct mbuf> wire; // what follows libre's request line and Via
-  size_t size = 0;          // the encoded request, as libre sent (or refused) it
+  re_ptr<struct mbuf> wire;  // what follows libre's request line and Via
+  size_t size = 0;           // the encoded request, as libre sent (or refused) it
+  bool udp_any_size = false; // a hop that names UDP, or after the fallback: no size limit
+  bool by_size = false;      // moved to TCP by its size (RFC 3261 §18.1.1): UDP if refused
   uint64_t t0 = 0;
   Done done;
   sip::Timer timeout;
@@ -49,7 +51,7 @@ int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struc
   (void)dst;
   auto* o = static_cast<Pager::Outstanding*>(arg);
   o->size = mb->end + mbuf_get_left(o->wire.get());
-  if (tp == SIP_TRANSP_UDP && o->size > sip::k_udp_max)
+  if (tp == SIP_TRANSP_UDP && o->size > sip::k_udp_max && !o->udp_any_size)
     return EMSGSIZE;
   return 0;
 }
@@ -134,16 +136,24 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
   return Sent{raw->id, *via};
 }
 
-// Send o's request to `hop`, over TCP when it is too big for UDP; the hop it went to.
+// Send o's request to `hop`, over TCP when it is too big for UDP (unless the hop names UDP),
+// over UDP again when that connection is refused; the hop it went to.
 Result<sip::Hop> Pager::launch(Outstanding& o, const sip::Hop& hop)
 {
   sip::Hop via = hop;
+  o.udp_any_size = o.udp_any_size || (hop.transport == "udp" && hop.transport_named);
+  o.by_size = false;
   int err = request(o, via);
   if (err == EMSGSIZE) {
     if (!has_tcp(m_stack))
       return fail(fmt::format("{} bytes need TCP, and there is no tcp listen address", o.size));
     via = hop.over_tcp();
+    o.by_size = true;
     err = request(o, via);
+    if (err == ECONNREFUSED && send_over_udp(o)) {
+      err = 0;
+      via = hop;
+    }
   }
   if (err)
     return fail(fmt::format("cannot send MESSAGE to {}: {}", o.route_uri_text, std::strerror(err)),
@@ -177,6 +187,27 @@ int Pager::request(Outstanding& o, const sip::Hop& hop)
   o.wire->pos = 0;
   return sip_request(o.req.out(), m_stack.get(), true, "MESSAGE", -1, o.m.ruri.c_str(), -1,
                      &o.route_uri, o.wire.get(), 0, send_h, resp_h, &o);
+}
+
+// RFC 3261 §18.1.1 fallback: the TCP connection of a MESSAGE moved to TCP by its size was
+// refused, so the same MESSAGE goes to o.hop over UDP (libre writes a new Via), with a
+// notice. False when it could not go out.
+bool Pager::send_over_udp(Outstanding& o)
+{
+  o.by_size = false; // once
+  o.udp_any_size = true;
+  if (request(o, o.hop) != 0)
+    return false;
+  std::string note = fmt::format("MESSAGE {}: TCP to {} refused; sent over UDP (RFC 3261 "
+                                 "§18.1.1 fallback)",
+                                 o.m.ruri, o.hop.uri());
+  if (m_on_note)
+    m_on_note(note);
+  else
+    fmt::print(stderr, "{}\n", note);
+  if (auto* tr = m_stack.tracer())
+    tr->write("note", "udp", "", o.route_uri_text, note);
+  return true;
 }
 
 // RFC 3261 §8.1.3.5: after a 415 whose Accept takes text/plain, the same MESSAGE (Call-ID,
@@ -220,6 +251,8 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
     return;
   Pager* self = o->self;
   sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
+    if (err == ECONNREFUSED && o->by_size && self->send_over_udp(*o))
+      return; // the same MESSAGE, now over UDP: its answer ends it
     Final f;
     f.id = o->id;
     f.err = err;

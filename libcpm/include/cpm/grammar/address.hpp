@@ -19,7 +19,10 @@ struct Hop {
   std::string transport = "udp"; // "udp" | "tcp" (address_of: any transport parameter)
   std::string host;              // without brackets
   uint16_t port = 5060;          // a --listen value: 0 for any port
-  // "sip:H:P" with ";transport=tcp" for tcp (IPv6 hosts bracketed).
+  // The URI named its transport (";transport=udp": a UDP-only target, never moved to TCP).
+  bool transport_named = false;
+  // "sip:H:P" with ";transport=tcp" for tcp, ";transport=udp" for a named udp (IPv6 hosts
+  // bracketed).
   std::string uri() const;
   // Same hop over tcp.
   Hop over_tcp() const;

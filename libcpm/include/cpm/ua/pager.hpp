@@ -1,7 +1,8 @@
 #pragma once
 // Pager-mode MESSAGEs out (OMA CPM pager mode, RFC 3428): one MESSAGE per message, with the
 // CPM service indication, through an outbound proxy (a Route) or straight to a host, over
-// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1); sent again as
+// TCP when the encoded request is bigger than UDP allows (RFC 3261 §18.1.1) unless the hop
+// names UDP, and over UDP again when that TCP connection is refused; sent again as
 // text/plain when a 415 asks for it (plain_retry.hpp); each ends in a final answer, an error
 // or a timeout.
 #include <cstdint>
@@ -75,6 +76,8 @@ public:
   // Abandon one request (libre stops retransmitting; its Done is not called).
   void cancel(uint64_t id);
   size_t in_flight() const { return m_out.size(); }
+  // Where a notice goes (a MESSAGE sent over UDP after TCP was refused); stderr if unset.
+  void set_notice(sip::Diag notice) { m_on_note = std::move(notice); }
 
   struct Outstanding;
 
@@ -82,11 +85,14 @@ private:
   Result<sip::Hop> launch(Outstanding& o, const sip::Hop& hop);
   int request(Outstanding& o, const sip::Hop& hop);
   bool resend_plain(Outstanding& o, const Final& refused);
+  // RFC 3261 §18.1.1 fallback: the same MESSAGE over UDP; false if it could not go.
+  bool send_over_udp(Outstanding& o);
   void end(Outstanding& o, const Final& f);
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
 
   sip::Stack& m_stack;
   sip::Diag m_on_error;
+  sip::Diag m_on_note;
   std::map<uint64_t, std::unique_ptr<Outstanding>> m_out;
   uint64_t m_next_id = 1;
 };
