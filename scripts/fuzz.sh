@@ -8,7 +8,7 @@ secs=${1:-20}
 data=$PWD/tests/data
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j"${JOBS:-2}" --target fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip \
-  fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp fuzz_plain_retry >/dev/null
+  fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp fuzz_plain_retry fuzz_encoding >/dev/null
 seeds() { # seeds TARGET -> seed directories
   case $1 in
   fuzz_cpim | fuzz_plain_retry) echo "$data/examples/cpim" ;;
@@ -18,12 +18,14 @@ seeds() { # seeds TARGET -> seed directories
   fuzz_config) echo "$PWD/examples" ;;
   fuzz_ladder) echo "$PWD/tests/flows/ladders" ;;
   fuzz_sdp) echo "$PWD/tests/fuzz/seeds/sdp" ;;
+  fuzz_encoding) echo "$data/encoding" ;;
   *) ;;
   esac
 }
 mkdir -p build/fuzz/crashes
 rc=0
-for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp fuzz_plain_retry; do
+for target in fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder fuzz_msrp fuzz_sdp \
+  fuzz_plain_retry fuzz_encoding; do
   corpus=build/fuzz/corpus/$target
   mkdir -p "$corpus"
   echo "fuzz: $target for ${secs}s"

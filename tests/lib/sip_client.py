@@ -1,12 +1,27 @@
 #!/usr/bin/env python3
 """Minimal SIP test client for the core-*.sh flow tests (UDP or TCP, loopback only).
 
-sip_client.py HOST:PORT [--tcp] [--timeout S] [--raw] [--all] [--bind IP] [--port P] < request
+sip_client.py HOST:PORT [--tcp] [--timeout S] [--raw] [--all] [--bind IP] [--port P]
+              [--encode CODING] < request
 The request text on stdin may use @LOCAL@ (our ip:port), @BRANCH@ and @CALLID@; LF line ends
 are turned into CRLF unless --raw (bytes sent as they are, for torture messages).
+--encode compresses the body with Python's zlib and adds Content-Encoding: deflate (zlib
+format), raw-deflate (sent as "deflate"), gzip; any other CODING is only named in the header.
 Prints the final response (or every response with --all); exit 3 if none came in time.
 """
-import os, random, socket, sys, time
+import gzip, os, random, socket, sys, time, zlib
+
+
+def encode(body, coding):
+    """The body compressed as CODING, and the Content-Encoding header's value."""
+    if coding == 'deflate':
+        return zlib.compress(body), 'deflate'
+    if coding == 'raw-deflate':
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return c.compress(body) + c.flush(), 'deflate'
+    if coding == 'gzip':
+        return gzip.compress(body, mtime=0), 'gzip'
+    return body, coding
 
 def main():
     args = sys.argv[1:]
@@ -17,6 +32,7 @@ def main():
     timeout = float(args[args.index('--timeout') + 1]) if '--timeout' in args else 5.0
     lport = int(args[args.index('--port') + 1]) if '--port' in args else 0
     bind = args[args.index('--bind') + 1] if '--bind' in args else '127.0.0.1'
+    coding = args[args.index('--encode') + 1] if '--encode' in args else None
     data = sys.stdin.buffer.read()
     if tcp:
         s = socket.create_connection((host, int(port)), timeout=timeout)
@@ -31,9 +47,13 @@ def main():
         text = text.replace('@CALLID@', '%016x@test' % random.getrandbits(64))
         head, sep, body = text.partition('\n\n')
         head = head.replace('\r\n', '\n').replace('\n', '\r\n')
+        payload = body.encode('utf-8')
+        if coding:
+            payload, name = encode(payload, coding)
+            head += '\r\nContent-Encoding: %s' % name
         if 'Content-Length' not in head and '\nl:' not in head:
-            head += '\r\nContent-Length: %d' % len(body.encode('utf-8'))
-        data = (head + '\r\n\r\n' + body).encode('utf-8')
+            head += '\r\nContent-Length: %d' % len(payload)
+        data = (head + '\r\n\r\n').encode('utf-8') + payload
     if tcp:
         s.sendall(data)
     else:

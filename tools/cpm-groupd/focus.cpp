@@ -19,6 +19,7 @@
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
+#include "cpm/ua/incoming.hpp"
 
 namespace cpm::groupd {
 
@@ -229,7 +230,15 @@ proxy::Action Focus::invite(const proxy::Incoming& in, const config::Group& g)
     m->diag(fmt::format("INVITE {} from {}: {} {} ({})", g.uri, who, v.status, v.reason, v.why));
     return proxy::Action::reply(v.status, v.reason);
   }
-  auto d = sdp::parse(sip::body_of(in.msg));
+  auto offer = ua::decoded_body(in.msg);
+  if (!offer) {
+    m->diag(fmt::format("INVITE {} from {}: {}: {}", g.uri, who, offer.error().code,
+                        offer.error().message));
+    auto a = proxy::Action::reply(offer.error().code, offer.error().reason);
+    a.reply_headers = offer.error().headers;
+    return a;
+  }
+  auto d = sdp::parse(*offer);
   if (!d) {
     m->diag(fmt::format("INVITE {} from {}: 488: bad SDP: {}", g.uri, who, d.error().message));
     return proxy::Action::reply(488, "Not Acceptable Here");

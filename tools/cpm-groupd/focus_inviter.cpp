@@ -13,6 +13,7 @@
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
+#include "cpm/ua/incoming.hpp"
 
 namespace cpm::groupd {
 
@@ -37,7 +38,9 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
   }
   if (held_leg(txn_of(msg)))
     return; // a retransmission (the proxy answered it 100 already)
-  auto d = sdp::parse(sip::body_of(msg));
+  // Its Content-Encoding was checked by Focus::invite: a failure here is a bad offer.
+  auto offer = ua::decoded_body(msg);
+  auto d = offer ? sdp::parse(*offer) : fail(offer.error().message);
   Result<sdp::MsrpMedia> media = d ? sdp::msrp_media(*d) : tl::unexpected(d.error());
   if (media && !sdp::msrp_answer(*d, msrp::Uri{}))
     media = tl::unexpected(Error{"no MSRP stream to answer"});

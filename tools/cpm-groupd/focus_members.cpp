@@ -13,6 +13,7 @@
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
+#include "cpm/ua/incoming.hpp"
 
 namespace cpm::groupd {
 
@@ -83,7 +84,10 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
   auto& l = *static_cast<Party*>(arg);
   Impl& self = *l.conf->impl;
   return sip::guarded(self.env.diag, "a member's answer handler", EPROTO, [&] {
-    auto d = sdp::parse(sip::body_of(msg));
+    auto answer = ua::decoded_body(msg);
+    if (!answer)
+      return self.bad_answer(l, answer.error().message);
+    auto d = sdp::parse(*answer);
     if (!d)
       return self.bad_answer(l, d.error().message);
     auto m = sdp::msrp_media(*d);

@@ -1,8 +1,8 @@
 // Pager Mode messages to a pre-defined group (FLOWS.md "Pager mode CPM Message to a
 // pre-defined group", cpm-groupd(1) GROUP MESSAGES): authorize the sender, answer 202, send
 // one MESSAGE per other member through the node's core (a new UAC transaction each, From the
-// group, the CPIM body as it came; its text as text/plain to a member whose 415 asks for
-// that), and tell the sender of every member it could not reach.
+// group, the CPIM body as it came, inflated if it was compressed; its text as text/plain to a
+// member whose 415 asks for that), and tell the sender of every member it could not reach.
 #include "group_pager.hpp"
 
 #include <cstring>
@@ -17,6 +17,7 @@
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/ua/incoming.hpp"
 #include "cpm/ua/notification.hpp"
 #include "cpm/ua/pager.hpp"
 #include "cpm/ua/plain_retry.hpp"
@@ -168,7 +169,14 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
     a.reply_headers.push_back("Accept: message/cpim");
     return a;
   }
-  std::string_view body = sip::body_of(in.msg);
+  // Members get the body inflated (RFC 3261 §20.12): they need not know its coding.
+  auto decoded = ua::decoded_body(in.msg);
+  if (!decoded) {
+    auto a = refuse(decoded.error().code, decoded.error().reason, decoded.error().message);
+    a.reply_headers = decoded.error().headers;
+    return a;
+  }
+  std::string_view body = *decoded;
   auto c = cpim::decode(body);
   if (!c)
     return refuse(400, "Bad CPIM", c.error().message);

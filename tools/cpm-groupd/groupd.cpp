@@ -16,6 +16,7 @@
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/ua/incoming.hpp"
 
 namespace cpm::groupd {
 
@@ -95,8 +96,16 @@ public:
     if (p.verdict.allowed() && req.method == "INVITE") {
       // Session media: the SDP offer passes unchanged, but only with media the policy allows.
       std::vector<std::string> offered;
-      if (auto body = sip::body_of(in.msg); !body.empty()) {
-        auto d = sdp::parse(body);
+      auto body = ua::decoded_body(in.msg);
+      if (!body) {
+        diag(fmt::format("INVITE {} from {}: {}: {}", req.ruri, req.from_uri, body.error().code,
+                         body.error().message));
+        auto a = proxy::Action::reply(body.error().code, body.error().reason);
+        a.reply_headers = body.error().headers;
+        return a;
+      }
+      if (!body->empty()) {
+        auto d = sdp::parse(*body);
         if (!d) {
           diag(fmt::format("INVITE {} from {}: 488: bad SDP offer: {}", req.ruri, req.from_uri,
                            d.error().message));

@@ -71,6 +71,40 @@ std::string content_type_of(const struct ::sip_msg* msg)
   return text::lower(pl_string(msg->ctyp.type) + "/" + pl_string(msg->ctyp.subtype));
 }
 
+std::string content_encoding_of(const struct ::sip_msg* msg)
+{
+  std::string out;
+  if (!msg)
+    return out;
+  (void)sip_msg_hdr_apply(
+      msg, true, SIP_HDR_CONTENT_ENCODING,
+      [](const struct sip_hdr* hdr, const struct ::sip_msg*, void* arg) noexcept {
+        auto& o = *static_cast<std::string*>(arg);
+        try {
+          o += (o.empty() ? "" : ", ") + pl_string(hdr->val);
+        } catch (...) {
+          return true; // out of memory: what was read so far
+        }
+        return false;
+      },
+      &out);
+  return out;
+}
+
+void treply(const Stack& stack, const struct ::sip_msg* msg, int status, const std::string& reason,
+            const std::vector<std::string>& headers)
+{
+  if (headers.empty()) {
+    (void)sip_treply(nullptr, stack.get(), msg, static_cast<uint16_t>(status), reason.c_str());
+    return;
+  }
+  std::string extra;
+  for (const auto& h : headers)
+    extra += h + "\r\n";
+  (void)sip_treplyf(nullptr, nullptr, stack.get(), msg, false, static_cast<uint16_t>(status),
+                    reason.c_str(), "%sContent-Length: 0\r\n\r\n", extra.c_str());
+}
+
 int digest_credentials(std::string_view aor, const std::string& password, char** user, char** pass)
 {
   std::string u(aor.substr(aor.find(':') + 1));

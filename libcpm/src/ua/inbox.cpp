@@ -58,17 +58,21 @@ bool Inbox::on_request(const struct sip_msg* msg)
     (void)sip_treply(nullptr, m_stack.get(), msg, 400, "Truncated Body");
     return true;
   }
+  auto refuse = [&](const Refusal& r) {
+    m_log.diag(fmt::format("MESSAGE from {}: {}; answered {}", from, r.message, r.code));
+    sip::treply(m_stack, msg, r.code, r.reason, r.headers);
+    return true;
+  };
   std::string ctype; // as it came: a refusal quotes it
   if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE))
     ctype = pl_string(h->val);
-  auto in = interpret(ctype, sip::body_of(msg), from, pl_string(msg->to.auri));
-  if (!in) {
-    m_log.diag(
-        fmt::format("MESSAGE from {}: {}; answered {}", from, in.error().message, in.error().code));
-    (void)sip_treply(nullptr, m_stack.get(), msg, static_cast<uint16_t>(in.error().code),
-                     in.error().reason.c_str());
-    return true;
-  }
+  // RFC 3261 §20.12: a compressed body (liblinphone deflates its notifications) is read inflated.
+  auto body = decoded_body(msg);
+  if (!body)
+    return refuse(body.error());
+  auto in = interpret(ctype, *body, from, pl_string(msg->to.auri));
+  if (!in)
+    return refuse(in.error());
   (void)sip_treply(nullptr, m_stack.get(), msg, 200, "OK");
   m_on_message(*in, source_of(msg));
   return true;

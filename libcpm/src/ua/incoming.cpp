@@ -5,7 +5,9 @@
 
 #include "cpm/base/text.hpp"
 #include "cpm/codec/cpim.hpp"
+#include "cpm/codec/encoding.hpp"
 #include "cpm/codec/imdn.hpp"
+#include "cpm/rt/sip.hpp"
 
 namespace cpm::ua {
 
@@ -26,6 +28,31 @@ tl::expected<Incoming, Refusal> notification(Incoming in, const cpim::Message& m
 }
 
 } // namespace
+
+tl::expected<std::string, Refusal> decode_body(std::string_view content_encoding,
+                                               std::string_view body)
+{
+  auto d = encoding::decode(content_encoding, body);
+  if (d)
+    return std::move(*d);
+  switch (d.error().failure) {
+  case encoding::Failure::Unsupported:
+    return tl::unexpected(Refusal{415,
+                                  "Unsupported Media Type",
+                                  d.error().message,
+                                  {fmt::format("Accept-Encoding: {}", encoding::k_accepted)}});
+  case encoding::Failure::TooLarge:
+    return tl::unexpected(Refusal{413, "Request Entity Too Large", d.error().message, {}});
+  case encoding::Failure::Corrupt:
+    break;
+  }
+  return tl::unexpected(Refusal{400, "Bad Content-Encoding", d.error().message, {}});
+}
+
+tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg)
+{
+  return decode_body(sip::content_encoding_of(msg), sip::body_of(msg));
+}
 
 tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
                                           std::string_view sip_from, std::string_view sip_to)

@@ -6,10 +6,26 @@
 
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
+#include "cpm/ua/incoming.hpp"
 
 #include "cpm/rt/re.hpp"
 
 namespace cpm::ua {
+
+namespace {
+
+// The SDP of an answer or a re-INVITE with its Content-Encoding undone, or nullopt after a
+// diagnostic (libre then fails the session or refuses the offer).
+std::optional<std::string> sdp_of(const struct sip_msg* msg, const Log& log)
+{
+  auto body = decoded_body(msg);
+  if (body)
+    return std::move(*body);
+  log.diag(fmt::format("SDP from {}: {}", pl_string(msg->from.auri), body.error().message));
+  return std::nullopt;
+}
+
+} // namespace
 
 Session::~Session() = default; // releasing the sipsess hangs up (libre calls us no more)
 
@@ -41,7 +57,8 @@ int Session::answer_h(const struct sip_msg* msg, void* arg) noexcept
   int err = 0;
   sip::guarded(self->m_owner.m_log.fatal(), "the session's answer handler", [&] {
     auto h = self->m_h.answer;
-    if (h && !h(sip::body_of(msg)))
+    auto sdp = sdp_of(msg, self->m_owner.m_log);
+    if (!sdp || (h && !h(*sdp)))
       err = EPROTO;
   });
   return err;
@@ -53,7 +70,8 @@ int Session::offer_h(struct mbuf** descp, const struct sip_msg* msg, void* arg) 
   int err = EPROTO;
   sip::guarded(self->m_owner.m_log.fatal(), "the re-INVITE handler", [&] {
     auto h = self->m_h.offer;
-    auto answer = h ? h(sip::body_of(msg)) : std::nullopt;
+    auto sdp = sdp_of(msg, self->m_owner.m_log);
+    auto answer = h && sdp ? h(*sdp) : std::nullopt;
     if (!answer)
       return;
     *descp = mbuf_copy(*answer).release();
@@ -165,7 +183,15 @@ void Sessions::conn_h(const struct sip_msg* msg, void* arg) noexcept
     inv.from = pl_string(msg->from.auri);
     if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTACT))
       inv.contact = pl_string(h->val);
-    inv.sdp = std::string(sip::body_of(msg));
+    auto sdp = decoded_body(msg);
+    if (!sdp) {
+      self->m_log.diag(fmt::format("INVITE from {}: {}; answered {}", inv.from, sdp.error().message,
+                                   sdp.error().code));
+      sip::treply(self->m_stack, msg, sdp.error().code, sdp.error().reason, sdp.error().headers);
+      inv.m_answered = true;
+      return;
+    }
+    inv.sdp = std::move(*sdp);
     self->m_on_invite(inv);
   });
   if (!inv.m_answered)

@@ -72,6 +72,12 @@ int digest_credentials(std::string_view aor, const std::string& password, char**
 std::string_view body_of(const struct ::sip_msg* msg);
 // Its Content-Type "type/subtype" (lower case, no parameters), or "".
 std::string content_type_of(const struct ::sip_msg* msg);
+// Its Content-Encoding values joined by ", " (RFC 3261 §20.12), or "" when there is none.
+std::string content_encoding_of(const struct ::sip_msg* msg);
+// Answer `msg` statefully with `status` and `reason`, and header lines (without CRLF) of
+// its own; libre's sip_treply with no `headers`.
+void treply(const Stack& stack, const struct ::sip_msg* msg, int status, const std::string& reason,
+            const std::vector<std::string>& headers = {});
 
 // Parse SIP text (a file given to --explain) into a sip::Request; nothing is sent.
 Result<sip::Request> parse_request_text(std::string_view text);

@@ -8,6 +8,8 @@
 
 #include <tl/expected.hpp>
 
+struct sip_msg;
+
 namespace cpm::ua {
 
 // A MESSAGE body the receiver accepted.
@@ -28,7 +30,23 @@ struct Refusal {
   int code = 400;
   std::string reason;
   std::string message;
+  std::vector<std::string> headers; // header lines of the answer, without CRLF
+
+  Refusal() = default;
+  Refusal(int c, std::string r, std::string m, std::vector<std::string> h = {})
+      : code(c), reason(std::move(r)), message(std::move(m)), headers(std::move(h))
+  {
+  }
 };
+
+// The body with its Content-Encoding (`content_encoding`, "" for none) undone: gzip and
+// deflate inflate to at most encoding::k_max_decoded bytes. Refused: a coding we do not know
+// (415 with Accept-Encoding, RFC 3261 §8.2.3), a body that inflates past the limit (413), or
+// one that is not valid data of its coding (400).
+tl::expected<std::string, Refusal> decode_body(std::string_view content_encoding,
+                                               std::string_view body);
+// The body of libre's `msg` (clamped to Content-Length) with its Content-Encoding undone.
+tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg);
 
 // Interpret a MESSAGE body of SIP content type `ctype` (sip_from, sip_to: the SIP header
 // URIs, which stand for the CPIM ones of a text/plain body).
