@@ -3,7 +3,7 @@
 # zlib): its delivery notification comes first, with Content-Encoding: deflate, and its 200
 # for the MESSAGE only once the notification was answered. `cpm-send --notify delivery
 # --wait` accepts it (200, not 400 Bad CPIM), counts it once and exits 0; raw deflate and
-# gzip likewise; a notification after the 200 too.
+# gzip likewise; a notification after the 200 too, and one without its CPIM wrapper.
 . "$(dirname "$0")/../lib/flow.sh"
 need python3
 send=$CPM_BIN/cpm-send
@@ -63,7 +63,14 @@ run after --order after || rc=$?
 expect_exit after 0 "the peer's status (order after)"
 expect_eq "$rc" 0 "cpm-send's exit status, notification after the 200"
 
-# 5. The same notification twice (before the 200) counts once: with --recipients 2 alice
+# 5. The notification bare (message/imdn+xml, no CPIM wrapper), deflated, before the 200:
+# what linphonec 5.1.65 sends from a basic chat room (seen through cpm-core-route).
+rc=0
+run bare --bare || rc=$?
+expect_exit bare 0 "the peer's status (bare IMDN refused)"
+expect_eq "$rc" 0 "cpm-send's exit status with a bare IMDN ($(cat "$t/bare.alice.err"))"
+
+# 6. The same notification twice (before the 200) counts once: with --recipients 2 alice
 # still waits for a second recipient and times out (3).
 rc=0
 start twice python3 "$peer" "$ip" --timeout 15 --twice

@@ -4,13 +4,14 @@ compressed (Content-Encoding: deflate), and its 200 for the MESSAGE only after t
 Independent of the toolkit: Python's socket and zlib, UDP on loopback.
 
 imdn_peer.py IP [--coding deflate|raw-deflate|gzip] [--order before|after] [--twice]
-             [--count N] [--timeout S] [--ready-fd FD]
+             [--bare] [--count N] [--timeout S] [--ready-fd FD]
 
 Binds IP:0 (UDP) and writes "udp:IP:PORT" to --ready-fd (else stdout). For each of N
 MESSAGEs asking for a delivery notification (default 1): sends a MESSAGE with the
 notification to where the request came from (twice with --twice, new Call-IDs), waits for
 its final answer, then answers the request 200 (--order after: 200 first). Prints one line
-per event on stdout: "notification N answered CODE", "answered 200". Exit 0 when every
+per event on stdout: "notification N answered CODE", "answered 200". --bare sends the IMDN XML without its
+CPIM wrapper (Content-Type: message/imdn+xml). Exit 0 when every
 notification was answered 2xx, 1 when one was refused, 3 on timeout.
 """
 import gzip, os, random, socket, sys, time, zlib
@@ -66,6 +67,7 @@ def main():
     count = int(arg(args, '--count', '1'))
     timeout = float(arg(args, '--timeout', '20'))
     copies = 2 if '--twice' in args else 1
+    bare = '--bare' in args
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((ip, 0))
     local = '%s:%d' % s.getsockname()
@@ -101,7 +103,7 @@ def main():
             s.sendto(response(first, hdrs, 200, 'OK'), src)
             print('answered 200', flush=True)
         for n in range(copies):
-            code = notify(s, src, local, hdrs, body, coding, deadline)
+            code = notify(s, src, local, hdrs, body, coding, bare, deadline)
             if code is None:
                 return 3
             print('notification %d answered %d' % (n + 1, code), flush=True)
@@ -135,7 +137,7 @@ def response(first, hdrs, code, reason):
     return ('\r\n'.join(out) + '\r\n\r\n').encode()
 
 
-def notify(s, dst, local, hdrs, body, coding, deadline):
+def notify(s, dst, local, hdrs, body, coding, bare, deadline):
     """Send one compressed delivery notification for the MESSAGE; its final status."""
     message_id = cpim_header(body, 'imdn.Message-ID')
     sender = uri_of(cpim_header(body, 'From')) or uri_of(header(hdrs, 'from', 'f'))
@@ -149,7 +151,7 @@ def notify(s, dst, local, hdrs, body, coding, deadline):
             'imdn.Message-ID: %016x\r\n\r\nContent-Type: message/imdn+xml\r\n'
             'Content-Disposition: notification\r\n\r\n%s'
             % (me, sender, now, random.getrandbits(64), xml)).encode()
-    coded = compress(cpim, coding)
+    coded = compress(xml.encode() if bare else cpim, coding)
     branch = 'z9hG4bK%016x' % random.getrandbits(64)
     call_id = '%016x@peer' % random.getrandbits(64)
     head = ('MESSAGE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s;rport\r\nMax-Forwards: 70\r\n'
@@ -158,6 +160,8 @@ def notify(s, dst, local, hdrs, body, coding, deadline):
             % (sender, local, branch, me, random.getrandbits(32), sender, call_id, len(coded)))
     if coding == 'gzip':
         head = head.replace('Content-Encoding: deflate', 'Content-Encoding: gzip')
+    if bare:
+        head = head.replace('Content-Type: message/cpim', 'Content-Type: message/imdn+xml')
     s.sendto(head.encode() + coded, dst)
     while True:
         data, _ = recv(s, deadline)

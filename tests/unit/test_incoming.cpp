@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+#include <zlib.h>
+
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
 #include "cpm/ua/incoming.hpp"
@@ -37,6 +41,14 @@ TEST_CASE("ua::interpret classifies bodies")
     CHECK(nin->notification);
     CHECK(nin->kind == "delivery");
     CHECK(nin->status == "delivered");
+    // Bare, without CPIM: read all the same, from the SIP From.
+    auto bare = interpret("message/imdn+xml", o.body, "sip:bob@b.example", "sip:x@y");
+    REQUIRE(bare);
+    CHECK(bare->notification);
+    CHECK(bare->from == "sip:bob@b.example");
+    CHECK(bare->message_id == "abcdEFGH1234");
+    CHECK(bare->status == "delivered");
+    CHECK_FALSE(interpret("message/imdn+xml", "<imdn/>", "", ""));
   }
   SUBCASE("text/plain")
   {
@@ -53,6 +65,7 @@ TEST_CASE("ua::interpret classifies bodies")
     auto type = interpret("application/octet-stream", "x", "", "");
     REQUIRE_FALSE(type);
     CHECK(type.error().code == 415);
+    CHECK(type.error().headers == std::vector<std::string>{"Accept: message/cpim, text/plain"});
     o.content_type = "message/imdn+xml";
     o.body = "<imdn/>";
     auto imdn = interpret("message/cpim", cpm::cpim::encode(cpm::cpim::make(o)), "", "");
@@ -64,6 +77,41 @@ TEST_CASE("ua::interpret classifies bodies")
     REQUIRE_FALSE(disp);
     CHECK(disp.error().code == 400);
   }
+}
+
+TEST_CASE("ua::decode_body answers what it cannot inflate as RFC 3261 says")
+{
+  std::string text = "hello deflate";
+  std::string z(compressBound(static_cast<uLong>(text.size())), '\0');
+  uLongf zlen = static_cast<uLongf>(z.size());
+  REQUIRE(compress(reinterpret_cast<Bytef*>(z.data()), &zlen,
+                   reinterpret_cast<const Bytef*>(text.data()),
+                   static_cast<uLong>(text.size())) == Z_OK);
+  z.resize(zlen);
+  CHECK(decode_body("deflate", z).value_or("") == text);
+  CHECK(decode_body("", "as it is").value_or("") == "as it is");
+
+  auto unknown = decode_body("br", "x");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == 415);
+  CHECK(unknown.error().headers == std::vector<std::string>{"Accept-Encoding: gzip, deflate"});
+
+  std::string zeros(2 << 20, '\0');
+  std::string bomb(compressBound(static_cast<uLong>(zeros.size())), '\0');
+  uLongf blen = static_cast<uLongf>(bomb.size());
+  REQUIRE(compress(reinterpret_cast<Bytef*>(bomb.data()), &blen,
+                   reinterpret_cast<const Bytef*>(zeros.data()),
+                   static_cast<uLong>(zeros.size())) == Z_OK);
+  bomb.resize(blen);
+  auto big = decode_body("deflate", bomb);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == 413);
+  CHECK(big.error().headers.empty());
+
+  auto broken = decode_body("gzip", "not gzip");
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().code == 400);
+  CHECK(broken.error().reason == "Bad Content-Encoding");
 }
 
 TEST_SUITE_END();

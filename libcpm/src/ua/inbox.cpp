@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <optional>
 
+#include "cpm/codec/encoding.hpp"
 #include "cpm/rt/pl.hpp"
 
 #include "cpm/rt/re.hpp"
@@ -45,7 +46,8 @@ Result<std::unique_ptr<Inbox>> Inbox::listen(sip::Stack& stack, const Log& log, 
 bool Inbox::on_request(const struct sip_msg* msg)
 {
   if (pl_strcmp(&msg->met, "OPTIONS") == 0) {
-    (void)sip_treply(nullptr, m_stack.get(), msg, 200, "OK");
+    sip::treply(m_stack, msg, 200, "OK",
+                {std::string(k_accept), fmt::format("Accept-Encoding: {}", encoding::k_accepted)});
     return true;
   }
   if (pl_strcmp(&msg->met, "MESSAGE") != 0)

@@ -13,17 +13,17 @@ namespace cpm::ua {
 
 namespace {
 
-// A CPIM-wrapped IMDN notification.
-tl::expected<Incoming, Refusal> notification(Incoming in, const cpim::Message& m)
+// An IMDN notification (`xml`, CPIM-wrapped or bare).
+tl::expected<Incoming, Refusal> notification(Incoming in, std::string_view xml)
 {
-  auto n = imdn::decode(m.body);
+  auto n = imdn::decode(xml);
   if (!n)
     return tl::unexpected(Refusal{400, "Bad IMDN", n.error().message});
   in.notification = true;
   in.message_id = n->message_id;
   in.kind = imdn::to_string(n->kind);
   in.status = imdn::to_string(n->status);
-  in.text = m.body;
+  in.text = std::string(xml);
   return in;
 }
 
@@ -69,9 +69,19 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
     in.text = std::string(body);
     return in;
   }
+  // RFC 5438 §7.1.1 wraps a notification in CPIM; one that comes bare is read all the same,
+  // its sender the SIP From.
+  if (type == imdn::k_content_type) {
+    in.from = std::string(sip_from);
+    in.to = std::string(sip_to);
+    in.content_type = type;
+    return notification(std::move(in), body);
+  }
   if (type != "message/cpim")
-    return tl::unexpected(Refusal{415, "Unsupported Media Type",
-                                  fmt::format("unsupported content type '{}'", ctype)});
+    return tl::unexpected(Refusal{415,
+                                  "Unsupported Media Type",
+                                  fmt::format("unsupported content type '{}'", ctype),
+                                  {std::string(k_accept)}});
   auto m = cpim::decode(body);
   if (!m)
     return tl::unexpected(Refusal{400, "Bad CPIM", m.error().message});
@@ -84,7 +94,7 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
   for (const auto& h : m->headers)
     in.headers.emplace_back(h.name, h.value);
   if (in.content_type == imdn::k_content_type)
-    return notification(std::move(in), *m);
+    return notification(std::move(in), m->body);
   if (!in.requested.empty()) {
     auto r = imdn::parse_requested(in.requested);
     if (!r)

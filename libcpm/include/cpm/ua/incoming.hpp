@@ -48,6 +48,10 @@ tl::expected<std::string, Refusal> decode_body(std::string_view content_encoding
 // The body of libre's `msg` (clamped to Content-Length) with its Content-Encoding undone.
 tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg);
 
+// What interpret() reads, as a header line of a 415 or of the 200 to OPTIONS (RFC 3261
+// §8.2.3, §11.2); decode_body's Accept-Encoding goes with it.
+inline constexpr std::string_view k_accept = "Accept: message/cpim, text/plain";
+
 // Interpret a MESSAGE body of SIP content type `ctype` (sip_from, sip_to: the SIP header
 // URIs, which stand for the CPIM ones of a text/plain body).
 tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
