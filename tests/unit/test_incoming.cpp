@@ -12,6 +12,13 @@ using namespace cpm::ua;
 
 TEST_SUITE_BEGIN("ua");
 
+// A delivery notification as liblinphone 5.1 writes it (inflated).
+const std::string linphone_imdn =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>"
+    "<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\"><message-id>PucnJ5JUHkLNreF1</message-id>"
+    "<datetime>2026-11-29T13:59:41Z</datetime><delivery-notification><status><delivered/>"
+    "</status></delivery-notification></imdn>";
+
 TEST_CASE("ua::interpret classifies bodies")
 {
   cpm::cpim::Outgoing o;
@@ -49,6 +56,36 @@ TEST_CASE("ua::interpret classifies bodies")
     CHECK(bare->message_id == "abcdEFGH1234");
     CHECK(bare->status == "delivered");
     CHECK_FALSE(interpret("message/imdn+xml", "<imdn/>", "", ""));
+  }
+  SUBCASE("a bare notification (liblinphone without CPIM)")
+  {
+    auto bare =
+        interpret("message/imdn+xml", linphone_imdn, "sip:bob@b.example", "sip:alice@a.example");
+    REQUIRE(bare);
+    CHECK(bare->notification);
+    CHECK(bare->from == "sip:bob@b.example");
+    CHECK(bare->to == "sip:alice@a.example");
+    CHECK(bare->message_id == "PucnJ5JUHkLNreF1");
+    CHECK(bare->kind == "delivery");
+    CHECK(bare->status == "delivered");
+    auto broken = interpret("message/imdn+xml", "<imdn/>", "sip:bob@b.example", "");
+    REQUIRE_FALSE(broken);
+    CHECK(broken.error().code == 400);
+  }
+  SUBCASE("liblinphone's CPIM notification (no NS, a Content-Disposition)")
+  {
+    std::string body = "From: <sip:bob@b.example>\r\nTo: <sip:alice@a.example>\r\n"
+                       "DateTime: 2026-11-29T13:59:41Z\r\n\r\n"
+                       "Content-Disposition: notification\r\n"
+                       "Content-Type: message/imdn+xml\r\n"
+                       "Content-Length: " +
+                       std::to_string(linphone_imdn.size()) + "\r\n\r\n" + linphone_imdn;
+    auto lin = interpret("message/cpim", body, "sip:bob@b.example", "sip:alice@a.example");
+    REQUIRE(lin);
+    CHECK(lin->notification);
+    CHECK(lin->from == "sip:bob@b.example");
+    CHECK(lin->message_id == "PucnJ5JUHkLNreF1");
+    CHECK(lin->status == "delivered");
   }
   SUBCASE("text/plain")
   {

@@ -53,7 +53,8 @@ tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg);
 inline constexpr std::string_view k_accept = "Accept: message/cpim, text/plain";
 
 // Interpret a MESSAGE body of SIP content type `ctype` (sip_from, sip_to: the SIP header
-// URIs, which stand for the CPIM ones of a text/plain body).
+// URIs, which stand for the CPIM ones of a text/plain body or of a bare message/imdn+xml
+// notification, as liblinphone sends one without CPIM).
 tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
                                           std::string_view sip_from, std::string_view sip_to);
 
