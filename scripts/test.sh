@@ -46,8 +46,8 @@ format_check()
 # point, and the bash completions (sourced by bash, so checked as bash).
 shellcheck_check()
 {
-  shellcheck scripts/*.sh tests/lib/*.sh tests/flows/*.sh tests/docs/*.sh labs/*.sh bench/*.sh \
-    .ci/run && shellcheck -s bash completions/bash/*
+  shellcheck scripts/*.sh tests/lib/*.sh tests/flows/*.sh tests/interop/*.sh tests/docs/*.sh \
+    labs/*.sh bench/*.sh .ci/run && shellcheck -s bash completions/bash/*
 }
 
 step "deps" scripts/deps.sh
