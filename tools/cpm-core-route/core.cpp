@@ -148,6 +148,9 @@ public:
     req.from_peer = from_peer(req.source);
     if (req.method == "REGISTER" && req.routes.empty() && our_domain(sip::uri_host(req.ruri)))
       return do_register(req);
+    if (req.method == "OPTIONS" && req.routes.empty() &&
+        route::addresses_node(req.ruri, node, runner.stack().uri()))
+      return keepalive();
     route::Decision d = route::decide(req, context(runner.stack().uri()));
     if (opt.common.verbose)
       diag(fmt::format("{} {} -> {} {}", req.method, req.ruri, d.what,
@@ -163,6 +166,18 @@ public:
     if (!d.served_user.empty())
       a.add_headers.push_back(
           fmt::format("P-Served-User: <{}>;sescase={}", d.served_user, d.session_case));
+    return a;
+  }
+
+  // An OPTIONS to the core itself (a client's keep-alive ping, Kamailio's "Keepalive"):
+  // 200 with what a proxy relays (RFC 3261 §11.2).
+  static proxy::Action keepalive()
+  {
+    auto a = proxy::Action::reply(200, "OK");
+    a.reply_headers = {"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, UPDATE, "
+                       "INFO, PRACK, REFER, SUBSCRIBE, NOTIFY",
+                       "Accept: application/sdp, message/cpim, text/plain",
+                       "Accept-Encoding: identity"};
     return a;
   }
 

@@ -476,6 +476,18 @@ bool peer_domain(Routing& r)
 
 } // namespace
 
+bool addresses_node(std::string_view ruri, const config::Node& node, std::string_view self_uri)
+{
+  auto u = sip::parse_uri(ruri);
+  if (!u || u->scheme == "tel" || !u->user.empty())
+    return false;
+  if (in_domains(node, u->host))
+    return true;
+  auto target = sip::address_of(ruri);
+  auto self = sip::address_of(self_uri);
+  return target && self && sip::same_host_port(*target, *self);
+}
+
 Decision decide(const sip::Request& req, const Context& ctx)
 {
   Decision d;

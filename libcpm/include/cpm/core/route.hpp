@@ -63,6 +63,11 @@ struct Context {
 // token recording session case and trigger position so the request resumes after it.
 Decision decide(const sip::Request& req, const Context& ctx);
 
+// Whether `ruri` addresses the core itself rather than a user: no user part, and a host that
+// is one of the node's domains or the core's own address (`self_uri`, host and port). An
+// OPTIONS so addressed is a keep-alive ping the core answers itself (RFC 3261 §11).
+bool addresses_node(std::string_view ruri, const config::Node& node, std::string_view self_uri);
+
 // Encode / decode an odi token: session case and the index of the last trigger run.
 std::string make_odi(config::SessionCase c, int index);
 bool parse_odi(std::string_view token, config::SessionCase& c, int& index);
