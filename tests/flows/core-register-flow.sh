@@ -83,6 +83,44 @@ reach tcp core t1 ";x=1" 200 "the connection its REGISTER came on"
 reach outbound core u1 "$outbound" 200 "as RFC 5626 outbound asked"
 reach udp core u1 ";x=1" 408 "sent to its Contact sip:bob@$bob:5099 (RFC 3261"
 reach nat natcore u1 ";x=1" 200 "by the node's nat = \"received\""
+
+# A TCP flow that is gone (bob's connection closed while his binding lives on): the core
+# tries the flow, is refused, and sends the MESSAGE once more to the registered Contact,
+# where a SIPp UAS listens on TCP. Before, alice got 503.
+sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/message-uas.xml" -t t1 -i "$bob" -p 5099 -nostdin \
+  -m 1 -timeout 60s >/dev/null 2>"$t/contact-uas.err" 5>&- 6>&- 7>&- 8>&- 9>&- &
+adopt contact-uas $! "$t/contact-uas.err"
+listening_tcp() { ss -Hlnt 2>/dev/null | awk '{print $4}' | grep -qxF "$1"; }
+for ((i = 0; i < 100; i++)); do
+  listening_tcp "$bob:5099" && break
+  sleep 0.1 # bounded poll for SIPp's TCP listener; checked below
+done
+listening_tcp "$bob:5099" || fail "the Contact's SIPp UAS never listened on tcp $bob:5099"
+sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/register-flow.xml" -t t1 -i "$bob" -p 5060 -nostdin \
+  -key contact "$bob:5099;transport=tcp" -key params ";x=1" -m 1 -timeout 60s "$core:5060" \
+  >/dev/null 2>"$t/gone.err" 5>&- 6>&- 7>&- 8>&- 9>&- &
+adopt gone $! "$t/gone.err"
+for ((i = 0; i < 100; i++)); do
+  [[ -n $(bindings "$core:5060") ]] && break
+  sleep 0.1 # bounded poll of the registrar for the binding; checked below
+done
+[[ -n $(bindings "$core:5060") ]] || fail "gone: bob never registered over TCP"
+stop gone || true # SIPp is in its pause: SIGTERM ends it, and its connection with it
+for ((i = 0; i < 100; i++)); do
+  [[ -z $(ss -Htn state established "dst $bob" "src $core") ]] && break
+  sleep 0.1 # bounded poll until the core has seen the connection close; checked below
+done
+[[ -z $(ss -Htn state established "dst $bob" "src $core") ]] ||
+  fail "gone: the core still holds a connection to bob"
+printf 'MESSAGE sip:bob@b.example SIP/2.0\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bKgone;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a\nTo: <sip:bob@b.example>\nCall-ID: gone@test\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n\nhello after the flow\n' "$alice" >"$t/gone.sip"
+cpm-core-route --config "$t/lab.toml" --node core --explain "$t/gone.sip" >"$t/gone.explain" 2>&1 ||
+  fail "gone: --explain failed"
+expect_contains "$t/gone.explain" "if that connection is gone, to its Contact sip:bob@$bob:5099;transport=tcp"
+out=$(sip "$core:5060" --bind "$alice" --timeout 10 <"$t/gone.sip")
+expect_eq "$(status <<<"$out")" 200 "gone: MESSAGE to bob after his connection closed"
+expect_contains "$t/core.err" "(its connection is gone); sent to the registered Contact sip:bob@$bob:5099;transport=tcp"
+wait_exit contact-uas || fail "the Contact's SIPp UAS exited $?"
+
 for n in core natcore; do
   stop "$n" || fail "$n did not stop cleanly"
 done

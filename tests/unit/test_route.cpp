@@ -529,6 +529,7 @@ TEST_CASE("route::decide location answers")
     CHECK(d.what == "contact");
     CHECK(d.ruri == "sip:dave@127.0.2.20:5070");
     CHECK(d.next_hop == "sip:dave@127.0.2.20:5070");
+    CHECK(d.alternate_hop.empty());
     CHECK(explains(d, "location: sent to its Contact sip:dave@127.0.2.20:5070 (RFC 3261 "
                       "§16.5); its REGISTER came from udp:127.0.2.20:5071"));
     struct Case {
@@ -549,6 +550,9 @@ TEST_CASE("route::decide location answers")
       CHECK(d.next_hop == c.hop);
       CHECK(explains(d, "location: sent to flow " + c.received + ": "));
       CHECK(explains(d, c.why));
+      // Only a connection may be gone while its binding lives: then the Contact, once.
+      CHECK(d.alternate_hop ==
+            (c.reach == Reach::Connection ? "sip:dave@127.0.2.20:5070" : std::string()));
     }
     // A flow binding that never knew its source falls back to the Contact.
     lab.loc_b.upsert(

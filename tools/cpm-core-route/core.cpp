@@ -160,6 +160,7 @@ public:
     proxy::Action a = proxy::Action::forward();
     a.ruri = d.ruri;
     a.next_hop = d.next_hop;
+    a.alternate_hop = d.alternate_hop;
     a.push_routes = d.push_routes;
     // RFC 5502: only the core asserts P-Served-User, and only towards a server it triggers.
     a.remove_headers.push_back("P-Served-User");

@@ -436,12 +436,16 @@ bool registered_contact(Routing& r)
   const auto& b = chosen.front();
   r.d.ruri = b.contact;
   r.forward(b.target(), b.target() == b.contact ? "contact" : "flow");
+  if (b.reach == location::Reach::Connection && r.d.next_hop != b.contact)
+    r.d.alternate_hop = b.contact;
   const char* why = chosen.size() == 1       ? "the only one"
                     : accept_contact.empty() ? "most recent"
                                              : "best Accept-Contact match, then most recent";
   r.note("location: {} has {} binding{}, chose {} ({})", term_user, bindings.size(),
          bindings.size() == 1 ? "" : "s", b.contact, why);
   r.note("location: {}", reach_note(b));
+  if (!r.d.alternate_hop.empty())
+    r.note("location: if that connection is gone, to its Contact {}", r.d.alternate_hop);
   return true;
 }
 
@@ -526,6 +530,8 @@ std::string format_explain(const sip::Request& req, const Decision& d)
   }
   out += fmt::format("forward ({})\n", d.what);
   out += fmt::format("  next hop: {}\n", d.next_hop);
+  if (!d.alternate_hop.empty())
+    out += fmt::format("  if refused: {}\n", d.alternate_hop);
   out += fmt::format("  request URI: {}\n", d.ruri);
   for (const auto& r : d.push_routes)
     out += fmt::format("  Route: {}\n", r);

@@ -47,13 +47,29 @@ constexpr int k_udp_buffer = 4 * 1024 * 1024;
 
 } // namespace
 
-// A request that the size rule (RFC 3261 §18.1.1) moved to TCP: what it takes to send it
-// again over UDP when the TCP connection is refused (many clients listen on UDP only).
-struct UdpFallback {
+// What it takes to send a request again, once, when its next hop refuses the connection:
+// a request that the size rule (RFC 3261 §18.1.1) moved to TCP goes over UDP (many clients
+// listen on UDP only); a request to a TCP flow that is gone goes to the registered Contact.
+struct Fallback {
+  enum class Why { TcpBySize, FlowGone };
   std::string ruri;
   std::string text; // the forwarded request after the Via and Record-Route
-  std::string hop;  // the next hop as it was, before ";transport=tcp"
+  std::string hop;  // UDP: the next hop as it was, before ";transport=tcp"; flow: the Contact
+  Why why = Why::TcpBySize;
+  std::string refused; // the hop that refused
 };
+
+namespace {
+
+// Whether `err` from the next hop calls for `f`: a refused connection; for a flow, also a
+// connection that broke under the request.
+bool falls_back(int err, const Fallback& f)
+{
+  return err == ECONNREFUSED ||
+         (f.why == Fallback::Why::FlowGone && (err == ECONNRESET || err == EPIPE));
+}
+
+} // namespace
 
 // One relayed request: its server transaction, where responses go, and its client side.
 struct RelayTxn final : ServerTransaction {
@@ -68,8 +84,9 @@ struct RelayTxn final : ServerTransaction {
   bool record_route = false;
   enum sip_transp in_tp = SIP_TRANSP_UDP;
   struct sa in_addr;
-  // Only for a request moved to TCP by its size (ordinary requests keep no copy).
-  std::unique_ptr<UdpFallback> fallback;
+  // Only for a request moved to TCP by its size, or sent to a TCP flow with a Contact
+  // behind it (ordinary requests keep no copy).
+  std::unique_ptr<Fallback> fallback;
 
   ~RelayTxn() override;
 };
@@ -145,7 +162,7 @@ struct Proxy::Impl final : Upstream {
   bool own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const;
   int forward_own(const struct sip_msg& msg, const std::string& ruri, const std::string& text,
                   const struct sa& dst, const struct sa& laddr, RelayTxn& t);
-  int send_over_udp(RelayTxn& t);
+  int send_fallback(RelayTxn& t);
   void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
   void forward_stray(const struct sip_msg& msg);
 
@@ -324,12 +341,16 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
   std::string text = forward_text(msg, req, a);
   std::string ruri = a.ruri.empty() ? pl_string(msg.ruri) : a.ruri;
   std::string hop = next_hop(a, req, ruri);
-  std::unique_ptr<UdpFallback> back;
+  std::unique_ptr<Fallback> back;
   if (moves_to_tcp(hop, text.size() + ruri.size() + 200, opt.udp_max, has_tcp)) {
     std::string tcp = with_transport(hop, "tcp");
     if (t) // a transaction can fall back to UDP; an ACK just goes
-      back = std::make_unique<UdpFallback>(UdpFallback{ruri, {}, std::move(hop)});
+      back = std::make_unique<Fallback>(
+          Fallback{ruri, {}, std::move(hop), Fallback::Why::TcpBySize, tcp});
     hop = std::move(tcp);
+  } else if (t && !a.alternate_hop.empty()) {
+    back = std::make_unique<Fallback>(
+        Fallback{ruri, {}, a.alternate_hop, Fallback::Why::FlowGone, hop});
   }
   struct uri u;
   struct pl hp;
@@ -354,15 +375,16 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
   int err =
       sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, msg.met.p, int(msg.met.l),
                   ruri.c_str(), int(ruri.size()), &u, mb.get(), 0, send_h, t ? resp_h : nullptr, t);
-  if (err == ECONNREFUSED && t && t->fallback)
-    err = send_over_udp(*t);
+  if (t && t->fallback && falls_back(err, *t->fallback))
+    err = send_fallback(*t);
   return err;
 }
 
-// RFC 3261 §18.1.1 fallback: the TCP connection of a request moved to TCP by its size was
-// refused, so the same request goes to the same hop over UDP (libre writes a new Via, and
-// send_h the Record-Route of the transport actually used). Returns errno.
-int Proxy::Impl::send_over_udp(RelayTxn& t)
+// The next hop refused the connection: send the same request, once, where `t.fallback`
+// says (libre writes a new Via, and send_h the Record-Route of the transport actually
+// used). RFC 3261 §18.1.1: a request moved to TCP by its size goes over UDP; a TCP flow
+// that is gone: the registered Contact. Returns errno.
+int Proxy::Impl::send_fallback(RelayTxn& t)
 {
   auto back = std::move(t.fallback); // once
   struct uri u;
@@ -378,12 +400,17 @@ int Proxy::Impl::send_over_udp(RelayTxn& t)
                   back->ruri.c_str(), int(back->ruri.size()), &u, mb.get(), 0, send_h, resp_h, &t);
   if (err)
     return err;
-  std::string note = fmt::format("{} {}: TCP to {} refused; sent over UDP (RFC 3261 §18.1.1 "
-                                 "fallback)",
-                                 t.method, back->ruri, back->hop);
+  std::string note =
+      back->why == Fallback::Why::TcpBySize
+          ? fmt::format("{} {}: TCP to {} refused; sent over UDP (RFC 3261 §18.1.1 fallback)",
+                        t.method, back->ruri, back->hop)
+          : fmt::format("{} {}: flow {} refused (its connection is gone); sent to the "
+                        "registered Contact {}",
+                        t.method, back->ruri, back->refused, back->hop);
   diag(note);
   if (auto* tr = stack->tracer())
-    tr->write("note", "udp", "", back->hop, fmt::format("{}\r\nCall-ID: {}\r\n", note, t.call_id));
+    tr->write("note", back->hop.find(";transport=tcp") == std::string::npos ? "udp" : "tcp", "",
+              back->hop, fmt::format("{}\r\nCall-ID: {}\r\n", note, t.call_id));
   return 0;
 }
 
@@ -430,7 +457,7 @@ int Proxy::Impl::forward_own(const struct sip_msg& msg, const std::string& ruri,
 void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg* msg)
 {
   if (!msg) {
-    if (err == ECONNREFUSED && t.fallback && !t.final_code && send_over_udp(t) == 0)
+    if (t.fallback && falls_back(err, *t.fallback) && !t.final_code && send_fallback(t) == 0)
       return;
     if (err == ETIMEDOUT)
       table->reply(t, 408, "Request Timeout");

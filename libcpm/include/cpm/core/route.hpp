@@ -23,6 +23,9 @@ struct Decision {
   std::string reason;   // Reject
   std::string ruri;     // the request URI to send (retargeted to a contact, or unchanged)
   std::string next_hop; // where to send it: "sip:127.0.1.2:5060;transport=udp"
+  // Tried once when `next_hop` refuses the connection: a registered Contact behind a TCP
+  // flow that is gone (the client closed it, or the core restarted). Empty: none.
+  std::string alternate_hop;
   std::vector<std::string> push_routes; // Route values to put on top ("<sip:...;lr>")
   std::string served_user;              // for P-Served-User, when a trigger fired
   std::string session_case;             // "orig" | "term"

@@ -34,6 +34,9 @@ struct Action {
   std::string next_hop;
   // Forward: Route values put on top, in order ("<sip:127.0.1.2:5060;lr>").
   std::vector<std::string> push_routes;
+  // Forward: where to send it instead, once, when `next_hop` refuses the connection (a TCP
+  // flow that is gone; its registered Contact). Empty: none.
+  std::string alternate_hop;
   // Forward: header names to remove (case-insensitive, every instance), then lines to add
   // ("P-Served-User: <sip:alice@a.example>;sescase=orig").
   std::vector<std::string> remove_headers;
