@@ -105,10 +105,11 @@ TEST_CASE("encoding::decode undoes what zlib compressed")
     CHECK(decode("", "plain").value_or("") == "plain");
     CHECK(decode("identity", "plain").value_or("") == "plain");
     CHECK(decode("deflate", "").value_or("x").empty());
-    CHECK(is_identity(""));
-    CHECK(is_identity("Identity"));
-    CHECK_FALSE(is_identity("deflate"));
-    CHECK_FALSE(is_identity("br"));
+    CHECK(decode("Identity", "plain").value_or("") == "plain");
+    CHECK_FALSE(decode("deflate", "plain")); // a coding that changes the body
+    auto br = decode("br", "plain");
+    REQUIRE_FALSE(br);
+    CHECK(br.error().failure == cpm::encoding::Failure::Unsupported);
   }
   SUBCASE("a body that inflates to exactly the limit passes")
   {

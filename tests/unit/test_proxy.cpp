@@ -147,10 +147,14 @@ TEST_CASE("proxy::BranchGenerator makes distinct branches that parse back")
   }
 }
 
-TEST_CASE("proxy::large_over_tcp moves a big request to TCP")
+TEST_CASE("proxy::moves_to_tcp moves a big request to TCP")
 {
-  using cpm::proxy::large_over_tcp;
   using cpm::proxy::moves_to_tcp;
+  // The hop a request goes to, as the relay's forward() makes it.
+  auto large_over_tcp = [](std::string hop, size_t size, size_t udp_max, bool have_tcp) {
+    return moves_to_tcp(hop, size, udp_max, have_tcp) ? cpm::proxy::with_transport(hop, "tcp")
+                                                      : hop;
+  };
   CHECK(moves_to_tcp("sip:h:5060", 1301, 1300, true));
   CHECK_FALSE(moves_to_tcp("sip:h:5060;transport=udp", 1301, 1300, true));
   CHECK_FALSE(moves_to_tcp("sip:h:5060", 1300, 1300, true));

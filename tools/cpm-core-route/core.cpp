@@ -174,12 +174,11 @@ public:
   // 200 with what a proxy relays (RFC 3261 §11.2).
   static proxy::Action keepalive()
   {
-    auto a = proxy::Action::reply(200, "OK");
-    a.reply_headers = {"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, UPDATE, "
-                       "INFO, PRACK, REFER, SUBSCRIBE, NOTIFY",
-                       "Accept: application/sdp, message/cpim, text/plain",
-                       "Accept-Encoding: identity"};
-    return a;
+    return proxy::Action::reply(200, "OK",
+                                {"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, "
+                                 "UPDATE, INFO, PRACK, REFER, SUBSCRIBE, NOTIFY",
+                                 "Accept: application/sdp, message/cpim, text/plain",
+                                 "Accept-Encoding: identity"});
   }
 
   proxy::Action do_register(const sip::Request& req)
@@ -196,9 +195,7 @@ public:
     auto r = registrar::handle(req, s, store, std::time(nullptr));
     if (r.status >= 400 && r.status != 401)
       diag(fmt::format("REGISTER {} from {}: {} {}", req.to_uri, req.source, r.status, r.reason));
-    auto a = proxy::Action::reply(r.status, r.reason);
-    a.reply_headers = std::move(r.headers);
-    return a;
+    return proxy::Action::reply(r.status, r.reason, std::move(r.headers));
   }
 
   // SIGHUP: users and triggers change; listen addresses, domains and peers stay.

@@ -234,9 +234,7 @@ proxy::Action Focus::invite(const proxy::Incoming& in, const config::Group& g)
   if (!offer) {
     m->diag(fmt::format("INVITE {} from {}: {}: {}", g.uri, who, offer.error().code,
                         offer.error().message));
-    auto a = proxy::Action::reply(offer.error().code, offer.error().reason);
-    a.reply_headers = offer.error().headers;
-    return a;
+    return proxy::Action::reply(offer.error().code, offer.error().reason, offer.error().headers);
   }
   auto d = sdp::parse(*offer);
   if (!d) {

@@ -153,29 +153,26 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
 {
   const sip::Request& req = in.req;
   const std::string sender = sip::canonical_aor(req.asserted.empty() ? req.from_uri : req.asserted);
-  auto refuse = [&](int status, const std::string& reason, const std::string& why) {
+  auto refuse = [&](int status, const std::string& reason, const std::string& why,
+                    std::vector<std::string> headers = {}) {
     m->env.diag(
         fmt::format("MESSAGE to {} from {}: {} {} ({})", g.uri, sender, status, reason, why));
-    return proxy::Action::reply(status, reason);
+    return proxy::Action::reply(status, reason, std::move(headers));
   };
   if (auto v = group::authorize(g, sender); !v.allowed())
     return refuse(v.status, v.reason, v.why);
   if (!in.msg)
     return refuse(500, "Server Internal Error", "no message");
   std::string ctype = sip::content_type_of(in.msg);
-  if (ctype != "message/cpim") {
-    auto a = refuse(415, "Unsupported Media Type",
-                    fmt::format("content type '{}', a group takes message/cpim", ctype));
-    a.reply_headers.push_back("Accept: message/cpim");
-    return a;
-  }
+  if (ctype != "message/cpim")
+    return refuse(415, "Unsupported Media Type",
+                  fmt::format("content type '{}', a group takes message/cpim", ctype),
+                  {"Accept: message/cpim"});
   // Members get the body inflated (RFC 3261 §20.12): they need not know its coding.
   auto decoded = ua::decoded_body(in.msg);
-  if (!decoded) {
-    auto a = refuse(decoded.error().code, decoded.error().reason, decoded.error().message);
-    a.reply_headers = decoded.error().headers;
-    return a;
-  }
+  if (!decoded)
+    return refuse(decoded.error().code, decoded.error().reason, decoded.error().message,
+                  decoded.error().headers);
   std::string_view body = *decoded;
   auto c = cpim::decode(body);
   if (!c)

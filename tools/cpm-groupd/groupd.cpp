@@ -79,9 +79,8 @@ public:
         return m_pager->message(in, *g);
       if (req.method == "INVITE")
         return m_focus->invite(in, *g);
-      auto a = proxy::Action::reply(405, "Method Not Allowed");
-      a.reply_headers.push_back("Allow: INVITE, ACK, BYE, CANCEL, MESSAGE");
-      return a;
+      return proxy::Action::reply(405, "Method Not Allowed",
+                                  {"Allow: INVITE, ACK, BYE, CANCEL, MESSAGE"});
     }
     return participate(in);
   }
@@ -100,9 +99,7 @@ public:
       if (!body) {
         diag(fmt::format("INVITE {} from {}: {}: {}", req.ruri, req.from_uri, body.error().code,
                          body.error().message));
-        auto a = proxy::Action::reply(body.error().code, body.error().reason);
-        a.reply_headers = body.error().headers;
-        return a;
+        return proxy::Action::reply(body.error().code, body.error().reason, body.error().headers);
       }
       if (!body->empty()) {
         auto d = sdp::parse(*body);

@@ -32,6 +32,13 @@ constexpr const char* k_prog = "cpm-send";
 // Requests in flight at once with --rate.
 constexpr size_t k_window = 64;
 
+// A final failure's status line, with the Accept of a 415 (what the peer would take).
+std::string status_line(const ua::Final& f)
+{
+  return fmt::format("SIP/2.0 {} {}{}", f.status, f.reason,
+                     f.status == 415 ? fmt::format(" (Accept: {})", f.accept) : "");
+}
+
 // Read all of stdin or a file.
 Result<std::string> slurp(const std::string& path)
 {
@@ -407,8 +414,7 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
     return;
   }
   if (f.status >= 300) {
-    m_log.error(fmt::format("SIP/2.0 {} {}{}", f.status, f.reason,
-                            f.status == 415 ? fmt::format(" (Accept: {})", f.accept) : ""));
+    m_log.error(status_line(f));
     finish(1);
     return;
   }
@@ -439,8 +445,7 @@ void Client::on_line_final(const std::string& message_id, const ua::Final& f)
     m_log.error(fmt::format("no answer for message {}: {}", message_id, std::strerror(f.err)));
   } else if (f.status >= 300) {
     ++m_stats.failed;
-    m_log.error(fmt::format("SIP/2.0 {} {}{}", f.status, f.reason,
-                            f.status == 415 ? fmt::format(" (Accept: {})", f.accept) : ""));
+    m_log.error(status_line(f));
   } else {
     ++m_stats.ok;
     m_stats.latency_ms.push_back(static_cast<double>(f.latency_ms));

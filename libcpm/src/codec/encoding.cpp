@@ -163,12 +163,4 @@ tl::expected<std::string, DecodeError> decode(std::string_view content_encoding,
   return out;
 }
 
-bool is_identity(std::string_view content_encoding)
-{
-  for (auto name : codings(content_encoding))
-    if (auto c = coding_of(name); !c || *c != Coding::Identity)
-      return false;
-  return true;
-}
-
 } // namespace cpm::encoding

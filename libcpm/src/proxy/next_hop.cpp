@@ -26,11 +26,6 @@ bool moves_to_tcp(std::string_view hop, size_t size, size_t udp_max, bool have_t
   return u && !u->param("transport");
 }
 
-std::string large_over_tcp(std::string hop, size_t size, size_t udp_max, bool have_tcp)
-{
-  return moves_to_tcp(hop, size, udp_max, have_tcp) ? with_transport(hop, "tcp") : hop;
-}
-
 std::string with_transport(std::string_view uri, std::string_view transport)
 {
   std::string u(uri);

@@ -71,13 +71,16 @@ std::string content_type_of(const struct ::sip_msg* msg)
   return text::lower(pl_string(msg->ctyp.type) + "/" + pl_string(msg->ctyp.subtype));
 }
 
-std::string content_encoding_of(const struct ::sip_msg* msg)
+namespace {
+
+// The values of every header `id` of `msg`, joined by ", ", or "".
+std::string joined_values(const struct ::sip_msg* msg, enum sip_hdrid id)
 {
   std::string out;
   if (!msg)
     return out;
   (void)sip_msg_hdr_apply(
-      msg, true, SIP_HDR_CONTENT_ENCODING,
+      msg, true, id,
       [](const struct sip_hdr* hdr, const struct ::sip_msg*, void* arg) noexcept {
         auto& o = *static_cast<std::string*>(arg);
         try {
@@ -89,6 +92,18 @@ std::string content_encoding_of(const struct ::sip_msg* msg)
       },
       &out);
   return out;
+}
+
+} // namespace
+
+std::string content_encoding_of(const struct ::sip_msg* msg)
+{
+  return joined_values(msg, SIP_HDR_CONTENT_ENCODING);
+}
+
+std::string accept_of(const struct ::sip_msg* msg)
+{
+  return joined_values(msg, SIP_HDR_ACCEPT);
 }
 
 void treply(const Stack& stack, const struct ::sip_msg* msg, int status, const std::string& reason,

@@ -78,21 +78,6 @@ std::string head_of(const Pager::Outstanding& o, const std::string& content_type
   return head;
 }
 
-// The Accept headers of a response, joined by ", ".
-std::string accept_of(const struct sip_msg* msg)
-{
-  std::string out;
-  sip_msg_hdr_apply(
-      msg, true, SIP_HDR_ACCEPT,
-      [](const struct sip_hdr* hdr, const struct sip_msg*, void* arg) noexcept {
-        auto& s = *static_cast<std::string*>(arg);
-        s += (s.empty() ? "" : ", ") + pl_string(hdr->val);
-        return false;
-      },
-      &out);
-  return out;
-}
-
 } // namespace
 
 Pager::Pager(sip::Stack& stack, sip::Diag on_error)
@@ -261,7 +246,7 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
       f.status = msg->scode;
       f.reason = pl_string(msg->reason);
       if (f.status == 415)
-        f.accept = accept_of(msg);
+        f.accept = sip::accept_of(msg);
     }
     f.latency_ms = sip::jiffies() - o->t0;
     if (!o->plain && o->m.plain && plain_retry_allowed(f.status, f.accept) &&

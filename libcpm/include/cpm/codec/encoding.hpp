@@ -44,7 +44,4 @@ tl::expected<std::string, DecodeError> inflate(std::string_view data, Coding c,
 tl::expected<std::string, DecodeError> decode(std::string_view content_encoding,
                                               std::string_view body, size_t limit = k_max_decoded);
 
-// True if the Content-Encoding value names no coding that changes the body.
-bool is_identity(std::string_view content_encoding);
-
 } // namespace cpm::encoding

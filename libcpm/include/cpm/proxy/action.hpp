@@ -47,12 +47,13 @@ struct Action {
   int timeout_ms = 0;
 
   static Action forward() { return Action{}; }
-  static Action reply(int status, std::string reason)
+  static Action reply(int status, std::string reason, std::vector<std::string> headers = {})
   {
     Action a;
     a.kind = Kind::Reply;
     a.status = status;
     a.reason = std::move(reason);
+    a.reply_headers = std::move(headers);
     return a;
   }
   static Action drop()

@@ -17,8 +17,6 @@ std::string next_hop(const Action& a, const sip::Request& req, const std::string
 // to the same host:port instead: only when we listen on TCP and the hop's URI names no
 // transport (an explicit ";transport=udp" is the target saying it takes UDP only).
 bool moves_to_tcp(std::string_view hop, size_t size, size_t udp_max, bool have_tcp);
-// `hop` with ";transport=tcp" when moves_to_tcp, else unchanged.
-std::string large_over_tcp(std::string hop, size_t size, size_t udp_max, bool have_tcp);
 // Add ";transport=tcp" to a SIP URI (replacing any transport parameter).
 std::string with_transport(std::string_view uri, std::string_view transport);
 

@@ -74,6 +74,8 @@ std::string_view body_of(const struct ::sip_msg* msg);
 std::string content_type_of(const struct ::sip_msg* msg);
 // Its Content-Encoding values joined by ", " (RFC 3261 §20.12), or "" when there is none.
 std::string content_encoding_of(const struct ::sip_msg* msg);
+// Its Accept values joined by ", " (RFC 3261 §20.1; a 415's list), or "" when there is none.
+std::string accept_of(const struct ::sip_msg* msg);
 // Answer `msg` statefully with `status` and `reason`, and header lines (without CRLF) of
 // its own; libre's sip_treply with no `headers`.
 void treply(const Stack& stack, const struct ::sip_msg* msg, int status, const std::string& reason,
