@@ -91,6 +91,9 @@ expect_eq "$rc" 0 "alice's exit status without notifications"
 expect_json "$t/alice2.json" .type response .status 202
 wait_for "$t/csX2.err" 'the sender asked for no negative delivery notification'
 wait_for "$t/bob.out" 'No notification'
+# Each final failure is also a note in csX's trace.
+notes=$(cat "$t/csX.trace" "$t/csX2.trace" | grep -F '"dir":"note"' | grep -cF 'sip:carol@b.example not reached')
+expect_eq "$notes" 2 "trace notes of carol's two final failures"
 
 stop bob || fail "bob did not stop cleanly"
 stop csX2 || fail "the restarted csX did not stop cleanly"

@@ -98,6 +98,20 @@ const std::string& Outbox::path() const
 Result<int64_t> Outbox::add(std::string_view owner, std::string_view meta, std::string_view payload,
                             const std::vector<std::string>& destinations, int64_t now_ms)
 {
+  // The caller answers 2xx/202 on success: this commit is synced to disk (power loss
+  // too), while later updates are only ordered (a lost mark means a resend, not a loss).
+  if (auto r = m->db.exec("PRAGMA synchronous=FULL"); !r)
+    return tl::unexpected(r.error());
+  auto added = add_item(owner, meta, payload, destinations, now_ms);
+  if (auto r = m->db.exec("PRAGMA synchronous=NORMAL"); !r && added)
+    return tl::unexpected(r.error());
+  return added;
+}
+
+Result<int64_t> Outbox::add_item(std::string_view owner, std::string_view meta,
+                                 std::string_view payload,
+                                 const std::vector<std::string>& destinations, int64_t now_ms)
+{
   auto txn = Transaction::begin(m->db);
   if (!txn)
     return tl::unexpected(txn.error());

@@ -71,7 +71,7 @@ public:
   ~Outbox();
 
   // Store an item and one pending delivery per distinct destination, due at `now_ms`, in
-  // one committed transaction; its id.
+  // one transaction committed and synced to disk; its id.
   Result<int64_t> add(std::string_view owner, std::string_view meta, std::string_view payload,
                       const std::vector<std::string>& destinations, int64_t now_ms);
   // The item `id`; an error when there is none.
@@ -96,6 +96,8 @@ private:
   struct Impl;
   explicit Outbox(std::unique_ptr<Impl> impl);
   Result<void> remove(int64_t item, std::string_view destination);
+  Result<int64_t> add_item(std::string_view owner, std::string_view meta, std::string_view payload,
+                           const std::vector<std::string>& destinations, int64_t now_ms);
   std::unique_ptr<Impl> m;
 };
 
