@@ -137,6 +137,7 @@ private:
 
   // --receive.
   int m_received = 0;
+  ua::Seen m_seen; // what was printed, to drop a copy that comes again
 };
 
 Result<void> Client::read_body()
@@ -528,6 +529,12 @@ void Client::on_message(const ua::Incoming& in, const sip::Hop& source)
   }
   if (m_finishing)
     return;
+  if (!m_seen.first(in)) {
+    // Answered 200 again, but shown (and notified) once.
+    m_log.diag(fmt::format("dropped a copy of message {} from {} (shown already)", in.message_id,
+                           in.from));
+    return;
+  }
   print_message(in);
   for (auto kind : ua::requested_kinds(in, m_opt.display))
     notify_back(in, source, kind);
