@@ -52,10 +52,10 @@ live2=$(rss_kib "$pid")
 settle
 after2=$(rss_kib "$pid")
 if ((cap >= n)); then
-  grep -q "leave before Timer J" "$t/core.err" && fail "the cap was reached: $(cat "$t/core.err")"
+  grep -q "transactions leave before Timer J" "$t/core.err" && fail "the cap was reached: $(cat "$t/core.err")"
   per=$(( (live - base) * 1024 / n ))
 else
-  grep -q "leave before Timer J" "$t/core.err" || fail "the cap of $cap was not reached"
+  grep -q "transactions leave before Timer J" "$t/core.err" || fail "the cap of $cap was not reached"
   per=$(( (live - base) * 1024 / cap ))
 fi
 mkdir -p "$here/results"
