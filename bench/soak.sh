@@ -23,7 +23,7 @@
 # Usage: bench/soak.sh [--duration S] [--rate N] [--ramp "R1 R2 ..."] [--step S]
 #                      [--sample S] [--table S] [--register-every S]
 #        bench/soak.sh --summary CSV [UAC_STAT_CSV]   (summarize a run, finished or not)
-# Defaults: --duration 3600, --ramp "250 500 750 1000 1500 2000 2500 3000 4000 5000",
+# Defaults: --duration 3600, --ramp "250 500 750 1000 1250 1500 2000 2500 3000 4000 5000",
 # --step 10, --sample 10, --table 300, --register-every 600.
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,7 +95,7 @@ if [[ ${1:-} == --summary ]]; then
   exit
 fi
 
-duration=3600 rate=0 ramp="250 500 750 1000 1500 2000 2500 3000 4000 5000" step_s=10
+duration=3600 rate=0 ramp="250 500 750 1000 1250 1500 2000 2500 3000 4000 5000" step_s=10
 sample_s=10 table_s=300 register_every=600
 while (($#)); do
   case $1 in
