@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <filesystem>
 #include <fmt/format.h>
 #include <regex>
 
@@ -104,6 +105,16 @@ void check_uris(Reader& r, std::string_view key, const std::vector<std::string>&
                            patterns ? "a URI, \"*@host\" or \"*\"" : "a sip:, sips: or tel: URI"));
 }
 
+// A file named in the config at `path`: a relative name is taken from the config file's
+// directory, so that a lab keeps its files wherever it is started from.
+std::string beside(const std::string& path, const std::string& file)
+{
+  if (file.empty() || file == ":memory:" || file.front() == '/')
+    return file;
+  auto dir = std::filesystem::path(path).parent_path();
+  return dir.empty() ? file : (dir / file).string();
+}
+
 } // namespace
 
 Result<Node> parse_node(const std::string& path, const toml::table& t)
@@ -124,6 +135,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "from",
            "password",
            "registrar_db",
+           "outbox_db",
+           "outbox_attempts",
+           "outbox_backoff_ms",
            "auth",
            "realm",
            "min_expires",
@@ -154,6 +168,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("from", n.from);
   r.str("password", n.password);
   r.str("registrar_db", n.registrar_db);
+  r.str("outbox_db", n.outbox_db);
+  r.integer("outbox_attempts", n.outbox_attempts, 1, 100);
+  r.integer("outbox_backoff_ms", n.outbox_backoff_ms, 0, INT_MAX);
   r.boolean("auth", n.auth);
   r.str("realm", n.realm);
   r.integer("min_expires", n.min_expires, 0, UINT32_MAX);
@@ -195,6 +212,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     return tl::unexpected(r.error());
   if (n.realm.empty() && !n.domains.empty())
     n.realm = n.domains.front();
+  n.outbox_db = beside(path, n.outbox_db);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;
   if (n.default_expires < n.min_expires)

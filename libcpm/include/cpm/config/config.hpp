@@ -82,8 +82,13 @@ struct Node {
   std::string from;                         // client's own URI
   std::string password;                     // client's password (else the [[user]]'s)
   std::string registrar_db;                 // SQLite file for bindings; empty: memory only
-  bool auth = false;                        // digest authentication of REGISTER
-  std::string realm;                        // digest realm; default: first domain
+  // A conversation server's SQLite outbox of accepted group messages (relative to the
+  // config file's directory); empty: kept in memory only.
+  std::string outbox_db;
+  int outbox_attempts = 5;      // attempts per member, the first included
+  int outbox_backoff_ms = 2000; // wait before the second attempt, doubled for each next
+  bool auth = false;            // digest authentication of REGISTER
+  std::string realm;            // digest realm; default: first domain
   uint32_t min_expires = 60;
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;
