@@ -6,8 +6,8 @@
 # bob's copy again; bob, continued, prints the message exactly once (the second copy has the
 # same imdn.Message-ID and is dropped). carol never registers: after outbox_attempts
 # attempts alice, who asked for delivery notifications, gets 'failed' for carol; a sender
-# who asked for none gets a line on csX's standard error instead. At the end the outbox is
-# empty.
+# who asked for none gets a line on csX's standard error instead. A second csX on the same
+# outbox refuses to start. At the end the outbox is empty.
 . "$(dirname "$0")/../lib/flow.sh"
 need python3
 
@@ -53,6 +53,12 @@ expect_eq "$rc" 137 "csX's exit status after kill -9"
 start csX2 cpm-groupd --config "$lab" --node csX -v --trace "$t/csX2.trace"
 wait_for "$t/csX2.err" 'group pager: outbox '
 expect_contains "$t/csX2.err" "group pager: outbox $outbox: resuming"
+# A second server on the same outbox would deliver everything twice: it refuses to start.
+rc=0
+cpm-groupd --config "$lab" --node csX --listen "udp:${lab_prefix}3.9:5060" \
+  2>"$t/csX-second.err" || rc=$?
+expect_eq "$rc" 2 "exit status of a second csX on the same outbox"
+expect_contains "$t/csX-second.err" 'another server uses this outbox'
 # The restarted csX sends bob's copy again; then bob goes on and gets both copies.
 wait_for "$t/csX2.trace" 'MESSAGE sip:bob@b.example SIP/2.0'
 kill -CONT "$(pid_of bob)"

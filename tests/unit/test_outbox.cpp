@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,8 +86,12 @@ TEST_CASE("store::Outbox keeps an item and its deliveries across a reopen")
     CHECK(box->open_count() == size_t(2)); // the duplicate destination once
   }
   // As after a kill -9: nothing but what was committed.
-  auto box = Outbox::open(path);
-  REQUIRE(box);
+  std::optional<Outbox> box;
+  {
+    auto reopened = Outbox::open(path);
+    REQUIRE(reopened);
+    box.emplace(std::move(*reopened));
+  }
   auto it = box->item(id);
   REQUIRE(it);
   CHECK(it->owner == "sip:alice@a.example");
@@ -130,6 +135,7 @@ TEST_CASE("store::Outbox keeps an item and its deliveries across a reopen")
     CHECK((*all)[1].state == DeliveryState::Failed);
     CHECK((*all)[1].last_error == "480 Temporarily Unavailable");
     // Reopened before its owner was told, it is still there to be told.
+    box.reset();
     auto again = Outbox::open(path);
     REQUIRE(again);
     CHECK(open_of(*again)[1] == std::to_string(id) + ":sip:carol@b.example:failed:3:3700");
@@ -150,6 +156,24 @@ TEST_CASE("store::Outbox keeps an item and its deliveries across a reopen")
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find(path) == 0);
   }
+}
+
+TEST_CASE("store::Outbox is one process's: a second open of the file fails until it is closed")
+{
+  TempDir dir;
+  const std::string path = (dir.path / "outbox.db").string();
+  std::optional<Outbox> first;
+  {
+    auto box = Outbox::open(path);
+    REQUIRE(box);
+    first.emplace(std::move(*box));
+  }
+  auto second = Outbox::open(path); // waits out the 2 s busy timeout
+  REQUIRE_FALSE(second);
+  CHECK(second.error().message.find(path) == 0);
+  CHECK(second.error().message.find("another server uses this outbox") != std::string::npos);
+  first.reset();
+  CHECK(Outbox::open(path));
 }
 
 TEST_CASE("store::Outbox in memory, and a file that is no database")

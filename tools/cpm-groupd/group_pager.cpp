@@ -103,8 +103,7 @@ std::string wait_text(int64_t ms)
 struct GroupPager::Impl {
   Env env;
   std::optional<store::Outbox> outbox;
-  bool durable = false; // the outbox is a file
-  store::Backoff backoff;
+  bool durable = false;           // the outbox is a file
   std::map<int64_t, Fanout> open; // outbox item -> its fan-out, while a delivery is open
   // What is due, by unix ms: an attempt, or (report) telling the sender of a failure.
   struct Due {
@@ -124,6 +123,15 @@ struct GroupPager::Impl {
       env.diag(fmt::format("group pager: {} delivery(ies) still open at shutdown{}", *n,
                            durable ? fmt::format(": kept in {} for the next start", outbox->path())
                                    : ": lost (no outbox_db)"));
+  }
+
+  // The node's retry schedule (SIGHUP reloads it in place).
+  store::Backoff backoff() const
+  {
+    store::Backoff b;
+    b.attempts = env.node->outbox_attempts;
+    b.first_ms = env.node->outbox_backoff_ms;
+    return b;
   }
 
   // Send one MESSAGE to `ruri` through the node's core, or its `plain` form when a 415 asks
@@ -253,7 +261,8 @@ struct GroupPager::Impl {
       return;
     const Fanout& f = it->second;
     const int64_t now = now_ms();
-    auto r = outbox->failed(id, member, why, now, backoff, final);
+    const store::Backoff b = backoff();
+    auto r = outbox->failed(id, member, why, now, b, final);
     if (!r) {
       store_failed(fmt::format("count a failed attempt to {}", member), r.error());
       give_up(id, member, why);
@@ -262,13 +271,13 @@ struct GroupPager::Impl {
     if (r->again) {
       env.diag(fmt::format("MESSAGE to {} from {}: member {} not reached: {} (attempt {} of {}); "
                            "again in {}",
-                           f.group, f.sender, member, why, r->attempts, backoff.attempts,
+                           f.group, f.sender, member, why, r->attempts, b.attempts,
                            wait_text(r->at_ms - now)));
       schedule(r->at_ms, Due{id, member, false, ""});
       return;
     }
     give_up(id, member,
-            final ? why : fmt::format("{} (attempt {} of {})", why, r->attempts, backoff.attempts));
+            final ? why : fmt::format("{} (attempt {} of {})", why, r->attempts, b.attempts));
   }
 
   // A member's 415 takes only text/plain: its copy goes again as text/plain.
@@ -393,8 +402,6 @@ Result<std::unique_ptr<GroupPager>> GroupPager::create(Env env)
   Impl& m = *self->m;
   m.env = std::move(env);
   const config::Node& node = *m.env.node;
-  m.backoff.attempts = node.outbox_attempts;
-  m.backoff.first_ms = node.outbox_backoff_ms;
   m.durable = !node.outbox_db.empty() && node.outbox_db != ":memory:";
   auto box = store::Outbox::open(m.durable ? node.outbox_db : ":memory:");
   if (!box)

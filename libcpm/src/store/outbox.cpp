@@ -54,11 +54,24 @@ Outbox::~Outbox() = default;
 
 Result<Outbox> Outbox::open(const std::string& path)
 {
+  // SQLite's "database is locked", said for an outbox.
+  auto locked = [](Error e) {
+    if (e.message.find("database is locked") != std::string::npos)
+      e.message += " (another server uses this outbox)";
+    return tl::unexpected(std::move(e));
+  };
   auto db = Database::open(path);
   if (!db)
-    return tl::unexpected(db.error());
+    return locked(db.error());
+  // One process per outbox: a second server on the same file would deliver everything
+  // twice. The exclusive lock is taken by the first write and held until the file is closed
+  // (a killed process's locks go with it).
+  if (auto r = db->exec("PRAGMA locking_mode=EXCLUSIVE"); !r)
+    return locked(r.error());
   if (auto r = db->exec(k_schema); !r)
-    return tl::unexpected(r.error());
+    return locked(r.error());
+  if (auto r = db->exec("BEGIN IMMEDIATE; COMMIT;"); !r)
+    return locked(r.error());
   auto impl = std::make_unique<Impl>(std::move(*db));
   struct {
     Statement* out;
