@@ -38,7 +38,7 @@ listen = ["udp:$ip:$port"]
 peers = { "b.example" = "udp:$ip:$uas_port" }
 max_lingering = $cap
 TOML
-start core cpm-core-route -q --config "$t/core.toml" --node core
+start core cpm-core-route --config "$t/core.toml" --node core
 pid=$(pid_of core)
 batch 2000 5081 # warm-up: arenas and tables grow once, then its transactions leave
 settle
@@ -52,16 +52,16 @@ live2=$(rss_kib "$pid")
 settle
 after2=$(rss_kib "$pid")
 if ((cap >= n)); then
-  grep -q "leave before Timer J" "$t/core.err" && fail "the cap was reached: $(cat "$t/core.err")"
+  grep -q "transactions leave before Timer J" "$t/core.err" && fail "the cap was reached: $(cat "$t/core.err")"
   per=$(( (live - base) * 1024 / n ))
 else
-  grep -q "leave before Timer J" "$t/core.err" || fail "the cap of $cap was not reached"
+  grep -q "transactions leave before Timer J" "$t/core.err" || fail "the cap of $cap was not reached"
   per=$(( (live - base) * 1024 / cap ))
 fi
 mkdir -p "$here/results"
 {
-echo "N=$n at $rate/s, max_lingering $cap; VmRSS KiB: base $base, $n lingering $live, after they left $after," \
-  "second batch lingering $live2, after it left $after2"
+echo "N=$n at $rate/s, max_lingering $cap; VmRSS KiB: base $base, right after the batch $live, after Timer J $after," \
+  "right after a second batch $live2, after Timer J again $after2"
 echo "bytes per lingering transaction (of min(N, cap)): $per"
 echo "at 20000/s x 32 s (640000 lingering): $(( per * 640000 / 1048576 )) MiB;" \
   "at the default cap (131072): $(( per * 131072 / 1048576 )) MiB"

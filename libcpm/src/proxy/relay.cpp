@@ -152,9 +152,9 @@ struct Proxy::Impl final : Upstream {
     if (total > 1 && now < early_said_at + 60000)
       return;
     early_said_at = now;
-    diag(fmt::format("{} completed transactions lingering (max_lingering): the oldest leave "
+    diag(fmt::format("max_lingering ({}) reached: the oldest completed transactions leave "
                      "before Timer J ({} s); {} so far",
-                     table->lingering(), k_timer_j_ms / 1000, total));
+                     table->limits().max_lingering, k_timer_j_ms / 1000, total));
   }
 
   // libre 1.1 creates the transports' UDP sockets inside sip_transp_add and exposes them

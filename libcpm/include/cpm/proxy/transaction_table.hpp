@@ -130,6 +130,7 @@ public:
   void expect_final(ServerTransaction& t, uint64_t ms);
 
   size_t size() const { return m_table.size(); }
+  const Limits& limits() const { return m_limits; }
   // Completed UDP transactions lingering now.
   size_t lingering() const { return m_lingering; }
   // Lingering transactions that left early because of the cap, since the table was made.
