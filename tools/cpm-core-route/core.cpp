@@ -96,6 +96,7 @@ public:
       auto r = store.open(node.registrar_db, std::time(nullptr));
       if (!r)
         return tl::unexpected(r.error());
+      diag(fmt::format("registrations: {} kept in {}", store.size(), node.registrar_db));
     }
     if (node.auth && file.users.empty())
       diag("warning: --auth without any [[user]] in the config: every REGISTER gets 404");
@@ -194,7 +195,8 @@ public:
     s.nat_received = node.nat_received;
     auto r = registrar::handle(req, s, store, std::time(nullptr));
     if (r.status >= 400 && r.status != 401)
-      diag(fmt::format("REGISTER {} from {}: {} {}", req.to_uri, req.source, r.status, r.reason));
+      diag(fmt::format("REGISTER {} from {}: {} {}{}", req.to_uri, req.source, r.status, r.reason,
+                       r.why.empty() ? "" : " (" + r.why + ")"));
     return proxy::Action::reply(r.status, r.reason, std::move(r.headers));
   }
 

@@ -154,6 +154,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("from", n.from);
   r.str("password", n.password);
   r.str("registrar_db", n.registrar_db);
+  n.registrar_db = beside(path, n.registrar_db);
   r.boolean("auth", n.auth);
   r.str("realm", n.realm);
   r.integer("min_expires", n.min_expires, 0, UINT32_MAX);

@@ -81,9 +81,9 @@ struct Node {
   std::string proxy;                        // outbound proxy (clients, conversation servers)
   std::string from;                         // client's own URI
   std::string password;                     // client's password (else the [[user]]'s)
-  std::string registrar_db;                 // SQLite file for bindings; empty: memory only
-  bool auth = false;                        // digest authentication of REGISTER
-  std::string realm;                        // digest realm; default: first domain
+  std::string registrar_db; // SQLite file for bindings (beside the config file); "": memory only
+  bool auth = false;        // digest authentication of REGISTER
+  std::string realm;        // digest realm; default: first domain
   uint32_t min_expires = 60;
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;
@@ -129,6 +129,11 @@ struct Selection {
 };
 Result<Selection> load_node(const std::string& path, const std::string& node_name, Role role,
                             const std::string& fallback_name);
+
+// A file named in the config file at `config_path`: a relative `file` is taken relative to
+// the config file's directory (as a user who moves the two together expects); an absolute
+// one, or "", as it is.
+std::string beside(const std::string& config_path, const std::string& file);
 
 std::string to_string(Role r);
 std::string to_string(SessionCase c);
