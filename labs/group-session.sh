@@ -3,14 +3,22 @@
 # group sip:friends@x.example (hosted by csX); csX invites bob and carol through their own
 # network; the three chat through the group; the run is drawn as a ladder and compared
 # with the figures. Installs what is missing and builds if needed, like labs/pager.sh.
-# Usage: labs/group-session.sh [CONFIG]   (KEEP=1 keeps the traces)
+# Usage: labs/group-session.sh [--loss PCT] [CONFIG]   (KEEP=1 keeps the traces)
+# --loss PCT runs the lab in a network namespace of its own whose loopback drops PCT % of
+# the UDP datagrams (tests/lib/netns.sh: needs root, ip and nft; exit 77 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+loss=""
+if [[ ${1:-} == --loss ]]; then
+  loss=${2:-}
+  shift 2 || true
+fi
+[[ -z $loss || $loss =~ ^[0-9]+$ ]] || { echo "usage: $0 [--loss PCT] [CONFIG]" >&2; exit 2; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
+"$root/scripts/deps.sh" --build-only ${loss:+--loss} >&2 || exit 2
 export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
 if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
   echo "group-session: building (cmake --preset default)" >&2
@@ -18,10 +26,17 @@ if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
     { tail -n 30 "$root/build-lab.log" >&2; echo "group-session: build failed, see build-lab.log" >&2; exit 2; }
 fi
 
+if [[ -n $loss ]]; then
+  # shellcheck source=../tests/lib/netns.sh
+  . "$root/tests/lib/netns.sh"
+  netns_enter "$loss" "$root/labs/group-session.sh" --loss "$loss" "$config" # from here on inside the namespace
+fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+w=20 # seconds a step may take; under loss an INVITE hop may retransmit for longer
+[[ -z $loss ]] || w=60
 lab_config "$config" lab.toml
-echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
+echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)${loss:+, $loss % UDP loss (namespace ${CPM_NETNS:-})}"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
 for n in csA csB csX; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
@@ -39,15 +54,15 @@ echo "\$ cpm-invite --config lab.toml --node alice --register sip:friends@x.exam
 cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" --json \
   sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
 adopt alice $! "$t/alice.err"
-wait_for "$t/alice.out" '"event":"answered"'
+wait_for "$t/alice.out" '"event":"answered"' "$w"
 echo "alice: the group answered; typing 'hello friends'"
 printf 'hello friends\n' >&7
-wait_for "$t/bob.out" 'hello friends'
-wait_for "$t/carol.out" 'hello friends'
+wait_for "$t/bob.out" 'hello friends' "$w"
+wait_for "$t/carol.out" 'hello friends' "$w"
 echo "bob sees:   $(tail -n 1 "$t/bob.out")"
 echo "carol sees: $(tail -n 1 "$t/carol.out")"
 printf 'hi from bob\n' >&5
-wait_for "$t/carol.out" 'hi from bob'
+wait_for "$t/carol.out" 'hi from bob' "$w"
 echo "carol sees: $(tail -n 1 "$t/carol.out")"
 # Everybody leaves: alice and bob end their input, the focus ends carol's session.
 exec 7>&- 5>&-
@@ -56,6 +71,7 @@ wait_or_stop alice 20 || rc=$?
 wait_or_stop bob 20 || rc=1
 wait_or_stop carol 20 || rc=1
 exec 6>&-
+[[ -z $loss ]] || netns_report
 
 echo
 echo "What went over the wire, SIP and MSRP (cpm-ladder --columns):"
@@ -65,6 +81,10 @@ echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig1-2.ladd
 if cpm-ladder --check "$root/tests/flows/ladders/fig1-2.ladder" --hide BYE "$t"/*.trace \
   >"$t/check" 2>&1; then
   tail -n 1 "$t/check"
+elif [[ -n $loss ]]; then
+  # Retransmissions are hops of their own: under loss the ladder differs from the figure.
+  cat "$t/check"
+  echo "(differences expected under --loss: retransmitted requests and responses)"
 else
   cat "$t/check"
   ((rc != 0)) || rc=1

@@ -3,14 +3,23 @@
 # Installs what is missing, builds if needed, starts coreA, csA, coreB, csB and bob's
 # client from examples/lab-icsi.toml, sends alice's message with a delivery notification,
 # draws what happened as a ladder, and stops everything.
-# Usage: labs/pager.sh [CONFIG]   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
+# Usage: labs/pager.sh [--loss PCT] [CONFIG]
+#   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
+# --loss PCT runs the lab in a network namespace of its own whose loopback drops PCT % of
+# the UDP datagrams (tests/lib/netns.sh: needs root, ip and nft; exit 77 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+loss=""
+if [[ ${1:-} == --loss ]]; then
+  loss=${2:-}
+  shift 2 || true
+fi
+[[ -z $loss || $loss =~ ^[0-9]+$ ]] || { echo "usage: $0 [--loss PCT] [CONFIG]" >&2; exit 2; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2 # cmake --preset needs the source directory
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
+"$root/scripts/deps.sh" --build-only ${loss:+--loss} >&2 || exit 2
 # CPM_BIN picks other binaries (tests/flows/lab-pager.sh passes the build under test).
 export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
 if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
@@ -19,10 +28,15 @@ if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
     { tail -n 30 "$root/build-lab.log" >&2; echo "pager: build failed, see build-lab.log" >&2; exit 2; }
 fi
 
+if [[ -n $loss ]]; then
+  # shellcheck source=../tests/lib/netns.sh
+  . "$root/tests/lib/netns.sh"
+  netns_enter "$loss" "$root/labs/pager.sh" --loss "$loss" "$config" # from here on inside the namespace
+fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
 lab_config "$config" lab.toml
-echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
+echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)${loss:+, $loss % UDP loss (namespace ${CPM_NETNS:-})}"
 start_network
 for n in coreA coreB; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
 for n in csA csB; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
@@ -32,12 +46,14 @@ echo "  bob (cpm-send --receive) registered on ${ready[bob]}"
 echo
 echo "\$ cpm-send --config lab.toml --node alice --register --notify delivery --wait sip:bob@b.example 'Hello'"
 rc=0
-cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
+# Under loss a hop may retransmit for up to Timer F (32 s).
+cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout "${loss:+32}${loss:-10}" \
   --trace "$t/alice.trace" sip:bob@b.example 'Hello' || rc=$?
 echo "(cpm-send exit status $rc: $( ((rc == 0)) && echo delivered || echo 'not delivered'))"
 # bob stops after one message (--count 1); give him a bounded moment to flush and exit.
 wait_or_stop bob 5 || true
 echo "bob received: $(cat "$t/bob.out" 2>/dev/null)"
+[[ -z $loss ]] || netns_report
 
 echo
 echo "What went over the wire (cpm-ladder --columns):"
@@ -51,6 +67,10 @@ echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig5-6.ladd
 # Exit 1 when the run differs from the figure, with the diff (not only its last line).
 if cpm-ladder --check "$root/tests/flows/ladders/fig5-6.ladder" "$t"/*.trace >"$t/check" 2>&1; then
   tail -n 1 "$t/check"
+elif [[ -n $loss ]]; then
+  # Retransmissions are hops of their own: under loss the ladder differs from the figure.
+  cat "$t/check"
+  echo "(differences expected under --loss: retransmitted requests and responses)"
 else
   cat "$t/check"
   ((rc != 0)) || rc=1

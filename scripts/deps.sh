@@ -1,17 +1,32 @@
 #!/bin/bash
 # Install the Debian 12 packages the toolkit needs to build, test and benchmark.
 # Idempotent: does nothing when every package is already installed.
-# Usage: scripts/deps.sh [--build-only]
+# Usage: scripts/deps.sh [--build-only] [--loss]
+#   --build-only  only what the build needs (the labs use it)
+#   --loss        also the loss lab's tools (iproute2, nftables: tests/lib/netns.sh)
 set -euo pipefail
 
 build=(cmake g++ pkg-config libre-dev libcli11-dev libtomlplusplus-dev doctest-dev libfmt-dev
-  libsqlite3-dev libpugixml-dev nlohmann-json3-dev libexpected-dev libssl-dev zlib1g-dev)
+  libsqlite3-dev libpugixml-dev nlohmann-json3-dev libexpected-dev libssl-dev zlib1g-dev
+  libxxhash-dev)
 tests=(sip-tester sipsak tshark mandoc zsh fish python3 clang-14 libclang-rt-14-dev
-  clang-format iproute2 shellcheck linphone-cli baresip-core)
+  clang-format iproute2 nftables shellcheck linphone-cli baresip-core)
 bench=(kamailio)
+loss=(iproute2 nftables)
 
 pkgs=("${build[@]}")
-[[ ${1:-} == --build-only ]] || pkgs+=("${tests[@]}" "${bench[@]}")
+only_build=0
+for arg in "$@"; do
+  case $arg in
+  --build-only) only_build=1 ;;
+  --loss) pkgs+=("${loss[@]}") ;;
+  *)
+    echo "usage: scripts/deps.sh [--build-only] [--loss]" >&2
+    exit 2
+    ;;
+  esac
+done
+((only_build)) || pkgs+=("${tests[@]}" "${bench[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,7 +6,7 @@
 # goes straight back to alice. Once per example lab config. Then, in the first lab: a sender
 # who is no member and a barred one are refused (403) and nothing reaches network B; and with
 # carol no longer registered, bob still gets alice's message and alice hears "delivered" from
-# bob and "failed" from carol (exit 1).
+# bob and "failed" from carol (exit 1), after csX tried carol twice.
 # Usage: group-pager.sh [CONFIG...]   (default: examples/lab-icsi.toml examples/lab-user.toml)
 . "$(dirname "$0")/../lib/flow.sh"
 need python3
@@ -68,6 +68,8 @@ for src in "${configs[@]}"; do
   d="$t/$name"
   mkdir -p "$d/more"
   lab_config "$src" "$name.toml"
+  # carol's copy, once she is gone, is tried twice, 300 ms apart (cpm.toml(5) outbox_attempts).
+  sed -i '/^outbox_db = /a outbox_attempts = 2\noutbox_backoff_ms = 300' "$lab"
   # Two more senders of a.example: dave (no member of the group), mallory (barred).
   lab_add_client dave sip:dave@a.example 1.11 coreA dave-secret
   lab_add_client mallory sip:mallory@a.example 1.12 coreA

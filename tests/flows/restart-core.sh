@@ -15,7 +15,7 @@ b="${lab_prefix}2.1"
 start bob cpm-send --config "$lab" --node bob --receive --count 2 --trace "$t/bob.trace"
 start carol cpm-send --config "$lab" --node carol --proxy "tcp:$b:5060" --receive --count 2 \
   --trace "$t/carol.trace"
-[[ -s $t/lab-icsi-coreB.db ]] || fail "coreB has no registrar file beside the config in $t"
+[[ -s $t/lab-icsi-coreB.registrar.sqlite ]] || fail "coreB has no registrar file beside the config in $t"
 
 # send N WHO TEXT: alice's message with a delivery notification; must be delivered.
 send()
@@ -34,7 +34,7 @@ wait_for "$t/carol.out" 'before the crash, over TCP'
 # kill -9 of coreB, then the same command again; it must come back with both bindings.
 crash coreB
 start coreB cpm-core-route --config "$lab" --node coreB --trace "$t/coreB.trace"
-expect_contains "$t/coreB.err" "registrations: 2 kept in $t/lab-icsi-coreB.db"
+expect_contains "$t/coreB.err" "registrations: 2 kept in $t/lab-icsi-coreB.registrar.sqlite"
 
 send 3 bob 'after the restart'
 send 4 carol 'after the restart, over TCP'

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# --lines with --rate sends N messages in order, and the summary says N sent.
+# --lines with --rate sends N messages in order, and the summary says N sent; with --notify
+# delivery --wait it ends once every message has its notification.
 . "$(dirname "$0")/../lib/flow.sh"
 send=$CPM_BIN/cpm-send
 claim_prefix
 ip=${lab_prefix}0.2 # the receiver's address, of this test's own
 
 n=40
-start bob "$send" --receive --listen "udp:$ip:0" --count $((2 * n))
+start bob "$send" --receive --listen "udp:$ip:0" --count $((3 * n))
 port=${ready[bob]#"udp:$ip:"}
 port=${port%% *}
 to="sip:bob@$ip:$port"
@@ -19,9 +20,15 @@ grep -Eq 'p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms' "$t/rate.err" || fail 
 # One after the other.
 "$send" --lines "$to" <"$t/in" 2>"$t/seq.err" || fail "--lines exited $?"
 grep -q "sent $n, 2xx $n" "$t/seq.err" || fail "summary: $(cat "$t/seq.err")"
+# With --wait, each message waits for its own delivery notification (straight back to us).
+"$send" --lines --rate 200 --notify delivery --wait --json "$to" <"$t/in" >"$t/wait.json" \
+  2>"$t/wait.err" || fail "--lines --wait exited $?: $(cat "$t/wait.err")"
+grep -q "sent $n, 2xx $n, failed 0, no answer 0, notified $n, negative 0, not notified 0" \
+  "$t/wait.err" || fail "summary: $(cat "$t/wait.err")"
+expect_eq "$(grep -c '"type":"notification"' "$t/wait.json")" "$n" "notifications in the JSON"
 
 wait_exit bob || fail "receiver exited $?"
 # In order, both times (--rate keeps at most one in flight per line at this pace on loopback;
 # order is by sending, and UDP on loopback keeps it).
-cat "$t/in" "$t/in" | diff - "$t/bob.out" >"$t/diff" || fail "out of order: $(head "$t/diff")"
+cat "$t/in" "$t/in" "$t/in" | diff - "$t/bob.out" >"$t/diff" || fail "out of order: $(head "$t/diff")"
 echo OK

@@ -534,7 +534,7 @@ TEST_CASE("config::load reads both example labs")
       CAPTURE(c);
       auto stem = std::string(name).substr(0, std::string(name).size() - 5);
       CHECK(f->find_node(c)->registrar_db ==
-            std::string(CPM_SOURCE_DIR) + "/examples/" + stem + "-" + c + ".db");
+            std::string(CPM_SOURCE_DIR) + "/examples/" + stem + "-" + c + ".registrar.sqlite");
     }
     CHECK(core->peers.at("b.example") == "sip:127.0.2.1:5060");
     CHECK(core->peers.at("x.example") == "sip:127.0.3.1:5060");

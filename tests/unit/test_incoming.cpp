@@ -151,4 +151,23 @@ TEST_CASE("ua::decode_body answers what it cannot inflate as RFC 3261 says")
   CHECK(broken.error().reason == "Bad Content-Encoding");
 }
 
+TEST_CASE("ua::Seen shows a message once per sender and Message-ID, remembering the last N")
+{
+  cpm::ua::Seen seen(2);
+  auto msg = [](std::string from, std::string id) {
+    cpm::ua::Incoming in;
+    in.from = std::move(from);
+    in.message_id = std::move(id);
+    return in;
+  };
+  CHECK(seen.first(msg("sip:alice@a.example", "m1")));
+  CHECK_FALSE(seen.first(msg("sip:alice@a.example", "m1"))); // the same message again
+  CHECK(seen.first(msg("sip:dave@a.example", "m1")));        // another sender's ID
+  CHECK(seen.first(msg("sip:alice@a.example", "")));         // no ID: always new
+  CHECK(seen.first(msg("sip:alice@a.example", "")));
+  CHECK(seen.first(msg("sip:alice@a.example", "m2"))); // pushes m1 of alice out
+  CHECK(seen.first(msg("sip:alice@a.example", "m1")));
+  CHECK_FALSE(seen.first(msg("sip:alice@a.example", "m2")));
+}
+
 TEST_SUITE_END();

@@ -242,4 +242,24 @@ TEST_CASE("ua::Pager times out and cancels quietly")
   ::close(fd);
 }
 
+TEST_CASE("ua::transient: no answer and 408, 480, 500, 503, 504 may pass later; the rest is final")
+{
+  auto status = [](int code) {
+    ua::Final f;
+    f.status = code;
+    return f;
+  };
+  ua::Final timeout;
+  timeout.err = ETIMEDOUT;
+  timeout.timed_out = true;
+  CHECK(ua::transient(timeout));
+  ua::Final refused;
+  refused.err = ECONNREFUSED;
+  CHECK(ua::transient(refused));
+  for (int code : {408, 480, 500, 503, 504})
+    CHECK(ua::transient(status(code)));
+  for (int code : {400, 403, 404, 413, 415, 486, 488, 501, 603})
+    CHECK_FALSE(ua::transient(status(code)));
+}
+
 TEST_SUITE_END();

@@ -1,6 +1,7 @@
 // Unit tests of the proxy's pure helpers (no sockets).
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
 #include <set>
 #include <string_view>
 
@@ -117,21 +118,61 @@ TEST_CASE("proxy::with_transport sets or replaces the transport parameter")
   CHECK(with_transport("sip:h;lr?X=1", "tcp") == "sip:h;lr;transport=tcp?X=1");
 }
 
-TEST_CASE("proxy::BranchGenerator makes distinct branches that parse back")
+TEST_CASE("proxy::BranchGenerator derives the branch from the incoming transaction")
 {
   using cpm::proxy::BranchGenerator;
-  BranchGenerator g(42);
-  std::set<uint64_t> seen;
-  for (int i = 0; i < 10000; ++i) {
-    uint64_t n = g.next();
-    CHECK(n != 0);
-    seen.insert(n);
-    auto b = BranchGenerator::format(n);
-    CHECK(std::string_view(b.data()).size() == 23);
-    CHECK(BranchGenerator::parse(b.data()) == n);
+  using cpm::proxy::txn_key;
+  const BranchGenerator g("node secret");
+  const std::string key = txn_key("z9hG4bKabc123", "127.0.1.5:5060", "MESSAGE");
+  uint64_t first = g.derive(key, 0);
+  CHECK(first != 0);
+  SUBCASE("the same incoming request gives the same branch")
+  {
+    CHECK(g.derive(key, 0) == first);
+    CHECK(g.derive(txn_key("z9hG4bKabc123", "127.0.1.5:5060", "MESSAGE"), 0) == first);
+    CHECK(BranchGenerator("node secret").derive(key, 0) == first); // after a restart
   }
-  CHECK(seen.size() == 10000);
+  SUBCASE("another request gives another branch")
+  {
+    CHECK(g.derive(txn_key("z9hG4bKabc124", "127.0.1.5:5060", "MESSAGE"), 0) != first);
+    CHECK(g.derive(txn_key("z9hG4bKabc123", "127.0.1.6:5060", "MESSAGE"), 0) != first);
+    CHECK(g.derive(txn_key("z9hG4bKabc123", "127.0.1.5:5061", "MESSAGE"), 0) != first);
+    CHECK(g.derive(txn_key("z9hG4bKabc123", "127.0.1.5:5060", "OPTIONS"), 0) != first);
+    // RFC 2543 (no magic cookie): the key holds Call-ID, CSeq number and From tag
+    CHECK(g.derive(txn_key("c1@h|1|t1", "127.0.1.5:5060", "MESSAGE"), 0) !=
+          g.derive(txn_key("c1@h|2|t1", "127.0.1.5:5060", "MESSAGE"), 0));
+  }
+  SUBCASE("another target of the same request gives another branch")
+  {
+    CHECK(g.derive(key, 1) != first);
+    CHECK(g.derive(key, 2) != g.derive(key, 1));
+    CHECK(g.derive(key, 1) == g.derive(key, 1));
+  }
+  SUBCASE("another secret gives other branches")
+  {
+    CHECK(BranchGenerator("other secret").derive(key, 0) != first);
+    CHECK(BranchGenerator::random().derive(key, 0) != BranchGenerator::random().derive(key, 0));
+  }
+  SUBCASE("many requests give distinct branches that parse back")
+  {
+    std::set<uint64_t> seen;
+    for (int i = 0; i < 10000; ++i) {
+      uint64_t n = g.derive(txn_key(fmt::format("z9hG4bK{}", i), "127.0.1.5:5060", "MESSAGE"), 0);
+      CHECK(n != 0);
+      seen.insert(n);
+      auto b = BranchGenerator::format(n);
+      CHECK(std::string_view(b.data()).size() == 23);
+      CHECK(BranchGenerator::parse(b.data()) == n);
+    }
+    CHECK(seen.size() == 10000);
+  }
+}
+
+TEST_CASE("proxy::BranchGenerator formats and parses branch numbers")
+{
+  using cpm::proxy::BranchGenerator;
   CHECK(std::string_view(BranchGenerator::format(0xabc).data()) == "z9hG4bK0000000000000abc");
+  CHECK(BranchGenerator::parse("z9hG4bK0000000000000abc") == 0xabc);
   SUBCASE("other branches are not ours")
   {
     CHECK(BranchGenerator::parse("z9hG4bK0000000000000ABC") == 0); // upper case
@@ -139,11 +180,6 @@ TEST_CASE("proxy::BranchGenerator makes distinct branches that parse back")
     CHECK(BranchGenerator::parse("z9hG4bKx000000000000abc") == 0);
     CHECK(BranchGenerator::parse("z9hG4bk0000000000000abc") == 0);
     CHECK(BranchGenerator::parse("") == 0);
-  }
-  SUBCASE("another key gives other branches")
-  {
-    BranchGenerator h(43);
-    CHECK(h.next() != BranchGenerator(42).next());
   }
 }
 

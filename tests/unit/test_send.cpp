@@ -147,6 +147,57 @@ TEST_CASE("send::Stats percentiles and summary")
   CHECK(s.exit_status() == 1);
 }
 
+TEST_CASE("send::Stats with --wait counts the notifications")
+{
+  Stats s;
+  s.sent = s.ok = 3;
+  s.waited = true;
+  s.notified = 2;
+  s.unnotified = 1;
+  CHECK(s.summary().find("sent 3, 2xx 3, failed 0, no answer 0, notified 2, negative 0, not "
+                         "notified 1,") == 0);
+  CHECK(s.exit_status() == 3);
+  s.negative = 1;
+  CHECK(s.exit_status() == 1);
+}
+
+TEST_CASE("send::LineWaits completes each message once")
+{
+  LineWaits w(true, false, 1);
+  w.expect("m1");
+  w.expect("m2");
+  w.expect("m3");
+  CHECK(w.pending() == 3);
+  SUBCASE("a positive notification completes its message; a repeated one is unknown")
+  {
+    CHECK(w.add("m1", "sip:bob@b.example", "delivery", true) == LineWaits::Outcome::positive);
+    CHECK(w.add("m1", "sip:bob@b.example", "delivery", true) == LineWaits::Outcome::unknown);
+    CHECK(w.pending() == 2);
+  }
+  SUBCASE("a negative one completes it as negative")
+  {
+    CHECK(w.add("m2", "sip:bob@b.example", "delivery", false) == LineWaits::Outcome::negative);
+    CHECK(w.pending() == 2);
+  }
+  SUBCASE("another message's notification, or a forgotten message's, is unknown")
+  {
+    CHECK(w.add("other", "sip:bob@b.example", "delivery", true) == LineWaits::Outcome::unknown);
+    w.forget("m3");
+    CHECK(w.add("m3", "sip:bob@b.example", "delivery", true) == LineWaits::Outcome::unknown);
+    CHECK(w.pending() == 2);
+  }
+  SUBCASE("delivery and display from two recipients: complete after all four")
+  {
+    LineWaits g(true, true, 2);
+    g.expect("g");
+    CHECK(g.add("g", "sip:bob@b.example", "delivery", true) == LineWaits::Outcome::pending);
+    CHECK(g.add("g", "sip:bob@b.example", "display", true) == LineWaits::Outcome::pending);
+    CHECK(g.add("g", "sip:carol@b.example", "delivery", true) == LineWaits::Outcome::pending);
+    CHECK(g.add("g", "sip:carol@b.example", "display", true) == LineWaits::Outcome::positive);
+    CHECK(g.pending() == 0);
+  }
+}
+
 TEST_SUITE_END();
 
 TEST_SUITE_BEGIN("send");

@@ -1,9 +1,12 @@
 #pragma once
 // Pager Mode messages to a pre-defined group hosted here (FLOWS.md "Pager mode CPM Message
-// to a pre-defined group"): authorize the sender, send one MESSAGE per other member through
-// the node's core, answer the sender.
+// to a pre-defined group"): authorize the sender, keep the message and one delivery per
+// other member in the node's outbox, answer 202, send one MESSAGE per member through the
+// node's core, retry what fails for a while, and tell the sender of every member it could
+// not reach. A restart resumes what the outbox holds.
 #include <memory>
 
+#include "cpm/base/error.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "env.hpp"
 
@@ -11,7 +14,9 @@ namespace cpm::groupd {
 
 class GroupPager {
 public:
-  explicit GroupPager(Env env);
+  // Open the node's outbox (`outbox_db`, else one in memory) and resume every delivery it
+  // holds once the loop runs; an error names the file.
+  static Result<std::unique_ptr<GroupPager>> create(Env env);
   ~GroupPager();
   GroupPager(const GroupPager&) = delete;
   GroupPager& operator=(const GroupPager&) = delete;
@@ -22,6 +27,7 @@ public:
   struct Impl;
 
 private:
+  GroupPager();
   std::unique_ptr<Impl> m;
 };
 

@@ -46,6 +46,8 @@ public:
       m_node.max_message_size = uint64_t(m_opt.max_message_size);
     if (m_opt.timeout_ms)
       m_node.timeout_ms = m_opt.timeout_ms;
+    if (!m_opt.outbox.empty())
+      m_node.outbox_db = m_opt.outbox;
     return {};
   }
 
@@ -159,7 +161,10 @@ public:
     env.node = &m_node;
     env.diag = [this](const std::string& line) { diag(line); };
     env.verbose = [this](const std::string& line) { m_daemon.verbose(line); };
-    m_pager = std::make_unique<GroupPager>(env);
+    auto pager = GroupPager::create(env);
+    if (!pager)
+      return tl::unexpected(pager.error());
+    m_pager = std::move(*pager);
     // After the proxy: the focus's sipsess listener only sees what the proxy passes on.
     auto f = Focus::create(env);
     if (!f)

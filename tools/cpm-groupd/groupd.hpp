@@ -12,6 +12,7 @@ struct Options {
   long long max_message_size = -1; // -1: from the config
   int timeout_ms = 0;
   std::string name;
+  std::string outbox; // SQLite file of the group pager's outbox (overrides outbox_db)
 };
 
 // Build the command line.

@@ -14,6 +14,9 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--timeout", opt.timeout_ms,
                  "Answer 408 when the next hop gives no final answer within MS milliseconds")
       ->check(CLI::Range(1, 3600000));
+  app.add_option("--outbox", opt.outbox,
+                 "Keep accepted group messages in this SQLite FILE until every member has "
+                 "them (overrides outbox_db)");
   app.add_option("--name", opt.name, "Node name in traces (default: --node, else cpm-groupd)");
 }
 

@@ -92,6 +92,8 @@ private:
   void next_line() { m_opt.rate > 0 ? pace() : send_next_line(); }
   void on_final(const std::string& message_id, const ua::Final& f);
   void on_line_final(const std::string& message_id, const ua::Final& f);
+  void on_line_notification(const ua::Incoming& in);
+  void lines_drained();
   void on_notification_final(const ua::Final& f);
   void on_plain_resend(const ua::Final& refused);
   void after_single_final();
@@ -131,9 +133,11 @@ private:
   bool m_eof = false;
   uint64_t m_pace_t0 = 0;
   uint64_t m_paced = 0;
+  std::optional<LineWaits> m_line_waits; // --lines --wait
 
   // --receive.
   int m_received = 0;
+  ua::Seen m_seen; // what was printed, to drop a copy that comes again
 };
 
 Result<void> Client::read_body()
@@ -203,6 +207,10 @@ int Client::main()
     if (!m_opt.notify.empty())
       m_wanted = *imdn::parse_notify_option(m_opt.notify);
     m_awaited.emplace(m_wanted.positive_delivery, m_wanted.display, m_opt.recipients);
+    if (m_opt.lines && m_opt.wait) {
+      m_line_waits.emplace(m_wanted.positive_delivery, m_wanted.display, m_opt.recipients);
+      m_stats.waited = true;
+    }
   }
   if (auto r = setup(); !r) {
     m_log.error(r.error().message);
@@ -314,6 +322,8 @@ Result<void> Client::send(ua::Message m, const std::string& message_id, bool not
     m_mine.emplace(sent->id, Mine{message_id, plain});
   if (m_opt.lines && !notification)
     ++m_stats.sent;
+  if (m_line_waits && !notification && !plain)
+    m_line_waits->expect(message_id);
   return {};
 }
 
@@ -332,8 +342,7 @@ void Client::send_next_line()
     }
     m_eof = true;
   }
-  if (m_mine.empty())
-    finish(m_stats.exit_status());
+  lines_drained();
 }
 
 void Client::pace()
@@ -350,8 +359,7 @@ void Client::pace()
       ++m_paced;
   }
   if (m_eof) {
-    if (m_mine.empty())
-      finish(m_stats.exit_status());
+    lines_drained();
     return;
   }
   uint64_t next_ms = (m_paced * interval_us) / 1000;
@@ -405,6 +413,8 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
     events::emit(e);
   }
   if (m_opt.lines) {
+    if (m_line_waits && (plain || f.err || f.timed_out || f.status >= 300))
+      m_line_waits->forget(message_id);
     on_line_final(message_id, f);
     return;
   }
@@ -430,6 +440,48 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
     return;
   }
   after_single_final();
+}
+
+// --lines: once every line is sent and answered, end; with --wait once every message's
+// notifications are in too, or --timeout after that.
+void Client::lines_drained()
+{
+  if (!m_eof || !m_mine.empty() || m_finishing)
+    return;
+  if (!m_line_waits || m_line_waits->pending() == 0) {
+    finish(m_stats.exit_status());
+    return;
+  }
+  if (m_deadline.active())
+    return;
+  m_deadline.start(static_cast<uint64_t>(m_opt.timeout * 1000), [this] {
+    m_stats.unnotified = m_line_waits->pending();
+    m_log.error(fmt::format("{} messages without all their notifications within {} s",
+                            m_stats.unnotified, m_opt.timeout));
+    finish(m_stats.exit_status());
+  });
+}
+
+// --lines --wait: a notification completes a message, or is one it does not wait for.
+void Client::on_line_notification(const ua::Incoming& in)
+{
+  bool positive = in.status == "delivered" || in.status == "displayed";
+  switch (m_line_waits->add(in.message_id, in.from, in.kind, positive)) {
+  case LineWaits::Outcome::pending:
+    return;
+  case LineWaits::Outcome::unknown:
+    m_log.note(
+        fmt::format("{} notification for {}, which awaits none (again?)", in.kind, in.message_id));
+    return;
+  case LineWaits::Outcome::negative:
+    ++m_stats.negative;
+    m_log.error(fmt::format("{} notification for {}: {}", in.kind, in.message_id, in.status));
+    break;
+  case LineWaits::Outcome::positive:
+    ++m_stats.notified;
+    break;
+  }
+  lines_drained();
 }
 
 // One message of --lines is over: count it, then send what comes next.
@@ -477,6 +529,12 @@ void Client::on_message(const ua::Incoming& in, const sip::Hop& source)
   }
   if (m_finishing)
     return;
+  if (!m_seen.first(in)) {
+    // Answered 200 again, but shown (and notified) once.
+    m_log.diag(fmt::format("dropped a copy of message {} from {} (shown already)", in.message_id,
+                           in.from));
+    return;
+  }
   print_message(in);
   for (auto kind : ua::requested_kinds(in, m_opt.display))
     notify_back(in, source, kind);
@@ -535,6 +593,10 @@ void Client::on_notification(const ua::Incoming& in)
     auto line = fmt::format("{} {} {}\n", in.kind, in.status, in.message_id);
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
+  }
+  if (m_line_waits && !m_finishing) {
+    on_line_notification(in);
+    return;
   }
   if (m_opt.receive || m_opt.lines || in.message_id != m_sent_id || m_finishing)
     return;

@@ -96,16 +96,20 @@ double Stats::percentile(double p) const
 
 std::string Stats::summary() const
 {
-  return fmt::format("sent {}, 2xx {}, failed {}, no answer {}, latency p50 {:.1f} ms, p90 "
+  std::string notes = waited ? fmt::format(", notified {}, negative {}, not notified {}", notified,
+                                           negative, unnotified)
+                             : "";
+  return fmt::format("sent {}, 2xx {}, failed {}, no answer {}{}, latency p50 {:.1f} ms, p90 "
                      "{:.1f} ms, p99 {:.1f} ms",
-                     sent, ok, failed, no_answer, percentile(50), percentile(90), percentile(99));
+                     sent, ok, failed, no_answer, notes, percentile(50), percentile(90),
+                     percentile(99));
 }
 
 int Stats::exit_status() const
 {
-  if (failed)
+  if (failed || negative)
     return 1;
-  if (no_answer)
+  if (no_answer || unnotified)
     return 3;
   return 0;
 }

@@ -3,6 +3,7 @@
 // calls add_options() and run(); the pure helpers below are unit tested.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "cpm/base/error.hpp"
 #include "cpm/config/cli.hpp"
 #include "cpm/config/config.hpp"
+#include "cpm/ua/notification.hpp"
 
 namespace cpm::send {
 
@@ -57,12 +59,42 @@ struct Stats {
   size_t ok = 0;        // 2xx
   size_t failed = 0;    // >= 300
   size_t no_answer = 0; // timeout or network error
+  // --wait: messages whose notifications all came positive, one came negative, or not
+  // all came within --timeout after the last final response.
+  size_t notified = 0;
+  size_t negative = 0;
+  size_t unnotified = 0;
+  bool waited = false; // --wait was given: the summary names the three counts above
   std::vector<double> latency_ms;
   // Nearest-rank percentile (p in 0..100) of latency_ms; 0 when empty.
   double percentile(double p) const;
   std::string summary() const;
-  // 1 if any final response >= 300, else 3 if any went unanswered, else 0.
+  // 1 if any final response >= 300 or negative notification, else 3 if any went unanswered
+  // or without its notifications, else 0.
   int exit_status() const;
+};
+
+// --lines --wait: the notifications still awaited, per message (its imdn.Message-ID), from
+// its sending until every requested kind came from `recipients` distinct recipients.
+class LineWaits {
+public:
+  enum class Outcome { pending, positive, negative, unknown };
+  LineWaits(bool delivery, bool display, int recipients);
+  // The message was sent asking for the notifications.
+  void expect(const std::string& message_id);
+  // None will come (no 2xx, or it went as text/plain).
+  void forget(const std::string& message_id);
+  // A notification of `kind` from `from` about `message_id`: `positive` when the message is
+  // complete and every notification positive, `negative` when complete with a negative one,
+  // `unknown` for a message not awaited (another's, or one complete already).
+  Outcome add(const std::string& message_id, std::string_view from, std::string_view kind,
+              bool positive);
+  size_t pending() const { return m_waits.size(); }
+
+private:
+  bool m_delivery, m_display;
+  int m_recipients;
+  std::map<std::string, ua::Awaited> m_waits;
 };
 
 } // namespace cpm::send

@@ -110,7 +110,7 @@ std::string to_string(SessionCase c)
 std::string beside(const std::string& config_path, const std::string& file)
 {
   std::filesystem::path f(file);
-  if (file.empty() || f.is_absolute())
+  if (file.empty() || file == ":memory:" || f.is_absolute())
     return file;
   auto dir = std::filesystem::path(config_path).parent_path();
   return dir.empty() ? file : (dir / f).string();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <filesystem>
 #include <fmt/format.h>
 #include <regex>
 
@@ -124,6 +125,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "from",
            "password",
            "registrar_db",
+           "outbox_db",
+           "outbox_attempts",
+           "outbox_backoff_ms",
            "auth",
            "realm",
            "min_expires",
@@ -154,7 +158,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("from", n.from);
   r.str("password", n.password);
   r.str("registrar_db", n.registrar_db);
-  n.registrar_db = beside(path, n.registrar_db);
+  r.str("outbox_db", n.outbox_db);
+  r.integer("outbox_attempts", n.outbox_attempts, 1, 100);
+  r.integer("outbox_backoff_ms", n.outbox_backoff_ms, 0, INT_MAX);
   r.boolean("auth", n.auth);
   r.str("realm", n.realm);
   r.integer("min_expires", n.min_expires, 0, UINT32_MAX);
@@ -196,6 +202,8 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     return tl::unexpected(r.error());
   if (n.realm.empty() && !n.domains.empty())
     n.realm = n.domains.front();
+  n.registrar_db = beside(path, n.registrar_db);
+  n.outbox_db = beside(path, n.outbox_db);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;
   if (n.default_expires < n.min_expires)

@@ -1,7 +1,13 @@
-// Branches of our own client transactions.
+// Branches of the requests the proxy forwards: a keyed hash of the incoming transaction.
 #include "cpm/proxy/branch.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <random>
+#include <sys/random.h>
+
+#define XXH_STATIC_LINKING_ONLY // XXH3_state_t on the stack, XXH3_generateSecret
+#include <xxhash.h>
 
 namespace cpm::proxy {
 
@@ -9,20 +15,47 @@ namespace {
 
 constexpr std::string_view k_magic = "z9hG4bK"; // RFC 3261 §8.1.1.7
 constexpr size_t k_digits = 16;
+static_assert(sizeof(std::array<unsigned char, 192>) >= XXH3_SECRET_SIZE_MIN);
 
 } // namespace
 
-uint64_t BranchGenerator::next()
+BranchGenerator::BranchGenerator(std::string_view seed)
 {
-  // splitmix64's finalizer over key + seq * golden ratio: a bijection of the counter.
-  for (;;) {
-    uint64_t z = m_key + 0x9e3779b97f4a7c15ULL * ++m_seq;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    if (z) // 0 means "not ours" to parse()
-      return z;
+  // XXH3's own stretching of a seed of any length into a secret of the size it wants.
+  (void)XXH3_generateSecret(m_secret.data(), m_secret.size(), seed.data(), seed.size());
+}
+
+BranchGenerator BranchGenerator::random()
+{
+  std::array<unsigned char, 32> seed{};
+  size_t got = 0;
+  while (got < seed.size()) {
+    ssize_t n = ::getrandom(seed.data() + got, seed.size() - got, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += size_t(n);
   }
+  if (got < seed.size()) { // no getrandom (an old kernel, a seccomp filter)
+    std::random_device rd;
+    for (auto& b : seed)
+      b = static_cast<unsigned char>(rd());
+  }
+  return BranchGenerator(std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()));
+}
+
+uint64_t BranchGenerator::derive(std::string_view txn_key, uint32_t target) const
+{
+  XXH3_state_t st;
+  (void)XXH3_64bits_reset_withSecret(&st, m_secret.data(), m_secret.size());
+  (void)XXH3_64bits_update(&st, txn_key.data(), txn_key.size());
+  unsigned char index[4] = {
+      static_cast<unsigned char>(target), static_cast<unsigned char>(target >> 8),
+      static_cast<unsigned char>(target >> 16), static_cast<unsigned char>(target >> 24)};
+  (void)XXH3_64bits_update(&st, index, sizeof index);
+  uint64_t h = XXH3_64bits_digest(&st);
+  return h ? h : 1; // 0 means "not ours" to parse()
 }
 
 std::array<char, 24> BranchGenerator::format(uint64_t number)

@@ -30,23 +30,26 @@ struct ClientTransactions::Table {
   std::unordered_map<uint64_t, Txn> by_branch;
 };
 
-ClientTransactions::ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers,
-                                       uint64_t branch_key)
-    : m_sip(sip), m_timers(timers), m_branches(branch_key), m_table(std::make_unique<Table>())
+ClientTransactions::ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers)
+    : m_sip(sip), m_timers(timers), m_table(std::make_unique<Table>())
 {
 }
 
 ClientTransactions::~ClientTransactions() = default;
 
+bool ClientTransactions::has(uint64_t branch) const
+{
+  return m_table->by_branch.count(branch) != 0;
+}
+
 int ClientTransactions::start(uint64_t branch, std::string_view method, const struct ::sa& dst,
                               struct ::mbuf& request, ResponseHandler h, void* arg)
 {
+  if (has(branch))
+    return EEXIST;
   if (int err = sip_send(&m_sip, nullptr, SIP_TRANSP_UDP, &dst, &request); err)
     return err;
-  auto [it, added] = m_table->by_branch.try_emplace(branch);
-  if (!added)
-    return EEXIST;
-  Txn& t = it->second;
+  Txn& t = m_table->by_branch[branch];
   t.owner = this;
   t.branch = branch;
   t.method = method;

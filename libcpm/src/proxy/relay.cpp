@@ -100,6 +100,7 @@ struct Proxy::Impl final : Upstream {
   std::vector<const void*> grown; // UDP sockets whose buffers grew
   std::unique_ptr<rt::LoopTimerQueue> timers;
   std::unique_ptr<ClientTransactions> clients;
+  std::unique_ptr<BranchGenerator> branches; // of our own client transactions
   std::unique_ptr<TransactionTable> table;
   re_slot<struct sip_lsnr> req_lsnr;
   re_slot<struct sip_lsnr> resp_lsnr;
@@ -160,8 +161,8 @@ struct Proxy::Impl final : Upstream {
   RelayTxn& add_transaction(const struct sip_msg& msg, std::string key, std::string method);
   int forward(const struct sip_msg& msg, const sip::Request& req, const Action& a, RelayTxn* t);
   bool own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const;
-  int forward_own(const struct sip_msg& msg, const std::string& ruri, const std::string& text,
-                  const struct sa& dst, const struct sa& laddr, RelayTxn& t);
+  int forward_own(const std::string& ruri, const std::string& text, const struct sa& dst,
+                  const struct sa& laddr, RelayTxn& t, uint32_t target);
   int send_fallback(RelayTxn& t);
   void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
   void forward_stray(const struct sip_msg& msg);
@@ -322,7 +323,11 @@ void Proxy::Impl::start_transaction(const struct sip_msg& msg, const sip::Reques
   }
   if (t.invite)
     table->reply(t, 100, "Trying");
-  if (int err = forward(msg, req, a, &t); err) {
+  if (int err = forward(msg, req, a, &t); err == EEXIST) {
+    // Absorbed: the same branch is being sent already; this transaction waits for its timeout.
+    diag(fmt::format("{} {}: its branch is in use by a live client transaction; not sent again",
+                     t.method, req.ruri));
+  } else if (err) {
     diag(fmt::format("{} {}: cannot forward: {}", t.method, req.ruri, std::strerror(err)));
     table->reply(t, 503, "Service Unavailable");
     return;
@@ -364,7 +369,7 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
   }
   struct sa dst, laddr;
   if (t && !t->invite && own_client_dst(u, dst, laddr))
-    return forward_own(msg, ruri, text, dst, laddr, *t);
+    return forward_own(ruri, text, dst, laddr, *t, 0);
   auto mb = mbuf_copy(text);
   if (!mb)
     return ENOMEM;
@@ -392,12 +397,20 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
   pl_set_str(&hp, back->hop.c_str());
   if (uri_decode(&u, &hp))
     return EINVAL;
-  auto mb = mbuf_copy(back->text);
-  if (!mb)
-    return ENOMEM;
-  int err =
-      sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
-                  back->ruri.c_str(), int(back->ruri.size()), &u, mb.get(), 0, send_h, resp_h, &t);
+  // The second target of this request: its own branch, the same each time it is forwarded.
+  struct sa dst, laddr;
+  int err = 0;
+  if (!t.invite && own_client_dst(u, dst, laddr)) {
+    err = forward_own(back->ruri, back->text, dst, laddr, t, 1);
+  } else {
+    // libre's sip_request writes a random branch of its own (libre 1.1 takes none from us).
+    auto mb = mbuf_copy(back->text);
+    if (!mb)
+      return ENOMEM;
+    err = sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
+                      back->ruri.c_str(), int(back->ruri.size()), &u, mb.get(), 0, send_h, resp_h,
+                      &t);
+  }
   if (err)
     return err;
   std::string note =
@@ -430,16 +443,22 @@ bool Proxy::Impl::own_client_dst(const struct uri& u, struct sa& dst, struct sa&
   return sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) == 0;
 }
 
-// What libre's request() would write, with a branch of our own (BranchGenerator).
-int Proxy::Impl::forward_own(const struct sip_msg& msg, const std::string& ruri,
-                             const std::string& text, const struct sa& dst, const struct sa& laddr,
-                             RelayTxn& t)
+// What libre's request() would write, with a branch of our own: derived from the server
+// transaction's key and the `target` index (BranchGenerator), so that the same request
+// forwarded again (a late retransmission whose transaction is gone) carries the same branch
+// and the next hop absorbs it. A branch whose client transaction is still alive (only a
+// hash collision can do that: the table absorbed retransmissions of a live transaction)
+// is not sent again: EEXIST.
+int Proxy::Impl::forward_own(const std::string& ruri, const std::string& text, const struct sa& dst,
+                             const struct sa& laddr, RelayTxn& t, uint32_t target)
 {
-  uint64_t branch = clients->next_branch();
+  uint64_t branch = branches->derive(t.key, target);
+  if (clients->has(branch))
+    return EEXIST;
   auto out = re_adopt(mbuf_alloc(text.size() + ruri.size() + 256));
   if (!out)
     return ENOMEM;
-  int err = mbuf_printf(out.get(), "%r %s SIP/2.0\r\n", &msg.met, ruri.c_str());
+  int err = mbuf_printf(out.get(), "%s %s SIP/2.0\r\n", t.method.c_str(), ruri.c_str());
   err |= mbuf_printf(out.get(), "Via: SIP/2.0/UDP %J;branch=%s;rport\r\n", &laddr,
                      BranchGenerator::format(branch).data());
   err |= send_h(SIP_TRANSP_UDP, &laddr, &dst, out.get(), &t);
@@ -562,7 +581,10 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   if (!timers)
     return tl::unexpected(timers.error());
   m.timers = std::move(*timers);
-  m.clients = std::make_unique<ClientTransactions>(*m.sip, *m.timers, rand_u64());
+  m.clients = std::make_unique<ClientTransactions>(*m.sip, *m.timers);
+  m.branches = std::make_unique<BranchGenerator>(m.opt.branch_secret.empty()
+                                                     ? BranchGenerator::random()
+                                                     : BranchGenerator(m.opt.branch_secret));
   m.table = std::make_unique<TransactionTable>(*m.timers, m, linger_ms(m.opt.timeout_ms));
   int err = sip_listen(m.req_lsnr.out(), m.sip, true, Impl::req_h, &m);
   if (!err)

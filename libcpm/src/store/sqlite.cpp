@@ -69,6 +69,15 @@ Statement& Statement::bind(int index, std::string_view value)
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view value)
+{
+  if (value.empty()) // a null pointer would bind NULL
+    sqlite3_bind_zeroblob(m_stmt, index, 0);
+  else
+    sqlite3_bind_blob(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::bind(int index, int64_t value)
 {
   sqlite3_bind_int64(m_stmt, index, value);
@@ -117,6 +126,15 @@ std::string_view Statement::column_text(int index) const
 int64_t Statement::column_int(int index) const
 {
   return sqlite3_column_int64(m_stmt, index);
+}
+
+std::string_view Statement::column_blob(int index) const
+{
+  auto p = sqlite3_column_blob(m_stmt, index);
+  if (!p)
+    return {};
+  // sqlite3_column_bytes after sqlite3_column_blob: the size of that BLOB.
+  return {static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_stmt, index))};
 }
 
 // ---------------------------------------------------------------------------------------

@@ -107,4 +107,19 @@ tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_vi
   return in;
 }
 
+bool Seen::first(const Incoming& in)
+{
+  if (in.message_id.empty() || m_capacity == 0)
+    return true;
+  std::string key = in.from + ' ' + in.message_id;
+  if (!m_keys.insert(key).second)
+    return false;
+  m_order.push_back(std::move(key));
+  if (m_order.size() > m_capacity) {
+    m_keys.erase(m_order.front());
+    m_order.pop_front();
+  }
+  return true;
+}
+
 } // namespace cpm::ua

@@ -80,6 +80,22 @@ std::string head_of(const Pager::Outstanding& o, const std::string& content_type
 
 } // namespace
 
+bool transient(const Final& f)
+{
+  if (f.err)
+    return true;
+  switch (f.status) {
+  case 408: // Request Timeout: a proxy on the way had no answer
+  case 480: // Temporarily Unavailable: not registered now
+  case 500:
+  case 503: // Service Unavailable: overloaded or starting
+  case 504:
+    return true;
+  default:
+    return false;
+  }
+}
+
 Pager::Pager(sip::Stack& stack, sip::Diag on_error)
     : m_stack(stack), m_on_error(std::move(on_error))
 {

@@ -81,9 +81,16 @@ struct Node {
   std::string proxy;                        // outbound proxy (clients, conversation servers)
   std::string from;                         // client's own URI
   std::string password;                     // client's password (else the [[user]]'s)
-  std::string registrar_db; // SQLite file for bindings (beside the config file); "": memory only
-  bool auth = false;        // digest authentication of REGISTER
-  std::string realm;        // digest realm; default: first domain
+  // A core's SQLite file of bindings (relative to the config file's directory); empty:
+  // kept in memory only.
+  std::string registrar_db;
+  // A conversation server's SQLite outbox of accepted group messages (relative to the
+  // config file's directory); empty: kept in memory only.
+  std::string outbox_db;
+  int outbox_attempts = 5;      // attempts per member, the first included
+  int outbox_backoff_ms = 2000; // wait before the second attempt, doubled for each next
+  bool auth = false;            // digest authentication of REGISTER
+  std::string realm;            // digest realm; default: first domain
   uint32_t min_expires = 60;
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;
@@ -132,7 +139,7 @@ Result<Selection> load_node(const std::string& path, const std::string& node_nam
 
 // A file named in the config file at `config_path`: a relative `file` is taken relative to
 // the config file's directory (as a user who moves the two together expects); an absolute
-// one, or "", as it is.
+// one, "" or SQLite's ":memory:", as it is.
 std::string beside(const std::string& config_path, const std::string& file);
 
 std::string to_string(Role r);

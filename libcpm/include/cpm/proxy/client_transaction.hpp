@@ -23,15 +23,16 @@ class ClientTransactions {
 public:
   using ResponseHandler = void (*)(int err, const struct ::sip_msg* msg, void* arg) noexcept;
 
-  ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers, uint64_t branch_key);
+  ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers);
   ~ClientTransactions();
   ClientTransactions(const ClientTransactions&) = delete;
   ClientTransactions& operator=(const ClientTransactions&) = delete;
 
-  // A branch number for the Via of the next request (BranchGenerator::format).
-  uint64_t next_branch() { return m_branches.next(); }
-  // Send `request` (a complete message from position 0, whose top Via has `branch`) to
-  // `dst` over UDP and retransmit it on Timer E until a final response. Returns errno.
+  // Whether a transaction with `branch` is alive.
+  bool has(uint64_t branch) const;
+  // Send `request` (a complete message from position 0, whose top Via has `branch`, a
+  // BranchGenerator number) to `dst` over UDP and retransmit it on Timer E until a final
+  // response. Returns errno; EEXIST, without sending, when `branch` is alive already.
   int start(uint64_t branch, std::string_view method, const struct ::sa& dst,
             struct ::mbuf& request, ResponseHandler h, void* arg);
   // Stop retransmitting (the server side has its final answer); responses still match.
@@ -48,7 +49,6 @@ private:
 
   struct ::sip& m_sip;
   rt::TimerQueue& m_timers;
-  BranchGenerator m_branches;
   std::unique_ptr<Table> m_table;
 };
 

@@ -30,6 +30,10 @@ struct Options {
   int timer_c_ms = 180000;
   // RFC 3261 §18.1.1: a request bigger than this to a UDP next hop goes over TCP.
   size_t udp_max = 1300;
+  // Seed of the keyed hash that derives the branches of forwarded requests from the
+  // incoming ones (proxy/branch.hpp); the same seed after a restart gives a late
+  // retransmission the branch it had before. Empty: random, drawn once per process.
+  std::string branch_secret;
   // Prefix of stderr diagnostics ("cpm-core-route").
   std::string name = "cpm";
   // A CANCEL that matches none of the proxy's transactions (e.g. one for an INVITE the hook

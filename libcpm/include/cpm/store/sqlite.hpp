@@ -31,6 +31,8 @@ public:
   // Bind text without copying it: `value` must stay alive until the statement is reset
   // (`run` and `reset` do it).
   Statement& bind(int index, std::string_view value);
+  // Bind bytes as a BLOB, without copying them (alive until the reset, as text).
+  Statement& bind_blob(int index, std::string_view value);
   // Bind an integer.
   Statement& bind(int index, int64_t value);
   // One step: true when a row is ready for the column helpers, false when done.
@@ -42,6 +44,8 @@ public:
   // A column of the current row: "" / 0 for NULL. The text lives until the next step.
   std::string_view column_text(int index) const;
   int64_t column_int(int index) const;
+  // A BLOB column's bytes (any NUL included); they live until the next step.
+  std::string_view column_blob(int index) const;
   // False for a moved-from or default-constructed statement.
   explicit operator bool() const { return m_stmt != nullptr; }
 

@@ -1,8 +1,11 @@
 #pragma once
 // What a pager-mode MESSAGE's body says: a message (text/plain, or CPIM with its IMDN
 // headers) or an IMDN notification, or why it is refused (a 4xx and a diagnostic).
+#include <cstddef>
+#include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -57,5 +60,20 @@ inline constexpr std::string_view k_accept = "Accept: message/cpim, text/plain";
 // notification, as liblinphone sends one without CPIM).
 tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,
                                           std::string_view sip_from, std::string_view sip_to);
+
+// The messages a receiver has shown, by CPIM From and imdn.Message-ID, so that a copy sent
+// again as a new transaction (a group server's resend after a restart, a late
+// retransmission forwarded anew) is shown once. Remembers the last `capacity` of them.
+class Seen {
+public:
+  explicit Seen(size_t capacity = 4096) : m_capacity(capacity) {}
+  // True the first time `in` comes; a message without a Message-ID is always new.
+  bool first(const Incoming& in);
+
+private:
+  size_t m_capacity;
+  std::deque<std::string> m_order;
+  std::unordered_set<std::string> m_keys;
+};
 
 } // namespace cpm::ua

@@ -50,6 +50,10 @@ struct Final {
   uint64_t latency_ms = 0;
 };
 
+// A failure that another attempt later may overcome: no answer (a timeout or a transport
+// error), 408, 480, 500, 503 or 504. Any other final status of 300 or more is permanent.
+bool transient(const Final& f);
+
 // A MESSAGE on its way: its id for Pager::cancel() and the hop it went to (over TCP when
 // it was too big for UDP).
 struct Sent {
