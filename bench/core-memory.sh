@@ -17,9 +17,9 @@ register() { # register FILE COUNT LOCALPORT
   sipp -sf "$here/sipp/register.xml" -inf "$1" -t u1 -i $ip -p "$3" -nostdin -r 2000 -m "$2" \
     -buff_size 4194304 -timeout 60s $ip:$port >/dev/null 2>&1 || fail "SIPp REGISTER of $2 users failed"
 }
-# The proxy keeps a completed UDP transaction min(--timeout + 1 s, 5 s), libre's client
-# side 5 s (Timer K): --timeout 1000 and a 5 s wait leave only the bindings.
-settle() { sleep 5; } # time for the timers to run out: a measurement, not synchronization
+# The proxy keeps a completed UDP transaction for Timer J (32 s, issue 9): a 34 s wait
+# leaves only the bindings.
+settle() { sleep 34; } # time for the timers to run out: a measurement, not synchronization
 
 start core cpm-core-route -q --domain b.example --listen udp:$ip:$port --timeout 1000
 pid=$(pid_of core)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cpm/store/secret.hpp"
 #include "cpm/store/sqlite.hpp"
 
 using cpm::store::Database;
@@ -160,6 +161,30 @@ TEST_CASE("store errors are values that name the file")
     REQUIRE_FALSE(null);
     CHECK(null.error().message.find("NOT NULL") != std::string::npos);
   }
+}
+
+TEST_CASE("store::keep_secret stores a secret once and reads it back after a reopen")
+{
+  TempDir dir;
+  auto path = (dir.path / "reg.db").string();
+  {
+    auto db = Database::open(path);
+    REQUIRE(db);
+    auto first = cpm::store::keep_secret(*db, "branch", "s1");
+    REQUIRE(first);
+    CHECK(*first == "s1");
+    auto again = cpm::store::keep_secret(*db, "branch", "s2"); // a restart's fresh draw
+    REQUIRE(again);
+    CHECK(*again == "s1");
+    auto other = cpm::store::keep_secret(*db, "other", "o1");
+    REQUIRE(other);
+    CHECK(*other == "o1");
+  }
+  auto db = Database::open(path);
+  REQUIRE(db);
+  auto kept = cpm::store::keep_secret(*db, "branch", "s3");
+  REQUIRE(kept);
+  CHECK(*kept == "s1");
 }
 
 TEST_SUITE_END();

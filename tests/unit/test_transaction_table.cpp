@@ -46,6 +46,10 @@ struct Wire final : Upstream {
     events.push_back("send " + std::string(response.substr(8, 3)));
   }
   void finish(ServerTransaction& t) override { events.push_back("finish " + t.key); }
+  void left_early(const ServerTransaction& t, uint64_t total) override
+  {
+    events.push_back("early " + t.key + " " + std::to_string(total));
+  }
   // How many times the client side of `key` was told to stop.
   size_t finished(const std::string& key) const
   {
@@ -60,12 +64,13 @@ struct Wire final : Upstream {
   }
 };
 
-constexpr uint64_t k_linger = 5000;
+constexpr uint64_t k_linger = k_timer_j_ms; // RFC 3261 Timer J over UDP
 
 struct Fixture {
+  explicit Fixture(Limits limits = {}) : table(timers, wire, limits) {}
   FakeTimers timers;
   Wire wire;
-  TransactionTable table{timers, wire, k_linger};
+  TransactionTable table;
 
   ServerTransaction& add(std::string_view branch, std::string_view method,
                          std::string call_id = "c1@a", bool reliable = false)
@@ -238,7 +243,7 @@ TEST_CASE("transaction_table: timers")
   {
     {
       Wire w;
-      TransactionTable table(f.timers, w, k_linger);
+      TransactionTable table(f.timers, w);
       auto t = std::make_unique<ServerTransaction>();
       t->key = "k";
       table.expect_final(table.add(std::move(t)), 1000);
@@ -296,10 +301,77 @@ TEST_CASE("transaction_table: local responses")
   }
 }
 
-TEST_CASE("transaction_table: linger_ms follows a short timeout")
+TEST_CASE("transaction_table: a completed UDP transaction lingers for Timer J")
 {
-  CHECK(linger_ms(32000) == 5000);
-  CHECK(linger_ms(1000) == 2000);
+  CHECK(k_timer_j_ms == 32000); // 64*T1
+  Fixture f;
+  auto& t = f.add("z9hG4bKa", "MESSAGE");
+  f.table.expect_final(t, 32000);
+  f.timers.advance(200);
+  f.table.respond(t, "SIP/2.0 200 OK\r\n\r\n", 200);
+  CHECK(f.table.lingering() == 1);
+  f.timers.advance(5001); // the old 5 s linger is over: still here
+  CHECK(f.table.absorb(key_of("z9hG4bKa", "MESSAGE"), false));
+  f.timers.advance(31000 - 5001);
+  CHECK(f.table.absorb(key_of("z9hG4bKa", "MESSAGE"), false)); // a retransmission at 31 s
+  CHECK(f.wire.sent.size() == 3);
+  CHECK(f.wire.status(2) == "200 OK");
+  f.timers.advance(1000);
+  CHECK(f.table.size() == 0);
+  CHECK(f.table.lingering() == 0);
+  CHECK(f.table.left_early() == 0);
+}
+
+TEST_CASE("transaction_table: beyond max_lingering the oldest lingering transactions leave")
+{
+  Fixture f(Limits{k_timer_j_ms, 3});
+  auto& open = f.add("z9hG4bKopen", "MESSAGE"); // not answered: never counted nor evicted
+  for (int i = 0; i < 5; ++i) {
+    auto& t = f.add("z9hG4bK" + std::to_string(i), "MESSAGE");
+    f.table.respond(t, "SIP/2.0 200 OK\r\n\r\n", 200);
+    f.timers.advance(1000);
+  }
+  CHECK(f.table.lingering() == 3);
+  CHECK(f.table.size() == 4);
+  CHECK(f.table.left_early() == 2);
+  CHECK(f.wire.events[f.wire.events.size() - 4] == "early " + key_of("z9hG4bK0", "MESSAGE") + " 1");
+  CHECK(std::count(f.wire.events.begin(), f.wire.events.end(),
+                   "early " + key_of("z9hG4bK1", "MESSAGE") + " 2") == 1);
+  CHECK_FALSE(f.table.absorb(key_of("z9hG4bK0", "MESSAGE"), false)); // gone: forwarded anew
+  CHECK_FALSE(f.table.absorb(key_of("z9hG4bK1", "MESSAGE"), false));
+  CHECK(f.table.absorb(key_of("z9hG4bK2", "MESSAGE"), false));
+  CHECK(f.table.absorb(key_of("z9hG4bK4", "MESSAGE"), false));
+  CHECK(f.table.find(open.key) == &open);
+  SUBCASE("the rest still leave at the end of Timer J, oldest first")
+  {
+    f.timers.advance(k_timer_j_ms - 3000); // 32 s after the third was answered
+    CHECK(f.table.lingering() == 2);
+    CHECK(f.table.find(key_of("z9hG4bK2", "MESSAGE")) == nullptr);
+    f.timers.advance(2000);
+    CHECK(f.table.lingering() == 0);
+    CHECK(f.table.size() == 1); // the open one
+    CHECK(f.table.left_early() == 2);
+  }
+  SUBCASE("over TCP a transaction is neither counted nor evicted")
+  {
+    auto& tcp = f.add("z9hG4bKtcp", "MESSAGE", "c1@a", true);
+    f.table.respond(tcp, "SIP/2.0 200 OK\r\n\r\n", 200);
+    CHECK(f.table.lingering() == 3);
+    CHECK(f.table.left_early() == 2);
+    f.timers.advance(k_linger_reliable_ms);
+    CHECK(f.table.find(key_of("z9hG4bKtcp", "MESSAGE")) == nullptr);
+  }
+  SUBCASE("a cap of 0 means 1: the newest always stays")
+  {
+    Fixture g(Limits{k_timer_j_ms, 0});
+    auto& a = g.add("z9hG4bKa", "MESSAGE");
+    g.table.respond(a, "SIP/2.0 200 OK\r\n\r\n", 200);
+    auto& b = g.add("z9hG4bKb", "MESSAGE");
+    g.table.respond(b, "SIP/2.0 200 OK\r\n\r\n", 200);
+    CHECK(g.table.lingering() == 1);
+    CHECK(g.table.find(key_of("z9hG4bKb", "MESSAGE")) == &b);
+    CHECK(g.table.left_early() == 1);
+  }
 }
 
 TEST_SUITE_END();

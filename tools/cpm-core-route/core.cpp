@@ -19,9 +19,11 @@
 #include "cpm/core/route.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
+#include "cpm/proxy/branch.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/store/secret.hpp"
 
 namespace cpm::core_route {
 
@@ -49,6 +51,8 @@ public:
   std::unique_ptr<auth::Nonces> nonces;
   // Signs the odi of the Route back from a triggered server (set when serving).
   std::string odi_key;
+  // Seed of the proxy's branch hash kept in registrar_db; empty: random per process.
+  std::string branch_seed;
   // --explain: the routing decision writes its reasons.
   bool explaining = false;
   std::unique_ptr<proxy::Proxy> px;
@@ -96,6 +100,15 @@ public:
       auto r = store.open(node.registrar_db, std::time(nullptr));
       if (!r)
         return tl::unexpected(r.error());
+      // The branch seed lives beside the bindings, so that a late retransmission after a
+      // restart is forwarded with the branch it had (issue 9).
+      auto db = store::Database::open(node.registrar_db);
+      if (!db)
+        return tl::unexpected(db.error());
+      auto seed = store::keep_secret(*db, "branch", proxy::BranchGenerator::random_seed());
+      if (!seed)
+        return tl::unexpected(seed.error());
+      branch_seed = std::move(*seed);
       diag(fmt::format("registrations: {} kept in {}", store.size(), node.registrar_db));
     }
     if (node.auth && file.users.empty())
@@ -258,6 +271,8 @@ public:
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = node.timeout_ms > 0 ? node.timeout_ms : 32000;
+    po.max_lingering = node.max_lingering;
+    po.branch_secret = branch_seed;
     if (node.timeout_ms > 0 && node.timeout_ms < po.timer_c_ms)
       po.timer_c_ms = std::max(node.timeout_ms, 1000) * 6;
     po.diag = [this](const std::string& line) { diag(line); };

@@ -146,6 +146,7 @@ public:
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;
+    po.max_lingering = m_node.max_lingering;
     po.diag = [this](const std::string& line) { diag(line); };
     po.unmatched_cancel = [this](const struct ::sip_msg* msg) {
       return m_focus && m_focus->cancel(msg);

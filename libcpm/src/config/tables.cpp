@@ -137,7 +137,8 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "max_message_size",
            "media",
            "trace",
-           "timeout_ms"});
+           "timeout_ms",
+           "max_lingering"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -177,6 +178,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   check_media(r, n.media);
   r.str("trace", n.trace);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
+  r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   if (!r.ok())
     return tl::unexpected(r.error());
 

@@ -25,7 +25,7 @@ BranchGenerator::BranchGenerator(std::string_view seed)
   (void)XXH3_generateSecret(m_secret.data(), m_secret.size(), seed.data(), seed.size());
 }
 
-BranchGenerator BranchGenerator::random()
+std::string BranchGenerator::random_seed()
 {
   std::array<unsigned char, 32> seed{};
   size_t got = 0;
@@ -42,7 +42,16 @@ BranchGenerator BranchGenerator::random()
     for (auto& b : seed)
       b = static_cast<unsigned char>(rd());
   }
-  return BranchGenerator(std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()));
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : seed)
+    s.append(1, k_hex[b >> 4]).append(1, k_hex[b & 0xf]);
+  return s;
+}
+
+BranchGenerator BranchGenerator::random()
+{
+  return BranchGenerator(random_seed());
 }
 
 uint64_t BranchGenerator::derive(std::string_view txn_key, uint32_t target) const

@@ -63,8 +63,10 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
 
 void ClientTransactions::stop(uint64_t branch)
 {
-  if (auto it = m_table->by_branch.find(branch); it != m_table->by_branch.end())
+  if (auto it = m_table->by_branch.find(branch); it != m_table->by_branch.end()) {
     it->second.timer_e.cancel();
+    std::string().swap(it->second.text); // no more retransmissions: free the request
+  }
 }
 
 void ClientTransactions::erase(uint64_t branch)

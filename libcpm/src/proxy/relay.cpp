@@ -138,6 +138,23 @@ struct Proxy::Impl final : Upstream {
     t.creq.reset();
     if (t.own_branch)
       clients->stop(t.own_branch);
+    // What only an unanswered request needs goes now, not after the linger.
+    t.fallback.reset();
+    std::string().swap(t.call_id);
+  }
+
+  // The cap on lingering transactions made one leave before Timer J: said on stderr at
+  // most once a minute, with the count so far.
+  uint64_t early_said_at = 0;
+  void left_early(const ServerTransaction&, uint64_t total) override
+  {
+    uint64_t now = timers->now();
+    if (total > 1 && now < early_said_at + 60000)
+      return;
+    early_said_at = now;
+    diag(fmt::format("max_lingering ({}) reached: the oldest completed transactions leave "
+                     "before Timer J ({} s); {} so far",
+                     table->limits().max_lingering, k_timer_j_ms / 1000, total));
   }
 
   // libre 1.1 creates the transports' UDP sockets inside sip_transp_add and exposes them
@@ -585,7 +602,10 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   m.branches = std::make_unique<BranchGenerator>(m.opt.branch_secret.empty()
                                                      ? BranchGenerator::random()
                                                      : BranchGenerator(m.opt.branch_secret));
-  m.table = std::make_unique<TransactionTable>(*m.timers, m, linger_ms(m.opt.timeout_ms));
+  Limits limits;
+  if (m.opt.max_lingering)
+    limits.max_lingering = m.opt.max_lingering;
+  m.table = std::make_unique<TransactionTable>(*m.timers, m, limits);
   int err = sip_listen(m.req_lsnr.out(), m.sip, true, Impl::req_h, &m);
   if (!err)
     err = sip_listen(m.resp_lsnr.out(), m.sip, false, Impl::resp_lsnr_h, &m);

@@ -17,11 +17,6 @@ std::string txn_key(std::string_view branch, std::string_view sent_by, std::stri
   return k;
 }
 
-uint64_t linger_ms(int timeout_ms)
-{
-  return timeout_ms < 5000 ? uint64_t(timeout_ms) + 1000 : 5000;
-}
-
 std::string local_response(const ServerTransaction& t, int code, std::string_view reason,
                            const std::vector<std::string>& extra, std::string_view body)
 {
@@ -44,9 +39,11 @@ std::string local_response(const ServerTransaction& t, int code, std::string_vie
   return s;
 }
 
-TransactionTable::TransactionTable(rt::TimerQueue& timers, Upstream& upstream, uint64_t linger_ms)
-    : m_timers(timers), m_upstream(upstream), m_linger_ms(linger_ms)
+TransactionTable::TransactionTable(rt::TimerQueue& timers, Upstream& upstream, Limits limits)
+    : m_timers(timers), m_upstream(upstream), m_limits(limits)
 {
+  if (m_limits.max_lingering < 1)
+    m_limits.max_lingering = 1;
   m_table.reserve(1024);
 }
 
@@ -54,16 +51,17 @@ TransactionTable::~TransactionTable() = default;
 
 ServerTransaction* TransactionTable::find(const std::string& key)
 {
-  auto it = m_table.find(key);
+  auto it = m_table.find(std::string_view(key));
   return it == m_table.end() ? nullptr : it->second.get();
 }
 
 ServerTransaction& TransactionTable::add(std::unique_ptr<ServerTransaction> t)
 {
+  if (auto* old = find(t->key)) // the map's key is a view of the old one's key
+    erase(*old);
   t->m_table = this;
-  auto& slot = m_table[t->key];
-  slot = std::move(t);
-  return *slot;
+  std::string_view key = t->key;
+  return *m_table.emplace(key, std::move(t)).first->second;
 }
 
 bool TransactionTable::absorb(const std::string& key, bool ack)
@@ -111,13 +109,55 @@ void TransactionTable::expect_final(ServerTransaction& t, uint64_t ms)
     m_timers.start(t.m_timer, ms, on_timeout, &t);
 }
 
-// Final response sent: stop the client side, keep the answer for retransmissions a while.
+// Final response sent: stop the client side, keep the answer for retransmissions a while
+// (over UDP Timer J, unless the cap makes the oldest lingering transactions leave early).
 void TransactionTable::complete(ServerTransaction& t)
 {
   m_upstream.finish(t);
   t.head.clear();
   t.head.shrink_to_fit();
-  m_timers.start(t.m_timer, t.reliable ? k_linger_reliable_ms : m_linger_ms, on_linger_end, &t);
+  if (t.reliable) {
+    m_timers.start(t.m_timer, k_linger_reliable_ms, on_linger_end, &t);
+    return;
+  }
+  m_timers.start(t.m_timer, m_limits.linger_ms, on_linger_end, &t);
+  link(t);
+  while (m_lingering > m_limits.max_lingering && m_oldest != &t) {
+    ServerTransaction& old = *m_oldest;
+    m_upstream.left_early(old, ++m_left_early);
+    erase(old);
+  }
+}
+
+// Append `t` to the lingering list (newest last).
+void TransactionTable::link(ServerTransaction& t)
+{
+  if (t.m_listed)
+    return;
+  t.m_older = m_newest;
+  t.m_newer = nullptr;
+  (m_newest ? m_newest->m_newer : m_oldest) = &t;
+  m_newest = &t;
+  t.m_listed = true;
+  ++m_lingering;
+}
+
+void TransactionTable::unlink(ServerTransaction& t)
+{
+  if (!t.m_listed)
+    return;
+  (t.m_older ? t.m_older->m_newer : m_oldest) = t.m_newer;
+  (t.m_newer ? t.m_newer->m_older : m_newest) = t.m_older;
+  t.m_older = t.m_newer = nullptr;
+  t.m_listed = false;
+  --m_lingering;
+}
+
+// Forget `t` (destroys it).
+void TransactionTable::erase(ServerTransaction& t)
+{
+  unlink(t);
+  m_table.erase(m_table.find(std::string_view(t.key)));
 }
 
 void TransactionTable::on_timeout(void* arg) noexcept
@@ -132,8 +172,7 @@ void TransactionTable::on_timeout(void* arg) noexcept
 void TransactionTable::on_linger_end(void* arg) noexcept
 {
   auto& t = *static_cast<ServerTransaction*>(arg);
-  auto& table = t.m_table->m_table;
-  table.erase(table.find(t.key)); // destroys t
+  t.m_table->erase(t); // destroys t
 }
 
 } // namespace cpm::proxy

@@ -101,6 +101,7 @@ struct Node {
   std::vector<std::string> media;           // conversation server default: allowed media
   std::string trace;                        // trace file (overridden by --trace)
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
+  uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int line = 0;
 };
 

@@ -8,6 +8,7 @@
 // draw per request either (libre's went through OpenSSL's RAND_bytes: 13% of the core's CPU).
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace cpm::proxy {
@@ -18,6 +19,8 @@ public:
   explicit BranchGenerator(std::string_view seed);
   // A generator with a seed from the kernel's random source (getrandom), once per process.
   static BranchGenerator random();
+  // 32 bytes from the kernel's random source as 64 hex digits: a seed to keep.
+  static std::string random_seed();
 
   // The branch number of the request whose server transaction has key `txn_key`, sent to
   // its `target`-th destination (0 first, 1 the fallback after a refused connection...):

@@ -35,7 +35,8 @@ public:
   // response. Returns errno; EEXIST, without sending, when `branch` is alive already.
   int start(uint64_t branch, std::string_view method, const struct ::sa& dst,
             struct ::mbuf& request, ResponseHandler h, void* arg);
-  // Stop retransmitting (the server side has its final answer); responses still match.
+  // Stop retransmitting (the server side has its final answer) and free the request;
+  // responses still match.
   void stop(uint64_t branch);
   // Forget the transaction: later responses to it match nothing.
   void erase(uint64_t branch);

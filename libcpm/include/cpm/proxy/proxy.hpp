@@ -34,6 +34,9 @@ struct Options {
   // incoming ones (proxy/branch.hpp); the same seed after a restart gives a late
   // retransmission the branch it had before. Empty: random, drawn once per process.
   std::string branch_secret;
+  // How many completed UDP transactions may linger for Timer J at once (the oldest leave
+  // early beyond it); 0: the default, k_max_lingering (transaction_table.hpp).
+  size_t max_lingering = 0;
   // Prefix of stderr diagnostics ("cpm-core-route").
   std::string name = "cpm";
   // A CANCEL that matches none of the proxy's transactions (e.g. one for an INVITE the hook

@@ -4,7 +4,9 @@
 // last response again), answers locally (100, 408, 487, a hook's reply), matches CANCEL
 // to its INVITE, and runs each transaction's one timer: the non-answer timeout (Timer C
 // for INVITE) that answers 408, then the linger that keeps a completed transaction to
-// absorb retransmissions of its request.
+// absorb retransmissions of its request: Timer J over UDP, within a cap on how many linger
+// (the oldest leave early; a late retransmission of theirs is forwarded again, with the
+// same branch: proxy/branch.hpp).
 //
 // It knows nothing of libre: the proxy sends through `Upstream` and derives its own
 // transaction type to add the transport state; time comes from an rt::TimerQueue, so a
@@ -26,13 +28,23 @@ class TransactionTable;
 // The server-transaction key: branch, sent-by and method (ACK and CANCEL map to INVITE's).
 std::string txn_key(std::string_view branch, std::string_view sent_by, std::string_view method);
 
-// How long a completed transaction stays to absorb retransmissions of its request over UDP
-// (RFC 3261 Timer J is 64*T1 = 32 s; a client that gives up after `timeout_ms` sends none
-// later, and a shorter stay keeps the table small at high rates).
-uint64_t linger_ms(int timeout_ms);
+// How long a completed transaction that came over UDP stays to absorb retransmissions of
+// its request: RFC 3261 Timer J, 64*T1 (a client retransmits a non-INVITE request until
+// Timer F, 64*T1; RFC 6026's Timer L for an accepted INVITE is as long).
+constexpr uint64_t k_timer_j_ms = 64 * 500;
 // The same over TCP/TLS, where nothing is retransmitted (Timer J = 0): a brief stay for a
 // request that also came over another transport.
 constexpr uint64_t k_linger_reliable_ms = 1000;
+// How many completed UDP transactions may linger at once by default: 1 KiB or so each
+// (BENCHMARKS.md, issue 9), so about 128 MiB; at 4,000 requests/s every one stays its
+// full Timer J, at the knee rate (20,000/s) about 6.5 s.
+constexpr size_t k_max_lingering = 131072;
+
+// What a table keeps and how long.
+struct Limits {
+  uint64_t linger_ms = k_timer_j_ms;      // a completed UDP transaction's stay
+  size_t max_lingering = k_max_lingering; // completed UDP transactions at once (at least 1)
+};
 
 // One server transaction: what retransmissions and local answers need, nothing more (a
 // proxy derives from it to add where responses go and its client side).
@@ -44,7 +56,7 @@ struct ServerTransaction {
 
   std::string key; // txn_key()
   std::string method;
-  std::string call_id;
+  std::string call_id; // cleared on completion
   // The Via..., From, To, Call-ID and CSeq lines of a local response (cleared on completion).
   std::string head;
   bool to_tagged = false; // the request's To had a tag
@@ -57,6 +69,10 @@ private:
   friend class TransactionTable;
   TransactionTable* m_table = nullptr;
   rt::TimerQueue::Timer m_timer; // non-answer timeout, Timer C, or linger
+  // The table's list of lingering UDP transactions, oldest first.
+  ServerTransaction* m_older = nullptr;
+  ServerTransaction* m_newer = nullptr;
+  bool m_listed = false;
 };
 
 // Where a TransactionTable's responses go, and what it tells the proxy around it.
@@ -68,6 +84,13 @@ public:
   // `t` has (or is about to get) its final response: stop its client side (a pending
   // INVITE gets a CANCEL). May be called more than once.
   virtual void finish(ServerTransaction& t) = 0;
+  // The cap on lingering transactions makes `t` leave before its linger has ended (it is
+  // destroyed right after); `total` counts such departures since the table was made.
+  virtual void left_early(const ServerTransaction& t, uint64_t total)
+  {
+    (void)t;
+    (void)total;
+  }
 };
 
 // A response built from a transaction's head: the status line, head (with our To tag for
@@ -78,7 +101,7 @@ std::string local_response(const ServerTransaction& t, int code, std::string_vie
 
 class TransactionTable {
 public:
-  TransactionTable(rt::TimerQueue& timers, Upstream& upstream, uint64_t linger_ms);
+  TransactionTable(rt::TimerQueue& timers, Upstream& upstream, Limits limits = {});
   ~TransactionTable();
   TransactionTable(const TransactionTable&) = delete;
   TransactionTable& operator=(const TransactionTable&) = delete;
@@ -107,16 +130,29 @@ public:
   void expect_final(ServerTransaction& t, uint64_t ms);
 
   size_t size() const { return m_table.size(); }
+  const Limits& limits() const { return m_limits; }
+  // Completed UDP transactions lingering now.
+  size_t lingering() const { return m_lingering; }
+  // Lingering transactions that left early because of the cap, since the table was made.
+  uint64_t left_early() const { return m_left_early; }
 
 private:
   void complete(ServerTransaction& t);
+  void link(ServerTransaction& t);
+  void unlink(ServerTransaction& t);
+  void erase(ServerTransaction& t);
   static void on_timeout(void* arg) noexcept;
   static void on_linger_end(void* arg) noexcept;
 
   rt::TimerQueue& m_timers;
   Upstream& m_upstream;
-  uint64_t m_linger_ms;
-  std::unordered_map<std::string, std::unique_ptr<ServerTransaction>> m_table;
+  Limits m_limits;
+  // Keyed by a view of each transaction's own key (one copy of it, not two).
+  std::unordered_map<std::string_view, std::unique_ptr<ServerTransaction>> m_table;
+  ServerTransaction* m_oldest = nullptr;
+  ServerTransaction* m_newest = nullptr;
+  size_t m_lingering = 0;
+  uint64_t m_left_early = 0;
 };
 
 } // namespace cpm::proxy
