@@ -47,7 +47,7 @@ format_check()
 shellcheck_check()
 {
   shellcheck scripts/*.sh tests/lib/*.sh tests/flows/*.sh tests/interop/*.sh tests/docs/*.sh \
-    labs/*.sh bench/*.sh .ci/run && shellcheck -s bash completions/bash/*
+    tests/loss/*.sh labs/*.sh bench/*.sh .ci/run && shellcheck -s bash completions/bash/*
 }
 
 step "deps" scripts/deps.sh

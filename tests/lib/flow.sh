@@ -11,7 +11,7 @@
 # Gives: $t (a temp dir, removed at exit unless the test failed or KEEP=1), $flows,
 # $examples, $CPM_DATA, $CPM_BIN on PATH, and the functions of its parts (each part says
 # what it holds):
-#   proc.sh    $t, fail, skip, need; start, adopt, stop, wait_exit, wait_or_stop, alive,
+#   proc.sh    $t, fail, skip, need; start, adopt, stop, crash, wait_exit, wait_or_stop, alive,
 #              pid_of: the programs a test started, and only those, are stopped at exit
 #   net.sh     claim_prefix, lab_config, start_network and friends; start_core, sip and
 #              the SIPp helpers of the single-core tests

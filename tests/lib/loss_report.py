@@ -130,6 +130,9 @@ def main():
     failures = ", ".join(f"{k[7:]} {v}" for k, v in out.items() if k.startswith("failed_"))
     refw = sum(v for k, v in out.items() if k.startswith("reforwarded_"))
     spurious = ", ".join(f"{k[5:]} {v}" for k, v in out.items() if k.startswith("wire_"))
+    txns = ", ".join(f"{k[4:]} {v} (+{out['retx_' + k[4:]]} retransmitted)"
+                     for k, v in out.items() if k.startswith("txn_"))
+    print(f"MESSAGE transactions received: {txns}", file=sys.stderr)
     print(
         f"sender: sent {out['sent']}, 2xx {out['ok']}, failed {out['failed']}"
         f"{' (' + failures + ')' if failures else ''}, no answer {out['no_answer']}; "

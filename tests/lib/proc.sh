@@ -189,6 +189,27 @@ stop()
   return "$rc"
 }
 
+# crash NAME: kill NAME with SIGKILL (no clean-up of any kind, as a crash or `kill -9`),
+# reap it and forget it; its stderr moves to $t/NAME.err.N (N = 1, 2...) so that `start NAME`
+# can run it again with the same arguments and a failure still shows both logs.
+crash()
+{
+  local name=$1 pid n=1
+  pid=${_flow_pid[$name]:-}
+  [[ -n $pid ]] || fail "crash: $name was not started"
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "_flow_pid[$name]"
+  if [[ -n ${_flow_err[$name]:-} && -e ${_flow_err[$name]} ]]; then
+    while [[ -e ${_flow_err[$name]}.$n ]]; do ((n++)); done
+    mv "${_flow_err[$name]}" "${_flow_err[$name]}.$n"
+    _flow_names+=("$name#$n")
+    _flow_err[$name#$n]=${_flow_err[$name]}.$n
+  fi
+  [[ ${VERBOSE:-0} == 1 ]] && _flow_log "crashed $name (pid $pid, SIGKILL)"
+  return 0
+}
+
 # wait_exit NAME [SECONDS]: wait (at most SECONDS, default 20) for a started program to
 # end by itself; returns its exit status, fails if it is still running.
 wait_exit()

@@ -302,6 +302,23 @@ TEST_CASE("config::parse reads a core's nat setting")
   }
 }
 
+TEST_CASE("config::parse takes a relative registrar_db beside the config file")
+{
+  auto db = [](const std::string& value, const std::string& path) {
+    auto f = parse(k_core + "registrar_db = \"" + value + "\"\n", path);
+    REQUIRE_MESSAGE(f, (f ? "" : f.error().message));
+    return f->nodes.front().registrar_db;
+  };
+  CHECK(db("coreA.db", "/etc/cpm/lab.toml") == "/etc/cpm/coreA.db");
+  CHECK(db("state/coreA.db", "labs/lab.toml") == "labs/state/coreA.db");
+  CHECK(db("coreA.db", "lab.toml") == "coreA.db"); // the config is in the working directory
+  CHECK(db("/var/lib/cpm/coreA.db", "/etc/cpm/lab.toml") == "/var/lib/cpm/coreA.db");
+  auto none = parse(k_core, "/etc/cpm/lab.toml");
+  REQUIRE(none);
+  CHECK(none->nodes.front().registrar_db.empty()); // no key: memory only
+  CHECK(beside("/etc/cpm/lab.toml", "") == "");
+}
+
 TEST_CASE("config::parse errors name file, line and key")
 {
   SUBCASE("TOML syntax")
@@ -512,6 +529,13 @@ TEST_CASE("config::load reads both example labs")
     CHECK(f->node_uri("csA") == "sip:127.0.1.2:5060");
     const Node* core = f->find_node("coreA");
     CHECK(core->domains == std::vector<std::string>{"a.example"});
+    // Every core keeps its registrations in a file of its own beside the config.
+    for (const char* c : {"coreA", "coreB", "coreX"}) {
+      CAPTURE(c);
+      auto stem = std::string(name).substr(0, std::string(name).size() - 5);
+      CHECK(f->find_node(c)->registrar_db ==
+            std::string(CPM_SOURCE_DIR) + "/examples/" + stem + "-" + c + ".registrar.sqlite");
+    }
     CHECK(core->peers.at("b.example") == "sip:127.0.2.1:5060");
     CHECK(core->peers.at("x.example") == "sip:127.0.3.1:5060");
     CHECK(f->find_node("alice")->proxy == "sip:127.0.1.1:5060");

@@ -1,7 +1,12 @@
 // Unit tests of the registrar (Contact parsing and REGISTER handling on an in-memory store).
 #include <doctest/doctest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include "cpm/core/registrar.hpp"
+#include "cpm/store/sqlite.hpp"
 
 using cpm::registrar::parse_contacts;
 
@@ -87,6 +92,36 @@ TEST_CASE("registrar::handle binds, refreshes, caps and unregisters")
                              now);
   CHECK(r.status == 200);
   CHECK(store.lookup("sip:bob@b.example", now).empty());
+}
+
+TEST_CASE("registrar::handle answers 500, not 200, when the binding cannot be stored")
+{
+  std::string dir = (std::filesystem::temp_directory_path() / "cpm-registrar-XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()) != nullptr);
+  auto path = dir + "/core.db";
+  {
+    cpm::location::Store store;
+    REQUIRE(store.open(path, 1000));
+    cpm::registrar::Settings s;
+    auto r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@127.0.0.1:5999>"}}), s, store, 1000);
+    CHECK(r.status == 200);
+    CHECK(r.why.empty());
+    // Another process breaks the file under the core: the next write fails.
+    auto other = cpm::store::Database::open(path);
+    REQUIRE(other);
+    REQUIRE(other->exec("DROP TABLE bindings"));
+    r = cpm::registrar::handle(reg({{"Contact", "<sip:bob@127.0.0.1:6000>"}}, "2 REGISTER"), s,
+                               store, 1000);
+    CHECK(r.status == 500);
+    CHECK(r.headers == std::vector<std::string>{"Retry-After: 5"});
+    CHECK(r.why.find("registration not stored: " + path) == 0);
+    // A removal that cannot be written is refused the same way.
+    r = cpm::registrar::handle(reg({{"Contact", "*"}, {"Expires", "0"}}, "3 REGISTER"), s, store,
+                               1000);
+    CHECK(r.status == 500);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST_CASE("registrar::handle says how each binding is reached")

@@ -109,6 +109,7 @@ public:
       if (!seed)
         return tl::unexpected(seed.error());
       branch_seed = std::move(*seed);
+      diag(fmt::format("registrations: {} kept in {}", store.size(), node.registrar_db));
     }
     if (node.auth && file.users.empty())
       diag("warning: --auth without any [[user]] in the config: every REGISTER gets 404");
@@ -207,7 +208,8 @@ public:
     s.nat_received = node.nat_received;
     auto r = registrar::handle(req, s, store, std::time(nullptr));
     if (r.status >= 400 && r.status != 401)
-      diag(fmt::format("REGISTER {} from {}: {} {}", req.to_uri, req.source, r.status, r.reason));
+      diag(fmt::format("REGISTER {} from {}: {} {}{}", req.to_uri, req.source, r.status, r.reason,
+                       r.why.empty() ? "" : " (" + r.why + ")"));
     return proxy::Action::reply(r.status, r.reason, std::move(r.headers));
   }
 

@@ -38,6 +38,8 @@ struct Party {
   bool msrp_active = false; // we connect
   bool msrp_lost = false;   // its MSRP connection closed
   bool joined = false;
+  // Sent 200 with our SDP answer (inviter): chat flows to it from then on, before its ACK.
+  bool answered = false;
   bool gone = false;
   bool ringing = false; // sent 180 to it (inviter)
 };

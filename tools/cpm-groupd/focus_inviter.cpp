@@ -156,8 +156,10 @@ bool Focus::Impl::accept(Party& l, int code)
     return false;
   }
   l.ringing = code == 180;
-  if (code == 200)
+  if (code == 200) {
     l.joined = false; // joined on the ACK
+    l.answered = true;
+  }
   return true;
 }
 
@@ -174,6 +176,8 @@ void Focus::Impl::answer_inviter(GroupCall& c)
     auto body = mbuf_copy(l->answer);
     if (int err = sipsess_answer(l->sess.get(), 200, "OK", body.get(), nullptr))
       diag(fmt::format("{}: cannot answer {}: {}", tag(c), l->aor, std::strerror(err)));
+    else
+      l->answered = true;
   }
 }
 

@@ -1,5 +1,5 @@
 // The focus's MSRP: it terminates every participant's MSRP session (on one msrp::Listener)
-// and relays each chat message to all other joined participants.
+// and relays each chat message to all other participants (joined, or answered).
 #include "focus_impl.hpp"
 
 #include <cstring>
@@ -30,14 +30,15 @@ std::unique_ptr<msrp::Session> Focus::Impl::new_msrp(Party& l)
 }
 
 // A chat message from `from`: to every other joined participant, unchanged (its CPIM From
-// names the writer).
+// names the writer). An inviter counts once answered: RFC 3264 lets media flow once the
+// answer is sent, and under loss its ACK may come seconds later (lines meanwhile were lost).
 void Focus::Impl::relay(Party& from, const msrp::Message& m)
 {
   GroupCall& c = *from.conf;
   if (c.ended || m.body.empty())
     return;
   for (auto& l : c.legs) {
-    if (l.get() == &from || l->gone || !l->joined || !l->msrp || l->msrp_lost)
+    if (l.get() == &from || l->gone || !(l->joined || l->answered) || !l->msrp || l->msrp_lost)
       continue;
     msrp::Message out;
     out.content_type = m.content_type;

@@ -404,8 +404,13 @@ Result<std::unique_ptr<GroupPager>> GroupPager::create(Env env)
   const config::Node& node = *m.env.node;
   m.durable = !node.outbox_db.empty() && node.outbox_db != ":memory:";
   auto box = store::Outbox::open(m.durable ? node.outbox_db : ":memory:");
-  if (!box)
-    return tl::unexpected(box.error());
+  if (!box) {
+    Error e = box.error();
+    e.message = fmt::format("outbox: {} (outbox_db wants a writable place: --outbox FILE "
+                            "overrides it)",
+                            e.message);
+    return tl::unexpected(std::move(e));
+  }
   m.outbox.emplace(std::move(*box));
   Impl* impl = &m;
   m.pager = std::make_unique<ua::Pager>(*m.env.stack, [impl](const std::string& e) {

@@ -26,8 +26,6 @@ namespace cpm::invite {
 namespace {
 
 constexpr const char* k_prog = "cpm-invite";
-// After the MSRP connection closes, how long to wait for the peer's BYE before sending ours.
-constexpr uint64_t k_bye_grace_ms = 1000;
 
 // The reason phrase of a --decline status.
 const char* decline_reason(int status)
@@ -70,6 +68,7 @@ private:
   std::optional<std::string> on_offer(std::string_view sdp);
   void on_established();
   void on_close(const ua::Ending& e);
+  void on_msrp_lost(int err);
   void end_session(const std::string& reason, int code);
   void session_over(int code);
   void on_invite(ua::Invitation& inv);
@@ -178,17 +177,7 @@ msrp::Callbacks Client::msrp_callbacks()
     settle(id);
   };
   cb.on_connected = [this] { m_log.note("MSRP connected"); };
-  cb.on_closed = [this](int err) {
-    if (!m_sess || m_hanging_up)
-      return;
-    m_log.note(fmt::format("MSRP connection closed{}",
-                           err ? fmt::format(": {}", std::strerror(err)) : ""));
-    // The peer usually sends BYE and closes MSRP at once; let its BYE arrive first.
-    m_grace.start(k_bye_grace_ms, [this] {
-      if (m_sess)
-        end_session("MSRP connection closed", 0);
-    });
-  };
+  cb.on_closed = [this](int err) { on_msrp_lost(err); };
   cb.on_diag = [this](const std::string& s) { m_log.diag(s); };
   return cb;
 }
@@ -360,6 +349,28 @@ void Client::on_close(const ua::Ending& e)
     return;
   }
   session_over(0);
+}
+
+// RFC 4975 §5.4: a session whose MSRP connection fails has failed. A peer that ends the
+// session closes the connection too, and its BYE, relayed by every proxy on the path
+// (retransmitted over lossy UDP for up to 64*T1), usually comes after the connection's
+// end: it is awaited for --timeout. Without it the peer is gone (a focus killed, a network
+// cut): the session ends with our BYE and exit status 3, said on stderr and in --json.
+void Client::on_msrp_lost(int err)
+{
+  if (!m_sess || m_hanging_up || m_grace.active())
+    return;
+  std::string why = err ? fmt::format(" ({})", std::strerror(err)) : "";
+  m_log.note(fmt::format("MSRP connection to {} closed{}; waiting up to {} s for its BYE", m_peer,
+                         why, m_opt.timeout));
+  m_grace.start(static_cast<uint64_t>(m_opt.timeout * 1000), [this, why] {
+    if (!m_sess)
+      return;
+    m_log.diag(fmt::format("session with {} failed: its MSRP connection was lost{} and no BYE "
+                           "came within {} s (the peer or the group's focus is gone)",
+                           m_peer, why, m_opt.timeout));
+    end_session("MSRP connection lost", 3);
+  });
 }
 
 void Client::end_session(const std::string& reason, int code)

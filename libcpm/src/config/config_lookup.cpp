@@ -1,5 +1,6 @@
 // Lookups over a parsed configuration (config.cpp does the parsing).
 #include <algorithm>
+#include <filesystem>
 #include <fmt/format.h>
 
 #include "cpm/config/config.hpp"
@@ -104,6 +105,15 @@ std::string to_string(Role r)
 std::string to_string(SessionCase c)
 {
   return c == SessionCase::Originating ? "originating" : "terminating";
+}
+
+std::string beside(const std::string& config_path, const std::string& file)
+{
+  std::filesystem::path f(file);
+  if (file.empty() || file == ":memory:" || f.is_absolute())
+    return file;
+  auto dir = std::filesystem::path(config_path).parent_path();
+  return dir.empty() ? file : (dir / f).string();
 }
 
 } // namespace cpm::config

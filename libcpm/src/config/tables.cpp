@@ -105,16 +105,6 @@ void check_uris(Reader& r, std::string_view key, const std::vector<std::string>&
                            patterns ? "a URI, \"*@host\" or \"*\"" : "a sip:, sips: or tel: URI"));
 }
 
-// A file named in the config at `path`: a relative name is taken from the config file's
-// directory, so that a lab keeps its files wherever it is started from.
-std::string beside(const std::string& path, const std::string& file)
-{
-  if (file.empty() || file == ":memory:" || file.front() == '/')
-    return file;
-  auto dir = std::filesystem::path(path).parent_path();
-  return dir.empty() ? file : (dir / file).string();
-}
-
 } // namespace
 
 Result<Node> parse_node(const std::string& path, const toml::table& t)
@@ -214,6 +204,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     return tl::unexpected(r.error());
   if (n.realm.empty() && !n.domains.empty())
     n.realm = n.domains.front();
+  n.registrar_db = beside(path, n.registrar_db);
   n.outbox_db = beside(path, n.outbox_db);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;

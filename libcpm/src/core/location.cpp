@@ -334,14 +334,15 @@ struct Store::Impl {
   std::optional<File> file;
   std::string error;
 
-  // Run a write on the file, remembering a failure.
-  void run(store::Statement& s)
+  // Run a write on the file (one autocommitted statement), remembering a failure.
+  Result<void> run(store::Statement& s)
   {
     auto r = s.run();
     if (r)
       error.clear();
     else
       error = r.error().message;
+    return r;
   }
 
   void insert(const std::string& aor, const Binding& b)
@@ -383,12 +384,12 @@ Result<void> Store::open(const std::string& db_path, int64_t now)
   return {};
 }
 
-void Store::upsert(Binding b)
+Result<void> Store::upsert(Binding b)
 {
   Impl& s = *m;
   b.aor = sip::canonical_aor(b.aor);
   if (b.aor.empty() || b.contact.empty())
-    return;
+    return {};
   if (b.seq == 0)
     b.seq = s.next_seq;
   s.next_seq = std::max(s.next_seq, b.seq + 1);
@@ -398,11 +399,12 @@ void Store::upsert(Binding b)
     st.bind(1, b.aor).bind(2, b.contact).bind(3, b.params).bind(4, b.received);
     st.bind(5, b.call_id).bind(6, int64_t{b.cseq}).bind(7, b.expires_at);
     st.bind(8, static_cast<int64_t>(b.seq)).bind(9, to_string(b.reach));
-    s.run(st);
+    return s.run(st);
   }
+  return {};
 }
 
-void Store::remove(std::string_view aor, std::string_view contact)
+Result<void> Store::remove(std::string_view aor, std::string_view contact)
 {
   Impl& s = *m;
   auto key = sip::canonical_aor(aor);
@@ -416,10 +418,11 @@ void Store::remove(std::string_view aor, std::string_view contact)
       s.map.erase(it);
   }
   if (s.file)
-    s.run(s.file->del_one.bind(1, key).bind(2, contact));
+    return s.run(s.file->del_one.bind(1, key).bind(2, contact));
+  return {};
 }
 
-void Store::remove_all(std::string_view aor)
+Result<void> Store::remove_all(std::string_view aor)
 {
   Impl& s = *m;
   auto key = sip::canonical_aor(aor);
@@ -429,7 +432,8 @@ void Store::remove_all(std::string_view aor)
     s.map.erase(it);
   }
   if (s.file)
-    s.run(s.file->del_aor.bind(1, key));
+    return s.run(s.file->del_aor.bind(1, key));
+  return {};
 }
 
 std::vector<Binding> Store::lookup(std::string_view aor, int64_t now) const
@@ -460,7 +464,7 @@ size_t Store::purge(int64_t now)
   }
   s.count -= dropped;
   if (s.file)
-    s.run(s.file->del_expired.bind(1, now));
+    (void)s.run(s.file->del_expired.bind(1, now)); // last_error() keeps a failure
   return dropped;
 }
 

@@ -249,20 +249,33 @@ location::Reach reach_of(const Contact& c, const Registration& reg, const Settin
   return Reach::Contact;
 }
 
-// Add, refresh or remove the bindings of `aor` as `reg` asks (each reached as reach_of
-// says); true when one of them is an RFC 5626 outbound flow.
-bool update(const Registration& reg, const std::string& aor, const Settings& s,
-            location::Store& store, int64_t now)
-{
+// What update did: whether a binding is an RFC 5626 outbound flow, and the first failure to
+// write the store's file ("" when none).
+struct Updated {
   bool outbound = false;
+  std::string failure;
+
+  void note(const Result<void>& r)
+  {
+    if (!r && failure.empty())
+      failure = r.error().message;
+  }
+};
+
+// Add, refresh or remove the bindings of `aor` as `reg` asks (each reached as reach_of
+// says).
+Updated update(const Registration& reg, const std::string& aor, const Settings& s,
+               location::Store& store, int64_t now)
+{
+  Updated out;
   if (!reg.contacts.empty() && reg.contacts.front().star) {
-    store.remove_all(aor);
-    return outbound;
+    out.note(store.remove_all(aor));
+    return out;
   }
   for (const auto& c : reg.contacts) {
     uint32_t e = reg.expires_of(c, s);
     if (e == 0) {
-      store.remove(aor, c.uri);
+      out.note(store.remove(aor, c.uri));
       continue;
     }
     e = std::min(e, s.max_expires);
@@ -272,16 +285,16 @@ bool update(const Registration& reg, const std::string& aor, const Settings& s,
     b.params = c.params;
     b.received = reg.source;
     b.reach = reach_of(c, reg, s);
-    outbound = outbound || b.reach == location::Reach::Outbound;
+    out.outbound = out.outbound || b.reach == location::Reach::Outbound;
     b.call_id = reg.call_id;
     b.cseq = reg.cseq;
     b.expires_at = now + int64_t(e);
     b.seq = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count());
-    store.upsert(std::move(b));
+    out.note(store.upsert(std::move(b)));
   }
-  return outbound;
+  return out;
 }
 
 } // namespace
@@ -299,11 +312,18 @@ Reply handle(const sip::Request& req, const Settings& s, location::Store& store,
     return reg.error();
   if (auto refused = refusal(*reg, *aor, s, store, now))
     return *refused;
-  bool outbound = update(*reg, *aor, s, store, now);
+  auto updated = update(*reg, *aor, s, store, now);
+  if (!updated.failure.empty()) {
+    // Never a 200 for a binding a restart would lose (RFC 3261 §21.5.1: 500 with Retry-After).
+    Reply r = answer(500, "Server Internal Error");
+    r.headers.push_back("Retry-After: 5");
+    r.why = "registration not stored: " + updated.failure;
+    return r;
+  }
   // 200 with the current bindings.
   Reply r;
   // RFC 5626 §6: a registrar that keeps a flow for reg-id says so.
-  if (outbound)
+  if (updated.outbound)
     r.headers.push_back("Require: outbound");
   for (const auto& b : store.lookup(*aor, now))
     r.headers.push_back(

@@ -182,7 +182,7 @@ struct Proxy::Impl final : Upstream {
                   const struct sa& laddr, RelayTxn& t, uint32_t target);
   int send_fallback(RelayTxn& t);
   void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
-  void forward_stray(const struct sip_msg& msg);
+  bool forward_stray(const struct sip_msg& msg);
 
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
   static bool resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept;
@@ -509,8 +509,10 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg*
 }
 
 // A response no client transaction matched (a retransmitted or forked 2xx): forward it
-// statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2).
-void Proxy::Impl::forward_stray(const struct sip_msg& msg)
+// statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2). False when it is not
+// ours to relay: only our own Via (a 2xx retransmitted to a UA on this stack, whose ACK
+// sipsess must send again, RFC 3261 §13.2.2.4), or another's top Via.
+bool Proxy::Impl::forward_stray(const struct sip_msg& msg)
 {
   int n = 0;
   struct sip_via via;
@@ -522,15 +524,15 @@ void Proxy::Impl::forward_stray(const struct sip_msg& msg)
     if (++n == 1) { // only responses to what we sent: our own top Via
       struct sip_via top;
       if (sip_via_decode(&top, &h->val) || !sip_transp_isladdr(sip, top.tp, &top.addr))
-        return;
+        return false;
       continue;
     }
     if (sip_via_decode(&via, &h->val) != 0)
-      return;
+      return true; // ours, but broken: dropped
     found = true;
   }
   if (!found)
-    return;
+    return false;
   struct sa dst = via.addr;
   struct pl v;
   if (msg_param_decode(&via.params, "received", &v) == 0)
@@ -541,6 +543,7 @@ void Proxy::Impl::forward_stray(const struct sip_msg& msg)
     sa_set_port(&dst, via.tp == SIP_TRANSP_TLS ? 5061 : 5060);
   if (auto mb = mbuf_copy(response_text(msg)))
     (void)sip_send(sip, nullptr, via.tp, &dst, mb.get());
+  return true;
 }
 
 bool Proxy::Impl::req_h(const struct sip_msg* msg, void* arg) noexcept
@@ -556,11 +559,9 @@ bool Proxy::Impl::req_h(const struct sip_msg* msg, void* arg) noexcept
 bool Proxy::Impl::resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto& self = *static_cast<Impl*>(arg);
-  sip::guarded(self.diag_sink, "the proxy's response handler", [&] {
-    if (!self.clients->on_response(*msg))
-      self.forward_stray(*msg);
-  });
-  return true;
+  // Not consumed: the next listener (the focus's sipsess) sees it.
+  return sip::guarded(self.diag_sink, "the proxy's response handler", true,
+                      [&] { return self.clients->on_response(*msg) || self.forward_stray(*msg); });
 }
 
 void Proxy::Impl::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept

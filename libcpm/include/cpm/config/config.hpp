@@ -81,7 +81,9 @@ struct Node {
   std::string proxy;                        // outbound proxy (clients, conversation servers)
   std::string from;                         // client's own URI
   std::string password;                     // client's password (else the [[user]]'s)
-  std::string registrar_db;                 // SQLite file for bindings; empty: memory only
+  // A core's SQLite file of bindings (relative to the config file's directory); empty:
+  // kept in memory only.
+  std::string registrar_db;
   // A conversation server's SQLite outbox of accepted group messages (relative to the
   // config file's directory); empty: kept in memory only.
   std::string outbox_db;
@@ -135,6 +137,11 @@ struct Selection {
 };
 Result<Selection> load_node(const std::string& path, const std::string& node_name, Role role,
                             const std::string& fallback_name);
+
+// A file named in the config file at `config_path`: a relative `file` is taken relative to
+// the config file's directory (as a user who moves the two together expects); an absolute
+// one, "" or SQLite's ":memory:", as it is.
+std::string beside(const std::string& config_path, const std::string& file);
 
 std::string to_string(Role r);
 std::string to_string(SessionCase c);

@@ -50,11 +50,13 @@ public:
   Store& operator=(const Store&) = delete;
   // Back the store with an SQLite file (created if missing) and load its unexpired bindings.
   Result<void> open(const std::string& db_path, int64_t now);
-  // Add or refresh a binding (same aor + contact replaces). Persisted when a file is open.
-  void upsert(Binding b);
-  // Remove one binding / all bindings of an aor.
-  void remove(std::string_view aor, std::string_view contact);
-  void remove_all(std::string_view aor);
+  // Add or refresh a binding (same aor + contact replaces). When a file is open the change
+  // is committed to it before this returns (WAL: a killed process loses none of it); an
+  // error is the file's write failure (memory has the change all the same).
+  Result<void> upsert(Binding b);
+  // Remove one binding / all bindings of an aor; errors as upsert.
+  Result<void> remove(std::string_view aor, std::string_view contact);
+  Result<void> remove_all(std::string_view aor);
   // Unexpired bindings of an aor, most recently registered first.
   std::vector<Binding> lookup(std::string_view aor, int64_t now) const;
   // Drop expired bindings; returns how many.

@@ -45,9 +45,13 @@ struct Reply {
   int status = 200;
   std::string reason = "OK";
   std::vector<std::string> headers; // whole lines without CRLF: "Contact: <...>;expires=60"
+  std::string why;                  // for the log, not the wire: what failed behind a 500
 };
 
 // Handle one REGISTER: authenticate, validate, update `store`, and list the current bindings.
+// The 200 goes out only after the bindings are committed to the store's file; when that
+// write fails the answer is 500 with Retry-After (the client registers again), `why` says
+// what the file said.
 // `req.source` becomes Binding::received; Binding::reach says whether requests go there or
 // to the Contact (location::Reach).
 Reply handle(const sip::Request& req, const Settings& s, location::Store& store, int64_t now);

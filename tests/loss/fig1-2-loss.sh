@@ -1,0 +1,82 @@
+#!/bin/bash
+# Figures 1+2 at 10 % UDP loss (issue 9): alice invites the pre-defined group
+# sip:friends@x.example (csX) through coreA, csA and coreX; csX invites bob and carol
+# through coreX, coreB and csB; inside a network namespace whose loopback drops 10 % of the
+# UDP datagrams (tests/lib/netns.sh; exit 77 where no namespace can be made).
+#
+# Checked: the session is set up (each member's session established, alice's answered);
+# every chat line (three from each) reaches each other member exactly once, with its writer
+# as sender; everybody leaves cleanly (exit 0).
+# Usage: fig1-2-loss.sh   (LOSS=PCT changes the loss)
+. "$(dirname "$0")/../lib/netns.sh"
+netns_enter "${LOSS:-10}" "$0" "$@"
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+w=60 # seconds a step may take: an INVITE hop retransmits for up to 32 s under loss
+lab_config "$examples/lab-icsi.toml"
+start_group_network "" "$t"
+
+# Each client reads its chat lines from a fifo this script holds open (read-write, so
+# that opening it never blocks); closing our end is the client's end of input.
+for who in alice bob carol; do
+  mkfifo "$t/$who.in"
+done
+exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
+START_STDIN="$t/bob.in" start bob cpm-invite --config "$lab" --node bob --register \
+  --answer --count 1 --json --trace "$t/bob.trace"
+START_STDIN="$t/carol.in" start carol cpm-invite --config "$lab" --node carol \
+  --register --answer --count 1 --json --trace "$t/carol.trace"
+cpm-invite --config "$lab" --node alice --register --json --trace "$t/alice.trace" \
+  sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
+adopt alice $! "$t/alice.err"
+
+wait_for "$t/bob.out" '"event":"established"' $w
+wait_for "$t/carol.out" '"event":"established"' $w
+wait_for "$t/alice.out" '"event":"answered"' $w
+
+# Three lines from each, one writer after the other.
+for i in 1 2 3; do printf 'alice says %s\n' $i >&7; done
+for who in bob carol; do wait_for "$t/$who.out" 'alice says 3' $w; done
+for i in 1 2 3; do printf 'bob says %s\n' $i >&5; done
+for who in alice carol; do wait_for "$t/$who.out" 'bob says 3' $w; done
+for i in 1 2 3; do printf 'carol says %s\n' $i >&6; done
+for who in alice bob; do wait_for "$t/$who.out" 'carol says 3' $w; done
+
+# Everybody leaves: alice and bob end their input, the focus ends carol's session.
+exec 7>&-
+rc=0
+wait_exit alice $w || rc=$?
+expect_eq "$rc" 0 "alice's exit status"
+exec 5>&-
+for who in bob carol; do
+  rc=0
+  wait_exit "$who" $w || rc=$?
+  expect_eq "$rc" 0 "$who's exit status"
+done
+exec 6>&-
+netns_report
+
+# messages FILE: "FROM: TEXT" per message event of a cpm-invite --json output.
+messages()
+{
+  python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "message":
+        print(f'{e["from"]}: {e["text"]}')
+PY
+}
+lines()
+{
+  local who i
+  for who in "$@"; do
+    for i in 1 2 3; do printf 'sip:%s@%s.example: %s says %s\n' "$who" \
+      "$([[ $who == alice ]] && echo a || echo b)" "$who" "$i"; done
+  done
+}
+expect_eq "$(messages "$t/alice.out")" "$(lines bob carol)" "alice received"
+expect_eq "$(messages "$t/bob.out")" "$(lines alice carol)" "bob received"
+expect_eq "$(messages "$t/carol.out")" "$(lines alice bob)" "carol received"
+echo "OK fig1-2-loss"

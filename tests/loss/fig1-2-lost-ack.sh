@@ -1,0 +1,68 @@
+#!/bin/bash
+# Figures 1+2 with lost ACKs, made deterministic with nftables in the loss lab's namespace
+# (tests/lib/netns.sh, no random loss; exit 77 where no namespace can be made):
+#  - every ACK to csX is dropped, so alice's leg is answered but never confirmed: chat
+#    still flows to her (the focus relays to an answered inviter before its ACK);
+#  - the first ACK to bob is dropped: bob retransmits his 200 and csX, behind its own proxy,
+#    sends the ACK again (RFC 3261 §13.2.2.4), so bob's session is established.
+# Before the fixes, alice never saw bob's line and bob left after 32 s of 200s.
+. "$(dirname "$0")/../lib/netns.sh"
+netns_enter 0 "$0" "$@"
+. "$(dirname "$0")/../lib/flow.sh"
+need python3
+
+lab_config "$examples/lab-icsi.toml"
+csx=${lab_prefix}3.2 bob=${lab_prefix}2.10
+# An ACK is a UDP datagram whose payload starts with "ACK " (@th,64,32: after the UDP
+# header). The quota lets one ACK to bob through only after the first (bob's ACKs are the
+# same size, about 650 bytes: one fits in 1000, two do not).
+nft add rule inet lossy input ip daddr "$csx" udp dport 5060 @th,64,32 0x41434b20 \
+  counter drop || fail "nft: cannot add the rule for csX"
+nft add quota inet lossy first_ack '{ until 1000 bytes }' || fail "nft: cannot add the quota"
+nft add rule inet lossy input ip daddr "$bob" udp dport 5060 @th,64,32 0x41434b20 \
+  quota name first_ack counter drop || fail "nft: cannot add the rule for bob"
+
+start_group_network "" "$t"
+for who in alice bob carol; do
+  mkfifo "$t/$who.in"
+done
+exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
+START_STDIN="$t/bob.in" start bob cpm-invite --config "$lab" --node bob --register \
+  --answer --count 1 --json --trace "$t/bob.trace"
+START_STDIN="$t/carol.in" start carol cpm-invite --config "$lab" --node carol \
+  --register --answer --count 1 --json --trace "$t/carol.trace"
+cpm-invite --config "$lab" --node alice --register --json --trace "$t/alice.trace" \
+  sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
+adopt alice $! "$t/alice.err"
+
+# bob's session is established once an ACK reaches him: the second one, after his 200
+# went again (T1 = 0.5 s).
+wait_for "$t/bob.out" '"event":"established"' 10
+wait_for "$t/carol.out" '"event":"established"'
+wait_for "$t/alice.out" '"event":"answered"'
+
+# alice's ACK never reaches csX, yet bob's line reaches her, and hers reach bob and carol.
+printf 'hi from bob\n' >&5
+wait_for "$t/alice.out" 'hi from bob' 10
+wait_for "$t/carol.out" 'hi from bob'
+printf 'hello friends\n' >&7
+wait_for "$t/bob.out" 'hello friends'
+wait_for "$t/carol.out" 'hello friends'
+
+# What the rules did: ACKs to csX dropped, exactly one ACK to bob dropped.
+acks=$(nft list table inet lossy | awk '/daddr/ && /counter/ { for (i = 1; i < NF; i++)
+  if ($i == "packets") printf "%s ", $(i + 1) }')
+read -r to_csx to_bob <<<"$acks"
+((to_csx >= 1)) || fail "no ACK to csX was dropped ($acks): the test tested nothing"
+expect_eq "$to_bob" 1 "ACKs to bob dropped"
+expect_contains "$t/bob.trace" '"dir":"rx","first_line":"ACK '
+
+
+# Everybody leaves cleanly: alice and bob end their input, the focus ends carol's session.
+exec 7>&-
+expect_exit alice 0
+exec 5>&-
+expect_exit bob 0
+expect_exit carol 0
+exec 6>&-
+echo "OK fig1-2-lost-ack"
