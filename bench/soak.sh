@@ -17,12 +17,14 @@
 # Every --sample seconds the VmRSS, VmHWM, open fds and CPU ticks of each process (the four
 # daemons and the two SIPp) go from /proc/PID/status into bench/results/soak-DATE.csv. At
 # the end bench/results/soak-DATE.txt gets the summary: first/last/max RSS per process,
-# the slope (KiB per minute, least squares over the samples after the first minute), the
+# the slope (KiB per minute, least squares over the samples after the first minute, and
+# over the second half of the run), the
 # RSS table every --table seconds, and the transactions sent, answered 2xx and failed.
 #
 # Usage: bench/soak.sh [--duration S] [--rate N] [--ramp "R1 R2 ..."] [--step S]
 #                      [--sample S] [--table S] [--register-every S]
 #        bench/soak.sh --summary CSV [UAC_STAT_CSV]   (summarize a run, finished or not)
+# CPM_BIN=DIR runs the programs of another build (default build/release/tools).
 # Defaults: --duration 3600, --ramp "250 500 750 1000 1250 1500 2000 2500 3000 4000 5000",
 # --step 10, --sample 10, --table 300, --register-every 600.
 set -u -o pipefail
@@ -52,15 +54,16 @@ def slope(pts):  # least squares, y per x
 end = max(int(r['elapsed_s']) for r in rows)
 print(f"samples: {len(rows)} over {end} s ({end / 60:.1f} min)")
 print()
-print("| process | RSS first KiB | RSS at 1 min | RSS last KiB | RSS max KiB | slope after 1 min KiB/min | HWM last KiB | fds first/last/max |")
-print("|---|---|---|---|---|---|---|---|")
+print("| process | RSS first KiB | RSS at 1 min | RSS last KiB | RSS max KiB | slope after 1 min KiB/min | slope, 2nd half KiB/min | HWM last KiB | fds first/last/max |")
+print("|---|---|---|---|---|---|---|---|---|")
 for n in names:
     s = by[n]
     rss = [int(r['rss_kib']) for r in s]
     fds = [int(r['fds']) for r in s]
     late = [(int(r['elapsed_s']) / 60, int(r['rss_kib'])) for r in s if int(r['elapsed_s']) >= 60]
     at1 = late[0][1] if late else rss[0]
-    print(f"| {n} | {rss[0]} | {at1} | {rss[-1]} | {max(rss)} | {slope(late):.2f} | {s[-1]['hwm_kib']} | {fds[0]}/{fds[-1]}/{max(fds)} |")
+    half = [(m, y) for m, y in late if m * 60 >= end / 2]
+    print(f"| {n} | {rss[0]} | {at1} | {rss[-1]} | {max(rss)} | {slope(late):.2f} | {slope(half):.2f} | {s[-1]['hwm_kib']} | {fds[0]}/{fds[-1]}/{max(fds)} |")
 print()
 print(f"RSS (KiB) every {table_s // 60} min (the sample nearest each mark):")
 print()
@@ -106,7 +109,7 @@ while (($#)); do
   --sample) sample_s=$2; shift 2 ;;
   --table) table_s=$2; shift 2 ;;
   --register-every) register_every=$2; shift 2 ;;
-  -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
   *) echo "soak: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
