@@ -37,6 +37,9 @@ struct Party {
   std::unique_ptr<msrp::Session> msrp;
   bool msrp_active = false; // we connect
   bool msrp_lost = false;   // its MSRP connection closed
+  // Armed when its MSRP connection closes: a BYE that has not come by then never will
+  // (RFC 4975 §5.4), and the leg ends.
+  sip::Timer msrp_grace;
   bool joined = false;
   // Sent 200 with our SDP answer (inviter): chat flows to it from then on, before its ACK.
   bool answered = false;
@@ -126,6 +129,8 @@ struct Focus::Impl {
   std::unique_ptr<msrp::Session> new_msrp(Party& l);
   void relay(Party& from, const msrp::Message& m);
   void start_msrp(Party& l);
+  void msrp_closed(Party& l, int err);
+  uint64_t bye_grace_ms() const;
 };
 
 // A held INVITE's identity: retransmissions and its CANCEL carry the same.

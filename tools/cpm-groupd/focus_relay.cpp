@@ -17,12 +17,7 @@ std::unique_ptr<msrp::Session> Focus::Impl::new_msrp(Party& l)
   cb.on_connected = [this, &l] {
     verbose(fmt::format("{}: MSRP up with {}", tag(*l.conf), l.aor));
   };
-  cb.on_closed = [this, &l](int err) {
-    l.msrp_lost = true; // nothing more is queued for it (the SIP leg stays until its BYE)
-    if (!l.gone)
-      verbose(fmt::format("{}: MSRP connection of {} closed{}", tag(*l.conf), l.aor,
-                          err ? fmt::format(": {}", std::strerror(err)) : std::string()));
-  };
+  cb.on_closed = [this, &l](int err) { msrp_closed(l, err); };
   cb.on_diag = [this, &l](const std::string& s) {
     diag(fmt::format("{}: MSRP {}: {}", tag(*l.conf), l.aor, s));
   };
@@ -46,6 +41,41 @@ void Focus::Impl::relay(Party& from, const msrp::Message& m)
     l->msrp->send(std::move(out));
     ++c.relayed;
   }
+}
+
+// A participant's MSRP connection closed. Its BYE usually follows; if none has come within
+// the node's timeout (a participating function or core on its path is gone, or the
+// participant died), the session with it has failed (RFC 4975 §5.4): its leg ends with our
+// BYE, and a session left with fewer than two participants ends for the others too,
+// instead of keeping them in a session with nobody.
+void Focus::Impl::msrp_closed(Party& l, int err)
+{
+  l.msrp_lost = true; // nothing more is queued for it
+  if (l.gone || l.conf->ended)
+    return;
+  verbose(fmt::format("{}: MSRP connection of {} closed{}", tag(*l.conf), l.aor,
+                      err ? fmt::format(": {}", std::strerror(err)) : std::string()));
+  uint64_t ms = bye_grace_ms();
+  l.msrp_grace.start(ms, [this, &l, ms] {
+    GroupCall& c = *l.conf;
+    if (l.gone || c.ended)
+      return;
+    diag(fmt::format("{}: {} failed: its MSRP connection was lost and no BYE came within {} s; "
+                     "its leg ends (RFC 4975 §5.4)",
+                     tag(c), l.aor, ms / 1000));
+    if (l.held)
+      refuse_held(l, 480, "Temporarily Unavailable");
+    drop_leg(l);
+    schedule_gc();
+    maybe_end(c);
+  });
+}
+
+// How long a BYE may take after the MSRP connection closed: the node's timeout (a request
+// over lossy UDP is answered or given up within it), 32 s by default.
+uint64_t Focus::Impl::bye_grace_ms() const
+{
+  return env.node && env.node->timeout_ms > 0 ? uint64_t(env.node->timeout_ms) : 32000;
 }
 
 // The active side (our offer said so, or the inviter's offer did) connects once joined.

@@ -12,7 +12,8 @@ void add_options(CLI::App& app, Options& opt)
                  "Refuse bodies larger than BYTES with 413 (users without a limit of their own)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--timeout", opt.timeout_ms,
-                 "Answer 408 when the next hop gives no final answer within MS milliseconds")
+                 "Answer 408 when the next hop gives no final answer within MS milliseconds (also "
+                 "how long the focus waits for a BYE after a participant's MSRP connection ends)")
       ->check(CLI::Range(1, 3600000));
   app.add_option("--outbox", opt.outbox,
                  "Keep accepted group messages in this SQLite FILE until every member has "
