@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "cpm/core/location.hpp"
 #include "cpm/store/sqlite.hpp"
 
@@ -326,6 +328,29 @@ TEST_CASE("location::select orders bindings per RFC 3841")
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("location::select: many features on both sides, the first of a repeated name counts")
+{
+  // Thousands of feature params (as a hostile Accept-Contact and Contact can carry) are
+  // matched by name, not by comparing every pair.
+  std::string params, wanted = "*";
+  for (int i = 0; i < 4000; ++i) {
+    params += fmt::format(";+f{}=\"v{}\"", i, i);
+    wanted += fmt::format(";+f{}=\"v{}\"", 3999 - i, 3999 - i);
+  }
+  auto many = binding("sip:bob@b.example", "sip:bob@127.0.2.10:5060", 100, params);
+  many.seq = 1;
+  auto none = binding("sip:bob@b.example", "sip:bob@127.0.2.11:5060", 100);
+  none.seq = 2;
+  auto r = cpm::location::select({none, many}, {wanted});
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].seq == 1); // 4000 matches rank it first
+
+  // A repeated name: its first value is the binding's (";+x=a;+x=b" has x=a).
+  auto twice = binding("sip:bob@b.example", "sip:bob@127.0.2.12:5060", 100, ";+x=\"a\";+x=\"b\"");
+  CHECK(cpm::location::select({twice}, {"*;+x=\"a\";require;explicit"}).size() == 1);
+  CHECK(cpm::location::select({twice}, {"*;+x=\"b\";require;explicit"}).empty());
+}
+
 TEST_CASE("location::Store stays compact")
 {
   // Heap growth for 2000 typical registrations, against the size of their text.

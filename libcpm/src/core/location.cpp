@@ -121,13 +121,16 @@ std::string_view contact_params(std::string_view s)
 }
 
 // How a binding's features stand to one preference: -1 conflicts, else matched count.
+// `have` is sorted by name (stably: the first of a repeated name counts), so that a
+// request with thousands of feature params against a binding with thousands costs
+// P·log H, not P·H (found by fuzz_route_uri: a 6 KiB Accept-Contact took milliseconds).
 int score(const std::vector<Feature>& have, const Preference& pref)
 {
   int matched = 0;
   for (const auto& want : pref.features) {
-    auto it = std::find_if(have.begin(), have.end(),
-                           [&](const Feature& f) { return f.name == want.name; });
-    if (it == have.end()) {
+    auto it = std::lower_bound(have.begin(), have.end(), want.name,
+                               [](const Feature& f, const std::string& n) { return f.name < n; });
+    if (it == have.end() || it->name != want.name) {
       if (pref.require && pref.explicit_)
         return -1;
       continue;
@@ -162,6 +165,8 @@ std::vector<Binding> select(const std::vector<Binding>& bindings,
     std::string all(contact_params(b.contact));
     all += b.params;
     auto have = parse_features(";" + all, nullptr, nullptr);
+    std::stable_sort(have.begin(), have.end(),
+                     [](const Feature& x, const Feature& y) { return x.name < y.name; });
     int total = 0;
     bool dropped = false;
     for (const auto& p : prefs) {
