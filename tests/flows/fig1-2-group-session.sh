@@ -14,18 +14,6 @@ need python3
 configs=("$@")
 ((${#configs[@]})) || configs=("$examples/lab-icsi.toml" "$examples/lab-user.toml")
 
-# messages FILE: "FROM: TEXT" per message event of a cpm-invite --json output.
-messages()
-{
-  python3 - "$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e.get("event") == "message":
-        print(f'{e["from"]}: {e["text"]}')
-PY
-}
-
 for src in "${configs[@]}"; do
   name=$(basename "$src" .toml)
   d="$t/$name"
@@ -33,24 +21,8 @@ for src in "${configs[@]}"; do
   lab_config "$src" "$name.toml"
   start_group_network "$name." "$d"
 
-  # Each client reads its chat lines from a fifo this script holds open (read-write, so
-  # that opening it never blocks); closing our end is the client's end of input.
-  for who in alice bob carol; do
-    mkfifo "$d/$who.in"
-  done
-  exec 5<>"$d/bob.in" 6<>"$d/carol.in" 7<>"$d/alice.in"
-  START_STDIN="$d/bob.in" start "$name.bob" cpm-invite --config "$lab" --node bob --register \
-    --answer --count 1 --json --trace "$d/bob.trace"
-  START_STDIN="$d/carol.in" start "$name.carol" cpm-invite --config "$lab" --node carol \
-    --register --answer --count 1 --json --trace "$d/carol.trace"
-  cpm-invite --config "$lab" --node alice --register --json --trace "$d/alice.trace" \
-    sip:friends@x.example <"$d/alice.in" >"$d/alice.out" 2>"$d/alice.err" 5>&- 6>&- 7>&- &
-  adopt "$name.alice" $! "$d/alice.err"
-
-  # Everybody is in: the members have their sessions, alice has her 200.
-  wait_for "$t/$name.bob.out" '"event":"established"'
-  wait_for "$t/$name.carol.out" '"event":"established"'
-  wait_for "$d/alice.out" '"event":"answered"'
+  start_friends "$name." "$d"
+  friends_joined "$name." "$d"
 
   printf 'hello friends\n' >&7
   wait_for "$t/$name.bob.out" 'hello friends'
@@ -71,10 +43,10 @@ for src in "${configs[@]}"; do
   exec 6>&-
 
   # Who received what, with the writer as sender (the focus keeps the CPIM From).
-  expect_eq "$(messages "$d/alice.out")" "sip:bob@b.example: hi from bob" "$name: alice received"
-  expect_eq "$(messages "$t/$name.bob.out")" \
+  expect_eq "$(chat_messages "$d/alice.out")" "sip:bob@b.example: hi from bob" "$name: alice received"
+  expect_eq "$(chat_messages "$t/$name.bob.out")" \
     $'sip:alice@a.example: hello friends\nsip:carol@b.example: still here' "$name: bob received"
-  expect_eq "$(messages "$t/$name.carol.out")" \
+  expect_eq "$(chat_messages "$t/$name.carol.out")" \
     $'sip:alice@a.example: hello friends\nsip:bob@b.example: hi from bob' "$name: carol received"
   # The members saw a group session (isfocus in the focus's Contact).
   expect_json "$t/$name.bob.out" .event invited .group true

@@ -31,20 +31,8 @@ fi
 
 # The group session, as fig1-2-group-session.sh runs it.
 start_group_network "" "$t"
-for who in alice bob carol; do
-  mkfifo "$t/$who.in"
-done
-exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
-START_STDIN="$t/bob.in" start bob cpm-invite --config "$lab" --node bob --register --answer \
-  --count 1 --json --trace "$t/bob.trace"
-START_STDIN="$t/carol.in" start carol cpm-invite --config "$lab" --node carol --register \
-  --answer --count 1 --json --trace "$t/carol.trace"
-cpm-invite --config "$lab" --node alice --register --json --trace "$t/alice.trace" \
-  sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
-adopt alice $! "$t/alice.err"
-wait_for "$t/bob.out" '"event":"established"'
-wait_for "$t/carol.out" '"event":"established"'
-wait_for "$t/alice.out" '"event":"answered"'
+start_friends "" "$t"
+friends_joined "" "$t"
 printf 'hello friends\n' >&7
 wait_for "$t/bob.out" 'hello friends'
 wait_for "$t/carol.out" 'hello friends'

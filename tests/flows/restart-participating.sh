@@ -16,22 +16,8 @@ start_network "" "$t"
 start coreX cpm-core-route --config "$lab" --node coreX --trace "$t/coreX.trace"
 start csX cpm-groupd --config "$lab" --node csX -v --timeout "$grace" --trace "$t/csX.trace"
 
-for who in alice bob carol; do
-  mkfifo "$t/$who.in"
-done
-exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
-for who in bob carol; do
-  START_STDIN="$t/$who.in" start "$who" cpm-invite --config "$lab" --node "$who" --register \
-    --answer --count 1 --json --timeout "$timeout" --trace "$t/$who.trace"
-done
-cpm-invite --config "$lab" --node alice --register --json --timeout "$timeout" \
-  --trace "$t/alice.trace" sip:friends@x.example <"$t/alice.in" >"$t/alice.out" \
-  2>"$t/alice.err" 5>&- 6>&- 7>&- &
-adopt alice $! "$t/alice.err"
-
-wait_for "$t/bob.out" '"event":"established"'
-wait_for "$t/carol.out" '"event":"established"'
-wait_for "$t/alice.out" '"event":"answered"'
+start_friends "" "$t" --timeout "$timeout"
+friends_joined "" "$t"
 printf 'hello friends\n' >&7
 wait_for "$t/bob.out" 'hello friends'
 wait_for "$t/carol.out" 'hello friends'

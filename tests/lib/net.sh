@@ -107,6 +107,52 @@ start_group_network()
   start "${prefix}csX" cpm-groupd --config "$lab" --node csX -v --trace "$dir/csX.trace"
 }
 
+# start_friends PREFIX DIR [ARGS...]: the group session of Figures 1+2 on the network of
+# start_group_network: bob and carol answer (--register --answer --count 1 --json), alice
+# invites sip:friends@x.example (--register --json); ARGS go to all three. Each reads its
+# chat lines from DIR/NAME.in, a fifo this shell holds open read-write so that opening it
+# never blocks: fd 7 is alice's, 5 bob's, 6 carol's (`printf ... >&7` is alice speaking,
+# `exec 7>&-` her end of input). Outputs: $t/PREFIXbob.out, $t/PREFIXcarol.out and
+# DIR/alice.out (alice is adopted as PREFIXalice). Then friends_joined waits for them.
+start_friends()
+{
+  local prefix=$1 dir=$2 who
+  shift 2
+  for who in alice bob carol; do
+    mkfifo "$dir/$who.in"
+  done
+  exec 5<>"$dir/bob.in" 6<>"$dir/carol.in" 7<>"$dir/alice.in"
+  for who in bob carol; do
+    START_STDIN="$dir/$who.in" start "$prefix$who" cpm-invite --config "$lab" --node "$who" \
+      --register --answer --count 1 --json --trace "$dir/$who.trace" "$@"
+  done
+  cpm-invite --config "$lab" --node alice --register --json --trace "$dir/alice.trace" "$@" \
+    sip:friends@x.example <"$dir/alice.in" >"$dir/alice.out" 2>"$dir/alice.err" 5>&- 6>&- 7>&- &
+  adopt "${prefix}alice" $! "$dir/alice.err"
+}
+
+# friends_joined PREFIX DIR [SECONDS]: everybody of start_friends is in: the members have
+# their sessions, alice has her 200.
+friends_joined()
+{
+  local prefix=$1 dir=$2 w=${3:-20}
+  wait_for "$t/${prefix}bob.out" '"event":"established"' "$w"
+  wait_for "$t/${prefix}carol.out" '"event":"established"' "$w"
+  wait_for "$dir/alice.out" '"event":"answered"' "$w"
+}
+
+# chat_messages FILE: "FROM: TEXT" per message event of a cpm-invite --json output.
+chat_messages()
+{
+  python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "message":
+        print(f'{e["from"]}: {e["text"]}')
+PY
+}
+
 # stop_group_network [PREFIX]: stop what start_group_network started; each must exit 0.
 stop_group_network()
 {

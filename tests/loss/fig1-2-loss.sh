@@ -17,23 +17,8 @@ w=60 # seconds a step may take: an INVITE hop retransmits for up to 32 s under l
 lab_config "$examples/lab-icsi.toml"
 start_group_network "" "$t"
 
-# Each client reads its chat lines from a fifo this script holds open (read-write, so
-# that opening it never blocks); closing our end is the client's end of input.
-for who in alice bob carol; do
-  mkfifo "$t/$who.in"
-done
-exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
-START_STDIN="$t/bob.in" start bob cpm-invite --config "$lab" --node bob --register \
-  --answer --count 1 --json --trace "$t/bob.trace"
-START_STDIN="$t/carol.in" start carol cpm-invite --config "$lab" --node carol \
-  --register --answer --count 1 --json --trace "$t/carol.trace"
-cpm-invite --config "$lab" --node alice --register --json --trace "$t/alice.trace" \
-  sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
-adopt alice $! "$t/alice.err"
-
-wait_for "$t/bob.out" '"event":"established"' $w
-wait_for "$t/carol.out" '"event":"established"' $w
-wait_for "$t/alice.out" '"event":"answered"' $w
+start_friends "" "$t"
+friends_joined "" "$t" $w
 
 # Three lines from each, one writer after the other.
 for i in 1 2 3; do printf 'alice says %s\n' $i >&7; done
@@ -57,17 +42,6 @@ done
 exec 6>&-
 netns_report
 
-# messages FILE: "FROM: TEXT" per message event of a cpm-invite --json output.
-messages()
-{
-  python3 - "$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e.get("event") == "message":
-        print(f'{e["from"]}: {e["text"]}')
-PY
-}
 lines()
 {
   local who i
@@ -76,7 +50,7 @@ lines()
       "$([[ $who == alice ]] && echo a || echo b)" "$who" "$i"; done
   done
 }
-expect_eq "$(messages "$t/alice.out")" "$(lines bob carol)" "alice received"
-expect_eq "$(messages "$t/bob.out")" "$(lines alice carol)" "bob received"
-expect_eq "$(messages "$t/carol.out")" "$(lines alice bob)" "carol received"
+expect_eq "$(chat_messages "$t/alice.out")" "$(lines bob carol)" "alice received"
+expect_eq "$(chat_messages "$t/bob.out")" "$(lines alice carol)" "bob received"
+expect_eq "$(chat_messages "$t/carol.out")" "$(lines alice bob)" "carol received"
 echo "OK fig1-2-loss"

@@ -23,23 +23,10 @@ nft add rule inet lossy input ip daddr "$bob" udp dport 5060 @th,64,32 0x41434b2
   quota name first_ack counter drop || fail "nft: cannot add the rule for bob"
 
 start_group_network "" "$t"
-for who in alice bob carol; do
-  mkfifo "$t/$who.in"
-done
-exec 5<>"$t/bob.in" 6<>"$t/carol.in" 7<>"$t/alice.in"
-START_STDIN="$t/bob.in" start bob cpm-invite --config "$lab" --node bob --register \
-  --answer --count 1 --json --trace "$t/bob.trace"
-START_STDIN="$t/carol.in" start carol cpm-invite --config "$lab" --node carol \
-  --register --answer --count 1 --json --trace "$t/carol.trace"
-cpm-invite --config "$lab" --node alice --register --json --trace "$t/alice.trace" \
-  sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
-adopt alice $! "$t/alice.err"
-
+start_friends "" "$t"
 # bob's session is established once an ACK reaches him: the second one, after his 200
 # went again (T1 = 0.5 s).
-wait_for "$t/bob.out" '"event":"established"' 10
-wait_for "$t/carol.out" '"event":"established"'
-wait_for "$t/alice.out" '"event":"answered"'
+friends_joined "" "$t" 10
 
 # alice's ACK never reaches csX, yet bob's line reaches her, and hers reach bob and carol.
 printf 'hi from bob\n' >&5
