@@ -85,8 +85,9 @@ private:
 
   // Sending.
   Result<void> send(ua::Message m, const std::string& message_id, bool notification,
-                    const sip::Hop& hop);
-  Result<void> send_text(const std::string& text, const std::string& message_id);
+                    const sip::Hop& hop, std::string text = {}, int resends = 0);
+  Result<void> send_text(const std::string& text, const std::string& message_id, int resends = 0);
+  bool resend_lost(const ua::Final& f);
   void send_next_line();
   void pace();
   void next_line() { m_opt.rate > 0 ? pace() : send_next_line(); }
@@ -113,6 +114,8 @@ private:
   struct Mine {
     std::string message_id; // imdn.Message-ID ("" for --plain)
     bool plain = false;     // sent as text/plain from the start (--plain, or learned)
+    std::string text;       // a CPIM message's text, for sending it again (resend_lost)
+    int resends = 0;        // how many times it went again
   };
   std::map<uint64_t, Mine> m_mine; // by Pager id
   bool m_finishing = false;
@@ -274,7 +277,7 @@ void Client::begin()
 // The CPIM message with `text` to TO, asking for the --notify notifications, with its
 // text/plain form for a peer that takes only that; with --plain (or once TO has asked for
 // it) the text bare.
-Result<void> Client::send_text(const std::string& text, const std::string& message_id)
+Result<void> Client::send_text(const std::string& text, const std::string& message_id, int resends)
 {
   auto hop = m_ep->hop_to(m_opt.to);
   if (!hop)
@@ -296,11 +299,36 @@ Result<void> Client::send_text(const std::string& text, const std::string& messa
   m.body = cpim::encode(cpim::make(o));
   m.plain = ua::plain_of_cpim(m.body);
   m.on_plain = [this](const ua::Final& refused) { on_plain_resend(refused); };
-  return send(std::move(m), message_id, false, *hop);
+  return send(std::move(m), message_id, false, *hop, text, resends);
+}
+
+// A message whose transaction ended with no answer, or with a proxy's 408, may well have
+// arrived (its 2xx lost on the way back under loss): it goes again, at most
+// k_max_resends times, as a new transaction with the same imdn.Message-ID, which a
+// receiver shows and notifies once (ua::Seen). So the sender is not told "failed" for a
+// message that was delivered. Returns whether it went again.
+bool Client::resend_lost(const ua::Final& f)
+{
+  constexpr int k_max_resends = 1;
+  auto it = m_mine.find(f.id);
+  if (it == m_mine.end() || it->second.text.empty() || it->second.resends >= k_max_resends ||
+      m_finishing || !(f.timed_out || f.err == ETIMEDOUT || f.status == 408))
+    return false;
+  Mine old = std::move(it->second);
+  m_mine.erase(it);
+  m_log.diag(fmt::format("no answer for message {} ({}); sending it again with the same "
+                         "Message-ID",
+                         old.message_id,
+                         f.status == 408 ? std::string("408") : std::string("timed out")));
+  if (auto r = send_text(old.text, old.message_id, old.resends + 1); !r) {
+    m_log.error(r.error().message);
+    return false;
+  }
+  return true;
 }
 
 Result<void> Client::send(ua::Message m, const std::string& message_id, bool notification,
-                          const sip::Hop& hop)
+                          const sip::Hop& hop, std::string text, int resends)
 {
   m.from = m_ep->from();
   m.service_indication = !m_opt.no_service_indication;
@@ -319,7 +347,9 @@ Result<void> Client::send(ua::Message m, const std::string& message_id, bool not
   m_log.note(fmt::format("MESSAGE {} via {} ({} bytes{})", to, sent->hop.uri(), size,
                          plain ? ", text/plain" : ""));
   if (!notification)
-    m_mine.emplace(sent->id, Mine{message_id, plain});
+    m_mine.emplace(sent->id, Mine{message_id, plain, std::move(text), resends});
+  if (resends > 0) // counted and awaited once, when it first went
+    return {};
   if (m_opt.lines && !notification)
     ++m_stats.sent;
   if (m_line_waits && !notification && !plain)
@@ -391,6 +421,8 @@ void Client::on_plain_resend(const ua::Final& refused)
 
 void Client::on_final(const std::string& message_id, const ua::Final& f)
 {
+  if (resend_lost(f))
+    return;
   bool plain = f.plain;
   if (auto it = m_mine.find(f.id); it != m_mine.end()) {
     plain = plain || it->second.plain;
