@@ -18,10 +18,9 @@ namespace {
 bool same(const smpp::Pdu& a, const smpp::Pdu& b)
 {
   return a.command == b.command && a.status == b.status && a.sequence == b.sequence &&
-         a.system_id == b.system_id && a.password == b.password &&
-         a.system_type == b.system_type && a.interface_version == b.interface_version &&
-         a.address_range == b.address_range && a.source == b.source &&
-         a.destination == b.destination && a.esm_class == b.esm_class &&
+         a.system_id == b.system_id && a.password == b.password && a.system_type == b.system_type &&
+         a.interface_version == b.interface_version && a.address_range == b.address_range &&
+         a.source == b.source && a.destination == b.destination && a.esm_class == b.esm_class &&
          a.registered_delivery == b.registered_delivery && a.data_coding == b.data_coding &&
          a.short_message == b.short_message && a.message_id == b.message_id &&
          a.validity_period == b.validity_period && a.tlvs == b.tlvs;

@@ -54,8 +54,8 @@ std::string pdu_bytes(uint32_t command, uint32_t status, uint32_t seq, const std
 // (TON 1, NPI 1), registered_delivery 1, data_coding 0, "hello".
 std::string submit_sm_body()
 {
-  return cs("") + hex("01 01") + cs("15550100") + hex("01 01") + cs("15550101") +
-         hex("00 00 00") + cs("") + cs("") + hex("01 00 00 00") + hex("05") + "hello";
+  return cs("") + hex("01 01") + cs("15550100") + hex("01 01") + cs("15550101") + hex("00 00 00") +
+         cs("") + cs("") + hex("01 00 00 00") + hex("05") + "hello";
 }
 
 smpp::Pdu round_trip(const smpp::Pdu& p)
@@ -413,7 +413,8 @@ TEST_CASE("smpp::read_receipt prefers the parameters and falls back to the text"
   CHECK(r->message_id == "1f");
   CHECK(r->state == smpp::MessageState::undeliverable);
   CHECK(r->err == "001");
-  CHECK(smpp::describe(p) == "deliver_sm seq=3 src=15550101 dst=15550100 receipt id=1f stat=UNDELIV");
+  CHECK(smpp::describe(p) ==
+        "deliver_sm seq=3 src=15550101 dst=15550100 receipt id=1f stat=UNDELIV");
   SUBCASE("text only")
   {
     p.tlvs.clear();

@@ -164,9 +164,8 @@ bool header_only(Command c)
 // The PDUs with a body this toolkit reads and writes (through libsmpp34).
 bool with_body(Command c)
 {
-  return is_bind(c) || is_bind_resp(c) || c == Command::submit_sm ||
-         c == Command::submit_sm_resp || c == Command::deliver_sm ||
-         c == Command::deliver_sm_resp;
+  return is_bind(c) || is_bind_resp(c) || c == Command::submit_sm || c == Command::submit_sm_resp ||
+         c == Command::deliver_sm || c == Command::deliver_sm_resp;
 }
 
 // libsmpp34 refuses a command_status it has no name for (vendor codes 0x400-0x4FF...).
@@ -556,8 +555,8 @@ std::optional<Header> peek_header(std::string_view bytes)
 Result<std::string> pack(const Pdu& p)
 {
   // §3.2: the 16-octet PDUs are only a header; an error response carries no body (§4).
-  if (header_only(p.command) || (is_response(p.command) && p.status != k_esme_rok &&
-                                 with_body(p.command))) {
+  if (header_only(p.command) ||
+      (is_response(p.command) && p.status != k_esme_rok && with_body(p.command))) {
     return header_bytes(p.command, p.status, p.sequence, k_header_size);
   }
   if (!with_body(p.command))
@@ -587,9 +586,9 @@ tl::expected<Pdu, DecodeError> unpack(std::string_view bytes)
 {
   auto h = peek_header(bytes);
   if (!h)
-    return tl::unexpected(DecodeError{Command::generic_nack, 0, k_esme_rinvcmdlen,
-                                      fmt::format("{} octets: shorter than a PDU header",
-                                                  bytes.size())});
+    return tl::unexpected(
+        DecodeError{Command::generic_nack, 0, k_esme_rinvcmdlen,
+                    fmt::format("{} octets: shorter than a PDU header", bytes.size())});
   if (h->length != bytes.size())
     return bad(*h, k_esme_rinvcmdlen,
                fmt::format("command_length {} but {} octets", h->length, bytes.size()));
@@ -606,9 +605,9 @@ tl::expected<Pdu, DecodeError> unpack(std::string_view bytes)
   p.sequence = h->sequence;
   if (header_only(h->command)) {
     if (bytes.size() != k_header_size)
-      return bad(*h, k_esme_rinvcmdlen,
-                 fmt::format("{} has a {}-octet body (none allowed)", name,
-                             bytes.size() - k_header_size));
+      return bad(
+          *h, k_esme_rinvcmdlen,
+          fmt::format("{} has a {}-octet body (none allowed)", name, bytes.size() - k_header_size));
     return p;
   }
   if (is_response(h->command) && h->status != k_esme_rok)
@@ -640,8 +639,8 @@ tl::expected<Pdu, DecodeError> unpack(std::string_view bytes)
                            reinterpret_cast<const uint8_t*>(buf.data()), int(bytes.size()));
     if (rc != 0) {
       auto why = lib_error();
-      uint32_t status = why.find("length") != std::string::npos ? k_esme_rinvcmdlen
-                                                                : k_esme_runknownerr;
+      uint32_t status =
+          why.find("length") != std::string::npos ? k_esme_rinvcmdlen : k_esme_runknownerr;
       return bad(*h, status, fmt::format("{}: {}", name, why));
     }
     from_lib(s, p);
@@ -663,8 +662,8 @@ tl::expected<Pdu, DecodeError> unpack(std::string_view bytes)
     uint16_t len = get16(bytes, at + 2);
     if (bytes.size() - at - 4 < len)
       return bad(*h, k_esme_rinvoptparstream,
-                 fmt::format("{}: optional parameter 0x{:04X} of {} octets runs past the PDU",
-                             name, tag, len));
+                 fmt::format("{}: optional parameter 0x{:04X} of {} octets runs past the PDU", name,
+                             tag, len));
     p.tlvs.push_back(Tlv{tag, std::string(bytes.substr(at + 4, len))});
     at += 4 + size_t(len);
   }

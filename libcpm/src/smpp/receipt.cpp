@@ -143,8 +143,7 @@ std::string receipt_date(std::time_t t)
 bool is_receipt(const Pdu& p)
 {
   uint8_t type = p.esm_class & k_esm_type_mask;
-  return p.command == Command::deliver_sm &&
-         (type == k_esm_receipt || type == k_esm_intermediate);
+  return p.command == Command::deliver_sm && (type == k_esm_receipt || type == k_esm_intermediate);
 }
 
 Result<Receipt> read_receipt(const Pdu& p)
