@@ -23,6 +23,7 @@ declare -A allowed=(
   [core]="base grammar codec config store"
   [ua]="base grammar codec config rt"
   [ladder]="base grammar"
+  [sms]="base"
 )
 
 failures=0
