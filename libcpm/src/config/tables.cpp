@@ -138,7 +138,15 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "media",
            "trace",
            "timeout_ms",
-           "max_lingering"});
+           "max_lingering",
+           "smsc",
+           "system_id",
+           "system_type",
+           "iwf_db",
+           "smpp_window",
+           "enquire_link_ms",
+           "reconnect_ms",
+           "validity_s"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -179,6 +187,14 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("trace", n.trace);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
+  r.str("smsc", n.smsc);
+  r.str("system_id", n.system_id);
+  r.str("system_type", n.system_type);
+  r.str("iwf_db", n.iwf_db);
+  r.integer("smpp_window", n.smpp_window, 1, 1000);
+  r.integer("enquire_link_ms", n.enquire_link_ms, 100, 3600000);
+  r.integer("reconnect_ms", n.reconnect_ms, 10, 3600000);
+  r.integer("validity_s", n.validity_s, 0, 31 * 86400);
   if (!r.ok())
     return tl::unexpected(r.error());
 
@@ -206,6 +222,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     n.realm = n.domains.front();
   n.registrar_db = beside(path, n.registrar_db);
   n.outbox_db = beside(path, n.outbox_db);
+  n.iwf_db = beside(path, n.iwf_db);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;
   if (n.default_expires < n.min_expires)
