@@ -59,11 +59,8 @@ Result<void> check_addresses(const cli::Common& common, bool do_register, bool l
     return fail(fmt::format("--from '{}' is not a sip: URI", common.from));
   if (listens)
     return {};
-  // A tel: URI (RFC 3966) has no host: only a proxy can take it (to the IWF, Figure 7).
-  if (text::lower(to.substr(0, 4)) == "tel:" && !common.proxy.empty())
-    return {};
   if (text::lower(to.substr(0, 4)) != "sip:")
-    return fail(fmt::format("TO '{}' is not a sip: URI (or a tel: URI with --proxy)", to));
+    return fail(fmt::format("TO '{}' is not a sip: URI", to));
   if (common.proxy.empty()) {
     auto h = sip::hop_of_uri(to);
     if (!h)
