@@ -22,6 +22,7 @@ declare -A allowed=(
   [core]="base grammar codec config store"
   [ua]="base grammar codec config rt"
   [ladder]="base grammar"
+  [sms]="base"
   [iw]="base grammar codec config store sms smpp"
 )
 

@@ -498,3 +498,148 @@ TEST_CASE("ladder::arrows names the receiver of a response on an inbound TCP con
 }
 
 TEST_SUITE_END();
+
+namespace {
+
+// SMPP PDUs between the IWF (its outgoing connection from its own address) and the SMSC, as
+// the links trace them: transport "smpp", the PDU's one-line text as the message.
+struct SmppRun {
+  std::vector<Event> events;
+  int64_t now = 1'700'000'000'000'000;
+  void send(bool from_iwf, const std::string& text)
+  {
+    now += 1000;
+    const std::string iwf = "127.0.1.3:40123", nc = "127.0.1.4:2775";
+    auto add = [&](const char* node, const char* dir, const std::string& local,
+                   const std::string& peer, int64_t t) {
+      Event e;
+      e.time_us = t;
+      e.node = node;
+      e.dir = dir;
+      e.transport = "smpp";
+      e.local = local;
+      e.peer = peer;
+      e.first_line = cpm::trace::first_line(text);
+      e.message = text;
+      events.push_back(e);
+    };
+    if (from_iwf) {
+      add("iwf", "tx", iwf, nc, now);
+      add("nc", "rx", nc, iwf, now + 100);
+    } else {
+      add("nc", "tx", nc, iwf, now);
+      add("iwf", "rx", iwf, nc, now + 100);
+    }
+  }
+};
+
+const char* k_submit_ladder = R"(
+[alias]
+IWF = iwf
+NC  = nc
+[transaction submit]
+[5] IWF -> NC submit_sm
+[6] NC -> IWF submit_sm_resp
+[transaction receipt]
+after [6]
+[11] NC -> IWF deliver_sm
+[20] IWF -> NC deliver_sm_resp
+)";
+
+} // namespace
+
+TEST_SUITE_BEGIN("ladder");
+
+TEST_CASE("ladder SMPP PDUs are hops: named, paired by sequence number, compared")
+{
+  SmppRun r;
+  r.send(true, "bind_transceiver seq=1 system_id=cpm");
+  r.send(false, "bind_transceiver_resp seq=1 status=0x00000000");
+  r.send(true, "submit_sm seq=2 src=+15550100 dst=+15550101 registered_delivery=1");
+  r.send(false, "submit_sm_resp seq=2 status=0x00000000 id=7");
+  r.send(true, "enquire_link seq=3");
+  r.send(false, "enquire_link_resp seq=3 status=0x00000000");
+  r.send(false, "deliver_sm seq=1 esm_class=0x04 id:7 stat:DELIVRD");
+  r.send(true, "deliver_sm_resp seq=1 status=ESME_ROK");
+  auto hs = ladder::arrows(r.events);
+  REQUIRE(hs.size() == 8);
+  CHECK(hs[2].smpp);
+  CHECK(hs[2].request);
+  CHECK(hs[2].from == "iwf");
+  CHECK(hs[2].to == "nc");
+  CHECK(hs[2].method == "submit_sm");
+  CHECK(hs[2].cseq == "2");
+  CHECK(ladder::label(hs[2], true) == "submit_sm");
+  CHECK_FALSE(hs[3].request);
+  CHECK(hs[3].method == "submit_sm");
+  CHECK(hs[3].status == 0);
+  CHECK(ladder::label(hs[3], true) == "submit_sm_resp");
+  CHECK(hs[3].call_id == hs[2].call_id); // one transaction
+  CHECK(hs[6].call_id != hs[2].call_id); // the SMSC's requests have their own numbers
+  // Binds and keep-alives are session upkeep, hidden like REGISTER unless --all.
+  CHECK(ladder::filter(hs, ladder::Filter{}).size() == 4);
+  CHECK(ladder::filter(hs, ladder::Filter::none()).size() == 8);
+  auto ex = ladder::parse_expected(k_submit_ladder, "submit.ladder");
+  REQUIRE(ex);
+  auto res = ladder::check(*ex, hs);
+  INFO(res.report);
+  CHECK(res.ok);
+}
+
+TEST_CASE("ladder SMPP responses are compared by command_status")
+{
+  SmppRun r;
+  r.send(true, "submit_sm seq=2 dst=+15550101");
+  r.send(false, "submit_sm_resp seq=2 status=0x00000058");
+  r.send(false, "deliver_sm seq=1");
+  r.send(true, "deliver_sm_resp seq=1 status=0x00000000");
+  auto hs = ladder::arrows(r.events);
+  REQUIRE(hs.size() == 4);
+  CHECK(ladder::label(hs[1], true) == "submit_sm_resp ESME_RTHROTTLED");
+  auto ex = ladder::parse_expected(k_submit_ladder, "submit.ladder");
+  REQUIRE(ex);
+  auto res = ladder::check(*ex, hs);
+  CHECK_FALSE(res.ok);
+  CHECK(res.report.find("- [6]      nc -> iwf  submit_sm_resp") != std::string::npos);
+  CHECK(res.report.find("+          nc -> iwf  submit_sm_resp ESME_RTHROTTLED") !=
+        std::string::npos);
+  std::string throttled = k_submit_ladder;
+  throttled.replace(throttled.find("submit_sm_resp"), 14, "submit_sm_resp ESME_RTHROTTLED");
+  ex = ladder::parse_expected(throttled, "submit.ladder");
+  REQUIRE(ex);
+  res = ladder::check(*ex, hs);
+  INFO(res.report);
+  CHECK(res.ok);
+}
+
+TEST_CASE("ladder::parse_expected reads SMPP steps and refuses what does not fit")
+{
+  auto ex = ladder::parse_expected("[transaction t]\n[1] a -> b submit_sm\n"
+                                   "[2] b -> a submit_sm_resp 0x14\n",
+                                   "t.ladder");
+  REQUIRE(ex);
+  REQUIRE(ex->transactions.size() == 1);
+  CHECK(ex->transactions[0].requests[0].smpp);
+  CHECK(ex->transactions[0].requests[0].method == "submit_sm");
+  CHECK(ex->transactions[0].responses[0].status == 0x14);
+  CHECK(ex->transactions[0].responses[0].method == "submit_sm");
+  auto bad = ladder::parse_expected("[transaction t]\n[1] a -> b submit_sm extra\n", "t.ladder");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("t.ladder:2: unexpected 'extra' after the SMPP PDU") == 0);
+  bad = ladder::parse_expected("[transaction t]\n[1] a -> b submit_sm\n"
+                               "[2] b -> a submit_sm_resp ESME_NOPE\n",
+                               "t.ladder");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("bad SMPP command_status 'ESME_NOPE'") != std::string::npos);
+  CHECK(ladder::smpp_status_code("ESME_RMSGQFUL") == 0x14);
+  CHECK(ladder::smpp_status_code("88") == 0x58);
+  CHECK(ladder::smpp_status_code("0x") == -1);
+  CHECK(ladder::smpp_status_name(0x58) == "ESME_RTHROTTLED");
+  CHECK(ladder::smpp_status_name(0x12345).empty());
+  CHECK(ladder::is_smpp_pdu("generic_nack"));
+  CHECK(ladder::is_smpp_pdu("unbind_resp"));
+  CHECK_FALSE(ladder::is_smpp_pdu("generic_nack_resp"));
+  CHECK_FALSE(ladder::is_smpp_pdu("submit"));
+}
+
+TEST_SUITE_END();

@@ -1,15 +1,14 @@
 #include <doctest/doctest.h>
 
-#include <malloc.h>
-#include <stdlib.h>
-
 #include <filesystem>
+#include <malloc.h>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "cpm/core/location.hpp"
 #include "cpm/store/sqlite.hpp"
+#include "temp_dir.hpp"
 
 using cpm::location::Binding;
 using cpm::location::Reach;
@@ -29,20 +28,9 @@ Binding binding(std::string aor, std::string contact, int64_t expires_at, std::s
   return b;
 }
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir()
-  {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cpm-location-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir()
-  {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+// A fresh directory for this file's tests.
+struct TempDir : cpm::test::TempDir {
+  TempDir() : cpm::test::TempDir("cpm-location") {}
 };
 
 const std::string k_icsi_feature =

@@ -1,13 +1,12 @@
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cpm/store/outbox.hpp"
+#include "temp_dir.hpp"
 
 using cpm::store::Backoff;
 using cpm::store::Delivery;
@@ -16,20 +15,9 @@ using cpm::store::Outbox;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir()
-  {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cpm-outbox-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir()
-  {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+// A fresh directory for this file's tests.
+struct TempDir : cpm::test::TempDir {
+  TempDir() : cpm::test::TempDir("cpm-outbox") {}
 };
 
 // The open deliveries as "item:destination:state:attempts:next_ms".

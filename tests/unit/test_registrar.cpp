@@ -1,12 +1,9 @@
 // Unit tests of the registrar (Contact parsing and REGISTER handling on an in-memory store).
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
-#include <filesystem>
-
 #include "cpm/core/registrar.hpp"
 #include "cpm/store/sqlite.hpp"
+#include "temp_dir.hpp"
 
 using cpm::registrar::parse_contacts;
 
@@ -96,9 +93,8 @@ TEST_CASE("registrar::handle binds, refreshes, caps and unregisters")
 
 TEST_CASE("registrar::handle answers 500, not 200, when the binding cannot be stored")
 {
-  std::string dir = (std::filesystem::temp_directory_path() / "cpm-registrar-XXXXXX").string();
-  REQUIRE(mkdtemp(dir.data()) != nullptr);
-  auto path = dir + "/core.db";
+  cpm::test::TempDir dir("cpm-registrar");
+  auto path = (dir.path / "core.db").string();
   {
     cpm::location::Store store;
     REQUIRE(store.open(path, 1000));
@@ -120,8 +116,6 @@ TEST_CASE("registrar::handle answers 500, not 200, when the binding cannot be st
                                1000);
     CHECK(r.status == 500);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 TEST_CASE("registrar::handle says how each binding is reached")

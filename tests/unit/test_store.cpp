@@ -1,7 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -9,6 +7,7 @@
 
 #include "cpm/store/secret.hpp"
 #include "cpm/store/sqlite.hpp"
+#include "temp_dir.hpp"
 
 using cpm::store::Database;
 using cpm::store::Statement;
@@ -16,20 +15,9 @@ using cpm::store::Transaction;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir()
-  {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cpm-store-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir()
-  {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+// A fresh directory for this file's tests.
+struct TempDir : cpm::test::TempDir {
+  TempDir() : cpm::test::TempDir("cpm-store") {}
 };
 
 // The rows of "SELECT k, n FROM t ORDER BY n" as "k=n".

@@ -92,11 +92,41 @@ std::string host_of(const std::string& addr)
   return a ? a->host : addr;
 }
 
+// An SMPP PDU's one-line trace text: "submit_sm seq=7 src=... dst=..." or
+// "submit_sm_resp seq=7 status=0x00000058 ...".
+Arrow smpp_arrow(Arrow h)
+{
+  h.smpp = true;
+  auto words = split_ws(h.first_line);
+  if (words.empty())
+    return h;
+  h.method = words[0];
+  constexpr std::string_view k_resp = "_resp";
+  if (h.method.size() > k_resp.size() &&
+      h.method.compare(h.method.size() - k_resp.size(), k_resp.size(), k_resp) == 0) {
+    h.method.resize(h.method.size() - k_resp.size());
+  } else {
+    h.request = true;
+  }
+  for (const auto& w : words) {
+    if (w.rfind("seq=", 0) == 0)
+      h.cseq = w.substr(4);
+    if (!h.request && w.rfind("status=", 0) == 0) {
+      auto code = smpp_status_code(std::string_view(w).substr(7));
+      h.status = code < 0 ? -1 : static_cast<int>(code);
+      h.reason = code < 0 ? w.substr(7) : smpp_status_name(static_cast<uint32_t>(code));
+    }
+  }
+  return h;
+}
+
 Arrow to_arrow(const trace::Event& e)
 {
   Arrow h;
   h.time_us = e.time_us;
   h.first_line = e.first_line.empty() ? trace::first_line(e.message) : e.first_line;
+  if (e.transport == "smpp")
+    return smpp_arrow(std::move(h));
   std::vector<std::string_view> headers;
   std::string_view body;
   split_message(e.message, headers, body);
@@ -235,6 +265,8 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
     if (!e.message.empty() && !seen.emplace(from, e.message).second)
       continue; // a retransmission
     auto h = to_arrow(e);
+    if (h.smpp) // a request and its response share the link's two ends (as a Call-ID)
+      h.call_id = h.request ? "smpp " + from + " > " + to : "smpp " + to + " > " + from;
     h.from = std::move(from);
     h.to = std::move(to);
     out.push_back(std::move(h));
@@ -262,6 +294,9 @@ std::vector<Arrow> filter(const std::vector<Arrow>& in, const Filter& f)
       continue;
     if (f.register_ && h.method == "REGISTER")
       continue;
+    if (h.smpp && f.smpp_session &&
+        (h.method.rfind("bind_", 0) == 0 || h.method == "unbind" || h.method == "enquire_link"))
+      continue;
     if (f.ack && h.method == "ACK")
       continue;
     if (h.msrp) {
@@ -285,6 +320,12 @@ std::string label(const Arrow& h, bool with_uri)
   if (h.msrp)
     return h.request ? "MSRP " + h.method
                      : fmt::format("MSRP {}{}{}", h.status, h.reason.empty() ? "" : " ", h.reason);
+  if (h.smpp) {
+    if (h.request)
+      return h.method;
+    auto name = h.reason.empty() && h.status != 0 ? fmt::format("0x{:08x}", h.status) : h.reason;
+    return h.status == 0 ? h.method + "_resp" : h.method + "_resp " + name;
+  }
   if (h.request)
     return with_uri && !h.uri.empty() ? h.method + " " + h.uri : h.method;
   return h.reason.empty() ? std::to_string(h.status) : fmt::format("{} {}", h.status, h.reason);

@@ -36,8 +36,10 @@ std::string fmt_secs(int64_t us)
 
 bool same(const Step& s, const Arrow& h)
 {
-  if (s.from != h.from || s.to != h.to || s.request != h.request)
+  if (s.from != h.from || s.to != h.to || s.request != h.request || s.smpp != h.smpp)
     return false;
+  if (s.smpp)
+    return s.method == h.method && (s.request || s.status == h.status);
   if (s.request) {
     if (s.method != h.method)
       return false;
@@ -108,7 +110,7 @@ Match compare(const Transaction& t, const Group& g)
   for (const auto& s : t.responses)
     codes.insert(s.status);
   for (const auto* h : g.responses)
-    if (h->status >= 200)
+    if (h->status >= 200 || h->smpp)
       codes.insert(h->status); // a provisional code the ladder does not show is not compared
   for (int code : codes) {
     std::vector<const Step*> ws;
@@ -139,6 +141,10 @@ std::string describe_step(const Step& s)
 {
   auto what =
       s.request ? (s.uri.empty() ? s.method : s.method + " " + s.uri) : std::to_string(s.status);
+  if (s.smpp && !s.request) {
+    auto name = smpp_status_name(static_cast<uint32_t>(s.status));
+    what = s.method + "_resp" + (s.status == 0 ? "" : " " + (name.empty() ? what : name));
+  }
   return fmt::format("{:<8} {} -> {}  {}", s.label.empty() ? "" : "[" + s.label + "]", s.from, s.to,
                      what);
 }

@@ -39,6 +39,8 @@ private:
   Result<void> after(Transaction& t, const std::vector<std::string>& words);
   // "[STEP] FROM -> TO METHOD [URI]" or "[STEP] FROM -> TO CODE [REASON]".
   Result<void> step(Transaction& t, const std::vector<std::string>& words);
+  // The rest of a step whose word `at` is an SMPP PDU: "submit_sm" or "submit_sm_resp [STATUS]".
+  Result<void> smpp_step(Transaction& t, Step s, const std::vector<std::string>& words, size_t at);
 
   enum class Section { none, alias, transaction };
   const std::string& m_name;
@@ -129,6 +131,8 @@ Result<void> Reader::step(Transaction& t, const std::vector<std::string>& words)
   s.from = words[i];
   s.to = words[i + 2];
   const auto& what = words[i + 3];
+  if (is_smpp_pdu(what)) // an SMPP PDU: "submit_sm", "submit_sm_resp [STATUS]"
+    return smpp_step(t, std::move(s), words, i + 3);
   if (what.size() == 3 && std::all_of(what.begin(), what.end(), ::isdigit)) {
     s.status = std::stoi(what);
     if (s.status < 100)
@@ -136,7 +140,9 @@ Result<void> Reader::step(Transaction& t, const std::vector<std::string>& words)
     t.responses.push_back(std::move(s));
   } else {
     if (!std::all_of(what.begin(), what.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-      return err(fmt::format("'{}' is neither a method (upper case) nor a status code", what));
+      return err(fmt::format(
+          "'{}' is neither a method (upper case), a status code nor an SMPP PDU (lower case)",
+          what));
     s.request = true;
     s.method = what;
     if (words.size() > i + 5)
@@ -145,6 +151,35 @@ Result<void> Reader::step(Transaction& t, const std::vector<std::string>& words)
       s.uri = words[i + 4];
     t.requests.push_back(std::move(s));
   }
+  return {};
+}
+
+Result<void> Reader::smpp_step(Transaction& t, Step s, const std::vector<std::string>& words,
+                               size_t at)
+{
+  constexpr std::string_view k_resp = "_resp";
+  s.smpp = true;
+  s.method = words[at];
+  bool resp = s.method.size() > k_resp.size() &&
+              s.method.compare(s.method.size() - k_resp.size(), k_resp.size(), k_resp) == 0;
+  if (!resp) {
+    if (words.size() > at + 1)
+      return err(fmt::format("unexpected '{}' after the SMPP PDU", words[at + 1]));
+    s.request = true;
+    t.requests.push_back(std::move(s));
+    return {};
+  }
+  s.method.resize(s.method.size() - k_resp.size());
+  if (words.size() > at + 2)
+    return err(fmt::format("unexpected '{}' after the command_status", words[at + 2]));
+  if (words.size() == at + 2) {
+    auto code = smpp_status_code(words[at + 1]);
+    if (code < 0)
+      return err(fmt::format("bad SMPP command_status '{}' (ESME_ name, 0xHEX or decimal)",
+                             words[at + 1]));
+    s.status = static_cast<int>(code);
+  }
+  t.responses.push_back(std::move(s));
   return {};
 }
 

@@ -11,8 +11,8 @@
 
 namespace cpm::ladder {
 
-// One arrow of a ladder: a SIP message (or MSRP frame) going from one node to another, seen
-// once.
+// One arrow of a ladder: a SIP message (or MSRP frame, or SMPP PDU) going from one node to
+// another, seen once.
 struct Arrow {
   int64_t time_us = 0;
   std::string from; // node name, or "ip:port" when no trace names the address
@@ -27,6 +27,10 @@ struct Arrow {
   std::string imdn_id; // CPIM imdn.Message-ID of the body, or ""
   std::string first_line;
   bool msrp = false; // an MSRP frame (method SEND/REPORT, or a status), not SIP
+  // An SMPP PDU (trace transport "smpp"): `method` is the PDU name without "_resp"
+  // ("submit_sm"), `request` is false for a "_resp" PDU, `status` its command_status and
+  // `reason` the ESME_ name when known; `cseq` is the sequence_number.
+  bool smpp = false;
 };
 
 // What to leave out of a ladder.
@@ -36,8 +40,10 @@ struct Filter {
   bool ack = true;               // ACK
   std::vector<std::string> more; // methods or status codes ("OPTIONS", "180")
   bool msrp = false;             // MSRP frames
+  // SMPP session upkeep: bind_*, unbind, enquire_link and their responses (as REGISTER).
+  bool smpp_session = true;
   // Nothing hidden (--all).
-  static Filter none() { return Filter{false, false, false, {}, false}; }
+  static Filter none() { return Filter{false, false, false, {}, false, false}; }
 };
 
 // Merge the events of several traces into hops, ordered by time: each message once (the
@@ -48,7 +54,8 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events);
 Result<std::vector<Arrow>> read_arrows(const std::vector<std::string>& paths);
 // The hops `f` keeps.
 std::vector<Arrow> filter(const std::vector<Arrow>& in, const Filter& f);
-// Short label: "MESSAGE sip:bob@b.example" (with_uri) or "MESSAGE", "200 OK".
+// Short label: "MESSAGE sip:bob@b.example" (with_uri) or "MESSAGE", "200 OK", "submit_sm",
+// "submit_sm_resp ESME_RTHROTTLED".
 std::string label(const Arrow& h, bool with_uri);
 // The node names in order of first appearance, `first` (if any) leading.
 std::vector<std::string> nodes(const std::vector<Arrow>& hs, const std::vector<std::string>& first);
@@ -65,8 +72,9 @@ struct Step {
   std::string label;    // "5.1" from "[5.1]", or ""
   std::string from, to; // node names, aliases resolved
   bool request = false;
-  std::string method; // for a request
-  int status = 0;     // for a response
+  std::string method; // for a request (and an SMPP response: the PDU name without "_resp")
+  int status = 0;     // for a response (SMPP: command_status, 0 = ESME_ROK)
+  bool smpp = false;  // an SMPP PDU ("submit_sm", "deliver_sm_resp")
   std::string uri;    // optional request URI
   int line = 0;
 };
@@ -89,6 +97,13 @@ struct Expected {
 // Parse an expected ladder; `name` is used in error messages ("fig5-6.ladder:12: ...").
 Result<Expected> parse_expected(std::string_view text, const std::string& name);
 Result<Expected> read_expected(const std::string& path);
+
+// SMPP 3.4 command_status names that ladders use (ESME_ROK, ESME_RTHROTTLED, ...): the name
+// of a code ("" when not in the table), and the code of a name, "0x58" or "88" (-1: neither).
+std::string smpp_status_name(uint32_t code);
+// Whether `name` is an SMPP 3.4 PDU ("submit_sm", "deliver_sm_resp", "generic_nack").
+bool is_smpp_pdu(std::string_view name);
+int64_t smpp_status_code(std::string_view text);
 
 // The outcome of a comparison: `report` is a readable diff (empty lines of context included).
 struct CheckResult {
