@@ -1,6 +1,8 @@
 #!/bin/bash
 # cpm-iwf --pipe (cpm-iwf(1) PIPE FORMAT) as the IWF of Figures 7 and 8, the test script
-# being the SMS network and alice's cpm-send talking to the IWF directly (no core):
+# being the SMS network, behind one core whose public service identities send the two
+# numbers of the test to the IWF (the participating function's decision is tested in
+# pf-interwork*.sh):
 # Figure 7: alice's CPM Message to tel:+15550100 with a delivery notification is answered
 # 202, comes out as one "sms" line, and the test's "receipt" line becomes alice's
 # notification 'delivered' (exit 0); UNDELIV becomes 'failed' (exit 1); a repeat of an
@@ -17,11 +19,18 @@ p=$lab_prefix
 lab="$t/iwf.toml"
 cat >"$lab" <<TOML
 [[node]]
+name = "coreA"
+role = "core"
+domain = "a.example"
+listen = ["udp:${p}1.1:5060", "tcp:${p}1.1:5060"]
+psi = { "tel:+15550100" = "iwf", "tel:+15550199" = "iwf" }
+
+[[node]]
 name = "iwf"
 role = "iwf"
 domain = "a.example"
 listen = ["udp:${p}1.3:5060", "tcp:${p}1.3:5060"]
-proxy = "alice"
+proxy = "coreA"
 iwf_db = "iwf.sqlite"
 
 [[node]]
@@ -29,7 +38,7 @@ name = "alice"
 role = "client"
 from = "sip:alice@a.example"
 listen = ["udp:${p}1.10:5060", "tcp:${p}1.10:5060"]
-proxy = "iwf"
+proxy = "coreA"
 
 [[user]]
 uri = "sip:alice@a.example"
@@ -39,11 +48,10 @@ TOML
 # The test holds the IWF's stdin open on fd 5 (never inherited: proc.sh closes 5-9).
 mkfifo "$t/iwf.in" || fail "mkfifo"
 exec 5<>"$t/iwf.in"
+start coreA "$CPM_BIN/cpm-core-route" --config "$lab" --node coreA --trace "$t/coreA.trace"
 START_STDIN="$t/iwf.in" start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --pipe \
   --trace "$t/iwf.trace" -v
 
-# line_count FILE TYPE: how many lines of FILE have "type":"TYPE".
-line_count() { grep -c "\"type\":\"$2\"" "$1" || true; }
 # sms_id N: the "id" of the Nth "sms" line the IWF wrote.
 sms_id()
 {
@@ -53,8 +61,8 @@ sms_id()
 # ---- Figure 7: delivered ----
 send_bg()
 {
-  "$CPM_BIN/cpm-send" --config "$lab" --node alice --notify delivery --wait --timeout 10 \
-    --json "$@"
+  "$CPM_BIN/cpm-send" --config "$lab" --node alice --register --notify delivery --wait \
+    --timeout 10 --json "$@"
 }
 send_bg tel:+15550100 'Hello SMS' >"$t/a1.json" 2>"$t/a1.err" &
 adopt a1 $! "$t/a1.err"
@@ -93,7 +101,7 @@ msg = (f"MESSAGE tel:+15550100 SIP/2.0\r\nVia: SIP/2.0/UDP {p}1.20:5099;branch=z
        f"CSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: message/cpim\r\n"
        f"Content-Length: {len(cpim)}\r\n\r\n{cpim}")
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((f"{p}1.20", 5099))
+s.bind((f"{p}1.20", 5099))  # straight to the IWF
 s.settimeout(5)
 s.sendto(msg.encode(), (f"{p}1.3", 5060))
 print(s.recvfrom(65535)[0].decode())

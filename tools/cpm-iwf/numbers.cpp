@@ -14,6 +14,8 @@ namespace {
 // The user's number: its `tel`, else the number of a tel: URI.
 std::string tel_of(const config::User& u)
 {
+  if (!u.tel.empty())
+    return u.tel;
   auto n = iw::number_of(u.uri);
   return n ? *n : std::string();
 }

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view k_schema =
     "CREATE TABLE IF NOT EXISTS iw_sms ("
-    " id INTEGER PRIMARY KEY, key TEXT UNIQUE, kind TEXT NOT NULL,"
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, kind TEXT NOT NULL,"
     " src TEXT NOT NULL, dst TEXT NOT NULL, text TEXT NOT NULL, report INTEGER NOT NULL,"
     " sender TEXT NOT NULL, message_id TEXT NOT NULL, datetime TEXT NOT NULL,"
     " positive INTEGER NOT NULL, negative INTEGER NOT NULL, ref TEXT NOT NULL,"
@@ -24,7 +24,8 @@ constexpr std::string_view k_schema =
     " PRIMARY KEY (sms, seq));"
     "CREATE INDEX IF NOT EXISTS iw_part_smsc ON iw_part (smsc_id);"
     "CREATE TABLE IF NOT EXISTS iw_cpm ("
-    " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ruri TEXT NOT NULL, sender TEXT NOT NULL,"
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ruri TEXT NOT NULL, sender TEXT "
+    "NOT NULL,"
     " body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS iw_in_part ("
     " src TEXT NOT NULL, dst TEXT NOT NULL, ref INTEGER NOT NULL, total INTEGER NOT NULL,"
