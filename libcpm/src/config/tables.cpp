@@ -148,6 +148,14 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "trace",
            "timeout_ms",
            "max_lingering",
+           "smsc",
+           "system_id",
+           "system_type",
+           "iwf_db",
+           "smpp_window",
+           "enquire_link_ms",
+           "reconnect_ms",
+           "validity_s",
            "iwf",
            "non_cpm_domains"});
   r.require("name");
@@ -190,6 +198,14 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("trace", n.trace);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
+  r.str("smsc", n.smsc);
+  r.str("system_id", n.system_id);
+  r.str("system_type", n.system_type);
+  r.str("iwf_db", n.iwf_db);
+  r.integer("smpp_window", n.smpp_window, 1, 1000);
+  r.integer("enquire_link_ms", n.enquire_link_ms, 100, 3600000);
+  r.integer("reconnect_ms", n.reconnect_ms, 10, 3600000);
+  r.integer("validity_s", n.validity_s, 0, 31 * 86400);
   r.str("iwf", n.iwf);
   r.strs("non_cpm_domains", n.non_cpm_domains, false);
   if (!r.ok())
@@ -226,6 +242,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     n.realm = n.domains.front();
   n.registrar_db = beside(path, n.registrar_db);
   n.outbox_db = beside(path, n.outbox_db);
+  n.iwf_db = beside(path, n.iwf_db);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;
   if (n.default_expires < n.min_expires)

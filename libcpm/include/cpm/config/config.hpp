@@ -114,6 +114,16 @@ struct Node {
   std::string trace;                        // trace file (overridden by --trace)
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
+  // An IWF's SMSC ("127.0.1.4:2775", or a node name) and its bind (SMPP 3.4 §4.1).
+  std::string smsc;
+  std::string system_id;
+  std::string system_type;
+  // An IWF's SQLite store (relative to the config file's directory); empty: memory only.
+  std::string iwf_db;
+  int smpp_window = 10;        // SMPP PDUs outstanding at once
+  int enquire_link_ms = 30000; // keep-alive interval
+  int reconnect_ms = 1000;     // first wait before reconnecting, doubled, capped at 60 s
+  int validity_s = 0;          // submit_sm validity period; 0: the SMSC's default
   int line = 0;
 };
 
