@@ -165,9 +165,14 @@ password = bench
 CONF
   bearerbox "$t/kannel.conf" >"$t/bearerbox.out" 2>"$t/bearerbox.err" </dev/null 5>&- 6>&- 7>&- 8>&- 9>&- &
   adopt bearerbox $! "$t/bearerbox.err"
+  status_url="http://127.0.0.1:$kp/status.txt?password=bench"
+  # smsbox gives up at once when bearerbox does not answer yet.
+  for ((i = 0; i < 300; i++)); do
+    curl -s -o /dev/null "$status_url" 2>/dev/null && break
+    sleep 0.1 # bounded poll: Kannel has no readiness signal of its own
+  done
   smsbox "$t/kannel.conf" >"$t/smsbox.out" 2>"$t/smsbox.err" </dev/null 5>&- 6>&- 7>&- 8>&- 9>&- &
   adopt smsbox $! "$t/smsbox.err"
-  status_url="http://127.0.0.1:$kp/status.txt?password=bench"
   for ((i = 0; i < 300; i++)); do
     curl -s "$status_url" 2>/dev/null | grep -q 'nc.*online' &&
       curl -s -o /dev/null "http://127.0.0.1:$((kp + 2))/" 2>/dev/null && break
