@@ -23,6 +23,7 @@ declare -A allowed=(
   [ua]="base grammar codec config rt"
   [ladder]="base grammar"
   [sms]="base"
+  [iw]="base grammar codec config store sms smpp"
 )
 
 failures=0

@@ -162,6 +162,27 @@ for line in open(sys.argv[1]):
 PY
 }
 
+# only_call FIRST TRACE...: copy FIRST and each TRACE to $t/only/ (same file names),
+# keeping only the events of the Call-ID of the first MESSAGE FIRST shows sent: one
+# message's ladder out of traces of a longer run.
+only_call()
+{
+  mkdir -p "$t/only"
+  python3 - "$t/only" "$@" <<'PY' || fail "only_call: no MESSAGE sent in $2"
+import json, os, sys
+out, first, traces = sys.argv[1], sys.argv[2], sys.argv[2:]
+call = next((e["call_id"] for l in open(first) if (e := json.loads(l))["dir"] == "tx"
+             and e["first_line"].startswith("MESSAGE ")), None)
+if call is None:
+    sys.exit(1)
+for path in dict.fromkeys(traces):
+    with open(os.path.join(out, os.path.basename(path)), "w") as f:
+        for line in open(path):
+            if json.loads(line).get("call_id") == call:
+                f.write(line)
+PY
+}
+
 # sent TRACE PREFIX: how many messages the traced node sent whose first line starts so.
 sent()
 {

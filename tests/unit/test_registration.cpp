@@ -35,6 +35,8 @@ TEST_CASE("ua::check_addresses: what every client checks of its addresses")
   CHECK_FALSE(check_addresses(c, true, false, "sip:bob@127.0.0.1")); // --register, no --proxy
   c.proxy = "udp:127.0.0.1:5060";
   CHECK(check_addresses(c, false, false, "sip:bob@b.example"));
+  CHECK(check_addresses(c, false, false, "tel:+15550100")); // the proxy routes a number
+  CHECK_FALSE(check_addresses(c, false, false, "mailto:bob@b.example"));
   CHECK_FALSE(check_addresses(c, true, false, "sip:bob@b.example")); // no --from
   CHECK_FALSE(check_addresses(c, false, true, ""));                  // waiting registers
   c.from = "sip:alice@a.example";

@@ -7,9 +7,11 @@
 #include "focus.hpp"
 #include "group_pager.hpp"
 #include <memory>
+#include <optional>
 
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
+#include "cpm/core/interwork.hpp"
 #include "cpm/core/policy.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
@@ -127,12 +129,77 @@ public:
     a.add_headers = std::move(p.add_headers);
     // Dialog-forming requests keep the server on the signalling path; pager mode needs not.
     a.record_route = req.method == "INVITE" || req.method == "SUBSCRIBE";
-    if (req.routes.empty()) {
+    if (p.served.session_case == config::SessionCase::Originating)
+      if (auto refused = interworking(in, p.served.aor, a))
+        return *refused;
+    if (req.routes.empty() && a.push_routes.empty()) {
       if (m_node.proxy.empty())
         return proxy::Action::reply(404, "No Route Back To Core");
       a.next_hop = sip::to_sip_uri(m_node.proxy);
     }
     return a;
+  }
+
+  // Figure 7 step 3 on the originating side: a number of a CPM user becomes that user's URI;
+  // a MESSAGE to no CPM user goes through the core to the IWF (Route set: the core's Routes
+  // left, then the IWF); a message of a user with sms_fallback gets the IWF as its second
+  // target for a 404 or 480. A refusal is returned.
+  std::optional<proxy::Action> interworking(const proxy::Incoming& in, const std::string& sender,
+                                            proxy::Action& a)
+  {
+    const sip::Request& req = in.req;
+    auto d = interwork::decide(m_file, m_node, req);
+    switch (d.kind) {
+    case interwork::Kind::Cpm:
+      break;
+    case interwork::Kind::Translate:
+      a.ruri = d.ruri;
+      m_daemon.verbose(fmt::format("{} {} from {}: {}", req.method, req.ruri, req.from_uri, d.why));
+      break;
+    case interwork::Kind::Refuse:
+      diag(fmt::format("{} {} from {}: {} {} ({})", req.method, req.ruri, req.from_uri, d.status,
+                       d.reason, d.why));
+      return proxy::Action::reply(
+          d.status, d.reason,
+          {fmt::format("Warning: 399 {} \"not a CPM user and no interworking function\"",
+                       m_node.name)});
+    case interwork::Kind::Interwork: {
+      auto routes = interwork::routes_to_iwf(m_node, req.routes);
+      if (routes.empty())
+        return proxy::Action::reply(404, "No Route Back To Core");
+      a.remove_headers.push_back("Route");
+      a.push_routes = std::move(routes);
+      m_daemon.verbose(fmt::format("{} {} from {}: {}", req.method, req.ruri, req.from_uri, d.why));
+      return std::nullopt;
+    }
+    }
+    if (req.method != "MESSAGE")
+      return std::nullopt;
+    std::string target = interwork::fallback_target(
+        m_file, m_node, sender, d.kind == interwork::Kind::Translate ? d.ruri : req.ruri, req.ruri);
+    if (target.empty() || is_notification(in))
+      return std::nullopt;
+    auto r = std::make_shared<proxy::Retry>();
+    r->on_status = {404, 480};
+    r->ruri = target;
+    r->push_routes = interwork::routes_to_iwf(m_node, req.routes);
+    r->remove_headers = a.remove_headers;
+    r->remove_headers.push_back("Route");
+    r->add_headers = a.add_headers;
+    r->why = fmt::format("SMS fallback of {}", sender);
+    if (!r->push_routes.empty())
+      a.retry = std::move(r);
+    return std::nullopt;
+  }
+
+  // Whether a MESSAGE carries an IMDN notification (never sent on as SMS by fallback).
+  static bool is_notification(const proxy::Incoming& in)
+  {
+    auto body = ua::decoded_body(in.msg);
+    if (!body)
+      return false;
+    auto msg = ua::interpret(in.req.value("Content-Type"), *body, in.req.from_uri, in.req.to_uri);
+    return msg && msg->notification;
   }
 
   // SIGHUP: new users and policies; addresses, domains and the proxy stay.

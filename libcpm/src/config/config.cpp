@@ -86,6 +86,9 @@ Result<File> parse(const std::string& text, const std::string& path)
       if (auto* prev = f.find_user(u->uri))
         return fail(fmt::format("{}:{}: user '{}': duplicate user (first defined on line {})", path,
                                 u->line, u->uri, prev->line));
+      if (auto* prev = f.find_user_by_tel(u->tel))
+        return fail(fmt::format("{}:{}: user '{}': tel '{}' is also user '{}''s (line {})", path,
+                                u->line, u->uri, u->tel, prev->uri, prev->line));
       f.users.push_back(std::move(*u));
     }
   if (*trigger_tables)

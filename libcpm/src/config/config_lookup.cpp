@@ -27,6 +27,16 @@ const User* File::find_user(const std::string& uri) const
   return nullptr;
 }
 
+const User* File::find_user_by_tel(std::string_view number) const
+{
+  if (number.empty())
+    return nullptr;
+  for (const auto& u : users)
+    if (u.tel == number)
+      return &u;
+  return nullptr;
+}
+
 const Group* File::find_group(const std::string& uri) const
 {
   auto aor = sip::canonical_aor(uri);

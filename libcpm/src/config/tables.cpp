@@ -28,6 +28,13 @@ bool is_uri(std::string_view s)
   return has("sip:") || has("sips:") || has("tel:");
 }
 
+// An E.164 number as [[user]] tel takes it: "+" and 1 to 15 digits, no separators.
+bool is_e164(std::string_view s)
+{
+  return s.size() >= 2 && s.size() <= 16 && s[0] == '+' &&
+         s.find_first_not_of("0123456789", 1) == std::string_view::npos;
+}
+
 // A policy pattern: "*", "*@host" or a URI.
 bool is_pattern(std::string_view s)
 {
@@ -138,7 +145,17 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "media",
            "trace",
            "timeout_ms",
-           "max_lingering"});
+           "max_lingering",
+           "smsc",
+           "system_id",
+           "system_type",
+           "iwf_db",
+           "smpp_window",
+           "enquire_link_ms",
+           "reconnect_ms",
+           "validity_s",
+           "iwf",
+           "non_cpm_domains"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -179,12 +196,29 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("trace", n.trace);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
+  r.str("smsc", n.smsc);
+  r.str("system_id", n.system_id);
+  r.str("system_type", n.system_type);
+  r.str("iwf_db", n.iwf_db);
+  r.integer("smpp_window", n.smpp_window, 1, 1000);
+  r.integer("enquire_link_ms", n.enquire_link_ms, 100, 3600000);
+  r.integer("reconnect_ms", n.reconnect_ms, 10, 3600000);
+  r.integer("validity_s", n.validity_s, 0, 31 * 86400);
+  r.str("iwf", n.iwf);
+  r.strs("non_cpm_domains", n.non_cpm_domains, false);
   if (!r.ok())
     return tl::unexpected(r.error());
 
   for (auto& d : n.domains)
     if (d.empty() || d.find_first_of(" \t:@;") != std::string::npos)
       r.fail_at(r.line("domain"), fmt::format("bad domain '{}'", d));
+  for (auto& d : n.non_cpm_domains)
+    if (d.empty() || d.find_first_of(" \t:@;") != std::string::npos)
+      r.fail_at(r.line("non_cpm_domains"), fmt::format("bad domain '{}'", d));
+  if (n.role != Role::ConversationServer)
+    for (const char* key : {"iwf", "non_cpm_domains"})
+      if (r.has(key))
+        r.fail_at(r.line(key), fmt::format("{} belongs to a conversation-server", key));
   if (n.role == Role::Core && n.domains.empty())
     r.fail_at(n.line, "a core needs a domain");
   for (auto& l : n.listen)
@@ -206,6 +240,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     n.realm = n.domains.front();
   n.registrar_db = beside(path, n.registrar_db);
   n.outbox_db = beside(path, n.outbox_db);
+  n.iwf_db = beside(path, n.iwf_db);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;
   if (n.default_expires < n.min_expires)
@@ -227,6 +262,8 @@ Result<void> resolve_node(const std::string& path, const toml::table& t, const F
     resolve(f, r, psi_lines[uri], fmt::format("psi '{}'", uri), addr);
   if (r.has("proxy"))
     resolve(f, r, r.line("proxy"), "proxy", n.proxy);
+  if (r.has("iwf"))
+    resolve(f, r, r.line("iwf"), "iwf", n.iwf);
   if (!r.ok())
     return tl::unexpected(r.error());
   return {};
@@ -241,7 +278,7 @@ Result<User> parse_user(const std::string& path, const toml::table& t)
   if (!u.uri.empty())
     r.set_label(fmt::format("user '{}'", u.uri));
   r.known({"uri", "password", "block_to", "allow_to", "block_from", "allow_from", "barred",
-           "max_message_size", "media"});
+           "max_message_size", "media", "tel", "sms_fallback"});
   r.require("uri");
   r.str("password", u.password);
   auto& p = u.policy;
@@ -253,6 +290,10 @@ Result<User> parse_user(const std::string& path, const toml::table& t)
   r.size("max_message_size", p.max_message_size);
   r.strs("media", p.media, false);
   check_media(r, p.media);
+  r.str("tel", u.tel);
+  r.boolean("sms_fallback", u.sms_fallback);
+  if (r.ok() && r.has("tel") && !is_e164(u.tel))
+    r.fail_key("tel", fmt::format("'{}' is not an E.164 number (+ and 1 to 15 digits)", u.tel));
   if (r.ok() && !is_uri(u.uri))
     r.fail_key("uri", fmt::format("'{}' is not a sip:, sips: or tel: URI", u.uri));
   check_uris(r, "block_to", p.block_to, true);

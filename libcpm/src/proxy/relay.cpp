@@ -59,6 +59,16 @@ struct Fallback {
   std::string refused; // the hop that refused
 };
 
+// A second target (Action::Retry) made ready when the request was forwarded: what it
+// takes to send it once the first target's answer is one of `on_status`.
+struct SecondTarget {
+  std::vector<int> on_status;
+  std::string ruri;
+  std::string text; // the rewritten request after the Via and Record-Route
+  std::string hop;
+  std::string why;
+};
+
 namespace {
 
 // Whether `err` from the next hop calls for `f`: a refused connection; for a flow, also a
@@ -87,6 +97,9 @@ struct RelayTxn final : ServerTransaction {
   // Only for a request moved to TCP by its size, or sent to a TCP flow with a Contact
   // behind it (ordinary requests keep no copy).
   std::unique_ptr<Fallback> fallback;
+  // Only for a request whose owner gave a second target (Action::retry).
+  std::unique_ptr<SecondTarget> retry;
+  uint64_t first_branch = 0; // our client transaction of the first target, once retried
 
   ~RelayTxn() override;
 };
@@ -140,6 +153,7 @@ struct Proxy::Impl final : Upstream {
       clients->stop(t.own_branch);
     // What only an unanswered request needs goes now, not after the linger.
     t.fallback.reset();
+    t.retry.reset();
     std::string().swap(t.call_id);
   }
 
@@ -181,6 +195,9 @@ struct Proxy::Impl final : Upstream {
   int forward_own(const std::string& ruri, const std::string& text, const struct sa& dst,
                   const struct sa& laddr, RelayTxn& t, uint32_t target);
   int send_fallback(RelayTxn& t);
+  void prepare_retry(const struct sip_msg& msg, const sip::Request& req, const Retry& r,
+                     RelayTxn& t);
+  bool send_retry(RelayTxn& t, const struct sip_msg& answer);
   void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
   bool forward_stray(const struct sip_msg& msg);
 
@@ -195,6 +212,8 @@ RelayTxn::~RelayTxn()
 {
   if (own_branch)
     px->clients->erase(own_branch);
+  if (first_branch)
+    px->clients->erase(first_branch);
 }
 
 namespace {
@@ -262,8 +281,9 @@ bool Proxy::Impl::acceptable(const struct sip_msg& msg, const sip::Request& req,
 {
   std::string bad =
       check_request(req, mbuf_get_left(msg.mb), msg.mb->end, msg.tp == SIP_TRANSP_UDP);
+  // tel: too (RFC 3966): a number is routed by triggers, a Route set or a "tel" peer.
   if (bad.empty() && msg.uri.scheme.l && pl_strcasecmp(&msg.uri.scheme, "sip") != 0 &&
-      pl_strcasecmp(&msg.uri.scheme, "sips") != 0) {
+      pl_strcasecmp(&msg.uri.scheme, "sips") != 0 && pl_strcasecmp(&msg.uri.scheme, "tel") != 0) {
     if (!ack)
       (void)sip_reply(sip, &msg, 416, "Unsupported URI Scheme");
     diag(fmt::format("{} from {}: unsupported URI scheme in {}", req.method, req.source, req.ruri));
@@ -384,6 +404,8 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
     t->in_tp = msg.tp;
     t->in_addr = msg.dst;
   }
+  if (t && !t->invite && a.retry)
+    prepare_retry(msg, req, *a.retry, *t);
   struct sa dst, laddr;
   if (t && !t->invite && own_client_dst(u, dst, laddr))
     return forward_own(ruri, text, dst, laddr, *t, 0);
@@ -444,6 +466,73 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
   return 0;
 }
 
+// Keep what the second target needs: its request rewritten now, while the received message
+// is at hand (the first target's answer comes later).
+void Proxy::Impl::prepare_retry(const struct sip_msg& msg, const sip::Request& req, const Retry& r,
+                                RelayTxn& t)
+{
+  Action b = Action::forward();
+  b.ruri = r.ruri;
+  b.push_routes = r.push_routes;
+  b.remove_headers = r.remove_headers;
+  b.add_headers = r.add_headers;
+  auto st = std::make_unique<SecondTarget>();
+  st->on_status = r.on_status;
+  st->text = forward_text(msg, req, b);
+  st->ruri = r.ruri.empty() ? pl_string(msg.ruri) : r.ruri;
+  st->hop = next_hop(b, req, st->ruri);
+  if (moves_to_tcp(st->hop, st->text.size() + st->ruri.size() + 200, opt.udp_max, has_tcp))
+    st->hop = with_transport(st->hop, "tcp");
+  st->why = r.why;
+  t.retry = std::move(st);
+}
+
+// The first target answered one of the second target's statuses: send the request there
+// instead (once), as target 2 of this transaction. False when it could not be sent: the
+// answer is relayed as it is.
+bool Proxy::Impl::send_retry(RelayTxn& t, const struct sip_msg& answer)
+{
+  auto r = std::move(t.retry); // once
+  t.fallback.reset();          // the first target's
+  if (t.own_branch) {          // its answer may come again; still ours to absorb
+    t.first_branch = t.own_branch;
+    clients->stop(t.own_branch);
+    t.own_branch = 0;
+  }
+  struct uri u;
+  struct pl hp;
+  pl_set_str(&hp, r->hop.c_str());
+  struct sa dst, laddr;
+  int err = 0;
+  if (uri_decode(&u, &hp)) {
+    err = EINVAL;
+  } else if (own_client_dst(u, dst, laddr)) {
+    err = forward_own(r->ruri, r->text, dst, laddr, t, 2);
+  } else if (auto mb = mbuf_copy(r->text); !mb) {
+    err = ENOMEM;
+  } else {
+    // libre cleared creq before calling us with the first target's final answer.
+    err = sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
+                      r->ruri.c_str(), int(r->ruri.size()), &u, mb.get(), 0, send_h, resp_h, &t);
+  }
+  std::string note =
+      fmt::format("{} {}: {} {} from the first target; {}: sent to {} via {}{}", t.method,
+                  pl_view(answer.to.auri), answer.scode, pl_view(answer.reason),
+                  r->why.empty() ? "retry" : r->why, r->ruri, r->hop,
+                  err ? fmt::format(" failed ({})", std::strerror(err)) : "");
+  diag(note);
+  if (auto* tr = stack->tracer())
+    tr->write("note", r->hop.find(";transport=tcp") == std::string::npos ? "udp" : "tcp", "",
+              r->hop, fmt::format("{}\r\nCall-ID: {}\r\n", note, t.call_id));
+  if (err)
+    return false;
+  int ms = opt.timeout_ms;
+  if (t.own_branch)
+    ms = std::min(ms, 64 * int(SIP_T1));
+  table->expect_final(t, uint64_t(ms));
+  return true;
+}
+
 // Whether our own client transaction can serve the next hop `u`: scheme sip, UDP (given,
 // or chosen as libre would when we listen on UDP), an IP literal, no maddr. Sets the
 // destination and our address towards it.
@@ -502,6 +591,11 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg*
     return;
   }
   if (t.final_code || msg->scode == 100)
+    return;
+  if (msg->scode >= 200 && t.retry &&
+      std::find(t.retry->on_status.begin(), t.retry->on_status.end(), int(msg->scode)) !=
+          t.retry->on_status.end() &&
+      send_retry(t, *msg))
     return;
   table->respond(t, response_text(*msg), msg->scode);
   if (msg->scode < 200 && t.invite)

@@ -59,8 +59,12 @@ Result<void> check_addresses(const cli::Common& common, bool do_register, bool l
     return fail(fmt::format("--from '{}' is not a sip: URI", common.from));
   if (listens)
     return {};
-  if (text::lower(to.substr(0, 4)) != "sip:")
-    return fail(fmt::format("TO '{}' is not a sip: URI", to));
+  // A tel: URI (RFC 3966) has no host: only a proxy can route it (to an IWF, Figure 7).
+  bool tel = text::lower(to.substr(0, 4)) == "tel:";
+  if (tel && common.proxy.empty())
+    return fail(fmt::format("TO '{}' is a tel: URI: give --proxy", to));
+  if (!tel && text::lower(to.substr(0, 4)) != "sip:")
+    return fail(fmt::format("TO '{}' is not a sip: or tel: URI", to));
   if (common.proxy.empty()) {
     auto h = sip::hop_of_uri(to);
     if (!h)

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cpm/base/error.hpp"
@@ -54,6 +55,12 @@ struct User {
   std::string uri; // "sip:alice@a.example"
   std::string password;
   Policy policy;
+  // The user's E.164 number ("+15550101"): tel:+15550101 and sip:+15550101@...;user=phone
+  // reach this user, and so do SMS to it (Figure 8); empty: none.
+  std::string tel;
+  // Messages this user sends that the terminating side answers 404 or 480 go out as SMS
+  // through the conversation server's `iwf` instead (the recipient's `tel`).
+  bool sms_fallback = false;
   int line = 0;
 };
 
@@ -99,9 +106,24 @@ struct Node {
   bool nat_received = false;
   std::optional<uint64_t> max_message_size; // conversation server default for its users
   std::vector<std::string> media;           // conversation server default: allowed media
+  // A conversation server's interworking function, a SIP URI ("sip:127.0.1.3:5060"; a node
+  // name in the file): messages to numbers that are no user's `tel`, to `non_cpm_domains`,
+  // and SMS fallbacks go there through `proxy`. Empty: none.
+  std::string iwf;
+  std::vector<std::string> non_cpm_domains; // domains whose users are reached by SMS
   std::string trace;                        // trace file (overridden by --trace)
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
+  // An IWF's SMSC ("127.0.1.4:2775", or a node name) and its bind (SMPP 3.4 §4.1).
+  std::string smsc;
+  std::string system_id;
+  std::string system_type;
+  // An IWF's SQLite store (relative to the config file's directory); empty: memory only.
+  std::string iwf_db;
+  int smpp_window = 10;        // SMPP PDUs outstanding at once
+  int enquire_link_ms = 30000; // keep-alive interval
+  int reconnect_ms = 1000;     // first wait before reconnecting, doubled, capped at 60 s
+  int validity_s = 0;          // submit_sm validity period; 0: the SMSC's default
   int line = 0;
 };
 
@@ -115,6 +137,8 @@ struct File {
 
   const Node* find_node(const std::string& name) const;
   const User* find_user(const std::string& uri) const;
+  // The user whose `tel` is `number` ("+15550101"), or nullptr.
+  const User* find_user_by_tel(std::string_view number) const;
   const Group* find_group(const std::string& uri) const;
   // Triggers of one node, by priority.
   std::vector<const Trigger*> triggers_of(const std::string& node) const;

@@ -1,6 +1,7 @@
 #pragma once
 // What the owner of a Proxy decides for each request it receives (the proxy's hook).
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,20 @@
 struct sip_msg;
 
 namespace cpm::proxy {
+
+// A second target of a forwarded non-INVITE request, tried once instead of relaying the
+// first target's final answer when that answer is one of `on_status` (RFC 3261 §16.5-16.7:
+// a proxy may recurse on a final answer and relays the best one it gets; here the second
+// target's answer is the one relayed). The request is rewritten from the received one as
+// for the first target, with these edits.
+struct Retry {
+  std::vector<int> on_status;
+  std::string ruri;                        // empty: unchanged
+  std::vector<std::string> push_routes;    // on top, in order
+  std::vector<std::string> remove_headers; // names (Route too: then push_routes is the set)
+  std::vector<std::string> add_headers;    // whole lines
+  std::string why;                         // stderr and trace note: "SMS fallback"
+};
 
 // What to do with one request.
 struct Action {
@@ -45,6 +60,8 @@ struct Action {
   bool record_route = true;
   // Forward: non-answer timeout for this transaction in ms (0: Options::timeout_ms).
   int timeout_ms = 0;
+  // Forward (not INVITE): a second target for some final answers; null: none.
+  std::shared_ptr<const Retry> retry;
 
   static Action forward() { return Action{}; }
   static Action reply(int status, std::string reason, std::vector<std::string> headers = {})
