@@ -383,7 +383,7 @@ TEST_CASE("config::parse errors name file, line and key")
   SUBCASE("bad role")
   {
     CHECK(error_of("[[node]]\nname = \"csA\"\n\n\n\n\nrole = \"server\"\n") ==
-          "lab.toml:7: node 'csA': role must be core, conversation-server, client or iwf");
+          "lab.toml:7: node 'csA': role must be core, conversation-server, client, iwf or smsc");
   }
   SUBCASE("missing keys")
   {

@@ -108,6 +108,8 @@ std::string to_string(Role r)
     return "client";
   case Role::Iwf:
     return "iwf";
+  case Role::Smsc:
+    return "smsc";
   }
   return "unknown";
 }

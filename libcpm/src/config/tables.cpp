@@ -55,6 +55,8 @@ std::optional<Role> parse_role(std::string_view s)
     return Role::Client;
   if (s == "iwf")
     return Role::Iwf;
+  if (s == "smsc")
+    return Role::Smsc;
   return std::nullopt;
 }
 
@@ -166,7 +168,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     if (auto v = parse_role(role))
       n.role = *v;
     else
-      r.fail_at(r.line("role"), "role must be core, conversation-server, client or iwf");
+      r.fail_at(r.line("role"), "role must be core, conversation-server, client, iwf or smsc");
   }
   r.strs("domain", n.domains, true);
   r.strs("listen", n.listen, true);

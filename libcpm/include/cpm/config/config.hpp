@@ -12,7 +12,7 @@
 
 namespace cpm::config {
 
-enum class Role { Core, ConversationServer, Client, Iwf };
+enum class Role { Core, ConversationServer, Client, Iwf, Smsc };
 
 enum class SessionCase { Originating, Terminating };
 
