@@ -1,0 +1,95 @@
+#!/bin/bash
+# cpm-iwf as an ESME against an independent SMSC (Debian's Net::SMPP, tests/lib/smpp_smsc.pl)
+# behind one core whose public service identities send the test's numbers to the IWF:
+# Figure 7: alice's CPM Message to tel:+15550100 asking for a delivery notification becomes
+# a submit_sm with registered_delivery from her number, and the SMSC's receipt (TLVs and
+# text) becomes her notification 'delivered' (exit 0), each PDU in the IWF's trace.
+# Figure 8: the SMSC's SMS from +15550199 to alice's number reaches her as a CPM Message
+# from tel:+15550199; her delivery notification goes back as a submit_sm with the SME
+# delivery acknowledgement esm_class (0x08). Then with stat UNDELIV: 'failed', exit 1.
+. "$(dirname "$0")/../lib/flow.sh"
+need perl
+perl -MNet::SMPP -e 1 2>/dev/null || { [[ ${CI:-} == true ]] && fail "Net::SMPP missing"; skip "Net::SMPP (libnet-smpp-perl) is not installed"; }
+claim_prefix
+p=$lab_prefix
+lab="$t/iwf.toml"
+cat >"$lab" <<TOML
+[[node]]
+name = "coreA"
+role = "core"
+domain = "a.example"
+listen = ["udp:${p}1.1:5060", "tcp:${p}1.1:5060"]
+psi = { "tel:+15550100" = "iwf", "tel:+15550199" = "iwf" }
+
+[[node]]
+name = "iwf"
+role = "iwf"
+domain = "a.example"
+listen = ["udp:${p}1.3:5060", "tcp:${p}1.3:5060"]
+proxy = "coreA"
+iwf_db = "iwf.sqlite"
+smsc = "${p}1.4:2775"
+system_id = "iwf"
+password = "secret"
+enquire_link_ms = 1000
+reconnect_ms = 100
+
+[[node]]
+name = "alice"
+role = "client"
+from = "sip:alice@a.example"
+listen = ["udp:${p}1.10:5060", "tcp:${p}1.10:5060"]
+proxy = "coreA"
+
+[[user]]
+uri = "sip:alice@a.example"
+tel = "+15550101"
+TOML
+
+# start_smsc NAME ARG...: the Net::SMPP SMSC, ready once it says "listening".
+start_smsc()
+{
+  local name=$1
+  shift
+  perl "$CPM_SOURCE_DIR/tests/lib/smpp_smsc.pl" --host "${p}1.4" --port 2775 "$@" \
+    >"$t/$name.out" 2>"$t/$name.err" </dev/null &
+  adopt "$name" $! "$t/$name.err"
+  wait_for "$t/$name.out" '"listening"' 10
+}
+
+start coreA "$CPM_BIN/cpm-core-route" --config "$lab" --node coreA --trace "$t/coreA.trace"
+start_smsc nc --inject '15550199 15550101 Hello from a phone'
+start bob_alice "$CPM_BIN/cpm-send" --config "$lab" --node alice --receive --count 1 --json
+start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --trace "$t/iwf.trace" -v
+wait_for "$t/iwf.err" "bound as 'iwf'" 10
+
+# ---- Figure 8 (the SMSC delivers its SMS at the bind) ----
+expect_exit bob_alice 0 "alice's receiver"
+expect_json "$t/bob_alice.out" .type message .from tel:+15550199 .text 'Hello from a phone'
+wait_for "$t/nc.out" '"esm_class":8' 10
+expect_json "$t/nc.out" .event submit_sm .to 15550199 .from 15550101 .esm_class 8
+expect_json "$t/nc.out" .event deliver_sm_resp .status 0
+
+# ---- Figure 7 ----
+rc=0
+"$CPM_BIN/cpm-send" --config "$lab" --node alice --register --notify delivery --wait \
+  --timeout 10 --json tel:+15550100 'Hello SMS' >"$t/a1.json" 2>"$t/a1.err" || rc=$?
+expect_eq "$rc" 0 "alice's cpm-send (delivered)"
+expect_json "$t/a1.json" .type response .status 202
+expect_json "$t/a1.json" .type notification .from tel:+15550100 .status delivered
+expect_json "$t/nc.out" .event submit_sm .to 15550100 .from 15550101 .registered_delivery 1 \
+  .text 'Hello SMS'
+grep '"transport":"smpp"' "$t/iwf.trace" | grep -q 'submit_sm ' || fail "no submit_sm in the IWF's trace"
+
+# ---- Figure 7, undeliverable ----
+stop iwf
+stop nc || true
+start_smsc nc2 --stat UNDELIV
+start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --trace "$t/iwf.trace" -v
+wait_for "$t/iwf.err" "bound as 'iwf'" 10
+rc=0
+"$CPM_BIN/cpm-send" --config "$lab" --node alice --register --notify delivery --wait \
+  --timeout 10 --json tel:+15550100 'Nobody home' >"$t/a2.json" 2>"$t/a2.err" || rc=$?
+expect_eq "$rc" 1 "alice's cpm-send (undeliverable)"
+expect_json "$t/a2.json" .type notification .from tel:+15550100 .status failed
+echo OK iwf-smpp
