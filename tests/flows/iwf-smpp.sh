@@ -6,7 +6,9 @@
 # text) becomes her notification 'delivered' (exit 0), each PDU in the IWF's trace.
 # Figure 8: the SMSC's SMS from +15550199 to alice's number reaches her as a CPM Message
 # from tel:+15550199; her delivery notification goes back as a submit_sm with the SME
-# delivery acknowledgement esm_class (0x08). Then with stat UNDELIV: 'failed', exit 1.
+# delivery acknowledgement esm_class (0x08). Then with stat UNDELIV: 'failed', exit 1. Then
+# the SMSC is down while alice sends three messages (each 202): once it is back they are
+# submitted, in order.
 . "$(dirname "$0")/../lib/flow.sh"
 need perl
 perl -MNet::SMPP -e 1 2>/dev/null || { [[ ${CI:-} == true ]] && fail "Net::SMPP missing"; skip "Net::SMPP (libnet-smpp-perl) is not installed"; }
@@ -92,4 +94,18 @@ rc=0
   --timeout 10 --json tel:+15550100 'Nobody home' >"$t/a2.json" 2>"$t/a2.err" || rc=$?
 expect_eq "$rc" 1 "alice's cpm-send (undeliverable)"
 expect_json "$t/a2.json" .type notification .from tel:+15550100 .status failed
+
+# ---- the SMSC down, then up: what was accepted meanwhile arrives, in order ----
+stop nc2 || true
+for q in Q1 Q2 Q3; do
+  rc=0
+  "$CPM_BIN/cpm-send" --config "$lab" --node alice --json tel:+15550100 "Queued $q" \
+    >"$t/$q.json" 2>"$t/$q.err" || rc=$?
+  expect_eq "$rc" 0 "alice's cpm-send ($q, SMSC down)"
+  expect_json "$t/$q.json" .type response .status 202
+done
+start_smsc nc3
+wait_for "$t/nc3.out" 'Queued Q3' 20
+expect_eq "$(grep -o 'Queued Q[0-9]' "$t/nc3.out" | tr '\n' ' ')" "Queued Q1 Queued Q2 Queued Q3 " \
+  "SMS submitted after the SMSC came back"
 echo OK iwf-smpp
