@@ -381,6 +381,8 @@ int run(Options& opt)
     opt.name = node.name;
   if (opt.password.empty())
     opt.password = node.password;
+  if (opt.system_id.empty())
+    opt.system_id = node.system_id;
   if (opt.common.listen.empty())
     opt.common.listen = node.listen;
   if (opt.common.listen.empty())
