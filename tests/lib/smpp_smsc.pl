@@ -5,8 +5,11 @@
 # (receipted_message_id and message_state TLVs and the Appendix B text, stat --stat) for
 # each that asked for one, and, once bound, delivers each --inject 'FROM TO TEXT' as an SMS
 # asking for a status report. It serves one connection at a time until killed.
+# --hold N leaves the first N submit_sm unanswered (no submit_sm_resp, no receipt; their
+# line says "held":1), as an SMSC that took the PDU and had no time to answer.
 #
-#   smpp_smsc.pl --host H --port P [--stat DELIVRD|UNDELIV] [--inject 'FROM TO TEXT']...
+#   smpp_smsc.pl --host H --port P [--stat DELIVRD|UNDELIV] [--hold N]
+#                [--inject 'FROM TO TEXT']...
 #
 # The line "listening" on stdout says it is ready.
 use strict;
@@ -15,8 +18,9 @@ use Getopt::Long;
 use JSON::PP;
 use Net::SMPP;
 
-my ($host, $port, $stat, @inject) = ('127.0.0.1', 2775, 'DELIVRD');
-GetOptions('host=s' => \$host, 'port=i' => \$port, 'stat=s' => \$stat, 'inject=s' => \@inject)
+my ($host, $port, $stat, $hold, @inject) = ('127.0.0.1', 2775, 'DELIVRD', 0);
+GetOptions('host=s' => \$host, 'port=i' => \$port, 'stat=s' => \$stat, 'hold=i' => \$hold,
+  'inject=s' => \@inject)
   or exit 2;
 my %state = (DELIVRD => 2, EXPIRED => 3, DELETED => 4, UNDELIV => 5, REJECTD => 8);
 my $json = JSON::PP->new->canonical;
@@ -39,6 +43,11 @@ while (my $c = $listen->accept) {
           registered_delivery => 1, short_message => $text, async => 1);
       }
       @inject = ();
+    } elsif ($cmd == Net::SMPP::CMD_submit_sm && $hold > 0) {
+      $hold--;
+      out({ event => 'submit_sm', held => 1, from => $pdu->{source_addr},
+        to => $pdu->{destination_addr}, esm_class => $pdu->{esm_class},
+        registered_delivery => $pdu->{registered_delivery}, text => $pdu->{short_message} });
     } elsif ($cmd == Net::SMPP::CMD_submit_sm) {
       my $id = 'm' . ++$n;
       $c->submit_sm_resp(seq => $pdu->{seq}, message_id => $id);
