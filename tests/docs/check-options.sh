@@ -7,7 +7,7 @@ set -u -o pipefail
 : "${CPM_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${CPM_BIN:=$CPM_SOURCE_DIR/build/default/tools}"
 src=$CPM_SOURCE_DIR
-programs=(cpm-send cpm-invite cpm-groupd cpm-iwf cpm-core-route cpm-ladder)
+programs=(cpm-send cpm-invite cpm-groupd cpm-iwf cpm-core-route cpm-ladder cpm-smsc)
 failures=0
 checked=0
 
