@@ -39,7 +39,7 @@ python3 "$CPM_SOURCE_DIR/tests/lib/smpp_raw_smsc.py" "${p}1.4" 2775 15550199 155
   >"$t/nc.out" 2>"$t/nc.err" </dev/null &
 adopt nc $! "$t/nc.err"
 wait_for "$t/nc.out" '"listening"' 10
-start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --trace "$t/iwf.trace" -v
+start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --trace "$t/iwf.trace" -v --json
 wait_for "$t/nc.out" '"to": "good2"' 20
 # ESME_RINVCMDID = 3, ESME_RINVCMDLEN = 2, generic_nack = 0x80000000, deliver_sm_resp = 0x80000005
 expect_json "$t/nc.out" .to unknown .command_id 2147483648 .status 3 .seq 101
@@ -52,5 +52,10 @@ expect_contains "$t/iwf.err" "unreadable PDU"
 expect_contains "$t/iwf.err" "generic_nack sent"
 expect_contains "$t/iwf.err" "connection closed"
 [[ $(grep -c "bound as 'iwf'" "$t/iwf.err") == 2 ]] || fail "the IWF did not bind again"
+# --json with SMPP: each SMS taken is an "sms" line, none for what was refused.
+expect_json "$t/iwf.out" .type sms .from +15550199 .to +15550101 .user sip:alice@a.example \
+  .text 'after truncated' .complete true
+expect_json "$t/iwf.out" .type sms .text 'after reconnect'
+expect_eq "$(grep -c '"type":"sms"' "$t/iwf.out")" 2 "sms lines of --json"
 alive iwf || fail "cpm-iwf ended"
 echo OK iwf-smpp-bad-input
