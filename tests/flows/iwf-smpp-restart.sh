@@ -63,7 +63,7 @@ start_smsc()
 # start_iwf N: cpm-iwf (again, its trace in iwfN.trace), ready once bound to the SMSC.
 start_iwf()
 {
-  start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --trace "$t/iwf$1.trace" -v
+  start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf --trace "$t/iwf$1.trace" -v --json
   wait_for "$t/iwf.err" "bound as 'iwf'" 10
 }
 
@@ -92,6 +92,9 @@ expect_exit a1 0 "alice's cpm-send (delivered after the restart)"
 expect_json "$t/a1.out" .type notification .from tel:+15550100 .status delivered
 expect_eq "$(submitted 'Held once')" 2 "submit_sm of 'Held once' (held, then once more)"
 expect_json "$t/nc.out" .event submit_sm .id m1 .text 'Held once' .registered_delivery 1
+# --json with SMPP: the restarted IWF says what it submitted and the receipt it mapped.
+expect_json "$t/iwf.out" .type submit .kind message .from +15550101 .to +15550100 .text 'Held once'
+expect_json "$t/iwf.out" .type receipt .smsc_id m1 .stat DELIVRD
 
 # ---- 2. kill -9 between the receipt and its IMDN ----
 # alice is not listening: the IWF's notification to her waits in its store.

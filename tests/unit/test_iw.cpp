@@ -10,6 +10,7 @@
 #include "cpm/codec/imdn.hpp"
 #include "cpm/iw/mapping.hpp"
 #include "cpm/iw/store.hpp"
+#include "cpm/sms/coding.hpp"
 
 using namespace cpm;
 
@@ -320,7 +321,46 @@ TEST_CASE("iw::Store: an incomplete SMS is delivered after the timeout, gaps mar
   CHECK(e->size() == 1);
   auto out = st->due_cpm(300, 10);
   REQUIRE(out->size() == 1);
-  CHECK(cpim::decode(out->at(0).body)->body == "A[...][...]");
+  CHECK(cpim::decode(out->at(0).body)->body == "A\u2026");
+}
+
+TEST_CASE(
+    "iw::Store: parts are decoded together, a surrogate pair and an escape split between them kept")
+{
+  auto st = iw::Store::open(":memory:");
+  REQUIRE(st);
+  auto part = [](int seq, int total, sms::Coding c, std::vector<uint8_t> octets) {
+    iw::InSms p;
+    p.src = "+15550199";
+    p.dst = "+15550101";
+    p.user = "sip:alice@a.example";
+    p.ref = 9;
+    p.total = total;
+    p.seq = seq;
+    p.coding = int(c);
+    p.payload.assign(octets.begin(), octets.end());
+    p.key = "k" + std::to_string(seq) + std::to_string(int(c));
+    return p;
+  };
+  // "a😀" in UTF-16BE (0061 D83D DE00), cut inside the surrogate pair, the second part first.
+  REQUIRE(st->arrive(part(2, 2, sms::Coding::Ucs2, {0xDE, 0x00}), "t", 10));
+  auto a = st->arrive(part(1, 2, sms::Coding::Ucs2, {0x00, 0x61, 0xD8, 0x3D}), "t", 11);
+  REQUIRE(a);
+  CHECK(a->complete);
+  auto out = st->due_cpm(20, 10);
+  REQUIRE(out->size() == 1);
+  CHECK(cpim::decode(out->at(0).body)->body == "a\U0001F600");
+  REQUIRE(st->cpm_done(out->at(0).id));
+  // "x€" in GSM 7-bit ('x', ESC 0x1B, 0x65), the escape its own part.
+  iw::InSms g1 = part(1, 2, sms::Coding::Gsm7, {0x78, 0x1B});
+  g1.ref = 10;
+  iw::InSms g2 = part(2, 2, sms::Coding::Gsm7, {0x65});
+  g2.ref = 10;
+  REQUIRE(st->arrive(g1, "t", 30));
+  REQUIRE(st->arrive(g2, "t", 31));
+  out = st->due_cpm(40, 10);
+  REQUIRE(out->size() == 1);
+  CHECK(cpim::decode(out->at(0).body)->body == "x\u20AC");
 }
 
 TEST_CASE("iwf::parse_pipe_line")

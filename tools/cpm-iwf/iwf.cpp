@@ -392,7 +392,7 @@ public:
     if (!r)
       note(fmt::format("store: {}", r.error().message));
     else if (!r->empty()) {
-      diag(fmt::format("{} incomplete SMS delivered with their missing parts marked [...]",
+      diag(fmt::format("{} incomplete SMS delivered with their missing parts marked \u2026",
                        r->size()));
       pump_cpm_soon();
     }

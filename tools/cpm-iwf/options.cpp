@@ -22,7 +22,7 @@ void add_options(CLI::App& app, Options& opt)
       ->check(CLI::Range(1, 3600000));
   app.add_option("--reassembly-timeout", opt.reassembly_ms,
                  "Deliver a concatenated SMS whose parts did not all come within MS "
-                 "milliseconds, its missing parts marked [...]")
+                 "milliseconds, each run of missing parts marked \u2026")
       ->check(CLI::Range(100, 86400000));
   app.add_option("--name", opt.name, "Node name in traces (default: --node, else cpm-iwf)");
 }

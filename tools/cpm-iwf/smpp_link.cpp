@@ -224,20 +224,27 @@ private:
       m_log.diag(fmt::format("SMS from {}: {}", p.source.addr, ud.error().message));
       return smpp::k_esme_rx_p_appn;
     }
+    // A part alone may end in half an escape or a surrogate pair: it is decoded with the
+    // others once all have come (the store's reassembly); its text here is for the key.
     auto text = sms::decode_text(*coding, ud->payload);
-    if (!text) {
+    if (!text && !ud->concat) {
       m_log.diag(fmt::format("SMS from {}: {}", p.source.addr, text.error().message));
       return smpp::k_esme_rx_p_appn;
     }
     iw::InSms in;
     in.src = number_of(p.source);
     in.dst = number_of(p.destination);
-    in.text = std::move(*text);
+    in.text = text ? std::move(*text) : std::string();
     in.report = (p.registered_delivery & 0x03) != 0;
     if (ud->concat) {
       in.ref = ud->concat->reference;
       in.total = ud->concat->total;
       in.seq = ud->concat->sequence;
+      in.coding = int(*coding);
+      in.payload.assign(ud->payload.begin(), ud->payload.end());
+      if (!text)
+        for (uint8_t c : ud->payload)
+          in.text += fmt::format("{:02x}", c);
     }
     auto umr = p.u16(smpp::k_tlv_user_message_reference);
     in.smsc_id = umr ? std::to_string(*umr) : "";

@@ -2,9 +2,11 @@
 // transaction (store/sqlite.hpp: WAL, so a committed change survives a kill -9).
 #include "cpm/iw/store.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <map>
 
+#include "cpm/sms/reassembly.hpp"
 #include "cpm/store/sqlite.hpp"
 
 namespace cpm::iw {
@@ -30,7 +32,8 @@ constexpr std::string_view k_schema =
     "CREATE TABLE IF NOT EXISTS iw_in_part ("
     " src TEXT NOT NULL, dst TEXT NOT NULL, ref INTEGER NOT NULL, total INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, user TEXT NOT NULL, text TEXT NOT NULL, report INTEGER NOT NULL,"
-    " smsc_id TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (src, dst, ref, seq));"
+    " smsc_id TEXT NOT NULL, created_ms INTEGER NOT NULL, coding INTEGER NOT NULL DEFAULT -1,"
+    " payload TEXT NOT NULL DEFAULT '', PRIMARY KEY (src, dst, ref, seq));"
     "CREATE TABLE IF NOT EXISTS iw_seen (key TEXT PRIMARY KEY, created_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS iw_map ("
     " message_id TEXT PRIMARY KEY, sms_from TEXT NOT NULL, user_number TEXT NOT NULL,"
@@ -124,6 +127,9 @@ Result<Store> Store::open(const std::string& path)
     return locked(r.error());
   if (auto r = db->exec(k_schema); !r)
     return locked(r.error());
+  // A store made before parts kept their octets gets the columns (an error says they exist).
+  (void)db->exec("ALTER TABLE iw_in_part ADD COLUMN coding INTEGER NOT NULL DEFAULT -1");
+  (void)db->exec("ALTER TABLE iw_in_part ADD COLUMN payload TEXT NOT NULL DEFAULT ''");
   if (auto r = db->exec("BEGIN IMMEDIATE; COMMIT;"); !r)
     return locked(r.error());
   return Store(std::make_unique<Impl>(std::move(*db)));
@@ -414,13 +420,69 @@ Result<int64_t> Store::queue_cpm(OutCpm::Kind kind, std::string_view ruri, std::
 
 namespace {
 
-// The text of a concatenated SMS from its parts, a missing one marked.
-std::string joined(const std::map<int, std::string>& parts, int total)
+// A part of a concatenated SMS as the store keeps it: its text decoded alone, and (from
+// SMPP) its coding and octets in hex.
+struct Part {
+  std::string text;
+  int coding = -1;
+  std::string payload;
+};
+
+std::string hex(std::span<const uint8_t> b)
 {
   std::string out;
+  for (uint8_t c : b)
+    out += fmt::format("{:02x}", c);
+  return out;
+}
+
+std::vector<uint8_t> unhex(std::string_view h)
+{
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(uint8_t(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+// The text of a concatenated SMS from its parts, each run of missing parts marked "…". Parts
+// that kept their octets are put together by sms::Reassembly, so that an escape sequence or
+// a surrogate pair a sender split between parts reads whole; parts that came as text (the
+// pipe) are joined as they are.
+std::string joined(const std::string& src, const std::string& dst, int ref,
+                   const std::map<int, Part>& parts, int total)
+{
+  const bool octets = std::all_of(parts.begin(), parts.end(), [](const auto& kv) {
+    return kv.second.coding >= 0 && kv.second.coding <= int(sms::Coding::Binary);
+  });
+  if (octets && !parts.empty()) {
+    sms::Reassembly r(1);
+    sms::Assembled done;
+    for (const auto& [seq, p] : parts) {
+      sms::Fragment f;
+      f.from = src;
+      f.to = dst;
+      f.concat = sms::Concat{uint16_t(ref), uint8_t(total), uint8_t(seq)};
+      f.coding = sms::Coding(p.coding);
+      f.payload = unhex(p.payload);
+      if (r.add(std::move(f), 0, &done) == sms::Added::Complete)
+        return done.text;
+    }
+    auto left = r.expire(1);
+    if (!left.empty())
+      return left.front().text;
+  }
+  std::string out;
+  bool gap = false;
   for (int i = 1; i <= total; ++i) {
     auto it = parts.find(i);
-    out += it == parts.end() ? std::string("[...]") : it->second;
+    if (it == parts.end()) {
+      if (!gap)
+        out += "\u2026";
+      gap = true;
+      continue;
+    }
+    out += it->second.text;
+    gap = false;
   }
   return out;
 }
@@ -457,23 +519,29 @@ Result<Arrival> Store::arrive(const InSms& sms, std::string_view now_text, int64
       return a;
     }
     if (auto r = m->run("INSERT INTO iw_in_part (src, dst, ref, total, seq, user, text, report, "
-                        "smsc_id, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "smsc_id, created_ms, coding, payload) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         sms.src, sms.dst, sms.ref, sms.total, sms.seq, sms.user, sms.text,
-                        int(sms.report), sms.smsc_id, now_ms);
+                        int(sms.report), sms.smsc_id, now_ms, sms.coding,
+                        hex(std::span(reinterpret_cast<const uint8_t*>(sms.payload.data()),
+                                      sms.payload.size())));
         !r)
       return tl::unexpected(r.error());
-    auto st = m->prepared("SELECT seq, text FROM iw_in_part WHERE src = ? AND dst = ? AND ref = ?");
+    auto st = m->prepared("SELECT seq, text, coding, payload FROM iw_in_part WHERE src = ? AND "
+                          "dst = ? AND ref = ?");
     if (!st)
       return tl::unexpected(st.error());
     bind_all(**st, 1, sms.src, sms.dst, sms.ref);
-    std::map<int, std::string> parts;
+    std::map<int, Part> parts;
     for (;;) {
       auto row = (*st)->step();
       if (!row)
         return tl::unexpected(row.error());
       if (!*row)
         break;
-      parts[int((*st)->column_int(0))] = std::string((*st)->column_text(1));
+      parts[int((*st)->column_int(0))] =
+          Part{std::string((*st)->column_text(1)), int((*st)->column_int(2)),
+               std::string((*st)->column_text(3))};
     }
     (*st)->reset();
     a.parts_held = int(parts.size());
@@ -482,7 +550,7 @@ Result<Arrival> Store::arrive(const InSms& sms, std::string_view now_text, int64
         return tl::unexpected(r.error());
       return a;
     }
-    text = joined(parts, sms.total);
+    text = joined(sms.src, sms.dst, sms.ref, parts, sms.total);
     if (auto r = m->run("DELETE FROM iw_in_part WHERE src = ? AND dst = ? AND ref = ?", sms.src,
                         sms.dst, sms.ref);
         !r)
@@ -535,12 +603,12 @@ Result<std::vector<int64_t>> Store::expire_parts(int64_t before_ms, std::string_
     auto tx = store::Transaction::begin(m->db);
     if (!tx)
       return tl::unexpected(tx.error());
-    auto st = m->prepared("SELECT seq, text, total, user, report, smsc_id FROM iw_in_part WHERE "
-                          "src = ? AND dst = ? AND ref = ?");
+    auto st = m->prepared("SELECT seq, text, total, user, report, smsc_id, coding, payload FROM "
+                          "iw_in_part WHERE src = ? AND dst = ? AND ref = ?");
     if (!st)
       return tl::unexpected(st.error());
     bind_all(**st, 1, k.src, k.dst, k.ref);
-    std::map<int, std::string> parts;
+    std::map<int, Part> parts;
     int total = 1;
     std::string user, smsc_id;
     bool report = false;
@@ -550,7 +618,9 @@ Result<std::vector<int64_t>> Store::expire_parts(int64_t before_ms, std::string_
         return tl::unexpected(row.error());
       if (!*row)
         break;
-      parts[int((*st)->column_int(0))] = std::string((*st)->column_text(1));
+      parts[int((*st)->column_int(0))] =
+          Part{std::string((*st)->column_text(1)), int((*st)->column_int(6)),
+               std::string((*st)->column_text(7))};
       total = int((*st)->column_int(2));
       user = (*st)->column_text(3);
       report = (*st)->column_int(4) != 0;
@@ -563,7 +633,8 @@ Result<std::vector<int64_t>> Store::expire_parts(int64_t before_ms, std::string_
       return tl::unexpected(r.error());
     const std::string mid = imdn::make_message_id();
     auto q = queue_cpm(OutCpm::Kind::Message, user, tel_uri(k.src),
-                       message_for_sms(k.src, user, joined(parts, total), mid, report, now_text),
+                       message_for_sms(k.src, user, joined(k.src, k.dst, int(k.ref), parts, total),
+                                       mid, report, now_text),
                        now_ms);
     if (!q)
       return tl::unexpected(q.error());

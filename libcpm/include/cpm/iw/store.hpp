@@ -85,6 +85,10 @@ struct InSms {
   std::string key;      // what makes it unique at the SMSC (repeated deliver_sm)
   int ref = -1;         // concatenation reference, -1 single
   int total = 1, seq = 1;
+  // A part's octets in its coding (sms::Coding as int, -1 none: the text alone counts), so
+  // that the parts are decoded together (sms::Reassembly) once all have come.
+  int coding = -1;
+  std::string payload;
 };
 
 // A CPM Message the IWF sent for an SMS (Figure 8), kept until its notification.
