@@ -363,6 +363,49 @@ TEST_CASE(
   CHECK(cpim::decode(out->at(0).body)->body == "x\u20AC");
 }
 
+TEST_CASE("iw::Store: an SMS the CPM user never takes is reported UNDELIV when it asked")
+{
+  auto st = iw::Store::open(":memory:");
+  REQUIRE(st);
+  store::Backoff b;
+  b.attempts = 2;
+  b.first_ms = 10;
+  for (bool report : {true, false}) {
+    iw::InSms p;
+    p.src = "+15550199";
+    p.dst = "+15550101";
+    p.user = "sip:alice@a.example";
+    p.text = report ? "tell me" : "never mind";
+    p.report = report;
+    p.smsc_id = "n-7";
+    REQUIRE(st->arrive(p, "t", 100));
+    auto out = st->due_cpm(100, 10);
+    REQUIRE(out->size() == 1);
+    auto r1 = st->cpm_failed(out->at(0).id, 100, b, false);
+    REQUIRE(r1);
+    CHECK(r1->again);
+    CHECK_FALSE(r1->acknowledged);
+    auto r2 = st->cpm_failed(out->at(0).id, 200, b, false);
+    REQUIRE(r2);
+    CHECK_FALSE(r2->again);
+    CHECK(r2->acknowledged == report);
+    CHECK(st->due_cpm(100000, 10)->empty());
+    auto sms = st->due_sms(300, 10);
+    REQUIRE(sms);
+    if (report) {
+      REQUIRE(sms->size() == 1);
+      CHECK(sms->at(0).kind == iw::OutSms::Kind::Ack);
+      CHECK(sms->at(0).dst == "+15550199");
+      CHECK(sms->at(0).src == "+15550101");
+      CHECK(sms->at(0).ref == "n-7");
+      CHECK(sms->at(0).state == "UNDELIV");
+      REQUIRE(st->submitted(sms->at(0).id, {}));
+    } else {
+      CHECK(sms->empty());
+    }
+  }
+}
+
 TEST_CASE("iwf::parse_pipe_line")
 {
   auto r = iwf::parse_pipe_line(R"({"type":"receipt","id":"7","stat":"UNDELIV"})");

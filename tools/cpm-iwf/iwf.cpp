@@ -473,9 +473,13 @@ public:
     else if (r->again)
       diag(fmt::format("MESSAGE {} not delivered: {} (attempt {}); again later", ruri, why,
                        r->attempts));
-    else
-      note(fmt::format("MESSAGE {} not delivered: {}: given up after {} attempt(s)", ruri, why,
-                       r->attempts));
+    else {
+      note(fmt::format(
+          "MESSAGE {} not delivered: {}: given up after {} attempt(s){}", ruri, why, r->attempts,
+          r->acknowledged ? "; the SMS sender is told (SME acknowledgement UNDELIV)" : ""));
+      if (r->acknowledged)
+        pump_sms_soon();
+    }
     pump_cpm_soon();
   }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <map>
 
+#include "cpm/codec/cpim.hpp"
 #include "cpm/sms/reassembly.hpp"
 #include "cpm/store/sqlite.hpp"
 
@@ -669,11 +670,8 @@ Result<std::optional<SentForSms>> Store::sent_for_sms(std::string_view message_i
   return s;
 }
 
-Result<std::optional<int64_t>> Store::acknowledge(const Notice& n, int64_t now_ms)
+Result<std::optional<int64_t>> Store::queue_ack(const Notice& n, int64_t now_ms)
 {
-  auto tx = store::Transaction::begin(m->db);
-  if (!tx)
-    return tl::unexpected(tx.error());
   auto s = sent_for_sms(n.imdn.message_id);
   if (!s)
     return tl::unexpected(s.error());
@@ -693,6 +691,17 @@ Result<std::optional<int64_t>> Store::acknowledge(const Notice& n, int64_t now_m
   }
   if (auto r = m->run("DELETE FROM iw_map WHERE message_id = ?", n.imdn.message_id); !r)
     return tl::unexpected(r.error());
+  return out;
+}
+
+Result<std::optional<int64_t>> Store::acknowledge(const Notice& n, int64_t now_ms)
+{
+  auto tx = store::Transaction::begin(m->db);
+  if (!tx)
+    return tl::unexpected(tx.error());
+  auto out = queue_ack(n, now_ms);
+  if (!out)
+    return out;
   if (auto r = tx->commit(); !r)
     return tl::unexpected(r.error());
   return out;
@@ -747,20 +756,52 @@ Result<void> Store::cpm_done(int64_t id)
   return m->run("DELETE FROM iw_cpm WHERE id = ?", id);
 }
 
-Result<store::Retry> Store::cpm_failed(int64_t id, int64_t now_ms, const store::Backoff& b,
-                                       bool final)
+Result<CpmRetry> Store::cpm_failed(int64_t id, int64_t now_ms, const store::Backoff& b, bool final)
 {
   auto n = m->one("SELECT attempts FROM iw_cpm WHERE id = ?", id);
   if (!n)
     return tl::unexpected(n.error());
-  store::Retry r;
+  CpmRetry r;
   if (!*n)
     return r;
   r.attempts = int(**n) + 1;
   auto wait = final ? std::nullopt : b.after(r.attempts);
   if (!wait) {
+    // Given up. A CPM Message made from an SMS that asked for a status report: its sender
+    // gets an SME delivery acknowledgement saying UNDELIV, in the same transaction.
+    auto tx = store::Transaction::begin(m->db);
+    if (!tx)
+      return tl::unexpected(tx.error());
+    auto st = m->prepared("SELECT kind, body, ruri FROM iw_cpm WHERE id = ?");
+    if (!st)
+      return tl::unexpected(st.error());
+    (*st)->bind(1, id);
+    std::string kind, body, user;
+    if (auto row = (*st)->step(); !row)
+      return tl::unexpected(row.error());
+    else if (*row) {
+      kind = (*st)->column_text(0);
+      body = (*st)->column_blob(1);
+      user = (*st)->column_text(2);
+    }
+    (*st)->reset();
+    if (kind == "message")
+      if (auto c = cpim::decode(body))
+        if (auto mid = c->get_ns(cpim::k_imdn_ns, "Message-ID")) {
+          Notice gone;
+          gone.from = user;
+          gone.imdn.message_id = *mid;
+          gone.imdn.kind = imdn::Kind::Delivery;
+          gone.imdn.status = imdn::Status::Failed;
+          auto q = queue_ack(gone, now_ms);
+          if (!q)
+            return tl::unexpected(q.error());
+          r.acknowledged = q->has_value();
+        }
     if (auto d = cpm_done(id); !d)
       return tl::unexpected(d.error());
+    if (auto c = tx->commit(); !c)
+      return tl::unexpected(c.error());
     return r;
   }
   r.again = true;

@@ -100,6 +100,11 @@ struct SentForSms {
   bool report = false;
 };
 
+// What became of a MESSAGE the IWF could not deliver.
+struct CpmRetry : store::Retry {
+  bool acknowledged = false; // given up, and its SMS sender told so (an SME ack queued)
+};
+
 class Store {
 public:
   // The store in `path` (":memory:" for one that ends with the process); one process per file.
@@ -152,6 +157,8 @@ public:
   // A CPM user's notification about it: the SME delivery acknowledgement queued towards the
   // SMS sender (its OutSms id), the mapping removed. nullopt: nothing was sent for it.
   Result<std::optional<int64_t>> acknowledge(const Notice& n, int64_t now_ms);
+  // The same within the caller's transaction.
+  Result<std::optional<int64_t>> queue_ack(const Notice& n, int64_t now_ms);
 
   // Forget the keys of repeats (iw_seen) recorded before `before_ms`: a copy that comes
   // later is taken as new.
@@ -162,7 +169,9 @@ public:
                                       const std::vector<int64_t>& skip = {});
   Result<std::optional<int64_t>> next_cpm_due();
   Result<void> cpm_done(int64_t id);
-  Result<store::Retry> cpm_failed(int64_t id, int64_t now_ms, const store::Backoff& b, bool final);
+  // When it is given up, a CPM Message made from an SMS that asked for a status report has
+  // an SME delivery acknowledgement (UNDELIV) queued to the SMS sender (`acknowledged`).
+  Result<CpmRetry> cpm_failed(int64_t id, int64_t now_ms, const store::Backoff& b, bool final);
 
 private:
   struct Impl;
