@@ -664,4 +664,16 @@ TEST_CASE("config media lists of nodes, users and groups")
         "lab.toml:3: user 'sip:a@a.example': key 'media' has 'smell', which is not message, audio, "
         "video, text or application");
 }
+TEST_CASE("config SMPP accounts of iwf and smsc nodes fit SMPP 3.4's fields")
+{
+  const std::string iwf = "[[node]]\nname = \"iwf\"\nrole = \"iwf\"\nsmsc = \"127.0.0.1:2775\"\n";
+  CHECK(error_of(iwf + "system_id = \"cpm-iwf\"\npassword = \"iwf-pass\"\n").empty());
+  CHECK(error_of(iwf + "password = \"iwf-secret\"\n") ==
+        "lab.toml:5: node 'iwf': password 'iwf-secret' is longer than SMPP 3.4 allows (8 "
+        "characters)");
+  CHECK(error_of("[[node]]\nname = \"nc\"\nrole = \"smsc\"\nsystem_id = "
+                 "\"a-much-too-long-id\"\n")
+            .find("system_id 'a-much-too-long-id' is longer than SMPP 3.4 allows (15") !=
+        std::string::npos);
+}
 TEST_SUITE_END();

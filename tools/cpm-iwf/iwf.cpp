@@ -47,10 +47,7 @@ int64_t now_ms()
 class Server final : public daemon::Role {
 public:
   explicit Server(Options& o)
-      : m_opt(o),
-        m_daemon(
-            {k_prog, config::Role::Iwf, o.name.empty() ? "cpm-iwf" : o.name, {"udp:127.0.0.1:0"}},
-            o.common),
+      : m_opt(o), m_daemon({k_prog, config::Role::Iwf, o.name, {"udp:127.0.0.1:0"}}, o.common),
         m_file(m_daemon.file()), m_node(m_daemon.node())
   {
   }

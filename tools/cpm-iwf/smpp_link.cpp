@@ -235,7 +235,10 @@ private:
     in.src = number_of(p.source);
     in.dst = number_of(p.destination);
     in.text = text ? std::move(*text) : std::string();
-    in.report = (p.registered_delivery & 0x03) != 0;
+    // SMPP 3.4 §5.2.17: in a deliver_sm the SMS sender's wish for an acknowledgement is an
+    // SME acknowledgement request (bits 3-2: delivery 0x04, manual/user 0x08); some SMSCs
+    // set the receipt bits (1-0) instead. Either asks for a status report.
+    in.report = (p.registered_delivery & 0x0F) != 0;
     if (ud->concat) {
       in.ref = ud->concat->reference;
       in.total = ud->concat->total;

@@ -221,6 +221,17 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     for (const char* key : {"iwf", "non_cpm_domains"})
       if (r.has(key))
         r.fail_at(r.line(key), fmt::format("{} belongs to a conversation-server", key));
+  if (n.role == Role::Iwf || n.role == Role::Smsc) {
+    // SMPP 3.4 §5.2: C-Octet Strings of at most 16, 9 and 13 octets with their NUL.
+    const std::pair<const char*, std::pair<const std::string*, size_t>> smpp_limits[] = {
+        {"system_id", {&n.system_id, 15}},
+        {"password", {&n.password, 8}},
+        {"system_type", {&n.system_type, 12}}};
+    for (const auto& [key, v] : smpp_limits)
+      if (v.first->size() > v.second)
+        r.fail_at(r.line(key), fmt::format("{} '{}' is longer than SMPP 3.4 allows ({} characters)",
+                                           key, *v.first, v.second));
+  }
   if (n.role == Role::Core && n.domains.empty())
     r.fail_at(n.line, "a core needs a domain");
   for (auto& l : n.listen)

@@ -83,13 +83,15 @@ struct Connection::Impl {
     mb.buf = reinterpret_cast<uint8_t*>(bytes->data());
     mb.size = bytes->size();
     mb.end = bytes->size();
+    // Traced before the send, as the SIP stack does: on loopback the peer may read, trace and
+    // answer before tcp_send returns, and the ladder orders hops by these times.
+    write_trace("tx", describe(pdu));
     if (int err = tcp_send(tc.get(), &mb)) {
       ended(err);
       return fail(
           fmt::format("smpp: {} to {}: {}", command_name(pdu.command), peer, std::strerror(err)),
           3);
     }
-    write_trace("tx", describe(pdu));
     return {};
   }
 
