@@ -93,7 +93,7 @@ PY
   echo "|---|---|---|---|---|---|---|---|---|---|"
 } >"$out"
 
-start nc cpm-smsc --listen "tcp:$nc:2775" --system-id iwf --password iwf-secret --json -q
+start nc cpm-smsc --listen "tcp:$nc:2775" --system-id iwf --password iwf-pass --json -q
 start coreA cpm-core-route --config "$lab" --node coreA
 start csA cpm-groupd --config "$lab" --node csA
 
@@ -104,7 +104,7 @@ for rate in "${rates[@]}"; do
   seq -f "$tag %g" 1 "$n" >"$t/$tag.in"
   rm -f "$t/iwf.sqlite"*
   start iwf cpm-iwf --config "$lab" --node iwf --smsc "$nc:2775" --system-id iwf \
-    --password iwf-secret --db "$t/iwf.sqlite" -q
+    --password iwf-pass --db "$t/iwf.sqlite" -q
   t0=$(date +%s%3N)
   rc=0
   cpm-send --config "$lab" --node alice --register --lines --rate "$rate" --notify delivery \
@@ -147,7 +147,7 @@ host = $nc
 port = 2775
 transceiver-mode = true
 smsc-username = iwf
-smsc-password = iwf-secret
+smsc-password = iwf-pass
 system-type = ""
 max-pending-submits = 10
 msg-id-type = 0x00

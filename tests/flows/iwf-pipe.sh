@@ -23,7 +23,7 @@ name = "coreA"
 role = "core"
 domain = "a.example"
 listen = ["udp:${p}1.1:5060", "tcp:${p}1.1:5060"]
-psi = { "tel:+15550100" = "iwf", "tel:+15550199" = "iwf" }
+psi = { "tel:+15550100" = "iwf", "tel:+15550199" = "iwf", "tel:+442079460000" = "iwf" }
 
 [[node]]
 name = "iwf"
@@ -32,6 +32,7 @@ domain = "a.example"
 listen = ["udp:${p}1.3:5060", "tcp:${p}1.3:5060"]
 proxy = "coreA"
 iwf_db = "iwf.sqlite"
+sms_routes = ["+1555"]  # +44... has no route: 404
 
 [[node]]
 name = "alice"
@@ -90,6 +91,14 @@ printf 'x' | "$CPM_BIN/cpm-send" --config "$lab" --node alice --json --plain \
   --content-type image/png --file - tel:+15550100 >"$t/a3.json" 2>"$t/a3.err" || rc=$?
 expect_eq "$rc" 1 "image/png exit status"
 expect_json "$t/a3.json" .type response .status 415
+# A number outside sms_routes: 404, nothing submitted.
+rc=0
+"$CPM_BIN/cpm-send" --config "$lab" --node alice --json tel:+442079460000 'To London' \
+  >"$t/a4.json" 2>"$t/a4.err" || rc=$?
+expect_eq "$rc" 1 "no-route exit status"
+expect_json "$t/a4.json" .type response .status 404
+expect_contains "$t/iwf.err" 'no SMS route for +442079460000'
+if grep -q 'To London' "$t/iwf.out"; then fail "a message without a route was submitted"; fi
 # A raw MESSAGE with an HTML CPIM body: 488 with a Warning.
 python3 - "$p" >"$t/raw.txt" <<'PY'
 import socket, sys

@@ -668,6 +668,11 @@ TEST_CASE("config SMPP accounts of iwf and smsc nodes fit SMPP 3.4's fields")
 {
   const std::string iwf = "[[node]]\nname = \"iwf\"\nrole = \"iwf\"\nsmsc = \"127.0.0.1:2775\"\n";
   CHECK(error_of(iwf + "system_id = \"cpm-iwf\"\npassword = \"iwf-pass\"\n").empty());
+  auto f = parse(iwf + "sms_routes = [\"+1555\", \"+44\"]\n", "lab.toml");
+  REQUIRE(f);
+  CHECK(f->nodes.at(0).sms_routes == std::vector<std::string>{"+1555", "+44"});
+  CHECK(error_of(iwf + "sms_routes = [\"1555\"]\n")
+            .find("sms_routes has '1555': want an E.164 prefix") != std::string::npos);
   CHECK(error_of(iwf + "password = \"iwf-secret\"\n") ==
         "lab.toml:5: node 'iwf': password 'iwf-secret' is longer than SMPP 3.4 allows (8 "
         "characters)");

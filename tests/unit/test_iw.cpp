@@ -128,6 +128,21 @@ TEST_CASE("iw::read_message")
   }
 }
 
+TEST_CASE("iw::read_message refuses a number that no SMS route covers with 404")
+{
+  const std::vector<std::string> routes = {"+1555", "+4420"};
+  auto ok = iw::read_message("tel:+15550100", "sip:alice@a.example", "text/plain", "hi", routes);
+  REQUIRE(ok);
+  CHECK(ok->message->recipient == "+15550100");
+  CHECK(iw::read_message("tel:+442079460000", "sip:alice@a.example", "text/plain", "hi", routes));
+  auto no = iw::read_message("tel:+33140000000", "sip:alice@a.example", "text/plain", "hi", routes);
+  REQUIRE_FALSE(no);
+  CHECK(no.error().status == 404);
+  CHECK(no.error().why == "no SMS route for +33140000000 (sms_routes of the IWF)");
+  // No routes: every number.
+  CHECK(iw::read_message("tel:+33140000000", "sip:alice@a.example", "text/plain", "hi"));
+}
+
 TEST_CASE("iw::state_of reads receipt states")
 {
   CHECK(iw::state_of("DELIVRD") == iw::State::Delivered);

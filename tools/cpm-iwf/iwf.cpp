@@ -79,6 +79,12 @@ public:
       m_node.password = m_opt.password;
     if (m_opt.timeout_ms)
       m_node.timeout_ms = m_opt.timeout_ms;
+    // SMPP 3.4 §4.1.1: C-Octet Strings of at most 16 and 9 octets with their NUL (the config
+    // checks its own values; these may come from the command line).
+    if (m_node.system_id.size() > 15 || m_node.password.size() > 8)
+      return fail(fmt::format("the SMPP {} is longer than SMPP 3.4 allows ({} characters)",
+                              m_node.password.size() > 8 ? "password" : "system_id",
+                              m_node.password.size() > 8 ? 8 : 15));
     if (!m_opt.pipe && m_node.smsc.empty())
       return fail("no SMSC: give smsc in the config, --smsc HOST:PORT, or --pipe");
     if (!m_opt.pipe) {
@@ -204,7 +210,8 @@ public:
     if (!body)
       return refuse(body.error().code, body.error().reason, body.error().message,
                     body.error().headers);
-    auto got = iw::read_message(req.ruri, sender, sip::content_type_of(in.msg), *body);
+    auto got =
+        iw::read_message(req.ruri, sender, sip::content_type_of(in.msg), *body, m_node.sms_routes);
     if (!got)
       return refuse(got.error().status, got.error().reason, got.error().why, got.error().headers);
     if (got->notice)

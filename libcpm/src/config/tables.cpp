@@ -156,6 +156,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "enquire_link_ms",
            "reconnect_ms",
            "validity_s",
+           "sms_routes",
            "iwf",
            "non_cpm_domains"});
   r.require("name");
@@ -206,6 +207,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("enquire_link_ms", n.enquire_link_ms, 100, 3600000);
   r.integer("reconnect_ms", n.reconnect_ms, 10, 3600000);
   r.integer("validity_s", n.validity_s, 0, 31 * 86400);
+  r.strs("sms_routes", n.sms_routes, false);
   r.str("iwf", n.iwf);
   r.strs("non_cpm_domains", n.non_cpm_domains, false);
   if (!r.ok())
@@ -221,6 +223,12 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     for (const char* key : {"iwf", "non_cpm_domains"})
       if (r.has(key))
         r.fail_at(r.line(key), fmt::format("{} belongs to a conversation-server", key));
+  for (auto& p : n.sms_routes)
+    if (p.size() < 2 || p[0] != '+' || p.find_first_not_of("0123456789", 1) != std::string::npos)
+      r.fail_at(r.line("sms_routes"),
+                fmt::format("sms_routes has '{}': want an E.164 prefix such as \"+1555\"", p));
+  if (n.role != Role::Iwf && r.has("sms_routes"))
+    r.fail_at(r.line("sms_routes"), "sms_routes belongs to an iwf");
   if (n.role == Role::Iwf || n.role == Role::Smsc) {
     // SMPP 3.4 §5.2: C-Octet Strings of at most 16, 9 and 13 octets with their NUL.
     const std::pair<const char*, std::pair<const std::string*, size_t>> smpp_limits[] = {

@@ -1,6 +1,7 @@
 // The IWF's pure decisions: CPM Message <-> SMS, receipt -> IMDN (Figures 7 and 8).
 #include "cpm/iw/mapping.hpp"
 
+#include <algorithm>
 #include <array>
 #include <fmt/format.h>
 
@@ -70,12 +71,17 @@ std::optional<std::string> number_of(std::string_view uri)
 }
 
 tl::expected<Incoming, Refusal> read_message(std::string_view ruri, std::string_view sender,
-                                             std::string_view content_type, std::string_view body)
+                                             std::string_view content_type, std::string_view body,
+                                             const std::vector<std::string>& routes)
 {
   auto number = number_of(ruri);
   if (!number)
     return tl::unexpected(
         refuse(404, "Not Found", fmt::format("no number in the request URI {}", ruri)));
+  auto covers = [&](const std::string& prefix) { return number->rfind(prefix, 0) == 0; };
+  if (!routes.empty() && std::none_of(routes.begin(), routes.end(), covers))
+    return tl::unexpected(refuse(
+        404, "Not Found", fmt::format("no SMS route for {} (sms_routes of the IWF)", *number)));
   const std::string ct = bare_type(content_type);
   Incoming in;
   Submission s;

@@ -124,6 +124,8 @@ struct Node {
   int enquire_link_ms = 30000; // keep-alive interval
   int reconnect_ms = 1000;     // first wait before reconnecting, doubled, capped at 60 s
   int validity_s = 0;          // submit_sm validity period; 0: the SMSC's default
+  // The numbers an IWF can reach as E.164 prefixes ("+1555", "+44"); empty: every number.
+  std::vector<std::string> sms_routes;
   int line = 0;
 };
 

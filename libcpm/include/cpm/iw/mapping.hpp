@@ -53,9 +53,10 @@ struct Incoming {
 // Read a MESSAGE addressed to `ruri` from `sender` (canonical AOR) with `content_type` and
 // the (inflated) body: message/cpim wrapping text/plain (or an IMDN), or plain text/plain.
 // A refusal is 415 (another content type), 488 with Warning (no text part), 404 (no
-// number), 400 (a malformed body).
+// number, or a number that no prefix of a non-empty `routes` covers), 400 (a malformed body).
 tl::expected<Incoming, Refusal> read_message(std::string_view ruri, std::string_view sender,
-                                             std::string_view content_type, std::string_view body);
+                                             std::string_view content_type, std::string_view body,
+                                             const std::vector<std::string>& routes = {});
 
 // An SMSC's final message state, by name (SMPP 3.4 §5.2.28 and the receipt text's "stat:").
 enum class State {
