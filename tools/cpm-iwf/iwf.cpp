@@ -79,12 +79,10 @@ public:
       m_node.password = m_opt.password;
     if (m_opt.timeout_ms)
       m_node.timeout_ms = m_opt.timeout_ms;
-    // SMPP 3.4 §4.1.1: C-Octet Strings of at most 16 and 9 octets with their NUL (the config
-    // checks its own values; these may come from the command line).
-    if (m_node.system_id.size() > 15 || m_node.password.size() > 8)
+    // The config checks its own values; these may come from the command line.
+    if (auto too_long = config::smpp_too_long(m_node); !too_long.empty())
       return fail(fmt::format("the SMPP {} is longer than SMPP 3.4 allows ({} characters)",
-                              m_node.password.size() > 8 ? "password" : "system_id",
-                              m_node.password.size() > 8 ? 8 : 15));
+                              too_long.front().key, too_long.front().limit));
     if (!m_opt.pipe && m_node.smsc.empty())
       return fail("no SMSC: give smsc in the config, --smsc HOST:PORT, or --pipe");
     if (!m_opt.pipe) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
+#include <tuple>
 
 #include "cpm/config/config.hpp"
 #include "cpm/grammar/uri.hpp"
@@ -117,6 +118,17 @@ std::string to_string(Role r)
 std::string to_string(SessionCase c)
 {
   return c == SessionCase::Originating ? "originating" : "terminating";
+}
+
+std::vector<SmppTooLong> smpp_too_long(const Node& n)
+{
+  std::vector<SmppTooLong> out;
+  for (const auto& [key, value, limit] : {std::tuple{"system_id", &n.system_id, size_t(15)},
+                                          std::tuple{"password", &n.password, size_t(8)},
+                                          std::tuple{"system_type", &n.system_type, size_t(12)}})
+    if (value->size() > limit)
+      out.push_back({key, *value, limit});
+  return out;
 }
 
 std::string beside(const std::string& config_path, const std::string& file)

@@ -229,17 +229,10 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
                 fmt::format("sms_routes has '{}': want an E.164 prefix such as \"+1555\"", p));
   if (n.role != Role::Iwf && r.has("sms_routes"))
     r.fail_at(r.line("sms_routes"), "sms_routes belongs to an iwf");
-  if (n.role == Role::Iwf || n.role == Role::Smsc) {
-    // SMPP 3.4 §5.2: C-Octet Strings of at most 16, 9 and 13 octets with their NUL.
-    const std::pair<const char*, std::pair<const std::string*, size_t>> smpp_limits[] = {
-        {"system_id", {&n.system_id, 15}},
-        {"password", {&n.password, 8}},
-        {"system_type", {&n.system_type, 12}}};
-    for (const auto& [key, v] : smpp_limits)
-      if (v.first->size() > v.second)
-        r.fail_at(r.line(key), fmt::format("{} '{}' is longer than SMPP 3.4 allows ({} characters)",
-                                           key, *v.first, v.second));
-  }
+  if (n.role == Role::Iwf || n.role == Role::Smsc)
+    for (const auto& f : smpp_too_long(n))
+      r.fail_at(r.line(f.key), fmt::format("{} '{}' is longer than SMPP 3.4 allows ({} characters)",
+                                           f.key, f.value, f.limit));
   if (n.role == Role::Core && n.domains.empty())
     r.fail_at(n.line, "a core needs a domain");
   for (auto& l : n.listen)

@@ -101,13 +101,7 @@ Arrow smpp_arrow(Arrow h)
   if (words.empty())
     return h;
   h.method = words[0];
-  constexpr std::string_view k_resp = "_resp";
-  if (h.method.size() > k_resp.size() &&
-      h.method.compare(h.method.size() - k_resp.size(), k_resp.size(), k_resp) == 0) {
-    h.method.resize(h.method.size() - k_resp.size());
-  } else {
-    h.request = true;
-  }
+  h.request = !detail::strip_resp(h.method);
   for (const auto& w : words) {
     if (w.rfind("seq=", 0) == 0)
       h.cseq = w.substr(4);

@@ -157,19 +157,15 @@ Result<void> Reader::step(Transaction& t, const std::vector<std::string>& words)
 Result<void> Reader::smpp_step(Transaction& t, Step s, const std::vector<std::string>& words,
                                size_t at)
 {
-  constexpr std::string_view k_resp = "_resp";
   s.smpp = true;
   s.method = words[at];
-  bool resp = s.method.size() > k_resp.size() &&
-              s.method.compare(s.method.size() - k_resp.size(), k_resp.size(), k_resp) == 0;
-  if (!resp) {
+  if (!detail::strip_resp(s.method)) {
     if (words.size() > at + 1)
       return err(fmt::format("unexpected '{}' after the SMPP PDU", words[at + 1]));
     s.request = true;
     t.requests.push_back(std::move(s));
     return {};
   }
-  s.method.resize(s.method.size() - k_resp.size());
   if (words.size() > at + 2)
     return err(fmt::format("unexpected '{}' after the command_status", words[at + 2]));
   if (words.size() == at + 2) {

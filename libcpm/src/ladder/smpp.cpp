@@ -1,6 +1,7 @@
 // SMPP PDUs in ladders: the command_status names a ladder reads and writes (SMPP 3.4 §5.1.3).
 #include "cpm/base/text.hpp"
 #include "cpm/ladder/ladder.hpp"
+#include "cpm/ladder/ladder_detail.hpp"
 
 #include <algorithm>
 #include <array>
@@ -31,12 +32,27 @@ constexpr std::array<std::string_view, 15> k_pdus{
 
 } // namespace
 
-bool is_smpp_pdu(std::string_view name)
+bool detail::strip_resp(std::string_view& name)
 {
   constexpr std::string_view k_resp = "_resp";
-  bool resp = name.size() > k_resp.size() && name.substr(name.size() - k_resp.size()) == k_resp;
-  if (resp)
-    name.remove_suffix(k_resp.size());
+  if (name.size() <= k_resp.size() || name.substr(name.size() - k_resp.size()) != k_resp)
+    return false;
+  name.remove_suffix(k_resp.size());
+  return true;
+}
+
+bool detail::strip_resp(std::string& name)
+{
+  std::string_view v = name;
+  if (!strip_resp(v))
+    return false;
+  name.resize(v.size());
+  return true;
+}
+
+bool is_smpp_pdu(std::string_view name)
+{
+  bool resp = detail::strip_resp(name);
   if (name == "generic_nack")
     return !resp;
   if (resp && (name == "outbind" || name == "alert_notification"))

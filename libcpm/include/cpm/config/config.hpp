@@ -169,6 +169,16 @@ Result<Selection> load_node(const std::string& path, const std::string& node_nam
 // one, "" or SQLite's ":memory:", as it is.
 std::string beside(const std::string& config_path, const std::string& file);
 
+// An SMPP account field of a node (iwf or smsc) longer than SMPP 3.4 allows (§4.1.1:
+// C-Octet Strings of 16, 9 and 13 octets with their NUL).
+struct SmppTooLong {
+  std::string key; // "system_id", "password" or "system_type"
+  std::string value;
+  size_t limit = 0; // characters
+};
+// Those fields of `n`, in the order system_id, password, system_type.
+std::vector<SmppTooLong> smpp_too_long(const Node& n);
+
 std::string to_string(Role r);
 std::string to_string(SessionCase c);
 
