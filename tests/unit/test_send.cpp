@@ -30,6 +30,15 @@ TEST_CASE("send::validate checks option combinations")
     o.rate = 5;
     CHECK_FALSE(validate(o));
   }
+  SUBCASE("--window from 1 to 100000")
+  {
+    o.window = 0;
+    CHECK_FALSE(validate(o));
+    o.window = 100001;
+    CHECK_FALSE(validate(o));
+    o.window = 1;
+    CHECK(validate(o));
+  }
   SUBCASE("bad --notify")
   {
     o.notify = "soon";

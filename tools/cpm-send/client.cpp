@@ -29,9 +29,6 @@ namespace cpm::send {
 namespace {
 
 constexpr const char* k_prog = "cpm-send";
-// Requests in flight at once with --rate.
-constexpr size_t k_window = 64;
-
 // A final failure's status line, with the Accept of a 415 (what the peer would take).
 std::string status_line(const ua::Final& f)
 {
@@ -382,7 +379,8 @@ void Client::pace()
   // Send what the schedule says is due by now, within the window.
   uint64_t interval_us = static_cast<uint64_t>(1e6 / m_opt.rate);
   uint64_t due = (sip::jiffies() - m_pace_t0) * 1000 / std::max<uint64_t>(interval_us, 1) + 1;
-  while (!m_eof && m_paced < due && m_mine.size() < k_window && !m_finishing) {
+  while (!m_eof && m_paced < due && m_mine.size() < static_cast<size_t>(m_opt.window) &&
+         !m_finishing) {
     size_t before = m_mine.size();
     send_next_line();
     if (m_mine.size() > before)

@@ -32,6 +32,8 @@ Result<void> validate(const Options& opt)
     return fail("--rate must be >= 0");
   if (opt.rate > 0 && !opt.lines)
     return fail("--rate needs --lines");
+  if (opt.window < 1 || opt.window > 100000)
+    return fail("--window must be from 1 to 100000");
   if (opt.timeout <= 0 || !std::isfinite(opt.timeout) || opt.timeout > 86400)
     return fail("--timeout must be a number of seconds > 0");
   if (opt.count < 0)
@@ -127,6 +129,8 @@ void add_options(CLI::App& app, Options& opt)
                "Send the content bare (text/plain), without CPIM: no notifications");
   app.add_flag("--lines", opt.lines, "Send one message per stdin line, in order");
   app.add_option("--rate", opt.rate, "With --lines: send N messages per second (bounded window)");
+  app.add_option("--window", opt.window,
+                 "With --rate: at most N messages waiting for their final response (default 64)");
   app.add_option("--notify", opt.notify, "Request notifications: delivery, display or both");
   app.add_flag("--wait", opt.wait, "Wait for the requested notifications");
   app.add_option("--recipients", opt.recipients,

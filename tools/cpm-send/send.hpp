@@ -27,6 +27,7 @@ struct Options {
   bool plain = false;            // --plain: the content bare, no CPIM (no notifications)
   bool lines = false;            // --lines
   double rate = 0;               // --rate N (messages per second; 0: one after the other)
+  int window = 64;               // --window N: at most N requests in flight with --rate
   std::string notify;            // --notify delivery[,display]
   bool wait = false;             // --wait
   int recipients = 1;            // --recipients N: notifications from N distinct recipients
