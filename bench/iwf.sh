@@ -18,6 +18,12 @@
 # Usage: bench/iwf.sh [N] [RATE...]     (default 20000 messages, rates 5000 10000)
 #   CPM_BIN=DIR  programs of another build (default build/release/tools)
 #   KANNEL=0     skip Kannel
+#   WINDOW=N     cpm-send --window (default 128: at 64 the window, not the IWF, set the rate;
+#                far beyond the path's capacity, UDP retransmissions set in)
+#   TRANSPORT=tcp  every SIP hop over TCP
+#   KANNEL_INFLIGHT=N  curl's parallel requests to Kannel's sendsms (default 64)
+# Besides the rates, each run reports the CPU time (user + system, from /proc) that each
+# process spent per message: where the machine's two cores go.
 # The result goes to bench/results/iwf-DATE.txt and stdout.
 set -u -o pipefail
 . "$(dirname "$0")/lib.sh" # release build, flow harness ($t, start/stop/adopt, lab_config)
@@ -29,11 +35,18 @@ n=${1:-20000}
 shift || true
 rates=("$@")
 ((${#rates[@]})) || rates=(5000 10000)
+window=${WINDOW:-128}
+kinflight=${KANNEL_INFLIGHT:-64}
 mkdir -p "$here/results"
 out=$here/results/iwf-$(date -u +%Y%m%d-%H%M%S).txt
 
 lab_config "$examples/lab-icsi.toml" lab.toml
 nc=${lab_prefix}1.4
+# TRANSPORT=tcp: every SIP hop over TCP (each node's tcp listen address first), where no
+# retransmission timer runs and no completed transaction lingers for Timer J or K.
+if [[ ${TRANSPORT:-udp} == tcp ]]; then
+  sed -i -E 's/^listen = \["(udp:[^"]*)", "(tcp:[^"]*)"\]/listen = ["\2", "\1"]/' "$lab"
+fi
 grep -q '^role = "iwf"' "$lab" || fail "examples/lab-icsi.toml has no iwf node"
 
 # smsc_summary JSONL PREFIX: "submits distinct duplicates rate/s" of the SMS in cpm-smsc's
@@ -55,6 +68,43 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
 span = max(times) - min(times) if len(times) > 1 else 0
 rate = len(times) / span if span else 0
 print(sum(texts.values()), len(texts), sum(c - 1 for c in texts.values()), f"{rate:.0f}")
+PY
+}
+
+# cpu_ms NAME...: the CPU time (user + system, ms) each process has used so far, one line.
+cpu_ms()
+{
+  local name ticks
+  ticks=$(getconf CLK_TCK)
+  for name in "$@"; do
+    awk -v t="$ticks" '{ sub(/^.*\) /, ""); printf "%d ", ($12 + $13) * 1000 / t }' \
+      "/proc/$(pid_of "$name")/stat"
+  done
+  echo
+}
+
+# cpu_line N NAMES BEFORE AFTER [EXTRA]: "# CPU per message: name µs, ..., total µs".
+cpu_line()
+{
+  python3 - "$@" <<'PY'
+import sys
+n = int(sys.argv[1])
+names = sys.argv[2].split()
+before = [int(x) for x in sys.argv[3].split()]
+after = [int(x) for x in sys.argv[4].split()]
+extra = sys.argv[5:]  # name=ms pairs measured another way
+parts, total = [], 0.0
+for name, b, a in zip(names, before, after):
+    us = (a - b) * 1000 / n
+    total += us
+    parts.append(f"{name} {us:.0f} µs")
+for e in extra:
+    name, ms = e.split("=")
+    us = float(ms) * 1000 / n
+    total += us
+    parts.append(f"{name} {us:.0f} µs")
+print("# CPU per message: " + ", ".join(parts) + f"; total {total:.0f} µs"
+      f" (2 cores: at most {2e6 / total:.0f} messages/s)" if total else "# CPU: none measured")
 PY
 }
 
@@ -87,6 +137,7 @@ PY
 
 {
   echo "# bench/iwf.sh $n messages a run, started $(date -u '+%F %T') UTC; commit $(git -C "$top" rev-parse --short HEAD)"
+  echo "# SIP over ${TRANSPORT:-udp}; cpm-send --window $window; Kannel's sendsms $kinflight requests in flight"
   echo "# $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "| sender | offered/s | messages | accepted | notified | lost | submitted twice | accepted/s | notified/s | SMSC submits/s |"
@@ -105,12 +156,15 @@ for rate in "${rates[@]}"; do
   rm -f "$t/iwf.sqlite"*
   start iwf cpm-iwf --config "$lab" --node iwf --smsc "$nc:2775" --system-id iwf \
     --password iwf-pass --db "$t/iwf.sqlite" -q
+  cpu0=$(cpu_ms coreA csA iwf nc)
   t0=$(date +%s%3N)
   rc=0
-  cpm-send --config "$lab" --node alice --register --lines --rate "$rate" --notify delivery \
-    --wait --timeout 30 --json tel:+15550100 <"$t/$tag.in" >"$t/$tag.json" \
-    2>"$t/$tag.err" || rc=$?
+  TIMEFORMAT='%U %S'
+  { time cpm-send --config "$lab" --node alice --register --lines --rate "$rate" \
+    --window "$window" --notify delivery --wait --timeout 30 --json tel:+15550100 \
+    <"$t/$tag.in" >"$t/$tag.json" 2>"$t/$tag.err" || rc=$?; } 2>"$t/$tag.time"
   t1=$(date +%s%3N)
+  cpu1=$(cpu_ms coreA csA iwf nc)
   stop iwf || fail "cpm-iwf did not stop cleanly: $(tail -3 "$t/iwf.err")"
   read -r _sent ok notified negative ndup _first last < <(alice_summary "$t/$tag.json")
   read -r _submits distinct sdup srate < <(smsc_summary "$t/nc.out" "$tag ")
@@ -122,6 +176,9 @@ for rate in "${rates[@]}"; do
     "$((ok * 1000 / (wall > 0 ? wall : 1)))" "$((notified * 1000 / (span > 0 ? span : 1)))" \
     "$srate" | tee -a "$out"
   tail -n 2 "$t/$tag.err" | sed 's/^/#   alice: /' >>"$out"
+  read -r su ss <"$t/$tag.time"
+  cpu_line "$n" "coreA csA cpm-iwf cpm-smsc" "$cpu0" "$cpu1" \
+    "cpm-send=$(python3 -c "print(($su + $ss) * 1000)")" | tee -a "$out"
 done
 
 if [[ ${KANNEL:-1} == 1 ]]; then
@@ -189,9 +246,11 @@ for line in sys.stdin:
     print(f"url = \"http://127.0.0.1:{port}/cgi-bin/sendsms?{q}\"")
     print("output = /dev/null")
 ' "$((kp + 2))" >"$t/kannel.curl"
+  cpu0=$(cpu_ms bearerbox smsbox nc)
+  TIMEFORMAT='%U %S'
   t0=$(date +%s%3N)
-  curl -s --parallel --parallel-max 64 -K "$t/kannel.curl" -w '%{http_code}\n' \
-    >"$t/kannel.codes" 2>"$t/kannel.curl.err" || true
+  { time curl -s --parallel --parallel-max "$kinflight" -K "$t/kannel.curl" -w '%{http_code}\n' \
+    >"$t/kannel.codes" 2>"$t/kannel.curl.err" || true; } 2>"$t/kannel.time"
   t1=$(date +%s%3N)
   ok=$(grep -c '^202$' "$t/kannel.codes" || true)
   # Receipts come back after the last submit: wait until Kannel's status page counts one
@@ -205,13 +264,17 @@ for line in sys.stdin:
     sleep 0.1 # bounded poll of Kannel's access log
   done
   t2=$(date +%s%3N)
+  cpu1=$(cpu_ms bearerbox smsbox nc)
   read -r _submits distinct sdup srate < <(smsc_summary "$t/nc.out" "$tag ")
   lost=$((ok - (distinct < dlrs ? distinct : dlrs)))
   ((lost >= 0)) || lost=0
   wall=$((t1 - t0)) span=$((t2 - t0))
-  printf '| Kannel 1.4.5 | as fast as 64 in flight | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$n" "$ok" "$dlrs" "$lost" "$sdup" "$((ok * 1000 / (wall > 0 ? wall : 1)))" \
+  printf '| Kannel 1.4.5 | as fast as %s in flight | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+    "$kinflight" "$n" "$ok" "$dlrs" "$lost" "$sdup" "$((ok * 1000 / (wall > 0 ? wall : 1)))" \
     "$((dlrs * 1000 / (span > 0 ? span : 1)))" "$srate" | tee -a "$out"
+  read -r su ss <"$t/kannel.time"
+  cpu_line "$ok" "bearerbox smsbox cpm-smsc" "$cpu0" "$cpu1" \
+    "curl=$(python3 -c "print(($su + $ss) * 1000)")" | tee -a "$out"
   stop smsbox || true
   stop bearerbox || true
 fi
