@@ -57,6 +57,14 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
   if (!c)
     c = &open_call(*g);
   Party& leg = hold(*c, msg, who, *d, *media);
+  if (!rejoining)
+    c->started_by = who;
+  // Audio offered (the group's media allow it: Focus::invite checked): the session carries
+  // it from the start, and every member is offered it.
+  if (auto ours = sdp::parse(leg.answer); ours && sdp::audio_of(*ours)) {
+    start_audio(*c);
+    apply_audio(leg, *ours, *d);
+  }
   if (rejoining)
     rejoin(*c, leg);
   else
@@ -98,7 +106,12 @@ Party& Focus::Impl::hold(GroupCall& c, const struct sip_msg* msg, const std::str
   l->msrp = new_msrp(*l);
   l->msrp->set_remote(media.path);
   l->msrp_active = sdp::we_connect(media.setup, false);
-  l->answer = sdp::format(*sdp::msrp_answer(offer, l->msrp->local()));
+  l->remote = sdp::format(offer);
+  std::optional<sdp::Media> audio;
+  if (sdp::audio_of(offer))
+    audio = audio_for(*l);
+  auto answer = sdp::answer(offer, l->msrp->local(), audio);
+  l->answer = sdp::format(answer ? *answer : *sdp::msrp_answer(offer, l->msrp->local()));
   c.legs.push_back(std::move(l));
   return *c.legs.back();
 }

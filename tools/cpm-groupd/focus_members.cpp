@@ -23,7 +23,12 @@ bool Focus::Impl::invite_member(GroupCall& c, const std::string& member, const s
   l->conf = &c;
   l->aor = member;
   l->msrp = new_msrp(*l);
-  l->offer = sdp::format(sdp::msrp_offer(l->msrp->local(), "active"));
+  auto offer = sdp::msrp_offer(l->msrp->local(), "active");
+  // A member invited while the session carries audio is offered it too.
+  if (c.audio)
+    if (auto audio = audio_for(*l))
+      offer = sdp::add_media(offer, *audio);
+  l->offer = sdp::format(offer);
   std::string cuser = contact(c, "Referred-By", inviter);
   std::string proxy = sip::to_sip_uri(env.node->proxy);
   const char* routev[1] = {proxy.c_str()};
@@ -95,6 +100,10 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
       return self.bad_answer(l, m.error().message);
     l.msrp->set_remote(m->path);
     l.msrp_active = sdp::we_connect(m->setup, true);
+    l.remote = *answer;
+    if (l.conf->audio)
+      if (auto ours = sdp::parse(l.offer))
+        self.apply_audio(l, *ours, *d);
     return 0;
   });
 }

@@ -74,8 +74,14 @@ public:
   proxy::Action decide(const proxy::Incoming& in)
   {
     const sip::Request& req = in.req;
-    if (in.in_dialog || in.ack)
-      return m_focus && for_us(req) ? proxy::Action::pass() : proxy::Action::forward();
+    if (in.in_dialog || in.ack) {
+      if (!m_focus || !for_us(req))
+        return proxy::Action::forward();
+      // A participant's re-INVITE is the focus's to hold and answer (Figures 3 and 4).
+      if (!in.ack && req.method == "INVITE")
+        return m_focus->reinvite(in);
+      return proxy::Action::pass();
+    }
     if (req.method == "CANCEL")
       return proxy::Action::forward();
     if (const config::Group* g = hosted_group(req.ruri)) {
