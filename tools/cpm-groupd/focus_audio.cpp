@@ -4,6 +4,7 @@
 // participant whose RTP stops for longer than the node's rtp_timeout_ms is logged.
 #include "focus_impl.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "cpm/rt/guard.hpp"

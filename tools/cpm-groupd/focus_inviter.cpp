@@ -17,6 +17,18 @@
 
 namespace cpm::groupd {
 
+namespace {
+
+bool has_audio_line(const sdp::Description& d)
+{
+  for (const auto& m : d.media)
+    if (m.type == "audio")
+      return true;
+  return false;
+}
+
+} // namespace
+
 // The INVITE the proxy passed on (sipsess_listen's connection handler).
 void Focus::Impl::on_connect(const struct sip_msg* msg, void* arg) noexcept
 {
@@ -255,6 +267,12 @@ void Focus::Impl::on_inviter_estab(const struct sip_msg*, void* arg) noexcept
     l.joined = true;
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
+    // A participant joining a session that carries audio, with an offer that had no audio
+    // line at all, is offered it now.
+    GroupCall& c = *l.conf;
+    if (c.audio && !l.rtp && !c.ended)
+      if (auto theirs = sdp::parse(l.remote); theirs && !has_audio_line(*theirs))
+        self.reoffer(c, l);
   });
 }
 

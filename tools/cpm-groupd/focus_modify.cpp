@@ -13,7 +13,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "cpm/base/text.hpp"
+#include "cpm/rt/guard.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/ua/incoming.hpp"
