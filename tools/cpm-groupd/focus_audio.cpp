@@ -28,6 +28,13 @@ bool receives(sdp::Direction d)
 
 } // namespace
 
+bool has_audio_line(const std::string& sdp_text)
+{
+  auto d = sdp::parse(sdp_text);
+  return d && std::any_of(d->media.begin(), d->media.end(),
+                          [](const sdp::Media& m) { return m.type == "audio"; });
+}
+
 uint64_t Focus::Impl::rtp_timeout_ms() const
 {
   return env.node && env.node->rtp_timeout_ms > 0 ? uint64_t(env.node->rtp_timeout_ms) : 10000;

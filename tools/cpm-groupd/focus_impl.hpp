@@ -198,6 +198,9 @@ struct Focus::Impl {
   uint64_t bye_grace_ms() const;
 };
 
+// Whether SDP text has an m=audio line at all (port 0 too).
+bool has_audio_line(const std::string& sdp_text);
+
 // A held INVITE's identity: retransmissions and its CANCEL carry the same.
 std::string txn_of(const struct sip_msg* msg);
 

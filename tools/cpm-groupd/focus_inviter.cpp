@@ -17,18 +17,6 @@
 
 namespace cpm::groupd {
 
-namespace {
-
-bool has_audio_line(const sdp::Description& d)
-{
-  for (const auto& m : d.media)
-    if (m.type == "audio")
-      return true;
-  return false;
-}
-
-} // namespace
-
 // The INVITE the proxy passed on (sipsess_listen's connection handler).
 void Focus::Impl::on_connect(const struct sip_msg* msg, void* arg) noexcept
 {
@@ -271,7 +259,7 @@ void Focus::Impl::on_inviter_estab(const struct sip_msg*, void* arg) noexcept
     // line at all, is offered it now.
     GroupCall& c = *l.conf;
     if (c.audio && !l.rtp && !c.ended)
-      if (auto theirs = sdp::parse(l.remote); theirs && !has_audio_line(*theirs))
+      if (!has_audio_line(l.remote))
         self.reoffer(c, l);
   });
 }

@@ -117,6 +117,9 @@ void Focus::Impl::on_member_estab(const struct sip_msg*, void* arg) noexcept
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
     GroupCall& c = *l.conf;
+    // Invited before the session carried audio, joined after it was added: offered it now.
+    if (c.audio && !c.ended && !has_audio_line(l.offer))
+      self.reoffer(c, l);
     self.say(c, c.setup.accepted(l.aor));
     if (c.setup.pending() == 0 && c.setup.joined() == c.setup.legs().size())
       self.verbose(fmt::format("{}: all {} members joined in {} ms", self.tag(c), c.setup.joined(),
