@@ -30,6 +30,31 @@ EOF
   printf '%s\n' "$5" >"$1/contacts"
 }
 
+# baresip_audio DIR FREQ: let the baresip of DIR take calls with G.711 audio, answer them at
+# once (answermode=auto), say a FREQ Hz tone (the ausine module, which makes only 48 kHz
+# stereo: baresip resamples it to the codec's 8 kHz) and record what it hears in
+# DIR/dump-*-dec.wav (and what it says in dump-*-enc.wav: the sndfile module). Call after
+# baresip_config, before start_baresip.
+baresip_audio()
+{
+  cat >>"$1/config" <<EOF || fail "baresip_audio: cannot write $1/config"
+module g711.so
+module ausine.so
+module aufile.so
+module sndfile.so
+audio_source ausine,$2
+audio_player aufile,/dev/null
+audio_alert aufile,/dev/null
+ausrc_srate 48000
+ausrc_channels 2
+snd_path $1
+EOF
+  sed -i 's/^\(<[^>]*>\)/\1;answermode=auto/' "$1/accounts" || fail "baresip_audio: $1/accounts"
+}
+
+# baresip_heard DIR: the WAV file of what the baresip of DIR heard in its last call.
+baresip_heard() { find "$1" -name 'dump-*-dec.wav' | sort | tail -n 1; }
+
 # start_baresip NAME DIR: start baresip -f DIR (log in DIR/baresip.log), recorded as NAME,
 # and wait (at most 20 s) until its account is registered.
 start_baresip()

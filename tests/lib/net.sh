@@ -114,21 +114,36 @@ start_group_network()
 # never blocks: fd 7 is alice's, 5 bob's, 6 carol's (`printf ... >&7` is alice speaking,
 # `exec 7>&-` her end of input). Outputs: $t/PREFIXbob.out, $t/PREFIXcarol.out and
 # DIR/alice.out (alice is adopted as PREFIXalice). Then friends_joined waits for them.
+# One person's own arguments (after ARGS) come from the associative array FRIEND_ARGS when
+# the caller declared it: FRIEND_ARGS[bob]="--audio-in $t/1000.wav" (split on blanks).
 start_friends()
 {
   local prefix=$1 dir=$2 who
+  local -a own
   shift 2
   for who in alice bob carol; do
     mkfifo "$dir/$who.in"
   done
   exec 5<>"$dir/bob.in" 6<>"$dir/carol.in" 7<>"$dir/alice.in"
   for who in bob carol; do
+    read -r -a own <<<"$(friend_args "$who")"
     START_STDIN="$dir/$who.in" start "$prefix$who" cpm-invite --config "$lab" --node "$who" \
-      --register --answer --count 1 --json --trace "$dir/$who.trace" "$@"
+      --register --answer --count 1 --json --trace "$dir/$who.trace" "$@" "${own[@]}"
   done
+  read -r -a own <<<"$(friend_args alice)"
   cpm-invite --config "$lab" --node alice --register --json --trace "$dir/alice.trace" "$@" \
-    sip:friends@x.example <"$dir/alice.in" >"$dir/alice.out" 2>"$dir/alice.err" 5>&- 6>&- 7>&- &
+    "${own[@]}" sip:friends@x.example <"$dir/alice.in" >"$dir/alice.out" 2>"$dir/alice.err" \
+    5>&- 6>&- 7>&- &
   adopt "${prefix}alice" $! "$dir/alice.err"
+}
+
+# friend_args WHO: FRIEND_ARGS[WHO] when the caller declared FRIEND_ARGS, else nothing.
+friend_args()
+{
+  if declare -p FRIEND_ARGS >/dev/null 2>&1; then
+    # shellcheck disable=SC2154 # declared by the caller
+    printf '%s\n' "${FRIEND_ARGS[$1]:-}"
+  fi
 }
 
 # friends_joined PREFIX DIR [SECONDS]: everybody of start_friends is in: the members have

@@ -643,3 +643,54 @@ TEST_CASE("ladder::parse_expected reads SMPP steps and refuses what does not fit
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("ladder a re-INVITE (To with a tag) is drawn and compared as re-INVITE")
+{
+  Run r;
+  auto invite = [](const std::string& to, int cseq) {
+    return fmt::format(
+        "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bKi{}\r\n"
+        "To: {}\r\nCall-ID: call-1\r\nCSeq: {} INVITE\r\nContent-Length: 0\r\n\r\n",
+        cseq, to, cseq);
+  };
+  r.send("alice", "coreA", invite("<sip:bob@b.example>", 1));
+  r.send("coreA", "alice", response(200, "OK", "call-1", 1, "INVITE", "z9hG4bKi1"));
+  // A tag in the URI's parameters is no dialog; after the '>' it is.
+  r.send("alice", "coreA", invite("<sip:bob@b.example;tag=x>", 2));
+  r.send("coreA", "alice", response(200, "OK", "call-1", 2, "INVITE", "z9hG4bKi2"));
+  r.send("alice", "coreA", invite("<sip:bob@b.example> ; TAG = b7", 3));
+  r.send("coreA", "alice", response(200, "OK", "call-1", 3, "INVITE", "z9hG4bKi3"));
+  auto hs = ladder::arrows(r.events);
+  REQUIRE(hs.size() == 6);
+  CHECK(ladder::label(hs[0], false) == "INVITE");
+  CHECK(ladder::label(hs[2], false) == "INVITE");
+  CHECK(ladder::label(hs[4], true) == "re-INVITE sip:bob@b.example");
+  CHECK(ladder::format_lines(hs).find("re-INVITE") != std::string::npos);
+
+  auto ex = ladder::parse_expected("[transaction first]\n[1] alice -> coreA INVITE\n"
+                                   "[2] coreA -> alice 200\n"
+                                   "[transaction second]\n[3] alice -> coreA INVITE\n"
+                                   "[4] coreA -> alice 200\n"
+                                   "[transaction modify]\n[5] alice -> coreA re-INVITE\n"
+                                   "[6] coreA -> alice 200\n",
+                                   "reinvite.ladder");
+  REQUIRE(ex);
+  CHECK(ex->transactions[2].requests[0].method == "INVITE");
+  CHECK(ex->transactions[2].requests[0].reinvite);
+  auto res = ladder::check(*ex, hs);
+  INFO(res.report);
+  CHECK(res.ok);
+  // A re-INVITE step does not match a dialog-forming INVITE, nor the other way round.
+  auto swapped = ladder::parse_expected("[transaction first]\n[1] alice -> coreA re-INVITE\n"
+                                        "[2] coreA -> alice 200\n"
+                                        "[transaction second]\n[3] alice -> coreA INVITE\n"
+                                        "[4] coreA -> alice 200\n"
+                                        "[transaction modify]\n[5] alice -> coreA INVITE\n"
+                                        "[6] coreA -> alice 200\n",
+                                        "swapped.ladder");
+  REQUIRE(swapped);
+  auto bad = ladder::check(*swapped, hs);
+  INFO(bad.report);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.report.find("re-INVITE") != std::string::npos);
+}

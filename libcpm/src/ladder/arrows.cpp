@@ -64,6 +64,23 @@ std::string header(const std::vector<std::string_view>& headers, std::string_vie
   return {};
 }
 
+// Whether a From/To value has a tag parameter (after the URI's closing '>' when there is
+// one: a URI parameter is no tag).
+bool has_tag(std::string_view value)
+{
+  auto gt = value.find('>');
+  auto params = gt == std::string_view::npos ? value : value.substr(gt + 1);
+  for (size_t at = params.find(';'); at != std::string_view::npos; at = params.find(';', at + 1)) {
+    auto p = trim(params.substr(at + 1));
+    if (p.size() < 4 || !iequals(p.substr(0, 3), "tag"))
+      continue;
+    auto rest = trim(p.substr(3));
+    if (!rest.empty() && rest.front() == '=')
+      return true;
+  }
+  return false;
+}
+
 // The CPIM imdn.Message-ID of a body (RFC 5438 §6.3), whatever its namespace prefix.
 std::string imdn_message_id(std::string_view body)
 {
@@ -163,6 +180,7 @@ Arrow to_arrow(const trace::Event& e)
     if (words.size() > 1)
       h.uri = words[1];
     h.imdn_id = imdn_message_id(body);
+    h.in_dialog = has_tag(header(headers, "To"));
   }
   return h;
 }
@@ -320,8 +338,10 @@ std::string label(const Arrow& h, bool with_uri)
     auto name = h.reason.empty() && h.status != 0 ? fmt::format("0x{:08x}", h.status) : h.reason;
     return h.status == 0 ? h.method + "_resp" : h.method + "_resp " + name;
   }
-  if (h.request)
-    return with_uri && !h.uri.empty() ? h.method + " " + h.uri : h.method;
+  if (h.request) {
+    auto method = h.in_dialog && h.method == "INVITE" ? std::string("re-INVITE") : h.method;
+    return with_uri && !h.uri.empty() ? method + " " + h.uri : method;
+  }
   return h.reason.empty() ? std::to_string(h.status) : fmt::format("{} {}", h.status, h.reason);
 }
 

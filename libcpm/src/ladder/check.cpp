@@ -43,6 +43,8 @@ bool same(const Step& s, const Arrow& h)
   if (s.request) {
     if (s.method != h.method)
       return false;
+    if (s.method == "INVITE" && s.reinvite != h.in_dialog)
+      return false;
     if (!s.uri.empty()) {
       // An expected URI without parameters ignores the actual URI's parameters.
       auto u = h.uri;
@@ -139,8 +141,9 @@ Match compare(const Transaction& t, const Group& g)
 
 std::string describe_step(const Step& s)
 {
+  auto method = s.reinvite ? std::string("re-INVITE") : s.method;
   auto what =
-      s.request ? (s.uri.empty() ? s.method : s.method + " " + s.uri) : std::to_string(s.status);
+      s.request ? (s.uri.empty() ? method : method + " " + s.uri) : std::to_string(s.status);
   if (s.smpp && !s.request) {
     auto name = smpp_status_name(static_cast<uint32_t>(s.status));
     what = s.method + "_resp" + (s.status == 0 ? "" : " " + (name.empty() ? what : name));

@@ -139,12 +139,14 @@ Result<void> Reader::step(Transaction& t, const std::vector<std::string>& words)
       return err(fmt::format("bad status code '{}'", what));
     t.responses.push_back(std::move(s));
   } else {
-    if (!std::all_of(what.begin(), what.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    s.reinvite = what == "re-INVITE";
+    if (!s.reinvite &&
+        !std::all_of(what.begin(), what.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
       return err(fmt::format(
           "'{}' is neither a method (upper case), a status code nor an SMPP PDU (lower case)",
           what));
     s.request = true;
-    s.method = what;
+    s.method = s.reinvite ? "INVITE" : what;
     if (words.size() > i + 5)
       return err(fmt::format("unexpected '{}' after the request URI", words[i + 5]));
     if (words.size() == i + 5)

@@ -41,6 +41,22 @@ Result<void> Session::answer(const std::string& sdp, const std::string& headers)
   return {};
 }
 
+Result<void> Session::modify(const std::string& sdp, sip::Reinvite::Done done)
+{
+  if (!m_sess)
+    return fail("the session has ended", 1);
+  if (!m_established)
+    return fail("the session is not established yet", 1);
+  if (modifying())
+    return fail("a re-INVITE is already waiting for its answer", 1);
+  auto r = sip::Reinvite::send(m_owner.m_stack, *m_owner.m_acks, sipsess_dialog(m_sess.get()),
+                               m_cuser, sdp, std::move(done), m_owner.m_auth.get());
+  if (!r)
+    return tl::unexpected(r.error());
+  m_reinvite = std::move(*r);
+  return {};
+}
+
 void Session::progr_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto* self = static_cast<Session*>(arg);
@@ -84,6 +100,7 @@ void Session::estab_h(const struct sip_msg* msg, void* arg) noexcept
 {
   (void)msg;
   auto* self = static_cast<Session*>(arg);
+  self->m_established = true;
   sip::guarded(self->m_owner.m_log.fatal(), "the session's established handler", [&] {
     auto h = self->m_h.established;
     if (h)
@@ -98,6 +115,7 @@ void Session::close_h(int err, const struct sip_msg* msg, void* arg) noexcept
     // libre has ended it, but a leaked sipsess keeps the stack and its sockets alive: it is
     // freed on the next turn of the loop.
     self->m_owner.reap(std::move(self->m_sess));
+    self->m_reinvite.reset();
     Ending e;
     e.err = err;
     if (msg) {
@@ -122,6 +140,7 @@ Result<std::unique_ptr<Session>> Invitation::accept(const std::string& cuser,
 {
   m_answered = true;
   std::unique_ptr<Session> s(new Session(m_owner, std::move(h)));
+  s->m_cuser = cuser;
   int err =
       sipsess_accept(re_out(s->m_sess), m_owner.m_sock.get(), m_msg, 180, "Ringing", cuser.c_str(),
                      "application/sdp", nullptr, digest_auth_h, &m_owner.m_digest, true,
@@ -145,6 +164,12 @@ Result<std::unique_ptr<Sessions>> Sessions::listen(sip::Stack& stack, Digest& di
                                                    const Log& log, OnInvite on_invite)
 {
   std::unique_ptr<Sessions> s(new Sessions(stack, digest, log, std::move(on_invite)));
+  auto acks = sip::Acks::listen(stack);
+  if (!acks)
+    return tl::unexpected(acks.error());
+  s->m_acks = std::move(*acks);
+  if (int err = sip_auth_alloc(re_out(s->m_auth), digest_auth_h, &digest, true))
+    return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
   int err = sipsess_listen(re_out(s->m_sock), stack.get(), 32, conn_h, s.get());
   if (err)
     return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
@@ -154,6 +179,7 @@ Result<std::unique_ptr<Sessions>> Sessions::listen(sip::Stack& stack, Digest& di
 Result<std::unique_ptr<Session>> Sessions::connect(const Call& c, SessionHandlers h)
 {
   std::unique_ptr<Session> s(new Session(*this, std::move(h)));
+  s->m_cuser = c.contact_user;
   auto mb = mbuf_copy(c.sdp);
   const char* routev[] = {c.route.c_str()};
   int err = sipsess_connect(re_out(s->m_sess), m_sock.get(), c.to.c_str(), nullptr, c.from.c_str(),

@@ -31,6 +31,8 @@ struct Arrow {
   // ("submit_sm"), `request` is false for a "_resp" PDU, `status` its command_status and
   // `reason` the ESME_ name when known; `cseq` is the sequence_number.
   bool smpp = false;
+  // A request inside a dialog (its To has a tag): an INVITE so is drawn "re-INVITE".
+  bool in_dialog = false;
 };
 
 // What to leave out of a ladder.
@@ -55,7 +57,7 @@ Result<std::vector<Arrow>> read_arrows(const std::vector<std::string>& paths);
 // The hops `f` keeps.
 std::vector<Arrow> filter(const std::vector<Arrow>& in, const Filter& f);
 // Short label: "MESSAGE sip:bob@b.example" (with_uri) or "MESSAGE", "200 OK", "submit_sm",
-// "submit_sm_resp ESME_RTHROTTLED".
+// "submit_sm_resp ESME_RTHROTTLED", "re-INVITE" (an INVITE inside a dialog).
 std::string label(const Arrow& h, bool with_uri);
 // The node names in order of first appearance, `first` (if any) leading.
 std::vector<std::string> nodes(const std::vector<Arrow>& hs, const std::vector<std::string>& first);
@@ -76,6 +78,9 @@ struct Step {
   int status = 0;     // for a response (SMPP: command_status, 0 = ESME_ROK)
   bool smpp = false;  // an SMPP PDU ("submit_sm", "deliver_sm_resp")
   std::string uri;    // optional request URI
+  // "re-INVITE": an INVITE inside a dialog (To with a tag); a plain INVITE step matches only
+  // a dialog-forming one.
+  bool reinvite = false;
   int line = 0;
 };
 

@@ -11,12 +11,14 @@
 
 #include "cpm/base/error.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/reinvite.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/credentials.hpp"
 #include "cpm/ua/log.hpp"
 
 struct sipsess;
 struct sipsess_sock;
+struct sip_auth;
 
 namespace cpm::ua {
 
@@ -59,6 +61,12 @@ public:
 
   // Answer an invitation accepted ringing: 200 with `sdp`. An error's code is 3.
   Result<void> answer(const std::string& sdp, const std::string& headers);
+  // Offer `sdp` in a re-INVITE of our own (sip::Reinvite: a refusal is reported with its
+  // status and Warning); `done` is called once unless the session is released first. An
+  // error (code 1) while another is in flight or before the session is established.
+  Result<void> modify(const std::string& sdp, sip::Reinvite::Done done);
+  // True while our re-INVITE awaits its answer.
+  bool modifying() const { return m_reinvite && m_reinvite->pending(); }
 
 private:
   friend class Sessions;
@@ -73,6 +81,9 @@ private:
   Sessions& m_owner;
   SessionHandlers m_h;
   re_ptr<struct sipsess> m_sess;
+  std::string m_cuser;
+  bool m_established = false;
+  std::unique_ptr<sip::Reinvite> m_reinvite;
 };
 
 // An INVITE that came in: accept() or reject() it inside the Sessions handler (one left
@@ -123,6 +134,8 @@ private:
   Digest& m_digest;
   Log m_log;
   OnInvite m_on_invite;
+  std::unique_ptr<sip::Acks> m_acks; // before m_sock: its listener must come first
+  re_ptr<struct sip_auth> m_auth;    // for our re-INVITEs
   re_ptr<struct sipsess_sock> m_sock;
   std::vector<re_ptr<struct sipsess>> m_closed;
   sip::Timer m_reap;
