@@ -22,18 +22,6 @@ namespace cpm::groupd {
 
 namespace {
 
-// A Warning's text (RFC 3261 §20.43: a quoted-string) with its quotes escaped.
-std::string quoted(std::string_view s)
-{
-  std::string out;
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\')
-      out += '\\';
-    out += ch;
-  }
-  return out;
-}
-
 std::string joined(const std::vector<std::string>& v)
 {
   std::string out;
@@ -55,12 +43,6 @@ std::string describe(const sdp::Diff& d)
   return parts.empty() ? std::string("no change") : joined(parts);
 }
 
-// may_add_media of the group (until core/group has it): whether `l` may add a stream.
-std::optional<std::string> may_add(const GroupCall&, const Party&)
-{
-  return std::nullopt;
-}
-
 } // namespace
 
 // The participant whose dialog `msg` belongs to.
@@ -79,11 +61,12 @@ void Focus::Impl::refuse_modify(const struct sip_msg* msg, int code, const char*
                                 const std::string& rule)
 {
   diag(fmt::format("re-INVITE from {}: {} {} ({})", pl_string(msg->from.auri), code, reason, rule));
+  std::string w = policy::warning(env.node->name, rule);
   (void)sip_treplyf(nullptr, nullptr, env.stack->get(), msg, false, uint16_t(code), reason,
-                    "Warning: 399 %s \"%s\"\r\n"
+                    "%s\r\n"
                     "Content-Length: 0\r\n"
                     "\r\n",
-                    env.node->name.c_str(), quoted(rule).c_str());
+                    w.c_str());
 }
 
 // The Contact of our 2xx to a re-INVITE: the focus's, as sipsess writes it (isfocus, the
@@ -103,22 +86,12 @@ std::string Focus::Impl::modify_contact(const GroupCall& c, const struct sip_msg
 // 6): the media the group carries, and who may add one (may_add_media). The rule broken, or
 // nothing.
 std::optional<std::string> Focus::Impl::group_refusal(const GroupCall& c, const Party& l,
-                                                      const sdp::Diff& d,
-                                                      const sdp::Description& offer)
+                                                      const sdp::Diff& d)
 {
-  std::vector<std::string> changed = d.added;
-  changed.insert(changed.end(), d.modified.begin(), d.modified.end());
-  auto v = group::check_media(group::allowed_media(c.group), sdp::media_types(offer));
-  if (!changed.empty() && !v.allowed())
-    return fmt::format("{} does not carry {} (media = [{}])", c.group.uri, joined(changed),
-                       joined(group::allowed_media(c.group)));
-  for (const auto& type : d.added) {
-    if (type == "message")
-      continue;
-    if (auto why = may_add(c, l))
-      return why;
-  }
-  return std::nullopt;
+  auto v = group::check_media_change(c.group, l.aor, c.started_by, d);
+  if (v.allowed())
+    return std::nullopt;
+  return v.why;
 }
 
 // A participant's re-INVITE (the proxy hook's in-dialog INVITE to us). Pass: not a dialog of
@@ -164,7 +137,7 @@ proxy::Action Focus::Impl::reinvite(const struct sip_msg* msg)
   if (auto b = sdp::parse(l.remote))
     before = *b;
   sdp::Diff d = sdp::diff(before, *offer);
-  if (auto rule = group_refusal(c, l, d, *offer)) {
+  if (auto rule = group_refusal(c, l, d)) {
     refuse_modify(msg, 488, "Not Acceptable Here", *rule);
     return proxy::Action::drop();
   }
