@@ -2,6 +2,7 @@
 // MSRP (msrp::Listener/Session), chatting with stdin/stdout.
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -708,8 +709,8 @@ void Client::apply_audio(const sdp::Description& local, const sdp::Description& 
     return;
   }
   // The codec: the answer's first payload type (ours when we answered, theirs when we offered).
-  auto pt = mine->payload_types.empty() ? theirs->payload_types.front()
-                                        : mine->payload_types.front();
+  auto pt =
+      mine->payload_types.empty() ? theirs->payload_types.front() : mine->payload_types.front();
   for (auto t : theirs->payload_types)
     if (std::find(mine->payload_types.begin(), mine->payload_types.end(), t) !=
         mine->payload_types.end()) {
@@ -717,10 +718,10 @@ void Client::apply_audio(const sdp::Description& local, const sdp::Description& 
       break;
     }
   auto codec = media::codec_by_payload_type(pt).value_or(media::Codec::Pcmu);
-  bool send = mine->direction == sdp::Direction::SendRecv ||
-              mine->direction == sdp::Direction::SendOnly;
-  bool recv = mine->direction == sdp::Direction::SendRecv ||
-              mine->direction == sdp::Direction::RecvOnly;
+  bool send =
+      mine->direction == sdp::Direction::SendRecv || mine->direction == sdp::Direction::SendOnly;
+  bool recv =
+      mine->direction == sdp::Direction::SendRecv || mine->direction == sdp::Direction::RecvOnly;
   if (auto r = m_audio.start(theirs->host, theirs->port, codec, send, recv); !r)
     m_log.diag(fmt::format("audio: {}", r.error().message));
 }

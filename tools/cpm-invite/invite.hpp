@@ -33,12 +33,12 @@ struct Options {
   std::string password;     // --password
   uint32_t expires = 3600;  // --expires
   // Audio.
-  std::string audio_in;            // --audio-in FILE.wav: what we say (looped)
-  bool audio_once = false;         // --audio-once: the file once, then silence
-  std::string audio_out;           // --audio-out FILE.wav: what we hear
-  double add_audio_after = -1;     // --add-audio-after SECONDS (< 0: never)
+  std::string audio_in;             // --audio-in FILE.wav: what we say (looped)
+  bool audio_once = false;          // --audio-once: the file once, then silence
+  std::string audio_out;            // --audio-out FILE.wav: what we hear
+  double add_audio_after = -1;      // --add-audio-after SECONDS (< 0: never)
   std::string accept_media = "all"; // --accept-media all|message|message,audio
-  std::string codec = "pcmu";      // --codec pcmu|pcma: the one we prefer
+  std::string codec = "pcmu";       // --codec pcmu|pcma: the one we prefer
 };
 
 // Add every option and positional of cpm-invite to `app`.

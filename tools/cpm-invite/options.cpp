@@ -218,8 +218,7 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--expires", opt.expires, "Registration lifetime in seconds (default 3600)");
   app.add_option("--audio-in", opt.audio_in,
                  "WAV file of what we say once audio is up (looped; see --audio-once)");
-  app.add_flag("--audio-once", opt.audio_once,
-               "Play --audio-in once, then send silence");
+  app.add_flag("--audio-once", opt.audio_once, "Play --audio-in once, then send silence");
   app.add_option("--audio-out", opt.audio_out, "Record what we hear into this WAV file");
   app.add_option("--add-audio-after", opt.add_audio_after,
                  "Add audio this many seconds after the session is up");
