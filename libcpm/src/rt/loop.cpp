@@ -189,6 +189,12 @@ void internal_error(const Diag& diag, const char* where, const char* what) noexc
   }
 }
 
+int set_max_fds(int n)
+{
+  (void)fd_setsize(0); // forget the default poll set
+  return fd_setsize(n);
+}
+
 uint64_t jiffies()
 {
   return tmr_jiffies();

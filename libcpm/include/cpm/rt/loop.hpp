@@ -53,6 +53,10 @@ private:
   static void on_read(int flags, void* arg) noexcept;
 };
 
+// Let libre's loop watch file descriptors up to `n` (libre_init allows 1024: a focus with
+// hundreds of RTP streams, two sockets each, needs more). Call before any socket is open.
+int set_max_fds(int n);
+
 // Milliseconds of a monotonic clock (libre's tmr_jiffies).
 uint64_t jiffies();
 
