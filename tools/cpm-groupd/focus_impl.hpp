@@ -171,8 +171,7 @@ struct Focus::Impl {
   void refuse_modify(const struct sip_msg* msg, int code, const char* reason,
                      const std::string& rule);
   void answer_modify(Party& l);
-  std::optional<std::string> group_refusal(const GroupCall& c, const Party& l, const sdp::Diff& d,
-                                           const sdp::Description& offer);
+  std::optional<std::string> group_refusal(const GroupCall& c, const Party& l, const sdp::Diff& d);
   void reoffer(GroupCall& c, Party& o);
   void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);
   void reoffer_done(GroupCall& c);
