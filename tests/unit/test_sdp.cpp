@@ -302,6 +302,8 @@ TEST_CASE("sdp::add_media, remove_media, replace_media build RFC 3264 §8 offers
     chat.origin = "- 42 x IN IP4 127.0.0.1";
     CHECK(sdp::add_media(chat, sdp::audio("127.0.0.1", 1)).origin == chat.origin);
     CHECK(sdp::next_version(chat).origin == chat.origin);
+    chat.origin = "- 42 3724394400123 IN IP4 127.0.0.1";
+    CHECK(sdp::next_version(chat).origin == "- 42 3724394400124 IN IP4 127.0.0.1");
   }
 }
 

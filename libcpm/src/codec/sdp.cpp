@@ -378,11 +378,14 @@ Description next_version(const Description& current)
 {
   Description d = current;
   auto f = text::split_ws(d.origin);
-  if (f.size() == 6)
-    if (auto v = number(f[2])) {
-      d.origin = fmt::format("{} {} {} {} {} {}", f[0], f[1], static_cast<uint64_t>(*v) + 1, f[3],
-                             f[4], f[5]);
-    }
+  uint64_t v = 0;
+  // RFC 4566 §5.2: sess-version is any number (NTP timestamps are common); one that would
+  // overflow stays as it is.
+  if (f.size() == 6 && !f[2].empty()) {
+    auto [p, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), v);
+    if (ec == std::errc() && p == f[2].data() + f[2].size() && v < UINT64_MAX)
+      d.origin = fmt::format("{} {} {} {} {} {}", f[0], f[1], v + 1, f[3], f[4], f[5]);
+  }
   return d;
 }
 
