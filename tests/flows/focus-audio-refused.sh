@@ -1,6 +1,6 @@
 #!/bin/bash
-# A refusal at the focus (Figure 3 step 6): the group of the example lab carries only chat
-# (no media key: message), so alice's re-INVITE adding audio passes csA and is refused by
+# A refusal at the focus (Figure 3 step 6): the group carries only chat here (media =
+# ["message"], the example lab's group made chat-only), so alice's re-INVITE adding audio passes csA and is refused by
 # csX with 488 and a Warning naming csX and the rule; nobody else is re-offered anything,
 # and the session goes on as it was.
 #
@@ -10,6 +10,9 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml" lab.toml
+# The example group carries chat and audio; this one carries chat only.
+sed -i 's/^media = \["message", "audio"\]$/media = ["message"]/' "$lab"
+grep -q '^media = \["message"\]$' "$lab" || fail "cannot make the group chat-only"
 start_group_network "" "$t"
 start_friends "" "$t"
 friends_joined "" "$t"

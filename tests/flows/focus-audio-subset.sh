@@ -13,8 +13,8 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml" lab.toml
-sed -i 's/^may_invite = "members"$/&\nmedia = ["message", "audio"]\nmay_add_media = "inviter"/' "$lab"
-grep -q '^may_add_media = "inviter"' "$lab" || fail "cannot give the group audio"
+sed -i 's/^media = \["message", "audio"\]$/&\nmay_add_media = "inviter"/' "$lab"
+grep -q '^may_add_media = "inviter"' "$lab" || fail "cannot limit who adds media"
 
 # Read by start_friends (friend_args, tests/lib/net.sh):
 # shellcheck disable=SC2034

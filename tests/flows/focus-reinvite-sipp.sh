@@ -9,9 +9,9 @@
 #   line in each of their dialogs), then answers alice 200 with an audio line of its own
 #   (SIPp checks the port); alice sends no RTP for 3 s, which csX (rtp_timeout_ms = 1000)
 #   logs; the removal is answered 200 and alice leaves the mix.
-# Run 2, the example lab's group (chat only): csX answers the re-INVITE 488 with a Warning
-#   naming csX and the rule, re-offers nobody, and the dialog still works (CSeq 3 and the
-#   BYE get 200).
+# Run 2, the example lab's group made chat-only (media = ["message"]): csX answers the
+#   re-INVITE 488 with a Warning naming csX and the rule, re-offers nobody, and the dialog
+#   still works (CSeq 3 and the BYE get 200).
 . "$(dirname "$0")/../lib/flow.sh"
 need sipp
 need python3
@@ -54,9 +54,11 @@ PY
 for run in audio chat; do
   mkdir -p "$t/$run"
   lab_config "$examples/lab-icsi.toml" "$run.toml"
-  if [[ $run == audio ]]; then
-    sed -i 's/^may_invite = "members"$/&\nmedia = ["message", "audio"]/' "$lab"
-    grep -q '^media = \["message", "audio"\]' "$lab" || fail "cannot give the group audio"
+  if [[ $run == chat ]]; then
+    sed -i 's/^media = \["message", "audio"\]$/media = ["message"]/' "$lab"
+    grep -q '^media = \["message"\]$' "$lab" || fail "cannot make the group chat-only"
+  else
+    grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
     # SIPp's alice sends no RTP for 3 s after her audio was added: csX must say so.
     sed -i 's/^name = "csX"$/&\nrtp_timeout_ms = 1000/' "$lab"
   fi

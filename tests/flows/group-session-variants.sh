@@ -88,14 +88,14 @@ offer()
 invites=$(grep -Fc ' invites ' "$t/csX.err")
 for body in 'v=0\r\nthis is no SDP\r\n' \
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/BFCP *\r\n' \
-  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/MSRP *\r\nm=audio 4002 RTP/AVP 0\r\n'; do
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 4000 TCP/MSRP *\r\nm=video 4002 RTP/AVP 96\r\n'; do
   offer "$body" | sip "$csx" >"$t/bad.out" 2>&1 ||
     fail "bad offers: no answer from csX: $(cat "$t/bad.out")"
   expect_contains "$t/bad.out" 'SIP/2.0 488'
 done
 expect_contains "$t/csX.err" 'bad SDP'
 expect_contains "$t/csX.err" 'INVITE sip:friends@x.example: 488'
-expect_contains "$t/csX.err" "media 'audio' is not allowed (allowed: message)"
+expect_contains "$t/csX.err" "media 'video' is not allowed (allowed: message, audio)"
 expect_eq "$(grep -Fc ' invites ' "$t/csX.err")" "$invites" "bad offers: sessions started by csX"
 echo "OK group-session-variants (bad offers)"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measure or make pure tones in 16-bit PCM WAV files (issue 11's audio tests).
 
-  tones.py FILE.wav FREQ...          one line per frequency: "FREQ AMPLITUDE", the tone's
+  tones.py [--skip S] [--until S] FILE.wav FREQ...
+                                     one line per frequency: "FREQ AMPLITUDE", the tone's
                                      amplitude as a fraction of full scale (a full-scale
                                      sine is 1.0), then "rms RMS" (also of full scale)
   tones.py --make FILE.wav FREQ [SECONDS]
@@ -10,7 +11,8 @@
 
 The measurement is a Goertzel filter (one DFT bin) over each 20 ms frame after the first
 second (skip=1.0, to leave out a jitter buffer's start-up and the time before a stream was
-added: --skip S changes it), averaged over the frames. A frame of N samples holding
+added: --skip S changes it) and up to the end (or to --until S seconds), averaged over the
+frames. A frame of N samples holding
 A*sin(2*pi*f*t) gives |X(f)| = A*N/2 in its bin, so 2*|X|/N estimates A; 20 ms frames at
 8 kHz put the bins 50 Hz apart, so 440 Hz (bin 8.8) leaks a little into the 400 and 450
 Hz neighbours and, much less, into 1000 Hz: with 440 and 1000 Hz tones the estimate of an
@@ -51,17 +53,19 @@ def read(path):
     return rate, values
 
 
-def measure(path, freqs, skip):
+def measure(path, freqs, skip, until=None):
     rate, samples = read(path)
     frame = rate // 50
     start = int(skip * rate)
-    frames = [samples[i:i + frame] for i in range(start, len(samples) - frame + 1, frame)]
+    end = len(samples) if until is None else min(len(samples), int(until * rate))
+    frames = [samples[i:i + frame] for i in range(start, end - frame + 1, frame)]
     if not frames:
-        raise ValueError(f"{len(samples)} samples at {rate} Hz: nothing after {skip} s")
+        raise ValueError(f"{len(samples)} samples at {rate} Hz: nothing from {skip} s"
+                         f" to {until if until is not None else 'the end'}")
     for f in freqs:
         amp = sum(goertzel(fr, f, rate) for fr in frames) / len(frames)
         print(f"{f:g} {amp:.4f}")
-    body = samples[start:]
+    body = samples[start:end]
     rms = math.sqrt(sum(x * x for x in body) / len(body)) / 32768.0
     print(f"rms {rms:.4f}")
 
@@ -83,14 +87,17 @@ def main(argv):
         if len(argv) >= 3 and argv[0] == "--make":
             make(argv[1], float(argv[2]), float(argv[3]) if len(argv) > 3 else 5.0)
             return 0
-        skip = 1.0
-        if len(argv) >= 2 and argv[0] == "--skip":
-            skip = float(argv[1])
+        skip, until = 1.0, None
+        while len(argv) >= 2 and argv[0] in ("--skip", "--until"):
+            if argv[0] == "--skip":
+                skip = float(argv[1])
+            else:
+                until = float(argv[1])
             argv = argv[2:]
         if len(argv) < 2:
             print(__doc__.strip(), file=sys.stderr)
             return 2
-        measure(argv[0], [float(f) for f in argv[1:]], skip)
+        measure(argv[0], [float(f) for f in argv[1:]], skip, until)
         return 0
     except (OSError, ValueError, EOFError, wave.Error, struct.error) as e:
         print(f"tones.py: {argv[1] if argv and argv[0] == '--make' else argv[0]}: {e}",

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Figures 3 and 4 of FLOWS.md on this machine's loopback: in the group session of Figures 1
+# and 2 (alice, bob and carol chatting through csX), alice adds audio with cpm-invite's
+# /audio command. Her re-INVITE passes coreA, csA and coreX to csX, which checks the
+# group's policy and re-offers bob and carol their chat plus audio through coreX, coreB and
+# csB, then answers alice; csX mixes what each says into what the others hear. alice says
+# a 440 Hz tone, bob a 1000 Hz tone; each recording is measured, the run is drawn as a
+# ladder and compared with the figures. Installs what is missing and builds if needed,
+# like labs/pager.sh. Usage: labs/add-audio.sh [CONFIG]   (KEEP=1 keeps the recordings)
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+config=${1:-$root/examples/lab-icsi.toml}
+[[ $config == /* ]] || config="$PWD/$config"
+cd "$root" || exit 2
+
+"$root/scripts/deps.sh" --build-only >&2 || exit 2
+export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
+if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
+  echo "add-audio: building (cmake --preset default)" >&2
+  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
+    { tail -n 30 "$root/build-lab.log" >&2; echo "add-audio: build failed, see build-lab.log" >&2; exit 2; }
+fi
+# shellcheck source=../tests/lib/flow.sh
+. "$root/tests/lib/flow.sh"
+tones=$root/tests/lib/tones.py
+lab_config "$config" lab.toml
+echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
+start_group_network "" "$t"
+for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
+for n in csA csB csX; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
+python3 "$tones" --make "$t/440.wav" 440 5 || exit 2
+python3 "$tones" --make "$t/1000.wav" 1000 5 || exit 2
+
+declare -A FRIEND_ARGS=(
+  [alice]="--audio-in $t/440.wav --audio-out $t/alice.wav"
+  [bob]="--audio-in $t/1000.wav --audio-out $t/bob.wav"
+  [carol]="--audio-out $t/carol.wav"
+)
+echo
+echo "\$ cpm-invite --config lab.toml --node alice --register --audio-in 440.wav sip:friends@x.example"
+start_friends "" "$t"
+friends_joined "" "$t"
+echo "alice: the group answered (Figures 1 and 2); bob and carol are in"
+printf 'hello friends\n' >&7
+wait_for "$t/bob.out" 'hello friends'
+echo "alice types: /audio"
+printf '/audio\n' >&7
+wait_for "$t/alice.out" '"action":"added"'
+echo "alice: $(grep '"action":"added"' "$t/alice.out" | tail -n 1)"
+wait_for "$t/bob.out" '"action":"added"'
+wait_for "$t/carol.out" '"action":"added"'
+mkdir -p "$t/fig"
+cp "$t"/*.trace "$t/fig/"
+# Three seconds of audio at everyone (bounded).
+wav_seconds() { echo $((($(stat -c %s "$1" 2>/dev/null || echo 44) - 44) / 16000)); }
+for ((i = 0; i < 100; i++)); do
+  (($(wav_seconds "$t/carol.wav") >= 3 && $(wav_seconds "$t/bob.wav") >= 3)) && break
+  sleep 0.1 # bounded poll of recordings the participants write as the audio flows
+done
+echo "alice types: /audio off"
+printf '/audio off\n' >&7
+wait_for "$t/alice.out" '"action":"removed"'
+exec 7>&- 5>&-
+rc=0
+wait_or_stop alice 20 || rc=$?
+wait_or_stop bob 20 || rc=1
+wait_or_stop carol 20 || rc=1
+exec 6>&-
+
+echo
+echo "What each one heard (tests/lib/tones.py: amplitude of each tone, fraction of full scale):"
+for who in alice bob carol; do
+  printf '  %-6s %s\n' "$who" "$(python3 "$tones" "$t/$who.wav" 440 1000 | tr '\n' ' ')"
+done
+echo "  (N-1 mixing: carol hears 440 and 1000 Hz, bob only 440, alice only 1000)"
+echo
+echo "What went over the wire up to the added audio, SIP (cpm-ladder --columns):"
+cpm-ladder --columns --nodes alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t"/fig/*.trace
+echo
+echo "Compared with FLOWS.md (cpm-ladder --check fig1-2.ladder + fig3-4.ladder --hide BYE):"
+cat "$root/tests/flows/ladders/fig1-2.ladder" "$root/tests/flows/ladders/fig3-4.ladder" >"$t/fig1-4.ladder"
+if cpm-ladder --check "$t/fig1-4.ladder" --hide BYE "$t"/fig/*.trace >"$t/check" 2>&1; then
+  tail -n 1 "$t/check"
+else
+  cat "$t/check"
+  ((rc != 0)) || rc=1
+fi
+for n in csX coreX csA csB coreA coreB; do
+  stop "$n" || true
+done
+exit "$rc"
