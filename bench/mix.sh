@@ -8,7 +8,8 @@
 # 20000 + 2i of each), so the focus's CPU (getrusage, after a warm-up) is its own.
 # Measured per N: the focus's CPU share of one core and CPU per mixed participant, the
 # mean work of a tick (mix, encode, send), the share of ticks whose last frame left after
-# its 20 ms slot ended (late), the worst slot, and frames lost on the way.
+# its 20 ms slot ended (late), the worst slot, frames lost on the way; and (`cpm-mixbench
+# cpu`) the mixer alone without sockets: sum, N-1 and G.711 encoding per participant frame.
 # Not run by CI. Usage: bench/mix.sh [N...]   (default 50 100 250 500 750 1000);
 # SECONDS_RUN (10) measured seconds per run, WARMUP (2). Writes bench/results/mix-<date>.txt.
 set -u -o pipefail
@@ -41,13 +42,16 @@ for n in "${ns[@]}"; do
   adopt "load$n" $! "$t/load$n.err"
   wait_exit "focus$n" $((secs + warm + 60)) || fail "focus (N=$n) failed"
   wait_exit "load$n" 30 || fail "load (N=$n) failed"
-  row=$(python3 - "$t/focus$n.out" "$t/load$n.out" <<'PY'
+  "$bench_bin" cpu -n "$n" --seconds 20 >"$t/cpu$n.out" || fail "cpu (N=$n) failed"
+  row=$(python3 - "$t/focus$n.out" "$t/load$n.out" "$t/cpu$n.out" <<'PY'
 import json, sys
 f = json.loads(open(sys.argv[1]).read())
 l = json.loads(open(sys.argv[2]).read())
+c = json.loads(open(sys.argv[3]).read())
 print(f"{f['n']} {f['core_share']*100:.1f} {f['cpu_us_per_participant_s']:.1f} "
       f"{f['tick_work_us']:.0f} {f['late_share']*100:.2f} {f['worst_slot_us']/1000:.1f} "
-      f"{f['frames_in']} {f['missing']} {f['late_frames']} {f['rtp_out']} {l['heard']}")
+      f"{f['frames_in']} {f['missing']} {f['late_frames']} {f['rtp_out']} {l['heard']} "
+      f"{c['us_per_participant_frame']:.2f}")
 PY
   )
   results+=("$row")
@@ -58,6 +62,6 @@ done
 mkdir -p "$here/results"
 out=$here/results/mix-$(date +%Y%m%d-%H%M%S).txt
 {
-  echo "# N focus_%core cpu_us_per_participant_per_s tick_work_us late_ticks_% worst_slot_ms frames_in missing late_dropped rtp_out load_heard ($(nproc) cores, load before: $load0, ${secs} s after ${warm} s)"
+  echo "# N focus_%core cpu_us_per_participant_per_s tick_work_us late_ticks_% worst_slot_ms frames_in missing late_dropped rtp_out load_heard mixer_alone_us_per_participant_frame ($(nproc) cores, load before: $load0, ${secs} s after ${warm} s)"
   printf '%s\n' "${results[@]}"
 } | tee "$out"
