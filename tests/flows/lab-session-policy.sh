@@ -34,7 +34,7 @@ cpm-invite --config "$lab" --node alice --register --trace "$t/alice2.trace" sip
   </dev/null >"$t/alice2.out" 2>"$t/alice2.err" || rc=$?
 expect_eq "$rc" 1 "media: alice's exit status"
 expect_contains "$t/alice2.err" '488'
-expect_contains "$t/csA.err" 'sip:alice@a.example may not use message media (allowed: audio)'
+expect_contains "$t/csA.err" 'sip:alice@a.example may not use message (media = ["audio"])'
 
 # bob was never invited.
 if grep -F '"event":"invited"' "$t/bob.out" >/dev/null; then

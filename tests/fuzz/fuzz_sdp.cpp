@@ -1,5 +1,7 @@
 // libFuzzer target: cpm::sdp::parse never crashes, what it accepts formats to text that parses
-// to the same media, and an MSRP offer in it can always be answered.
+// to the same media, and an MSRP offer in it can always be answered, with or without audio, by
+// an answer of as many m-lines; an audio stream added to it shows in sdp::diff, and removed is
+// gone.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +30,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     auto answer = cpm::sdp::msrp_answer(*d, local);
     if (!answer || !cpm::sdp::msrp_media(*answer))
       std::abort();
+    auto with_audio = cpm::sdp::answer(*d, local, cpm::sdp::audio("127.0.0.1", 2));
+    if (!with_audio || with_audio->media.size() != d->media.size() ||
+        !cpm::sdp::parse(cpm::sdp::format(*with_audio)))
+      std::abort();
+    if (cpm::sdp::audio_of(*with_audio) && !cpm::sdp::audio_of(*d))
+      std::abort();
   }
+  (void)cpm::sdp::audio_of(*d);
+  auto added = cpm::sdp::add_media(*d, cpm::sdp::audio("127.0.0.1", 2));
+  auto diff = cpm::sdp::diff(*d, added);
+  if (diff.added.empty() || !cpm::sdp::audio_of(added))
+    std::abort();
+  auto removed = cpm::sdp::remove_media(added, "audio");
+  if (removed.media.size() != added.media.size() || cpm::sdp::audio_of(removed) ||
+      !cpm::sdp::parse(cpm::sdp::format(removed)))
+    std::abort();
   return 0;
 }

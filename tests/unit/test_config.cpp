@@ -501,6 +501,13 @@ TEST_CASE("config::parse validates groups")
                         "may_invite = \"all\"\n") ==
         "lab.toml:13: group 'sip:g@a.example': may_invite must be members or anyone");
   CHECK(error_of(head + "[[group]]\nuri = \"sip:g@a.example\"\nhost = \"csA\"\n"
+                        "may_add_media = \"members\"\n") ==
+        "lab.toml:13: group 'sip:g@a.example': may_add_media must be participants, inviter or "
+        "nobody");
+  CHECK(error_of(head + "[[group]]\nuri = \"sip:g@a.example\"\nhost = \"csA\"\n"
+                        "may_add_media = \"inviter\"\n")
+            .empty());
+  CHECK(error_of(head + "[[group]]\nuri = \"sip:g@a.example\"\nhost = \"csA\"\n"
                         "members = [\"bob\"]\n") ==
         "lab.toml:13: group 'sip:g@a.example': key 'members' has 'bob', which is not a sip:, "
         "sips: or tel: URI");

@@ -60,6 +60,45 @@ TEST_CASE("media policy")
   CHECK(group::check_media({"message"}, {}).status == 488);
 }
 
+TEST_CASE("group::check_media_change: which media the group carries, who may add one")
+{
+  auto g = friends();
+  sdp::Diff add_audio;
+  add_audio.added = {"audio"};
+  sdp::Diff modify_audio;
+  modify_audio.modified = {"audio"};
+  sdp::Diff remove_audio;
+  remove_audio.removed = {"audio"};
+  const char* alice = "sip:alice@a.example";
+  const char* bob = "<sip:bob@b.example>;tag=9";
+
+  // Message only (no media key): audio is refused, naming the group's rule.
+  auto v = group::check_media_change(g, alice, alice, add_audio);
+  CHECK(v.status == 488);
+  CHECK(v.why == "sip:friends@x.example does not carry audio (media = [message])");
+  CHECK(group::check_media_change(g, alice, alice, modify_audio).status == 488);
+  CHECK(group::check_media_change(g, alice, alice, remove_audio).allowed());
+  CHECK(group::check_media_change(g, alice, alice, sdp::Diff{}).allowed());
+
+  g.media = {"message", "audio"};
+  CHECK(group::check_media_change(g, bob, alice, add_audio).allowed()); // participants
+  CHECK(group::check_media_change(g, bob, alice, modify_audio).allowed());
+
+  g.may_add_media = "inviter";
+  CHECK(group::check_media_change(g, "sip:alice@A.EXAMPLE", alice, add_audio).allowed());
+  v = group::check_media_change(g, bob, alice, add_audio);
+  CHECK(v.status == 488);
+  CHECK(v.why.find("only the inviter") != std::string::npos);
+  CHECK(v.why.find("sip:bob@b.example") != std::string::npos);
+  CHECK(group::check_media_change(g, bob, alice, modify_audio).allowed()); // a change is no add
+  CHECK(group::check_media_change(g, bob, alice, remove_audio).allowed());
+
+  g.may_add_media = "nobody";
+  v = group::check_media_change(g, alice, alice, add_audio);
+  CHECK(v.status == 488);
+  CHECK(v.why.find("may_add_media = nobody") != std::string::npos);
+}
+
 TEST_CASE("only the first 180 and the first 200 reach the inviter")
 {
   group::Setup s({"sip:bob@b.example", "sip:carol@b.example"});

@@ -151,6 +151,39 @@ TEST_CASE("policy::check applies originating and terminating control")
   }
 }
 
+TEST_CASE("policy::warning quotes the rule")
+{
+  CHECK(policy::warning("csA", "sip:alice@a.example may not use audio (media = [\"message\"])") ==
+        "Warning: 399 csA \"sip:alice@a.example may not use audio (media = [\\\"message\\\"])\"");
+  CHECK(policy::warning("", "a\\b\r\nc") == "Warning: 399 - \"a\\\\bc\"");
+}
+
+TEST_CASE("policy::route_params round trip: whose side an in-dialog request is on")
+{
+  policy::ServedUser alice{"sip:alice@a.example", config::SessionCase::Originating};
+  auto p = policy::route_params(alice);
+  CHECK(p == ";cpm-served=sip:alice%40a.example;cpm-case=orig");
+  policy::ServedUser back;
+  REQUIRE(policy::served_from_route(";lr" + p, back));
+  CHECK(back.aor == "sip:alice@a.example");
+  CHECK(back.session_case == config::SessionCase::Originating);
+
+  policy::ServedUser odd{"sip:b;ob@b.example", config::SessionCase::Terminating};
+  CHECK(policy::route_params(odd) == ";cpm-served=sip:b%3Bob%40b.example;cpm-case=term");
+  policy::ServedUser bob{"sip:bob@b.example", config::SessionCase::Terminating};
+  REQUIRE(policy::served_from_route(policy::route_params(bob) + ";lr", back));
+  CHECK(back.aor == "sip:bob@b.example");
+  CHECK(back.session_case == config::SessionCase::Terminating);
+
+  policy::ServedUser none;
+  CHECK_FALSE(policy::served_from_route(";lr", none));
+  CHECK_FALSE(policy::served_from_route(";lr;cpm-served=sip:a%40b.example", none));
+  CHECK_FALSE(policy::served_from_route(";cpm-served=sip:a%40b.example;cpm-case=both", none));
+  CHECK_FALSE(policy::served_from_route(";cpm-served=;cpm-case=orig", none));
+  CHECK_FALSE(policy::served_from_route(";cpm-served=nonsense;cpm-case=orig", none));
+  CHECK(none.aor.empty());
+}
+
 TEST_SUITE_END();
 
 TEST_SUITE_BEGIN("policy");
@@ -230,7 +263,7 @@ TEST_CASE("session media: the user's list, else the node's, empty allows all")
   CHECK(policy::check_media(f, n, alice, {"message"}).allowed());
   auto v = policy::check_media(f, n, alice, {"message", "audio"});
   CHECK(v.status == 488);
-  CHECK(v.why.find("audio") != std::string::npos);
+  CHECK(v.why == "sip:alice@a.example may not use audio (media = [\"message\"])");
   CHECK(policy::check_media(f, n, bob, {"audio"}).allowed());
   n.media = {"message", "audio"};
   CHECK(policy::check_media(f, n, bob, {"audio"}).allowed());

@@ -167,6 +167,241 @@ TEST_CASE("sdp::msrp_answer answers the MSRP line and rejects the others")
   }
 }
 
+TEST_CASE("sdp::audio writes CPM's audio line and audio_of reads it back")
+{
+  auto m = sdp::audio("127.0.0.2", 20000);
+  CHECK(m.type == "audio");
+  CHECK(m.proto == "RTP/AVP");
+  CHECK(m.formats == std::vector<std::string>{"0", "8"});
+  sdp::Description d = sdp::msrp_offer(local_uri());
+  d.media.push_back(m);
+  auto text = sdp::format(d);
+  CHECK(text.find("m=audio 20000 RTP/AVP 0 8\r\nc=IN IP4 127.0.0.2\r\n"
+                  "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=ptime:20\r\n"
+                  "a=sendrecv\r\n") != std::string::npos);
+  auto back = sdp::parse(text);
+  REQUIRE(back);
+  auto a = sdp::audio_of(*back);
+  REQUIRE(a);
+  CHECK(a->host == "127.0.0.2");
+  CHECK(a->port == 20000);
+  CHECK(a->payload_types == std::vector<uint8_t>{0, 8});
+  CHECK(a->direction == sdp::Direction::SendRecv);
+
+  SUBCASE("session-level c= and no direction attribute")
+  {
+    auto offer = sdp::parse(k_offer);
+    REQUIRE(offer);
+    auto o = sdp::audio_of(*offer);
+    REQUIRE(o);
+    CHECK(o->host == "192.0.2.1");
+    CHECK(o->port == 49170);
+    CHECK(o->direction == sdp::Direction::SendRecv);
+  }
+  SUBCASE("a port-0 or non-RTP/AVP line is no audio")
+  {
+    back->media[1].port = 0;
+    CHECK_FALSE(sdp::audio_of(*back));
+    back->media[1].port = 20000;
+    back->media[1].proto = "RTP/SAVP";
+    CHECK_FALSE(sdp::audio_of(*back));
+    CHECK_FALSE(sdp::audio_of(sdp::msrp_offer(local_uri())));
+  }
+  SUBCASE("one payload type, on hold")
+  {
+    auto pcma = sdp::audio("::1", 30000, {8}, sdp::Direction::SendOnly);
+    d.media[1] = pcma;
+    auto t = sdp::format(d);
+    CHECK(t.find("a=rtpmap:0") == std::string::npos);
+    CHECK(t.find("c=IN IP6 ::1\r\n") != std::string::npos);
+    auto r = sdp::audio_of(*sdp::parse(t));
+    REQUIRE(r);
+    CHECK(r->payload_types == std::vector<uint8_t>{8});
+    CHECK(r->direction == sdp::Direction::SendOnly);
+  }
+}
+
+TEST_CASE("sdp directions")
+{
+  using sdp::Direction;
+  CHECK(sdp::mirror(Direction::SendRecv) == Direction::SendRecv);
+  CHECK(sdp::mirror(Direction::SendOnly) == Direction::RecvOnly);
+  CHECK(sdp::mirror(Direction::RecvOnly) == Direction::SendOnly);
+  CHECK(sdp::mirror(Direction::Inactive) == Direction::Inactive);
+  CHECK(sdp::direction_by_name("SENDONLY") == Direction::SendOnly);
+  CHECK_FALSE(sdp::direction_by_name("setup"));
+  CHECK(sdp::name(Direction::Inactive) == "inactive");
+  auto m = sdp::audio("127.0.0.1", 20000);
+  sdp::set_direction(m, Direction::Inactive);
+  CHECK(sdp::direction_of(m) == Direction::Inactive);
+  CHECK_FALSE(m.has_attribute("sendrecv"));
+}
+
+TEST_CASE("sdp::add_media, remove_media, replace_media build RFC 3264 §8 offers")
+{
+  auto chat = sdp::msrp_offer(local_uri());
+  chat.origin = "- 42 1 IN IP4 127.0.0.1";
+
+  auto added = sdp::add_media(chat, sdp::audio("127.0.0.1", 20000));
+  CHECK(added.origin == "- 42 2 IN IP4 127.0.0.1");
+  REQUIRE(added.media.size() == 2);
+  CHECK(added.media[0].type == "message"); // kept, same place
+  CHECK(added.media[0].port == 40000);
+  CHECK(added.media[1].type == "audio");
+  CHECK(added.media[1].port == 20000);
+  auto d = sdp::diff(chat, added);
+  CHECK(d.added == std::vector<std::string>{"audio"});
+  CHECK(d.removed.empty());
+  CHECK(d.modified.empty());
+
+  auto removed = sdp::remove_media(added, "audio");
+  CHECK(removed.origin == "- 42 3 IN IP4 127.0.0.1");
+  REQUIRE(removed.media.size() == 2); // the line stays
+  CHECK(removed.media[1].port == 0);
+  CHECK_FALSE(removed.media[1].formats.empty());
+  CHECK_FALSE(sdp::audio_of(removed));
+  CHECK(sdp::parse(sdp::format(removed)));
+  d = sdp::diff(added, removed);
+  CHECK(d.removed == std::vector<std::string>{"audio"});
+  CHECK(d.added.empty());
+
+  SUBCASE("adding again reuses the port-0 line")
+  {
+    auto again = sdp::add_media(removed, sdp::audio("127.0.0.1", 20002));
+    REQUIRE(again.media.size() == 2);
+    CHECK(again.media[1].port == 20002);
+    CHECK(sdp::diff(removed, again).added == std::vector<std::string>{"audio"});
+  }
+  SUBCASE("a port-0 line of another type is not reused")
+  {
+    auto v = sdp::add_media(sdp::remove_media(added, "audio"), sdp::audio("127.0.0.1", 2, {0}));
+    auto video = v;
+    video.media[1].type = "video";
+    video.media[1].port = 0;
+    auto w = sdp::add_media(video, sdp::audio("127.0.0.1", 20004));
+    CHECK(w.media.size() == 3);
+  }
+  SUBCASE("replace: another codec, on hold")
+  {
+    auto pcma = sdp::replace_media(added, sdp::audio("127.0.0.1", 20000, {8}));
+    REQUIRE(pcma.media.size() == 2);
+    CHECK(pcma.media[1].formats == std::vector<std::string>{"8"});
+    d = sdp::diff(added, pcma);
+    CHECK(d.modified == std::vector<std::string>{"audio"});
+    CHECK(d.added.empty());
+    auto hold =
+        sdp::replace_media(added, sdp::audio("127.0.0.1", 20000, {0, 8}, sdp::Direction::SendOnly));
+    CHECK(sdp::diff(added, hold).modified == std::vector<std::string>{"audio"});
+    CHECK(sdp::diff(added, added).empty());
+    // Nothing to replace: added.
+    auto fresh = sdp::replace_media(chat, sdp::audio("127.0.0.1", 20000));
+    CHECK(sdp::diff(chat, fresh).added == std::vector<std::string>{"audio"});
+  }
+  SUBCASE("an o= with a non-numeric version is kept")
+  {
+    chat.origin = "- 42 x IN IP4 127.0.0.1";
+    CHECK(sdp::add_media(chat, sdp::audio("127.0.0.1", 1)).origin == chat.origin);
+    CHECK(sdp::next_version(chat).origin == chat.origin);
+    chat.origin = "- 42 3724394400123 IN IP4 127.0.0.1";
+    CHECK(sdp::next_version(chat).origin == "- 42 3724394400124 IN IP4 127.0.0.1");
+  }
+}
+
+TEST_CASE("sdp::answer answers message and audio with the same m-lines")
+{
+  auto ours = sdp::audio("127.0.0.9", 30000, {8, 0});
+  auto offer = sdp::parse(k_offer); // audio PCMU PCMA (no direction), message sendonly
+  REQUIRE(offer);
+
+  SUBCASE("audio taken: the first of the offer's payload types we support")
+  {
+    auto a = sdp::answer(*offer, local_uri(), ours);
+    REQUIRE(a);
+    REQUIRE(a->media.size() == 2);
+    CHECK(a->media[0].type == "audio");
+    CHECK(a->media[0].port == 30000);
+    CHECK(a->media[0].connection == "127.0.0.9");
+    CHECK(a->media[0].formats == std::vector<std::string>{"0"});
+    CHECK(a->media[0].attribute("rtpmap") == "0 PCMU/8000");
+    CHECK(sdp::direction_of(a->media[0]) == sdp::Direction::SendRecv);
+    CHECK(a->media[1].port == 40000);
+    CHECK(a->media[1].has_attribute("recvonly"));
+    auto au = sdp::audio_of(*sdp::parse(sdp::format(*a)));
+    REQUIRE(au);
+    CHECK(au->payload_types == std::vector<uint8_t>{0});
+  }
+  SUBCASE("no audio of ours: refused by port 0")
+  {
+    auto a = sdp::answer(*offer, local_uri());
+    REQUIRE(a);
+    CHECK(a->media[0].port == 0);
+    CHECK(a->media[1].port == 40000);
+  }
+  SUBCASE("no payload type in common: port 0")
+  {
+    offer->media[0].formats = {"3"};
+    auto a = sdp::answer(*offer, local_uri(), ours);
+    REQUIRE(a);
+    CHECK(a->media[0].port == 0);
+    CHECK(a->media[0].formats == std::vector<std::string>{"3"});
+  }
+  SUBCASE("direction mirrored and limited to ours")
+  {
+    sdp::set_direction(offer->media[0], sdp::Direction::SendOnly);
+    CHECK(sdp::direction_of(sdp::answer(*offer, local_uri(), ours)->media[0]) ==
+          sdp::Direction::RecvOnly);
+    sdp::set_direction(offer->media[0], sdp::Direction::RecvOnly);
+    CHECK(sdp::direction_of(sdp::answer(*offer, local_uri(), ours)->media[0]) ==
+          sdp::Direction::SendOnly);
+    sdp::set_direction(offer->media[0], sdp::Direction::Inactive);
+    CHECK(sdp::direction_of(sdp::answer(*offer, local_uri(), ours)->media[0]) ==
+          sdp::Direction::Inactive);
+    sdp::set_direction(offer->media[0], sdp::Direction::SendRecv);
+    auto listener = sdp::audio("127.0.0.9", 30000, {0}, sdp::Direction::RecvOnly);
+    CHECK(sdp::direction_of(sdp::answer(*offer, local_uri(), listener)->media[0]) ==
+          sdp::Direction::RecvOnly);
+  }
+  SUBCASE("a removed (port 0) audio line stays port 0; a second audio line is refused")
+  {
+    auto two = *offer;
+    two.media.push_back(two.media[0]);
+    auto a = sdp::answer(two, local_uri(), ours);
+    REQUIRE(a);
+    REQUIRE(a->media.size() == 3);
+    CHECK(a->media[0].port == 30000);
+    CHECK(a->media[2].port == 0);
+    two.media[0].port = 0;
+    a = sdp::answer(two, local_uri(), ours);
+    CHECK(a->media[0].port == 0);
+    CHECK(a->media[2].port == 30000);
+  }
+  SUBCASE("no MSRP line: 488")
+  {
+    offer->media.pop_back();
+    auto r = sdp::answer(*offer, local_uri(), ours);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == 488);
+  }
+}
+
+TEST_CASE("sdp::diff by m-line position")
+{
+  auto before = sdp::parse(k_offer);
+  REQUIRE(before);
+  auto after = *before;
+  CHECK(sdp::diff(*before, after).empty());
+  after.media[0].connection = "192.0.2.9"; // the stream moved
+  CHECK(sdp::diff(*before, after).modified == std::vector<std::string>{"audio"});
+  after = *before;
+  after.media.pop_back(); // a vanished line is removed
+  CHECK(sdp::diff(*before, after).removed == std::vector<std::string>{"message"});
+  after = *before;
+  after.media[0].type = "video"; // another type in the same place
+  auto d = sdp::diff(*before, after);
+  CHECK(d.removed == std::vector<std::string>{"audio"});
+  CHECK(d.added == std::vector<std::string>{"video"});
+}
+
 TEST_CASE("sdp::we_connect")
 {
   CHECK(sdp::we_connect("passive", true));

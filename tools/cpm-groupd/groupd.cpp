@@ -74,8 +74,13 @@ public:
   proxy::Action decide(const proxy::Incoming& in)
   {
     const sip::Request& req = in.req;
-    if (in.in_dialog || in.ack)
-      return m_focus && for_us(req) ? proxy::Action::pass() : proxy::Action::forward();
+    if (in.in_dialog || in.ack) {
+      if (m_focus && for_us(req))
+        return proxy::Action::pass();
+      if (!in.ack && req.method == "INVITE")
+        return reinvite(in);
+      return proxy::Action::forward();
+    }
     if (req.method == "CANCEL")
       return proxy::Action::forward();
     if (const config::Group* g = hosted_group(req.ruri)) {
@@ -89,6 +94,62 @@ public:
     return participate(in);
   }
 
+  // The offered media types of an INVITE's SDP body (empty: no body), or the reply that
+  // refuses a body we cannot read.
+  static tl::expected<std::vector<std::string>, ua::Refusal>
+  offered_media(const proxy::Incoming& in)
+  {
+    auto body = ua::decoded_body(in.msg);
+    if (!body)
+      return tl::unexpected(body.error());
+    if (body->empty())
+      return std::vector<std::string>{};
+    auto d = sdp::parse(*body);
+    if (!d)
+      return tl::unexpected(ua::Refusal{
+          488, "Not Acceptable Here", fmt::format("bad SDP offer: {}", d.error().message), {}});
+    return sdp::media_types(*d);
+  }
+
+  // A refusal of session media: 488 with a Warning naming this node and the rule.
+  proxy::Action refuse_media(const sip::Request& req, const char* what, const char* side,
+                             const policy::Verdict& v)
+  {
+    diag(fmt::format("{} {} from {}: {} {} ({} side: {})", what, req.ruri, req.from_uri, v.status,
+                     v.reason, side, v.why));
+    return proxy::Action::reply(v.status, v.reason, {policy::warning(m_node.name, v.why)});
+  }
+
+  // A re-INVITE (an INVITE in a dialog we record-routed as a participating function): the
+  // served user and side come back on our Route (policy::route_params); every medium the
+  // offer keeps or adds must be one the served user may use, else 488 and the session stays
+  // as it was. A dialog without our parameters (not ours to check) passes, as does a
+  // re-INVITE without an offer (the offer is then in its 200, which we do not check).
+  proxy::Action reinvite(const proxy::Incoming& in)
+  {
+    const sip::Request& req = in.req;
+    policy::ServedUser served;
+    if (!policy::served_from_route(req.own_route_params, served))
+      return proxy::Action::forward();
+    const char* side =
+        served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
+    auto offered = offered_media(in);
+    if (!offered) {
+      diag(fmt::format("re-INVITE {} from {}: {}: {}", req.ruri, req.from_uri, offered.error().code,
+                       offered.error().message));
+      return proxy::Action::reply(offered.error().code, offered.error().reason,
+                                  offered.error().headers);
+    }
+    if (offered->empty())
+      return proxy::Action::forward();
+    auto v = policy::check_media(m_file, m_node, served, *offered);
+    if (!v.allowed())
+      return refuse_media(req, "re-INVITE", side, v);
+    m_daemon.verbose(fmt::format("re-INVITE {} from {}: {} media policy passed for {}", req.ruri,
+                                 req.from_uri, side, served.aor));
+    return proxy::Action::forward();
+  }
+
   // The participating function: service control for the served user, then on to the core.
   proxy::Action participate(const proxy::Incoming& in)
   {
@@ -98,23 +159,16 @@ public:
         p.served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
     if (p.verdict.allowed() && req.method == "INVITE") {
       // Session media: the SDP offer passes unchanged, but only with media the policy allows.
-      std::vector<std::string> offered;
-      auto body = ua::decoded_body(in.msg);
-      if (!body) {
-        diag(fmt::format("INVITE {} from {}: {}: {}", req.ruri, req.from_uri, body.error().code,
-                         body.error().message));
-        return proxy::Action::reply(body.error().code, body.error().reason, body.error().headers);
+      auto offered = offered_media(in);
+      if (!offered) {
+        diag(fmt::format("INVITE {} from {}: {}: {}", req.ruri, req.from_uri, offered.error().code,
+                         offered.error().message));
+        return proxy::Action::reply(offered.error().code, offered.error().reason,
+                                    offered.error().headers);
       }
-      if (!body->empty()) {
-        auto d = sdp::parse(*body);
-        if (!d) {
-          diag(fmt::format("INVITE {} from {}: 488: bad SDP offer: {}", req.ruri, req.from_uri,
-                           d.error().message));
-          return proxy::Action::reply(488, "Not Acceptable Here");
-        }
-        offered = sdp::media_types(*d);
-      }
-      p.verdict = policy::check_media(m_file, m_node, p.served, offered);
+      p.verdict = policy::check_media(m_file, m_node, p.served, *offered);
+      if (!p.verdict.allowed() && p.verdict.status == 488)
+        return refuse_media(req, "INVITE", side, p.verdict);
     }
     if (!p.verdict.allowed()) {
       diag(fmt::format("{} {} from {}: {} {} ({} side: {})", req.method, req.ruri, req.from_uri,
@@ -129,6 +183,9 @@ public:
     a.add_headers = std::move(p.add_headers);
     // Dialog-forming requests keep the server on the signalling path; pager mode needs not.
     a.record_route = req.method == "INVITE" || req.method == "SUBSCRIBE";
+    // Whose side we are on, for the dialog's later requests (a re-INVITE's media policy).
+    if (req.method == "INVITE")
+      a.record_route_params = policy::route_params(p.served);
     if (p.served.session_case == config::SessionCase::Originating)
       if (auto refused = interworking(in, p.served.aor, a))
         return *refused;

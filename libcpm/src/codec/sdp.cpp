@@ -287,46 +287,310 @@ Description msrp_offer(const msrp::Uri& local, std::string_view setup)
   return d;
 }
 
-Result<Description> msrp_answer(const Description& offer, const msrp::Uri& local)
+namespace {
+
+// Our answer to the offered MSRP line `om` (whose a=setup is `peer_setup`).
+Media msrp_answer_line(const Media& om, std::string_view peer_setup, const msrp::Uri& local)
+{
+  Media m;
+  m.type = om.type;
+  m.proto = om.proto;
+  m.formats = om.formats;
+  m.port = local.port;
+  m.attributes = {{"accept-types", "message/cpim"},
+                  {"accept-wrapped-types", k_accept_wrapped},
+                  {"path", msrp::format_uri(local)}};
+  // RFC 6135 §4: answer active to a passive offer; passive to active, actpass or none
+  // (RFC 4975 §5.4: without a=setup the offerer connects).
+  m.attributes.emplace_back("setup", peer_setup == "passive" ? "active" : "passive");
+  // RFC 3264 §6.1: mirror the direction.
+  m.attributes.emplace_back(std::string(name(mirror(direction_of(om)))), "");
+  return m;
+}
+
+bool sends(Direction d)
+{
+  return d == Direction::SendRecv || d == Direction::SendOnly;
+}
+bool receives(Direction d)
+{
+  return d == Direction::SendRecv || d == Direction::RecvOnly;
+}
+
+Direction direction_from(bool send, bool receive)
+{
+  if (send && receive)
+    return Direction::SendRecv;
+  if (send)
+    return Direction::SendOnly;
+  return receive ? Direction::RecvOnly : Direction::Inactive;
+}
+
+bool is_audio_line(const Media& m)
+{
+  return iequals(m.type, "audio") && iequals(m.proto, "RTP/AVP");
+}
+
+// The payload types among a line's formats (a non-numeric or over 127 one is skipped).
+std::vector<uint8_t> payload_types(const Media& m)
+{
+  std::vector<uint8_t> out;
+  for (const auto& f : m.formats)
+    if (auto n = number(f); n && *n <= 127)
+      out.push_back(static_cast<uint8_t>(*n));
+  return out;
+}
+
+// RFC 3551 table 4: the static payload types we name in a=rtpmap.
+const char* static_rtpmap(uint8_t pt)
+{
+  switch (pt) {
+  case 0:
+    return "PCMU/8000";
+  case 8:
+    return "PCMA/8000";
+  default:
+    return nullptr;
+  }
+}
+
+// The a=rtpmap value of payload type `pt` in line `m` ("0 PCMU/8000"), or "".
+std::string rtpmap_of(const Media& m, uint8_t pt)
+{
+  auto prefix = fmt::format("{} ", pt);
+  for (const auto& [n, v] : m.attributes)
+    if (iequals(n, "rtpmap") && v.rfind(prefix, 0) == 0)
+      return v;
+  if (auto known = static_rtpmap(pt))
+    return prefix + known;
+  return {};
+}
+
+// The address a line's stream is at: its own c=, else the session's.
+const std::string& address_of(const Description& d, const Media& m)
+{
+  return m.connection.empty() ? d.connection : m.connection;
+}
+
+} // namespace
+
+Description next_version(const Description& current)
+{
+  Description d = current;
+  auto f = text::split_ws(d.origin);
+  uint64_t v = 0;
+  // RFC 4566 §5.2: sess-version is any number (NTP timestamps are common); one that would
+  // overflow stays as it is.
+  if (f.size() == 6 && !f[2].empty()) {
+    auto [p, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), v);
+    if (ec == std::errc() && p == f[2].data() + f[2].size() && v < UINT64_MAX)
+      d.origin = fmt::format("{} {} {} {} {} {}", f[0], f[1], v + 1, f[3], f[4], f[5]);
+  }
+  return d;
+}
+
+std::string_view name(Direction d)
+{
+  switch (d) {
+  case Direction::SendOnly:
+    return "sendonly";
+  case Direction::RecvOnly:
+    return "recvonly";
+  case Direction::Inactive:
+    return "inactive";
+  case Direction::SendRecv:
+    break;
+  }
+  return "sendrecv";
+}
+
+std::optional<Direction> direction_by_name(std::string_view word)
+{
+  for (auto d :
+       {Direction::SendRecv, Direction::SendOnly, Direction::RecvOnly, Direction::Inactive})
+    if (iequals(word, name(d)))
+      return d;
+  return std::nullopt;
+}
+
+Direction direction_of(const Media& m)
+{
+  Direction out = Direction::SendRecv;
+  for (const auto& [n, v] : m.attributes)
+    if (auto d = direction_by_name(n); d && v.empty())
+      out = *d;
+  return out;
+}
+
+Direction mirror(Direction d)
+{
+  return direction_from(receives(d), sends(d));
+}
+
+void set_direction(Media& m, Direction d)
+{
+  auto& a = m.attributes;
+  a.erase(std::remove_if(a.begin(), a.end(),
+                         [](const auto& p) { return direction_by_name(p.first).has_value(); }),
+          a.end());
+  a.emplace_back(std::string(name(d)), "");
+}
+
+Media audio(std::string_view host, uint16_t port, const std::vector<uint8_t>& payload_types,
+            Direction direction)
+{
+  Media m;
+  m.type = "audio";
+  m.port = port;
+  m.proto = "RTP/AVP";
+  m.connection = std::string(host);
+  for (auto pt : payload_types) {
+    m.formats.push_back(std::to_string(pt));
+    if (auto known = static_rtpmap(pt))
+      m.attributes.emplace_back("rtpmap", fmt::format("{} {}", pt, known));
+  }
+  m.attributes.emplace_back("ptime", "20");
+  m.attributes.emplace_back(std::string(name(direction)), "");
+  return m;
+}
+
+std::optional<AudioMedia> audio_of(const Description& d)
+{
+  for (const auto& m : d.media) {
+    if (m.port == 0 || !is_audio_line(m))
+      continue;
+    AudioMedia out;
+    out.host = address_of(d, m);
+    out.port = m.port;
+    out.payload_types = payload_types(m);
+    out.direction = direction_of(m);
+    return out;
+  }
+  return std::nullopt;
+}
+
+Description add_media(const Description& current, Media media)
+{
+  Description d = next_version(current);
+  for (auto& m : d.media)
+    if (m.port == 0 && iequals(m.type, media.type)) {
+      m = std::move(media);
+      return d;
+    }
+  d.media.push_back(std::move(media));
+  return d;
+}
+
+Description remove_media(const Description& current, std::string_view type)
+{
+  Description d = next_version(current);
+  for (auto& m : d.media)
+    if (iequals(m.type, type) && m.port != 0) {
+      // RFC 3264 §8.2: port 0, the formats kept (the line must still have one).
+      m.port = 0;
+      m.connection.clear();
+      m.attributes.clear();
+      if (m.formats.empty())
+        m.formats = {"*"};
+    }
+  return d;
+}
+
+Description replace_media(const Description& current, Media media)
+{
+  for (size_t i = 0; i < current.media.size(); ++i)
+    if (current.media[i].port != 0 && iequals(current.media[i].type, media.type)) {
+      Description d = next_version(current);
+      d.media[i] = std::move(media);
+      return d;
+    }
+  return add_media(current, std::move(media));
+}
+
+Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local,
+                           const std::optional<Media>& audio_local)
 {
   auto mm = msrp_media(offer);
   if (!mm)
     return tl::unexpected(mm.error());
   Description d;
-  d.origin = origin_for(local.host);
-  d.connection = local.host;
-  bool chosen = false;
+  d.origin = origin_for(msrp_local.host);
+  d.connection = msrp_local.host;
+  bool msrp_chosen = false, audio_chosen = false;
   for (const auto& om : offer.media) {
+    if (!msrp_chosen && om.port != 0 && iequals(om.type, "message") && is_msrp_proto(om.proto)) {
+      msrp_chosen = true;
+      d.media.push_back(msrp_answer_line(om, mm->setup, msrp_local));
+      continue;
+    }
+    if (!audio_chosen && audio_local && om.port != 0 && is_audio_line(om)) {
+      auto ours = payload_types(*audio_local);
+      std::optional<uint8_t> common;
+      for (auto pt : payload_types(om))
+        if (std::find(ours.begin(), ours.end(), pt) != ours.end()) {
+          common = pt;
+          break;
+        }
+      if (common) {
+        audio_chosen = true;
+        Media m;
+        m.type = om.type;
+        m.proto = om.proto;
+        m.port = audio_local->port;
+        m.connection = audio_local->connection;
+        m.formats = {std::to_string(*common)};
+        if (auto map = rtpmap_of(om, *common); !map.empty())
+          m.attributes.emplace_back("rtpmap", map);
+        m.attributes.emplace_back("ptime", "20");
+        auto offered = mirror(direction_of(om)), local = direction_of(*audio_local);
+        m.attributes.emplace_back(
+            std::string(name(direction_from(sends(offered) && sends(local),
+                                            receives(offered) && receives(local)))),
+            "");
+        d.media.push_back(std::move(m));
+        continue;
+      }
+    }
     Media m;
     m.type = om.type;
     m.proto = om.proto;
     m.formats = om.formats;
-    bool usable = !chosen && om.port != 0 && iequals(om.type, "message") && is_msrp_proto(om.proto);
-    if (!usable) {
-      m.port = 0; // RFC 3264 §6: reject by port 0, keep the line
-      d.media.push_back(std::move(m));
-      continue;
-    }
-    chosen = true;
-    m.port = local.port;
-    m.attributes = {{"accept-types", "message/cpim"},
-                    {"accept-wrapped-types", k_accept_wrapped},
-                    {"path", msrp::format_uri(local)}};
-    // RFC 6135 §4: answer active to a passive offer; passive to active, actpass or none
-    // (RFC 4975 §5.4: without a=setup the offerer connects).
-    m.attributes.emplace_back("setup", mm->setup == "passive" ? "active" : "passive");
-    // RFC 3264 §6.1: mirror the direction.
-    std::string dir = "sendrecv";
-    if (om.has_attribute("sendonly"))
-      dir = "recvonly";
-    else if (om.has_attribute("recvonly"))
-      dir = "sendonly";
-    else if (om.has_attribute("inactive"))
-      dir = "inactive";
-    m.attributes.emplace_back(dir, "");
+    m.port = 0; // RFC 3264 §6: reject by port 0, keep the line
     d.media.push_back(std::move(m));
   }
   return d;
+}
+
+Result<Description> msrp_answer(const Description& offer, const msrp::Uri& local)
+{
+  return answer(offer, local, std::nullopt);
+}
+
+Diff diff(const Description& before, const Description& after)
+{
+  Diff out;
+  size_t n = std::max(before.media.size(), after.media.size());
+  for (size_t i = 0; i < n; ++i) {
+    const Media* b =
+        i < before.media.size() && before.media[i].port != 0 ? &before.media[i] : nullptr;
+    const Media* a = i < after.media.size() && after.media[i].port != 0 ? &after.media[i] : nullptr;
+    if (!b && a)
+      out.added.push_back(a->type);
+    else if (b && !a)
+      out.removed.push_back(b->type);
+    else if (b && a &&
+             (!iequals(a->type, b->type) || a->port != b->port || a->formats != b->formats ||
+              direction_of(*a) != direction_of(*b) ||
+              address_of(before, *b) != address_of(after, *a))) {
+      if (iequals(a->type, b->type))
+        out.modified.push_back(a->type);
+      else {
+        out.removed.push_back(b->type);
+        out.added.push_back(a->type);
+      }
+    }
+  }
+  return out;
 }
 
 bool we_connect(std::string_view peer_setup, bool we_offered)

@@ -395,8 +395,8 @@ Result<Group> parse_group(const std::string& path, const toml::table& t, const F
   r.str("uri", g.uri);
   if (!g.uri.empty())
     r.set_label(fmt::format("group '{}'", g.uri));
-  r.known(
-      {"uri", "host", "members", "may_invite", "max_participants", "media", "invite_timeout_ms"});
+  r.known({"uri", "host", "members", "may_invite", "max_participants", "media", "may_add_media",
+           "invite_timeout_ms"});
   r.require("uri");
   r.require("host");
   r.str("host", g.host);
@@ -404,6 +404,7 @@ Result<Group> parse_group(const std::string& path, const toml::table& t, const F
   r.str("may_invite", g.may_invite);
   r.integer("max_participants", g.max_participants, 0, INT_MAX);
   r.strs("media", g.media, false);
+  r.str("may_add_media", g.may_add_media);
   r.integer("invite_timeout_ms", g.invite_timeout_ms, 0, INT_MAX);
   check_media(r, g.media);
   if (!r.ok())
@@ -420,6 +421,9 @@ Result<Group> parse_group(const std::string& path, const toml::table& t, const F
   check_uris(r, "members", g.members, false);
   if (g.may_invite != "members" && g.may_invite != "anyone")
     r.fail_at(r.line("may_invite"), "may_invite must be members or anyone");
+  if (g.may_add_media != "participants" && g.may_add_media != "inviter" &&
+      g.may_add_media != "nobody")
+    r.fail_at(r.line("may_add_media"), "may_add_media must be participants, inviter or nobody");
   if (!r.ok())
     return tl::unexpected(r.error());
   return g;

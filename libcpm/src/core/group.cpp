@@ -127,4 +127,33 @@ size_t Setup::joined() const
                               [](auto& l) { return l.second >= 200 && l.second < 300; }));
 }
 
+policy::Verdict check_media_change(const config::Group& g, std::string_view who,
+                                   std::string_view inviter, const sdp::Diff& change)
+{
+  auto allowed = allowed_media(g);
+  auto carried = [&](const std::string& m) {
+    return std::find(allowed.begin(), allowed.end(), m) != allowed.end();
+  };
+  std::string aor = sip::canonical_aor(who);
+  for (const auto& m : change.added) {
+    if (!carried(m))
+      return {
+          488, "Not Acceptable Here",
+          fmt::format("{} does not carry {} (media = [{}])", g.uri, m, fmt::join(allowed, ", "))};
+    if (g.may_add_media == "nobody")
+      return {488, "Not Acceptable Here",
+              fmt::format("nobody may add media to {} (may_add_media = nobody)", g.uri)};
+    if (g.may_add_media == "inviter" && aor != sip::canonical_aor(inviter))
+      return {488, "Not Acceptable Here",
+              fmt::format("{} may not add {} to {}: only the inviter may (may_add_media = inviter)",
+                          aor, m, g.uri)};
+  }
+  for (const auto& m : change.modified)
+    if (!carried(m))
+      return {
+          488, "Not Acceptable Here",
+          fmt::format("{} does not carry {} (media = [{}])", g.uri, m, fmt::join(allowed, ", "))};
+  return {};
+}
+
 } // namespace cpm::group

@@ -3,6 +3,7 @@
 
 #include "cpm/base/text.hpp"
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -25,7 +26,61 @@ bool any_match(const std::vector<std::string>& patterns, std::string_view uri)
   return false;
 }
 
+// RFC 3261 §25.1: a URI parameter value keeps unreserved and param-unreserved characters.
+bool param_char(char c)
+{
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("-_.!~*'()[]/:&+$").find(c) != std::string_view::npos;
+}
+
 } // namespace
+
+std::string route_params(const ServedUser& served)
+{
+  std::string out = ";cpm-served=";
+  for (char c : served.aor) {
+    if (param_char(c))
+      out += c;
+    else
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+  }
+  out +=
+      served.session_case == config::SessionCase::Terminating ? ";cpm-case=term" : ";cpm-case=orig";
+  return out;
+}
+
+std::string warning(std::string_view node, std::string_view why)
+{
+  std::string text;
+  for (char c : why) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f)
+      continue; // a header line holds no control character
+    if (c == '"' || c == '\\')
+      text += '\\';
+    text += c;
+  }
+  return fmt::format("Warning: 399 {} \"{}\"", node.empty() ? "-" : node, text);
+}
+
+bool served_from_route(std::string_view params, ServedUser& out)
+{
+  auto aor = sip::find_param(params, "cpm-served");
+  auto sescase = sip::find_param(params, "cpm-case");
+  if (!aor || !sescase || aor->empty())
+    return false;
+  std::string canon = sip::canonical_aor(text::percent_decode(*aor));
+  if (canon.empty())
+    return false;
+  if (iequals(*sescase, "orig"))
+    out.session_case = config::SessionCase::Originating;
+  else if (iequals(*sescase, "term"))
+    out.session_case = config::SessionCase::Terminating;
+  else
+    return false;
+  out.aor = std::move(canon);
+  return true;
+}
 
 bool parse_served_user(std::string_view value, ServedUser& out)
 {
@@ -101,8 +156,8 @@ Verdict check_media(const config::File& file, const config::Node& node, const Se
   for (const auto& m : offered)
     if (std::find(allowed.begin(), allowed.end(), m) == allowed.end())
       return {488, "Not Acceptable Here",
-              fmt::format("{} may not use {} media (allowed: {})", served.aor, m,
-                          fmt::join(allowed, ", "))};
+              fmt::format("{} may not use {} (media = [\"{}\"])", served.aor, m,
+                          fmt::join(allowed, "\", \""))};
   return {};
 }
 

@@ -32,12 +32,15 @@ const char* tp_param(enum sip_transp tp)
 
 // Our Record-Route (RFC 3261 §16.6 step 4) for a request that came in on `in_tp`/`in` and
 // leaves on `tp`/`out`: two when the transport or address changes (RFC 5658).
+// `params` is the owner's (Action::record_route_params), on each.
 int record_route(struct mbuf* mb, enum sip_transp tp, const struct sa& out, enum sip_transp in_tp,
-                 const struct sa& in)
+                 const struct sa& in, const std::string& params)
 {
-  int err = mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", &out, tp_param(tp));
+  int err =
+      mbuf_printf(mb, "Record-Route: <sip:%J%s;lr%s>\r\n", &out, tp_param(tp), params.c_str());
   if (tp != in_tp || !sa_cmp(&out, &in, SA_ALL))
-    err |= mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", &in, tp_param(in_tp));
+    err |=
+        mbuf_printf(mb, "Record-Route: <sip:%J%s;lr%s>\r\n", &in, tp_param(in_tp), params.c_str());
   return err;
 }
 
@@ -92,6 +95,7 @@ struct RelayTxn final : ServerTransaction {
   // Record-Route: whether to add ours, and where the request came in (libre's send hook
   // reads them whenever it sends, after a DNS lookup too).
   bool record_route = false;
+  std::string rr_params;
   enum sip_transp in_tp = SIP_TRANSP_UDP;
   struct sa in_addr;
   // Only for a request moved to TCP by its size, or sent to a TCP flow with a Contact
@@ -401,6 +405,7 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
     return EINVAL;
   if (t) {
     t->record_route = a.record_route && t->method != "REGISTER";
+    t->rr_params = a.record_route_params;
     t->in_tp = msg.tp;
     t->in_addr = msg.dst;
   }
@@ -673,7 +678,7 @@ int Proxy::Impl::send_h(enum sip_transp tp, const struct sa* src, const struct s
   auto* t = static_cast<RelayTxn*>(arg); // nullptr for an ACK
   if (!t || !t->record_route)
     return 0;
-  return record_route(mb, tp, *src, t->in_tp, t->in_addr);
+  return record_route(mb, tp, *src, t->in_tp, t->in_addr, t->rr_params);
 }
 
 Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, RequestHook hook)

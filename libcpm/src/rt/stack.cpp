@@ -154,6 +154,8 @@ sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)
         uint16_t port = addr.uri.port;
         if (self->is_local(host, port)) {
           ours = true;
+          if (r.own_route_params.empty())
+            r.own_route_params = pl_string(addr.uri.params);
           struct pl odi;
           if (msg_param_decode(&addr.uri.params, "odi", &odi) == 0)
             r.odi = pl_string(odi);

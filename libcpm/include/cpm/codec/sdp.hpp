@@ -63,4 +63,63 @@ bool we_connect(std::string_view peer_setup, bool we_offered);
 // The media types of a description with a non-zero port ("message", "audio").
 std::vector<std::string> media_types(const Description& d);
 
+// RFC 3264 §5.1: a media stream's direction; no attribute is sendrecv.
+enum class Direction : uint8_t { SendRecv, SendOnly, RecvOnly, Inactive };
+// "sendrecv", "sendonly", "recvonly", "inactive".
+std::string_view name(Direction d);
+// The direction named by `word` (any case), or nullopt.
+std::optional<Direction> direction_by_name(std::string_view word);
+// The direction attribute of a media line (the last of them), sendrecv when absent.
+Direction direction_of(const Media& m);
+// RFC 3264 §6.1: the answer's direction for an offered one (sendonly <-> recvonly).
+Direction mirror(Direction d);
+// Set the direction attribute of a media line (replacing any there).
+void set_direction(Media& m, Direction d);
+
+// CPM's audio line: m=audio <port> RTP/AVP <payload types>, c=<host> at media level, an
+// a=rtpmap per static type we know (0 PCMU/8000, 8 PCMA/8000), a=ptime:20, the direction.
+Media audio(std::string_view host, uint16_t port,
+            const std::vector<uint8_t>& payload_types = {0, 8},
+            Direction direction = Direction::SendRecv);
+// What an audio line says.
+struct AudioMedia {
+  std::string host; // media-level c=, else the session's
+  uint16_t port = 0;
+  std::vector<uint8_t> payload_types; // in the line's order; non-numeric formats skipped
+  Direction direction = Direction::SendRecv;
+};
+// The first m=audio line with RTP/AVP and a non-zero port (we do no SRTP).
+std::optional<AudioMedia> audio_of(const Description& d);
+
+// RFC 3264 §8: `current` with its o= version incremented, as every later offer or answer of
+// a session must be (answer() writes a new o=: a caller answering a re-offer takes this one's).
+Description next_version(const Description& current);
+
+// RFC 3264 §8 offers, built from our previous local description: the same m-lines in the
+// same order, o= version incremented. Add a stream (into the first port-0 line of its type,
+// else appended).
+Description add_media(const Description& current, Media media);
+// Remove every stream of `type`: port 0, the line stays (RFC 3264 §8.2).
+Description remove_media(const Description& current, std::string_view type);
+// Replace the first active stream of media.type (another codec or direction, §8.3); added
+// when there is none.
+Description replace_media(const Description& current, Media media);
+
+// RFC 3264 §6 answer to `offer`: the same m-lines in the same order. The MSRP line as
+// msrp_answer answers it; the first active audio line with `audio_local` when given and a
+// payload type is in common (the first of the offer's that audio_local lists), its direction
+// mirrored and limited to what audio_local allows; every other line port 0. Error (488) when
+// the offer has no usable MSRP line.
+Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local,
+                           const std::optional<Media>& audio_local = std::nullopt);
+
+// How a description's streams changed, by m-line position (RFC 3264 §8): the types of the
+// lines that became active, became port 0 (or vanished), or stayed active with another port,
+// address, format list or direction.
+struct Diff {
+  std::vector<std::string> added, removed, modified;
+  bool empty() const { return added.empty() && removed.empty() && modified.empty(); }
+};
+Diff diff(const Description& before, const Description& after);
+
 } // namespace cpm::sdp

@@ -73,6 +73,8 @@ struct Group {
   int max_participants = 0;           // 0: no limit
   // Media types a group session may carry ("message", "audio"); empty: message only.
   std::vector<std::string> media;
+  // Who may add a medium to a running session: "participants" | "inviter" | "nobody".
+  std::string may_add_media = "participants";
   int invite_timeout_ms = 0; // members who do not answer in time: 0 = 60 s
   int line = 0;
 };

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/policy.hpp"
 
@@ -26,6 +27,14 @@ std::vector<std::string> allowed_media(const config::Group& g);
 // or when nothing is offered at all.
 policy::Verdict check_media(const std::vector<std::string>& allowed,
                             const std::vector<std::string>& offered);
+// A participant's change of a running session's media (a re-INVITE, FLOWS.md Figure 4): may
+// `who` make `change` in a session of `g` started by `inviter`? An added medium must be one
+// of allowed_media(g) and `who` must be allowed by may_add_media ("participants": anyone
+// taking part; "inviter": only the one who started the session; "nobody"); a modified one
+// must be one of allowed_media(g); removing is always allowed. 488 on refusal, `why` naming
+// the rule (the focus sends it as the Warning text).
+policy::Verdict check_media_change(const config::Group& g, std::string_view who,
+                                   std::string_view inviter, const sdp::Diff& change);
 
 // The setup of one group session: the inviter's INVITE is answered from the members' legs.
 class Setup {

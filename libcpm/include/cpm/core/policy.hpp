@@ -27,6 +27,18 @@ struct ServedUser {
 };
 bool parse_served_user(std::string_view value, ServedUser& out);
 
+// The parameters a participating function puts on its Record-Route URI for an initial INVITE
+// of `served`: ";cpm-served=<AoR, percent-escaped>;cpm-case=orig|term". They come back in the
+// Route of every in-dialog request, so that the function knows whose side it is on.
+std::string route_params(const ServedUser& served);
+// The served user from the parameters of our own Route (";lr;cpm-served=...;cpm-case=...");
+// false when they carry none or a malformed one.
+bool served_from_route(std::string_view params, ServedUser& out);
+
+// The Warning header line of a refusal (RFC 3261 §20.43, code 399 "miscellaneous"): the
+// node that refused and the rule, quoted: Warning: 399 csA "sip:alice@a.example may not ...".
+std::string warning(std::string_view node, std::string_view why);
+
 // Does `uri` match a policy pattern: an exact URI, "*@domain" or "*"?
 bool matches(std::string_view pattern, std::string_view uri);
 
@@ -36,8 +48,9 @@ bool matches(std::string_view pattern, std::string_view uri);
 Verdict check(const config::File& file, const config::Node& node, const ServedUser& served,
               const sip::Request& req);
 
-// Session media of an INVITE (the SDP's media types with a non-zero port): 488 when the
-// served user's `media` (else the node's) does not list one of them; empty lists allow all.
+// Session media of an INVITE or re-INVITE (the SDP's media types with a non-zero port): 488
+// when the served user's `media` (else the node's) does not list one of them; empty lists
+// allow all. `why` names the rule: sip:alice@a.example may not use audio (media = ["message"]).
 Verdict check_media(const config::File& file, const config::Node& node, const ServedUser& served,
                     const std::vector<std::string>& offered);
 

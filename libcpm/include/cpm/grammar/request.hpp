@@ -30,6 +30,9 @@ struct Request {
   // The "odi" parameter of the removed top Route addressed to this core, if any: the
   // request came back from an application server and continues after that trigger.
   std::string odi;
+  // The URI parameters of that removed top Route (";lr;cpm-served=..."), "" when none was
+  // ours: what this node put on its Record-Route when the dialog began.
+  std::string own_route_params;
   std::string source;     // where it came from, "udp:127.0.0.1:5070"
   bool from_peer = false; // source is a configured peer core
   size_t body_size = 0;

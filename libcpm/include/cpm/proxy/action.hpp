@@ -58,6 +58,9 @@ struct Action {
   std::vector<std::string> add_headers;
   // Forward: add our Record-Route (ignored for REGISTER, ACK and CANCEL).
   bool record_route = true;
+  // Forward: URI parameters appended to our Record-Route(s) (";cpm-served=...;cpm-case=orig");
+  // they come back on our Route in the dialog's requests (Request::own_route_params).
+  std::string record_route_params;
   // Forward: non-answer timeout for this transaction in ms (0: Options::timeout_ms).
   int timeout_ms = 0;
   // Forward (not INVITE): a second target for some final answers; null: none.
