@@ -116,6 +116,71 @@ TEST_CASE("invite::validate")
   o.timeout = 32;
   o.send = {"two\nlines"};
   CHECK_FALSE(inv::validate(o));
+  o.send.clear();
+  CHECK(inv::validate(o));
+  o.accept_media = "audio";
+  CHECK_FALSE(inv::validate(o)); // the chat must be taken
+  o.accept_media = "audio, message";
+  CHECK(inv::validate(o));
+  o.codec = "opus";
+  CHECK_FALSE(inv::validate(o));
+  o.codec = "PCMA";
+  CHECK(inv::validate(o));
+  o.audio_once = true;
+  CHECK_FALSE(inv::validate(o)); // --audio-once needs --audio-in
+  o.audio_in = "tone.wav";
+  CHECK(inv::validate(o));
+  o.add_audio_after = 1e9;
+  CHECK_FALSE(inv::validate(o));
+}
+
+TEST_CASE("invite::parse_command: commands, chat and the // escape")
+{
+  using K = inv::Command::Kind;
+  CHECK(inv::parse_command("hello").kind == K::Chat);
+  CHECK(inv::parse_command("hello").text == "hello");
+  CHECK(inv::parse_command("").kind == K::Chat);
+  CHECK(inv::parse_command("/audio").kind == K::AudioOn);
+  CHECK(inv::parse_command("/audio off").kind == K::AudioOff);
+  CHECK(inv::parse_command("/AUDIO  Off").kind == K::AudioOff);
+  CHECK(inv::parse_command("/hold").kind == K::Hold);
+  CHECK(inv::parse_command("/resume").kind == K::Resume);
+  CHECK(inv::parse_command("/codec pcma").kind == K::Codec);
+  CHECK(inv::parse_command("/codec PCMU").text == "pcmu");
+  CHECK(inv::parse_command("/help").kind == K::Help);
+  SUBCASE("the escape sends the line without its first slash")
+  {
+    auto c = inv::parse_command("//etc/passwd");
+    CHECK(c.kind == K::Chat);
+    CHECK(c.text == "/etc/passwd");
+    CHECK(inv::parse_command("//").text == "/");
+  }
+  SUBCASE("anything else that begins with / is unknown, not chat")
+  {
+    CHECK(inv::parse_command("/").kind == K::Unknown);
+    CHECK(inv::parse_command("/codec opus").kind == K::Unknown);
+    CHECK(inv::parse_command("/audio loud").kind == K::Unknown);
+    CHECK(inv::parse_command("/hold on").kind == K::Unknown);
+    CHECK(inv::parse_command("/etc/passwd").kind == K::Unknown);
+    CHECK(inv::parse_command("/etc/passwd").text == "/etc/passwd");
+  }
+}
+
+TEST_CASE("invite::accepts_audio and media_event")
+{
+  CHECK(*inv::accepts_audio("all"));
+  CHECK(*inv::accepts_audio("message,audio"));
+  CHECK_FALSE(*inv::accepts_audio("message"));
+  CHECK_FALSE(inv::accepts_audio("video,message"));
+  CHECK_FALSE(inv::accepts_audio(""));
+  auto e = inv::media_event("refused", "audio", 488, "399 csA \"no\"");
+  CHECK(e["event"] == "media");
+  CHECK(e["action"] == "refused");
+  CHECK(e["status"] == 488);
+  CHECK(e["warning"] == "399 csA \"no\"");
+  auto a = inv::media_event("added", "audio");
+  CHECK_FALSE(a.contains("status"));
+  CHECK_FALSE(a.contains("warning"));
 }
 
 TEST_SUITE_END();

@@ -132,6 +132,7 @@ void Focus::Impl::collect()
 // A leg whose sipsess ended (its close handler runs): freed later by collect().
 void Focus::Impl::closed(Party& l)
 {
+  forget_media(l);
   if (l.msrp)
     l.msrp->close();
   l.gone = true;
@@ -141,6 +142,7 @@ void Focus::Impl::closed(Party& l)
 // Forget a leg's SIP and MSRP: BYE when established, CANCEL when ringing (libre).
 void Focus::Impl::drop_leg(Party& l)
 {
+  forget_media(l);
   if (l.msrp)
     l.msrp->close();
   l.sess.reset();
@@ -170,6 +172,9 @@ void Focus::Impl::end(GroupCall& c, const std::string& why)
     if (!l->gone)
       drop_leg(*l);
   }
+  c.ticker.reset();
+  c.mixer.reset();
+  c.mixed.clear();
   schedule_gc();
 }
 
@@ -180,8 +185,8 @@ void Focus::Impl::maybe_end(GroupCall& c)
     end(c, "fewer than two participants");
 }
 
-// A re-INVITE from either side: answer with the same media (adding streams is Figure 3,
-// not done here).
+// A re-INVITE that reached sipsess (the proxy hook hands ours to reinvite(), focus_modify.cpp):
+// answered with the same media.
 int Focus::Impl::on_reoffer(struct mbuf** descp, const struct sip_msg*, void* arg) noexcept
 {
   auto& l = *static_cast<Party*>(arg);
@@ -209,6 +214,11 @@ Result<std::unique_ptr<Focus>> Focus::create(Env env)
   if (!l)
     return tl::unexpected(l.error());
   m.listener = std::move(*l);
+  // Before sipsess_listen: the ACKs of our re-INVITEs' retransmitted 2xx come first.
+  auto acks = sip::Acks::listen(*m.env.stack);
+  if (!acks)
+    return tl::unexpected(acks.error());
+  m.acks = std::move(*acks);
   if (int err = sipsess_listen(re_out(m.sock), m.env.stack->get(), 64, Impl::on_connect, &m))
     return fail(fmt::format("sipsess_listen: {}", std::strerror(err)), 3);
   return f;
@@ -249,6 +259,11 @@ proxy::Action Focus::invite(const proxy::Incoming& in, const config::Group& g)
   if (in.msg->tp == SIP_TRANSP_UDP)
     (void)sip_reply(m->env.stack->get(), in.msg, 100, "Trying");
   return proxy::Action::pass();
+}
+
+proxy::Action Focus::reinvite(const proxy::Incoming& in)
+{
+  return m->reinvite(in.msg);
 }
 
 bool Focus::cancel(const struct ::sip_msg* msg)

@@ -25,6 +25,9 @@ public:
   // An INVITE whose request URI is group `g`: authorization and media checks; Pass (the
   // focus takes it) or a Reply with the refusal.
   proxy::Action invite(const proxy::Incoming& in, const config::Group& g);
+  // An in-dialog INVITE addressed to the focus (a participant modifies its media, FLOWS.md
+  // Figures 3 and 4): Pass when it is no dialog of ours, else Drop (answered by the focus).
+  proxy::Action reinvite(const proxy::Incoming& in);
   // A CANCEL for an INVITE the focus holds (not answered yet): 200, 487, and the members'
   // legs are cancelled. False when it is not one of ours.
   bool cancel(const struct ::sip_msg* msg);

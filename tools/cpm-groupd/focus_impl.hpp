@@ -2,17 +2,26 @@
 // The parts of the focus (focus.hpp) and what they share: a group session (GroupCall) of
 // participants (Party). focus.cpp: entry points and the life of sessions and legs;
 // focus_inviter.cpp: the inviter's held INVITE and its answer; focus_members.cpp: the
-// invitations to members; focus_relay.cpp: MSRP.
+// invitations to members; focus_relay.cpp: MSRP; focus_modify.cpp: a participant's
+// re-INVITE (Figures 3 and 4); focus_audio.cpp: RTP and the N-1 mix.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <optional>
+#include <unordered_map>
+
 #include "cpm/codec/sdp.hpp"
 #include "cpm/core/group.hpp"
+#include "cpm/media/mixer.hpp"
+#include "cpm/proxy/action.hpp"
+#include "cpm/rt/media_clock.hpp"
 #include "cpm/rt/msrp_session.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/reinvite.hpp"
+#include "cpm/rt/rtp_stream.hpp"
 #include "cpm/rt/sip.hpp"
 #include "focus.hpp"
 
@@ -45,6 +54,26 @@ struct Party {
   bool answered = false;
   bool gone = false;
   bool ringing = false; // sent 180 to it (inviter)
+
+  // ---- media (focus_modify.cpp, focus_audio.cpp) ----
+  std::string remote; // its latest SDP, offer or answer ("" before any)
+  // Our end of its audio stream while one is offered or taken.
+  std::unique_ptr<media::RtpStream> rtp;
+  media::Mixer::Id mix = 0; // its input in the session's mixer, 0 when not mixed
+  bool sending = false;     // the mix goes to it (our direction sendrecv or sendonly)
+  bool receiving = false;   // what it says is mixed (our direction sendrecv or recvonly)
+  bool rtp_silent = false;  // logged as silent for longer than rtp_timeout_ms
+  uint64_t audio_since_ms = 0;
+  // Our re-INVITE to it (kept until the next: it may not be freed in its own callback).
+  std::unique_ptr<sip::Reinvite> reinvite;
+  bool reoffering = false; // that re-INVITE awaits its final answer
+  // Its re-INVITE, held (a stateless 100) until the others have their re-offers.
+  re_ptr<const struct sip_msg> modify;
+  std::string modify_txn;
+  std::string modify_answer; // our SDP answer to it, sent once the others answered
+  std::string modify_what;   // "audio added" (logs)
+  // Our current SDP towards it: our answer (inviter) or our offer (member), as last agreed.
+  std::string& local() { return inviter ? answer : offer; }
 };
 
 // One group session.
@@ -58,6 +87,16 @@ struct GroupCall {
   bool ended = false;
   uint64_t relayed = 0;
   uint64_t started_ms = 0; // when the inviter's INVITE arrived
+  // Audio: the session carries it once a participant added it (or offered it at the start);
+  // then one mixer and one 20 ms ticker for the whole session.
+  bool audio = false;
+  std::unique_ptr<media::Mixer> mixer;
+  std::unique_ptr<media::Ticker> ticker;
+  std::unordered_map<media::Mixer::Id, Party*> mixed;
+  // Our re-INVITEs in flight for a held modification (Figure 4), and whose it is.
+  size_t reoffers = 0;
+  Party* modifier = nullptr;
+  std::string started_by; // the inviter's AOR (may_add_media = "inviter")
 
   // The inviter's leg, while it lasts.
   Party* inviter() const;
@@ -67,6 +106,7 @@ struct GroupCall {
 
 struct Focus::Impl {
   Env env;
+  std::unique_ptr<sip::Acks> acks; // before sock: its response listener comes first
   re_ptr<struct sipsess_sock> sock;
   std::unique_ptr<msrp::Listener> listener;
   std::vector<std::unique_ptr<GroupCall>> confs;
@@ -124,6 +164,30 @@ struct Focus::Impl {
   static void on_member_estab(const struct sip_msg* msg, void* arg) noexcept;
   static void on_member_close(int err, const struct sip_msg* msg, void* arg) noexcept;
 
+  // ---- focus_modify.cpp: a participant's re-INVITE (Figures 3 and 4) ----
+
+  proxy::Action reinvite(const struct sip_msg* msg);
+  Party* leg_of(const struct sip_msg* msg);
+  void refuse_modify(const struct sip_msg* msg, int code, const char* reason,
+                     const std::string& rule);
+  void answer_modify(Party& l);
+  std::optional<std::string> group_refusal(const GroupCall& c, const Party& l, const sdp::Diff& d);
+  void reoffer(GroupCall& c, Party& o);
+  void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);
+  void reoffer_done(GroupCall& c);
+  std::string modify_contact(const GroupCall& c, const struct sip_msg* msg) const;
+
+  // ---- focus_audio.cpp: RTP and the mix ----
+
+  std::optional<sdp::Media> audio_for(Party& l);
+  void start_audio(GroupCall& c);
+  void apply_audio(Party& l, const sdp::Description& ours, const sdp::Description& theirs);
+  void stop_audio(Party& l);
+  void forget_media(Party& l);
+  void tick(GroupCall& c);
+  void check_rtp(GroupCall& c);
+  uint64_t rtp_timeout_ms() const;
+
   // ---- focus_relay.cpp: MSRP ----
 
   std::unique_ptr<msrp::Session> new_msrp(Party& l);
@@ -132,6 +196,9 @@ struct Focus::Impl {
   void msrp_closed(Party& l, int err);
   uint64_t bye_grace_ms() const;
 };
+
+// Whether SDP text has an m=audio line at all (port 0 too).
+bool has_audio_line(const std::string& sdp_text);
 
 // A held INVITE's identity: retransmissions and its CANCEL carry the same.
 std::string txn_of(const struct sip_msg* msg);

@@ -57,6 +57,14 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
   if (!c)
     c = &open_call(*g);
   Party& leg = hold(*c, msg, who, *d, *media);
+  if (!rejoining)
+    c->started_by = who;
+  // Audio offered (the group's media allow it: Focus::invite checked): the session carries
+  // it from the start, and every member is offered it.
+  if (auto ours = sdp::parse(leg.answer); ours && sdp::audio_of(*ours)) {
+    start_audio(*c);
+    apply_audio(leg, *ours, *d);
+  }
   if (rejoining)
     rejoin(*c, leg);
   else
@@ -98,7 +106,12 @@ Party& Focus::Impl::hold(GroupCall& c, const struct sip_msg* msg, const std::str
   l->msrp = new_msrp(*l);
   l->msrp->set_remote(media.path);
   l->msrp_active = sdp::we_connect(media.setup, false);
-  l->answer = sdp::format(*sdp::msrp_answer(offer, l->msrp->local()));
+  l->remote = sdp::format(offer);
+  std::optional<sdp::Media> audio;
+  if (sdp::audio_of(offer))
+    audio = audio_for(*l);
+  auto answer = sdp::answer(offer, l->msrp->local(), audio);
+  l->answer = sdp::format(answer ? *answer : *sdp::msrp_answer(offer, l->msrp->local()));
   c.legs.push_back(std::move(l));
   return *c.legs.back();
 }
@@ -242,6 +255,12 @@ void Focus::Impl::on_inviter_estab(const struct sip_msg*, void* arg) noexcept
     l.joined = true;
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
+    // A participant joining a session that carries audio, with an offer that had no audio
+    // line at all, is offered it now.
+    GroupCall& c = *l.conf;
+    if (c.audio && !l.rtp && !c.ended)
+      if (!has_audio_line(l.remote))
+        self.reoffer(c, l);
   });
 }
 

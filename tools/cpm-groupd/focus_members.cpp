@@ -23,7 +23,12 @@ bool Focus::Impl::invite_member(GroupCall& c, const std::string& member, const s
   l->conf = &c;
   l->aor = member;
   l->msrp = new_msrp(*l);
-  l->offer = sdp::format(sdp::msrp_offer(l->msrp->local(), "active"));
+  auto offer = sdp::msrp_offer(l->msrp->local(), "active");
+  // A member invited while the session carries audio is offered it too.
+  if (c.audio)
+    if (auto audio = audio_for(*l))
+      offer = sdp::add_media(offer, *audio);
+  l->offer = sdp::format(offer);
   std::string cuser = contact(c, "Referred-By", inviter);
   std::string proxy = sip::to_sip_uri(env.node->proxy);
   const char* routev[1] = {proxy.c_str()};
@@ -95,6 +100,10 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
       return self.bad_answer(l, m.error().message);
     l.msrp->set_remote(m->path);
     l.msrp_active = sdp::we_connect(m->setup, true);
+    l.remote = *answer;
+    if (l.conf->audio)
+      if (auto ours = sdp::parse(l.offer))
+        self.apply_audio(l, *ours, *d);
     return 0;
   });
 }
@@ -108,6 +117,9 @@ void Focus::Impl::on_member_estab(const struct sip_msg*, void* arg) noexcept
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
     GroupCall& c = *l.conf;
+    // Invited before the session carried audio, joined after it was added: offered it now.
+    if (c.audio && !c.ended && !has_audio_line(l.offer))
+      self.reoffer(c, l);
     self.say(c, c.setup.accepted(l.aor));
     if (c.setup.pending() == 0 && c.setup.joined() == c.setup.legs().size())
       self.verbose(fmt::format("{}: all {} members joined in {} ms", self.tag(c), c.setup.joined(),

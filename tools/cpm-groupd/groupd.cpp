@@ -75,8 +75,12 @@ public:
   {
     const sip::Request& req = in.req;
     if (in.in_dialog || in.ack) {
-      if (m_focus && for_us(req))
+      if (m_focus && for_us(req)) {
+        // A participant's re-INVITE is the focus's to hold and answer (Figures 3 and 4).
+        if (!in.ack && req.method == "INVITE")
+          return m_focus->reinvite(in);
         return proxy::Action::pass();
+      }
       if (!in.ack && req.method == "INVITE")
         return reinvite(in);
       return proxy::Action::forward();

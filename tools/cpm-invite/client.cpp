@@ -1,6 +1,8 @@
 // cpm-invite: the CPM Session client on the ua layer (INVITE sessions, REGISTER) and our
 // MSRP (msrp::Listener/Session), chatting with stdin/stdout.
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -8,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "cpm-invite/audio.hpp"
 #include "cpm-invite/invite.hpp"
 #include "cpm/base/events.hpp"
 #include "cpm/codec/imdn.hpp"
@@ -16,6 +19,7 @@
 #include "cpm/codec/service.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/rt/msrp_session.hpp"
+#include "cpm/rt/signals.hpp"
 #include "cpm/ua/endpoint.hpp"
 #include "cpm/ua/line_input.hpp"
 #include "cpm/ua/program.hpp"
@@ -41,8 +45,9 @@ public:
   explicit Client(Options& o)
       : m_opt(o), m_log{k_prog, o.common.quiet, o.common.verbose},
         m_input(
-            0, m_log, [this](const std::string& line) { send_text(line); },
-            [this] { maybe_hang_up(); })
+            0, m_log, [this](const std::string& line) { on_line(line); },
+            [this] { maybe_hang_up(); }),
+        m_audio(m_log)
   {
   }
   Client(const Client&) = delete;
@@ -75,6 +80,21 @@ private:
   void decline(ua::Invitation& inv);
   void accept_now();
 
+  // Media.
+  void on_line(const std::string& line);
+  void add_audio();
+  void remove_audio();
+  void change_audio(sdp::Direction dir, std::optional<media::Codec> codec);
+  void offer(const sdp::Description& next, const std::string& what);
+  void on_reinvite_done(const sdp::Description& offered, const std::string& what,
+                        const sip::ReinviteResult& r);
+  // Apply the negotiated audio of `local` (ours) and `remote` (the peer's): start, change
+  // or stop the stream.
+  void apply_audio(const sdp::Description& local, const sdp::Description& remote);
+  std::optional<sdp::Media> local_audio(sdp::Direction dir) const;
+  std::vector<uint8_t> payload_types() const;
+  void media_changed(const sdp::Description& before, const sdp::Description& after);
+
   // Chat.
   void send_text(const std::string& text);
   void on_msrp_message(const msrp::Message& m);
@@ -102,6 +122,17 @@ private:
   int m_sessions_done = 0;
 
   ua::LineInput m_input; // stdin, once a session is up
+
+  // Media: our last offer or answer, the peer's, and the stream they negotiated.
+  sdp::Description m_local, m_remote;
+  bool m_has_sdp = false;
+  std::string m_host; // our address (MSRP and RTP)
+  media::Codec m_codec = media::Codec::Pcmu;
+  bool m_accept_audio = true;
+  sdp::Direction m_direction = sdp::Direction::SendRecv;
+  Audio m_audio;
+  sip::Timer m_add_audio;
+  std::unique_ptr<sip::Signals> m_signals;
 };
 
 void Client::event(events::Json e, const std::string& text)
@@ -129,6 +160,11 @@ Result<void> Client::setup()
   std::string host = first->host;
   if (host == "0.0.0.0" || host == "::")
     return fail("--listen needs a specific address (MSRP advertises it in a=path)");
+  m_host = host;
+  if (auto r = m_audio.open_files(m_opt.audio_in, m_opt.audio_once, m_opt.audio_out); !r)
+    return r;
+  m_codec = media::codec_by_name(m_opt.codec).value_or(media::Codec::Pcmu);
+  m_accept_audio = accepts_audio(m_opt.accept_media).value_or(true);
   auto l = msrp::Listener::create(host, 0, m_ep->tracer());
   if (!l)
     return fail(fmt::format("MSRP: {}", l.error().message), 3);
@@ -208,6 +244,14 @@ int Client::main()
     m_log.error(started.error().message);
     return started.error().code;
   }
+  m_signals = std::make_unique<sip::Signals>(std::vector<int>{SIGUSR1, SIGUSR2}, [this](int sig) {
+    if (!m_established)
+      m_log.diag(fmt::format("{}: no session to change", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2"));
+    else if (sig == SIGUSR1)
+      add_audio();
+    else
+      remove_audio();
+  });
   return sip::run([this](int) {
     if (m_finishing)
       return;
@@ -237,7 +281,9 @@ void Client::invite()
   c.from = m_ep->from();
   c.contact_user = cuser();
   c.route = m_ep->proxy() ? m_ep->proxy()->uri() : "";
-  c.sdp = sdp::format(sdp::msrp_offer(m_ms->local(), "active"));
+  m_local = sdp::msrp_offer(m_ms->local(), "active");
+  m_has_sdp = true;
+  c.sdp = sdp::format(m_local);
   c.headers = extra_headers();
   auto sess = m_sessions->connect(c, session_handlers());
   if (!sess) {
@@ -280,18 +326,43 @@ bool Client::on_answer(std::string_view sdp)
   }
   m_ms->set_remote(m->path);
   m_peer_setup = m->setup;
+  m_remote = *d;
   return true;
 }
 
 std::optional<std::string> Client::on_offer(std::string_view sdp)
 {
-  // A re-INVITE: answer with the same MSRP session (our path does not change).
+  // A re-INVITE: answer with the same MSRP session (our path does not change), audio as
+  // --accept-media says.
   auto d = sdp::parse(sdp);
-  if (!d)
+  if (!d) {
+    m_log.diag(fmt::format("re-INVITE from {}: {}; answered 488", m_peer, d.error().message));
     return std::nullopt;
-  auto a = sdp::msrp_answer(*d, m_ms->local());
-  if (!a)
+  }
+  std::optional<sdp::Media> audio;
+  auto offered = sdp::audio_of(*d);
+  if (offered && m_accept_audio) {
+    if (auto p = m_audio.bind(m_host); p)
+      audio = local_audio(sdp::Direction::SendRecv);
+    else
+      m_log.diag(p.error().message);
+  }
+  auto a = sdp::answer(*d, m_ms->local(), audio);
+  if (!a) {
+    m_log.diag(fmt::format("re-INVITE from {}: {}; answered 488", m_peer, a.error().message));
     return std::nullopt;
+  }
+  if (m_has_sdp)
+    a->origin = sdp::next_version(m_local).origin;
+  if (offered && !m_accept_audio)
+    event(media_event("refused", "audio"),
+          fmt::format("refused audio from {} (--accept-media {})", m_peer, m_opt.accept_media));
+  auto before = m_local;
+  m_local = *a;
+  m_remote = *d;
+  m_has_sdp = true;
+  apply_audio(m_local, m_remote);
+  media_changed(before, m_local);
   return sdp::format(*a);
 }
 
@@ -315,6 +386,8 @@ void Client::on_established()
   }
   for (const auto& s : m_opt.send)
     send_text(s);
+  if (m_opt.add_audio_after >= 0)
+    m_add_audio.start(static_cast<uint64_t>(m_opt.add_audio_after * 1000), [this] { add_audio(); });
   if (m_opt.duration > 0)
     m_duration.start(static_cast<uint64_t>(m_opt.duration * 1000),
                      [this] { end_session("duration elapsed", 0); });
@@ -392,7 +465,11 @@ void Client::session_over(int code)
   m_duration.cancel();
   m_answer_timer.cancel();
   m_grace.cancel();
+  m_add_audio.cancel();
   m_input.stop();
+  m_audio.stop();
+  m_has_sdp = false;
+  m_direction = sdp::Direction::SendRecv;
   m_ms.reset();
   m_pending.clear();
   bool was_session = m_established || m_opt.answer;
@@ -444,13 +521,24 @@ void Client::on_invite(ua::Invitation& inv)
   m_ms->set_remote(media->path);
   m_peer_setup = media->setup;
   m_peer = inv.from;
-  auto answer = sdp::msrp_answer(*offer, m_ms->local());
+  std::optional<sdp::Media> audio;
+  auto offered = sdp::audio_of(*offer);
+  if (offered && m_accept_audio) {
+    if (auto p = m_audio.bind(m_host); p)
+      audio = local_audio(sdp::Direction::SendRecv);
+    else
+      m_log.diag(p.error().message);
+  }
+  auto answer = sdp::answer(*offer, m_ms->local(), audio);
   if (!answer) { // msrp_media succeeded, so this cannot happen; answer like it anyway
     inv.reject(488, "Not Acceptable Here");
     m_ms.reset();
     return;
   }
   m_answer_sdp = sdp::format(*answer);
+  m_local = *answer;
+  m_remote = *offer;
+  m_has_sdp = true;
   auto sess = inv.accept(cuser(), extra_headers(), session_handlers());
   if (!sess) {
     m_log.diag(fmt::format("cannot answer the INVITE from {}: {}", inv.from, sess.error().message));
@@ -480,10 +568,176 @@ void Client::accept_now()
 {
   if (!m_sess)
     return;
+  apply_audio(m_local, m_remote);
+  media_changed(sdp::Description{}, m_local);
   if (auto r = m_sess->answer(m_answer_sdp, extra_headers()); !r) {
     m_log.diag(fmt::format("cannot send 200: {}", r.error().message));
     end_session("cannot answer", 3);
   }
+}
+
+void Client::on_line(const std::string& line)
+{
+  auto c = parse_command(line);
+  using K = Command::Kind;
+  switch (c.kind) {
+  case K::Chat:
+    send_text(c.text);
+    return;
+  case K::AudioOn:
+    add_audio();
+    return;
+  case K::AudioOff:
+    remove_audio();
+    return;
+  case K::Hold:
+    change_audio(sdp::Direction::SendOnly, std::nullopt);
+    return;
+  case K::Resume:
+    change_audio(sdp::Direction::SendRecv, std::nullopt);
+    return;
+  case K::Codec:
+    change_audio(m_direction, media::codec_by_name(c.text));
+    return;
+  case K::Help:
+    std::fprintf(stderr, "%s\n", command_help().c_str());
+    return;
+  case K::Unknown:
+    m_log.diag(fmt::format("unknown command '{}' (nothing sent; /help lists them, //text sends "
+                           "/text)",
+                           c.text));
+    return;
+  }
+}
+
+std::vector<uint8_t> Client::payload_types() const
+{
+  // The preferred codec first: the answerer takes the first of ours it supports.
+  auto first = media::payload_type(m_codec);
+  return {first, static_cast<uint8_t>(first == 0 ? 8 : 0)};
+}
+
+std::optional<sdp::Media> Client::local_audio(sdp::Direction dir) const
+{
+  if (!m_audio.bound())
+    return std::nullopt;
+  return sdp::audio(m_host, m_audio.port(), payload_types(), dir);
+}
+
+void Client::add_audio()
+{
+  if (!m_sess || !m_established || !m_has_sdp)
+    return m_log.diag("/audio: no session");
+  if (m_audio.active())
+    return m_log.diag("/audio: the session has audio already");
+  auto p = m_audio.bind(m_host);
+  if (!p)
+    return m_log.diag(p.error().message);
+  m_direction = sdp::Direction::SendRecv;
+  offer(sdp::add_media(m_local, *local_audio(m_direction)), "audio");
+}
+
+void Client::remove_audio()
+{
+  if (!m_sess || !m_established || !m_has_sdp)
+    return m_log.diag("/audio off: no session");
+  if (!sdp::audio_of(m_local))
+    return m_log.diag("/audio off: the session has no audio");
+  offer(sdp::remove_media(m_local, "audio"), "audio");
+}
+
+void Client::change_audio(sdp::Direction dir, std::optional<media::Codec> codec)
+{
+  if (!m_sess || !m_established || !m_has_sdp || !sdp::audio_of(m_local) || !m_audio.bound())
+    return m_log.diag("no audio to change (/audio adds it)");
+  if (codec)
+    m_codec = *codec;
+  m_direction = dir;
+  offer(sdp::replace_media(m_local, *local_audio(dir)), "audio");
+}
+
+void Client::offer(const sdp::Description& next, const std::string& what)
+{
+  auto r = m_sess->modify(sdp::format(next), [this, next, what](const sip::ReinviteResult& res) {
+    on_reinvite_done(next, what, res);
+  });
+  if (!r)
+    m_log.diag(fmt::format("cannot change the session: {}", r.error().message));
+  else
+    m_log.note(fmt::format("re-INVITE {} ({})", m_peer, what));
+}
+
+void Client::on_reinvite_done(const sdp::Description& offered, const std::string& what,
+                              const sip::ReinviteResult& r)
+{
+  if (!r.ok()) {
+    std::string why = r.err ? std::strerror(r.err) : fmt::format("{} {}", r.status, r.reason);
+    event(media_event("refused", what, r.status, r.warning),
+          fmt::format("{} refused the change of {}: {}{}", m_peer, what, why,
+                      r.warning.empty() ? "" : " (" + r.warning + ")"));
+    if (!sdp::audio_of(m_local))
+      m_audio.stop(); // the socket bound for the offer
+    return;
+  }
+  auto d = sdp::parse(r.sdp);
+  if (!d) {
+    m_log.diag(fmt::format("bad SDP in the 200 to our re-INVITE: {}", d.error().message));
+    return;
+  }
+  auto before = m_local;
+  m_local = offered;
+  m_remote = *d;
+  // A stream the answer refused (port 0) is off in our next offer too (RFC 3264 §8).
+  for (size_t i = 0; i < m_local.media.size() && i < d->media.size(); ++i)
+    if (d->media[i].port == 0)
+      m_local.media[i].port = 0;
+  bool wanted = sdp::audio_of(offered).has_value();
+  if (wanted && !sdp::audio_of(*d))
+    event(media_event("refused", what, r.status),
+          fmt::format("{} answered without {} (port 0)", m_peer, what));
+  apply_audio(m_local, m_remote);
+  media_changed(before, m_local);
+}
+
+void Client::apply_audio(const sdp::Description& local, const sdp::Description& remote)
+{
+  auto mine = sdp::audio_of(local);
+  auto theirs = sdp::audio_of(remote);
+  if (!mine || !theirs || theirs->payload_types.empty()) {
+    if (m_audio.bound())
+      m_audio.stop();
+    return;
+  }
+  // The codec: the answer's first payload type (ours when we answered, theirs when we offered).
+  auto pt =
+      mine->payload_types.empty() ? theirs->payload_types.front() : mine->payload_types.front();
+  for (auto t : theirs->payload_types)
+    if (std::find(mine->payload_types.begin(), mine->payload_types.end(), t) !=
+        mine->payload_types.end()) {
+      pt = t;
+      break;
+    }
+  auto codec = media::codec_by_payload_type(pt).value_or(media::Codec::Pcmu);
+  bool send =
+      mine->direction == sdp::Direction::SendRecv || mine->direction == sdp::Direction::SendOnly;
+  bool recv =
+      mine->direction == sdp::Direction::SendRecv || mine->direction == sdp::Direction::RecvOnly;
+  if (auto r = m_audio.start(theirs->host, theirs->port, codec, send, recv); !r)
+    m_log.diag(fmt::format("audio: {}", r.error().message));
+}
+
+void Client::media_changed(const sdp::Description& before, const sdp::Description& after)
+{
+  auto d = sdp::diff(before, after);
+  for (const auto& t : d.added)
+    if (t != "message")
+      event(media_event("added", t), fmt::format("{} added", t));
+  for (const auto& t : d.removed)
+    if (t != "message")
+      event(media_event("removed", t), fmt::format("{} removed", t));
+  for (const auto& t : d.modified)
+    if (t != "message")
+      event(media_event("modified", t), fmt::format("{} modified", t));
 }
 
 void Client::send_text(const std::string& text)

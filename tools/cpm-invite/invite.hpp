@@ -32,6 +32,13 @@ struct Options {
   bool do_register = false; // --register
   std::string password;     // --password
   uint32_t expires = 3600;  // --expires
+  // Audio.
+  std::string audio_in;             // --audio-in FILE.wav: what we say (looped)
+  bool audio_once = false;          // --audio-once: the file once, then silence
+  std::string audio_out;            // --audio-out FILE.wav: what we hear
+  double add_audio_after = -1;      // --add-audio-after SECONDS (< 0: never)
+  std::string accept_media = "all"; // --accept-media all|message|message,audio
+  std::string codec = "pcmu";       // --codec pcmu|pcma: the one we prefer
 };
 
 // Add every option and positional of cpm-invite to `app`.
@@ -66,5 +73,23 @@ events::Json chat_event(const Chat& c);
 std::string refused(std::string_view to, int status, std::string_view reason);
 // Whether a Contact header value carries the isfocus feature parameter (RFC 4579).
 bool is_focus(std::string_view contact);
+
+// A line of stdin: chat text, or a command ("/audio", "/audio off", "/hold", "/resume",
+// "/codec pcmu|pcma", "/help"); "//text" is the chat line "/text".
+struct Command {
+  enum class Kind { Chat, AudioOn, AudioOff, Hold, Resume, Codec, Help, Unknown };
+  Kind kind = Kind::Chat;
+  std::string text; // Chat: the line to send; Codec: its name; Unknown: the line
+};
+Command parse_command(const std::string& line);
+// The /help text.
+std::string command_help();
+// Whether --accept-media takes audio; error for a list other than all, message,
+// message,audio (in any order; message must be there).
+Result<bool> accepts_audio(const std::string& accept_media);
+// The --json event of a media change: action "added", "removed", "modified" or "refused"
+// (status and warning only for refused; status 0 and warning "" are left out).
+events::Json media_event(std::string_view action, std::string_view media, int status = 0,
+                         std::string_view warning = {});
 
 } // namespace cpm::invite

@@ -53,6 +53,14 @@ Result<void> validate(const Options& opt)
   for (const auto& s : opt.send)
     if (s.find_first_of("\r\n") != std::string::npos)
       return fail("--send TEXT must be one line");
+  if (auto a = accepts_audio(opt.accept_media); !a)
+    return tl::unexpected(a.error());
+  if (lower(opt.codec) != "pcmu" && lower(opt.codec) != "pcma")
+    return fail("--codec must be pcmu or pcma");
+  if (opt.add_audio_after >= 0 && !seconds_ok(opt.add_audio_after))
+    return fail("--add-audio-after must be a number of seconds >= 0");
+  if (opt.audio_once && opt.audio_in.empty())
+    return fail("--audio-once needs --audio-in");
   return {};
 }
 
@@ -120,6 +128,71 @@ bool is_focus(std::string_view contact)
   return na && sip::find_param(na->params, "isfocus");
 }
 
+Command parse_command(const std::string& line)
+{
+  using K = Command::Kind;
+  if (line.empty() || line[0] != '/')
+    return {K::Chat, line};
+  if (line.size() > 1 && line[1] == '/')
+    return {K::Chat, line.substr(1)};
+  std::vector<std::string> w;
+  for (auto v : text::split_ws(std::string_view(line).substr(1)))
+    w.emplace_back(v);
+  auto cmd = w.empty() ? std::string() : lower(w[0]);
+  if (cmd == "audio" && w.size() == 1)
+    return {K::AudioOn, {}};
+  if (cmd == "audio" && w.size() == 2 && lower(w[1]) == "off")
+    return {K::AudioOff, {}};
+  if (cmd == "audio" && w.size() == 2 && lower(w[1]) == "on")
+    return {K::AudioOn, {}};
+  if (cmd == "hold" && w.size() == 1)
+    return {K::Hold, {}};
+  if (cmd == "resume" && w.size() == 1)
+    return {K::Resume, {}};
+  if (cmd == "codec" && w.size() == 2 && (lower(w[1]) == "pcmu" || lower(w[1]) == "pcma"))
+    return {K::Codec, lower(w[1])};
+  if (cmd == "help" && w.size() == 1)
+    return {K::Help, {}};
+  return {K::Unknown, line};
+}
+
+std::string command_help()
+{
+  return "commands: /audio (add audio), /audio off (remove it), /hold (sendonly), /resume "
+         "(sendrecv), /codec pcmu|pcma, /help; //text sends the chat line /text";
+}
+
+Result<bool> accepts_audio(const std::string& accept_media)
+{
+  auto v = lower(text::trim(accept_media));
+  if (v == "all")
+    return true;
+  bool message = false, audio = false;
+  for (auto part : text::split_list(v, ',')) {
+    auto p = text::trim(part);
+    if (p == "message")
+      message = true;
+    else if (p == "audio")
+      audio = true;
+    else
+      return fail(fmt::format("--accept-media: unknown medium '{}' (all, message, audio)", p));
+  }
+  if (!message)
+    return fail("--accept-media must take message (the chat): all, message or message,audio");
+  return audio;
+}
+
+events::Json media_event(std::string_view action, std::string_view media, int status,
+                         std::string_view warning)
+{
+  events::Json e{{"event", "media"}, {"action", action}, {"media", media}};
+  if (status)
+    e["status"] = status;
+  if (!warning.empty())
+    e["warning"] = warning;
+  return e;
+}
+
 void add_options(CLI::App& app, Options& opt)
 {
   cli::add_common(app, opt.common,
@@ -143,6 +216,15 @@ void add_options(CLI::App& app, Options& opt)
   app.add_flag("--register", opt.do_register, "Register --from with --proxy first");
   app.add_option("--password", opt.password, "Digest password for registering");
   app.add_option("--expires", opt.expires, "Registration lifetime in seconds (default 3600)");
+  app.add_option("--audio-in", opt.audio_in,
+                 "WAV file of what we say once audio is up (looped; see --audio-once)");
+  app.add_flag("--audio-once", opt.audio_once, "Play --audio-in once, then send silence");
+  app.add_option("--audio-out", opt.audio_out, "Record what we hear into this WAV file");
+  app.add_option("--add-audio-after", opt.add_audio_after,
+                 "Add audio this many seconds after the session is up");
+  app.add_option("--accept-media", opt.accept_media,
+                 "Streams to take from an offer: all, message or message,audio (default all)");
+  app.add_option("--codec", opt.codec, "Preferred audio codec: pcmu or pcma (default pcmu)");
   app.add_option("TO", opt.to, "Whom to invite (sip:bob@b.example, a group URI)");
 }
 

@@ -148,6 +148,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "trace",
            "timeout_ms",
            "max_lingering",
+           "rtp_timeout_ms",
            "smsc",
            "system_id",
            "system_type",
@@ -199,6 +200,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("trace", n.trace);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
+  r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);
   r.str("smsc", n.smsc);
   r.str("system_id", n.system_id);
   r.str("system_type", n.system_type);

@@ -116,6 +116,7 @@ struct Node {
   std::string trace;                        // trace file (overridden by --trace)
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
+  int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer
   // An IWF's SMSC ("127.0.1.4:2775", or a node name) and its bind (SMPP 3.4 §4.1).
   std::string smsc;
   std::string system_id;
