@@ -1,8 +1,10 @@
 #!/bin/bash
 # Figure 4 step 7, a participant that takes only a subset: carol answers only the chat stream
 # (--accept-media message), so csX's re-offer to her comes back with the audio line at port
-# 0; she stays in the session and keeps chatting while alice and bob have audio. Then alice
-# removes her audio (port 0): she leaves the mix, and chat goes on for everyone.
+# 0; she stays in the session and keeps chatting while alice and bob have audio. The group
+# lets only its inviter add media, so bob's earlier try is refused at csX (488, Warning). alice
+# puts her audio on hold and resumes it, then removes it (port 0): she leaves the mix, and
+# chat goes on for everyone.
 #
 # Checked: alice and bob report the audio added; csX says bob takes it and carol takes only
 # chat, and that alice leaves the mix after her removal; alice reports it removed; chat
@@ -11,8 +13,8 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml" lab.toml
-sed -i 's/^may_invite = "members"$/&\nmedia = ["message", "audio"]/' "$lab"
-grep -q '^media = \["message", "audio"\]' "$lab" || fail "cannot give the group audio"
+sed -i 's/^may_invite = "members"$/&\nmedia = ["message", "audio"]\nmay_add_media = "inviter"/' "$lab"
+grep -q '^may_add_media = "inviter"' "$lab" || fail "cannot give the group audio"
 
 # Read by start_friends (friend_args, tests/lib/net.sh):
 # shellcheck disable=SC2034
@@ -20,6 +22,13 @@ declare -A FRIEND_ARGS=([carol]="--accept-media message")
 start_group_network "" "$t"
 start_friends "" "$t"
 friends_joined "" "$t"
+
+# Only the inviter may add media (may_add_media = "inviter"): bob's try is refused at csX.
+printf '/audio\n' >&5
+wait_for "$t/bob.out" '"action":"refused"'
+expect_json "$t/bob.out" .event media .action refused .status 488
+expect_contains "$t/bob.out" 'csX'
+wait_for "$t/csX.err" 'only the inviter may'
 
 printf '/audio\n' >&7
 wait_for "$t/alice.out" '"action":"added"'
@@ -32,6 +41,20 @@ wait_for "$t/carol.out" 'carol, still there?'
 printf 'yes, chatting\n' >&6
 wait_for "$t/alice.out" 'yes, chatting'
 wait_for "$t/bob.out" 'yes, chatting'
+
+# On hold (sendonly): csX mirrors it (recvonly) and sends her nothing; then back.
+printf '/hold\n' >&7
+wait_for "$t/alice.out" '"action":"modified"'
+wait_for "$t/csX.err" "sip:alice@a.example's re-INVITE answered 200 (audio modified)"
+wait_for "$t/csX.err" "in PCMU, receiving"
+printf '/resume\n' >&7
+wait_for "$t/csX.err" "in PCMU, sending, receiving"
+# alice has the answer to her resume (a second "modified") before she changes anything more.
+for ((i = 0; i < 200; i++)); do
+  (($(grep -c '"action":"modified"' "$t/alice.out") >= 2)) && break
+  sleep 0.1 # bounded poll of alice's output; checked below
+done
+(($(grep -c '"action":"modified"' "$t/alice.out") >= 2)) || fail "alice never had her resume answered"
 
 printf '/audio off\n' >&7
 wait_for "$t/alice.out" '"action":"removed"'

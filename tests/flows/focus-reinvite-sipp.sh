@@ -7,7 +7,8 @@
 # Run 1, a group whose media include audio: csX holds the re-INVITE, re-INVITEs bob and carol
 #   with their chat stream plus audio (the trace: csX sends an INVITE with an active audio
 #   line in each of their dialogs), then answers alice 200 with an audio line of its own
-#   (SIPp checks the port); the removal is answered 200 and alice leaves the mix.
+#   (SIPp checks the port); alice sends no RTP for 3 s, which csX (rtp_timeout_ms = 1000)
+#   logs; the removal is answered 200 and alice leaves the mix.
 # Run 2, the example lab's group (chat only): csX answers the re-INVITE 488 with a Warning
 #   naming csX and the rule, re-offers nobody, and the dialog still works (CSeq 3 and the
 #   BYE get 200).
@@ -56,6 +57,8 @@ for run in audio chat; do
   if [[ $run == audio ]]; then
     sed -i 's/^may_invite = "members"$/&\nmedia = ["message", "audio"]/' "$lab"
     grep -q '^media = \["message", "audio"\]' "$lab" || fail "cannot give the group audio"
+    # SIPp's alice sends no RTP for 3 s after her audio was added: csX must say so.
+    sed -i 's/^name = "csX"$/&\nrtp_timeout_ms = 1000/' "$lab"
   fi
   start_group_network "$run." "$t/$run"
   for who in bob carol; do
@@ -72,13 +75,15 @@ for run in audio chat; do
 
   csx=$t/$run.csX.err
   if [[ $run == audio ]]; then
-    expect_eq "$(answer_to_alice 2)" 200 "$run: csX's answer to the re-INVITE adding audio"
+    # Once: alice's ACK stopped its retransmissions over UDP (she was silent 3 s after).
+    expect_eq "$(answer_to_alice 2)" 200 "$run: csX's answers to the re-INVITE adding audio"
     # One re-offer with audio in bob's dialog and one in carol's (not alice's).
     n=$(audio_invites "$t/$run/csX.trace" | awk '$1 > 1' | sort -u | wc -l)
     expect_eq "$n" 2 "$run: csX's re-INVITEs with audio to the others"
     expect_contains "$csx" "sip:bob@b.example takes the audio"
     expect_contains "$csx" "sip:carol@b.example takes the audio"
     expect_contains "$csx" "audio mixing starts"
+    expect_contains "$csx" "no RTP from sip:alice@a.example for"
     expect_contains "$csx" "sip:alice@a.example leaves the mix"
   else
     answer=$(answer_to_alice 2)

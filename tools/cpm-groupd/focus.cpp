@@ -266,6 +266,11 @@ proxy::Action Focus::reinvite(const proxy::Incoming& in)
   return m->reinvite(in.msg);
 }
 
+void Focus::ack(const proxy::Incoming& in)
+{
+  m->acked(in.msg);
+}
+
 bool Focus::cancel(const struct ::sip_msg* msg)
 {
   return m->cancel(msg);

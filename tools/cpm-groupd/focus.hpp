@@ -28,6 +28,9 @@ public:
   // An in-dialog INVITE addressed to the focus (a participant modifies its media, FLOWS.md
   // Figures 3 and 4): Pass when it is no dialog of ours, else Drop (answered by the focus).
   proxy::Action reinvite(const proxy::Incoming& in);
+  // An ACK addressed to the focus (passed on to sipsess after): the ACK of our 200 to a
+  // re-INVITE ends that 200's retransmissions.
+  void ack(const proxy::Incoming& in);
   // A CANCEL for an INVITE the focus holds (not answered yet): 200, 487, and the members'
   // legs are cancelled. False when it is not one of ours.
   bool cancel(const struct ::sip_msg* msg);

@@ -72,6 +72,12 @@ struct Party {
   std::string modify_txn;
   std::string modify_answer; // our SDP answer to it, sent once the others answered
   std::string modify_what;   // "audio added" (logs)
+  // Our 200 to its re-INVITE over UDP, sent again (T1 doubling up to T2) until its ACK
+  // comes (RFC 3261 §13.3.1.4: the UAS core retransmits a 2xx; libre's transaction does not).
+  re_ptr<struct mbuf> ok;
+  re_ptr<const struct sip_msg> ok_req;
+  uint64_t ok_wait = 0, ok_elapsed = 0;
+  sip::Timer ok_timer;
   // Our current SDP towards it: our answer (inviter) or our offer (member), as last agreed.
   std::string& local() { return inviter ? answer : offer; }
 };
@@ -171,6 +177,8 @@ struct Focus::Impl {
   void refuse_modify(const struct sip_msg* msg, int code, const char* reason,
                      const std::string& rule);
   void answer_modify(Party& l);
+  void resend_ok(Party& l);
+  void acked(const struct sip_msg* msg);
   std::optional<std::string> group_refusal(const GroupCall& c, const Party& l, const sdp::Diff& d);
   void reoffer(GroupCall& c, Party& o);
   void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);

@@ -184,7 +184,8 @@ void Focus::Impl::answer_modify(Party& l)
   if (!l.modify)
     return;
   std::string ct = modify_contact(c, l.modify.get());
-  int err = sip_treplyf(nullptr, nullptr, env.stack->get(), l.modify.get(), false, 200, "OK",
+  struct mbuf* sent = nullptr;
+  int err = sip_treplyf(nullptr, &sent, env.stack->get(), l.modify.get(), false, 200, "OK",
                         "%s"
                         "Content-Type: application/sdp\r\n"
                         "Content-Length: %zu\r\n"
@@ -195,7 +196,51 @@ void Focus::Impl::answer_modify(Party& l)
     diag(fmt::format("{}: cannot answer {}'s re-INVITE: {}", tag(c), l.aor, std::strerror(err)));
   else
     verbose(fmt::format("{}: {}'s re-INVITE answered 200 ({})", tag(c), l.aor, l.modify_what));
+  re_ptr<struct mbuf> ok(sent);
+  if (!err && ok && l.modify->tp == SIP_TRANSP_UDP) {
+    l.ok = std::move(ok);
+    l.ok_req = std::move(l.modify);
+    l.ok_wait = 500; // T1
+    l.ok_elapsed = 0;
+    resend_ok(l);
+  }
   l.modify.reset();
+}
+
+// Our 200 to a re-INVITE once more after ok_wait, until its ACK or 64*T1.
+void Focus::Impl::resend_ok(Party& l)
+{
+  Party* p = &l;
+  l.ok_timer.start(l.ok_wait, [this, p] {
+    sip::guarded(env.diag, "a 200's retransmission", [&] {
+      if (!p->ok || !p->ok_req || p->gone)
+        return;
+      p->ok_elapsed += p->ok_wait;
+      if (p->ok_elapsed >= 32000) {
+        diag(fmt::format("{}: no ACK from {} for our 200 to its re-INVITE", tag(*p->conf), p->aor));
+        p->ok.reset();
+        p->ok_req.reset();
+        return;
+      }
+      struct sa dst;
+      sip_reply_addr(&dst, p->ok_req.get(), true);
+      p->ok->pos = 0;
+      (void)sip_send(env.stack->get(), p->ok_req->sock, p->ok_req->tp, &dst, p->ok.get());
+      p->ok_wait = std::min<uint64_t>(p->ok_wait * 2, 4000); // T2
+      resend_ok(*p);
+    });
+  });
+}
+
+// The ACK of our 200 to a re-INVITE: no more retransmissions of it.
+void Focus::Impl::acked(const struct sip_msg* msg)
+{
+  Party* l = leg_of(msg);
+  if (!l || !l->ok_req || l->ok_req->cseq.num != msg->cseq.num)
+    return;
+  l->ok_timer.cancel();
+  l->ok.reset();
+  l->ok_req.reset();
 }
 
 // Every re-offer of a held modification has its answer (or its leg is gone): answer it.
@@ -274,6 +319,9 @@ void Focus::Impl::forget_media(Party& l)
   GroupCall& c = *l.conf;
   stop_audio(l);
   l.modify.reset();
+  l.ok_timer.cancel();
+  l.ok.reset();
+  l.ok_req.reset();
   if (c.modifier == &l)
     c.modifier = nullptr;
   if (l.reoffering) {

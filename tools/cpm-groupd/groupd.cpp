@@ -79,6 +79,8 @@ public:
         // A participant's re-INVITE is the focus's to hold and answer (Figures 3 and 4).
         if (!in.ack && req.method == "INVITE")
           return m_focus->reinvite(in);
+        if (in.ack)
+          m_focus->ack(in);
         return proxy::Action::pass();
       }
       if (!in.ack && req.method == "INVITE")
