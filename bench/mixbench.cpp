@@ -178,15 +178,46 @@ int run_load(const Options& o)
   return rc;
 }
 
+// The mixer alone, no sockets: N inputs with a frame each, one tick and N G.711 encodings,
+// `ticks` times; the work of a 20 ms slot without the network.
+int run_cpu(const Options& o)
+{
+  Mixer mixer;
+  std::vector<Mixer::Id> ids;
+  std::vector<Frame> frames(o.n);
+  for (int i = 0; i < o.n; ++i) {
+    ids.push_back(mixer.add());
+    tone(frames[i], 250 + 50 * (i % 30), 0.02, 0);
+  }
+  const int ticks = static_cast<int>(o.seconds * 50);
+  std::vector<uint8_t> payload(k_samples);
+  uint64_t sink = 0;
+  const uint64_t t0 = now_us(), c0 = cpu_us();
+  for (int t = 0; t < ticks; ++t) {
+    for (int i = 0; i < o.n; ++i)
+      mixer.put(ids[i], static_cast<uint16_t>(t), frames[i]);
+    mixer.tick([&](Mixer::Id id, const Frame& f) {
+      encode(id % 2 ? Codec::Pcma : Codec::Pcmu, f, payload.data());
+      sink += payload[0];
+    });
+  }
+  const double us = static_cast<double>(now_us() - t0), cpu = static_cast<double>(cpu_us() - c0);
+  std::printf("{\"role\":\"cpu\",\"n\":%d,\"ticks\":%d,\"tick_us\":%.1f,"
+              "\"us_per_participant_frame\":%.3f,\"cpu_s\":%.3f,\"sink\":%llu}\n",
+              o.n, ticks, us / ticks, us / ticks / o.n, cpu / 1e6,
+              static_cast<unsigned long long>(sink));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
   Options o;
   CLI::App app{"Mixing benchmark: the focus's mixer, or its load", "cpm-mixbench"};
-  app.add_option("role", o.role, "focus or load")
+  app.add_option("role", o.role, "focus, load, or cpu (the mixer alone)")
       ->required()
-      ->check(CLI::IsMember({"focus", "load"}));
+      ->check(CLI::IsMember({"focus", "load", "cpu"}));
   app.add_option("--local", o.local, "this side's address");
   app.add_option("--remote", o.remote, "the other side's address");
   app.add_option("-n", o.n, "participants")->check(CLI::Range(1, 5000));
@@ -201,6 +232,8 @@ int main(int argc, char** argv)
       std::fprintf(stderr, "mixbench: fd_setsize: %d\n", err);
       return 3;
     }
+    if (o.role == "cpu")
+      return run_cpu(o);
     return o.role == "focus" ? run_focus(o) : run_load(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mixbench: %s\n", e.what());

@@ -220,3 +220,24 @@ TEST_CASE("media::WAV at 16 kHz stereo is resampled, 44.1 kHz and float are refu
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("media");
+
+TEST_CASE("media::WAV without a data chunk is refused, not read for ever")
+{
+  // librem 0.6 alone loops for ever on this file (its chunks end before a data chunk).
+  cpm::test::TempDir dir("cpm-wav");
+  const std::string path = (dir.path / "nodata.wav").string();
+  {
+    std::ofstream o(path, std::ios::binary);
+    o.write("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00", 20);
+    const char fmt16[16] = {1, 0, 1, 0, 0x40, 0x1f, 0, 0, (char)0x80, 0x3e, 0, 0, 2, 0, 16, 0};
+    o.write(fmt16, 16);
+    o.write("LIST\x00\x00\x00\x00", 8);
+  }
+  auto r = WavReader::open(path, false);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("no data chunk") != std::string::npos);
+}
+
+TEST_SUITE_END();

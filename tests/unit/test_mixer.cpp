@@ -111,13 +111,38 @@ TEST_CASE("media::Mixer jitter buffer orders frames, drops late and duplicate on
   CHECK(tick(m)[b] == 1); // 100 first
   m.put(a, 103, constant(4));
   CHECK(tick(m)[b] == 2);
-  CHECK(tick(m)[b] == 0); // 102 never came
+  CHECK(tick(m)[b] == 0); // 102 not there in time: silence
   CHECK(m.stats(a).missing == 1);
-  CHECK_FALSE(m.put(a, 102, constant(3))); // too late now
-  CHECK(m.stats(a).late == 1);
+  // It comes one tick late: played next, and the buffer is one frame deeper from now on.
+  CHECK(m.put(a, 102, constant(3)));
+  CHECK(m.stats(a).slipped == 1);
+  CHECK(tick(m)[b] == 3);
   CHECK(tick(m)[b] == 4);
-  CHECK(m.stats(a).in == 3);
-  CHECK(m.stats(a).played == 3);
+  // A frame whose slot was played with a frame is late for good.
+  CHECK_FALSE(m.put(a, 101, constant(2)));
+  CHECK(m.stats(a).late == 1);
+  CHECK(m.stats(a).in == 4);
+  CHECK(m.stats(a).played == 4);
+}
+
+TEST_CASE("media::Mixer shrinks a buffer that stays too deep")
+{
+  Mixer m(1);
+  auto a = m.add(), b = m.add();
+  uint16_t seq = 0;
+  for (; seq < 4; ++seq)
+    m.put(a, seq, constant(static_cast<int16_t>(seq)));
+  // One frame in per tick: three stay buffered, one more than depth + 1.
+  int last = -1;
+  for (uint32_t i = 0; i < Mixer::k_shrink_ticks; ++i) {
+    last = tick(m)[b];
+    m.put(a, seq, constant(static_cast<int16_t>(seq)));
+    ++seq;
+  }
+  CHECK(m.stats(a).skipped == 1);
+  CHECK(last == static_cast<int>(Mixer::k_shrink_ticks) - 1);
+  CHECK(tick(m)[b] == static_cast<int>(Mixer::k_shrink_ticks) + 1); // one frame skipped
+  CHECK(m.stats(a).missing == 0);
 }
 
 TEST_CASE("media::Mixer buffer overrun, idle sender and a restarted sequence")

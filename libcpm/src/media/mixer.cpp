@@ -64,6 +64,13 @@ bool Mixer::put(Id id, uint16_t seq, const Frame& frame)
     if (ahead < 0 && !in.playing && fits_before(in, ahead)) {
       // Still filling: an earlier frame that came second is played first.
       in.next_seq = seq;
+    } else if (ahead < 0 && in.playing && -ahead <= static_cast<int>(in.missing_run) &&
+               fits_before(in, ahead)) {
+      // It missed its slot (played as silence) by a few ticks: play it next, later by
+      // that much from now on (the network's delay grew).
+      in.next_seq = seq;
+      in.missing_run = 0;
+      ++in.stats.slipped;
     } else if (ahead < 0) {
       if (ahead < -static_cast<int>(k_idle_ticks) * 4) {
         // A jump far back (a new sender after a re-INVITE): start over from it.
@@ -123,6 +130,8 @@ bool Mixer::take(Input& in)
       return false;
     in.playing = true;
     in.empty_ticks = 0;
+    in.missing_run = 0;
+    in.deep_ticks = 0;
   }
   Slot& slot = in.ring[in.next_seq % k_capacity];
   const bool have = slot.full && slot.seq == in.next_seq;
@@ -133,15 +142,37 @@ bool Mixer::take(Input& in)
     --in.count;
     ++in.stats.played;
     in.empty_ticks = 0;
+    in.missing_run = 0;
+    shrink(in);
     return true;
   }
   ++in.stats.missing;
+  ++in.missing_run;
   if (in.count == 0 && ++in.empty_ticks >= k_idle_ticks) {
     // The sender stopped: wait for its next frames and prefill again.
     in.playing = false;
     in.primed = false;
   }
   return false;
+}
+
+void Mixer::shrink(Input& in)
+{
+  if (in.count <= m_depth + 1) {
+    in.deep_ticks = 0;
+    return;
+  }
+  if (++in.deep_ticks < k_shrink_ticks)
+    return;
+  // A whole second with frames to spare: drop the oldest, 20 ms less delay.
+  in.deep_ticks = 0;
+  Slot& slot = in.ring[in.next_seq % k_capacity];
+  if (slot.full && slot.seq == in.next_seq) {
+    slot.full = false;
+    --in.count;
+    ++in.stats.skipped;
+  }
+  ++in.next_seq;
 }
 
 void Mixer::tick(const std::function<void(Id, const Frame&)>& out)

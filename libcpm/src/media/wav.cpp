@@ -1,6 +1,7 @@
 #include "cpm/media/wav.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -32,8 +33,39 @@ std::string fmt_name(enum aufmt f)
   return "unknown";
 }
 
+uint32_t le32(const unsigned char* p)
+{
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+// librem 0.6's wav_header_decode loops for ever on a file whose chunks end before a "data"
+// chunk (at EOF it reads no chunk, reports no error and seeks on): walk the chunks first.
+Result<void> has_data_chunk(const std::string& path)
+{
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f)
+    return fail(fmt::format("{}: {}", path, std::strerror(errno)));
+  unsigned char h[12];
+  if (std::fread(h, 1, 12, f.get()) != 12 || std::memcmp(h, "RIFF", 4) ||
+      std::memcmp(h + 8, "WAVE", 4))
+    return fail(fmt::format("{}: not a WAV file (no RIFF/WAVE header)", path));
+  for (;;) {
+    unsigned char c[8];
+    if (std::fread(c, 1, 8, f.get()) != 8)
+      return fail(fmt::format("{}: not a WAV file (no data chunk)", path));
+    if (!std::memcmp(c, "data", 4))
+      return {};
+    // Chunks are padded to an even size (RIFF).
+    const uint32_t size = le32(c + 4);
+    if (std::fseek(f.get(), static_cast<long>(size) + (size & 1), SEEK_CUR))
+      return fail(fmt::format("{}: not a WAV file (a chunk runs past its end)", path));
+  }
+}
+
 Result<AufilePtr> open_read(const std::string& path, struct aufile_prm& prm)
 {
+  if (auto ok = has_data_chunk(path); !ok)
+    return tl::unexpected(ok.error());
   struct aufile* af = nullptr;
   prm = {};
   int err = aufile_open(&af, &prm, path.c_str(), AUFILE_READ);
@@ -77,6 +109,8 @@ struct WavReader::Impl {
     if (got == 0)
       return false;
     const size_t n = got / bytes_per_sample;
+    if (n == 0)
+      return true; // half a sample at the very end: the next read ends it
     std::vector<int16_t> in(n);
     if (prm.fmt == AUFMT_S16LE)
       std::memcpy(in.data(), raw.data(), n * 2);
@@ -128,6 +162,12 @@ Result<WavReader> WavReader::open(const std::string& path, bool loop)
         fmt::format("{}: {} is not supported (16-bit PCM, A-law or u-law)", path, impl->format));
   if (prm.channels != 1 && prm.channels != 2)
     return fail(fmt::format("{}: {} is not supported (mono or stereo)", path, impl->format));
+  // Rates from 8 to 48 kHz only: librem upsamples any divisor of 8000 too (1 Hz would make
+  // 8,000 samples of each one), and a rate read from a broken header may be anything.
+  if (prm.srate < k_rate || prm.srate > 48000 || prm.srate % k_rate)
+    return fail(fmt::format("{}: {} cannot be resampled to {} Hz mono (librem's auresamp "
+                            "takes integer ratios: 16000, 24000, 32000, 48000 Hz)",
+                            path, impl->format, k_rate));
   if (prm.srate != k_rate || prm.channels != 1) {
     auresamp_init(&impl->rs);
     if (auresamp_setup(&impl->rs, prm.srate, prm.channels, k_rate, 1) != 0 || !impl->rs.resample)

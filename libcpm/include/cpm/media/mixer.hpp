@@ -1,7 +1,9 @@
 #pragma once
 // The focus's N-1 audio mixer: each input's 20 ms frames wait in a small jitter buffer
-// ordered by RTP sequence number; every tick takes one frame from each input, sums them
-// all once into 32 bits and gives each input the sum minus its own frame, saturated to 16
+// ordered by RTP sequence number (adaptive: a frame that comes just after its slot was
+// played as silence is played next and the buffer grows by that much; a buffer that stays
+// deeper than needed for a second drops a frame); every tick takes one frame from each input, sums
+// them all once into 32 bits and gives each input the sum minus its own frame, saturated to 16
 // bits. O(N) per tick (librem's aumix is O(N^2) and wraps: HACKING.md "why not aumix").
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,8 @@ struct InputStats {
   uint64_t late = 0;      // frames whose tick had passed (dropped)
   uint64_t duplicate = 0; // frames already buffered (dropped)
   uint64_t overrun = 0;   // frames dropped because the buffer was full (sender too fast)
+  uint64_t slipped = 0;   // late frames played after all: the buffer grew by their delay
+  uint64_t skipped = 0;   // frames dropped to shrink a buffer that stayed too deep
 };
 
 class Mixer {
@@ -32,6 +36,8 @@ public:
   static constexpr size_t k_default_depth = 2;
   // Ticks without a frame after which a playing input waits to refill (the sender stopped).
   static constexpr uint32_t k_idle_ticks = 25;
+  // Ticks a buffer holds more than depth + 1 frames before one frame is dropped (1 s).
+  static constexpr uint32_t k_shrink_ticks = 50;
 
   explicit Mixer(size_t depth = k_default_depth);
 
@@ -66,7 +72,9 @@ private:
     bool primed = false;  // some frame arrived since it last went idle
     uint16_t next_seq = 0;
     uint32_t empty_ticks = 0;
-    bool had_frame = false; // in the last tick
+    uint32_t missing_run = 0; // consecutive ticks without a frame while playing
+    uint32_t deep_ticks = 0;  // consecutive ticks with more than depth + 1 frames left
+    bool had_frame = false;   // in the last tick
     Frame current{};
     InputStats stats;
   };
@@ -74,6 +82,8 @@ private:
   bool take(Input& in);
   // Whether a frame `ahead` (< 0) of next_seq fits in the ring with what is buffered.
   static bool fits_before(const Input& in, int ahead);
+  // After a frame was played: drop one when the buffer stayed deeper than needed.
+  void shrink(Input& in);
 
   size_t m_depth;
   Id m_next_id = 1;
