@@ -74,7 +74,7 @@ for who in alice bob carol; do
 done
 echo "  (N-1 mixing: carol hears 440 and 1000 Hz, bob only 440, alice only 1000)"
 echo
-echo "What went over the wire up to the added audio, SIP (cpm-ladder --columns):"
+echo "What went over the wire up to the added audio, SIP and MSRP (cpm-ladder --columns):"
 cpm-ladder --columns --nodes alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t"/fig/*.trace
 echo
 echo "Compared with FLOWS.md (cpm-ladder --check fig1-2.ladder + fig3-4.ladder --hide BYE):"
