@@ -1,8 +1,9 @@
 #!/bin/bash
 # A refusal at the focus (Figure 3 step 6): the group carries only chat here (media =
-# ["message"], the example lab's group made chat-only), so alice's re-INVITE adding audio passes csA and is refused by
-# csX with 488 and a Warning naming csX and the rule; nobody else is re-offered anything,
-# and the session goes on as it was.
+# ["message"], the example lab's group made chat-only), so alice's re-INVITE adding audio
+# passes csA and is refused by csX with 488 and a Warning naming csX and the rule; nobody
+# else is re-offered anything, and the session goes on as it was. (Refusals at csA and csB:
+# group-audio-policy.sh.)
 #
 # Checked: alice reports the audio refused with status 488 and csX's Warning; csX's stderr
 # names the rule; no re-INVITE left csX; chat still flows both ways afterwards.
