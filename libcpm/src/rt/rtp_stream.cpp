@@ -29,8 +29,8 @@ struct RtpStream::Impl {
   {
     auto& self = *static_cast<Impl*>(arg);
     sip::guarded(self.diag, "rtp", [&] {
-      auto codec = codec_by_payload_type(hdr->pt);
-      if (!codec) {
+      auto received = codec_by_payload_type(hdr->pt);
+      if (!received) {
         // Comfort noise (13), telephone-event or anything else: not audio we mix.
         ++self.counters.bad;
         return;
@@ -39,7 +39,7 @@ struct RtpStream::Impl {
       self.counters.last_rx_ms = sip::jiffies();
       Frame frame{};
       const size_t n = std::min(mbuf_get_left(mb), k_samples);
-      decode(*codec, mbuf_buf(mb), n, frame.data());
+      decode(*received, mbuf_buf(mb), n, frame.data());
       if (self.on_frame)
         self.on_frame(hdr->seq, frame);
     });
