@@ -137,6 +137,7 @@ TEST_CASE("invite::validate")
   CHECK_FALSE(inv::validate(o));
   o.answer = false;
   o.count = 1;
+  o.decline = 0;
   o.to = "sip:friends@x.example";
   CHECK(inv::validate(o));
 }
