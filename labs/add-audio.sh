@@ -22,14 +22,16 @@ if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+# shellcheck source=../tests/lib/audio.sh
+. "$root/tests/lib/audio.sh"
 tones=$root/tests/lib/tones.py
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
 for n in csA csB csX; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
-python3 "$tones" --make "$t/440.wav" 440 5 || exit 2
-python3 "$tones" --make "$t/1000.wav" 1000 5 || exit 2
+make_tone "$t/440.wav" 440 5
+make_tone "$t/1000.wav" 1000 5
 
 declare -A FRIEND_ARGS=(
   [alice]="--audio-in $t/440.wav --audio-out $t/alice.wav"
@@ -51,12 +53,9 @@ wait_for "$t/bob.out" '"action":"added"'
 wait_for "$t/carol.out" '"action":"added"'
 mkdir -p "$t/fig"
 cp "$t"/*.trace "$t/fig/"
-# Three seconds of audio at everyone (bounded).
-wav_seconds() { echo $((($(stat -c %s "$1" 2>/dev/null || echo 44) - 44) / 16000)); }
-for ((i = 0; i < 100; i++)); do
-  (($(wav_seconds "$t/carol.wav") >= 3 && $(wav_seconds "$t/bob.wav") >= 3)) && break
-  sleep 0.1 # bounded poll of recordings the participants write as the audio flows
-done
+# Three seconds of audio at bob's and carol's (bounded).
+recorded "$t/carol.wav" 3
+recorded "$t/bob.wav" 3
 echo "alice types: /audio off"
 printf '/audio off\n' >&7
 wait_for "$t/alice.out" '"action":"removed"'
