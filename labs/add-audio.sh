@@ -6,7 +6,8 @@
 # csB, then answers alice; csX mixes what each says into what the others hear. alice says
 # a 440 Hz tone, bob a 1000 Hz tone; each recording is measured, the run is drawn as a
 # ladder and compared with the figures. Installs what is missing and builds if needed,
-# like labs/pager.sh. Usage: labs/add-audio.sh [CONFIG]   (KEEP=1 keeps the recordings)
+# like labs/pager.sh. Usage: labs/add-audio.sh [CONFIG]
+#   (KEEP=1 keeps the recordings; MERMAID=1 for a Mermaid diagram as well)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 config=${1:-$root/examples/lab-icsi.toml}
@@ -22,6 +23,8 @@ if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 # shellcheck source=../tests/lib/audio.sh
 . "$root/tests/lib/audio.sh"
 tones=$root/tests/lib/tones.py
@@ -72,19 +75,6 @@ for who in alice bob carol; do
   printf '  %-6s %s\n' "$who" "$(python3 "$tones" "$t/$who.wav" 440 1000 | tr '\n' ' ')"
 done
 echo "  (N-1 mixing: carol hears 440 and 1000 Hz, bob only 440, alice only 1000)"
-echo
-echo "What went over the wire up to the added audio, SIP and MSRP (cpm-ladder --columns):"
-cpm-ladder --columns --nodes alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t"/fig/*.trace
-echo
-echo "Compared with FLOWS.md (cpm-ladder --check fig1-2.ladder + fig3-4.ladder --hide BYE):"
-cat "$root/tests/flows/ladders/fig1-2.ladder" "$root/tests/flows/ladders/fig3-4.ladder" >"$t/fig1-4.ladder"
-if cpm-ladder --check "$t/fig1-4.ladder" --hide BYE "$t"/fig/*.trace >"$t/check" 2>&1; then
-  tail -n 1 "$t/check"
-else
-  cat "$t/check"
-  ((rc != 0)) || rc=1
-fi
-for n in csX coreX csA csB coreA coreB; do
-  stop "$n" || true
-done
-exit "$rc"
+lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t/fig" \
+  " up to the added audio, SIP and MSRP" fig1-2+fig3-4 --hide BYE || ((rc != 0)) || rc=1
+lab_close "$rc" csX coreX csA csB coreA coreB
