@@ -15,39 +15,8 @@
 need baresip python3
 # shellcheck source=tests/lib/baresip.sh
 . "$(dirname "$0")/../lib/baresip.sh"
-
-tones=$CPM_SOURCE_DIR/tests/lib/tones.py
-
-# wav_seconds FILE: whole seconds of 8 kHz 16-bit mono audio FILE holds so far.
-wav_seconds()
-{
-  local n
-  n=$(stat -c %s "$1" 2>/dev/null) || n=44
-  echo $(((n - 44) / 16000))
-}
-
-# wait_audio FILE SECONDS: a bounded poll until FILE (written by a participant) holds
-# SECONDS of audio.
-wait_audio()
-{
-  local i
-  for ((i = 0; i < 300; i++)); do
-    (($(wav_seconds "$1") >= $2)) && return 0
-    sleep 0.1 # bounded poll of a file another process writes; checked below
-  done
-  fail "$1 never held $2 s of audio (has $(wav_seconds "$1") s)"
-}
-
-# tone FILE FREQ SKIP [UNTIL]: the amplitude of FREQ in FILE from SKIP to UNTIL seconds.
-tone()
-{
-  python3 "$tones" --skip "$3" ${4:+--until "$4"} "$1" "$2" | awk -v f="$2" '$1 == f { print $2 }'
-}
-
-# present|absent WHAT AMPLITUDE: the tone is there (> 0.1) or not (< 0.05).
-present() { awk -v a="$2" 'BEGIN { exit !(a > 0.1) }' || fail "$1 at $2 (want > 0.1)"; }
-absent() { awk -v a="$2" 'BEGIN { exit !(a < 0.05) }' || fail "$1 at $2 (want < 0.05)"; }
-
+# shellcheck source=tests/lib/audio.sh
+. "$(dirname "$0")/../lib/audio.sh"
 
 # wait_count FILE TEXT N: a bounded poll until FILE has N lines with TEXT.
 wait_count()
@@ -66,17 +35,15 @@ wait_count()
 declare -A from
 mix_with_baresip()
 {
-  local heard c0 a0
+  local heard
   heard=$(baresip_heard "$t/baresip")
   [[ -n $heard && $heard != "${from[$1 - heard]:-}" ]] || fail "$1: baresip records nothing new"
-  c0=$(wav_seconds "$t/carol.wav")
-  a0=$(wav_seconds "$t/alice.wav")
-  wait_audio "$t/carol.wav" $((c0 + 6))
-  wait_audio "$t/alice.wav" $((a0 + 6))
-  wait_audio "$heard" 6
-  from[$1 - carol]=$c0
-  from[$1 - alice]=$a0
+  from[$1 - carol]=$(wav_seconds "$t/carol.wav")
+  from[$1 - alice]=$(wav_seconds "$t/alice.wav")
   from[$1 - heard]=$heard
+  recorded "$t/carol.wav" +6
+  recorded "$t/alice.wav" +6
+  recorded "$heard" 6
 }
 
 # check_mix NAME: in the six seconds mix_with_baresip NAME waited for (from a second and a
@@ -84,24 +51,19 @@ mix_with_baresip()
 check_mix()
 {
   local c0=${from[$1 - carol]} a0=${from[$1 - alice]} heard=${from[$1 - heard]}
-  local c440 c1000 a1000 b440 b1000
-  c440=$(tone "$t/carol.wav" 440 "$((c0 + 1)).5" $((c0 + 6)))
-  c1000=$(tone "$t/carol.wav" 1000 "$((c0 + 1)).5" $((c0 + 6)))
-  a1000=$(tone "$t/alice.wav" 1000 "$((a0 + 1)).5" $((a0 + 6)))
-  b440=$(tone "$heard" 440 1.5 6)
-  b1000=$(tone "$heard" 1000 1.5 6)
-  echo "$1: carol hears 440 Hz at $c440 and 1000 Hz at $c1000; alice hears 1000 Hz at" \
-    "$a1000; baresip hears 440 Hz at $b440 and 1000 Hz at $b1000"
-  present "$1: carol's 440 Hz (alice)" "$c440"
-  present "$1: carol's 1000 Hz (baresip)" "$c1000"
-  present "$1: alice's 1000 Hz (baresip)" "$a1000"
-  present "$1: baresip's 440 Hz (alice)" "$b440"
-  absent "$1: baresip's own 1000 Hz in what it heard" "$b1000"
+  local -a c=(--skip "$(awk -v s="$c0" 'BEGIN { print s + 1.5 }')" --until "$(awk -v s="$c0" 'BEGIN { print s + 6 }')")
+  local -a a=(--skip "$(awk -v s="$a0" 'BEGIN { print s + 1.5 }')" --until "$(awk -v s="$a0" 'BEGIN { print s + 6 }')")
+  echo "$1:"
+  expect_tone "${c[@]}" "$t/carol.wav" 440       # alice
+  expect_tone "${c[@]}" "$t/carol.wav" 1000      # baresip
+  expect_tone "${a[@]}" "$t/alice.wav" 1000      # baresip
+  expect_tone --skip 1.5 --until 6 "$heard" 440  # alice
+  expect_no_tone --skip 1.5 --until 6 "$heard" 1000 # its own
 }
 
 lab_config "$examples/lab-icsi.toml" lab.toml
 grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
-python3 "$tones" --make "$t/a440.wav" 440 90
+make_tone "$t/a440.wav" 440 90
 
 start_group_network "" "$t"
 baresip_config "$t/baresip" "${lab_prefix}2.10" sip:bob@b.example \
