@@ -135,6 +135,7 @@ TEST_CASE("ladder::annotate tells an SDP offer, its answer and a re-offer apart"
            sip("ACK sip:bob@127.0.2.10 SIP/2.0", "c2", "1 ACK", "", "application/sdp", k_sdp));
   auto hs = run.annotated();
   REQUIRE(hs.size() == 6);
+  CHECK(hs[2].why == "inside the dialog, by its route set");
   CHECK(hs[0].what == "SDP offer: message, audio off");
   CHECK(hs[1].what == "SDP answer: message, audio off");
   CHECK(hs[2].what == "SDP re-offer: message, audio off");

@@ -407,11 +407,15 @@ std::string Why::operator()(size_t i)
   auto odi = find_odi(header_values(p.headers, "Route"));
   if (odi.at == 0)
     return fmt::format("return with odi {} ({} case)", odi.token, case_of(odi.token));
+  if (odi.at > 0 && odi.served.empty()) // RFC 5502: the served user and session case
+    odi.served = std::string(sip::addr_spec(header(p.headers, "P-Served-User")));
   if (odi.at > 0)
     return fmt::format("{} trigger to the Conversation Server{}", case_of(odi.token),
                        odi.served.empty() ? "" : ", served user " + odi.served);
   if (m_fanned.count(i) || (as_group && !is(h.from, k_iwf) && !is(h.from, k_client)))
     return as_group ? "group fan-out as " + from_uri : "group fan-out";
+  if (h.in_dialog) // RFC 3261 §12.2: a request inside a dialog follows its route set
+    return "inside the dialog, by its route set";
   if (is(h.to, k_iwf))
     return "interworking: to the IWF, on to SMS";
   if (is(h.from, k_iwf))

@@ -38,7 +38,7 @@ std::string xml(std::string_view s)
 
 // Sizes in pixels; a character of the 12 px sans-serif font is about 7 px wide.
 constexpr int k_char = 7;
-constexpr int k_note_char = 6;
+constexpr int k_note_tenths = 58; // 11 px notes: 5.8 px a character
 constexpr int k_row = 36;
 constexpr int k_head = 56;
 
@@ -59,7 +59,7 @@ std::string format_svg(const std::vector<Arrow>& hs, const std::vector<std::stri
   int colw = std::clamp(static_cast<int>(widest) * k_char + 24, 120, 320);
   int left = steps ? 100 : 44;
   int notes_x = left + static_cast<int>(cols.size()) * colw + 12;
-  int width = notes_x + static_cast<int>(note_w) * k_note_char + 24;
+  int width = notes_x + static_cast<int>(note_w) * k_note_tenths / 10 + 24;
   int height = k_head + static_cast<int>(hs.size()) * k_row + 24;
   auto x_of = [&](const std::string& n) {
     auto k = std::find(cols.begin(), cols.end(), n) - cols.begin();
