@@ -22,7 +22,7 @@ note()
 {
   grep -Eq "$1" "$t/lines" || fail "no line matches '$1' in: $(cat "$t/lines")"
 }
-note '^ +1 +alice +-> coreA +MESSAGE sip:bob@b.example +# CPIM message, asks positive-delivery$'
+note '^ +1 +alice +-> coreA +MESSAGE sip:bob@b.example +# CPIM message, asks positive-delivery, negative-delivery; from the client to its core$'
 note '^ +2 +coreA +-> csA +MESSAGE .*# CPIM message.*; originating trigger to the Conversation Server'
 note '^ +3 +csA +-> coreA +MESSAGE .*; return with odi o\.[0-9]+[^ ]* \(originating case\)$'
 note 'coreA +-> coreB +MESSAGE .*; to the network of b\.example$'
@@ -49,7 +49,7 @@ grep -Eq '^ +[0-9]+ +\+ ' "$t/check" && fail "a hop is not in the ladder: $(cat 
 cpm-ladder --detail 1 --config "$lab" "$t"/*.trace >"$t/detail" || fail "--detail 1 failed"
 expect_eq "$(sed -n 1p "$t/detail")" "hop 1 of $(wc -l <"$t/lines"): alice -> coreA  MESSAGE sip:bob@b.example" \
   "--detail's first line"
-expect_contains "$t/detail" 'what: CPIM message, asks positive-delivery'
+expect_contains "$t/detail" 'what: CPIM message, asks positive-delivery, negative-delivery'
 expect_contains "$t/detail" "imdn.Message-ID: $mid"
 expect_contains "$t/detail" 'Content-Type: message/cpim'
 rc=0
