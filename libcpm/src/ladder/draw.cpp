@@ -108,10 +108,14 @@ std::string format_columns(const std::vector<Arrow>& hs, const std::vector<std::
     auto num = fmt::format("{:>{}}  ", i + 1, wn);
     if (steps)
       num += fmt::format("{:<{}}  ", step_text(hs[i]), ws);
-    if (auto n = note(hs[i]); !n.empty())
-      out += num + line + "  # " + n + "\n";
-    else
-      out += rtrim(num + line);
+    auto row = rtrim(num + line);
+    if (auto n = note(hs[i]); !n.empty()) {
+      // The note two spaces right of the last lifeline (or of a label that passes it).
+      row.pop_back();
+      row.resize(std::max(row.size(), num.size() + center(cols.size() - 1) + 1), ' ');
+      row += "  # " + n + "\n";
+    }
+    out += row;
   }
   return out;
 }
