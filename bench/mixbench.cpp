@@ -17,6 +17,7 @@
 #include "cpm/media/mixer.hpp"
 #include "cpm/rt/loop.hpp"
 #include "cpm/rt/media_clock.hpp"
+#include "cpm/rt/realtime.hpp"
 #include "cpm/rt/rtp_stream.hpp"
 
 using namespace cpm::media;
@@ -31,6 +32,7 @@ struct Options {
   int base_port = 20000;
   double seconds = 10;
   double warmup = 2;
+  int realtime_priority = 0;
 };
 
 uint64_t now_us()
@@ -225,7 +227,12 @@ int main(int argc, char** argv)
       ->check(CLI::Range(1024, 50000));
   app.add_option("--seconds", o.seconds, "measured seconds");
   app.add_option("--warmup", o.warmup, "seconds before measuring");
+  app.add_option("--realtime-priority", o.realtime_priority,
+                 "SCHED_FIFO priority, as cpm-groupd's realtime_priority (0: normal)")
+      ->check(CLI::Range(0, cpm::rt::k_max_realtime_priority));
   CLI11_PARSE(app, argc, argv);
+  if (auto r = cpm::rt::set_realtime_priority(o.realtime_priority); !r)
+    std::fprintf(stderr, "mixbench: %s; going on at normal priority\n", r.error().message.c_str());
   try {
     cpm::sip::Library lib;
     if (int err = cpm::sip::set_max_fds(2 * o.n + 256)) {
