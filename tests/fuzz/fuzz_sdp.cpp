@@ -43,9 +43,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     auto with_opus = cpm::sdp::answer(*d, local, ours);
     if (!with_opus || with_opus->media.size() != d->media.size())
       std::abort();
-    auto theirs = cpm::sdp::audio_of(*d);
-    if (auto mine = cpm::sdp::audio_of(*with_opus)) {
-      if (!theirs || mine->payload_types.size() != 1)
+    for (size_t i = 0; i < with_opus->media.size(); ++i) {
+      if (with_opus->media[i].port == 0 || with_opus->media[i].type != "audio")
+        continue;
+      // The audio line taken, against the offered line it answers.
+      cpm::sdp::Description mine_d = *with_opus, theirs_d = *d;
+      mine_d.media = {with_opus->media[i]};
+      theirs_d.media = {d->media[i]};
+      auto mine = cpm::sdp::audio_of(mine_d);
+      auto theirs = cpm::sdp::audio_of(theirs_d);
+      if (!mine || !theirs || mine->payload_types.size() != 1)
         std::abort();
       auto c = cpm::sdp::common_format(*mine, *theirs);
       if (!c || c->pt != mine->payload_types[0] || !c->same_codec(opus))
@@ -66,6 +73,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         std::abort();
     }
   }
+  {
+    // Chat optional (a participant with audio alone): an answer has the offer's m-lines and
+    // takes audio only when the offer has some.
+    cpm::msrp::Uri host_only;
+    host_only.host = "127.0.0.1";
+    auto a =
+        cpm::sdp::answer(*d, host_only, cpm::sdp::audio("127.0.0.1", 2), cpm::sdp::Chat::Optional);
+    if (a && (a->media.size() != d->media.size() || !cpm::sdp::parse(cpm::sdp::format(*a))))
+      std::abort();
+    if (a && cpm::sdp::audio_of(*a) && !cpm::sdp::audio_of(*d))
+      std::abort();
+  }
+  (void)cpm::sdp::audio_of(*d);
   auto added = cpm::sdp::add_media(*d, cpm::sdp::audio("127.0.0.1", 2));
   auto diff = cpm::sdp::diff(*d, added);
   if (diff.added.empty() || !cpm::sdp::audio_of(added))

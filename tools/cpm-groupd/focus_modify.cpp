@@ -144,7 +144,7 @@ proxy::Action Focus::Impl::reinvite(const struct sip_msg* msg)
   std::optional<sdp::Media> audio;
   if (sdp::audio_of(*offer))
     audio = audio_for(l);
-  auto answer = sdp::answer(*offer, l.msrp->local(), audio);
+  auto answer = sdp::answer(*offer, msrp_local(l), audio, chat_of(l));
   if (!answer) {
     refuse_modify(msg, 488, "Not Acceptable Here", answer.error().message);
     return proxy::Action::drop();
