@@ -6,7 +6,8 @@
 # csB, then answers alice; csX mixes what each says into what the others hear. alice says
 # a 440 Hz tone, bob a 1000 Hz tone; each recording is measured, the run is drawn as a
 # ladder and compared with the figures. Installs what is missing and builds if needed,
-# like labs/pager.sh. Usage: labs/add-audio.sh [CONFIG]   (KEEP=1 keeps the recordings)
+# like labs/pager.sh. Usage: labs/add-audio.sh [CONFIG]
+#   (KEEP=1 keeps the recordings; MERMAID=1 for a Mermaid diagram as well)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 config=${1:-$root/examples/lab-icsi.toml}
@@ -22,14 +23,18 @@ if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
+# shellcheck source=../tests/lib/audio.sh
+. "$root/tests/lib/audio.sh"
 tones=$root/tests/lib/tones.py
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
 for n in csA csB csX; do echo "  $n (cpm-groupd) listening on ${ready[$n]}"; done
-python3 "$tones" --make "$t/440.wav" 440 5 || exit 2
-python3 "$tones" --make "$t/1000.wav" 1000 5 || exit 2
+make_tone "$t/440.wav" 440 5
+make_tone "$t/1000.wav" 1000 5
 
 declare -A FRIEND_ARGS=(
   [alice]="--audio-in $t/440.wav --audio-out $t/alice.wav"
@@ -51,12 +56,9 @@ wait_for "$t/bob.out" '"action":"added"'
 wait_for "$t/carol.out" '"action":"added"'
 mkdir -p "$t/fig"
 cp "$t"/*.trace "$t/fig/"
-# Three seconds of audio at everyone (bounded).
-wav_seconds() { echo $((($(stat -c %s "$1" 2>/dev/null || echo 44) - 44) / 16000)); }
-for ((i = 0; i < 100; i++)); do
-  (($(wav_seconds "$t/carol.wav") >= 3 && $(wav_seconds "$t/bob.wav") >= 3)) && break
-  sleep 0.1 # bounded poll of recordings the participants write as the audio flows
-done
+# Three seconds of audio at bob's and carol's (bounded).
+recorded "$t/carol.wav" 3
+recorded "$t/bob.wav" 3
 echo "alice types: /audio off"
 printf '/audio off\n' >&7
 wait_for "$t/alice.out" '"action":"removed"'
@@ -73,19 +75,6 @@ for who in alice bob carol; do
   printf '  %-6s %s\n' "$who" "$(python3 "$tones" "$t/$who.wav" 440 1000 | tr '\n' ' ')"
 done
 echo "  (N-1 mixing: carol hears 440 and 1000 Hz, bob only 440, alice only 1000)"
-echo
-echo "What went over the wire up to the added audio, SIP and MSRP (cpm-ladder --columns):"
-cpm-ladder --columns --nodes alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t"/fig/*.trace
-echo
-echo "Compared with FLOWS.md (cpm-ladder --check fig1-2.ladder + fig3-4.ladder --hide BYE):"
-cat "$root/tests/flows/ladders/fig1-2.ladder" "$root/tests/flows/ladders/fig3-4.ladder" >"$t/fig1-4.ladder"
-if cpm-ladder --check "$t/fig1-4.ladder" --hide BYE "$t"/fig/*.trace >"$t/check" 2>&1; then
-  tail -n 1 "$t/check"
-else
-  cat "$t/check"
-  ((rc != 0)) || rc=1
-fi
-for n in csX coreX csA csB coreA coreB; do
-  stop "$n" || true
-done
-exit "$rc"
+lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t/fig" \
+  " up to the added audio, SIP and MSRP" fig1-2+fig3-4 --hide BYE || ((rc != 0)) || rc=1
+lab_close "$rc" csX coreX csA csB coreA coreB

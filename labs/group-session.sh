@@ -3,7 +3,8 @@
 # group sip:friends@x.example (hosted by csX); csX invites bob and carol through their own
 # network; the three chat through the group; the run is drawn as a ladder and compared
 # with the figures. Installs what is missing and builds if needed, like labs/pager.sh.
-# Usage: labs/group-session.sh [--loss PCT] [CONFIG]   (KEEP=1 keeps the traces)
+# Usage: labs/group-session.sh [--loss PCT] [CONFIG]
+#   (KEEP=1 keeps the traces; MERMAID=1 for a Mermaid diagram as well)
 # --loss PCT runs the lab in a network namespace of its own whose loopback drops PCT % of
 # the UDP datagrams (tests/lib/netns.sh: needs root, ip and nft; exit 77 when it cannot).
 set -u
@@ -33,6 +34,8 @@ if [[ -n $loss ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 w=20 # seconds a step may take; under loss an INVITE hop may retransmit for longer
 [[ -z $loss ]] || w=60
 lab_config "$config" lab.toml
@@ -73,23 +76,6 @@ wait_or_stop carol 20 || rc=1
 exec 6>&-
 [[ -z $loss ]] || netns_report
 
-echo
-echo "What went over the wire, SIP and MSRP (cpm-ladder --columns):"
-cpm-ladder --columns --nodes alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t"/*.trace
-echo
-echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig1-2.ladder --hide BYE):"
-if cpm-ladder --check "$root/tests/flows/ladders/fig1-2.ladder" --hide BYE "$t"/*.trace \
-  >"$t/check" 2>&1; then
-  tail -n 1 "$t/check"
-elif [[ -n $loss ]]; then
-  # Retransmissions are hops of their own: under loss the ladder differs from the figure.
-  cat "$t/check"
-  echo "(differences expected under --loss: retransmitted requests and responses)"
-else
-  cat "$t/check"
-  ((rc != 0)) || rc=1
-fi
-for n in csX coreX csA csB coreA coreB; do
-  stop "$n" || true
-done
-exit "$rc"
+lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t" ", SIP and MSRP" fig1-2 \
+  --hide BYE || ((rc != 0)) || rc=1
+lab_close "$rc" csX coreX csA csB coreA coreB

@@ -27,6 +27,8 @@ fi
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_network
@@ -43,27 +45,6 @@ echo "  iwf (cpm-iwf) listening on ${ready[iwf]}"
 # wait for the bind in the SMSC's trace.
 poll_for "$t/nc.trace" 'bind_transceiver_resp' 10 || { echo "the IWF did not bind to the SMSC" >&2; exit 1; }
 
-# ladder FIGURE DIR: draw the traces of DIR and compare them with FIGURE's ladder.
-ladder()
-{
-  local fig=$1 dir=$2 nodes=alice,coreA,csA,iwf,nc
-  echo
-  echo "What went over the wire (cpm-ladder --columns):"
-  cpm-ladder --columns --nodes "$nodes" "$dir"/*.trace
-  if [[ ${MERMAID:-0} == 1 ]]; then
-    echo
-    cpm-ladder --mermaid --nodes "$nodes" "$dir"/*.trace
-  fi
-  echo
-  echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/$fig.ladder):"
-  if cpm-ladder --check "$root/tests/flows/ladders/$fig.ladder" "$dir"/*.trace >"$dir/check" 2>&1; then
-    tail -n 1 "$dir/check"
-  else
-    cat "$dir/check"
-    return 1
-  fi
-}
-
 rc=0
 echo
 echo "=== Figure 7: a CPM Message to a number that is no CPM user's ==="
@@ -79,7 +60,7 @@ for f in "$t"/*.trace; do
   cp "$f" "$t/fig7/"
   size[$f]=$(stat -c %s "$f")
 done
-ladder fig7 "$t/fig7" || ((rc != 0)) || rc=1
+lab_figure alice,coreA,csA,iwf,nc "$t/fig7" "" fig7 || ((rc != 0)) || rc=1
 
 echo
 echo "=== Figure 8: an SMS to a CPM user ==="
@@ -99,9 +80,5 @@ fi
 for f in "$t"/*.trace; do
   tail -c +$((${size[$f]:-0} + 1)) "$f" >"$t/fig8/$(basename "$f")"
 done
-ladder fig8 "$t/fig8" || ((rc != 0)) || rc=1
-
-for n in iwf nc csA csB coreA coreB; do
-  stop "$n" || true
-done
-exit "$rc"
+lab_figure alice,coreA,csA,iwf,nc "$t/fig8" "" fig8 || ((rc != 0)) || rc=1
+lab_close "$rc" iwf nc csA csB coreA coreB

@@ -35,6 +35,8 @@ if [[ -n $loss ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)${loss:+, $loss % UDP loss (namespace ${CPM_NETNS:-})}"
 start_network
@@ -55,27 +57,6 @@ wait_or_stop bob 5 || true
 echo "bob received: $(cat "$t/bob.out" 2>/dev/null)"
 [[ -z $loss ]] || netns_report
 
-echo
-echo "What went over the wire (cpm-ladder --columns):"
-cpm-ladder --columns --nodes alice,coreA,csA,coreB,csB,bob "$t"/*.trace
-if [[ ${MERMAID:-0} == 1 ]]; then
-  echo
-  cpm-ladder --mermaid --nodes alice,coreA,csA,coreB,csB,bob "$t"/*.trace
-fi
-echo
-echo "Compared with FLOWS.md (cpm-ladder --check tests/flows/ladders/fig5-6.ladder):"
-# Exit 1 when the run differs from the figure, with the diff (not only its last line).
-if cpm-ladder --check "$root/tests/flows/ladders/fig5-6.ladder" "$t"/*.trace >"$t/check" 2>&1; then
-  tail -n 1 "$t/check"
-elif [[ -n $loss ]]; then
-  # Retransmissions are hops of their own: under loss the ladder differs from the figure.
-  cat "$t/check"
-  echo "(differences expected under --loss: retransmitted requests and responses)"
-else
-  cat "$t/check"
-  ((rc != 0)) || rc=1
-fi
-for n in csA csB coreA coreB; do
-  stop "$n" || true
-done
-exit "$rc"
+# Exit 1 when the run differs from the figure (under --loss a difference is expected).
+lab_figure alice,coreA,csA,coreB,csB,bob "$t" "" fig5-6 || ((rc != 0)) || rc=1
+lab_close "$rc" csA csB coreA coreB

@@ -9,14 +9,13 @@
 # audio added; her recording holds both tones (tests/lib/tones.py, above 0.1 of full scale);
 # chat reaches her.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/audio.sh"
 need python3
-
-tones=$CPM_SOURCE_DIR/tests/lib/tones.py
 
 lab_config "$examples/lab-icsi.toml" lab.toml
 grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
-python3 "$tones" --make "$t/a440.wav" 440 60
-python3 "$tones" --make "$t/b1000.wav" 1000 60
+make_tone "$t/a440.wav" 440 60
+make_tone "$t/b1000.wav" 1000 60
 
 start_group_network "" "$t"
 mkfifo "$t/alice.in" "$t/bob.in" "$t/carol.in"
@@ -45,18 +44,8 @@ wait_for "$t/csX.err" "sip:carol@b.example takes the audio"
 wait_for "$t/carol.out" '"action":"added"'
 
 # Four seconds of the mix at carol's, after the first one and a half.
-wav_seconds()
-{
-  local n
-  n=$(stat -c %s "$1" 2>/dev/null) || n=44
-  echo $(((n - 44) / 16000))
-}
 carol0=$(wav_seconds "$t/carol.wav")
-for ((i = 0; i < 300; i++)); do
-  (($(wav_seconds "$t/carol.wav") >= carol0 + 5)) && break
-  sleep 0.1 # bounded poll of a file carol writes; checked below
-done
-(($(wav_seconds "$t/carol.wav") >= carol0 + 5)) || fail "carol's recording stopped growing"
+recorded "$t/carol.wav" +5
 
 printf 'welcome carol\n' >&7
 wait_for "$t/carol.out" 'welcome carol'
@@ -68,11 +57,8 @@ expect_exit alice 0 "alice's exit status"
 exec 5>&-
 expect_exit bob 0 "bob's exit status"
 
-skip=$((carol0 + 1)).5
-read -r c440 c1000 < <(python3 "$tones" --skip "$skip" "$t/carol.wav" 440 1000 |
-  awk '$1 == 440 { a = $2 } $1 == 1000 { b = $2 } END { print a, b }')
-echo "carol, who joined late, hears 440 Hz at $c440 and 1000 Hz at $c1000"
-awk -v a="$c440" -v b="$c1000" 'BEGIN { exit !(a > 0.1 && b > 0.1) }' ||
-  fail "carol's recording lacks a tone (440 Hz $c440, 1000 Hz $c1000; want both > 0.1)"
+skip=$(awk -v s="$carol0" 'BEGIN { print s + 1.5 }')
+expect_tone --skip "$skip" "$t/carol.wav" 440
+expect_tone --skip "$skip" "$t/carol.wav" 1000
 stop_group_network ""
 echo "OK focus-audio-late"

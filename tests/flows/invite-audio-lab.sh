@@ -5,10 +5,11 @@
 # clients; bob's recording holds alice's 440 Hz tone, alice's holds bob's 1,000 Hz tone, and
 # the chat goes on.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/audio.sh"
 need python3
 
-python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" --make "$t/a440.wav" 440 2
-python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" --make "$t/b1000.wav" 1000 2
+make_tone "$t/a440.wav" 440 2
+make_tone "$t/b1000.wav" 1000 2
 
 lab_config "$examples/lab-icsi.toml"
 start_network
@@ -47,16 +48,10 @@ assert any(e["first_line"].startswith("SIP/2.0 200") and "m=audio " in e["messag
 PY
 done
 
-level() { python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" "$1" 440 1000 | awk -v f="$2" '$1 == f {print $2}'; }
-check() # FILE PRESENT ABSENT
-{
-  local p a
-  p=$(level "$1" "$2")
-  a=$(level "$1" "$3")
-  python3 -c "import sys; sys.exit(0 if float('$p') > 0.1 and float('$a') < 0.05 else 1)" ||
-    fail "$1: $2 Hz at $p (want > 0.1), $3 Hz at $a (want < 0.05)"
-}
-check "$t/bob.wav" 440 1000
-check "$t/alice.wav" 1000 440
+# Each hears the other and not themselves.
+expect_tone "$t/bob.wav" 440
+expect_no_tone "$t/bob.wav" 1000
+expect_tone "$t/alice.wav" 1000
+expect_no_tone "$t/alice.wav" 440
 stop_network
 echo OK invite-audio-lab

@@ -13,38 +13,10 @@
 # line. Then a kill -9 between the 202 and the receipt: after the restart the receipt still
 # maps back, and nothing is submitted twice.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/iwf.sh"
 need python3
-claim_prefix
+iwf_config 'sms_routes = ["+1555"]  # +44... has no route: 404'
 p=$lab_prefix
-lab="$t/iwf.toml"
-cat >"$lab" <<TOML
-[[node]]
-name = "coreA"
-role = "core"
-domain = "a.example"
-listen = ["udp:${p}1.1:5060", "tcp:${p}1.1:5060"]
-psi = { "tel:+15550100" = "iwf", "tel:+15550199" = "iwf", "tel:+442079460000" = "iwf" }
-
-[[node]]
-name = "iwf"
-role = "iwf"
-domain = "a.example"
-listen = ["udp:${p}1.3:5060", "tcp:${p}1.3:5060"]
-proxy = "coreA"
-iwf_db = "iwf.sqlite"
-sms_routes = ["+1555"]  # +44... has no route: 404
-
-[[node]]
-name = "alice"
-role = "client"
-from = "sip:alice@a.example"
-listen = ["udp:${p}1.10:5060", "tcp:${p}1.10:5060"]
-proxy = "coreA"
-
-[[user]]
-uri = "sip:alice@a.example"
-tel = "+15550101"
-TOML
 
 # The test holds the IWF's stdin open on fd 5 (never inherited: proc.sh closes 5-9).
 mkfifo "$t/iwf.in" || fail "mkfifo"

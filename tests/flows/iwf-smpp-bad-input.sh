@@ -6,34 +6,10 @@
 # generic_nack ESME_RINVCMDLEN and the IWF closes the connection, binds again and serves the
 # next deliver_sm. Each has its diagnostic on stderr.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/iwf.sh"
 need python3
-claim_prefix
+iwf_config
 p=$lab_prefix
-lab="$t/iwf.toml"
-cat >"$lab" <<TOML
-[[node]]
-name = "coreA"
-role = "core"
-domain = "a.example"
-listen = ["udp:${p}1.1:5060"]
-
-[[node]]
-name = "iwf"
-role = "iwf"
-domain = "a.example"
-listen = ["udp:${p}1.3:5060"]
-proxy = "coreA"
-iwf_db = "iwf.sqlite"
-smsc = "${p}1.4:2775"
-system_id = "iwf"
-password = "secret"
-enquire_link_ms = 1000
-reconnect_ms = 100
-
-[[user]]
-uri = "sip:alice@a.example"
-tel = "+15550101"
-TOML
 
 python3 "$CPM_SOURCE_DIR/tests/lib/smpp_raw_smsc.py" "${p}1.4" 2775 15550199 15550101 \
   >"$t/nc.out" 2>"$t/nc.err" </dev/null &

@@ -9,56 +9,9 @@
 #    her exactly once (a later restart does not send it again: the next thing she gets is
 #    a sentinel SMS), and the message was submitted exactly once.
 . "$(dirname "$0")/../lib/flow.sh"
-need perl
-perl -MNet::SMPP -e 1 2>/dev/null || { [[ ${CI:-} == true ]] && fail "Net::SMPP missing"; skip "Net::SMPP (libnet-smpp-perl) is not installed"; }
-claim_prefix
-p=$lab_prefix
-lab="$t/iwf.toml"
-cat >"$lab" <<TOML
-[[node]]
-name = "coreA"
-role = "core"
-domain = "a.example"
-listen = ["udp:${p}1.1:5060", "tcp:${p}1.1:5060"]
-psi = { "tel:+15550100" = "iwf", "tel:+15550199" = "iwf" }
-
-[[node]]
-name = "iwf"
-role = "iwf"
-domain = "a.example"
-listen = ["udp:${p}1.3:5060", "tcp:${p}1.3:5060"]
-proxy = "coreA"
-iwf_db = "iwf.sqlite"
-smsc = "${p}1.4:2775"
-system_id = "iwf"
-password = "secret"
-enquire_link_ms = 1000
-reconnect_ms = 100
-outbox_attempts = 100
-outbox_backoff_ms = 200
-
-[[node]]
-name = "alice"
-role = "client"
-from = "sip:alice@a.example"
-listen = ["udp:${p}1.10:5060", "tcp:${p}1.10:5060"]
-proxy = "coreA"
-
-[[user]]
-uri = "sip:alice@a.example"
-tel = "+15550101"
-TOML
-
-# start_smsc NAME ARG...: the Net::SMPP SMSC, ready once it says "listening".
-start_smsc()
-{
-  local name=$1
-  shift
-  perl "$CPM_SOURCE_DIR/tests/lib/smpp_smsc.pl" --host "${p}1.4" --port 2775 "$@" \
-    >"$t/$name.out" 2>"$t/$name.err" </dev/null &
-  adopt "$name" $! "$t/$name.err"
-  wait_for "$t/$name.out" '"listening"' 10
-}
+. "$(dirname "$0")/../lib/iwf.sh"
+need_net_smpp
+iwf_config 'outbox_attempts = 100' 'outbox_backoff_ms = 200'
 
 # start_iwf N: cpm-iwf (again, its trace in iwfN.trace), ready once bound to the SMSC.
 start_iwf()

@@ -37,6 +37,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (cpm::sdp::audio_of(*with_audio) && !cpm::sdp::audio_of(*d))
       std::abort();
   }
+  {
+    // Chat optional (a participant with audio alone): an answer has the offer's m-lines and
+    // takes audio only when the offer has some.
+    cpm::msrp::Uri host_only;
+    host_only.host = "127.0.0.1";
+    auto a =
+        cpm::sdp::answer(*d, host_only, cpm::sdp::audio("127.0.0.1", 2), cpm::sdp::Chat::Optional);
+    if (a && (a->media.size() != d->media.size() || !cpm::sdp::parse(cpm::sdp::format(*a))))
+      std::abort();
+    if (a && cpm::sdp::audio_of(*a) && !cpm::sdp::audio_of(*d))
+      std::abort();
+  }
   (void)cpm::sdp::audio_of(*d);
   auto added = cpm::sdp::add_media(*d, cpm::sdp::audio("127.0.0.1", 2));
   auto diff = cpm::sdp::diff(*d, added);

@@ -33,11 +33,16 @@ EOF
 # baresip_audio DIR FREQ: let the baresip of DIR take calls with G.711 audio, answer them at
 # once (answermode=auto), say a FREQ Hz tone (the ausine module, which makes only 48 kHz
 # stereo: baresip resamples it to the codec's 8 kHz) and record what it hears in
-# DIR/dump-*-dec.wav (and what it says in dump-*-enc.wav: the sndfile module). Call after
+# DIR/dump-*-dec.wav (and what it says in dump-*-enc.wav: the sndfile module). Its media
+# address is its SIP address (net_interface), not the first interface's. Call after
 # baresip_config, before start_baresip.
 baresip_audio()
 {
+  local addr
+  addr=$(sed -n 's/^sip_listen \(.*\):5060$/\1/p' "$1/config")
+  [[ -n $addr ]] || fail "baresip_audio: no sip_listen in $1/config"
   cat >>"$1/config" <<EOF || fail "baresip_audio: cannot write $1/config"
+net_interface $addr
 module g711.so
 module ausine.so
 module aufile.so

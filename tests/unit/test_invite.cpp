@@ -132,6 +132,14 @@ TEST_CASE("invite::validate")
   CHECK(inv::validate(o));
   o.add_audio_after = 1e9;
   CHECK_FALSE(inv::validate(o));
+  o.add_audio_after = -1;
+  o.offer_audio = true; // --audio with --answer: the answering side takes what is offered
+  CHECK_FALSE(inv::validate(o));
+  o.answer = false;
+  o.count = 1;
+  o.decline = 0;
+  o.to = "sip:friends@x.example";
+  CHECK(inv::validate(o));
 }
 
 TEST_CASE("invite::parse_command: commands, chat and the // escape")

@@ -382,6 +382,31 @@ TEST_CASE("sdp::answer answers message and audio with the same m-lines")
     REQUIRE_FALSE(r);
     CHECK(r.error().code == 488);
   }
+  SUBCASE("chat optional: audio alone is answered, with our address")
+  {
+    offer->media.pop_back();
+    auto a = sdp::answer(*offer, local_uri(), ours, sdp::Chat::Optional);
+    REQUIRE(a);
+    REQUIRE(a->media.size() == 1);
+    CHECK(a->media[0].port == 30000);
+    CHECK(a->connection == local_uri().host);
+    // Nothing taken at all is still 488: no audio in common, or no audio of ours.
+    offer->media[0].formats = {"3"};
+    auto r = sdp::answer(*offer, local_uri(), ours, sdp::Chat::Optional);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == 488);
+    offer->media[0].formats = {"0"};
+    CHECK_FALSE(sdp::answer(*offer, local_uri(), std::nullopt, sdp::Chat::Optional));
+  }
+  SUBCASE("chat optional: an offer with MSRP is answered as with chat required")
+  {
+    auto a = sdp::answer(*offer, local_uri(), ours, sdp::Chat::Optional);
+    auto b = sdp::answer(*offer, local_uri(), ours);
+    REQUIRE(a);
+    REQUIRE(b);
+    b->origin = a->origin; // a new session id each time
+    CHECK(sdp::format(*a) == sdp::format(*b));
+  }
 }
 
 TEST_CASE("sdp::diff by m-line position")

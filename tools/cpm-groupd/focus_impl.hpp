@@ -41,11 +41,11 @@ struct Party {
   re_ptr<struct sipsess> sess;
   re_ptr<const struct sip_msg> held; // its INVITE, not answered yet
   std::string held_txn;
-  std::string answer; // our SDP answer (inviter side), for re-INVITEs too
-  std::string offer;  // our SDP offer (member side)
-  std::unique_ptr<msrp::Session> msrp;
-  bool msrp_active = false; // we connect
-  bool msrp_lost = false;   // its MSRP connection closed
+  std::string answer;                  // our SDP answer (inviter side), for re-INVITEs too
+  std::string offer;                   // our SDP offer (member side)
+  std::unique_ptr<msrp::Session> msrp; // none for a participant with audio only
+  bool msrp_active = false;            // we connect
+  bool msrp_lost = false;              // its MSRP connection closed
   // Armed when its MSRP connection closes: a BYE that has not come by then never will
   // (RFC 4975 §5.4), and the leg ends.
   sip::Timer msrp_grace;
@@ -156,8 +156,8 @@ struct Focus::Impl {
   static void on_connect(const struct sip_msg* msg, void* arg) noexcept;
   void incoming(const struct sip_msg* msg);
   void fail_incoming(const struct sip_msg* msg) noexcept;
-  Party& hold(GroupCall& c, const struct sip_msg* msg, const std::string& who,
-              const sdp::Description& offer, const sdp::MsrpMedia& media);
+  Party* hold(GroupCall& c, const struct sip_msg* msg, const std::string& who,
+              const sdp::Description& offer, const sdp::MsrpMedia* media);
   void rejoin(GroupCall& c, Party& leg);
   void invite_members(GroupCall& c, const std::string& who);
   bool accept(Party& l, int code);
@@ -211,6 +211,11 @@ struct Focus::Impl {
   // ---- focus_relay.cpp: MSRP ----
 
   std::unique_ptr<msrp::Session> new_msrp(Party& l);
+  // Our MSRP URI towards `l`, or for a participant with audio only (no MSRP session) one
+  // with our address alone, for the o= and c= of our SDP.
+  msrp::Uri msrp_local(const Party& l) const;
+  // Whether `l`'s SDP must keep a chat stream (it has one) or may be audio alone.
+  static sdp::Chat chat_of(const Party& l);
   void relay(Party& from, const msrp::Message& m);
   void start_msrp(Party& l);
   void msrp_closed(Party& l, int err);

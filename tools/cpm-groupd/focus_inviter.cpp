@@ -44,7 +44,10 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
   Result<sdp::MsrpMedia> media = d ? sdp::msrp_media(*d) : tl::unexpected(d.error());
   if (media && !sdp::msrp_answer(*d, msrp::Uri{}))
     media = tl::unexpected(Error{"no MSRP stream to answer"});
-  if (!media) {
+  // Without a chat stream, an offer with audio (a softphone; the group's media allow audio:
+  // Focus::invite checked) makes a participant with audio only.
+  bool audio_only = !media && d && sdp::audio_of(*d);
+  if (!media && !audio_only) {
     diag(fmt::format("INVITE {}: 488: {}", ruri, media.error().message));
     (void)sip_treply(nullptr, env.stack->get(), msg, 488, "Not Acceptable Here");
     return;
@@ -54,21 +57,32 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
 
   GroupCall* c = running(g->uri);
   bool rejoining = c != nullptr;
+  bool had_audio = c && c->audio;
   if (!c)
     c = &open_call(*g);
-  Party& leg = hold(*c, msg, who, *d, *media);
+  Party* leg = hold(*c, msg, who, *d, media ? &*media : nullptr);
+  if (!leg) {
+    maybe_end(*c);
+    return;
+  }
   if (!rejoining)
     c->started_by = who;
   // Audio offered (the group's media allow it: Focus::invite checked): the session carries
   // it from the start, and every member is offered it.
-  if (auto ours = sdp::parse(leg.answer); ours && sdp::audio_of(*ours)) {
+  if (auto ours = sdp::parse(leg->answer); ours && sdp::audio_of(*ours)) {
     start_audio(*c);
-    apply_audio(leg, *ours, *d);
+    apply_audio(*leg, *ours, *d);
   }
-  if (rejoining)
-    rejoin(*c, leg);
-  else
+  if (!rejoining) {
     invite_members(*c, who);
+    return;
+  }
+  rejoin(*c, *leg);
+  // Its audio is the session's first: the others joined get it too, as in Figure 4.
+  if (c->audio && !had_audio && !c->ended)
+    for (auto& o : c->legs)
+      if (o.get() != leg && !o->gone && o->joined && o->sess && !o->rtp)
+        reoffer(*c, *o);
 }
 
 // After an internal error in incoming(): 500 to the INVITE unless it was answered, and no
@@ -93,9 +107,11 @@ void Focus::Impl::fail_incoming(const struct sip_msg* msg) noexcept
   });
 }
 
-// The inviter's leg of `c`, its INVITE held until a member rings or accepts.
-Party& Focus::Impl::hold(GroupCall& c, const struct sip_msg* msg, const std::string& who,
-                         const sdp::Description& offer, const sdp::MsrpMedia& media)
+// The inviter's leg of `c`, its INVITE held until a member rings or accepts; `media` is its
+// chat stream, none for a participant with audio only. Null (the INVITE answered 488) when
+// an audio-only offer has no codec in common with us.
+Party* Focus::Impl::hold(GroupCall& c, const struct sip_msg* msg, const std::string& who,
+                         const sdp::Description& offer, const sdp::MsrpMedia* media)
 {
   auto l = std::make_unique<Party>();
   l->conf = &c;
@@ -103,17 +119,29 @@ Party& Focus::Impl::hold(GroupCall& c, const struct sip_msg* msg, const std::str
   l->inviter = true;
   l->held = re_ref(msg);
   l->held_txn = txn_of(msg);
-  l->msrp = new_msrp(*l);
-  l->msrp->set_remote(media.path);
-  l->msrp_active = sdp::we_connect(media.setup, false);
+  if (media) {
+    l->msrp = new_msrp(*l);
+    l->msrp->set_remote(media->path);
+    l->msrp_active = sdp::we_connect(media->setup, false);
+  }
   l->remote = sdp::format(offer);
   std::optional<sdp::Media> audio;
   if (sdp::audio_of(offer))
     audio = audio_for(*l);
-  auto answer = sdp::answer(offer, l->msrp->local(), audio);
-  l->answer = sdp::format(answer ? *answer : *sdp::msrp_answer(offer, l->msrp->local()));
+  auto answer = sdp::answer(offer, msrp_local(*l), audio, chat_of(*l));
+  if (!answer && media)
+    answer = sdp::msrp_answer(offer, msrp_local(*l)); // our audio failed: chat only
+  if (!answer) {
+    diag(fmt::format("{}: INVITE from {}: 488: {}", tag(c), who, answer.error().message));
+    (void)sip_treply(nullptr, env.stack->get(), msg, 488, "Not Acceptable Here");
+    forget_media(*l);
+    return nullptr;
+  }
+  l->answer = sdp::format(*answer);
+  if (!media)
+    verbose(fmt::format("{}: {} takes part with audio only (no MSRP in its offer)", tag(c), who));
   c.legs.push_back(std::move(l));
-  return *c.legs.back();
+  return c.legs.back().get();
 }
 
 // A member invites while a session of the group runs: it joins that session.

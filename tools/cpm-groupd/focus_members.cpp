@@ -96,10 +96,18 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
     if (!d)
       return self.bad_answer(l, d.error().message);
     auto m = sdp::msrp_media(*d);
-    if (!m)
+    if (!m && !(l.conf->audio && sdp::audio_of(*d)))
       return self.bad_answer(l, m.error().message);
-    l.msrp->set_remote(m->path);
-    l.msrp_active = sdp::we_connect(m->setup, true);
+    if (m) {
+      l.msrp->set_remote(m->path);
+      l.msrp_active = sdp::we_connect(m->setup, true);
+    } else if (l.msrp) {
+      // It took the audio and refused the chat (port 0): a participant with audio only.
+      self.verbose(fmt::format("{}: {} takes part with audio only (chat refused, port 0)",
+                               self.tag(*l.conf), l.aor));
+      l.msrp->close();
+      l.msrp.reset();
+    }
     l.remote = *answer;
     if (l.conf->audio)
       if (auto ours = sdp::parse(l.offer))

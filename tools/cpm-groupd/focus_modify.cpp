@@ -159,7 +159,7 @@ proxy::Action Focus::Impl::reinvite(const struct sip_msg* msg)
   std::optional<sdp::Media> audio;
   if (sdp::audio_of(*offer))
     audio = audio_for(l);
-  auto answer = sdp::answer(*offer, l.msrp->local(), audio);
+  auto answer = sdp::answer(*offer, msrp_local(l), audio, chat_of(l));
   if (!answer) {
     if (!l.mix)
       stop_audio(l); // the RTP port audio_for opened

@@ -24,6 +24,20 @@ std::unique_ptr<msrp::Session> Focus::Impl::new_msrp(Party& l)
   return listener->session(std::move(cb));
 }
 
+msrp::Uri Focus::Impl::msrp_local(const Party& l) const
+{
+  if (l.msrp)
+    return l.msrp->local();
+  msrp::Uri u;
+  u.host = host;
+  return u;
+}
+
+sdp::Chat Focus::Impl::chat_of(const Party& l)
+{
+  return l.msrp ? sdp::Chat::Required : sdp::Chat::Optional;
+}
+
 // A chat message from `from`: to every other joined participant, unchanged (its CPIM From
 // names the writer). An inviter counts once answered: RFC 3264 lets media flow once the
 // answer is sent, and under loss its ACK may come seconds later (lines meanwhile were lost).

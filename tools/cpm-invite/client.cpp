@@ -282,6 +282,12 @@ void Client::invite()
   c.contact_user = cuser();
   c.route = m_ep->proxy() ? m_ep->proxy()->uri() : "";
   m_local = sdp::msrp_offer(m_ms->local(), "active");
+  if (m_opt.offer_audio) {
+    if (auto p = m_audio.bind(m_host); p)
+      m_local = sdp::add_media(m_local, *local_audio(m_direction));
+    else
+      m_log.diag(fmt::format("--audio: {}; the INVITE offers chat alone", p.error().message));
+  }
   m_has_sdp = true;
   c.sdp = sdp::format(m_local);
   c.headers = extra_headers();
@@ -327,6 +333,17 @@ bool Client::on_answer(std::string_view sdp)
   m_ms->set_remote(m->path);
   m_peer_setup = m->setup;
   m_remote = *d;
+  if (sdp::audio_of(m_local)) { // --audio: the answer took it, or refused it by port 0
+    auto chat = sdp::remove_media(m_local, "audio");
+    for (size_t i = 0; i < m_local.media.size() && i < d->media.size(); ++i)
+      if (d->media[i].port == 0)
+        m_local.media[i].port = 0;
+    if (!sdp::audio_of(m_local))
+      event(media_event("refused", "audio", 200),
+            fmt::format("{} answered without audio (port 0)", m_peer));
+    apply_audio(m_local, m_remote);
+    media_changed(chat, m_local);
+  }
   return true;
 }
 

@@ -37,6 +37,7 @@ struct Options {
   bool audio_once = false;          // --audio-once: the file once, then silence
   std::string audio_out;            // --audio-out FILE.wav: what we hear
   double add_audio_after = -1;      // --add-audio-after SECONDS (< 0: never)
+  bool offer_audio = false;         // --audio: the INVITE offers audio beside the chat
   std::string accept_media = "all"; // --accept-media all|message|message,audio
   std::string codec = "pcmu";       // --codec pcmu|pcma: the one we prefer
 };

@@ -61,6 +61,9 @@ Result<void> validate(const Options& opt)
     return fail("--add-audio-after must be a number of seconds >= 0");
   if (opt.audio_once && opt.audio_in.empty())
     return fail("--audio-once needs --audio-in");
+  if (opt.offer_audio && opt.answer)
+    return fail("--audio is for the inviting side (--answer takes what is offered: see "
+                "--accept-media)");
   return {};
 }
 
@@ -222,6 +225,7 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--audio-out", opt.audio_out, "Record what we hear into this WAV file");
   app.add_option("--add-audio-after", opt.add_audio_after,
                  "Add audio this many seconds after the session is up");
+  app.add_flag("--audio", opt.offer_audio, "Offer audio in the INVITE itself, beside the chat");
   app.add_option("--accept-media", opt.accept_media,
                  "Streams to take from an offer: all, message or message,audio (default all)");
   app.add_option("--codec", opt.codec, "Preferred audio codec: pcmu or pcma (default pcmu)");

@@ -508,17 +508,18 @@ Description replace_media(const Description& current, Media media)
 }
 
 Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local,
-                           const std::optional<Media>& audio_local)
+                           const std::optional<Media>& audio_local, Chat chat)
 {
   auto mm = msrp_media(offer);
-  if (!mm)
+  if (!mm && chat == Chat::Required)
     return tl::unexpected(mm.error());
   Description d;
   d.origin = origin_for(msrp_local.host);
   d.connection = msrp_local.host;
   bool msrp_chosen = false, audio_chosen = false;
   for (const auto& om : offer.media) {
-    if (!msrp_chosen && om.port != 0 && iequals(om.type, "message") && is_msrp_proto(om.proto)) {
+    if (mm && !msrp_chosen && om.port != 0 && iequals(om.type, "message") &&
+        is_msrp_proto(om.proto)) {
       msrp_chosen = true;
       d.media.push_back(msrp_answer_line(om, mm->setup, msrp_local));
       continue;
@@ -558,6 +559,8 @@ Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local
     m.port = 0; // RFC 3264 §6: reject by port 0, keep the line
     d.media.push_back(std::move(m));
   }
+  if (!msrp_chosen && !audio_chosen)
+    return fail("no MSRP stream, and no audio stream in common, to answer", 488);
   return d;
 }
 

@@ -109,9 +109,13 @@ Description replace_media(const Description& current, Media media);
 // msrp_answer answers it; the first active audio line with `audio_local` when given and a
 // payload type is in common (the first of the offer's that audio_local lists), its direction
 // mirrored and limited to what audio_local allows; every other line port 0. Error (488) when
-// the offer has no usable MSRP line.
+// the offer has no usable MSRP line (Chat::Required), or with Chat::Optional (a participant
+// with audio only, e.g. a softphone without MSRP) when it has neither a usable MSRP line nor
+// an audio line taken; msrp_local.host is our address either way (o= and c=).
+enum class Chat : uint8_t { Required, Optional };
 Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local,
-                           const std::optional<Media>& audio_local = std::nullopt);
+                           const std::optional<Media>& audio_local = std::nullopt,
+                           Chat chat = Chat::Required);
 
 // How a description's streams changed, by m-line position (RFC 3264 §8): the types of the
 // lines that became active, became port 0 (or vanished), or stayed active with another port,
