@@ -77,10 +77,10 @@ offers = [e["message"] for e in ev if e["dir"] == "rx" and e["first_line"].start
           and to_tagged(e["message"])]
 audio = [next(l for l in o.split("\r\n") if l.startswith("m=audio ")) for o in offers]
 assert len(audio) >= 7, audio
-assert audio[0].endswith("RTP/AVP 0 8") and not audio[0].startswith("m=audio 0 "), audio
+assert audio[0].endswith("RTP/AVP 0 8 111") and not audio[0].startswith("m=audio 0 "), audio
 assert "a=sendonly" in offers[1], offers[1]
 assert "a=sendrecv" in offers[2] or "a=sendonly" not in offers[2], offers[2]
-assert audio[3].endswith("RTP/AVP 8 0"), audio
+assert audio[3].endswith("RTP/AVP 8 0 111"), audio
 assert audio[4].startswith("m=audio 0 "), audio
 assert not audio[5].startswith("m=audio 0 "), audio
 assert audio[6].startswith("m=audio 0 "), audio
