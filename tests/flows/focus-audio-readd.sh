@@ -111,7 +111,8 @@ PY
 expect_eq "$n" "2 2" "csX's re-INVITEs with audio, per dialog"
 
 # carol hears alice after the second addition (from 1.5 s after it on).
-expect_tone --skip "$(awk -v s="$carol0" 'BEGIN { print s + 1.5 }')" "$t/carol.wav" 440
+expect_tone --skip "$(awk -v s="$carol0" 'BEGIN { print s + 1.5 }')" \
+  --until "$(awk -v s="$carol0" 'BEGIN { print s + 5 }')" "$t/carol.wav" 440
 
 stop_group_network ""
 echo "OK focus-audio-readd"
