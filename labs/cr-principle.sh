@@ -11,10 +11,10 @@
 # that sent each request to its Conversation Server (cpm-core-route --explain on the
 # request each core received). Installs what is missing and builds if needed, like
 # labs/pager.sh.
-# Usage: labs/cr-principle.sh [--no-service-indication]
+# Usage: labs/cr-principle.sh [--no-service-indication] [ICSI-CONFIG [USER-CONFIG]]
 #   --no-service-indication: alice is a Release 6 client whose requests carry no CPM ICSI
-#   (cpm-send --no-service-indication); MERMAID=1 for Mermaid diagrams as well; KEEP=1
-#   keeps $t.
+#   (cpm-send --no-service-indication); ICSI-CONFIG and USER-CONFIG take the place of the
+#   two example configs; MERMAID=1 for Mermaid diagrams as well; KEEP=1 keeps $t.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 nosi=()
@@ -22,7 +22,14 @@ if [[ ${1:-} == --no-service-indication ]]; then
   nosi=(--no-service-indication)
   shift
 fi
-(($# == 0)) || { echo "usage: $0 [--no-service-indication]" >&2; exit 2; }
+if (($# > 2)) || [[ ${1:-} == -* ]]; then
+  echo "usage: $0 [--no-service-indication] [ICSI-CONFIG [USER-CONFIG]]" >&2
+  exit 2
+fi
+declare -A config=([icsi]=${1:-$root/examples/lab-icsi.toml} [user]=${2:-$root/examples/lab-user.toml})
+for name in icsi user; do
+  [[ ${config[$name]} == /* ]] || config[$name]="$PWD/${config[$name]}"
+done
 cd "$root" || exit 2
 
 "$root/scripts/deps.sh" --build-only >&2 || exit 2
@@ -40,17 +47,17 @@ fi
 labs=(icsi user)
 rc=0
 
-# run_figure NAME: Figures 5 and 6 on examples/lab-NAME.toml (its own loopback prefix),
+# run_figure NAME: Figures 5 and 6 on ${config[NAME]} (its own loopback prefix),
 # traces in $t/NAME; the servers are named NAME.coreA and so on.
 run_figure()
 {
   local name=$1 d="$t/$1" arc=0
   mkdir -p "$d"
-  lab_config "$root/examples/lab-$name.toml" "$name.toml"
-  echo "Lab $name: examples/lab-$name.toml on ${lab_prefix}x.y (copied to $lab)"
+  lab_config "${config[$name]}" "$name.toml"
+  echo "Lab $name: ${config[$name]} on ${lab_prefix}x.y (copied to $lab)"
   start_network "$name." "$d"
   start "$name.bob" cpm-send --config "$lab" --node bob --receive --count 1 --trace "$d/bob.trace"
-  echo "\$ cpm-send --config lab-$name.toml --node alice --register --notify delivery --wait${nosi[*]:+ ${nosi[*]}} sip:bob@b.example 'Hello'"
+  echo "\$ cpm-send --config $name.toml --node alice --register --notify delivery --wait${nosi[*]:+ ${nosi[*]}} sip:bob@b.example 'Hello'"
   cpm-send --config "$lab" --node alice --register --notify delivery --wait --timeout 10 \
     ${nosi[@]+"${nosi[@]}"} --trace "$d/alice.trace" sip:bob@b.example 'Hello' || arc=$?
   echo "(cpm-send exit status $arc: $( ((arc == 0)) && echo delivered || echo 'not delivered'))"
@@ -98,15 +105,16 @@ done
 echo "What differs: the rule that sent each request to a Conversation Server (cpm-core-route --explain):"
 why icsi >"$t/why.icsi"
 why user >"$t/why.user"
-printf '  %-6s %-46s %-38s %s\n' core request lab-icsi.toml lab-user.toml
+printf '  %-6s %-46s %-38s %s\n' core request "${config[icsi]##*/}" "${config[user]##*/}"
 paste "$t/why.icsi" "$t/why.user" |
   awk -F'\t' '{ printf "  %-6s %-46s %-38s %s\n", $1, $2, $3, ($5 == $2 ? $6 : "(" $5 ") " $6) }'
-echo "  lab-icsi.toml's triggers also ask for the CPM ICSI:" \
-  "$(grep -m1 '^headers = ' "$root/examples/lab-icsi.toml")"
-echo "  lab-user.toml's triggers match the session case and the method only."
+for name in icsi user; do
+  h=$(grep -m1 '^headers = ' "${config[$name]}")
+  echo "  ${config[$name]##*/}'s triggers ${h:+also ask for }${h:-match the session case and the method only}"
+done
 
 for name in "${labs[@]}"; do
-  lab_figure alice,coreA,csA,coreB,csB,bob "$t/$name" " under examples/lab-$name.toml" fig5-6 ||
+  lab_figure alice,coreA,csA,coreB,csB,bob "$t/$name" " under ${config[$name]##*/}" fig5-6 ||
     ((rc != 0)) || rc=1
 done
 for name in "${labs[@]}"; do

@@ -22,8 +22,8 @@ row coreB sip:alice@a.example bob@b.example coreB-orig-cpm coreB-orig >/dev/null
   fail "no row for coreB's originating trigger (the notification)"
 row coreA sip:alice@a.example bob@b.example coreA-term-cpm coreA-term >/dev/null ||
   fail "no row for coreA's terminating trigger (the notification)"
-expect_contains "$t/out" 'What went over the wire under examples/lab-icsi.toml'
-expect_contains "$t/out" 'What went over the wire under examples/lab-user.toml'
+expect_contains "$t/out" 'What went over the wire under lab-icsi.toml'
+expect_contains "$t/out" 'What went over the wire under lab-user.toml'
 expect_eq "$(grep -c '^ladder matches$' "$t/out")" 2 "ladders that match"
 expect_eq "$(grep -Ec '^ *[0-9]+ +\|' "$t/out")" 56 "hops in the two ladders"
 
