@@ -17,6 +17,8 @@
 #   two example configs; MERMAID=1 for Mermaid diagrams as well; KEEP=1 keeps $t.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 nosi=()
 if [[ ${1:-} == --no-service-indication ]]; then
   nosi=(--no-service-indication)
@@ -32,18 +34,10 @@ for name in icsi user; do
 done
 cd "$root" || exit 2
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
-export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
-if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
-  echo "cr-principle: building (cmake --preset default)" >&2
-  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
-    { tail -n 30 "$root/build-lab.log" >&2; echo "cr-principle: build failed, see build-lab.log" >&2; exit 2; }
-fi
+lab_build cr-principle cpm-send cpm-core-route cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-# shellcheck source=lib.sh
-. "$root/labs/lib.sh"
 labs=(icsi user)
 rc=0
 

@@ -8,23 +8,17 @@
 # Usage: labs/group-pager.sh [CONFIG]   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 [[ ${1:-} != -* ]] || { echo "usage: $0 [CONFIG]" >&2; exit 2; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
-export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
-if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
-  echo "group-pager: building (cmake --preset default)" >&2
-  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
-    { tail -n 30 "$root/build-lab.log" >&2; echo "group-pager: build failed, see build-lab.log" >&2; exit 2; }
-fi
+lab_build group-pager cpm-send cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-# shellcheck source=lib.sh
-. "$root/labs/lib.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_group_network "" "$t"

@@ -11,6 +11,8 @@
 #   Mermaid diagram as well; KEEP=1 keeps $t)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 password=bob-secret
 if [[ ${1:-} == --password ]]; then
   password=${2:-}
@@ -21,18 +23,10 @@ config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
-export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
-if [[ ! -x $CPM_BIN/cpm-send || ! -x $CPM_BIN/cpm-ladder ]]; then
-  echo "registration: building (cmake --preset default)" >&2
-  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
-    { tail -n 30 "$root/build-lab.log" >&2; echo "registration: build failed, see build-lab.log" >&2; exit 2; }
-fi
+lab_build registration cpm-send cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-# shellcheck source=lib.sh
-. "$root/labs/lib.sh"
 lab_config "$config" lab.toml
 # coreB challenges REGISTER: auth = true after its name (cpm.toml(5) auth; passwords from
 # the [[user]] tables).

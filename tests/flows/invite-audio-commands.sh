@@ -19,18 +19,8 @@ adopt alice $! "$t/alice.err"
 exec 4>"$t/alice.in"
 wait_for "$t/alice.out" '"event":"answered"'
 
-# count FILE ACTION: how many media events of that action FILE holds.
-count() { grep -c "\"action\":\"$2\"" "$1" || true; }
 # await FILE ACTION N: wait until FILE holds N media events of ACTION.
-await()
-{
-  local i
-  for ((i = 0; i < 200; i++)); do
-    (($(count "$1" "$2") >= $3)) && return 0
-    sleep 0.1 # bounded poll of a file another process writes
-  done
-  fail "$1: fewer than $3 '$2' media events"
-}
+await() { wait_count "$1" "\"action\":\"$2\"" "$3"; }
 
 printf '/audio\n' >&4
 await "$t/alice.out" added 1

@@ -7,9 +7,10 @@
 # bob's recording holds alice's 440 Hz tone and not 1,000 Hz, alice's (bob says nothing)
 # neither; both report the added stream and the chat goes on.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/audio.sh"
 need python3
 
-python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" --make "$t/a440.wav" 440 2
+make_tone "$t/a440.wav" 440 2
 
 start bob cpm-invite --answer --json --listen udp:127.0.0.1:0 --from sip:bob@127.0.0.1 \
   --no-stdin --codec opus --audio-out "$t/bob.wav" --trace "$t/bob.trace"
@@ -58,12 +59,7 @@ assert "a=rtpmap:111 opus/48000/2\r\n" in answer, answer
 assert "a=fmtp:111 maxplaybackrate=8000;sprop-maxcapturerate=8000\r\n" in answer, answer
 PY
 
-level() { python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" "$1" 440 1000 | awk -v f="$2" '$1 == f {print $2}'; }
-b440=$(level "$t/bob.wav" 440)
-b1000=$(level "$t/bob.wav" 1000)
-python3 -c "import sys; sys.exit(0 if float('$b440') > 0.1 and float('$b1000') < 0.05 else 1)" ||
-  fail "bob's recording: 440 Hz at $b440 (want > 0.1), 1000 Hz at $b1000 (want < 0.05)"
-arms=$(python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" "$t/alice.wav" 440 | awk '$1 == "rms" {print $2}')
-python3 -c "import sys; sys.exit(0 if float('$arms') < 0.01 else 1)" ||
-  fail "alice's recording should be silence, rms $arms"
+expect_tone "$t/bob.wav" 440
+expect_no_tone "$t/bob.wav" 1000
+expect_silence "$t/alice.wav"
 echo OK invite-audio-opus

@@ -8,25 +8,15 @@
 # reports from both sides; no malformed frame, no expert error.
 # Skipped (77) when tshark is missing or may not capture here.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/audio.sh"
+. "$(dirname "$0")/../lib/tshark.sh"
 need tshark python3
 
 claim_prefix
 a=${lab_prefix}0.1
 b=${lab_prefix}0.2
-pcap="$t/rtp.pcapng"
-python3 "$CPM_SOURCE_DIR/tests/lib/tones.py" --make "$t/a440.wav" 440 2
-
-tshark -i lo -f "net ${lab_prefix}0.0/16" -w "$pcap" -a duration:120 -q >"$t/tshark.out" \
-  2>"$t/tshark.err" </dev/null &
-adopt tshark $! "$t/tshark.err"
-if ! poll_for "$t/tshark.err" "Capturing on" "$START_TIMEOUT" tshark; then
-  stop tshark 2>/dev/null || true
-  cat "$t/tshark.err" >&2
-  if grep -qiE "permission|not permitted|privileges|no such device|no interfaces" "$t/tshark.err"; then
-    skip "tshark cannot capture on lo here"
-  fi
-  fail "tshark did not start capturing"
-fi
+make_tone "$t/a440.wav" 440 2
+tshark_start
 
 start bob cpm-invite --answer --json --listen "udp:$b:0" --from "sip:bob@$b" --no-stdin \
   --codec opus --audio-out "$t/bob.wav" --trace "$t/bob.trace"
@@ -41,14 +31,7 @@ wait_for "$t/alice.out" '"action":"added"'
 expect_exit alice 0 "alice's exit status"
 expect_exit bob 0 "bob's exit status"
 
-kill -INT "$(pid_of tshark)"
-rc=0
-wait_exit tshark 10 || rc=$?
-((rc == 0)) || {
-  cat "$t/tshark.err" >&2
-  fail "tshark exited with status $rc"
-}
-[[ -s $pcap ]] || fail "no capture file"
+tshark_stop
 
 # The RTP ports: every m=audio line with a port in the traces' SDP.
 mapfile -t ports < <(python3 - "$t"/*.trace <<'PY'
@@ -62,19 +45,17 @@ print("\n".join(sorted(ports)))
 PY
 )
 ((${#ports[@]} == 2)) || fail "expected two RTP ports in the SDP, found: ${ports[*]:-none}"
-decode=(-d "rtp.pt==111,opus")
+tshark_decode=(-d "rtp.pt==111,opus")
 for p in "${ports[@]}"; do
-  decode+=(-d "udp.port==$p,rtp" -d "udp.port==$((p + 1)),rtcp")
+  tshark_decode+=(-d "udp.port==$p,rtp" -d "udp.port==$((p + 1)),rtcp")
 done
 
-{
-  tshark -r "$pcap" "${decode[@]}" -Y rtp -T fields -E separator=' ' -e ip.src -e rtp.p_type \
-    -e rtp.seq -e rtp.timestamp -e rtp.marker -e rtp.ssrc >"$t/rtp.txt"
-  tshark -r "$pcap" "${decode[@]}" -Y opus -T fields -E separator=' ' -e ip.src \
-    -e opus.TOC.config -e opus.TOC.c >"$t/opus.txt"
-  tshark -r "$pcap" "${decode[@]}" -Y rtcp -T fields -E separator=' ' -e ip.src -e rtcp.pt \
-    -e rtcp.sdes.text >"$t/rtcp.txt"
-} 2>>"$t/tshark-read.err"
+tshark_read -Y rtp -T fields -E separator=' ' -e ip.src -e rtp.p_type -e rtp.seq \
+  -e rtp.timestamp -e rtp.marker -e rtp.ssrc >"$t/rtp.txt" || fail "tshark cannot read the RTP"
+tshark_read -Y opus -T fields -E separator=' ' -e ip.src -e opus.TOC.config -e opus.TOC.c \
+  >"$t/opus.txt" || fail "tshark cannot read the Opus payloads"
+tshark_read -Y rtcp -T fields -E separator=' ' -e ip.src -e rtcp.pt -e rtcp.sdes.text \
+  >"$t/rtcp.txt" || fail "tshark cannot read the RTCP"
 python3 - "$t/rtp.txt" "$t/rtcp.txt" "$a" "$b" "$t/opus.txt" <<'PY' || fail "RTP/RTCP on the wire not as expected"
 import sys
 rtp = [l.split() for l in open(sys.argv[1]) if l.strip()]
@@ -105,14 +86,5 @@ for src in (a, b):
         f"{src}: no SDES CNAME"
 PY
 
-malformed=$(tshark -r "$pcap" "${decode[@]}" -Y _ws.malformed 2>>"$t/tshark-read.err")
-[[ -z $malformed ]] || {
-  printf '%s\n' "$malformed" >&2
-  fail "malformed frames in the capture"
-}
-errors=$(tshark -r "$pcap" "${decode[@]}" -Y '_ws.expert.severity == error' 2>>"$t/tshark-read.err")
-[[ -z $errors ]] || {
-  printf '%s\n' "$errors" >&2
-  fail "Wireshark expert errors in the capture"
-}
+tshark_clean
 echo "OK rtp-tshark-opus"
