@@ -35,6 +35,8 @@ done
 cd "$root" || exit 2
 
 lab_build cr-principle cpm-send cpm-core-route cpm-ladder
+# The traces are JSON lines: python3 takes out the requests each core received.
+command -v python3 >/dev/null || { echo "cr-principle: needs python3 (apt-get install python3)" >&2; exit 2; }
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
