@@ -95,8 +95,12 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
     auto d = sdp::parse(*answer);
     if (!d)
       return self.bad_answer(l, d.error().message);
+    // What we offered it: audio when the session carried audio as it was invited (the
+    // session may have none any more: everybody removed theirs meanwhile).
+    auto ours = sdp::parse(l.offer);
+    bool offered_audio = ours && sdp::audio_of(*ours);
     auto m = sdp::msrp_media(*d);
-    if (!m && !(l.conf->audio && sdp::audio_of(*d)))
+    if (!m && !(offered_audio && sdp::audio_of(*d)))
       return self.bad_answer(l, m.error().message);
     if (m) {
       l.msrp->set_remote(m->path);
@@ -109,9 +113,10 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
       l.msrp.reset();
     }
     l.remote = *answer;
-    if (l.conf->audio)
-      if (auto ours = sdp::parse(l.offer))
-        self.apply_audio(l, *ours, *d);
+    if (offered_audio) {
+      self.start_audio(*l.conf);
+      self.apply_audio(l, *ours, *d);
+    }
     return 0;
   });
 }
