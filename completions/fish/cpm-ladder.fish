@@ -3,6 +3,7 @@ complete -c cpm-ladder -l check -r -F -d 'Compare the run with this expected lad
 complete -c cpm-ladder -l columns -d 'Draw one column per node'
 complete -c cpm-ladder -l mermaid -d 'Write a Mermaid sequenceDiagram'
 complete -c cpm-ladder -l nodes -x -d 'Column order, comma-separated node names'
+complete -c cpm-ladder -l pcap -r -F -d 'Also write the run as one pcap file'
 complete -c cpm-ladder -l all -d 'Also show 100 Trying, REGISTER and ACK'
 complete -c cpm-ladder -l hide -x -a 'OPTIONS MESSAGE INVITE BYE CANCEL 180 183 202' -d 'Also hide this method or status code'
 complete -c cpm-ladder -s v -l verbose -d 'More diagnostics'

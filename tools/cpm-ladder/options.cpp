@@ -19,6 +19,7 @@ void add_options(CLI::App& app, Options& opt)
   auto* mer = app.add_flag("--mermaid", opt.mermaid, "Write a Mermaid sequenceDiagram");
   cols->excludes(mer);
   app.add_option("--nodes", opt.nodes, "Column order, comma-separated node names");
+  app.add_option("--pcap", opt.pcap, "Also write the run's messages to OUT as one pcap file");
   app.add_flag("--all", opt.all, "Also show 100 Trying, REGISTER and ACK");
   app.add_option("--hide", opt.hide,
                  "Also hide this method or status code (repeatable, e.g. OPTIONS, 180)")
@@ -29,6 +30,9 @@ void add_options(CLI::App& app, Options& opt)
 int run(const Options& opt)
 {
   const std::string prog = "cpm-ladder";
+  if (!opt.pcap.empty())
+    if (int rc = write_capture(opt.pcap, opt.files))
+      return rc;
   auto hs = cpm::ladder::read_arrows(opt.files);
   if (!hs) {
     cpm::cli::diag(prog, hs.error().message);
