@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cpm/media/audio.hpp"
+#include "cpm/media/coder.hpp"
 #include "cpm/media/mixer.hpp"
 #include "cpm/rt/loop.hpp"
 #include "cpm/rt/media_clock.hpp"
@@ -31,6 +32,7 @@ struct Options {
   int base_port = 20000;
   double seconds = 10;
   double warmup = 2;
+  std::string codec = "g711"; // cpu: g711 (PCMU and PCMA by turns) or opus
 };
 
 uint64_t now_us()
@@ -178,33 +180,55 @@ int run_load(const Options& o)
   return rc;
 }
 
-// The mixer alone, no sockets: N inputs with a frame each, one tick and N G.711 encodings,
-// `ticks` times; the work of a 20 ms slot without the network.
+// The mixer alone, no sockets: N inputs with a frame each (with --codec opus, each decoded
+// from an Opus packet by its participant's decoder), one tick and N encodings (G.711, or
+// Opus by each participant's encoder), `ticks` times; the work of a 20 ms slot without the
+// network.
 int run_cpu(const Options& o)
 {
+  const bool opus = o.codec == "opus";
   Mixer mixer;
   std::vector<Mixer::Id> ids;
   std::vector<Frame> frames(o.n);
+  std::vector<Encoder> encoders;
+  std::vector<Decoder> decoders;
+  std::vector<std::vector<uint8_t>> packets(o.n);
   for (int i = 0; i < o.n; ++i) {
     ids.push_back(mixer.add());
     tone(frames[i], 250 + 50 * (i % 30), 0.02, 0);
+    const Codec c = opus ? Codec::Opus : i % 2 ? Codec::Pcma : Codec::Pcmu;
+    auto e = Encoder::create(c);
+    auto d = Decoder::create(c);
+    if (!e || !d)
+      throw std::runtime_error("no Opus encoder or decoder");
+    packets[i].resize(k_max_payload);
+    auto n = e->encode(frames[i], packets[i].data());
+    if (!n)
+      throw std::runtime_error(n.error().message);
+    packets[i].resize(*n);
+    encoders.push_back(std::move(*e));
+    decoders.push_back(std::move(*d));
   }
   const int ticks = static_cast<int>(o.seconds * 50);
-  std::vector<uint8_t> payload(k_samples);
+  std::vector<uint8_t> payload(k_max_payload);
   uint64_t sink = 0;
   const uint64_t t0 = now_us(), c0 = cpu_us();
   for (int t = 0; t < ticks; ++t) {
-    for (int i = 0; i < o.n; ++i)
+    for (int i = 0; i < o.n; ++i) {
+      if (opus)
+        (void)decoders[i].decode(packets[i].data(), packets[i].size(), frames[i]);
       mixer.put(ids[i], static_cast<uint16_t>(t), frames[i]);
-    mixer.tick([&](Mixer::Id id, const Frame& f) {
-      encode(id % 2 ? Codec::Pcma : Codec::Pcmu, f, payload.data());
-      sink += payload[0];
+    }
+    size_t i = 0;
+    mixer.tick([&](Mixer::Id, const Frame& f) {
+      if (auto n = encoders[i++ % encoders.size()].encode(f, payload.data()); n && *n > 0)
+        sink += payload[0];
     });
   }
   const double us = static_cast<double>(now_us() - t0), cpu = static_cast<double>(cpu_us() - c0);
-  std::printf("{\"role\":\"cpu\",\"n\":%d,\"ticks\":%d,\"tick_us\":%.1f,"
+  std::printf("{\"role\":\"cpu\",\"codec\":\"%s\",\"n\":%d,\"ticks\":%d,\"tick_us\":%.1f,"
               "\"us_per_participant_frame\":%.3f,\"cpu_s\":%.3f,\"sink\":%llu}\n",
-              o.n, ticks, us / ticks, us / ticks / o.n, cpu / 1e6,
+              o.codec.c_str(), o.n, ticks, us / ticks, us / ticks / o.n, cpu / 1e6,
               static_cast<unsigned long long>(sink));
   return 0;
 }
@@ -225,6 +249,8 @@ int main(int argc, char** argv)
       ->check(CLI::Range(1024, 50000));
   app.add_option("--seconds", o.seconds, "measured seconds");
   app.add_option("--warmup", o.warmup, "seconds before measuring");
+  app.add_option("--codec", o.codec, "cpu: g711 (PCMU and PCMA by turns) or opus")
+      ->check(CLI::IsMember({"g711", "opus"}));
   CLI11_PARSE(app, argc, argv);
   try {
     cpm::sip::Library lib;

@@ -10,21 +10,15 @@
 #   (KEEP=1 keeps the recordings; MERMAID=1 for a Mermaid diagram as well)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
-export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
-if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
-  echo "add-audio: building (cmake --preset default)" >&2
-  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
-    { tail -n 30 "$root/build-lab.log" >&2; echo "add-audio: build failed, see build-lab.log" >&2; exit 2; }
-fi
+lab_build add-audio cpm-invite cpm-ladder
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-# shellcheck source=lib.sh
-. "$root/labs/lib.sh"
 # shellcheck source=../tests/lib/audio.sh
 . "$root/tests/lib/audio.sh"
 tones=$root/tests/lib/tones.py

@@ -9,6 +9,8 @@
 # the UDP datagrams (tests/lib/netns.sh: needs root, ip and nft; exit 77 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 loss=""
 if [[ ${1:-} == --loss ]]; then
   loss=${2:-}
@@ -19,13 +21,7 @@ config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
 
-"$root/scripts/deps.sh" --build-only ${loss:+--loss} >&2 || exit 2
-export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
-if [[ ! -x $CPM_BIN/cpm-invite || ! -x $CPM_BIN/cpm-ladder ]]; then
-  echo "group-session: building (cmake --preset default)" >&2
-  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
-    { tail -n 30 "$root/build-lab.log" >&2; echo "group-session: build failed, see build-lab.log" >&2; exit 2; }
-fi
+lab_build group-session cpm-invite cpm-ladder
 
 if [[ -n $loss ]]; then
   # shellcheck source=../tests/lib/netns.sh
@@ -34,8 +30,6 @@ if [[ -n $loss ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-# shellcheck source=lib.sh
-. "$root/labs/lib.sh"
 w=20 # seconds a step may take; under loss an INVITE hop may retransmit for longer
 [[ -z $loss ]] || w=60
 lab_config "$config" lab.toml

@@ -12,23 +12,16 @@
 # Usage: labs/interworking.sh [CONFIG]   (MERMAID=1 for Mermaid diagrams as well)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/labs/lib.sh"
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2 # cmake --preset needs the source directory
 
-"$root/scripts/deps.sh" --build-only >&2 || exit 2
-# CPM_BIN picks other binaries (tests/flows/lab-interworking.sh passes the build under test).
-export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
-if [[ ! -x $CPM_BIN/cpm-iwf || ! -x $CPM_BIN/cpm-smsc || ! -x $CPM_BIN/cpm-ladder ]]; then
-  echo "interworking: building (cmake --preset default)" >&2
-  { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 ||
-    { tail -n 30 "$root/build-lab.log" >&2; echo "interworking: build failed, see build-lab.log" >&2; exit 2; }
-fi
+lab_build interworking cpm-iwf cpm-smsc cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-# shellcheck source=lib.sh
-. "$root/labs/lib.sh"
 lab_config "$config" lab.toml
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_network

@@ -1,8 +1,14 @@
 # shellcheck shell=bash
-# The labs' common ending, sourced by labs/*.sh after tests/lib/flow.sh: each lab draws what
-# went over the wire as a ladder, compares it with its figures of FLOWS.md, stops the nodes
-# it started and exits.
+# What the labs (labs/*.sh) share, sourced first thing (flow.sh comes after lab_build): each
+# lab makes sure it has what it needs, runs, draws what went over the wire as a ladder,
+# compares it with its figures of FLOWS.md, stops the nodes it started and exits.
 #
+#   lab_build NAME TOOL...
+#       installs what the build needs (scripts/deps.sh --build-only, with --loss when the
+#       lab's $loss is set), exports CPM_SOURCE_DIR=$root and CPM_BIN (the environment's,
+#       so that tests/flows/lab-*.sh run the build under test, else build/default/tools)
+#       and builds (cmake --preset default, log in build-lab.log) unless every TOOL is
+#       there; exits 2 when it cannot. NAME names the lab in its messages.
 #   lab_figure NODES DIR WHAT LADDER[+LADDER...] [OPTION...]
 #       draws DIR/*.trace in the columns NODES (cpm-ladder --columns --nodes NODES; also as
 #       a Mermaid diagram with MERMAID=1) under "What went over the wire<WHAT> (...)", then
@@ -14,6 +20,24 @@
 #       stops each NODE (the servers the lab started) and exits with status RC.
 # It uses $root (the checkout) and the harness's stop:
 # shellcheck disable=SC2154
+
+lab_build()
+{
+  local name=$1 tool
+  shift
+  "$root/scripts/deps.sh" --build-only ${loss:+--loss} >&2 || exit 2
+  export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
+  for tool in "$@"; do
+    [[ -x $CPM_BIN/$tool ]] && continue
+    echo "$name: building (cmake --preset default)" >&2
+    { cmake --preset default && cmake --build build/default -j2; } >"$root/build-lab.log" 2>&1 || {
+      tail -n 30 "$root/build-lab.log" >&2
+      echo "$name: build failed, see build-lab.log" >&2
+      exit 2
+    }
+    return 0
+  done
+}
 
 lab_figure()
 {

@@ -50,11 +50,7 @@ wait_for "$t/csX.err" "in PCMU, receiving"
 printf '/resume\n' >&7
 wait_for "$t/csX.err" "in PCMU, sending, receiving"
 # alice has the answer to her resume (a second "modified") before she changes anything more.
-for ((i = 0; i < 200; i++)); do
-  (($(grep -c '"action":"modified"' "$t/alice.out") >= 2)) && break
-  sleep 0.1 # bounded poll of alice's output; checked below
-done
-(($(grep -c '"action":"modified"' "$t/alice.out") >= 2)) || fail "alice never had her resume answered"
+wait_count "$t/alice.out" '"action":"modified"' 2
 
 printf '/audio off\n' >&7
 wait_for "$t/alice.out" '"action":"removed"'

@@ -19,18 +19,8 @@ adopt alice $! "$t/alice.err"
 exec 4>"$t/alice.in"
 wait_for "$t/alice.out" '"event":"answered"'
 
-# count FILE ACTION: how many media events of that action FILE holds.
-count() { grep -c "\"action\":\"$2\"" "$1" || true; }
 # await FILE ACTION N: wait until FILE holds N media events of ACTION.
-await()
-{
-  local i
-  for ((i = 0; i < 200; i++)); do
-    (($(count "$1" "$2") >= $3)) && return 0
-    sleep 0.1 # bounded poll of a file another process writes
-  done
-  fail "$1: fewer than $3 '$2' media events"
-}
+await() { wait_count "$1" "\"action\":\"$2\"" "$3"; }
 
 printf '/audio\n' >&4
 await "$t/alice.out" added 1
@@ -77,10 +67,10 @@ offers = [e["message"] for e in ev if e["dir"] == "rx" and e["first_line"].start
           and to_tagged(e["message"])]
 audio = [next(l for l in o.split("\r\n") if l.startswith("m=audio ")) for o in offers]
 assert len(audio) >= 7, audio
-assert audio[0].endswith("RTP/AVP 0 8") and not audio[0].startswith("m=audio 0 "), audio
+assert audio[0].endswith("RTP/AVP 0 8 111") and not audio[0].startswith("m=audio 0 "), audio
 assert "a=sendonly" in offers[1], offers[1]
 assert "a=sendrecv" in offers[2] or "a=sendonly" not in offers[2], offers[2]
-assert audio[3].endswith("RTP/AVP 8 0"), audio
+assert audio[3].endswith("RTP/AVP 8 0 111"), audio
 assert audio[4].startswith("m=audio 0 "), audio
 assert not audio[5].startswith("m=audio 0 "), audio
 assert audio[6].startswith("m=audio 0 "), audio

@@ -1,10 +1,12 @@
 // libFuzzer target: cpm::sdp::parse never crashes, what it accepts formats to text that parses
 // to the same media, and an MSRP offer in it can always be answered, with or without audio, by
 // an answer of as many m-lines; an audio stream added to it shows in sdp::diff, and removed is
-// gone.
+// gone. An audio line's formats are its payload types; an rtpmap read writes back the same;
+// an answer with Opus takes one of the offer's formats at the offer's number.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "cpm/codec/sdp.hpp"
@@ -36,6 +38,40 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
       std::abort();
     if (cpm::sdp::audio_of(*with_audio) && !cpm::sdp::audio_of(*d))
       std::abort();
+    cpm::sdp::PayloadFormat opus{111, "opus", 48000, 2, "maxplaybackrate=8000"};
+    auto ours = cpm::sdp::audio_line("127.0.0.1", 2, {opus});
+    auto with_opus = cpm::sdp::answer(*d, local, ours);
+    if (!with_opus || with_opus->media.size() != d->media.size())
+      std::abort();
+    for (size_t i = 0; i < with_opus->media.size(); ++i) {
+      if (with_opus->media[i].port == 0 || with_opus->media[i].type != "audio")
+        continue;
+      // The audio line taken, against the offered line it answers.
+      cpm::sdp::Description mine_d = *with_opus, theirs_d = *d;
+      mine_d.media = {with_opus->media[i]};
+      theirs_d.media = {d->media[i]};
+      auto mine = cpm::sdp::audio_of(mine_d);
+      auto theirs = cpm::sdp::audio_of(theirs_d);
+      if (!mine || !theirs || mine->payload_types.size() != 1)
+        std::abort();
+      auto c = cpm::sdp::common_format(*mine, *theirs);
+      if (!c || c->pt != mine->payload_types[0] || !c->same_codec(opus))
+        std::abort();
+    }
+  }
+  if (auto a = cpm::sdp::audio_of(*d)) {
+    if (a->formats.size() != a->payload_types.size())
+      std::abort();
+    for (size_t i = 0; i < a->formats.size(); ++i) {
+      const auto& f = a->formats[i];
+      if (f.pt != a->payload_types[i])
+        std::abort();
+      if (f.encoding.empty())
+        continue;
+      auto back = cpm::sdp::parse_rtpmap(std::to_string(f.pt) + " " + f.rtpmap());
+      if (!back || !back->same_codec(f) || back->pt != f.pt)
+        std::abort();
+    }
   }
   {
     // Chat optional (a participant with audio alone): an answer has the offer's m-lines and

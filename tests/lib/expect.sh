@@ -24,6 +24,19 @@ wait_for()
   poll_for "$1" "$2" "${3:-20}" || fail "$1 never contained '$2'"
 }
 
+# wait_count FILE TEXT N [SECONDS]: a bounded poll until FILE has N lines (at least) that
+# contain TEXT (a fixed string); fails after SECONDS (default 20).
+wait_count()
+{
+  local i n
+  for ((i = 0; i < ${4:-20} * 10; i++)); do
+    n=$(grep -cF -- "$2" "$1" 2>/dev/null) || true
+    ((${n:-0} >= $3)) && return 0
+    sleep 0.1 # bounded poll of a file another process writes; fails below
+  done
+  fail "$1 never had $3 lines with '$2' (it has ${n:-0})"
+}
+
 # expect_eq ACTUAL EXPECTED [WHAT]
 expect_eq()
 {

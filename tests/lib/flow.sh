@@ -15,7 +15,7 @@
 #              pid_of: the programs a test started, and only those, are stopped at exit
 #   net.sh     claim_prefix, lab_config, start_network and friends; start_core, sip and
 #              the SIPp helpers of the single-core tests
-#   expect.sh  wait_for, expect_*, trace queries
+#   expect.sh  wait_for, wait_count, expect_*, trace queries
 # Exit status: 0 pass, 1 fail, 77 skip (a missing peer tool, and never under CI=true).
 # Nothing here sleeps to synchronize: `start` blocks on the program's --ready-fd line; the
 # few bounded polls (wait_for, wait_exit) check their outcome.

@@ -17,14 +17,24 @@ TEST_CASE("media::codec names and payload types")
 {
   CHECK(codec_by_name("PCMU") == Codec::Pcmu);
   CHECK(codec_by_name("pcma") == Codec::Pcma);
-  CHECK_FALSE(codec_by_name("opus"));
+  CHECK(codec_by_name("OPUS") == Codec::Opus);
+  CHECK_FALSE(codec_by_name("g722"));
   CHECK_FALSE(codec_by_name(""));
   CHECK(codec_by_payload_type(0) == Codec::Pcmu);
   CHECK(codec_by_payload_type(8) == Codec::Pcma);
   CHECK_FALSE(codec_by_payload_type(13));
+  CHECK_FALSE(codec_by_payload_type(111)); // Opus has no static type
   CHECK(name(Codec::Pcma) == "PCMA");
+  CHECK(name(Codec::Opus) == "opus");
   CHECK(payload_type(Codec::Pcma) == 8);
+  CHECK(payload_type(Codec::Opus) == 111);
+  CHECK(format(Codec::Opus) == Format{Codec::Opus, 111});
   CHECK(k_samples == 160);
+  // RFC 7587 §4.1: Opus's RTP clock is 48 kHz whatever the audio's rate: 960 a 20 ms frame.
+  CHECK(clock_rate(Codec::Pcmu) == 8000);
+  CHECK(clock_rate(Codec::Opus) == 48000);
+  CHECK(timestamp_step(Codec::Pcma) == 160);
+  CHECK(timestamp_step(Codec::Opus) == 960);
 }
 
 TEST_CASE("media::G.711 published values")

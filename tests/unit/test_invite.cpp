@@ -122,8 +122,10 @@ TEST_CASE("invite::validate")
   CHECK_FALSE(inv::validate(o)); // the chat must be taken
   o.accept_media = "audio, message";
   CHECK(inv::validate(o));
-  o.codec = "opus";
+  o.codec = "g722";
   CHECK_FALSE(inv::validate(o));
+  o.codec = "opus";
+  CHECK(inv::validate(o));
   o.codec = "PCMA";
   CHECK(inv::validate(o));
   o.audio_once = true;
@@ -155,6 +157,8 @@ TEST_CASE("invite::parse_command: commands, chat and the // escape")
   CHECK(inv::parse_command("/resume").kind == K::Resume);
   CHECK(inv::parse_command("/codec pcma").kind == K::Codec);
   CHECK(inv::parse_command("/codec PCMU").text == "pcmu");
+  CHECK(inv::parse_command("/codec Opus").kind == K::Codec);
+  CHECK(inv::parse_command("/codec Opus").text == "opus");
   CHECK(inv::parse_command("/help").kind == K::Help);
   SUBCASE("the escape sends the line without its first slash")
   {
@@ -166,7 +170,7 @@ TEST_CASE("invite::parse_command: commands, chat and the // escape")
   SUBCASE("anything else that begins with / is unknown, not chat")
   {
     CHECK(inv::parse_command("/").kind == K::Unknown);
-    CHECK(inv::parse_command("/codec opus").kind == K::Unknown);
+    CHECK(inv::parse_command("/codec g722").kind == K::Unknown);
     CHECK(inv::parse_command("/audio loud").kind == K::Unknown);
     CHECK(inv::parse_command("/hold on").kind == K::Unknown);
     CHECK(inv::parse_command("/etc/passwd").kind == K::Unknown);

@@ -221,6 +221,120 @@ TEST_CASE("sdp::audio writes CPM's audio line and audio_of reads it back")
   }
 }
 
+TEST_CASE("sdp::parse_rtpmap reads a payload format")
+{
+  auto o = sdp::parse_rtpmap("96 opus/48000/2");
+  REQUIRE(o);
+  CHECK(o->pt == 96);
+  CHECK(o->encoding == "opus");
+  CHECK(o->clock_rate == 48000);
+  CHECK(o->channels == 2);
+  CHECK(o->rtpmap() == "opus/48000/2");
+  auto u = sdp::parse_rtpmap("0  PCMU/8000 ");
+  REQUIRE(u);
+  CHECK(u->channels == 1);
+  CHECK(u->rtpmap() == "PCMU/8000");
+  CHECK(o->same_codec(*sdp::parse_rtpmap("111 OPUS/48000/2")));
+  CHECK_FALSE(o->same_codec(*sdp::parse_rtpmap("111 opus/48000")));
+  CHECK_FALSE(o->same_codec(*u));
+  for (const char* bad :
+       {"", "96", "96 opus", "96 /48000", "x opus/48000", "128 opus/48000", "96 opus/0",
+        "96 opus/48000/", "96 opus/48000/0", "96 opus/48k", "96 opus/48000/2 extra"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(sdp::parse_rtpmap(bad));
+  }
+}
+
+TEST_CASE("sdp::audio_line writes dynamic formats with rtpmap and fmtp")
+{
+  sdp::PayloadFormat opus{111, "opus", 48000, 2, "maxplaybackrate=8000"};
+  sdp::PayloadFormat pcmu{0, "PCMU", 8000, 1, {}};
+  sdp::Description d = sdp::msrp_offer(local_uri());
+  d.media.push_back(sdp::audio_line("127.0.0.2", 20000, {pcmu, opus}));
+  auto text = sdp::format(d);
+  CHECK(text.find("m=audio 20000 RTP/AVP 0 111\r\nc=IN IP4 127.0.0.2\r\n"
+                  "a=rtpmap:0 PCMU/8000\r\na=rtpmap:111 opus/48000/2\r\n"
+                  "a=fmtp:111 maxplaybackrate=8000\r\na=ptime:20\r\n") != std::string::npos);
+  auto a = sdp::audio_of(*sdp::parse(text));
+  REQUIRE(a);
+  CHECK(a->payload_types == std::vector<uint8_t>{0, 111});
+  REQUIRE(a->formats.size() == 2);
+  CHECK(a->formats[0].encoding == "PCMU");
+  CHECK(a->formats[1].encoding == "opus");
+  CHECK(a->formats[1].channels == 2);
+  CHECK(a->formats[1].fmtp == "maxplaybackrate=8000");
+
+  SUBCASE("a static type without rtpmap is the table's; a dynamic one is unknown")
+  {
+    auto offer = sdp::parse(std::string(k_offer) + "m=audio 5 RTP/AVP 8 97\n");
+    REQUIRE(offer);
+    offer->media.erase(offer->media.begin()); // the first audio line
+    auto b = sdp::audio_of(*offer);
+    REQUIRE(b);
+    REQUIRE(b->formats.size() == 2);
+    CHECK(b->formats[0].encoding == "PCMA");
+    CHECK(b->formats[0].clock_rate == 8000);
+    CHECK(b->formats[1].pt == 97);
+    CHECK(b->formats[1].encoding.empty());
+    CHECK_FALSE(b->formats[1].same_codec(b->formats[1]));
+  }
+  SUBCASE("common_format: the first of theirs that mine lists, at their number")
+  {
+    sdp::AudioMedia mine, theirs;
+    mine.formats = {pcmu, opus};
+    theirs.formats = {sdp::PayloadFormat{96, "OPUS", 48000, 2, {}}, pcmu};
+    auto c = sdp::common_format(mine, theirs);
+    REQUIRE(c);
+    CHECK(c->pt == 96);
+    theirs.formats = {sdp::PayloadFormat{8, "PCMA", 8000, 1, {}}};
+    CHECK_FALSE(sdp::common_format(mine, theirs));
+  }
+}
+
+TEST_CASE("sdp::answer takes Opus at the offerer's dynamic payload type")
+{
+  sdp::PayloadFormat opus{111, "opus", 48000, 2, "maxplaybackrate=8000"};
+  sdp::PayloadFormat pcmu{0, "PCMU", 8000, 1, {}};
+  auto ours = sdp::audio_line("127.0.0.9", 30000, {pcmu, opus});
+  auto offer = sdp::parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+                          "t=0 0\r\nm=message 7654 TCP/MSRP *\r\n"
+                          "a=path:msrp://192.0.2.1:7654/x;tcp\r\n"
+                          "m=audio 49170 RTP/AVP 96 0\r\na=rtpmap:96 opus/48000/2\r\n"
+                          "a=fmtp:96 useinbandfec=1\r\n");
+  REQUIRE(offer);
+  auto a = sdp::answer(*offer, local_uri(), ours);
+  REQUIRE(a);
+  REQUIRE(a->media.size() == 2);
+  const auto& m = a->media[1];
+  CHECK(m.port == 30000);
+  CHECK(m.formats == std::vector<std::string>{"96"});
+  CHECK(m.attribute("rtpmap") == "96 opus/48000/2");
+  CHECK(m.attribute("fmtp") == "96 maxplaybackrate=8000");
+
+  SUBCASE("PCMU first in the offer: PCMU, no fmtp")
+  {
+    offer->media[1].formats = {"0", "96"};
+    auto b = sdp::answer(*offer, local_uri(), ours);
+    REQUIRE(b);
+    CHECK(b->media[1].formats == std::vector<std::string>{"0"});
+    CHECK(b->media[1].attribute("rtpmap") == "0 PCMU/8000");
+    CHECK_FALSE(b->media[1].has_attribute("fmtp"));
+  }
+  SUBCASE("the offer's 96 is another codec: not ours, PCMU taken")
+  {
+    offer->media[1].attributes = {{"rtpmap", "96 G7221/16000"}};
+    auto b = sdp::answer(*offer, local_uri(), ours);
+    REQUIRE(b);
+    CHECK(b->media[1].formats == std::vector<std::string>{"0"});
+  }
+  SUBCASE("a G.711-only answerer takes PCMU")
+  {
+    auto b = sdp::answer(*offer, local_uri(), sdp::audio("127.0.0.9", 30000));
+    REQUIRE(b);
+    CHECK(b->media[1].formats == std::vector<std::string>{"0"});
+  }
+}
+
 TEST_CASE("sdp directions")
 {
   using sdp::Direction;

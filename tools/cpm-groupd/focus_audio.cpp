@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "cpm/rt/audio_sdp.hpp"
 #include "cpm/rt/guard.hpp"
 
 namespace cpm::groupd {
@@ -60,7 +61,9 @@ std::optional<sdp::Media> Focus::Impl::audio_for(Party& l)
       verbose(fmt::format("{}: RTP {}: {}", tag(*p->conf), p->aor, s));
     });
   }
-  return sdp::audio(host, l.rtp->port(), {0, 8}, sdp::Direction::SendRecv);
+  // PCMU first, so that G.711-only peers answer as before; Opus for those who want it.
+  return media::audio_line(host, l.rtp->port(), media::preferring(media::Codec::Pcmu),
+                           sdp::Direction::SendRecv);
 }
 
 // The session carries audio from now on: its mixer and its clock.
@@ -89,14 +92,9 @@ void Focus::Impl::apply_audio(Party& l, const sdp::Description& ours,
     stop_audio(l);
     return;
   }
-  // The codec: the first of theirs that we listed (the answer holds only the chosen one).
-  std::optional<media::Codec> codec;
-  for (uint8_t pt : peer->payload_types)
-    if ((pt == 0 || pt == 8) && std::find(mine->payload_types.begin(), mine->payload_types.end(),
-                                          pt) != mine->payload_types.end()) {
-      codec = media::Codec(pt);
-      break;
-    }
+  // The codec: the first of theirs that we listed (the answer holds only the chosen one),
+  // at their payload type. Each participant has its own: its stream encodes the mix for it.
+  auto codec = media::negotiated(*mine, *peer);
   if (!codec) {
     diag(fmt::format("{}: no codec in common with {}: its audio is not mixed", tag(c), l.aor));
     stop_audio(l);
@@ -116,7 +114,7 @@ void Focus::Impl::apply_audio(Party& l, const sdp::Description& ours,
     l.rtp_silent = false;
   }
   verbose(fmt::format("{}: audio with {} at {}:{} in {}{}{}", tag(c), l.aor, peer->host, peer->port,
-                      media::name(*codec), l.sending ? ", sending" : "",
+                      media::name(codec->codec), l.sending ? ", sending" : "",
                       l.receiving ? ", receiving" : ""));
 }
 

@@ -44,21 +44,21 @@ uint16_t Audio::port() const
   return m_rtp ? m_rtp->port() : 0;
 }
 
-Result<void> Audio::start(const std::string& host, uint16_t port, media::Codec codec, bool send,
+Result<void> Audio::start(const std::string& host, uint16_t port, media::Format format, bool send,
                           bool receive)
 {
   if (!m_rtp)
     return fail("no RTP socket", 3);
-  if (auto r = m_rtp->connect(host, port, codec); !r)
+  if (auto r = m_rtp->connect(host, port, format); !r)
     return r;
-  m_codec = codec;
+  m_format = format;
   m_send = send;
   m_receive = receive;
   m_active = true;
   if (!m_ticker)
     m_ticker = std::make_unique<media::Ticker>([this] { tick(); });
   m_log.note(fmt::format("audio {} {}:{} in {} ({}{})", send ? "to" : "from", host, port,
-                         media::name(codec), send ? "send" : "", receive ? "recv" : ""));
+                         media::name(format.codec), send ? "send" : "", receive ? "recv" : ""));
   return {};
 }
 

@@ -25,13 +25,13 @@ public:
   Result<uint16_t> bind(const std::string& host);
   bool bound() const { return static_cast<bool>(m_rtp); }
   uint16_t port() const;
-  // Stream to `host`:`port` in `codec`, sending and/or receiving.
-  Result<void> start(const std::string& host, uint16_t port, media::Codec codec, bool send,
+  // Stream to `host`:`port` in `format`, sending and/or receiving.
+  Result<void> start(const std::string& host, uint16_t port, media::Format format, bool send,
                      bool receive);
   // The stream is gone (port 0, the session's end): the socket is closed.
   void stop();
   bool active() const { return m_active; }
-  media::Codec codec() const { return m_codec; }
+  media::Codec codec() const { return m_format.codec; }
 
 private:
   void tick();
@@ -42,7 +42,7 @@ private:
   std::optional<media::WavWriter> m_out;
   std::unique_ptr<media::RtpStream> m_rtp;
   std::unique_ptr<media::Ticker> m_ticker;
-  media::Codec m_codec = media::Codec::Pcmu;
+  media::Format m_format;
   bool m_active = false, m_send = false, m_receive = false;
 };
 

@@ -18,6 +18,7 @@
 #include "cpm/codec/sdp.hpp"
 #include "cpm/codec/service.hpp"
 #include "cpm/grammar/address.hpp"
+#include "cpm/rt/audio_sdp.hpp"
 #include "cpm/rt/msrp_session.hpp"
 #include "cpm/rt/signals.hpp"
 #include "cpm/ua/endpoint.hpp"
@@ -92,7 +93,6 @@ private:
   // or stop the stream.
   void apply_audio(const sdp::Description& local, const sdp::Description& remote);
   std::optional<sdp::Media> local_audio(sdp::Direction dir) const;
-  std::vector<uint8_t> payload_types() const;
   void media_changed(const sdp::Description& before, const sdp::Description& after);
 
   // Chat.
@@ -627,18 +627,12 @@ void Client::on_line(const std::string& line)
   }
 }
 
-std::vector<uint8_t> Client::payload_types() const
-{
-  // The preferred codec first: the answerer takes the first of ours it supports.
-  auto first = media::payload_type(m_codec);
-  return {first, static_cast<uint8_t>(first == 0 ? 8 : 0)};
-}
-
 std::optional<sdp::Media> Client::local_audio(sdp::Direction dir) const
 {
   if (!m_audio.bound())
     return std::nullopt;
-  return sdp::audio(m_host, m_audio.port(), payload_types(), dir);
+  // The preferred codec first: the answerer takes the first of ours it supports.
+  return media::audio_line(m_host, m_audio.port(), media::preferring(m_codec), dir);
 }
 
 void Client::add_audio()
@@ -725,21 +719,20 @@ void Client::apply_audio(const sdp::Description& local, const sdp::Description& 
       m_audio.stop();
     return;
   }
-  // The codec: the answer's first payload type (ours when we answered, theirs when we offered).
-  auto pt =
-      mine->payload_types.empty() ? theirs->payload_types.front() : mine->payload_types.front();
-  for (auto t : theirs->payload_types)
-    if (std::find(mine->payload_types.begin(), mine->payload_types.end(), t) !=
-        mine->payload_types.end()) {
-      pt = t;
-      break;
-    }
-  auto codec = media::codec_by_payload_type(pt).value_or(media::Codec::Pcmu);
+  // The codec: the answer's (ours when we answered, theirs when we offered), sent with their
+  // payload type.
+  auto format = media::negotiated(*mine, *theirs);
+  if (!format) {
+    m_log.diag("audio: no codec in common with the peer");
+    if (m_audio.bound())
+      m_audio.stop();
+    return;
+  }
   bool send =
       mine->direction == sdp::Direction::SendRecv || mine->direction == sdp::Direction::SendOnly;
   bool recv =
       mine->direction == sdp::Direction::SendRecv || mine->direction == sdp::Direction::RecvOnly;
-  if (auto r = m_audio.start(theirs->host, theirs->port, codec, send, recv); !r)
+  if (auto r = m_audio.start(theirs->host, theirs->port, *format, send, recv); !r)
     m_log.diag(fmt::format("audio: {}", r.error().message));
 }
 

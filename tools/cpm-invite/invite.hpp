@@ -39,7 +39,7 @@ struct Options {
   double add_audio_after = -1;      // --add-audio-after SECONDS (< 0: never)
   bool offer_audio = false;         // --audio: the INVITE offers audio beside the chat
   std::string accept_media = "all"; // --accept-media all|message|message,audio
-  std::string codec = "pcmu";       // --codec pcmu|pcma: the one we prefer
+  std::string codec = "pcmu";       // --codec pcmu|pcma|opus: the one we prefer
 };
 
 // Add every option and positional of cpm-invite to `app`.
@@ -76,7 +76,7 @@ std::string refused(std::string_view to, int status, std::string_view reason);
 bool is_focus(std::string_view contact);
 
 // A line of stdin: chat text, or a command ("/audio", "/audio off", "/hold", "/resume",
-// "/codec pcmu|pcma", "/help"); "//text" is the chat line "/text".
+// "/codec pcmu|pcma|opus", "/help"); "//text" is the chat line "/text".
 struct Command {
   enum class Kind { Chat, AudioOn, AudioOff, Hold, Resume, Codec, Help, Unknown };
   Kind kind = Kind::Chat;

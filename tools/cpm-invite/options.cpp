@@ -7,6 +7,7 @@
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
 #include "cpm/grammar/header.hpp"
+#include "cpm/media/audio.hpp"
 #include "cpm/ua/program.hpp"
 
 namespace cpm::invite {
@@ -55,8 +56,8 @@ Result<void> validate(const Options& opt)
       return fail("--send TEXT must be one line");
   if (auto a = accepts_audio(opt.accept_media); !a)
     return tl::unexpected(a.error());
-  if (lower(opt.codec) != "pcmu" && lower(opt.codec) != "pcma")
-    return fail("--codec must be pcmu or pcma");
+  if (!media::codec_by_name(opt.codec))
+    return fail("--codec must be pcmu, pcma or opus");
   if (opt.add_audio_after >= 0 && !seconds_ok(opt.add_audio_after))
     return fail("--add-audio-after must be a number of seconds >= 0");
   if (opt.audio_once && opt.audio_in.empty())
@@ -152,7 +153,7 @@ Command parse_command(const std::string& line)
     return {K::Hold, {}};
   if (cmd == "resume" && w.size() == 1)
     return {K::Resume, {}};
-  if (cmd == "codec" && w.size() == 2 && (lower(w[1]) == "pcmu" || lower(w[1]) == "pcma"))
+  if (cmd == "codec" && w.size() == 2 && media::codec_by_name(w[1]))
     return {K::Codec, lower(w[1])};
   if (cmd == "help" && w.size() == 1)
     return {K::Help, {}};
@@ -162,7 +163,7 @@ Command parse_command(const std::string& line)
 std::string command_help()
 {
   return "commands: /audio (add audio), /audio off (remove it), /hold (sendonly), /resume "
-         "(sendrecv), /codec pcmu|pcma, /help; //text sends the chat line /text";
+         "(sendrecv), /codec pcmu|pcma|opus, /help; //text sends the chat line /text";
 }
 
 Result<bool> accepts_audio(const std::string& accept_media)
@@ -228,7 +229,7 @@ void add_options(CLI::App& app, Options& opt)
   app.add_flag("--audio", opt.offer_audio, "Offer audio in the INVITE itself, beside the chat");
   app.add_option("--accept-media", opt.accept_media,
                  "Streams to take from an offer: all, message or message,audio (default all)");
-  app.add_option("--codec", opt.codec, "Preferred audio codec: pcmu or pcma (default pcmu)");
+  app.add_option("--codec", opt.codec, "Preferred audio codec: pcmu, pcma or opus (default pcmu)");
   app.add_option("TO", opt.to, "Whom to invite (sip:bob@b.example, a group URI)");
 }
 

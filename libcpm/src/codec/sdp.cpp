@@ -342,27 +342,63 @@ std::vector<uint8_t> payload_types(const Media& m)
 }
 
 // RFC 3551 table 4: the static payload types we name in a=rtpmap.
-const char* static_rtpmap(uint8_t pt)
+std::optional<PayloadFormat> static_format(uint8_t pt)
 {
   switch (pt) {
   case 0:
-    return "PCMU/8000";
+    return PayloadFormat{0, "PCMU", 8000, 1, {}};
   case 8:
-    return "PCMA/8000";
+    return PayloadFormat{8, "PCMA", 8000, 1, {}};
   default:
-    return nullptr;
+    return std::nullopt;
   }
+}
+
+// The value of the first a=<attr> of `m` that starts with "<pt> ", after it; nullopt if none.
+std::optional<std::string_view> pt_attribute(const Media& m, std::string_view attr, uint8_t pt)
+{
+  auto prefix = fmt::format("{} ", pt);
+  for (const auto& [n, v] : m.attributes)
+    if (iequals(n, attr) && std::string_view(v).substr(0, prefix.size()) == prefix)
+      return trim(std::string_view(v).substr(prefix.size()));
+  return std::nullopt;
+}
+
+// The formats of an RTP line in its order: a=rtpmap, else the static table (a dynamic type
+// without rtpmap has no encoding), and a=fmtp.
+std::vector<PayloadFormat> payload_formats(const Media& m)
+{
+  std::vector<PayloadFormat> out;
+  for (auto pt : payload_types(m)) {
+    PayloadFormat f;
+    f.pt = pt;
+    std::optional<PayloadFormat> mapped;
+    for (const auto& [n, v] : m.attributes)
+      if (iequals(n, "rtpmap"))
+        if (auto r = parse_rtpmap(v); r && r->pt == pt) {
+          mapped = r;
+          break;
+        }
+    if (!mapped)
+      mapped = static_format(pt);
+    if (mapped)
+      f = *mapped;
+    if (auto p = pt_attribute(m, "fmtp", pt))
+      f.fmtp = std::string(*p);
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 // The a=rtpmap value of payload type `pt` in line `m` ("0 PCMU/8000"), or "".
 std::string rtpmap_of(const Media& m, uint8_t pt)
 {
-  auto prefix = fmt::format("{} ", pt);
   for (const auto& [n, v] : m.attributes)
-    if (iequals(n, "rtpmap") && v.rfind(prefix, 0) == 0)
-      return v;
-  if (auto known = static_rtpmap(pt))
-    return prefix + known;
+    if (iequals(n, "rtpmap"))
+      if (auto r = parse_rtpmap(v); r && r->pt == pt)
+        return v;
+  if (auto known = static_format(pt))
+    return fmt::format("{} {}", pt, known->rtpmap());
   return {};
 }
 
@@ -436,22 +472,79 @@ void set_direction(Media& m, Direction d)
   a.emplace_back(std::string(name(d)), "");
 }
 
-Media audio(std::string_view host, uint16_t port, const std::vector<uint8_t>& payload_types,
-            Direction direction)
+bool PayloadFormat::same_codec(const PayloadFormat& o) const
+{
+  return !encoding.empty() && iequals(encoding, o.encoding) && clock_rate == o.clock_rate &&
+         channels == o.channels;
+}
+
+std::string PayloadFormat::rtpmap() const
+{
+  return channels == 1 ? fmt::format("{}/{}", encoding, clock_rate)
+                       : fmt::format("{}/{}/{}", encoding, clock_rate, channels);
+}
+
+std::optional<PayloadFormat> parse_rtpmap(std::string_view value)
+{
+  auto f = text::split_ws(value);
+  if (f.size() != 2)
+    return std::nullopt;
+  auto pt = number(f[0]);
+  if (!pt || *pt > 127)
+    return std::nullopt;
+  PayloadFormat out;
+  out.pt = static_cast<uint8_t>(*pt);
+  auto rest = f[1];
+  auto slash = rest.find('/');
+  if (slash == 0 || slash == std::string_view::npos)
+    return std::nullopt;
+  out.encoding = std::string(rest.substr(0, slash));
+  rest = rest.substr(slash + 1);
+  slash = rest.find('/');
+  auto rate = number(rest.substr(0, slash));
+  if (!rate || *rate == 0)
+    return std::nullopt;
+  out.clock_rate = *rate;
+  if (slash != std::string_view::npos) {
+    auto ch = number(rest.substr(slash + 1));
+    if (!ch || *ch == 0 || *ch > 255)
+      return std::nullopt;
+    out.channels = *ch;
+  }
+  return out;
+}
+
+Media audio_line(std::string_view host, uint16_t port, const std::vector<PayloadFormat>& formats,
+                 Direction direction)
 {
   Media m;
   m.type = "audio";
   m.port = port;
   m.proto = "RTP/AVP";
   m.connection = std::string(host);
-  for (auto pt : payload_types) {
-    m.formats.push_back(std::to_string(pt));
-    if (auto known = static_rtpmap(pt))
-      m.attributes.emplace_back("rtpmap", fmt::format("{} {}", pt, known));
+  for (const auto& f : formats) {
+    m.formats.push_back(std::to_string(f.pt));
+    if (!f.encoding.empty())
+      m.attributes.emplace_back("rtpmap", fmt::format("{} {}", f.pt, f.rtpmap()));
   }
+  for (const auto& f : formats)
+    if (!f.fmtp.empty())
+      m.attributes.emplace_back("fmtp", fmt::format("{} {}", f.pt, f.fmtp));
   m.attributes.emplace_back("ptime", "20");
   m.attributes.emplace_back(std::string(name(direction)), "");
   return m;
+}
+
+Media audio(std::string_view host, uint16_t port, const std::vector<uint8_t>& payload_types,
+            Direction direction)
+{
+  std::vector<PayloadFormat> formats;
+  for (auto pt : payload_types) {
+    PayloadFormat f;
+    f.pt = pt;
+    formats.push_back(static_format(pt).value_or(f));
+  }
+  return audio_line(host, port, formats, direction);
 }
 
 std::optional<AudioMedia> audio_of(const Description& d)
@@ -463,9 +556,19 @@ std::optional<AudioMedia> audio_of(const Description& d)
     out.host = address_of(d, m);
     out.port = m.port;
     out.payload_types = payload_types(m);
+    out.formats = payload_formats(m);
     out.direction = direction_of(m);
     return out;
   }
+  return std::nullopt;
+}
+
+std::optional<PayloadFormat> common_format(const AudioMedia& mine, const AudioMedia& theirs)
+{
+  for (const auto& t : theirs.formats)
+    for (const auto& o : mine.formats)
+      if (t.same_codec(o))
+        return t;
   return std::nullopt;
 }
 
@@ -525,13 +628,17 @@ Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local
       continue;
     }
     if (!audio_chosen && audio_local && om.port != 0 && is_audio_line(om)) {
-      auto ours = payload_types(*audio_local);
-      std::optional<uint8_t> common;
-      for (auto pt : payload_types(om))
-        if (std::find(ours.begin(), ours.end(), pt) != ours.end()) {
-          common = pt;
+      auto ours = payload_formats(*audio_local);
+      std::optional<PayloadFormat> common, own;
+      for (const auto& f : payload_formats(om)) {
+        auto it = std::find_if(ours.begin(), ours.end(),
+                               [&](const PayloadFormat& o) { return f.same_codec(o); });
+        if (it != ours.end()) {
+          common = f;
+          own = *it;
           break;
         }
+      }
       if (common) {
         audio_chosen = true;
         Media m;
@@ -539,9 +646,12 @@ Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local
         m.proto = om.proto;
         m.port = audio_local->port;
         m.connection = audio_local->connection;
-        m.formats = {std::to_string(*common)};
-        if (auto map = rtpmap_of(om, *common); !map.empty())
+        // RFC 3264 §6.1: the offer's payload type (a dynamic one is the offerer's number).
+        m.formats = {std::to_string(common->pt)};
+        if (auto map = rtpmap_of(om, common->pt); !map.empty())
           m.attributes.emplace_back("rtpmap", map);
+        if (!own->fmtp.empty())
+          m.attributes.emplace_back("fmtp", fmt::format("{} {}", common->pt, own->fmtp));
         m.attributes.emplace_back("ptime", "20");
         auto offered = mirror(direction_of(om)), local = direction_of(*audio_local);
         m.attributes.emplace_back(

@@ -15,6 +15,8 @@ std::optional<Codec> codec_by_name(std::string_view n)
     return Codec::Pcmu;
   if (text::iequals(n, "PCMA"))
     return Codec::Pcma;
+  if (text::iequals(n, "opus"))
+    return Codec::Opus;
   return std::nullopt;
 }
 
@@ -32,7 +34,33 @@ std::optional<Codec> codec_by_payload_type(uint8_t pt)
 
 std::string_view name(Codec c)
 {
-  return c == Codec::Pcma ? "PCMA" : "PCMU";
+  switch (c) {
+  case Codec::Pcma:
+    return "PCMA";
+  case Codec::Opus:
+    return "opus";
+  case Codec::Pcmu:
+    break;
+  }
+  return "PCMU";
+}
+
+uint8_t payload_type(Codec c)
+{
+  switch (c) {
+  case Codec::Pcma:
+    return 8;
+  case Codec::Opus:
+    return k_opus_payload_type;
+  case Codec::Pcmu:
+    break;
+  }
+  return 0;
+}
+
+uint32_t clock_rate(Codec c)
+{
+  return c == Codec::Opus ? 48000 : k_rate;
 }
 
 namespace {

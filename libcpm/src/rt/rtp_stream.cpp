@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fmt/format.h>
+#include <optional>
 
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/loop.hpp"
@@ -17,7 +18,11 @@ struct RtpStream::Impl {
   std::string cname;
   struct sa remote {};
   bool connected = false;
-  Codec codec = Codec::Pcmu;
+  Format format;
+  std::optional<Encoder> encoder;
+  // Opus's decoder, made when the stream is first connected in Opus, kept after (G.711
+  // needs none).
+  std::optional<Decoder> opus;
   bool marker = true;
   uint32_t ts = 0;
   Counters counters;
@@ -29,17 +34,22 @@ struct RtpStream::Impl {
   {
     auto& self = *static_cast<Impl*>(arg);
     sip::guarded(self.diag, "rtp", [&] {
-      auto received = codec_by_payload_type(hdr->pt);
-      if (!received) {
+      Frame frame{};
+      if (auto g711 = codec_by_payload_type(hdr->pt)) {
+        decode(*g711, mbuf_buf(mb), std::min(mbuf_get_left(mb), k_samples), frame.data());
+      } else if (self.opus && self.format.codec == Codec::Opus &&
+                 hdr->pt == self.format.payload_type) {
+        if (!self.opus->decode(mbuf_buf(mb), mbuf_get_left(mb), frame)) {
+          ++self.counters.bad;
+          return;
+        }
+      } else {
         // Comfort noise (13), telephone-event or anything else: not audio we mix.
         ++self.counters.bad;
         return;
       }
       ++self.counters.received;
       self.counters.last_rx_ms = sip::jiffies();
-      Frame frame{};
-      const size_t n = std::min(mbuf_get_left(mb), k_samples);
-      decode(*received, mbuf_buf(mb), n, frame.data());
       if (self.on_frame)
         self.on_frame(hdr->seq, frame);
     });
@@ -89,7 +99,7 @@ uint16_t RtpStream::port() const
   return m->port;
 }
 
-Result<void> RtpStream::connect(const std::string& host, uint16_t port, Codec codec)
+Result<void> RtpStream::connect(const std::string& host, uint16_t port, Format format)
 {
   if (!m->rs)
     return fail("RTP: stream stopped", 3);
@@ -98,12 +108,26 @@ Result<void> RtpStream::connect(const std::string& host, uint16_t port, Codec co
     return fail(fmt::format("RTP: bad remote {}:{}", host, port), 2);
   rtcp = dst;
   sa_set_port(&rtcp, static_cast<uint16_t>(port + 1));
-  const bool changed = !m->connected || !sa_cmp(&dst, &m->remote, SA_ALL) || codec != m->codec;
+  if (!m->encoder || m->encoder->codec() != format.codec) {
+    auto e = Encoder::create(format.codec);
+    if (!e)
+      return tl::unexpected(e.error());
+    m->encoder.emplace(std::move(*e));
+  }
+  if (format.codec == Codec::Opus && !m->opus) {
+    auto d = Decoder::create(Codec::Opus);
+    if (!d)
+      return tl::unexpected(d.error());
+    m->opus.emplace(std::move(*d));
+  }
+  const bool changed = !m->connected || !sa_cmp(&dst, &m->remote, SA_ALL) || format != m->format;
   m->remote = dst;
-  m->codec = codec;
+  m->format = format;
   m->connected = true;
   if (changed)
     m->marker = true;
+  // RTCP's sender reports give RTP time in the codec's clock (48 kHz for Opus).
+  rtcp_set_srate(m->rs.get(), clock_rate(format.codec), clock_rate(format.codec));
   rtcp_start(m->rs.get(), m->cname.c_str(), &rtcp);
   return {};
 }
@@ -115,22 +139,29 @@ bool RtpStream::connected() const
 
 Codec RtpStream::codec() const
 {
-  return m->codec;
+  return m->format.codec;
+}
+
+Format RtpStream::format() const
+{
+  return m->format;
 }
 
 Result<void> RtpStream::send(const Frame& frame)
 {
   if (!m->rs || !m->connected)
     return {};
-  re_ptr<struct mbuf> mb(mbuf_alloc(RTP_HEADER_SIZE + k_samples));
+  re_ptr<struct mbuf> mb(mbuf_alloc(RTP_HEADER_SIZE + k_max_payload));
   if (!mb)
     return fail("RTP: out of memory", 3);
+  auto n = m->encoder->encode(frame, mb->buf + RTP_HEADER_SIZE);
+  if (!n)
+    return tl::unexpected(n.error());
   mb->pos = RTP_HEADER_SIZE;
-  mb->end = RTP_HEADER_SIZE + k_samples;
-  encode(m->codec, frame, mb->buf + RTP_HEADER_SIZE);
+  mb->end = RTP_HEADER_SIZE + *n;
   int err =
-      rtp_send(m->rs.get(), &m->remote, false, m->marker, payload_type(m->codec), m->ts, mb.get());
-  m->ts += static_cast<uint32_t>(k_samples);
+      rtp_send(m->rs.get(), &m->remote, false, m->marker, m->format.payload_type, m->ts, mb.get());
+  m->ts += timestamp_step(m->format.codec);
   if (err)
     return fail(fmt::format("RTP: send: {}", std::strerror(err)), 3);
   m->marker = false;

@@ -76,8 +76,30 @@ Direction mirror(Direction d);
 // Set the direction attribute of a media line (replacing any there).
 void set_direction(Media& m, Direction d);
 
+// One payload format of an RTP media line (RFC 4566 §6): its payload type, what its
+// a=rtpmap says (for a static type without one, RFC 3551's table: 0 PCMU/8000, 8 PCMA/8000)
+// and its a=fmtp parameters.
+struct PayloadFormat {
+  uint8_t pt = 0;
+  std::string encoding; // "PCMU", "opus" as written; "" when the line does not say
+  uint32_t clock_rate = 0;
+  uint32_t channels = 1; // the rtpmap's encoding parameters; 1 when absent
+  std::string fmtp;      // "minptime=10;useinbandfec=1", or ""
+  // The same codec as `o` whatever the payload types: encoding (any case), rate, channels.
+  bool same_codec(const PayloadFormat& o) const;
+  // "<encoding>/<clock rate>[/<channels>]", as a=rtpmap writes it after the payload type.
+  std::string rtpmap() const;
+};
+// The a=rtpmap value "96 opus/48000/2" (RFC 4566 §6: <payload type> <encoding name>/<clock
+// rate>[/<encoding parameters>]) as a format; nullopt when it is not one.
+std::optional<PayloadFormat> parse_rtpmap(std::string_view value);
+
 // CPM's audio line: m=audio <port> RTP/AVP <payload types>, c=<host> at media level, an
-// a=rtpmap per static type we know (0 PCMU/8000, 8 PCMA/8000), a=ptime:20, the direction.
+// a=rtpmap per format (an a=fmtp for those that have parameters), a=ptime:20, the direction.
+Media audio_line(std::string_view host, uint16_t port, const std::vector<PayloadFormat>& formats,
+                 Direction direction = Direction::SendRecv);
+// The same for static payload types only: an a=rtpmap per one we know (0 PCMU/8000,
+// 8 PCMA/8000).
 Media audio(std::string_view host, uint16_t port,
             const std::vector<uint8_t>& payload_types = {0, 8},
             Direction direction = Direction::SendRecv);
@@ -86,10 +108,15 @@ struct AudioMedia {
   std::string host; // media-level c=, else the session's
   uint16_t port = 0;
   std::vector<uint8_t> payload_types; // in the line's order; non-numeric formats skipped
+  std::vector<PayloadFormat> formats; // the same, with their rtpmap and fmtp
   Direction direction = Direction::SendRecv;
 };
 // The first m=audio line with RTP/AVP and a non-zero port (we do no SRTP).
 std::optional<AudioMedia> audio_of(const Description& d);
+// The format a negotiated audio stream uses: the first of `theirs` that `mine` lists too
+// (the same codec), with their payload type, the one to send them (RFC 3264 §6.1: the
+// answer's types are the offer's). Either may be the offer, the other being its answer.
+std::optional<PayloadFormat> common_format(const AudioMedia& mine, const AudioMedia& theirs);
 
 // RFC 3264 §8: `current` with its o= version incremented, as every later offer or answer of
 // a session must be (answer() writes a new o=: a caller answering a re-offer takes this one's).
@@ -107,11 +134,13 @@ Description replace_media(const Description& current, Media media);
 
 // RFC 3264 §6 answer to `offer`: the same m-lines in the same order. The MSRP line as
 // msrp_answer answers it; the first active audio line with `audio_local` when given and a
-// payload type is in common (the first of the offer's that audio_local lists), its direction
-// mirrored and limited to what audio_local allows; every other line port 0. Error (488) when
-// the offer has no usable MSRP line (Chat::Required), or with Chat::Optional (a participant
-// with audio only, e.g. a softphone without MSRP) when it has neither a usable MSRP line nor
-// an audio line taken; msrp_local.host is our address either way (o= and c=).
+// codec is in common (the first of the offer's formats that audio_local lists, by encoding,
+// clock rate and channels: answered with the offer's payload type and rtpmap, and
+// audio_local's fmtp), its direction mirrored and limited to what audio_local allows; every
+// other line port 0. Error (488) when the offer has no usable MSRP line (Chat::Required), or
+// with Chat::Optional (a participant with audio only, e.g. a softphone without MSRP) when it
+// has neither a usable MSRP line nor an audio line taken; msrp_local.host is our address
+// either way (o= and c=).
 enum class Chat : uint8_t { Required, Optional };
 Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local,
                            const std::optional<Media>& audio_local = std::nullopt,

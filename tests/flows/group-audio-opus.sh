@@ -1,0 +1,91 @@
+#!/bin/bash
+# The focus mixes participants with different codecs: focus-audio-mix.sh's group session
+# where alice runs cpm-invite --codec opus. Her /audio offers Opus first (RTP/AVP 111 0 8),
+# so csX answers Opus at her payload type; csX's re-offers to bob and carol list PCMU first
+# (RTP/AVP 0 8 111), so they answer PCMU. alice plays 440 Hz, bob 1000 Hz, carol says
+# nothing. Checked: the SDP of both offers and answers in the traces; csX connects alice in
+# opus and bob and carol in PCMU; each hears the N-1 mix in its own codec: carol (PCMU) hears
+# alice's tone that came in Opus and bob's, bob hears alice's and not his own, alice (Opus)
+# hears bob's 1000 Hz and not her own 440 Hz.
+. "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/audio.sh"
+need python3
+
+lab_config "$examples/lab-icsi.toml" lab.toml
+grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
+
+make_tone "$t/a440.wav" 440 60
+make_tone "$t/b1000.wav" 1000 60
+# Read by start_friends (friend_args, tests/lib/net.sh):
+# shellcheck disable=SC2034
+declare -A FRIEND_ARGS=(
+  [alice]="--codec opus --audio-in $t/a440.wav --audio-out $t/alice.wav"
+  [bob]="--audio-in $t/b1000.wav --audio-out $t/bob.wav"
+  [carol]="--audio-out $t/carol.wav"
+)
+start_group_network "" "$t"
+start_friends "" "$t"
+friends_joined "" "$t"
+
+printf '/audio\n' >&7
+wait_for "$t/alice.out" '"action":"added"'
+wait_for "$t/bob.out" '"action":"added"'
+wait_for "$t/carol.out" '"action":"added"'
+for who in alice@a.example bob@b.example carol@b.example; do
+  wait_for "$t/csX.err" "audio with sip:$who at "
+done
+grep -qE "audio with sip:alice@a.example at [^ ]+ in opus" "$t/csX.err" ||
+  fail "csX did not connect alice in Opus"
+for who in bob carol; do
+  grep -qE "audio with sip:$who@b.example at [^ ]+ in PCMU" "$t/csX.err" ||
+    fail "csX did not connect $who in PCMU"
+done
+
+alice0=$(wav_seconds "$t/alice.wav")
+bob0=$(wav_seconds "$t/bob.wav")
+carol0=$(wav_seconds "$t/carol.wav")
+recorded "$t/alice.wav" +5
+recorded "$t/bob.wav" +5
+recorded "$t/carol.wav" +5
+
+exec 7>&-
+expect_exit alice 0 "alice's exit status"
+exec 5>&-
+expect_exit bob 0 "bob's exit status"
+expect_exit carol 0 "carol's exit status"
+exec 6>&-
+
+# alice's offer and csX's answer (her trace), csX's offer to bob and his answer (his trace).
+python3 - "$t/alice.trace" "$t/bob.trace" <<'PY' || fail "the offers and answers are not as expected"
+import json, sys
+def reinvite(path):
+    ev = [json.loads(l) for l in open(path)]
+    def audio(m):
+        return next((l for l in m.split("\r\n") if l.startswith("m=audio ")), "")
+    inv = [e for e in ev if e["first_line"].startswith("INVITE ") and audio(e["message"])
+           and not audio(e["message"]).startswith("m=audio 0 ")]
+    assert inv, f"{path}: no INVITE with audio"
+    cseq = next(l for l in inv[0]["message"].split("\r\n") if l.lower().startswith("cseq:"))
+    ok = [e for e in ev if e["first_line"].startswith("SIP/2.0 200") and
+          any(l == cseq for l in e["message"].split("\r\n"))]
+    assert ok, f"{path}: no 200 to the INVITE with audio"
+    return inv[0]["message"], audio(inv[0]["message"]), ok[0]["message"], audio(ok[0]["message"])
+body, offer, _, answer = reinvite(sys.argv[1])
+assert offer.endswith(" RTP/AVP 111 0 8"), offer
+assert "a=rtpmap:111 opus/48000/2\r\n" in body, body
+assert answer.endswith(" RTP/AVP 111"), answer
+_, offer, ans_body, answer = reinvite(sys.argv[2])
+assert offer.endswith(" RTP/AVP 0 8 111"), offer
+assert answer.endswith(" RTP/AVP 0"), answer
+PY
+
+after() { awk -v s="$1" 'BEGIN { print s + 1.5 }'; }
+expect_tone --skip "$(after "$carol0")" "$t/carol.wav" 440
+expect_tone --skip "$(after "$carol0")" "$t/carol.wav" 1000
+expect_tone --skip "$(after "$bob0")" "$t/bob.wav" 440
+expect_no_tone --skip "$(after "$bob0")" "$t/bob.wav" 1000
+expect_tone --skip "$(after "$alice0")" "$t/alice.wav" 1000
+expect_no_tone --skip "$(after "$alice0")" "$t/alice.wav" 440
+
+stop_group_network ""
+echo "OK group-audio-opus"
