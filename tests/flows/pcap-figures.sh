@@ -54,16 +54,6 @@ for n in alice bob carol csX; do
   pcap_expect "$t/$n.pcap" msrp "$t/$n.trace"
   (($(trace_count msrp "$t/$n.trace") > 0)) || fail "$n traced no MSRP frame"
 done
-# SIP went over TCP too (the cores and the focus reach the clients' TCP flows or a large
-# INVITE moves to TCP), reassembled: at least one SIP frame over TCP somewhere.
-tshark_pcap=$t/csX.pcap
-tcp_sip=0
-for n in coreA coreB coreX csA csB csX alice bob carol; do
-  tshark_pcap=$t/$n.pcap
-  tcp_sip=$((tcp_sip + $(tshark_count 'sip && tcp')))
-done
-echo "SIP frames over TCP in the nodes' captures: $tcp_sip" >&2
-
 # One capture for the whole run, each message once (the senders' tx events).
 cpm-ladder --pcap "$t/run.pcap" "$t"/*.trace >"$t/ladder.out" 2>"$t/ladder.err" ||
   fail "cpm-ladder --pcap failed: $(cat "$t/ladder.err")"
