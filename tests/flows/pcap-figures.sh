@@ -1,6 +1,6 @@
 #!/bin/bash
-# --pcap on every program, read back by tshark: the group session of Figures 1+2 (SIP over
-# UDP and TCP, MSRP) and then the pager-mode message of Figures 5+6 on the same network
+# --pcap on every program, read back by tshark: the group session of Figures 1+2 (SIP, MSRP
+# over TCP) and then the pager-mode message of Figures 5+6 on the same network
 # (lab-icsi.toml). Every server and the session's clients take their capture file from the
 # config (`pcap` key); the pager's clients from --pcap on the command line. Each capture is
 # clean under tshark (checksums validated, no malformed frame, no expert error), and holds
