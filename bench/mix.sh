@@ -11,9 +11,10 @@
 # its 20 ms slot ended (late), the worst slot, frames lost on the way; and (`cpm-mixbench
 # cpu`) the mixer alone without sockets: sum, N-1 and G.711 encoding per participant frame.
 # Not run by CI. Usage: bench/mix.sh [N...]   (default 50 100 250 500 750 1000);
-# SECONDS_RUN (10) measured seconds per run, WARMUP (2); FOCUS_PRIO: a command prefix for
-# the focus side, e.g. "chrt -f 10" (real-time priority, as media servers run: on a shared
-# machine the others' builds otherwise take the focus's slots). Writes bench/results/mix-<date>.txt.
+# SECONDS_RUN (10) measured seconds per run, WARMUP (2); FOCUS_RT: the focus side's SCHED_FIFO
+# priority, e.g. 10, as cpm-groupd's realtime_priority (media servers run so: on a shared
+# machine the others' builds otherwise take the focus's slots); 0 (the default) is normal
+# scheduling. Writes bench/results/mix-<date>.txt.
 set -u -o pipefail
 . "$(dirname "$0")/lib.sh" # release build, flow harness
 need python3
@@ -35,9 +36,8 @@ for n in "${ns[@]}"; do
   claim_prefix
   focus_ip=${lab_prefix}0.1
   load_ip=${lab_prefix}0.2
-  # shellcheck disable=SC2086 # FOCUS_PRIO is a command prefix, split on purpose
-  ${FOCUS_PRIO:-} "$bench_bin" focus --local "$focus_ip" --remote "$load_ip" -n "$n" --seconds "$secs" \
-    --warmup "$warm" >"$t/focus$n.out" 2>"$t/focus$n.err" &
+  "$bench_bin" focus --local "$focus_ip" --remote "$load_ip" -n "$n" --seconds "$secs" \
+    --warmup "$warm" --realtime-priority "${FOCUS_RT:-0}" >"$t/focus$n.out" 2>"$t/focus$n.err" &
   adopt "focus$n" $! "$t/focus$n.err"
   wait_for "$t/focus$n.err" ready 30
   "$bench_bin" load --local "$load_ip" --remote "$focus_ip" -n "$n" --seconds "$secs" \

@@ -18,6 +18,7 @@
 #include "cpm/media/mixer.hpp"
 #include "cpm/rt/loop.hpp"
 #include "cpm/rt/media_clock.hpp"
+#include "cpm/rt/realtime.hpp"
 #include "cpm/rt/rtp_stream.hpp"
 
 using namespace cpm::media;
@@ -32,6 +33,7 @@ struct Options {
   int base_port = 20000;
   double seconds = 10;
   double warmup = 2;
+  int realtime_priority = 0;
   std::string codec = "g711"; // cpu: g711 (PCMU and PCMA by turns) or opus
 };
 
@@ -249,9 +251,14 @@ int main(int argc, char** argv)
       ->check(CLI::Range(1024, 50000));
   app.add_option("--seconds", o.seconds, "measured seconds");
   app.add_option("--warmup", o.warmup, "seconds before measuring");
+  app.add_option("--realtime-priority", o.realtime_priority,
+                 "SCHED_FIFO priority, as cpm-groupd's realtime_priority (0: normal)")
+      ->check(CLI::Range(0, cpm::rt::k_max_realtime_priority));
   app.add_option("--codec", o.codec, "cpu: g711 (PCMU and PCMA by turns) or opus")
       ->check(CLI::IsMember({"g711", "opus"}));
   CLI11_PARSE(app, argc, argv);
+  if (auto r = cpm::rt::set_realtime_priority(o.realtime_priority); !r)
+    std::fprintf(stderr, "mixbench: %s; going on at normal priority\n", r.error().message.c_str());
   try {
     cpm::sip::Library lib;
     if (int err = cpm::sip::set_max_fds(2 * o.n + 256)) {

@@ -44,7 +44,19 @@ printf 'hello friends\n' >&7
 wait_for "$t/bob.out" 'hello friends'
 echo "alice types: /audio"
 printf '/audio\n' >&7
-wait_for "$t/alice.out" '"action":"added"'
+wait_for "$t/alice.out" '"event":"media"' # added, or refused (a group without audio: 488)
+if grep -q '"action":"refused"' "$t/alice.out"; then
+  # The group's policy (or a server on the way) said no: show where, then end as usual.
+  echo "alice: $(grep '"action":"refused"' "$t/alice.out" | tail -n 1)"
+  exec 7>&- 5>&-
+  wait_or_stop alice 20 || true
+  wait_or_stop bob 20 || true
+  wait_or_stop carol 20 || true
+  exec 6>&-
+  lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t" ", SIP and MSRP" \
+    fig1-2+fig3-4 --hide BYE || true
+  lab_close 1 csX coreX csA csB coreA coreB
+fi
 echo "alice: $(grep '"action":"added"' "$t/alice.out" | tail -n 1)"
 wait_for "$t/bob.out" '"action":"added"'
 wait_for "$t/carol.out" '"action":"added"'

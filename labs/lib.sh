@@ -10,11 +10,12 @@
 #       and builds (cmake --preset default, log in build-lab.log) unless every TOOL is
 #       there; exits 2 when it cannot. NAME names the lab in its messages.
 #   lab_figure NODES DIR WHAT LADDER[+LADDER...] [OPTION...]
-#       draws DIR/*.trace in the columns NODES (cpm-ladder --columns --nodes NODES; also as
-#       a Mermaid diagram with MERMAID=1) under "What went over the wire<WHAT> (...)", then
-#       compares them with tests/flows/ladders/LADDER.ladder (several joined by +, read one
-#       after the other) by cpm-ladder --check LADDER OPTION... and prints its last line when
-#       they match, else the whole difference. Returns 1 on a difference, except under
+#       draws DIR/*.trace in the columns NODES (cpm-ladder --columns --nodes NODES, plus the
+#       options of the array lab_draw when the lab sets one, e.g. (--all --hide 100) to show
+#       REGISTER; also as a Mermaid diagram with MERMAID=1) under "What went over the
+#       wire<WHAT> (...)", then compares them with tests/flows/ladders/LADDER.ladder (several
+#       joined by +, read one after the other) by cpm-ladder --check LADDER OPTION... and
+#       prints its last line when they match, else the whole difference. Returns 1 on a difference, except under
 #       --loss (the lab's $loss set), where retransmissions make one expected: it says so.
 #   lab_close RC NODE...
 #       stops each NODE (the servers the lab started) and exits with status RC.
@@ -45,10 +46,10 @@ lab_figure()
   shift 4
   echo
   echo "What went over the wire$what (cpm-ladder --columns):"
-  cpm-ladder --columns --nodes "$nodes" "$dir"/*.trace
+  cpm-ladder --columns --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
   if [[ ${MERMAID:-0} == 1 ]]; then
     echo
-    cpm-ladder --mermaid --nodes "$nodes" "$dir"/*.trace
+    cpm-ladder --mermaid --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
   fi
   if [[ $figures == *+* ]]; then
     ladder="$dir/$figures.ladder" shown=""

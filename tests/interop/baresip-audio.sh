@@ -18,17 +18,6 @@ need baresip python3
 # shellcheck source=tests/lib/audio.sh
 . "$(dirname "$0")/../lib/audio.sh"
 
-# wait_count FILE TEXT N: a bounded poll until FILE has N lines with TEXT.
-wait_count()
-{
-  local i
-  for ((i = 0; i < 200; i++)); do
-    (($(grep -cF -- "$2" "$1") >= $3)) && return 0
-    sleep 0.1 # bounded poll of a file another process writes; checked below
-  done
-  fail "$1 never had $3 lines with '$2'"
-}
-
 # mix_with_baresip NAME: from now on, six seconds of the mix at carol and alice, and six
 # seconds of baresip's recording of this call; where they start is kept under NAME for
 # check_mix.

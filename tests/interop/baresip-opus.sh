@@ -21,17 +21,6 @@ need baresip python3
 # shellcheck source=tests/lib/audio.sh
 . "$(dirname "$0")/../lib/audio.sh"
 
-# wait_count FILE TEXT N: a bounded poll until FILE has N lines with TEXT.
-wait_count()
-{
-  local i
-  for ((i = 0; i < 200; i++)); do
-    (($(grep -cF -- "$2" "$1") >= $3)) && return 0
-    sleep 0.1 # bounded poll of a file another process writes; checked below
-  done
-  fail "$1 never had $3 lines with '$2'"
-}
-
 # listen NAME: from now on, six seconds of carol's mix and of baresip's recording of this
 # call; where they start is kept under NAME for check (WAV files are measured once closed).
 declare -A from

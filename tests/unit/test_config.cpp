@@ -688,4 +688,20 @@ TEST_CASE("config SMPP accounts of iwf and smsc nodes fit SMPP 3.4's fields")
             .find("system_id 'a-much-too-long-id' is longer than SMPP 3.4 allows (15") !=
         std::string::npos);
 }
+TEST_CASE("config realtime_priority of a conversation server")
+{
+  auto plain = parse(k_cs, "lab.toml");
+  REQUIRE(plain);
+  CHECK(plain->nodes.at(0).realtime_priority == 0);
+  auto f = parse(k_cs + "realtime_priority = 10\n", "lab.toml");
+  REQUIRE(f);
+  CHECK(f->nodes.at(0).realtime_priority == 10);
+  CHECK(error_of(k_cs + "realtime_priority = 100\n")
+            .find("node 'csA': key 'realtime_priority' must be between 0 and 99") !=
+        std::string::npos);
+  CHECK(error_of(k_cs + "realtime_priority = \"high\"\n")
+            .find("key 'realtime_priority' must be an integer") != std::string::npos);
+  CHECK(error_of(k_core + "realtime_priority = 10\n")
+            .find("realtime_priority belongs to a conversation-server") != std::string::npos);
+}
 TEST_SUITE_END();

@@ -703,4 +703,57 @@ TEST_CASE("ladder a re-INVITE (To with a tag) is drawn and compared as re-INVITE
   }
 }
 
+TEST_CASE("ladder::check compares REGISTER only when the ladder names it")
+{
+  Run r;
+  // bob registers with digest: a 401 challenge, then a second REGISTER (CSeq 2) with 200.
+  r.send("bob", "coreB", request("REGISTER", "sip:b.example", "reg-1", 1, "", "z9hG4bKr1"));
+  r.send("coreB", "bob", response(401, "Unauthorized", "reg-1", 1, "REGISTER", "z9hG4bKr1"));
+  r.send("bob", "coreB", request("REGISTER", "sip:b.example", "reg-1", 2, "", "z9hG4bKr2"));
+  r.send("coreB", "bob", response(200, "OK", "reg-1", 2, "REGISTER", "z9hG4bKr2"));
+  r.pager(k_msg_path, "sip:bob@b.example", "msg-1", "m");
+  r.pager(k_notif_path, "sip:alice@a.example", "notif-1", "n");
+  auto hs = ladder::arrows(r.events);
+
+  SUBCASE("a ladder without REGISTER leaves the registration out")
+  {
+    auto res = ladder::check(fig5_6_ladder(), hs);
+    INFO(res.report);
+    CHECK(res.ok);
+  }
+  auto text = std::string("[alias]\nB = bob\nCoreB = coreB\n"
+                          "[transaction challenge]\n[r.1] B -> CoreB REGISTER sip:b.example\n"
+                          "[r.2] CoreB -> B 401\n"
+                          "[transaction register]\nafter [r.2]\n[r.3] B -> CoreB REGISTER\n"
+                          "[r.4] CoreB -> B 200\n");
+  SUBCASE("a ladder with REGISTER compares the challenge and the second REGISTER")
+  {
+    auto ex = ladder::parse_expected(text + "[transaction message]\nafter [r.4]\n"
+                                            "[m.1] alice -> coreA MESSAGE\n",
+                                     "reg.ladder");
+    REQUIRE(ex);
+    // Only the message's first hop is named: the rest of the run must not match.
+    auto res = ladder::check(*ex, hs);
+    CHECK_FALSE(res.ok);
+    CHECK(res.report.find("transaction challenge: ok") != std::string::npos);
+    CHECK(res.report.find("transaction register: ok") != std::string::npos);
+  }
+  SUBCASE("a registration without its challenge does not match")
+  {
+    Run plain;
+    plain.send("bob", "coreB", request("REGISTER", "sip:b.example", "reg-2", 1, "", "z9hG4bKp"));
+    plain.send("coreB", "bob", response(200, "OK", "reg-2", 1, "REGISTER", "z9hG4bKp"));
+    auto ex = ladder::parse_expected(text, "reg.ladder");
+    REQUIRE(ex);
+    auto res = ladder::check(*ex, ladder::arrows(plain.events));
+    INFO(res.report);
+    CHECK_FALSE(res.ok);
+    auto ok = ladder::parse_expected("[transaction register]\n[1] bob -> coreB REGISTER\n"
+                                     "[2] coreB -> bob 200\n",
+                                     "reg.ladder");
+    REQUIRE(ok);
+    CHECK(ladder::check(*ok, ladder::arrows(plain.events)).ok);
+  }
+}
+
 TEST_SUITE_END();

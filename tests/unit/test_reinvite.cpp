@@ -23,8 +23,9 @@ const char* const k_offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 
 const char* const k_offer2 = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
                              "t=0 0\r\nm=message 9 TCP/MSRP *\r\nm=audio 4000 RTP/AVP 0\r\n";
 
-// What bob's raw listener (ahead of sipsess) does with an in-dialog INVITE.
-enum class Mode { Pass, Refuse, Twice };
+// What bob's raw listener (ahead of sipsess) does with an in-dialog INVITE (Hold: nothing,
+// it stays pending at alice).
+enum class Mode { Pass, Refuse, Twice, Hold };
 
 struct Bob {
   Mode mode = Mode::Pass;
@@ -32,7 +33,9 @@ struct Bob {
   uint32_t invite_cseq = 0;
   cpm::re_slot<struct sip_lsnr> lsnr;
   struct ::sip* sip = nullptr;
-  std::string contact; // "Contact: <sip:bob@127.0.0.1:PORT>"
+  std::string contact;           // "Contact: <sip:bob@127.0.0.1:PORT>"
+  int held = 0;                  // re-INVITEs (and retransmissions) held
+  std::function<void()> on_held; // after the first
 
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept
   {
@@ -45,6 +48,11 @@ struct Bob {
     }
     if (pl_strcmp(&msg->met, "INVITE") != 0 || !pl_isset(&msg->to.tag) || b.mode == Mode::Pass)
       return false;
+    if (b.mode == Mode::Hold) {
+      if (++b.held == 1 && b.on_held)
+        b.on_held();
+      return true;
+    }
     if (b.mode == Mode::Refuse) {
       (void)sip_replyf(b.sip, msg, 488, "Not Acceptable Here",
                        "Warning: 399 csB \"bob may not receive audio\"\r\n"
@@ -70,6 +78,7 @@ struct Call {
   Bob raw;
   std::string bob_offer_seen;
   std::function<void()> on_established;
+  int alice_glares = 0; // re-INVITEs alice answered 491
 };
 
 void setup(Call& c, const ua::Log& log)
@@ -110,6 +119,7 @@ void setup(Call& c, const ua::Log& log)
   ua::SessionHandlers h;
   h.answer = [](std::string_view) { return true; };
   h.established = [&c] { c.on_established(); };
+  h.glare = [&c] { ++c.alice_glares; };
   auto s = c.alice->connect(call, h);
   REQUIRE(s);
   c.alice_sess = std::move(*s);
@@ -202,6 +212,56 @@ TEST_CASE("sip::Reinvite: a retransmitted 200 is ACKed again")
   CHECK(run_loop() == 0);
   CHECK(got.status == 200);
   CHECK(c.raw.acks == 2);
+}
+
+TEST_CASE("ua::Session: a re-INVITE while ours is pending is answered 491 (glare)")
+{
+  cpm::sip::Library lib;
+  ua::Log log{"test", true, 0};
+  Call c;
+  c.raw.mode = Mode::Hold;
+  cpm::sip::ReinviteResult alice_got, bob_got;
+  bool alice_done = false;
+  c.on_established = [&] {
+    REQUIRE(c.alice_sess->modify(k_offer2, [&](const cpm::sip::ReinviteResult& r) {
+      alice_got = r;
+      alice_done = true;
+    }));
+  };
+  // Bob's own re-INVITE crosses alice's, which bob holds unanswered.
+  c.raw.on_held = [&] {
+    REQUIRE(c.bob_sess);
+    REQUIRE(c.bob_sess->modify(k_offer2, [&](const cpm::sip::ReinviteResult& r) {
+      bob_got = r;
+      cpm::sip::stop(0);
+    }));
+  };
+  setup(c, log);
+  CHECK(run_loop() == 0);
+  CHECK(bob_got.status == 491);
+  CHECK(bob_got.reason == "Request Pending");
+  CHECK(c.alice_glares == 1);
+  CHECK(c.alice_sess->modifying()); // hers still waits (bob holds it)
+  CHECK_FALSE(alice_done);
+  CHECK(c.alice_sess->owns_call_id());
+  CHECK_FALSE(c.bob_sess->owns_call_id());
+}
+
+TEST_CASE("sip::glare_delay_ms: 2.1 to 4 s for the Call-ID's owner, else 0 to 2 s, in 10 ms")
+{
+  using cpm::sip::glare_delay_ms;
+  CHECK(glare_delay_ms(true, 0) == 2100);
+  CHECK(glare_delay_ms(true, 190) == 4000);
+  CHECK(glare_delay_ms(true, 191) == 2100);
+  CHECK(glare_delay_ms(false, 0) == 0);
+  CHECK(glare_delay_ms(false, 200) == 2000);
+  CHECK(glare_delay_ms(false, 201) == 0);
+  for (int i = 0; i < 200; ++i) {
+    auto own = glare_delay_ms(true);
+    auto other = glare_delay_ms(false);
+    CHECK((own >= 2100 && own <= 4000 && own % 10 == 0));
+    CHECK((other <= 2000 && other % 10 == 0));
+  }
 }
 
 TEST_SUITE_END();

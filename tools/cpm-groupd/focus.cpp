@@ -273,7 +273,7 @@ void Focus::ack(const proxy::Incoming& in)
 
 bool Focus::cancel(const struct ::sip_msg* msg)
 {
-  return m->cancel(msg);
+  return m->cancel(msg) || m->cancel_modify(msg);
 }
 
 size_t Focus::sessions() const

@@ -66,10 +66,10 @@ std::optional<sdp::Media> Focus::Impl::audio_for(Party& l)
                            sdp::Direction::SendRecv);
 }
 
-// The session carries audio from now on: its mixer and its clock.
+// The session may carry audio from now on: its mixer and its clock (c.audio says whether
+// anyone is mixed).
 void Focus::Impl::start_audio(GroupCall& c)
 {
-  c.audio = true;
   if (c.mixer)
     return;
   c.mixer = std::make_unique<media::Mixer>();
@@ -110,6 +110,8 @@ void Focus::Impl::apply_audio(Party& l, const sdp::Description& ours,
   if (!l.mix) {
     l.mix = c.mixer->add();
     c.mixed[l.mix] = &l;
+    c.audio = true;
+    l.audio_declined = false;
     l.audio_since_ms = sip::jiffies();
     l.rtp_silent = false;
   }
@@ -129,6 +131,10 @@ void Focus::Impl::stop_audio(Party& l)
     c.mixed.erase(l.mix);
     l.mix = 0;
     verbose(fmt::format("{}: {} leaves the mix", tag(c), l.aor));
+    if (c.mixed.empty() && c.audio) {
+      c.audio = false;
+      verbose(fmt::format("{}: nobody has audio any more", tag(c)));
+    }
   }
   if (l.rtp) {
     l.rtp->stop();

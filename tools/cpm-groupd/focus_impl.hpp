@@ -70,10 +70,14 @@ struct Party {
   // Its re-INVITE, held (a stateless 100) until the others have their re-offers.
   re_ptr<const struct sip_msg> modify;
   std::string modify_txn;
+  std::string modify_offer;  // its SDP offer, applied when we answer 200 (not if it cancels)
   std::string modify_answer; // our SDP answer to it, sent once the others answered
   std::string modify_what;   // "audio added" (logs)
-  // Our 200 to its re-INVITE over UDP, sent again (T1 doubling up to T2) until its ACK
-  // comes (RFC 3261 §13.3.1.4: the UAS core retransmits a 2xx; libre's transaction does not).
+  // Its last word on audio was no while audio ran (refused our offer): not asked again until
+  // the session's audio starts afresh (man cpm-groupd, "Adding media").
+  bool audio_declined = false;
+  // Our 200 to its re-INVITE, sent again (T1 doubling up to T2) until its ACK comes (RFC 3261
+  // §13.3.1.4: the UAS core retransmits a 2xx, over any transport; libre's transaction does not).
   re_ptr<struct mbuf> ok;
   re_ptr<const struct sip_msg> ok_req;
   uint64_t ok_wait = 0, ok_elapsed = 0;
@@ -93,8 +97,8 @@ struct GroupCall {
   bool ended = false;
   uint64_t relayed = 0;
   uint64_t started_ms = 0; // when the inviter's INVITE arrived
-  // Audio: the session carries it once a participant added it (or offered it at the start);
-  // then one mixer and one 20 ms ticker for the whole session.
+  // Audio: the session carries it while at least one participant has an active audio
+  // stream (is mixed); one mixer and one 20 ms ticker for the whole session, kept once made.
   bool audio = false;
   std::unique_ptr<media::Mixer> mixer;
   std::unique_ptr<media::Ticker> ticker;
@@ -102,6 +106,11 @@ struct GroupCall {
   // Our re-INVITEs in flight for a held modification (Figure 4), and whose it is.
   size_t reoffers = 0;
   Party* modifier = nullptr;
+  // Those re-offered audio for the held modification: taken back if it is cancelled.
+  std::vector<Party*> reoffered;
+  // The held modification was cancelled (487): once its re-offers are answered, whoever took
+  // the audio is re-offered without it; no other modification starts meanwhile (491).
+  bool cancelled = false;
   std::string started_by; // the inviter's AOR (may_add_media = "inviter")
 
   // The inviter's leg, while it lasts.
@@ -180,7 +189,10 @@ struct Focus::Impl {
   void resend_ok(Party& l);
   void acked(const struct sip_msg* msg);
   std::optional<std::string> group_refusal(const GroupCall& c, const Party& l, const sdp::Diff& d);
-  void reoffer(GroupCall& c, Party& o);
+  bool cancel_modify(const struct sip_msg* msg);
+  bool reoffer(GroupCall& c, Party& o);
+  void take_back(GroupCall& c, Party& o);
+  bool send_offer(GroupCall& c, Party& o, const std::string& offer, const std::string& what);
   void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);
   void reoffer_done(GroupCall& c);
   std::string modify_contact(const GroupCall& c, const struct sip_msg* msg) const;

@@ -2,16 +2,19 @@
 // re-INVITE at once from its offer handler and a refusal with a bare 488, so the proxy hook
 // hands the focus's in-dialog INVITEs here first: the re-INVITE is held (a stateless 100),
 // the group's policy checked (488 with a Warning naming this node and the rule, nothing
-// changed), every other joined participant re-offered its current streams plus the added
-// one (rt/reinvite: a refusal or port 0 leaves it chatting without audio), and only then the
-// held re-INVITE answered 200 with our answer. The dialog stays sipsess's: its CSeq is
-// checked and recorded here, its ACK goes to sipsess, which finds nothing to do with it.
+// changed), and when it adds audio the others without audio are re-offered their current
+// streams plus audio (rt/reinvite: a refusal or port 0 leaves one chatting without audio);
+// only then is the held re-INVITE answered 200 and its change applied. A CANCEL of it before
+// then gets 200, the re-INVITE 487, and whoever took the audio meanwhile is re-offered
+// without it (RFC 3261 §9.2, §14.2: the session stays as it was). The dialog stays sipsess's:
+// its CSeq is checked and recorded here, its ACK goes to sipsess, which finds nothing to do.
 #include "focus_impl.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
+#include <utility>
 
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/pl.hpp"
@@ -94,6 +97,17 @@ std::optional<std::string> Focus::Impl::group_refusal(const GroupCall& c, const 
   return v.why;
 }
 
+// Whether `o` should be offered the audio `adder` adds. When nobody has audio, the added audio
+// starts afresh and everybody without it is asked (Figure 4); while audio runs, only those
+// never asked: not who has an audio line already (port 0: it refused or removed the audio) or
+// refused our offer outright.
+static bool to_reoffer(const Party& o, const Party& adder, bool running)
+{
+  if (&o == &adder || o.gone || !o.joined || !o.sess || o.mix || o.reoffering)
+    return false;
+  return !running || (!o.audio_declined && !has_audio_line(o.remote));
+}
+
 // A participant's re-INVITE (the proxy hook's in-dialog INVITE to us). Pass: not a dialog of
 // ours (sipsess answers 481); otherwise Drop, answered here now or later.
 proxy::Action Focus::Impl::reinvite(const struct sip_msg* msg)
@@ -114,8 +128,9 @@ proxy::Action Focus::Impl::reinvite(const struct sip_msg* msg)
     (void)sip_treply(nullptr, sip, msg, 500, "Server Internal Error");
     return proxy::Action::drop();
   }
-  // One offer/answer at a time in a session (RFC 3261 §14.2): ours to it, or anyone's held.
-  if (l.reoffering || c.modifier || !(l.joined || l.answered)) {
+  // One offer/answer at a time in a session (RFC 3261 §14.2): ours to it, anyone's held, or
+  // a cancelled one being undone.
+  if (l.reoffering || c.modifier || c.cancelled || !(l.joined || l.answered)) {
     (void)sip_treplyf(nullptr, nullptr, sip, msg, false, 491, "Request Pending",
                       "Content-Length: 0\r\n\r\n");
     return proxy::Action::drop();
@@ -146,36 +161,42 @@ proxy::Action Focus::Impl::reinvite(const struct sip_msg* msg)
     audio = audio_for(l);
   auto answer = sdp::answer(*offer, msrp_local(l), audio, chat_of(l));
   if (!answer) {
+    if (!l.mix)
+      stop_audio(l); // the RTP port audio_for opened
     refuse_modify(msg, 488, "Not Acceptable Here", answer.error().message);
     return proxy::Action::drop();
   }
   // RFC 3264 §8: our answer continues our previous description's o= line.
   if (auto mine = sdp::parse(l.local()))
     answer->origin = sdp::next_version(*mine).origin;
-  (void)sip_dialog_update(dlg, msg);
 
-  bool adds_audio = !c.audio && sdp::audio_of(*answer).has_value();
-  if (sdp::audio_of(*answer))
+  // Nothing changes before our 200 (answer_modify): a CANCEL leaves the session as it was.
+  bool adds_audio = !l.mix && sdp::audio_of(*answer).has_value();
+  if (adds_audio) {
     start_audio(c);
-  l.remote = *body;
-  l.local() = sdp::format(*answer);
-  apply_audio(l, *answer, *offer);
+    l.audio_declined = false;
+  }
   l.modify = re_ref(msg);
   l.modify_txn = txn;
-  l.modify_answer = l.local();
+  l.modify_offer = *body;
+  l.modify_answer = sdp::format(*answer);
   l.modify_what = describe(d);
   c.modifier = &l;
+  c.reoffered.clear();
   verbose(fmt::format("{}: {} modifies the session: {}", tag(c), l.aor, l.modify_what));
   // Figure 4: the others get the added stream too; the held re-INVITE waits for them.
-  if (adds_audio)
+  if (adds_audio) {
+    bool running = c.audio;
     for (auto& o : c.legs)
-      if (o.get() != &l && !o->gone && o->joined && o->sess)
-        reoffer(c, *o);
+      if (to_reoffer(*o, l, running) && reoffer(c, *o))
+        c.reoffered.push_back(o.get());
+  }
   reoffer_done(c);
   return proxy::Action::drop();
 }
 
-// Answer the held re-INVITE of `l` with 200 and our answer.
+// Answer the held re-INVITE of `l` with 200 and our answer, and apply its change: the dialog's
+// remote target, the descriptions, its audio.
 void Focus::Impl::answer_modify(Party& l)
 {
   GroupCall& c = *l.conf;
@@ -183,6 +204,18 @@ void Focus::Impl::answer_modify(Party& l)
     c.modifier = nullptr;
   if (!l.modify)
     return;
+  (void)sip_dialog_update(sipsess_dialog(l.sess.get()), l.modify.get());
+  bool had_audio = l.mix != 0;
+  l.remote = l.modify_offer;
+  l.local() = l.modify_answer;
+  auto ours = sdp::parse(l.local());
+  auto theirs = sdp::parse(l.remote);
+  if (ours && theirs)
+    apply_audio(l, *ours, *theirs);
+  else
+    stop_audio(l);
+  if (had_audio && !l.mix)
+    l.audio_declined = true; // it removed its audio itself
   std::string ct = modify_contact(c, l.modify.get());
   struct mbuf* sent = nullptr;
   int err = sip_treplyf(nullptr, &sent, env.stack->get(), l.modify.get(), false, 200, "OK",
@@ -196,8 +229,10 @@ void Focus::Impl::answer_modify(Party& l)
     diag(fmt::format("{}: cannot answer {}'s re-INVITE: {}", tag(c), l.aor, std::strerror(err)));
   else
     verbose(fmt::format("{}: {}'s re-INVITE answered 200 ({})", tag(c), l.aor, l.modify_what));
+  // RFC 3261 §13.3.1.4 over every transport, as libre's sipsess does: the request may have
+  // come over TCP and its ACK go over UDP further down the path.
   re_ptr<struct mbuf> ok(sent);
-  if (!err && ok && l.modify->tp == SIP_TRANSP_UDP) {
+  if (!err && ok) {
     l.ok = std::move(ok);
     l.ok_req = std::move(l.modify);
     l.ok_wait = 500; // T1
@@ -205,6 +240,39 @@ void Focus::Impl::answer_modify(Party& l)
     resend_ok(l);
   }
   l.modify.reset();
+}
+
+// A CANCEL of a held re-INVITE (RFC 3261 §9.2): 200 to it, 487 to the re-INVITE, whose change
+// was never applied; the re-offers it caused finish, and whoever took the audio is then
+// re-offered without it (reoffer_done). False: not a re-INVITE we hold (after our 200,
+// libre's transaction answers a CANCEL 200 itself and nothing changes).
+bool Focus::Impl::cancel_modify(const struct sip_msg* msg)
+{
+  std::string txn = txn_of(msg);
+  Party* lp = nullptr;
+  for (auto& c : confs)
+    for (auto& l : c->legs)
+      if (!l->gone && l->modify && l->modify_txn == txn)
+        lp = l.get();
+  if (!lp)
+    return false;
+  Party& l = *lp;
+  GroupCall& c = *l.conf;
+  struct sip* sip = env.stack->get();
+  (void)sip_reply(sip, msg, 200, "OK");
+  // Stateful: libre's transaction sends it again until the ACK, and absorbs that ACK.
+  (void)sip_treplyf(nullptr, nullptr, sip, l.modify.get(), false, 487, "Request Terminated",
+                    "Content-Length: 0\r\n\r\n");
+  l.modify.reset();
+  if (!l.mix)
+    stop_audio(l); // the RTP port opened for our answer
+  if (c.modifier == &l)
+    c.modifier = nullptr;
+  c.cancelled = true;
+  verbose(fmt::format("{}: {} cancelled its re-INVITE ({}): 487, the session stays as it was",
+                      tag(c), l.aor, l.modify_what));
+  reoffer_done(c);
+  return true;
 }
 
 // Our 200 to a re-INVITE once more after ok_wait, until its ACK or 64*T1.
@@ -243,25 +311,33 @@ void Focus::Impl::acked(const struct sip_msg* msg)
   l->ok_req.reset();
 }
 
-// Every re-offer of a held modification has its answer (or its leg is gone): answer it.
+// Every re-offer of a held modification has its answer (or its leg is gone): answer it. After
+// a CANCEL, those who took the audio are re-offered without it first, and the session is
+// open to modifications again once they answered.
 void Focus::Impl::reoffer_done(GroupCall& c)
 {
-  if (c.reoffers == 0 && c.modifier && !c.ended)
+  if (c.reoffers > 0 || c.ended)
+    return;
+  if (c.cancelled) {
+    auto back = std::exchange(c.reoffered, {});
+    for (Party* o : back)
+      if (o->mix)
+        take_back(c, *o);
+    if (c.reoffers == 0) {
+      c.cancelled = false;
+      verbose(fmt::format("{}: the cancelled modification is undone", tag(c)));
+    }
+    return;
+  }
+  c.reoffered.clear();
+  if (c.modifier)
     answer_modify(*c.modifier);
 }
 
-// Figure 4 step 2: re-INVITE `o` with its current streams plus the session's audio.
-void Focus::Impl::reoffer(GroupCall& c, Party& o)
+// Our re-INVITE of `offer` to `o` (`what`: the logs' words for it). False when it cannot go.
+bool Focus::Impl::send_offer(GroupCall& c, Party& o, const std::string& offer,
+                             const std::string& what)
 {
-  auto current = sdp::parse(o.local());
-  if (!current) {
-    diag(fmt::format("{}: cannot re-offer {}: {}", tag(c), o.aor, current.error().message));
-    return;
-  }
-  auto audio = audio_for(o);
-  if (!audio)
-    return;
-  std::string offer = sdp::format(sdp::add_media(*current, *audio));
   auto r = sip::Reinvite::send(
       *env.stack, *acks, sipsess_dialog(o.sess.get()),
       contact(c, "P-Asserted-Identity", c.group.uri), offer,
@@ -271,40 +347,80 @@ void Focus::Impl::reoffer(GroupCall& c, Party& o)
       nullptr);
   if (!r) {
     diag(fmt::format("{}: cannot re-offer {}: {}", tag(c), o.aor, r.error().message));
-    stop_audio(o);
-    return;
+    return false;
   }
   o.reinvite = std::move(*r);
   o.reoffering = true;
   ++c.reoffers;
-  verbose(fmt::format("{}: re-offering {} its streams plus audio", tag(c), o.aor));
+  verbose(fmt::format("{}: re-offering {} {}", tag(c), o.aor, what));
+  return true;
+}
+
+// Figure 4 step 2: re-INVITE `o` with its current streams plus the session's audio. False
+// when no offer went out.
+bool Focus::Impl::reoffer(GroupCall& c, Party& o)
+{
+  auto current = sdp::parse(o.local());
+  if (!current) {
+    diag(fmt::format("{}: cannot re-offer {}: {}", tag(c), o.aor, current.error().message));
+    return false;
+  }
+  auto audio = audio_for(o);
+  if (!audio)
+    return false;
+  if (!send_offer(c, o, sdp::format(sdp::add_media(*current, *audio)), "its streams plus audio")) {
+    stop_audio(o);
+    return false;
+  }
+  return true;
+}
+
+// After a cancelled modification: `o` took the audio; re-INVITE it with the audio at port 0
+// (RFC 3264 §8.2), as it was before. It leaves the mix now, whatever it answers.
+void Focus::Impl::take_back(GroupCall& c, Party& o)
+{
+  if (auto current = sdp::parse(o.local()))
+    (void)send_offer(c, o, sdp::format(sdp::remove_media(*current, "audio")),
+                     "its streams without the audio (cancelled)");
+  stop_audio(o);
 }
 
 // The answer to our re-offer: `o` takes the audio, takes only chat (port 0), or refused the
-// offer (its streams stay as they were). Either way it stays in the session.
+// offer (its streams stay as they were). Either way it stays in the session. (An offer taking
+// the audio back after a CANCEL has it leave the mix whatever it answers.)
 void Focus::Impl::reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r)
 {
   if (!o.reoffering)
     return;
   o.reoffering = false;
   GroupCall& c = *o.conf;
+  auto ours = sdp::parse(offer);
+  bool with_audio = ours && sdp::audio_of(*ours);
   if (r.ok()) {
-    auto ours = sdp::parse(offer);
     auto theirs = sdp::parse(r.sdp);
     o.local() = offer;
-    if (theirs) {
+    if (ours && theirs) {
       o.remote = r.sdp;
       apply_audio(o, *ours, *theirs);
     } else {
-      diag(fmt::format("{}: {}'s answer: {}", tag(c), o.aor, theirs.error().message));
+      diag(fmt::format("{}: {}'s answer: {}", tag(c), o.aor,
+                       theirs ? ours.error().message : theirs.error().message));
       stop_audio(o);
     }
+    if (with_audio && !o.mix)
+      o.audio_declined = true;
     verbose(fmt::format("{}: {} {}", tag(c), o.aor,
-                        o.mix ? "takes the audio" : "takes only chat (audio refused, port 0)"));
+                        o.mix        ? "takes the audio"
+                        : with_audio ? "takes only chat (audio refused, port 0)"
+                                     : "is back to chat only"));
   } else {
     stop_audio(o);
+    // A glare (491) or no answer is no decision; a refusal is.
+    if (with_audio && r.status >= 300 && r.status != 491 && r.status != 408)
+      o.audio_declined = true;
     std::string why = r.status ? fmt::format("{} {}", r.status, r.reason) : std::strerror(r.err);
-    verbose(fmt::format("{}: {} refused the audio ({}{}); it keeps chatting", tag(c), o.aor, why,
+    verbose(fmt::format("{}: {} refused {} ({}{}); it keeps chatting", tag(c), o.aor,
+                        with_audio ? "the audio" : "our offer", why,
                         r.warning.empty() ? "" : ", " + r.warning));
   }
   if (c.reoffers > 0)
@@ -324,6 +440,7 @@ void Focus::Impl::forget_media(Party& l)
   l.ok_req.reset();
   if (c.modifier == &l)
     c.modifier = nullptr;
+  std::erase(c.reoffered, &l);
   if (l.reoffering) {
     l.reoffering = false;
     if (c.reoffers > 0)

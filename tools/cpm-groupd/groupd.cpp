@@ -17,6 +17,7 @@
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
+#include "cpm/rt/realtime.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/incoming.hpp"
 
@@ -50,6 +51,8 @@ public:
       m_node.timeout_ms = m_opt.timeout_ms;
     if (!m_opt.outbox.empty())
       m_node.outbox_db = m_opt.outbox;
+    if (m_opt.realtime_priority >= 0)
+      m_node.realtime_priority = m_opt.realtime_priority;
     return {};
   }
 
@@ -273,6 +276,14 @@ public:
 
   Result<void> start(daemon::Runner&) override
   {
+    // Not fatal: without the privilege the mixer runs at normal priority (late frames on a
+    // busy machine, bench/mix.sh).
+    if (int prio = m_node.realtime_priority; prio > 0) {
+      if (auto r = rt::set_realtime_priority(prio); !r)
+        cli::diag(k_prog, fmt::format("{}; going on at normal priority", r.error().message));
+      else
+        diag(fmt::format("real-time priority {} (SCHED_FIFO)", prio));
+    }
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;

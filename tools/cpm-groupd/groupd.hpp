@@ -12,7 +12,8 @@ struct Options {
   long long max_message_size = -1; // -1: from the config
   int timeout_ms = 0;
   std::string name;
-  std::string outbox; // SQLite file of the group pager's outbox (overrides outbox_db)
+  std::string outbox;         // SQLite file of the group pager's outbox (overrides outbox_db)
+  int realtime_priority = -1; // SCHED_FIFO priority (0: none); -1: from the config
 };
 
 // Build the command line.

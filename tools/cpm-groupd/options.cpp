@@ -18,6 +18,11 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--outbox", opt.outbox,
                  "Keep accepted group messages in this SQLite FILE until every member has "
                  "them (overrides outbox_db)");
+  app.add_option("--realtime-priority", opt.realtime_priority,
+                 "Run under SCHED_FIFO at priority N (1-99; 0: normal scheduling), so the audio "
+                 "mixer's 20 ms clock keeps its slots on a busy machine (overrides "
+                 "realtime_priority)")
+      ->check(CLI::Range(0, 99));
   app.add_option("--name", opt.name, "Node name in traces (default: --node, else cpm-groupd)");
 }
 

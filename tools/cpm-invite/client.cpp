@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -31,6 +32,8 @@ namespace cpm::invite {
 namespace {
 
 constexpr const char* k_prog = "cpm-invite";
+// RFC 3261 §14.1: how many times a re-INVITE answered 491 (glare) is tried again.
+constexpr int k_glare_retries = 2;
 
 // The reason phrase of a --decline status.
 const char* decline_reason(int status)
@@ -86,9 +89,14 @@ private:
   void add_audio();
   void remove_audio();
   void change_audio(sdp::Direction dir, std::optional<media::Codec> codec);
-  void offer(const sdp::Description& next, const std::string& what);
+  // Offer `next` in a re-INVITE changing `what`; `again` makes the change anew from the
+  // session as it is then (a retry after glare).
+  void offer(const sdp::Description& next, const std::string& what, std::function<void()> again);
   void on_reinvite_done(const sdp::Description& offered, const std::string& what,
-                        const sip::ReinviteResult& r);
+                        const std::function<void()>& again, const sip::ReinviteResult& r);
+  // RFC 3261 §14.1: our re-INVITE got 491; true when it will be tried again.
+  bool retry_after_glare(const std::string& what, const std::function<void()>& again);
+  void on_glare();
   // Apply the negotiated audio of `local` (ours) and `remote` (the peer's): start, change
   // or stop the stream.
   void apply_audio(const sdp::Description& local, const sdp::Description& remote);
@@ -133,6 +141,11 @@ private:
   Audio m_audio;
   sip::Timer m_add_audio;
   std::unique_ptr<sip::Signals> m_signals;
+  // Glare: what our pending re-INVITE changes, its tries after a 491, the timer of the next.
+  std::string m_changing;
+  int m_glare_tries = 0;
+  bool m_retrying = false;
+  sip::Timer m_glare_retry;
 };
 
 void Client::event(events::Json e, const std::string& text)
@@ -225,6 +238,7 @@ ua::SessionHandlers Client::session_handlers()
   h.answer = [this](std::string_view sdp) { return on_answer(sdp); };
   h.offer = [this](std::string_view sdp) { return on_offer(sdp); };
   h.established = [this] { on_established(); };
+  h.glare = [this] { on_glare(); };
   h.closed = [this](const ua::Ending& e) { on_close(e); };
   return h;
 }
@@ -483,6 +497,8 @@ void Client::session_over(int code)
   m_answer_timer.cancel();
   m_grace.cancel();
   m_add_audio.cancel();
+  m_glare_retry.cancel();
+  m_glare_tries = 0;
   m_input.stop();
   m_audio.stop();
   m_has_sdp = false;
@@ -645,7 +661,7 @@ void Client::add_audio()
   if (!p)
     return m_log.diag(p.error().message);
   m_direction = sdp::Direction::SendRecv;
-  offer(sdp::add_media(m_local, *local_audio(m_direction)), "audio");
+  offer(sdp::add_media(m_local, *local_audio(m_direction)), "audio", [this] { add_audio(); });
 }
 
 void Client::remove_audio()
@@ -654,7 +670,7 @@ void Client::remove_audio()
     return m_log.diag("/audio off: no session");
   if (!sdp::audio_of(m_local))
     return m_log.diag("/audio off: the session has no audio");
-  offer(sdp::remove_media(m_local, "audio"), "audio");
+  offer(sdp::remove_media(m_local, "audio"), "audio", [this] { remove_audio(); });
 }
 
 void Client::change_audio(sdp::Direction dir, std::optional<media::Codec> codec)
@@ -664,23 +680,72 @@ void Client::change_audio(sdp::Direction dir, std::optional<media::Codec> codec)
   if (codec)
     m_codec = *codec;
   m_direction = dir;
-  offer(sdp::replace_media(m_local, *local_audio(dir)), "audio");
+  offer(sdp::replace_media(m_local, *local_audio(dir)), "audio",
+        [this, dir, codec] { change_audio(dir, codec); });
 }
 
-void Client::offer(const sdp::Description& next, const std::string& what)
+void Client::offer(const sdp::Description& next, const std::string& what,
+                   std::function<void()> again)
 {
-  auto r = m_sess->modify(sdp::format(next), [this, next, what](const sip::ReinviteResult& res) {
-    on_reinvite_done(next, what, res);
-  });
-  if (!r)
+  if (!m_retrying) {
+    // A change of the user's own: a retry still waiting gives way to it.
+    m_glare_retry.cancel();
+    m_glare_tries = 0;
+  }
+  auto r =
+      m_sess->modify(sdp::format(next), [this, next, what, again](const sip::ReinviteResult& res) {
+        on_reinvite_done(next, what, again, res);
+      });
+  if (!r) {
     m_log.diag(fmt::format("cannot change the session: {}", r.error().message));
-  else
-    m_log.note(fmt::format("re-INVITE {} ({})", m_peer, what));
+    return;
+  }
+  m_changing = what;
+  m_log.note(fmt::format("re-INVITE {} ({})", m_peer, what));
+}
+
+bool Client::retry_after_glare(const std::string& what, const std::function<void()>& again)
+{
+  if (!m_sess)
+    return false;
+  if (m_glare_tries >= k_glare_retries) {
+    m_log.diag(fmt::format("glare: {} answered 491 Request Pending {} times; giving up the "
+                           "change of {}",
+                           m_peer, m_glare_tries + 1, what));
+    return false;
+  }
+  ++m_glare_tries;
+  auto delay = sip::glare_delay_ms(m_sess->owns_call_id());
+  auto e = media_event("retry", what, 491);
+  e["after_ms"] = delay;
+  e["attempt"] = m_glare_tries + 1;
+  event(e, fmt::format("glare: {} answered our re-INVITE ({}) 491 Request Pending (its own "
+                       "re-INVITE crossed ours); trying again in {}.{:02} s",
+                       m_peer, what, delay / 1000, delay % 1000 / 10));
+  m_glare_retry.start(delay, [this, again] {
+    m_retrying = true;
+    again();
+    m_retrying = false;
+  });
+  return true;
+}
+
+void Client::on_glare()
+{
+  event(media_event("glare", m_changing, 491),
+        fmt::format("glare: {} sent a re-INVITE while ours ({}) was pending; answered 491 "
+                    "Request Pending",
+                    m_peer, m_changing));
 }
 
 void Client::on_reinvite_done(const sdp::Description& offered, const std::string& what,
-                              const sip::ReinviteResult& r)
+                              const std::function<void()>& again, const sip::ReinviteResult& r)
 {
+  if (r.status == 491 && retry_after_glare(what, again)) {
+    if (!sdp::audio_of(m_local))
+      m_audio.stop(); // the socket bound for the offer; bound again by the retry
+    return;
+  }
   if (!r.ok()) {
     std::string why = r.err ? std::strerror(r.err) : fmt::format("{} {}", r.status, r.reason);
     event(media_event("refused", what, r.status, r.warning),

@@ -150,6 +150,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "timeout_ms",
            "max_lingering",
            "rtp_timeout_ms",
+           "realtime_priority",
            "smsc",
            "system_id",
            "system_type",
@@ -203,6 +204,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);
+  r.integer("realtime_priority", n.realtime_priority, 0, 99);
   r.str("smsc", n.smsc);
   r.str("system_id", n.system_id);
   r.str("system_type", n.system_type);
@@ -224,7 +226,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     if (d.empty() || d.find_first_of(" \t:@;") != std::string::npos)
       r.fail_at(r.line("non_cpm_domains"), fmt::format("bad domain '{}'", d));
   if (n.role != Role::ConversationServer)
-    for (const char* key : {"iwf", "non_cpm_domains"})
+    for (const char* key : {"iwf", "non_cpm_domains", "realtime_priority"})
       if (r.has(key))
         r.fail_at(r.line(key), fmt::format("{} belongs to a conversation-server", key));
   for (auto& p : n.sms_routes)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <utility>
 
 #include "cpm/codec/cpim.hpp"
 #include "cpm/sms/reassembly.hpp"
@@ -101,6 +102,31 @@ struct Store::Impl {
   }
 
   int64_t last_id() { return one("SELECT last_insert_rowid()")->value_or(0); }
+
+  // At most `max` rows of `sql` (the row's id first, one parameter: now) whose id is not in
+  // `skip`, each made a T by `read`.
+  template <class Read>
+  auto due(std::string_view sql, int64_t now_ms, size_t max, const std::vector<int64_t>& skip,
+           Read read) -> Result<std::vector<decltype(read(std::declval<store::Statement&>()))>>
+  {
+    auto st = prepared(sql);
+    if (!st)
+      return tl::unexpected(st.error());
+    (*st)->bind(1, now_ms);
+    std::vector<decltype(read(**st))> out;
+    while (out.size() < max) {
+      auto row = (*st)->step();
+      if (!row)
+        return tl::unexpected(row.error());
+      if (!*row)
+        break;
+      const int64_t id = (*st)->column_int(0);
+      if (std::find(skip.begin(), skip.end(), id) == skip.end())
+        out.push_back(read(**st));
+    }
+    (*st)->reset();
+    return out;
+  }
 };
 
 Store::Store(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
@@ -191,37 +217,15 @@ OutSms read_sms(const store::Statement& st)
   return o;
 }
 
-bool skipped(const std::vector<int64_t>& skip, int64_t id)
-{
-  for (auto s : skip)
-    if (s == id)
-      return true;
-  return false;
-}
-
 } // namespace
 
 Result<std::vector<OutSms>> Store::due_sms(int64_t now_ms, size_t max,
                                            const std::vector<int64_t>& skip)
 {
-  auto st = m->prepared(fmt::format("SELECT {} FROM iw_sms WHERE submitted = 0 AND next_ms <= ? "
-                                    "ORDER BY id",
-                                    k_sms_columns));
-  if (!st)
-    return tl::unexpected(st.error());
-  (*st)->bind(1, now_ms);
-  std::vector<OutSms> out;
-  while (out.size() < max) {
-    auto row = (*st)->step();
-    if (!row)
-      return tl::unexpected(row.error());
-    if (!*row)
-      break;
-    if (!skipped(skip, (*st)->column_int(0)))
-      out.push_back(read_sms(**st));
-  }
-  (*st)->reset();
-  return out;
+  return m->due(fmt::format("SELECT {} FROM iw_sms WHERE submitted = 0 AND next_ms <= ? "
+                            "ORDER BY id",
+                            k_sms_columns),
+                now_ms, max, skip, read_sms);
 }
 
 Result<std::optional<int64_t>> Store::next_sms_due()
@@ -717,33 +721,20 @@ Result<void> Store::purge_seen(int64_t before_ms)
 Result<std::vector<OutCpm>> Store::due_cpm(int64_t now_ms, size_t max,
                                            const std::vector<int64_t>& skip)
 {
-  auto st = m->prepared("SELECT id, kind, ruri, sender, body, attempts, next_ms FROM iw_cpm "
-                        "WHERE next_ms <= ? ORDER BY id");
-  if (!st)
-    return tl::unexpected(st.error());
-  (*st)->bind(1, now_ms);
-  std::vector<OutCpm> out;
-  while (out.size() < max) {
-    auto row = (*st)->step();
-    if (!row)
-      return tl::unexpected(row.error());
-    if (!*row)
-      break;
-    if (skipped(skip, (*st)->column_int(0)))
-      continue;
-    OutCpm o;
-    o.id = (*st)->column_int(0);
-    o.kind =
-        (*st)->column_text(1) == "message" ? OutCpm::Kind::Message : OutCpm::Kind::Notification;
-    o.ruri = (*st)->column_text(2);
-    o.from = (*st)->column_text(3);
-    o.body = (*st)->column_blob(4);
-    o.attempts = int((*st)->column_int(5));
-    o.next_ms = (*st)->column_int(6);
-    out.push_back(std::move(o));
-  }
-  (*st)->reset();
-  return out;
+  return m->due("SELECT id, kind, ruri, sender, body, attempts, next_ms FROM iw_cpm "
+                "WHERE next_ms <= ? ORDER BY id",
+                now_ms, max, skip, [](const store::Statement& st) {
+                  OutCpm o;
+                  o.id = st.column_int(0);
+                  o.kind = st.column_text(1) == "message" ? OutCpm::Kind::Message
+                                                          : OutCpm::Kind::Notification;
+                  o.ruri = st.column_text(2);
+                  o.from = st.column_text(3);
+                  o.body = st.column_blob(4);
+                  o.attempts = int(st.column_int(5));
+                  o.next_ms = st.column_int(6);
+                  return o;
+                });
 }
 
 Result<std::optional<int64_t>> Store::next_cpm_due()

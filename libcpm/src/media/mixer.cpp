@@ -93,15 +93,8 @@ bool Mixer::put(Id id, uint16_t seq, const Frame& frame)
         in.next_seq = seq;
       } else {
         // Full: drop the oldest frames until this one fits.
-        while (seq_diff(seq, in.next_seq) >= static_cast<int>(k_capacity)) {
-          Slot& old = in.ring[in.next_seq % k_capacity];
-          if (old.full && old.seq == in.next_seq) {
-            old.full = false;
-            --in.count;
-            ++in.stats.overrun;
-          }
-          ++in.next_seq;
-        }
+        while (seq_diff(seq, in.next_seq) >= static_cast<int>(k_capacity))
+          drop_head(in, &InputStats::overrun);
       }
     }
   }
@@ -166,11 +159,16 @@ void Mixer::shrink(Input& in)
     return;
   // A whole second with frames to spare: drop the oldest, 20 ms less delay.
   in.deep_ticks = 0;
+  drop_head(in, &InputStats::skipped);
+}
+
+void Mixer::drop_head(Input& in, uint64_t InputStats::*counter)
+{
   Slot& slot = in.ring[in.next_seq % k_capacity];
   if (slot.full && slot.seq == in.next_seq) {
     slot.full = false;
     --in.count;
-    ++in.stats.skipped;
+    ++(in.stats.*counter);
   }
   ++in.next_seq;
 }

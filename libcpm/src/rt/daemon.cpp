@@ -4,6 +4,8 @@
 #include <exception>
 #include <fmt/format.h>
 
+#include "cpm/rt/signals.hpp"
+
 namespace cpm::daemon {
 
 Runner::Runner(Spec spec, const cli::Common& common) : m_spec(std::move(spec)), m_common(common) {}

@@ -1,12 +1,9 @@
-// libre's main loop: the library's life, run/stop, one-shot timers, SIGHUP on the loop,
-// and what a callback reports of an exception.
+// libre's main loop: the library's life, run/stop, one-shot timers, and what a callback
+// reports of an exception.
 #include "cpm/rt/loop.hpp"
 
 #include <cerrno>
-#include <csignal>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
@@ -121,60 +118,6 @@ void Timer::cancel()
 bool Timer::active() const
 {
   return tmr_isrunning(&m->t);
-}
-
-namespace {
-// The write end of the current Hangup's pipe, for the signal handler.
-volatile int g_hup_fd = -1;
-
-extern "C" void hup_handler(int)
-{
-  int saved = errno;
-  char c = 'h';
-  if (g_hup_fd >= 0)
-    (void)!::write(g_hup_fd, &c, 1);
-  errno = saved;
-}
-} // namespace
-
-Hangup::Hangup(std::function<void()> fn) : m_fn(std::move(fn))
-{
-  if (::pipe(m_pipe) != 0) {
-    m_pipe[0] = m_pipe[1] = -1;
-    return;
-  }
-  for (int fd : m_pipe)
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK | O_CLOEXEC);
-  fd_listen(m_pipe[0], FD_READ, on_read, this);
-  g_hup_fd = m_pipe[1];
-  struct sigaction sa = {};
-  sa.sa_handler = hup_handler;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  ::sigaction(SIGHUP, &sa, nullptr);
-}
-
-Hangup::~Hangup()
-{
-  if (m_pipe[0] < 0)
-    return;
-  std::signal(SIGHUP, SIG_DFL);
-  g_hup_fd = -1;
-  fd_close(m_pipe[0]);
-  ::close(m_pipe[0]);
-  ::close(m_pipe[1]);
-}
-
-void Hangup::on_read(int, void* arg) noexcept
-{
-  auto* self = static_cast<Hangup*>(arg);
-  char buf[16];
-  while (::read(self->m_pipe[0], buf, sizeof(buf)) > 0) {
-  }
-  guarded({}, "the SIGHUP handler", [self] {
-    if (self->m_fn)
-      self->m_fn();
-  });
 }
 
 void internal_error(const Diag& diag, const char* where, const char* what) noexcept

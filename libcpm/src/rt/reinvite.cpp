@@ -175,6 +175,17 @@ int Reinvite::start()
                        m_headers.c_str(), m_sdp.size(), m_sdp.c_str());
 }
 
+uint64_t glare_delay_ms(bool owns_call_id, uint32_t random)
+{
+  // 191 steps of 10 ms from 2.1 s to 4 s; 201 from 0 to 2 s.
+  return owns_call_id ? 2100 + uint64_t(random % 191) * 10 : uint64_t(random % 201) * 10;
+}
+
+uint64_t glare_delay_ms(bool owns_call_id)
+{
+  return glare_delay_ms(owns_call_id, rand_u32());
+}
+
 Reinvite::~Reinvite() = default; // the re_slot abandons a request still in flight
 
 } // namespace cpm::sip

@@ -1,9 +1,12 @@
-// Signals delivered on the libre loop through a self-pipe.
+// Signals delivered on the libre loop through a self-pipe per Signals.
 #include "cpm/rt/signals.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <unistd.h>
 
 #include "cpm/rt/guard.hpp"
@@ -12,15 +15,24 @@
 namespace cpm::sip {
 
 namespace {
-// The write end of the current Signals' pipe, for the signal handler.
-volatile int g_sig_fd = -1;
+// For each signal, one plus the write end of the pipe of the Signals that holds it (0: none,
+// as the static array starts). The handler reads it: a lock-free atomic is async-signal-safe.
+std::atomic<int> g_sig_fd[NSIG];
+static_assert(std::atomic<int>::is_always_lock_free);
+
+// The write end for `sig`, or -1 when no live Signals holds it.
+int fd_of(int sig) noexcept
+{
+  return sig > 0 && sig < NSIG ? g_sig_fd[sig].load() - 1 : -1;
+}
 
 extern "C" void sig_handler(int sig)
 {
   int saved = errno;
   auto c = static_cast<unsigned char>(sig);
-  if (g_sig_fd >= 0)
-    (void)!::write(g_sig_fd, &c, 1);
+  int fd = fd_of(sig);
+  if (fd >= 0)
+    (void)!::write(fd, &c, 1);
   errno = saved;
 }
 } // namespace
@@ -28,6 +40,9 @@ extern "C" void sig_handler(int sig)
 Signals::Signals(std::vector<int> signals, std::function<void(int)> fn)
     : m_signals(std::move(signals)), m_fn(std::move(fn))
 {
+  for (int s : m_signals)
+    if (s <= 0 || s >= NSIG || s > 255 || fd_of(s) >= 0) // one byte per signal in the pipe
+      throw std::logic_error(fmt::format("signal {} is not free for sip::Signals", s));
   if (::pipe(m_pipe) != 0) {
     m_pipe[0] = m_pipe[1] = -1;
     return;
@@ -35,22 +50,24 @@ Signals::Signals(std::vector<int> signals, std::function<void(int)> fn)
   for (int fd : m_pipe)
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK | O_CLOEXEC);
   fd_listen(m_pipe[0], FD_READ, on_read, this);
-  g_sig_fd = m_pipe[1];
   struct sigaction sa = {};
   sa.sa_handler = sig_handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (int s : m_signals)
+  for (int s : m_signals) {
+    g_sig_fd[s].store(m_pipe[1] + 1);
     ::sigaction(s, &sa, nullptr);
+  }
 }
 
 Signals::~Signals()
 {
   if (m_pipe[0] < 0)
     return;
-  for (int s : m_signals)
+  for (int s : m_signals) {
     std::signal(s, SIG_DFL);
-  g_sig_fd = -1;
+    g_sig_fd[s].store(0);
+  }
   fd_close(m_pipe[0]);
   ::close(m_pipe[0]);
   ::close(m_pipe[1]);

@@ -1,6 +1,7 @@
 // INVITE sessions on libre's sipsess.
 #include "cpm/ua/session.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -27,7 +28,18 @@ std::optional<std::string> sdp_of(const struct sip_msg* msg, const Log& log)
 
 } // namespace
 
-Session::~Session() = default; // releasing the sipsess hangs up (libre calls us no more)
+Session::Session(Sessions& owner, SessionHandlers h, bool outgoing)
+    : m_owner(owner), m_h(std::move(h)), m_outgoing(outgoing), m_live(owner.m_live)
+{
+  owner.m_live->push_back(this);
+}
+
+// Releasing the sipsess hangs up (libre calls us no more).
+Session::~Session()
+{
+  if (auto live = m_live.lock())
+    live->erase(std::remove(live->begin(), live->end(), this), live->end());
+}
 
 Result<void> Session::answer(const std::string& sdp, const std::string& headers)
 {
@@ -139,7 +151,7 @@ Result<std::unique_ptr<Session>> Invitation::accept(const std::string& cuser,
                                                     const std::string& headers, SessionHandlers h)
 {
   m_answered = true;
-  std::unique_ptr<Session> s(new Session(m_owner, std::move(h)));
+  std::unique_ptr<Session> s(new Session(m_owner, std::move(h), false));
   s->m_cuser = cuser;
   int err =
       sipsess_accept(re_out(s->m_sess), m_owner.m_sock.get(), m_msg, 180, "Ringing", cuser.c_str(),
@@ -170,6 +182,8 @@ Result<std::unique_ptr<Sessions>> Sessions::listen(sip::Stack& stack, Digest& di
   s->m_acks = std::move(*acks);
   if (int err = sip_auth_alloc(re_out(s->m_auth), digest_auth_h, &digest, true))
     return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
+  if (int err = sip_listen(s->m_glare.out(), stack.get(), true, glare_h, s.get()))
+    return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
   int err = sipsess_listen(re_out(s->m_sock), stack.get(), 32, conn_h, s.get());
   if (err)
     return fail(fmt::format("cannot listen: {}", std::strerror(err)), 3);
@@ -178,7 +192,7 @@ Result<std::unique_ptr<Sessions>> Sessions::listen(sip::Stack& stack, Digest& di
 
 Result<std::unique_ptr<Session>> Sessions::connect(const Call& c, SessionHandlers h)
 {
-  std::unique_ptr<Session> s(new Session(*this, std::move(h)));
+  std::unique_ptr<Session> s(new Session(*this, std::move(h), true));
   s->m_cuser = c.contact_user;
   auto mb = mbuf_copy(c.sdp);
   const char* routev[] = {c.route.c_str()};
@@ -199,6 +213,25 @@ void Sessions::reap(re_ptr<struct sipsess> s)
     return;
   m_closed.push_back(std::move(s));
   m_reap.start(0, [this] { m_closed.clear(); });
+}
+
+bool Sessions::glare_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Sessions*>(arg);
+  if (pl_strcmp(&msg->met, "INVITE") != 0 || !pl_isset(&msg->to.tag))
+    return false;
+  return sip::guarded(self->m_log.report(), "the re-INVITE glare check", false, [&] {
+    for (Session* s : *self->m_live) {
+      if (!s->m_sess || !s->modifying() || !sip_dialog_cmp(sipsess_dialog(s->m_sess.get()), msg))
+        continue;
+      (void)sip_treply(nullptr, self->m_stack.get(), msg, 491, "Request Pending");
+      auto h = s->m_h.glare; // the handler may release the session
+      if (h)
+        h();
+      return true;
+    }
+    return false;
+  });
 }
 
 void Sessions::conn_h(const struct sip_msg* msg, void* arg) noexcept

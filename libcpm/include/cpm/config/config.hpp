@@ -118,6 +118,9 @@ struct Node {
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer
+  // A conversation server's SCHED_FIFO priority (1..99) for its mixer's 20 ms clock; 0: the
+  // normal scheduler.
+  int realtime_priority = 0;
   // An IWF's SMSC ("127.0.1.4:2775", or a node name) and its bind (SMPP 3.4 §4.1).
   std::string smsc;
   std::string system_id;

@@ -84,6 +84,8 @@ private:
   static bool fits_before(const Input& in, int ahead);
   // After a frame was played: drop one when the buffer stayed deeper than needed.
   void shrink(Input& in);
+  // Skip the slot of next_seq: its frame, when buffered, is dropped and counted in `counter`.
+  static void drop_head(Input& in, uint64_t InputStats::*counter);
 
   size_t m_depth;
   Id m_next_id = 1;

@@ -1,6 +1,5 @@
 #pragma once
-// libre's main loop: the library's life, run until stop() or a signal, one-shot timers, and
-// SIGHUP delivered on the loop.
+// libre's main loop: the library's life, run until stop() or a signal, one-shot timers.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,21 +37,6 @@ private:
   struct Impl;
   std::unique_ptr<Impl> m;
 };
-// While alive, SIGHUP calls `fn` on the loop (through a self-pipe: never in signal context).
-// One at a time per process.
-class Hangup {
-public:
-  explicit Hangup(std::function<void()> fn);
-  ~Hangup();
-  Hangup(const Hangup&) = delete;
-  Hangup& operator=(const Hangup&) = delete;
-
-private:
-  std::function<void()> m_fn;
-  int m_pipe[2] = {-1, -1};
-  static void on_read(int flags, void* arg) noexcept;
-};
-
 // Let libre's loop watch file descriptors up to `n` (libre_init allows 1024: a focus with
 // hundreds of RTP streams, two sockets each, needs more). Call before any socket is open.
 int set_max_fds(int n);

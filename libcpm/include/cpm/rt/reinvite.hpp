@@ -4,6 +4,7 @@
 // modification (488 with a Warning) would go unseen: this sends the INVITE on the session's
 // dialog itself, reports the 2xx with its answer or the refusal with its status and
 // Warning, ACKs the 2xx and ACKs it again when it is retransmitted (RFC 3261 §13.2.2.4).
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,6 +58,14 @@ struct ReinviteResult {
   std::string warning; // a refusal's Warning values, joined by ", ", or ""
   bool ok() const { return err == 0 && status >= 200 && status < 300; }
 };
+
+// RFC 3261 §14.1: how long to wait before sending again a re-INVITE answered 491 (the peer
+// had its own pending: glare), in milliseconds: 2100..4000 for the owner of the dialog's
+// Call-ID (the side that sent the first INVITE), else 0..2000, in units of 10 ms, chosen by
+// `random`.
+uint64_t glare_delay_ms(bool owns_call_id, uint32_t random);
+// The same with a random value of libre's.
+uint64_t glare_delay_ms(bool owns_call_id);
 
 // One re-INVITE in flight. Releasing it before its answer abandons it (no report).
 class Reinvite {

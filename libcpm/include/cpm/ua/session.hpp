@@ -18,6 +18,7 @@
 
 struct sipsess;
 struct sipsess_sock;
+struct sip_lsnr;
 struct sip_auth;
 
 namespace cpm::ua {
@@ -37,6 +38,8 @@ struct SessionHandlers {
   // A re-INVITE's offer: our answer, or nullopt to refuse it.
   std::function<std::optional<std::string>(std::string_view sdp)> offer;
   std::function<void()> established;
+  // A re-INVITE came while ours was pending (glare, RFC 3261 §14.2): it was answered 491.
+  std::function<void()> glare;
   std::function<void(const Ending&)> closed; // not called once the owner released it
 };
 
@@ -67,11 +70,13 @@ public:
   Result<void> modify(const std::string& sdp, sip::Reinvite::Done done);
   // True while our re-INVITE awaits its answer.
   bool modifying() const { return m_reinvite && m_reinvite->pending(); }
+  // Whether we sent the INVITE that made the dialog (its Call-ID is ours: RFC 3261 §14.1).
+  bool owns_call_id() const { return m_outgoing; }
 
 private:
   friend class Sessions;
   friend class Invitation;
-  Session(Sessions& owner, SessionHandlers h) : m_owner(owner), m_h(std::move(h)) {}
+  Session(Sessions& owner, SessionHandlers h, bool outgoing);
   static void progr_h(const struct sip_msg* msg, void* arg) noexcept;
   static int answer_h(const struct sip_msg* msg, void* arg) noexcept;
   static int offer_h(struct mbuf** descp, const struct sip_msg* msg, void* arg) noexcept;
@@ -83,6 +88,8 @@ private:
   re_ptr<struct sipsess> m_sess;
   std::string m_cuser;
   bool m_established = false;
+  bool m_outgoing = false;
+  std::weak_ptr<std::vector<Session*>> m_live;
   std::unique_ptr<sip::Reinvite> m_reinvite;
 };
 
@@ -129,13 +136,19 @@ private:
   // Release a session libre has ended on the next turn of the loop, not inside its handler.
   void reap(re_ptr<struct sipsess> s);
   static void conn_h(const struct sip_msg* msg, void* arg) noexcept;
+  // RFC 3261 §14.2: a re-INVITE on a dialog whose own re-INVITE (ours, not sipsess's) is
+  // pending gets 491 before sipsess sees it.
+  static bool glare_h(const struct sip_msg* msg, void* arg) noexcept;
 
   sip::Stack& m_stack;
   Digest& m_digest;
   Log m_log;
   OnInvite m_on_invite;
   std::unique_ptr<sip::Acks> m_acks; // before m_sock: its listener must come first
-  re_ptr<struct sip_auth> m_auth;    // for our re-INVITEs
+  re_slot<struct sip_lsnr> m_glare;  // before m_sock too
+  // The Sessions not yet released (each holds it weakly: a Session may outlive its Sessions).
+  std::shared_ptr<std::vector<Session*>> m_live = std::make_shared<std::vector<Session*>>();
+  re_ptr<struct sip_auth> m_auth; // for our re-INVITEs
   re_ptr<struct sipsess_sock> m_sock;
   std::vector<re_ptr<struct sipsess>> m_closed;
   sip::Timer m_reap;
