@@ -10,7 +10,8 @@ build=(cmake g++ pkg-config libre-dev libcli11-dev libtomlplusplus-dev doctest-d
   libsqlite3-dev libpugixml-dev nlohmann-json3-dev libexpected-dev libssl-dev zlib1g-dev
   libxxhash-dev libsmpp34-dev librem-dev libopus-dev)
 tests=(sip-tester sipsak tshark mandoc zsh fish python3 clang-14 libclang-rt-14-dev
-  clang-format iproute2 nftables shellcheck linphone-cli baresip-core libnet-smpp-perl)
+  clang-format iproute2 nftables shellcheck linphone-cli baresip-core libnet-smpp-perl
+  librsvg2-bin)
 bench=(kamailio kannel)
 loss=(iproute2 nftables)
 

@@ -18,15 +18,12 @@ std::vector<std::string> detail::split_ws(std::string_view s)
   return {words.begin(), words.end()};
 }
 
-namespace {
-
-using detail::split_ws;
 using text::iequals;
 using text::trim;
 
 // Split a message into its header lines and its body.
-void split_message(std::string_view msg, std::vector<std::string_view>& headers,
-                   std::string_view& body)
+void detail::split_message(std::string_view msg, std::vector<std::string_view>& headers,
+                           std::string_view& body)
 {
   size_t pos = 0;
   bool first = true;
@@ -52,7 +49,7 @@ void split_message(std::string_view msg, std::vector<std::string_view>& headers,
 }
 
 // The value of the first header named `name` (or its compact form), or "".
-std::string header(const std::vector<std::string_view>& headers, std::string_view name)
+std::string detail::header(const std::vector<std::string_view>& headers, std::string_view name)
 {
   for (auto line : headers) {
     auto colon = line.find(':');
@@ -63,6 +60,27 @@ std::string header(const std::vector<std::string_view>& headers, std::string_vie
   }
   return {};
 }
+
+std::vector<std::string> detail::header_values(const std::vector<std::string_view>& headers,
+                                               std::string_view name)
+{
+  std::vector<std::string> out;
+  for (auto line : headers) {
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos ||
+        !iequals(sip::long_name(trim(line.substr(0, colon))), name))
+      continue;
+    for (auto v : sip::split_header_list(trim(line.substr(colon + 1))))
+      out.emplace_back(v);
+  }
+  return out;
+}
+
+namespace {
+
+using detail::header;
+using detail::split_message;
+using detail::split_ws;
 
 // Whether a From/To value has a tag parameter (after the URI's closing '>' when there is
 // one: a URI parameter is no tag).
@@ -136,6 +154,8 @@ Arrow to_arrow(const trace::Event& e)
   Arrow h;
   h.time_us = e.time_us;
   h.first_line = e.first_line.empty() ? trace::first_line(e.message) : e.first_line;
+  h.transport = e.transport;
+  h.message = e.message.empty() ? h.first_line : e.message;
   if (e.transport == "smpp")
     return smpp_arrow(std::move(h));
   std::vector<std::string_view> headers;

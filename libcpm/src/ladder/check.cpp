@@ -229,6 +229,12 @@ public:
   void report_extra();
   // The outcome, its last line written.
   CheckResult result();
+  // The step a hop matched ("5.1", "=" without label, "+" when the ladder lacks it), or "".
+  std::string step_of(const Arrow* h) const
+  {
+    auto it = m_step_of.find(h);
+    return it == m_step_of.end() ? std::string() : it->second;
+  }
 
 private:
   // The unused group that agrees best with `t`, or null; its comparison in `bm`.
@@ -240,6 +246,7 @@ private:
   int64_t m_t0;
   CheckResult m_res;
   std::map<std::string, const Arrow*> m_at_label; // step label -> the hop it matched
+  std::map<const Arrow*, std::string> m_step_of;  // hop -> its step (CheckResult::steps)
   std::vector<std::pair<const Transaction*, const Group*>> m_pairs;
 };
 
@@ -292,6 +299,8 @@ void Checker::show(const Match& bm, const std::string& title, const std::vector<
   for (const auto& op : ops) {
     if (op.step && op.hop && !op.step->label.empty())
       m_at_label[op.step->label] = op.hop;
+    if (op.hop)
+      m_step_of[op.hop] = !op.step ? "+" : op.step->label.empty() ? "=" : op.step->label;
   }
   if (bm.ok || ops.empty())
     return;
@@ -340,8 +349,10 @@ void Checker::report_extra()
     out += fmt::format("extra transaction (Call-ID {}, {} {}): not in the ladder\n", h->call_id,
                        h->cseq, h->method);
     for (const auto* v : {&g.requests, &g.responses})
-      for (const auto* x : *v)
+      for (const auto* x : *v) {
+        m_step_of[x] = "+";
         out += fmt::format("  + {:<8} {}\n", "", describe_arrow(*x, m_t0));
+      }
   }
 }
 
@@ -375,7 +386,14 @@ CheckResult check(const Expected& want, const std::vector<Arrow>& run)
     c.match(t);
   c.check_order();
   c.report_extra();
-  return c.result();
+  auto res = c.result();
+  // The compared hops are a filtered copy: walk the run alongside it.
+  res.steps.resize(run.size());
+  size_t j = 0;
+  for (size_t i = 0; i < run.size() && j < hs.size(); ++i)
+    if (filter({run[i]}, sip_only).size() == 1)
+      res.steps[i] = c.step_of(&hs[j++]);
+  return res;
 }
 
 } // namespace cpm::ladder

@@ -33,7 +33,20 @@ struct Arrow {
   bool smpp = false;
   // A request inside a dialog (its To has a tag): an INVITE so is drawn "re-INVITE".
   bool in_dialog = false;
+  std::string transport; // "udp", "tcp", "smpp" as traced
+  std::string message;   // the whole message as traced (SMPP: its one-line description)
+  // What the message is ("CPIM message", "IMDN delivered", "SDP offer: message") and why the
+  // hop happens ("originating trigger", "return with odi"): set by annotate(), "" if unknown.
+  std::string what;
+  std::string why;
+  // The expected ladder's step this hop matched ("5.1"; "=" for a step without a label,
+  // "+" for a hop the ladder does not have): set from CheckResult::steps, "" if not compared.
+  std::string step;
 };
+
+// Node name -> role, as a config's [[node]] role says: "core", "conversation-server",
+// "client", "iwf", "smsc". Roles the config does not give are inferred from the run.
+using Roles = std::map<std::string, std::string>;
 
 // What to leave out of a ladder.
 struct Filter {
@@ -68,6 +81,21 @@ std::string format_lines(const std::vector<Arrow>& hs);
 std::string format_columns(const std::vector<Arrow>& hs, const std::vector<std::string>& order);
 // A Mermaid sequenceDiagram.
 std::string format_mermaid(const std::vector<Arrow>& hs, const std::vector<std::string>& order);
+// A standalone SVG image of the ladder (one lifeline per node, an arrow per hop, the notes
+// under each label), drawn by hand for any SVG renderer.
+std::string format_svg(const std::vector<Arrow>& hs, const std::vector<std::string>& order);
+// Hop `n` (1-based, as format_lines numbers `hs`) in full: its line, notes, step, time and
+// transport, then the whole message. "" when there is no such hop.
+std::string format_detail(const std::vector<Arrow>& hs, size_t n);
+
+// Set each hop's `what` and `why` from its message (body Content-Type, CPIM and IMDN
+// headers, SDP, Route with odi, the SMPP PDU) and from the nodes' roles (`roles`, completed
+// by what the run shows: REGISTER senders are clients, their registrars cores, an SMPP
+// bind's sender an IWF and its peer an SMSC). Reads the whole run: an answer's SDP is an
+// answer only when its INVITE had an offer.
+void annotate(std::vector<Arrow>& hs, const Roles& roles = {});
+// "what; why", or either alone, or "".
+std::string note(const Arrow& h);
 
 // One hop of an expected ladder.
 struct Step {
@@ -114,6 +142,8 @@ int64_t smpp_status_code(std::string_view text);
 struct CheckResult {
   bool ok = false;
   std::string report;
+  // Per hop of the run that was checked, in its order: the step it matched, as Arrow::step.
+  std::vector<std::string> steps;
 };
 
 // Compare the hops of a run (unfiltered) with an expected ladder, as FLOWS.md says.
