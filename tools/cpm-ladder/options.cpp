@@ -30,6 +30,7 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--config", opt.config,
                  "Take the nodes' roles from this config file (cpm.toml(5)) for the notes")
       ->check(CLI::ExistingFile);
+  app.add_option("--pcap", opt.pcap, "Also write the run's messages to OUT as one pcap file");
   app.add_option("--nodes", opt.nodes, "Column order, comma-separated node names");
   app.add_flag("--all", opt.all, "Also show 100 Trying, REGISTER and ACK");
   app.add_option("--hide", opt.hide,
@@ -117,6 +118,9 @@ int check(const Options& opt, std::vector<cpm::ladder::Arrow> hs)
 
 int run(const Options& opt)
 {
+  if (!opt.pcap.empty())
+    if (int rc = write_capture(opt.pcap, opt.files))
+      return rc;
   auto hs = cpm::ladder::read_arrows(opt.files);
   if (!hs) {
     cpm::cli::diag(k_prog, hs.error().message);

@@ -389,6 +389,8 @@ int run(Options& opt)
     opt.common.listen = {"tcp:127.0.0.1:2775"};
   if (opt.common.trace.empty())
     opt.common.trace = node.trace;
+  if (opt.common.pcap.empty())
+    opt.common.pcap = node.pcap;
   if (opt.common.listen.size() != 1) {
     cli::diag(k_prog, "give one --listen tcp:HOST:PORT");
     return 2;
@@ -410,6 +412,12 @@ int run(Options& opt)
   trace::Writer tracer;
   if (!opt.common.trace.empty()) {
     if (auto r = tracer.open(opt.common.trace, opt.name); !r) {
+      cli::diag(k_prog, r.error().message);
+      return 2;
+    }
+  }
+  if (!opt.common.pcap.empty()) {
+    if (auto r = tracer.open_pcap(opt.common.pcap); !r) {
       cli::diag(k_prog, r.error().message);
       return 2;
     }

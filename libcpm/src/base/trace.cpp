@@ -1,14 +1,18 @@
 // --trace FILE: JSON Lines of every message sent or received.
 #include "cpm/base/trace.hpp"
 
+#include "cpm/base/pcap.hpp"
 #include "cpm/base/text.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace cpm::trace {
+
+Writer::Writer() = default;
 
 Writer::~Writer()
 {
@@ -25,13 +29,30 @@ Result<void> Writer::open(const std::string& path, std::string node)
   return {};
 }
 
-void Writer::write(std::string_view dir, std::string_view transport, std::string_view local,
-                   std::string_view peer, std::string_view message)
+Result<void> Writer::open_pcap(const std::string& path)
 {
+  auto w = std::make_unique<pcap::Writer>();
+  if (auto r = w->open(path); !r)
+    return r;
+  m_pcap = std::move(w);
+  return {};
+}
+
+void Writer::write(std::string_view dir, std::string_view transport, std::string_view local,
+                   std::string_view peer, std::string_view message, std::string_view wire)
+{
+  const int64_t time = now_us();
+  if (m_pcap && (dir == "tx" || dir == "rx")) {
+    auto bytes = wire.empty() ? message : wire;
+    if (dir == "tx")
+      m_pcap->write(time, transport, local, peer, bytes);
+    else
+      m_pcap->write(time, transport, peer, local, bytes);
+  }
   if (!m_file)
     return;
   Event e;
-  e.time_us = now_us();
+  e.time_us = time;
   e.node = m_node;
   e.dir = dir;
   e.transport = transport;
@@ -40,6 +61,7 @@ void Writer::write(std::string_view dir, std::string_view transport, std::string
   e.first_line = first_line(message);
   e.call_id = call_id(message);
   e.message = message;
+  e.wire = wire;
   auto line = to_json(e);
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), m_file);
@@ -80,6 +102,16 @@ std::string to_json(const Event& e)
   nlohmann::json j = {{"time", e.time_us},          {"node", e.node},       {"dir", e.dir},
                       {"transport", e.transport},   {"local", e.local},     {"peer", e.peer},
                       {"first_line", e.first_line}, {"call_id", e.call_id}, {"message", e.message}};
+  if (!e.wire.empty()) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(2 * e.wire.size());
+    for (unsigned char c : e.wire) {
+      hex += k_hex[c >> 4];
+      hex += k_hex[c & 15];
+    }
+    j["wire"] = hex;
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -99,6 +131,16 @@ Result<Event> from_json(std::string_view line)
     e.message = j.value("message", "");
     e.first_line = j.value("first_line", first_line(e.message));
     e.call_id = j.value("call_id", call_id(e.message));
+    auto hex = j.value("wire", "");
+    if (hex.size() % 2)
+      return fail("bad trace event: \"wire\" is not hex");
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      unsigned v = 0;
+      auto [end, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
+      if (ec != std::errc() || end != hex.data() + i + 2)
+        return fail("bad trace event: \"wire\" is not hex");
+      e.wire += static_cast<char>(v);
+    }
   } catch (const std::exception& ex) {
     return fail(fmt::format("bad trace event: {}", ex.what()));
   }

@@ -28,8 +28,11 @@ void add_common(CLI::App& app, Common& c, unsigned which)
     app.add_option("--from", c.from, "Own address of record, e.g. sip:alice@a.example");
   if (which & k_json)
     app.add_flag("--json", c.json, "Write JSON Lines on stdout");
-  if (which & k_trace)
+  if (which & k_trace) {
     app.add_option("--trace", c.trace, "Append every message sent/received to FILE (JSON Lines)");
+    app.add_option("--pcap", c.pcap,
+                   "Append every message sent/received to FILE as packets (pcap, Wireshark)");
+  }
   if (which & k_ready_fd)
     app.add_option("--ready-fd", c.ready_fd,
                    "Once ready, write the bound addresses to file descriptor N and close it");
@@ -96,6 +99,8 @@ Result<const config::Node*> apply_client_node(Common& c, std::string& password,
     c.listen = node->listen;
   if (c.trace.empty())
     c.trace = node->trace;
+  if (c.pcap.empty())
+    c.pcap = node->pcap;
   if (password.empty())
     password = node->password;
   if (password.empty() && !c.from.empty())

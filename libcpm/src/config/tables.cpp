@@ -146,6 +146,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "max_message_size",
            "media",
            "trace",
+           "pcap",
            "timeout_ms",
            "max_lingering",
            "rtp_timeout_ms",
@@ -199,6 +200,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.strs("media", n.media, false);
   check_media(r, n.media);
   r.str("trace", n.trace);
+  r.str("pcap", n.pcap);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);

@@ -65,6 +65,8 @@ Result<void> Runner::configure(Role& role)
     m_node.proxy = m_common.proxy;
   if (!m_common.trace.empty())
     m_node.trace = m_common.trace;
+  if (!m_common.pcap.empty())
+    m_node.pcap = m_common.pcap;
   return role.configure(*this);
 }
 
@@ -77,6 +79,12 @@ int Runner::serve(Role& role)
   if (!m_node.trace.empty()) {
     auto r = m_tracer.open(m_node.trace, m_spec.name.empty() ? m_node.name : m_spec.name);
     if (!r) {
+      cli::diag(m_spec.prog, r.error().message);
+      return 2;
+    }
+  }
+  if (!m_node.pcap.empty()) {
+    if (auto r = m_tracer.open_pcap(m_node.pcap); !r) {
       cli::diag(m_spec.prog, r.error().message);
       return 2;
     }

@@ -54,10 +54,11 @@ struct Connection::Impl {
       peer = sa_str(a);
   }
 
-  void write_trace(const char* dir, std::string_view line) const
+  // `line` describes the PDU; `wire` is its bytes (for --pcap).
+  void write_trace(const char* dir, std::string_view line, std::string_view wire) const
   {
     if (trace && trace->is_open())
-      trace->write(dir, "smpp", local, peer, line);
+      trace->write(dir, "smpp", local, peer, line, wire);
   }
 
   // The socket is gone: tell the owner once, on the loop.
@@ -85,7 +86,7 @@ struct Connection::Impl {
     mb.end = bytes->size();
     // Traced before the send, as the SIP stack does: on loopback the peer may read, trace and
     // answer before tcp_send returns, and the ladder orders hops by these times.
-    write_trace("tx", describe(pdu));
+    write_trace("tx", describe(pdu), *bytes);
     if (int err = tcp_send(tc.get(), &mb)) {
       ended(err);
       return fail(
@@ -98,7 +99,7 @@ struct Connection::Impl {
   // generic_nack (§4.3) for what could not be read.
   void nack(std::string_view bytes, const DecodeError& e, bool closing_after)
   {
-    write_trace("rx", describe(bytes, e));
+    write_trace("rx", describe(bytes, e), bytes);
     (void)send(generic_nack(e.sequence, e.status));
     auto flag = alive;
     if (cb.on_bad)
@@ -127,7 +128,7 @@ struct Connection::Impl {
         nack(bytes, pdu.error(), false);
         continue;
       }
-      write_trace("rx", describe(*pdu));
+      write_trace("rx", describe(*pdu), bytes);
       if (cb.on_pdu)
         cb.on_pdu(*pdu);
     }

@@ -52,6 +52,7 @@ Settings settings_of(const Log& log, const cli::Common& c, const std::string& na
   s.from = c.from;
   s.password = password;
   s.trace = c.trace;
+  s.pcap = c.pcap;
   s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
   return s;
 }
@@ -71,6 +72,9 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
     return tl::unexpected(listen.error());
   if (!s.trace.empty())
     if (auto t = e->m_trace.open(s.trace, s.trace_node); !t)
+      return tl::unexpected(t.error());
+  if (!s.pcap.empty())
+    if (auto t = e->m_trace.open_pcap(s.pcap); !t)
       return tl::unexpected(t.error());
   auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace);
   if (!stack)

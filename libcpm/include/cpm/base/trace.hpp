@@ -1,12 +1,18 @@
 #pragma once
-// --trace FILE: every SIP message a program sends or receives, as JSON Lines.
+// --trace FILE: every SIP message a program sends or receives, as JSON Lines; --pcap FILE:
+// the same as packets of a capture file.
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cpm/base/error.hpp"
+
+namespace cpm::pcap {
+class Writer;
+}
 
 namespace cpm::trace {
 
@@ -21,25 +27,35 @@ struct Event {
   std::string first_line;
   std::string call_id;
   std::string message; // the whole message
+  // The bytes on the wire when `message` only describes them (an SMPP PDU), else empty;
+  // written as "wire" in hex.
+  std::string wire;
 };
 
-// Appends events to a file, one JSON object per line, flushed per event.
+// Appends events to a file, one JSON object per line, flushed per event; and, once
+// open_pcap() is called, each tx and rx event as a packet of a capture file too.
 class Writer {
 public:
-  Writer() = default;
+  Writer();
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   Result<void> open(const std::string& path, std::string node);
-  bool is_open() const { return m_file != nullptr; }
+  // --pcap FILE: also write every message sent or received as a packet (cpm/base/pcap.hpp).
+  Result<void> open_pcap(const std::string& path);
+  // Whether any sink (trace file, capture file) is open.
+  bool is_open() const { return m_file != nullptr || m_pcap != nullptr; }
   const std::string& node() const { return m_node; }
-  // Record one message; `first_line` and `call_id` are taken from `message`.
+  // Record one message; `first_line` and `call_id` are taken from `message`. `wire` is the
+  // bytes sent when `message` describes them instead (an SMPP PDU); the capture gets `wire`,
+  // else `message`. A "note" is no packet.
   void write(std::string_view dir, std::string_view transport, std::string_view local,
-             std::string_view peer, std::string_view message);
+             std::string_view peer, std::string_view message, std::string_view wire = {});
 
 private:
   std::FILE* m_file = nullptr;
   std::string m_node;
+  std::unique_ptr<pcap::Writer> m_pcap;
 };
 
 // The first line of a SIP/MSRP message, without CRLF.

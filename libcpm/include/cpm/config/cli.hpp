@@ -24,6 +24,7 @@ struct Common {
   std::string from;
   bool json = false;
   std::string trace;
+  std::string pcap;
   int ready_fd = -1;
   int verbose = 0;
   bool quiet = false;
@@ -38,7 +39,7 @@ enum Shared : unsigned {
   k_proxy = 1u << 3,
   k_from = 1u << 4,
   k_json = 1u << 5,
-  k_trace = 1u << 6,
+  k_trace = 1u << 6, // --trace and --pcap
   k_ready_fd = 1u << 7,
 };
 

@@ -114,6 +114,7 @@ struct Node {
   std::string iwf;
   std::vector<std::string> non_cpm_domains; // domains whose users are reached by SMS
   std::string trace;                        // trace file (overridden by --trace)
+  std::string pcap;                         // capture file (overridden by --pcap)
   int timeout_ms = 0;                       // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer

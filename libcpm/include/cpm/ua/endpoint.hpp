@@ -32,6 +32,7 @@ struct Settings {
   std::string missing_password;    // the error when challenged without one
   std::string trace;               // --trace FILE, or ""
   std::string trace_node;          // the node name in the trace
+  std::string pcap;                // --pcap FILE, or ""
   std::string peer;                // without --proxy, the URI whose host picks the defaults
   bool need_tcp = false;           // add a tcp address when --listen gives only udp ones
 };
