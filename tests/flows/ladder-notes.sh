@@ -38,12 +38,12 @@ expect_eq "$(wc -l <"$t/plain")" "$(wc -l <"$t/lines")" "hops with and without n
 cpm-ladder --check "$flows/ladders/fig5-6.ladder" --config "$lab" "$t"/*.trace >"$t/check" ||
   fail "the run does not match fig5-6.ladder: $(cat "$t/check")"
 expect_eq "$(tail -n 1 "$t/check")" "ladder matches" "the check's last line"
-grep -Eq '^ +1 +\[5\.1\] +alice +-> coreA +MESSAGE sip:bob@b.example +# CPIM' "$t/check" ||
+grep -Eq '^ *1 +\[5\.1\] +alice +-> coreA +MESSAGE sip:bob@b.example +# CPIM' "$t/check" ||
   fail "hop 1 is not step [5.1]: $(cat "$t/check")"
-grep -Eq '^ +[0-9]+ +\[6\.9\] +bob +-> coreB +MESSAGE sip:alice@a\.example +# IMDN delivered' \
+grep -Eq '^ *[0-9]+ +\[6\.9\] +bob +-> coreB +MESSAGE sip:alice@a\.example +# IMDN delivered' \
   "$t/check" || fail "no step [6.9] for bob's notification: $(cat "$t/check")"
 # Every hop the check compared has a step: none is extra.
-grep -Eq '^ +[0-9]+ +\+ ' "$t/check" && fail "a hop is not in the ladder: $(cat "$t/check")"
+grep -Eq '^ *[0-9]+ +\+ ' "$t/check" && fail "a hop is not in the ladder: $(cat "$t/check")"
 
 # --detail N: the whole message with its notes.
 cpm-ladder --detail 1 --config "$lab" "$t"/*.trace >"$t/detail" || fail "--detail 1 failed"
