@@ -75,12 +75,7 @@ wait_for "$t/bob.out" 'can you hear me'
 wait_for "$t/carol.out" 'can you hear me'
 
 # The end: alice leaves, then bob; carol's session ends; the recordings are closed.
-exec 7>&-
-expect_exit alice 0 "alice's exit status"
-exec 5>&-
-expect_exit bob 0 "bob's exit status"
-expect_exit carol 0 "carol's exit status"
-exec 6>&-
+friends_leave ""
 
 # alice's offer and csX's answer (her trace), csX's offer to bob and his answer (his trace).
 python3 - "$t/alice.trace" "$t/bob.trace" "$alice_offer" "$alice_answer" <<'PY' || fail "the offers and answers are not as expected"
