@@ -23,12 +23,7 @@ friends_joined "" "$t"
 printf 'hello friends\n' >&7
 wait_for "$t/bob.out" 'hello friends'
 wait_for "$t/carol.out" 'hello friends'
-exec 7>&- # alice leaves (BYE); the focus ends bob's and carol's sessions
-expect_exit alice 0 "alice's exit status"
-exec 5>&-
-expect_exit bob 0 "bob's exit status"
-exec 6>&-
-expect_exit carol 0 "carol's exit status"
+friends_leave ""
 
 # Figures 5+6 on the same network, the clients' collector from the config too.
 start bob-pager cpm-send --config "$lab" --node bob --receive --count 1 \
