@@ -5,8 +5,9 @@
 #
 #   lab_build NAME TOOL...
 #       installs what the build needs (scripts/deps.sh --build-only, with --loss when the
-#       lab's $loss is set), exports CPM_SOURCE_DIR=$root and CPM_BIN (the environment's,
-#       so that tests/flows/lab-*.sh run the build under test, else build/default/tools)
+#       lab's $loss is set, --netns when its $netns is), exports CPM_SOURCE_DIR=$root and
+#       CPM_BIN (the environment's, so that tests/flows/lab-*.sh run the build under test,
+#       else build/default/tools)
 #       and builds (cmake --preset default, log in build-lab.log) unless every TOOL is
 #       there; exits 2 when it cannot. NAME names the lab in its messages.
 #   lab_figure NODES DIR WHAT LADDER[+LADDER...] [OPTION...]
@@ -26,7 +27,7 @@ lab_build()
 {
   local name=$1 tool
   shift
-  "$root/scripts/deps.sh" --build-only ${loss:+--loss} >&2 || exit 2
+  "$root/scripts/deps.sh" --build-only ${loss:+--loss} ${netns:+--netns} >&2 || exit 2
   export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
   for tool in "$@"; do
     [[ -x $CPM_BIN/$tool ]] && continue
