@@ -40,13 +40,7 @@ fi
 . "$root/tests/lib/flow.sh"
 w=20 # seconds a step may take; under loss an INVITE hop may retransmit for longer
 [[ -z $loss ]] || w=60
-if [[ -n $netns ]]; then
-  # shellcheck source=netns.sh
-  . "$root/labs/netns.sh"
-  netns_lab "$config" lab.toml # the networks in namespaces cpm-netK-*, the config on 10.K.
-else
-  lab_config "$config" lab.toml
-fi
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)${loss:+, $loss % UDP loss (namespace ${CPM_NETNS:-})}"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done

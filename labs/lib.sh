@@ -22,6 +22,9 @@
 #       With LAB_OUT=DIR in the environment, the traces go to DIR/NAME/ and the run as one
 #       capture for Wireshark to DIR/NAME.pcap (cpm-ladder --pcap), NAME being LADDER, or
 #       DIR's last component when DIR is not the lab's $t.
+#   lab_network CONFIG NAME
+#       lab_config CONFIG NAME, or netns_lab CONFIG NAME when the lab's $netns is set (its
+#       --netns: networks A, B and X in namespaces of their own, labs/netns.sh).
 #   lab_close RC NODE...
 #       stops each NODE (the servers the lab started) and exits with status RC.
 # It uses $root (the checkout) and the harness's stop:
@@ -81,6 +84,17 @@ lab_figure()
     cpm-ladder --mermaid --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
   fi
   return "$rc"
+}
+
+lab_network()
+{
+  if [[ -n ${netns:-} ]]; then
+    # shellcheck source=netns.sh
+    . "$root/labs/netns.sh"
+    netns_lab "$@"
+  else
+    lab_config "$@"
+  fi
 }
 
 lab_close()

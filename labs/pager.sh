@@ -38,13 +38,7 @@ if [[ -n $loss ]]; then
 fi
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-if [[ -n $netns ]]; then
-  # shellcheck source=netns.sh
-  . "$root/labs/netns.sh"
-  netns_lab "$config" lab.toml # the networks in namespaces cpm-netK-*, the config on 10.K.
-else
-  lab_config "$config" lab.toml
-fi
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)${loss:+, $loss % UDP loss (namespace ${CPM_NETNS:-})}"
 start_network
 for n in coreA coreB; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
