@@ -259,10 +259,11 @@ _netns_alive()
 }
 
 # netns_down K: stop the dnsmasqs lab K started (by their PID files, only when the PID is
-# still a dnsmasq), delete its namespaces, remove its state; says what it removed.
+# still a dnsmasq), then whatever else still runs in its namespaces (ip netns pids), delete
+# the namespaces, remove its state; says what it removed.
 netns_down()
 {
-  local k=$1 st pidf pid ns i gone=()
+  local k=$1 st pidf pid pids ns i alive gone=()
   st=$(_netns_state "$k")
   for pidf in "$st"/dns-*.pid; do
     [[ -s $pidf ]] || continue
@@ -276,12 +277,37 @@ netns_down()
     done
   done
   if [[ -r $st/namespaces ]]; then
+    # What still runs in them (nodes started by hand, or by a lab that was killed): TERM,
+    # a bounded wait, then KILL.
+    pids=$(while read -r ns; do ip netns pids "$ns" 2>/dev/null; done <"$st/namespaces")
+    if [[ -n $pids ]]; then
+      for pid in $pids; do kill -TERM "$pid" 2>/dev/null && gone+=("process $pid"); done
+      for ((i = 0; i < 50; i++)); do
+        alive=0
+        for pid in $pids; do _netns_alive "$pid" && alive=1; done
+        ((alive)) || break
+        sleep 0.1 # bounded wait for their exit
+      done
+      for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+    fi
     while read -r ns; do
       ip netns delete "$ns" 2>/dev/null && gone+=("$ns")
     done <"$st/namespaces"
   fi
   rm -rf "$st"
   echo "lab $k down: removed ${gone[*]:-nothing}"
+}
+
+# netns_sweep: take down every lab whose owner (a lab run's shell) is gone: one killed with
+# SIGKILL leaves its namespaces and dnsmasqs behind.
+netns_sweep()
+{
+  local owner st
+  for owner in "${TMPDIR:-/tmp}"/cpm-netns-*/owner; do
+    [[ -s $owner ]] || continue
+    st=${owner%/owner}
+    kill -0 "$(cat "$owner")" 2>/dev/null || netns_down "${st##*/cpm-netns-}" >&2
+  done
 }
 
 # netns_status K: lab K's namespaces, addresses, router counters and dnsmasqs; 1 when it
@@ -333,6 +359,7 @@ for l in json.load(sys.stdin):
 netns_lab()
 {
   local src=$1 name=${2:-$(basename "$1")} prog real bin out
+  netns_sweep
   claim_prefix
   netns_k=${lab_prefix#127.}
   netns_k=${netns_k%.}
