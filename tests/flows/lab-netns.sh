@@ -5,7 +5,8 @@
 # 10.K.1.1, the router forwarded packets on the links the figure uses and none on the one
 # it does not); each zone's dnsmasq answered; nothing of either lab is left afterwards.
 # Then the clear errors: a namespace name in use, and an unprivileged run (setpriv), each
-# a message on stderr and exit 1 within a bounded time, leaving nothing behind.
+# a message on stderr and exit 1 within a bounded time, leaving nothing behind; and the
+# sweep of a lab whose owner was killed.
 # Needs root (exit 77 otherwise, as the loss lab: CI may not grant it), ip and dnsmasq.
 . "$(dirname "$0")/../lib/flow.sh"
 ((EUID == 0)) || {
@@ -100,4 +101,18 @@ TMPDIR=$t timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
 expect_eq "$rc" 1 "exit status of an unprivileged labs/pager.sh --netns"
 expect_contains "$t/user-lab.err" "labs/netns.sh: network namespaces need root"
 expect_eq "$(left_of "$k")" "" "what the unprivileged runs left behind"
+# A lab whose owner was killed (SIGKILL: no trap ran) is swept by the next lab: its
+# dnsmasqs, what runs in its namespaces and the namespaces go.
+# shellcheck source=../../labs/netns.sh
+. "$labs/netns.sh"
+bash -c 'exit 0' &
+dead=$!
+wait "$dead"
+netns_up "$k" "" "$dead" >"$t/stale.out" || fail "up of lab $k failed: $(cat "$t/stale.out")"
+ip netns exec "cpm-net$k-b" sleep 600 &
+adopt stale-sleeper $!
+netns_sweep 2>"$t/sweep.err"
+expect_contains "$t/sweep.err" "lab $k down: removed dnsmasq"
+expect_exit stale-sleeper 143 "exit status of what ran in the swept lab"
+expect_eq "$(left_of "$k")" "" "what the swept lab left behind"
 echo "OK lab-netns"
