@@ -29,7 +29,7 @@ left_of()
 run_lab()
 {
   local rc=0
-  KEEP=1 timeout 240 bash "$labs/$1.sh" --netns >"$t/$1.out" 2>"$t/$1.err" || rc=$?
+  KEEP=1 timeout 120 bash "$labs/$1.sh" --netns >"$t/$1.out" 2>"$t/$1.err" || rc=$?
   ((rc == 0)) || { cat "$t/$1.out" "$t/$1.err" >&2; fail "labs/$1.sh --netns exited $rc"; }
   dir=$(sed -n 's/^flow: files kept in //p' "$t/$1.err")
   [[ -d $dir ]] || fail "labs/$1.sh kept no directory: $(cat "$t/$1.err")"
