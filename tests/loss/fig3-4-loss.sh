@@ -41,17 +41,7 @@ printf 'can you hear me\n' >&7
 wait_for "$t/bob.out" 'can you hear me' $w
 wait_for "$t/carol.out" 'can you hear me' $w
 
-exec 7>&-
-rc=0
-wait_exit alice $w || rc=$?
-expect_eq "$rc" 0 "alice's exit status"
-exec 5>&-
-for who in bob carol; do
-  rc=0
-  wait_exit "$who" $w || rc=$?
-  expect_eq "$rc" 0 "$who's exit status"
-done
-exec 6>&-
+friends_leave "" $w
 netns_report
 
 # The seconds waited for above: after them carol may record a long silence while the
