@@ -115,7 +115,11 @@ struct Node {
   std::vector<std::string> non_cpm_domains; // domains whose users are reached by SMS
   std::string trace;                        // trace file (overridden by --trace)
   std::string pcap;                         // capture file (overridden by --pcap)
-  int timeout_ms = 0;                       // non-answer timeout; 0: program default
+  std::string hep;            // HEP collector "udp:HOST:PORT" (overridden by --hep); empty: none
+  int64_t hep_id = -1;        // HEP capture agent id (overridden by --hep-id); -1: 1
+  std::string hep_node;       // HEP node name; empty: the node's name
+  std::string hep_key;        // HEP authentication key; empty: none
+  int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer
   // A conversation server's SCHED_FIFO priority (1..99) for its mixer's 20 ms clock; 0: the
