@@ -50,6 +50,7 @@ run_figure()
   local name=$1 d="$t/$1" arc=0
   mkdir -p "$d"
   lab_config "${config[$name]}" "$name.toml"
+  [[ -z ${LAB_HEP:-} ]] || lab_hep "$LAB_HEP"
   echo "Lab $name: ${config[$name]} on ${lab_prefix}x.y (copied to $lab)"
   start_network "$name." "$d"
   start "$name.bob" cpm-send --config "$lab" --node bob --receive --count 1 --trace "$d/bob.trace"

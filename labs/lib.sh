@@ -24,7 +24,9 @@
 #       DIR's last component when DIR is not the lab's $t.
 #   lab_network CONFIG NAME
 #       lab_config CONFIG NAME, or netns_lab CONFIG NAME when the lab's $netns is set (its
-#       --netns: networks A, B and X in namespaces of their own, labs/netns.sh).
+#       --netns: networks A, B and X in namespaces of their own, labs/netns.sh). With
+#       LAB_HEP=udp:HOST:PORT in the environment every node also sends HEP there (lab_hep),
+#       e.g. to `sngrep -L udp:HOST:PORT` watching the figure live.
 #   lab_close RC NODE...
 #       stops each NODE (the servers the lab started) and exits with status RC.
 # It uses $root (the checkout) and the harness's stop:
@@ -95,6 +97,15 @@ lab_network()
   else
     lab_config "$@"
   fi
+  [[ -z ${LAB_HEP:-} ]] || lab_hep "$LAB_HEP"
+}
+
+lab_hep()
+{
+  # Every node of $lab sends what it sends and receives to the HEP collector udp:$1.
+  # shellcheck source=../tests/lib/hep.sh
+  . "$root/tests/lib/hep.sh"
+  hep_in_config "${1#udp:}"
 }
 
 lab_close()
