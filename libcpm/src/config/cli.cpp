@@ -33,6 +33,10 @@ void add_common(CLI::App& app, Common& c, unsigned which)
     app.add_option("--pcap", c.pcap,
                    "Append every message sent/received to FILE as packets (pcap, Wireshark)");
   }
+  if (which & k_dns)
+    app.add_option("--dns", c.dns,
+                   "Resolve names (RFC 3263) on this DNS server, HOST[:PORT]; default: the "
+                   "system's");
   if (which & k_ready_fd)
     app.add_option("--ready-fd", c.ready_fd,
                    "Once ready, write the bound addresses to file descriptor N and close it");
@@ -101,6 +105,8 @@ Result<const config::Node*> apply_client_node(Common& c, std::string& password,
     c.trace = node->trace;
   if (c.pcap.empty())
     c.pcap = node->pcap;
+  if (c.dns.empty())
+    c.dns = node->dns;
   if (password.empty())
     password = node->password;
   if (password.empty() && !c.from.empty())

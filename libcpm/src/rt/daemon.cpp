@@ -67,6 +67,8 @@ Result<void> Runner::configure(Role& role)
     m_node.trace = m_common.trace;
   if (!m_common.pcap.empty())
     m_node.pcap = m_common.pcap;
+  if (!m_common.dns.empty())
+    m_node.dns = m_common.dns;
   return role.configure(*this);
 }
 
@@ -91,12 +93,13 @@ int Runner::serve(Role& role)
   }
   sip::Library lib;
   auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
-                               m_tracer.is_open() ? &m_tracer : nullptr);
+                               m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns);
   if (!st) {
     cli::diag(m_spec.prog, st.error().message);
     return st.error().code;
   }
   m_stack = std::move(*st);
+  m_stack->set_names(m_node.domains);
   int rc = listen(role);
   role.stop(*this);
   m_stack.reset();

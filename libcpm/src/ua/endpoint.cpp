@@ -53,6 +53,7 @@ Settings settings_of(const Log& log, const cli::Common& c, const std::string& na
   s.password = password;
   s.trace = c.trace;
   s.pcap = c.pcap;
+  s.dns = c.dns;
   s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
   return s;
 }
@@ -76,7 +77,7 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
   if (!s.pcap.empty())
     if (auto t = e->m_trace.open_pcap(s.pcap); !t)
       return tl::unexpected(t.error());
-  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace);
+  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns);
   if (!stack)
     return tl::unexpected(stack.error());
   e->m_stack = std::move(*stack);

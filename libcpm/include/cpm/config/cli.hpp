@@ -25,6 +25,7 @@ struct Common {
   bool json = false;
   std::string trace;
   std::string pcap;
+  std::string dns;
   int ready_fd = -1;
   int verbose = 0;
   bool quiet = false;
@@ -41,6 +42,7 @@ enum Shared : unsigned {
   k_json = 1u << 5,
   k_trace = 1u << 6, // --trace and --pcap
   k_ready_fd = 1u << 7,
+  k_dns = 1u << 8, // --dns
 };
 
 // Add the shared options selected by `which` (plus -v, -q, --version) to `app`.

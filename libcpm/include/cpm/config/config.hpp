@@ -115,7 +115,13 @@ struct Node {
   std::vector<std::string> non_cpm_domains; // domains whose users are reached by SMS
   std::string trace;                        // trace file (overridden by --trace)
   std::string pcap;                         // capture file (overridden by --pcap)
-  int timeout_ms = 0;                       // non-answer timeout; 0: program default
+  // The DNS server names are resolved on ("127.0.0.1:5353"; overridden by --dns); empty:
+  // the system's (/etc/resolv.conf).
+  std::string dns;
+  // A core: a domain no `peers` entry names (and no "*") is reached by its DNS records
+  // (RFC 3263) instead of being answered 404.
+  bool dns_peers = false;
+  int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer
   // A conversation server's SCHED_FIFO priority (1..99) for its mixer's 20 ms clock; 0: the
