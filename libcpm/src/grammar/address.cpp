@@ -101,7 +101,7 @@ bool is_host_name(std::string_view host)
   // RFC 1035 §2.3.4: labels up to 63 octets, the name up to 253.
   if (!host.empty() && host.back() == '.')
     host.remove_suffix(1);
-  if (host.empty() || host.size() > 253)
+  if (host.empty() || host.size() > 253 || host.back() == '.')
     return false;
   std::string_view top;
   while (!host.empty()) {
