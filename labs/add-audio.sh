@@ -60,8 +60,8 @@ fi
 echo "alice: $(grep '"action":"added"' "$t/alice.out" | tail -n 1)"
 wait_for "$t/bob.out" '"action":"added"'
 wait_for "$t/carol.out" '"action":"added"'
-mkdir -p "$t/fig"
-cp "$t"/*.trace "$t/fig/"
+mkdir -p "$t/fig1-4"
+cp "$t"/*.trace "$t/fig1-4/"
 # Three seconds of audio at bob's and carol's (bounded).
 recorded "$t/carol.wav" 3
 recorded "$t/bob.wav" 3
@@ -81,6 +81,6 @@ for who in alice bob carol; do
   printf '  %-6s %s\n' "$who" "$(python3 "$tones" "$t/$who.wav" 440 1000 | tr '\n' ' ')"
 done
 echo "  (N-1 mixing: carol hears 440 and 1000 Hz, bob only 440, alice only 1000)"
-lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t/fig" \
+lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t/fig1-4" \
   " up to the added audio, SIP and MSRP" fig1-2+fig3-4 --hide BYE || ((rc != 0)) || rc=1
 lab_close "$rc" csX coreX csA csB coreA coreB

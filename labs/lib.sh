@@ -10,13 +10,17 @@
 #       and builds (cmake --preset default, log in build-lab.log) unless every TOOL is
 #       there; exits 2 when it cannot. NAME names the lab in its messages.
 #   lab_figure NODES DIR WHAT LADDER[+LADDER...] [OPTION...]
-#       draws DIR/*.trace in the columns NODES (cpm-ladder --columns --nodes NODES, plus the
-#       options of the array lab_draw when the lab sets one, e.g. (--all --hide 100) to show
-#       REGISTER; also as a Mermaid diagram with MERMAID=1) under "What went over the
-#       wire<WHAT> (...)", then compares them with tests/flows/ladders/LADDER.ladder (several
-#       joined by +, read one after the other) by cpm-ladder --check LADDER OPTION... and
-#       prints its last line when they match, else the whole difference. Returns 1 on a difference, except under
-#       --loss (the lab's $loss set), where retransmissions make one expected: it says so.
+#       draws DIR/*.trace in the columns NODES under "What went over the wire<WHAT>", each
+#       hop with its notes (what the message is, why it goes there) and the step of
+#       FLOWS.md it is, compared with tests/flows/ladders/LADDER.ladder (several joined by
+#       +, read one after the other): one cpm-ladder --check LADDER --columns --nodes NODES
+#       OPTION..., plus the options of the array lab_draw when the lab sets one, e.g. (--all
+#       --hide 100) to show REGISTER. Its last line is "ladder matches", else it prints the
+#       difference and returns 1, except under --loss (the lab's $loss set), where
+#       retransmissions make one expected: it says so. MERMAID=1 adds a Mermaid diagram.
+#       With LAB_OUT=DIR in the environment, the traces go to DIR/NAME/ and the run as one
+#       capture for Wireshark to DIR/NAME.pcap (cpm-ladder --pcap), NAME being LADDER, or
+#       DIR's last component when DIR is not the lab's $t.
 #   lab_close RC NODE...
 #       stops each NODE (the servers the lab started) and exits with status RC.
 # It uses $root (the checkout) and the harness's stop:
@@ -42,15 +46,8 @@ lab_build()
 
 lab_figure()
 {
-  local nodes=$1 dir=$2 what=$3 figures=$4 ladder shown name
+  local nodes=$1 dir=$2 what=$3 figures=$4 ladder shown name out="" rc=0
   shift 4
-  echo
-  echo "What went over the wire$what (cpm-ladder --columns):"
-  cpm-ladder --columns --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
-  if [[ ${MERMAID:-0} == 1 ]]; then
-    echo
-    cpm-ladder --mermaid --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
-  fi
   if [[ $figures == *+* ]]; then
     ladder="$dir/$figures.ladder" shown=""
     for name in ${figures//+/ }; do
@@ -61,17 +58,28 @@ lab_figure()
     ladder="$root/tests/flows/ladders/$figures.ladder"
     shown="tests/flows/ladders/$figures.ladder"
   fi
-  echo
-  echo "Compared with FLOWS.md (cpm-ladder --check $shown${*:+ $*}):"
-  if cpm-ladder --check "$ladder" "$@" "$dir"/*.trace >"$dir/check" 2>&1; then
-    tail -n 1 "$dir/check"
-  elif [[ -n ${loss:-} ]]; then
-    cat "$dir/check"
-    echo "(differences expected under --loss: retransmitted requests and responses)"
-  else
-    cat "$dir/check"
-    return 1
+  if [[ -n ${LAB_OUT:-} ]]; then
+    name=$figures
+    [[ $dir == "$t" ]] || name=${dir##*/}
+    out="$LAB_OUT/$name"
+    { mkdir -p "$out" && cp "$dir"/*.trace "$out/"; } || return 1
   fi
+  echo
+  echo "What went over the wire$what, each hop beside its step in FLOWS.md"
+  echo "(cpm-ladder --check $shown --columns${*:+ $*}):"
+  cpm-ladder --check "$ladder" --columns --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$@" \
+    ${out:+--pcap "$out.pcap"} "$dir"/*.trace >"$dir/check" 2>"$dir/check.err" || rc=1
+  cat "$dir/check" "$dir/check.err"
+  if ((rc != 0)) && [[ -n ${loss:-} ]]; then
+    echo "(differences expected under --loss: retransmitted requests and responses)"
+    rc=0
+  fi
+  [[ -z $out ]] || echo "The traces are in $out/, the run as one capture for Wireshark in $out.pcap"
+  if [[ ${MERMAID:-0} == 1 ]]; then
+    echo
+    cpm-ladder --mermaid --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
+  fi
+  return "$rc"
 }
 
 lab_close()

@@ -7,9 +7,14 @@
 # trigger matched" under lab-icsi.toml, the triggers of lab-user.toml still fire, and only
 # lab-user.toml's run matches.
 . "$(dirname "$0")/../lib/flow.sh"
+. "$(dirname "$0")/../lib/tshark.sh"
+. "$(dirname "$0")/../lib/pcap.sh"
+need tshark python3
+# A hop of the ladder: its number, the step of FLOWS.md it is (none for MSRP), the drawing.
+hop='^ *[0-9]+ +(\[[0-9a-z.]+\] +)?\|'
 
 rc=0
-(cd "$CPM_SOURCE_DIR" && bash labs/cr-principle.sh) >"$t/out" 2>"$t/err" || rc=$?
+(cd "$CPM_SOURCE_DIR" && LAB_OUT="$t/lab" bash labs/cr-principle.sh) >"$t/out" 2>"$t/err" || rc=$?
 ((rc == 0)) || { cat "$t/out" "$t/err" >&2; fail "labs/cr-principle.sh exited $rc, expected 0"; }
 expect_eq "$(grep -c '^(cpm-send exit status 0: delivered)$' "$t/out")" 2 "delivered runs"
 expect_eq "$(grep -c '^bob received: Hello$' "$t/out")" 2 "bob's messages"
@@ -25,7 +30,7 @@ row coreA sip:alice@a.example bob@b.example coreA-term-cpm coreA-term >/dev/null
 expect_contains "$t/out" 'What went over the wire under lab-icsi.toml'
 expect_contains "$t/out" 'What went over the wire under lab-user.toml'
 expect_eq "$(grep -c '^ladder matches$' "$t/out")" 2 "ladders that match"
-expect_eq "$(grep -Ec '^ *[0-9]+ +\|' "$t/out")" 56 "hops in the two ladders"
+expect_eq "$(grep -Ec "$hop" "$t/out")" 56 "hops in the two ladders"
 
 rc=0
 (cd "$CPM_SOURCE_DIR" && bash labs/cr-principle.sh --no-service-indication) >"$t/r6" 2>"$t/r6.err" ||
@@ -37,4 +42,5 @@ grep -Eq '^  coreB +MESSAGE sip:bob@b.example from alice@a.example +no trigger m
   "$t/r6" || fail "coreB's decisions on the Release 6 message"
 expect_eq "$(grep -c '^ladder matches$' "$t/r6")" 1 "ladders that match without the ICSI"
 expect_contains "$t/r6" 'ladder does not match'
+pcap_lab_out "$t/lab"
 echo "OK lab-cr-principle"

@@ -10,6 +10,9 @@
 #   pcap_expect PCAP KIND TRACE...  PCAP is clean under tshark (checksums validated, no
 #                             malformed frame, no expert error) and holds as many KIND frames
 #                             as the traces have KIND events
+#   pcap_lab_out DIR          each capture DIR/NAME.pcap a lab wrote under LAB_OUT=DIR is
+#                             pcap_expect'ed, tx events only, against DIR/NAME/*.trace for
+#                             SIP, MSRP and SMPP; fails when DIR holds no capture
 # It uses $t, $lab and flow.sh's fail.
 # shellcheck disable=SC2154
 
@@ -87,4 +90,21 @@ pcap_expect()
   ((got == want)) ||
     fail "$(basename "$pcap"): $got $kind frames, the traces ($*) have $want $kind events"
   echo "$(basename "$pcap"): $got $kind frames, as the traces" >&2
+}
+
+pcap_lab_out()
+{
+  local dir=$1 pcap name kind n=0
+  local -a saved=("${tshark_decode[@]}")
+  for pcap in "$dir"/*.pcap; do
+    [[ -e $pcap ]] || break
+    name=${pcap%.pcap}
+    pcap_decode_msrp "$name"/*.trace
+    for kind in sip msrp smpp; do
+      PCAP_TX_ONLY=1 pcap_expect "$pcap" "$kind" "$name"/*.trace
+    done
+    tshark_decode=("${saved[@]}")
+    n=$((n + 1))
+  done
+  ((n > 0)) || fail "no capture in $dir (LAB_OUT)"
 }

@@ -117,6 +117,23 @@ TEST_CASE("ladder::annotate names a CPIM message, its IMDNs and the notification
   CHECK(hs[5].what == "plain text (no CPIM)");
 }
 
+TEST_CASE("ladder::annotate describes a relayed request in full once, then shortly")
+{
+  Hops run;
+  auto m = sip("MESSAGE sip:bob@b.example SIP/2.0", "c1", "1 MESSAGE", "", "message/cpim",
+               cpim("text/plain", "Hello", "positive-delivery"));
+  run.send("alice", "coreA", m);
+  run.send("coreA", "coreB", m);
+  run.send("alice", "coreA",
+           sip("MESSAGE sip:bob@b.example SIP/2.0", "c2", "1 MESSAGE", "", "message/cpim",
+               cpim("text/plain", "Again", "positive-delivery")));
+  auto hs = run.annotated();
+  REQUIRE(hs.size() == 3);
+  CHECK(hs[0].what == "CPIM message, asks positive-delivery");
+  CHECK(hs[1].what == "CPIM message");
+  CHECK(hs[2].what == "CPIM message, asks positive-delivery"); // another transaction
+}
+
 TEST_CASE("ladder::annotate tells an SDP offer, its answer and a re-offer apart")
 {
   Hops run;

@@ -90,7 +90,13 @@ int check(const Options& opt, std::vector<cpm::ladder::Arrow> hs)
   if (!opt.plain)
     for (size_t i = 0; i < run.size(); ++i)
       run[i].step = res.steps[i];
-  auto shown = cpm::ladder::filter(run, {});
+  // Drawn as without --check (--all shows everything), and the REGISTER hops a
+  // registration ladder compared are shown.
+  auto f = opt.all ? cpm::ladder::Filter::none() : cpm::ladder::Filter{};
+  for (const auto& h : run)
+    if (h.method == "REGISTER" && !h.step.empty() && h.step != "+")
+      f.register_ = false;
+  auto shown = cpm::ladder::filter(run, f);
   // A document on stdout (Mermaid, SVG, one hop) keeps the report to stderr.
   bool document = opt.mermaid || opt.svg || opt.detail > 0;
   if (opt.detail > 0) {

@@ -458,6 +458,7 @@ void annotate(std::vector<Arrow>& hs, const Roles& given)
     ps.push_back(h.smpp ? Parsed{} : parse(h));
   Why why(hs, ps, infer(hs, ps, given));
   std::set<std::string> offered; // "Call-ID CSeq" of INVITEs that carried an offer
+  std::set<std::string> told;    // "Call-ID CSeq what" of requests already described in full
   for (size_t i = 0; i < hs.size(); ++i) {
     auto& h = hs[i];
     const auto& p = ps[i];
@@ -480,6 +481,11 @@ void annotate(std::vector<Arrow>& hs, const Roles& given)
     h.what = body_what(h, p, offer_before);
     if (h.what.empty())
       h.what = sip_what(h, p);
+    // The next hops of a request say what it is without repeating the details ("CPIM
+    // message", not again which notifications it asks for).
+    if (h.request && !told.insert(key + " " + h.what).second)
+      if (auto comma = h.what.find(", "); comma != std::string::npos)
+        h.what.resize(comma);
     if (h.request && !h.msrp)
       h.why = why(i);
     else if (!h.request)
