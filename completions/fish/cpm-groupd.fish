@@ -20,6 +20,8 @@ complete -c cpm-groupd -l outbox -r -F -d 'Keep accepted group messages in this 
 complete -c cpm-groupd -l realtime-priority -x -d 'Run under SCHED_FIFO at this priority (1-99, 0 normal)'
 complete -c cpm-groupd -l trace -r -F -d 'Append messages to this JSON Lines file'
 complete -c cpm-groupd -l pcap -r -F -d 'Append messages as packets to this pcap file'
+complete -c cpm-groupd -l hep -x -a 'udp:127.0.0.1:9060' -d 'Send SIP messages as HEP v3 to this collector'
+complete -c cpm-groupd -l hep-id -x -d 'HEP capture agent id'
 complete -c cpm-groupd -l dns -x -d 'Resolve names (RFC 3263) on this DNS server HOST:PORT'
 complete -c cpm-groupd -l name -x -d 'Node name written in the trace'
 complete -c cpm-groupd -l ready-fd -x -d 'Write bound addresses to this fd once ready'

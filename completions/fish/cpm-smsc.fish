@@ -11,6 +11,8 @@ complete -c cpm-smsc -l listen -x -a 'tcp:127.0.0.1:2775 tcp:127.0.1.4:2775' -d 
 complete -c cpm-smsc -l json -d 'Write JSON Lines on stdout'
 complete -c cpm-smsc -l trace -r -F -d 'Append PDUs to this JSON Lines file'
 complete -c cpm-smsc -l pcap -r -F -d 'Append messages as packets to this pcap file'
+complete -c cpm-smsc -l hep -x -a 'udp:127.0.0.1:9060' -d 'Send SIP messages as HEP v3 to this collector'
+complete -c cpm-smsc -l hep-id -x -d 'HEP capture agent id'
 complete -c cpm-smsc -l ready-fd -x -d 'Write the bound address to this fd once ready'
 complete -c cpm-smsc -l name -x -d 'Node name in traces and bind responses'
 complete -c cpm-smsc -l system-id -x -d 'The system_id ESMEs must bind with'

@@ -61,12 +61,7 @@ printf 'hello after audio\n' >&7
 wait_for "$t/bob.out" 'hello after audio'
 wait_for "$t/carol.out" 'hello after audio'
 
-exec 7>&-
-expect_exit alice 0 "alice's exit status"
-exec 5>&-
-expect_exit bob 0 "bob's exit status"
-expect_exit carol 0 "carol's exit status"
-exec 6>&-
+friends_leave ""
 
 # While all three had audio: carol hears both tones, bob alice's and not his own, alice
 # bob's and not her own (N-1).

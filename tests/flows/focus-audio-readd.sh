@@ -88,12 +88,7 @@ printf 'still chatting\n' >&6
 wait_for "$t/alice.out" 'still chatting'
 wait_for "$t/bob.out" 'still chatting'
 
-exec 7>&-
-expect_exit alice 0 "alice's exit status"
-exec 5>&-
-expect_exit bob 0 "bob's exit status"
-expect_exit carol 0 "carol's exit status"
-exec 6>&-
+friends_leave ""
 
 # csX's re-INVITEs with an active audio line: two in bob's dialog and two in carol's.
 n=$(python3 - "$t/csX.trace" <<'PY'

@@ -25,12 +25,7 @@ wait_for "$t/carol.out" 'hello friends'
 printf 'hi from bob\n' >&5
 wait_for "$t/alice.out" 'hi from bob'
 wait_for "$t/carol.out" 'hi from bob'
-exec 7>&- # alice leaves (BYE), then bob; the focus ends carol's session
-expect_exit alice 0 "alice's exit status"
-exec 5>&-
-expect_exit bob 0 "bob's exit status"
-expect_exit carol 0 "carol's exit status"
-exec 6>&-
+friends_leave "" # alice leaves (BYE), then bob; the focus ends carol's session
 stop_group_network ""
 
 tshark_stop

@@ -55,10 +55,7 @@ grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has
 make_tone "$t/a440.wav" 440 90
 
 start_group_network "" "$t"
-baresip_config "$t/baresip" "${lab_prefix}2.10" sip:bob@b.example \
-  "sip:${lab_prefix}2.1:5060" '"Friends" <sip:friends@x.example>'
-baresip_audio "$t/baresip" 1000
-start_baresip baresip "$t/baresip"
+baresip_as_bob "$t/baresip" 1000
 
 # carol answers; alice invites the group with chat and audio (--audio). fd 7 is baresip's
 # (tests/lib/baresip.sh).

@@ -13,9 +13,7 @@ need baresip python3
 
 lab_config "$examples/lab-icsi.toml"
 start_group_network "" "$t"
-baresip_config "$t/baresip" "${lab_prefix}2.10" sip:bob@b.example \
-  "sip:${lab_prefix}2.1:5060" '"Friends" <sip:friends@x.example>'
-start_baresip baresip "$t/baresip"
+baresip_as_bob "$t/baresip"
 start carol cpm-send --config "$lab" --node carol --receive --count 1 --json \
   --trace "$t/carol.trace"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Interop: Opus with baresip's own opus module (Debian baresip-core, libopus). baresip, as
 # bob in a group session of sip:friends@x.example (lab-icsi.toml), has no codec but Opus
-# (tests/lib/baresip.sh's baresip_audio with opus.so in place of g711.so); it says 1000 Hz
+# (tests/lib/baresip.sh's baresip_as_bob with the codec opus); it says 1000 Hz
 # and records what it hears. alice invites the group with chat and audio (cpm-invite
 # --audio, PCMU first, 440 Hz); carol (cpm-invite) takes both.
 #  1. invited: csX offers baresip 0 8 111; baresip can only answer Opus (opus/48000/2 at 111);
@@ -54,12 +54,9 @@ grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has
 make_tone "$t/a440.wav" 440 90
 
 start_group_network "" "$t"
-baresip_config "$t/baresip" "${lab_prefix}2.10" sip:bob@b.example \
-  "sip:${lab_prefix}2.1:5060" '"Friends" <sip:friends@x.example>'
-baresip_audio "$t/baresip" 1000
-sed -i 's/^module g711\.so$/module opus.so/' "$t/baresip/config"
+baresip_as_bob "$t/baresip" 1000 opus
 grep -q '^module opus\.so$' "$t/baresip/config" || fail "no opus module in baresip's config"
-start_baresip baresip "$t/baresip"
+! grep -q '^module g711\.so$' "$t/baresip/config" || fail "baresip has G.711 beside Opus"
 
 mkfifo "$t/alice.in" "$t/carol.in"
 exec 6<>"$t/carol.in" 8<>"$t/alice.in"

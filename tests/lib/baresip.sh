@@ -30,20 +30,22 @@ EOF
   printf '%s\n' "$5" >"$1/contacts"
 }
 
-# baresip_audio DIR FREQ: let the baresip of DIR take calls with G.711 audio, answer them at
-# once (answermode=auto), say a FREQ Hz tone (the ausine module, which makes only 48 kHz
-# stereo: baresip resamples it to the codec's 8 kHz) and record what it hears in
-# DIR/dump-*-dec.wav (and what it says in dump-*-enc.wav: the sndfile module). Its media
-# address is its SIP address (net_interface), not the first interface's. Call after
-# baresip_config, before start_baresip.
+# baresip_audio DIR FREQ [CODEC]: let the baresip of DIR take calls with audio in CODEC
+# alone (a baresip module: g711, the default, or opus), answer them at once
+# (answermode=auto), say a FREQ Hz tone (the ausine module, which makes only 48 kHz stereo:
+# baresip resamples it to the codec's rate) and record what it hears in DIR/dump-*-dec.wav
+# (and what it says in dump-*-enc.wav: the sndfile module). Its media address is its SIP
+# address (net_interface), not the first interface's. Call after baresip_config, before
+# start_baresip.
 baresip_audio()
 {
-  local addr
+  local addr codec=${3:-g711}
+  [[ -f /usr/lib/baresip/modules/$codec.so ]] || fail "baresip_audio: no baresip module $codec"
   addr=$(sed -n 's/^sip_listen \(.*\):5060$/\1/p' "$1/config")
   [[ -n $addr ]] || fail "baresip_audio: no sip_listen in $1/config"
   cat >>"$1/config" <<EOF || fail "baresip_audio: cannot write $1/config"
 net_interface $addr
-module g711.so
+module $codec.so
 module ausine.so
 module aufile.so
 module sndfile.so
@@ -55,6 +57,18 @@ ausrc_channels 2
 snd_path $1
 EOF
   sed -i 's/^\(<[^>]*>\)/\1;answermode=auto/' "$1/accounts" || fail "baresip_audio: $1/accounts"
+}
+
+# baresip_as_bob DIR [FREQ [CODEC]]: start baresip (recorded as baresip, its config in DIR)
+# as bob of the group network (start_group_network): sip:bob@b.example on ${lab_prefix}2.10,
+# registering through coreB, its contact the group sip:friends@x.example (the peer of
+# /message). With FREQ it takes calls with audio in CODEC saying FREQ Hz (baresip_audio).
+baresip_as_bob()
+{
+  baresip_config "$1" "${lab_prefix}2.10" sip:bob@b.example \
+    "sip:${lab_prefix}2.1:5060" '"Friends" <sip:friends@x.example>'
+  [[ -z ${2:-} ]] || baresip_audio "$1" "$2" "${3:-}"
+  start_baresip baresip "$1"
 }
 
 # baresip_heard DIR: the WAV file of what the baresip of DIR heard in its last call.

@@ -8,7 +8,7 @@
 
 # shellcheck disable=SC2034 # used by the scripts that source this
 fuzz_targets=(fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder
-  fuzz_msrp fuzz_sdp fuzz_plain_retry fuzz_encoding fuzz_sms fuzz_smpp fuzz_wav fuzz_mixer)
+  fuzz_msrp fuzz_sdp fuzz_plain_retry fuzz_encoding fuzz_sms fuzz_smpp fuzz_wav fuzz_mixer fuzz_hep)
 
 fuzz_seeds()
 {
@@ -27,6 +27,7 @@ fuzz_seeds()
   fuzz_sms) echo "$top/tests/fuzz/seeds/sms" ;;
   fuzz_smpp) echo "$data/smpp" ;;
   fuzz_wav) echo "$top/tests/fuzz/seeds/wav" ;;
+  fuzz_hep) echo "$top/tests/fuzz/seeds/hep" ;;
   *) ;;
   esac
 }

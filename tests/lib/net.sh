@@ -156,6 +156,22 @@ friends_joined()
   wait_for "$dir/alice.out" '"event":"answered"' "$w"
 }
 
+# friends_leave PREFIX [SECONDS]: everybody of start_friends leaves cleanly, each exiting 0
+# within SECONDS (default 20): alice ends her input (fd 7), then bob (fd 5); the focus ends
+# carol's session. Closes carol's input (fd 6) last.
+friends_leave()
+{
+  local prefix=$1 w=${2:-20} who rc
+  exec 7>&-
+  for who in alice bob carol; do
+    [[ $who != bob ]] || exec 5>&-
+    rc=0
+    wait_exit "$prefix$who" "$w" || rc=$?
+    expect_eq "$rc" 0 "$prefix$who's exit status"
+  done
+  exec 6>&-
+}
+
 # chat_messages FILE: "FROM: TEXT" per message event of a cpm-invite --json output.
 chat_messages()
 {

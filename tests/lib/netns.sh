@@ -109,3 +109,23 @@ netns_report()
   ((total == 0)) || printf ' (%d.%d %%)' $((dropped * 100 / total)) $((dropped * 1000 / total % 10))
   printf '\n'
 }
+
+# netns_drop_acks ADDR [MATCH...]: a rule of the namespace we are in that drops (and counts)
+# the ACKs to ADDR:5060 over UDP (a datagram whose payload starts with "ACK ": @th,64,32,
+# after the UDP header) that also meet MATCH (nft statements, e.g. `numgen inc mod 1000000
+# '<' 2` for the first two, `quota name Q`); netns_dropped_acks counts them.
+netns_drop_acks()
+{
+  local addr=$1
+  shift
+  nft add rule inet lossy input ip daddr "$addr" udp dport 5060 @th,64,32 0x41434b20 \
+    "$@" counter drop comment '"cpm: ACKs dropped"' || fail "nft: cannot drop the ACKs to $addr"
+}
+
+# netns_dropped_acks: how many ACKs each rule of netns_drop_acks dropped so far, in the
+# order they were added, on one line.
+netns_dropped_acks()
+{
+  nft list table inet lossy | awk '/"cpm: ACKs dropped"/ { for (i = 1; i < NF; i++)
+    if ($i == "packets") printf "%s%s", sep, $(i + 1); sep = " " } END { printf "\n" }'
+}

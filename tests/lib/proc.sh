@@ -176,6 +176,29 @@ pid_of() { printf '%s\n' "${_flow_pid[$1]:-}"; }
 # alive NAME: NAME is still running.
 alive() { [[ -n ${_flow_pid[$1]:-} ]] && _flow_alive "${_flow_pid[$1]}"; }
 
+# proc_report NAME: what the recorded program NAME is doing, on stderr, for a failure that
+# says it did not react: its state and kernel wait channel, its CPU time (a busy loop), its
+# descriptors, and the descriptors each of its epoll instances watches (libre's loop: is
+# stdin, fd 0, among them?).
+proc_report()
+{
+  local pid fd
+  pid=$(pid_of "$1")
+  [[ -n $pid && -d /proc/$pid ]] || { _flow_log "$1: not running"; return 0; }
+  {
+    printf '%s (pid %s): state %s, wchan %s, utime+stime %s ticks\n' "$1" "$pid" \
+      "$(awk '{ print $3 }' "/proc/$pid/stat")" "$(cat "/proc/$pid/wchan" 2>/dev/null)" \
+      "$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+    for fd in "/proc/$pid/fd"/*; do
+      printf 'fd %s -> %s\n' "${fd##*/}" "$(readlink "$fd")"
+      [[ $(readlink "$fd") == *eventpoll* ]] || continue
+      printf 'epoll fd %s watches fds: %s\n' "${fd##*/}" \
+        "$(awk '$1 == "tfd:" { printf "%s ", $2 }' "/proc/$pid/fdinfo/${fd##*/}")"
+    done
+  } >&2 2>/dev/null
+  return 0
+}
+
 # stop NAME: SIGTERM, wait, return its exit status (0 is a clean stop).
 stop()
 {

@@ -29,17 +29,7 @@ for i in 1 2 3; do printf 'carol says %s\n' $i >&6; done
 for who in alice bob; do wait_for "$t/$who.out" 'carol says 3' $w; done
 
 # Everybody leaves: alice and bob end their input, the focus ends carol's session.
-exec 7>&-
-rc=0
-wait_exit alice $w || rc=$?
-expect_eq "$rc" 0 "alice's exit status"
-exec 5>&-
-for who in bob carol; do
-  rc=0
-  wait_exit "$who" $w || rc=$?
-  expect_eq "$rc" 0 "$who's exit status"
-done
-exec 6>&-
+friends_leave "" $w
 netns_report
 
 lines()

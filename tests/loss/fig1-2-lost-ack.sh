@@ -13,14 +13,11 @@ need python3
 
 lab_config "$examples/lab-icsi.toml"
 csx=${lab_prefix}3.2 bob=${lab_prefix}2.10
-# An ACK is a UDP datagram whose payload starts with "ACK " (@th,64,32: after the UDP
-# header). The quota lets one ACK to bob through only after the first (bob's ACKs are the
-# same size, about 650 bytes: one fits in 1000, two do not).
-nft add rule inet lossy input ip daddr "$csx" udp dport 5060 @th,64,32 0x41434b20 \
-  counter drop || fail "nft: cannot add the rule for csX"
+# Every ACK to csX dropped; the quota lets one ACK to bob through only after the first
+# (bob's ACKs are the same size, about 650 bytes: one fits in 1000, two do not).
+netns_drop_acks "$csx"
 nft add quota inet lossy first_ack '{ until 1000 bytes }' || fail "nft: cannot add the quota"
-nft add rule inet lossy input ip daddr "$bob" udp dport 5060 @th,64,32 0x41434b20 \
-  quota name first_ack counter drop || fail "nft: cannot add the rule for bob"
+netns_drop_acks "$bob" quota name first_ack
 
 start_group_network "" "$t"
 start_friends "" "$t"
@@ -37,19 +34,13 @@ wait_for "$t/bob.out" 'hello friends'
 wait_for "$t/carol.out" 'hello friends'
 
 # What the rules did: ACKs to csX dropped, exactly one ACK to bob dropped.
-acks=$(nft list table inet lossy | awk '/daddr/ && /counter/ { for (i = 1; i < NF; i++)
-  if ($i == "packets") printf "%s ", $(i + 1) }')
+acks=$(netns_dropped_acks)
 read -r to_csx to_bob <<<"$acks"
 ((to_csx >= 1)) || fail "no ACK to csX was dropped ($acks): the test tested nothing"
 expect_eq "$to_bob" 1 "ACKs to bob dropped"
 expect_contains "$t/bob.trace" '"dir":"rx","first_line":"ACK '
 
 
-# Everybody leaves cleanly: alice and bob end their input, the focus ends carol's session.
-exec 7>&-
-expect_exit alice 0
-exec 5>&-
-expect_exit bob 0
-expect_exit carol 0
-exec 6>&-
+# Everybody leaves cleanly.
+friends_leave ""
 echo "OK fig1-2-lost-ack"

@@ -21,12 +21,19 @@ grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has
 make_tone "$t/a440.wav" 440 120
 # Read by start_friends (friend_args, tests/lib/net.sh):
 # shellcheck disable=SC2034
-declare -A FRIEND_ARGS=([alice]="--audio-in $t/a440.wav" [carol]="--audio-out $t/carol.wav")
+declare -A FRIEND_ARGS=([alice]="-v --audio-in $t/a440.wav" [carol]="--audio-out $t/carol.wav")
 start_group_network "" "$t"
 start_friends "" "$t"
 friends_joined "" "$t" $w
 
 printf '/audio\n' >&7
+# alice acts on it at once, with no network in between: her re-INVITE leaves (her -v note).
+# Once in about twelve runs on a loaded machine she never did (no diagnostic, no
+# re-INVITE): then say what her process was doing.
+if ! poll_for "$t/alice.err" "re-INVITE sip:friends@x.example (audio)" 10; then
+  proc_report alice
+  fail "alice did not act on /audio: no re-INVITE within 10 s"
+fi
 wait_for "$t/csX.err" "sip:bob@b.example takes the audio" $w
 wait_for "$t/csX.err" "sip:carol@b.example takes the audio" $w
 wait_for "$t/alice.out" '"action":"added"' $w
@@ -41,17 +48,7 @@ printf 'can you hear me\n' >&7
 wait_for "$t/bob.out" 'can you hear me' $w
 wait_for "$t/carol.out" 'can you hear me' $w
 
-exec 7>&-
-rc=0
-wait_exit alice $w || rc=$?
-expect_eq "$rc" 0 "alice's exit status"
-exec 5>&-
-for who in bob carol; do
-  rc=0
-  wait_exit "$who" $w || rc=$?
-  expect_eq "$rc" 0 "$who's exit status"
-done
-exec 6>&-
+friends_leave "" $w
 netns_report
 
 # The seconds waited for above: after them carol may record a long silence while the

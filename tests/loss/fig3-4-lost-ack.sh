@@ -28,11 +28,9 @@ start_friends "" "$t"
 friends_joined "" "$t"
 wait_for "$t/csX.err" "sip:alice@a.example joined" # her ACK of the session's 200 is in
 
-# From now on the only ACKs to csX are alice's for its 200 to her re-INVITE: an ACK is a
-# UDP datagram whose payload starts with "ACK " (@th,64,32: after the UDP header);
-# `numgen inc` counts the ones this rule sees, so exactly the first two are dropped.
-nft add rule inet lossy input ip daddr "$csx" udp dport 5060 @th,64,32 0x41434b20 \
-  numgen inc mod 1000000 '<' 2 counter drop || fail "nft: cannot add the rule for csX"
+# From now on the only ACKs to csX are alice's for its 200 to her re-INVITE; `numgen inc`
+# counts the ones this rule sees, so exactly the first two are dropped.
+netns_drop_acks "$csx" numgen inc mod 1000000 '<' 2
 
 printf '/audio\n' >&7
 wait_for "$t/alice.out" '"action":"added"'
@@ -43,8 +41,7 @@ wait_for "$t/csX.err" "sip:alice@a.example's re-INVITE answered 200 (audio added
 # The third ACK gets through (T1 + 2*T1 after the first 200), and carol hears alice.
 dropped=0
 for ((i = 0; i < 100; i++)); do
-  dropped=$(nft list table inet lossy | awk '/numgen inc/ { for (i = 1; i < NF; i++)
-    if ($i == "packets") print $(i + 1) }')
+  dropped=$(netns_dropped_acks)
   ((dropped >= 2)) && break
   sleep 0.1 # bounded poll of nftables' counter; checked below
 done
@@ -54,12 +51,7 @@ recorded "$t/carol.wav" +4
 printf 'still here\n' >&7
 wait_for "$t/carol.out" 'still here'
 
-exec 7>&-
-expect_exit alice 0
-exec 5>&-
-expect_exit bob 0
-expect_exit carol 0
-exec 6>&-
+friends_leave ""
 
 # csX's 200s to alice's re-INVITE, and alice's ACKs of it (CSeq of that re-INVITE).
 read -r oks acks < <(python3 - "$t/csX.trace" "$t/alice.trace" <<'PY'

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cpm/base/events.hpp"
+#include "cpm/base/hep.hpp"
 #include "cpm/base/trace.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/grammar/address.hpp"
@@ -391,6 +392,10 @@ int run(Options& opt)
     opt.common.trace = node.trace;
   if (opt.common.pcap.empty())
     opt.common.pcap = node.pcap;
+  if (opt.common.hep.empty())
+    opt.common.hep = node.hep;
+  if (opt.common.hep_id < 0)
+    opt.common.hep_id = node.hep_id;
   if (opt.common.listen.size() != 1) {
     cli::diag(k_prog, "give one --listen tcp:HOST:PORT");
     return 2;
@@ -420,6 +425,17 @@ int run(Options& opt)
     if (auto r = tracer.open_pcap(opt.common.pcap); !r) {
       cli::diag(k_prog, r.error().message);
       return 2;
+    }
+  }
+  // Taken as every program takes it, though an SMSC speaks only SMPP, which HEP has no type
+  // for: nothing is sent (cpm-smsc(1)).
+  if (!opt.common.hep.empty()) {
+    hep::Options o{opt.common.hep,
+                   opt.common.hep_id < 0 ? 1 : static_cast<uint32_t>(opt.common.hep_id),
+                   node.hep_node.empty() ? opt.name : node.hep_node, node.hep_key};
+    if (auto r = tracer.open_hep(o, k_prog); !r) {
+      cli::diag(k_prog, r.error().message);
+      return r.error().code;
     }
   }
   sip::Library lib;

@@ -1,6 +1,7 @@
 // --trace FILE: JSON Lines of every message sent or received.
 #include "cpm/base/trace.hpp"
 
+#include "cpm/base/hep.hpp"
 #include "cpm/base/pcap.hpp"
 #include "cpm/base/text.hpp"
 
@@ -38,6 +39,15 @@ Result<void> Writer::open_pcap(const std::string& path)
   return {};
 }
 
+Result<void> Writer::open_hep(const hep::Options& o, const std::string& prog)
+{
+  auto s = std::make_unique<hep::Sender>();
+  if (auto r = s->open(o, prog); !r)
+    return r;
+  m_hep = std::move(s);
+  return {};
+}
+
 void Writer::write(std::string_view dir, std::string_view transport, std::string_view local,
                    std::string_view peer, std::string_view message, std::string_view wire)
 {
@@ -48,6 +58,12 @@ void Writer::write(std::string_view dir, std::string_view transport, std::string
       m_pcap->write(time, transport, local, peer, bytes);
     else
       m_pcap->write(time, transport, peer, local, bytes);
+  }
+  if (m_hep && wire.empty() && (dir == "tx" || dir == "rx")) {
+    if (dir == "tx")
+      m_hep->send(time, transport, local, peer, message);
+    else
+      m_hep->send(time, transport, peer, local, message);
   }
   if (!m_file)
     return;

@@ -32,6 +32,10 @@ void add_common(CLI::App& app, Common& c, unsigned which)
     app.add_option("--trace", c.trace, "Append every message sent/received to FILE (JSON Lines)");
     app.add_option("--pcap", c.pcap,
                    "Append every message sent/received to FILE as packets (pcap, Wireshark)");
+    app.add_option("--hep", c.hep,
+                   "Send every SIP message sent/received as HEP v3 to udp:HOST:PORT");
+    app.add_option("--hep-id", c.hep_id, "HEP capture agent id (default 1)")
+        ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
   }
   if (which & k_dns)
     app.add_option("--dns", c.dns,
@@ -105,6 +109,12 @@ Result<const config::Node*> apply_client_node(Common& c, std::string& password,
     c.trace = node->trace;
   if (c.pcap.empty())
     c.pcap = node->pcap;
+  if (c.hep.empty())
+    c.hep = node->hep;
+  if (c.hep_id < 0)
+    c.hep_id = node->hep_id;
+  c.hep_node = node->hep_node;
+  c.hep_key = node->hep_key;
   if (c.dns.empty())
     c.dns = node->dns;
   if (password.empty())

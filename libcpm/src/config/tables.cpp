@@ -1,5 +1,6 @@
 // The tables of cpm.toml(5) one at a time: [[node]], [[user]], [[trigger]], [[group]], read
 // and validated (names and URIs checked, node names resolved to URIs).
+#include "cpm/base/hep.hpp"
 #include "cpm/base/text.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/grammar/address.hpp"
@@ -147,6 +148,10 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "media",
            "trace",
            "pcap",
+           "hep",
+           "hep_id",
+           "hep_node",
+           "hep_key",
            "timeout_ms",
            "max_lingering",
            "rtp_timeout_ms",
@@ -203,6 +208,12 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   check_media(r, n.media);
   r.str("trace", n.trace);
   r.str("pcap", n.pcap);
+  r.str("hep", n.hep);
+  if (!n.hep.empty() && !hep::parse_target(n.hep))
+    r.fail_key("hep", fmt::format("is '{}': want \"udp:HOST:PORT\", HOST an IP address", n.hep));
+  r.integer("hep_id", n.hep_id, 0, UINT32_MAX);
+  r.str("hep_node", n.hep_node);
+  r.str("hep_key", n.hep_key);
   r.str("dns", n.dns);
   if (r.has("dns"))
     if (auto d = sip::parse_dns_server(n.dns); !d)

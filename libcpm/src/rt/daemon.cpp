@@ -4,6 +4,7 @@
 #include <exception>
 #include <fmt/format.h>
 
+#include "cpm/base/hep.hpp"
 #include "cpm/rt/signals.hpp"
 
 namespace cpm::daemon {
@@ -67,6 +68,10 @@ Result<void> Runner::configure(Role& role)
     m_node.trace = m_common.trace;
   if (!m_common.pcap.empty())
     m_node.pcap = m_common.pcap;
+  if (!m_common.hep.empty())
+    m_node.hep = m_common.hep;
+  if (m_common.hep_id >= 0)
+    m_node.hep_id = m_common.hep_id;
   if (!m_common.dns.empty())
     m_node.dns = m_common.dns;
   return role.configure(*this);
@@ -89,6 +94,16 @@ int Runner::serve(Role& role)
     if (auto r = m_tracer.open_pcap(m_node.pcap); !r) {
       cli::diag(m_spec.prog, r.error().message);
       return 2;
+    }
+  }
+  if (!m_node.hep.empty()) {
+    hep::Options o{m_node.hep, m_node.hep_id < 0 ? 1 : static_cast<uint32_t>(m_node.hep_id),
+                   m_node.hep_node, m_node.hep_key};
+    if (o.node_name.empty())
+      o.node_name = m_spec.name.empty() ? m_node.name : m_spec.name;
+    if (auto r = m_tracer.open_hep(o, m_spec.prog); !r) {
+      cli::diag(m_spec.prog, r.error().message);
+      return r.error().code;
     }
   }
   sip::Library lib;

@@ -55,6 +55,10 @@ Settings settings_of(const Log& log, const cli::Common& c, const std::string& na
   s.pcap = c.pcap;
   s.dns = c.dns;
   s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
+  s.hep.target = c.hep;
+  s.hep.capture_id = c.hep_id < 0 ? 1 : static_cast<uint32_t>(c.hep_id);
+  s.hep.node_name = !c.hep_node.empty() ? c.hep_node : s.trace_node;
+  s.hep.auth_key = c.hep_key;
   return s;
 }
 
@@ -76,6 +80,9 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
       return tl::unexpected(t.error());
   if (!s.pcap.empty())
     if (auto t = e->m_trace.open_pcap(s.pcap); !t)
+      return tl::unexpected(t.error());
+  if (!s.hep.target.empty())
+    if (auto t = e->m_trace.open_hep(s.hep, s.log.prog); !t)
       return tl::unexpected(t.error());
   auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns);
   if (!stack)

@@ -1,6 +1,6 @@
 #pragma once
 // --trace FILE: every SIP message a program sends or receives, as JSON Lines; --pcap FILE:
-// the same as packets of a capture file.
+// the same as packets of a capture file; --hep udp:HOST:PORT: the SIP ones as HEP packets.
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -13,6 +13,10 @@
 namespace cpm::pcap {
 class Writer;
 }
+namespace cpm::hep {
+class Sender;
+struct Options;
+} // namespace cpm::hep
 
 namespace cpm::trace {
 
@@ -33,7 +37,8 @@ struct Event {
 };
 
 // Appends events to a file, one JSON object per line, flushed per event; and, once
-// open_pcap() is called, each tx and rx event as a packet of a capture file too.
+// open_pcap() is called, each tx and rx event as a packet of a capture file too; once
+// open_hep() is called, each tx and rx event that is SIP as a HEP packet to a collector.
 class Writer {
 public:
   Writer();
@@ -43,12 +48,15 @@ public:
   Result<void> open(const std::string& path, std::string node);
   // --pcap FILE: also write every message sent or received as a packet (cpm/base/pcap.hpp).
   Result<void> open_pcap(const std::string& path);
-  // Whether any sink (trace file, capture file) is open.
-  bool is_open() const { return m_file != nullptr || m_pcap != nullptr; }
+  // --hep udp:HOST:PORT: also send every SIP message sent or received to a HEP collector
+  // (cpm/base/hep.hpp); `prog` prefixes the one diagnostic a failing collector gets.
+  Result<void> open_hep(const hep::Options& o, const std::string& prog);
+  // Whether any sink (trace file, capture file, HEP collector) is open.
+  bool is_open() const { return m_file != nullptr || m_pcap != nullptr || m_hep != nullptr; }
   const std::string& node() const { return m_node; }
   // Record one message; `first_line` and `call_id` are taken from `message`. `wire` is the
   // bytes sent when `message` describes them instead (an SMPP PDU); the capture gets `wire`,
-  // else `message`. A "note" is no packet.
+  // else `message`. A "note" is no packet. The HEP collector gets SIP messages only.
   void write(std::string_view dir, std::string_view transport, std::string_view local,
              std::string_view peer, std::string_view message, std::string_view wire = {});
 
@@ -56,6 +64,7 @@ private:
   std::FILE* m_file = nullptr;
   std::string m_node;
   std::unique_ptr<pcap::Writer> m_pcap;
+  std::unique_ptr<hep::Sender> m_hep;
 };
 
 // The first line of a SIP/MSRP message, without CRLF.

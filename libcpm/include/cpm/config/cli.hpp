@@ -25,6 +25,10 @@ struct Common {
   bool json = false;
   std::string trace;
   std::string pcap;
+  std::string hep;      // --hep udp:HOST:PORT
+  int64_t hep_id = -1;  // --hep-id N; -1: the node's hep_id, else 1
+  std::string hep_node; // the node's hep_node (no option)
+  std::string hep_key;  // the node's hep_key (no option: a secret stays off command lines)
   std::string dns;
   int ready_fd = -1;
   int verbose = 0;
@@ -40,7 +44,7 @@ enum Shared : unsigned {
   k_proxy = 1u << 3,
   k_from = 1u << 4,
   k_json = 1u << 5,
-  k_trace = 1u << 6, // --trace and --pcap
+  k_trace = 1u << 6, // --trace, --pcap, --hep and --hep-id
   k_ready_fd = 1u << 7,
   k_dns = 1u << 8, // --dns
 };
@@ -57,8 +61,9 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv);
 int list_nodes(const std::string& prog, const std::string& config);
 
 // A client program's --node from `file`: it must exist and be a client. Its from, proxy,
-// listen and trace fill what the command line left empty; `password` too (the node's, else
-// the [[user]] password of the from address). Returns the node (for settings of its own).
+// listen, trace, pcap and hep keys fill what the command line left empty; `password` too
+// (the node's, else the [[user]] password of the from address). Returns the node (for settings of
+// its own).
 Result<const config::Node*> apply_client_node(Common& c, std::string& password,
                                               const config::File& file);
 

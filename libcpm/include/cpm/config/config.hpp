@@ -115,6 +115,10 @@ struct Node {
   std::vector<std::string> non_cpm_domains; // domains whose users are reached by SMS
   std::string trace;                        // trace file (overridden by --trace)
   std::string pcap;                         // capture file (overridden by --pcap)
+  std::string hep;      // HEP collector "udp:HOST:PORT" (overridden by --hep); empty: none
+  int64_t hep_id = -1;  // HEP capture agent id (overridden by --hep-id); -1: 1
+  std::string hep_node; // HEP node name; empty: the node's name
+  std::string hep_key;  // HEP authentication key; empty: none
   // The DNS server names are resolved on ("127.0.0.1:5353"; overridden by --dns); empty:
   // the system's (/etc/resolv.conf).
   std::string dns;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpm/base/error.hpp"
+#include "cpm/base/hep.hpp"
 #include "cpm/base/trace.hpp"
 #include "cpm/config/cli.hpp"
 #include "cpm/grammar/address.hpp"
@@ -33,6 +34,7 @@ struct Settings {
   std::string trace;               // --trace FILE, or ""
   std::string trace_node;          // the node name in the trace
   std::string pcap;                // --pcap FILE, or ""
+  hep::Options hep;                // --hep and the node's hep keys; target "": none
   std::string dns;                 // --dns HOST[:PORT], or "" for the system's
   std::string peer;                // without --proxy, the URI whose host picks the defaults
   bool need_tcp = false;           // add a tcp address when --listen gives only udp ones
