@@ -6,12 +6,16 @@
 # csB, then answers alice; csX mixes what each says into what the others hear. alice says
 # a 440 Hz tone, bob a 1000 Hz tone; each recording is measured, the run is drawn as a
 # ladder and compared with the figures. Installs what is missing and builds if needed,
-# like labs/pager.sh. Usage: labs/add-audio.sh [CONFIG]
+# like labs/pager.sh. Usage: labs/add-audio.sh [--netns] [CONFIG]
 #   (KEEP=1 keeps the recordings; MERMAID=1 for a Mermaid diagram as well)
+# --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
+# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$root/labs/lib.sh"
+netns=""
+[[ ${1:-} != --netns ]] || { netns=1; shift; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
@@ -22,7 +26,7 @@ lab_build add-audio cpm-invite cpm-ladder
 # shellcheck source=../tests/lib/audio.sh
 . "$root/tests/lib/audio.sh"
 tones=$root/tests/lib/tones.py
-lab_config "$config" lab.toml
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
@@ -81,6 +85,7 @@ for who in alice bob carol; do
   printf '  %-6s %s\n' "$who" "$(python3 "$tones" "$t/$who.wav" 440 1000 | tr '\n' ' ')"
 done
 echo "  (N-1 mixing: carol hears 440 and 1000 Hz, bob only 440, alice only 1000)"
+[[ -z $netns ]] || netns_routing
 lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t/fig1-4" \
   " up to the added audio, SIP and MSRP" fig1-2+fig3-4 --hide BYE || ((rc != 0)) || rc=1
 lab_close "$rc" csX coreX csA csB coreA coreB

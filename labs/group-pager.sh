@@ -5,11 +5,15 @@
 # sends one copy per other member (bob, carol) along Figure 2's path; each member's delivery
 # notification goes straight back to alice. Installs what is missing and builds if needed,
 # like labs/pager.sh.
-# Usage: labs/group-pager.sh [CONFIG]   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
+# Usage: labs/group-pager.sh [--netns] [CONFIG]   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
+# --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
+# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$root/labs/lib.sh"
+netns=""
+[[ ${1:-} != --netns ]] || { netns=1; shift; }
 [[ ${1:-} != -* ]] || { echo "usage: $0 [CONFIG]" >&2; exit 2; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
@@ -19,7 +23,7 @@ lab_build group-pager cpm-send cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-lab_config "$config" lab.toml
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
@@ -42,5 +46,6 @@ for who in bob carol; do
 done
 echo "csX says: $(grep -m1 'MESSAGE to sip:friends@x.example' "$t/csX.err" 2>/dev/null)"
 
+[[ -z $netns ]] || netns_routing
 lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t" "" group-pager || ((rc != 0)) || rc=1
 lab_close "$rc" csX coreX csA csB coreA coreB

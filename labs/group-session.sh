@@ -3,20 +3,28 @@
 # group sip:friends@x.example (hosted by csX); csX invites bob and carol through their own
 # network; the three chat through the group; the run is drawn as a ladder and compared
 # with the figures. Installs what is missing and builds if needed, like labs/pager.sh.
-# Usage: labs/group-session.sh [--loss PCT] [CONFIG]
+# Usage: labs/group-session.sh [--loss PCT | --netns] [CONFIG]
 #   (KEEP=1 keeps the traces; MERMAID=1 for a Mermaid diagram as well)
 # --loss PCT runs the lab in a network namespace of its own whose loopback drops PCT % of
 # the UDP datagrams (tests/lib/netns.sh: needs root, ip and nft; exit 77 when it cannot).
+# --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
+# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$root/labs/lib.sh"
-loss=""
-if [[ ${1:-} == --loss ]]; then
+loss="" netns=""
+case ${1:-} in
+--loss)
   loss=${2:-}
   shift 2 || true
-fi
-[[ -z $loss || $loss =~ ^[0-9]+$ ]] || { echo "usage: $0 [--loss PCT] [CONFIG]" >&2; exit 2; }
+  ;;
+--netns)
+  netns=1
+  shift
+  ;;
+esac
+[[ -z $loss || $loss =~ ^[0-9]+$ ]] || { echo "usage: $0 [--loss PCT | --netns] [CONFIG]" >&2; exit 2; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2
@@ -32,7 +40,7 @@ fi
 . "$root/tests/lib/flow.sh"
 w=20 # seconds a step may take; under loss an INVITE hop may retransmit for longer
 [[ -z $loss ]] || w=60
-lab_config "$config" lab.toml
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)${loss:+, $loss % UDP loss (namespace ${CPM_NETNS:-})}"
 start_group_network "" "$t"
 for n in coreA coreB coreX; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
@@ -52,7 +60,10 @@ cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" --js
   sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
 adopt alice $! "$t/alice.err"
 wait_for "$t/alice.out" '"event":"answered"' "$w"
-echo "alice: the group answered; typing 'hello friends'"
+# csX answers alice once one member has joined: wait for both (their ACK from csX), or a
+# line typed before carol joins is not hers to read.
+for who in bob carol; do wait_for "$t/$who.err" 'session with' "$w"; done
+echo "alice: the group answered, bob and carol joined; typing 'hello friends'"
 printf 'hello friends\n' >&7
 wait_for "$t/bob.out" 'hello friends' "$w"
 wait_for "$t/carol.out" 'hello friends' "$w"
@@ -69,6 +80,7 @@ wait_or_stop bob 20 || rc=1
 wait_or_stop carol 20 || rc=1
 exec 6>&-
 [[ -z $loss ]] || netns_report
+[[ -z $netns ]] || netns_routing
 
 lab_figure alice,coreA,csA,coreX,csX,coreB,csB,bob,carol "$t" ", SIP and MSRP" fig1-2 \
   --hide BYE || ((rc != 0)) || rc=1

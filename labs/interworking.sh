@@ -9,11 +9,15 @@
 #             the IWF sends it to alice as a CPM Message, and alice's delivery notification
 #             goes back to the SMS sender as an SME delivery acknowledgement;
 # and draws each figure as a ladder (SIP and SMPP), compared with FLOWS.md.
-# Usage: labs/interworking.sh [CONFIG]   (MERMAID=1 for Mermaid diagrams as well)
+# Usage: labs/interworking.sh [--netns] [CONFIG]   (MERMAID=1 for Mermaid diagrams as well)
+# --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
+# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$root/labs/lib.sh"
+netns=""
+[[ ${1:-} != --netns ]] || { netns=1; shift; }
 config=${1:-$root/examples/lab-icsi.toml}
 [[ $config == /* ]] || config="$PWD/$config"
 cd "$root" || exit 2 # cmake --preset needs the source directory
@@ -22,7 +26,7 @@ lab_build interworking cpm-iwf cpm-smsc cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-lab_config "$config" lab.toml
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 echo "Lab: $config on ${lab_prefix}x.y (copied to $lab)"
 start_network
 for n in coreA coreB; do echo "  $n (cpm-core-route) listening on ${ready[$n]}"; done
@@ -53,6 +57,7 @@ for f in "$t"/*.trace; do
   cp "$f" "$t/fig7/"
   size[$f]=$(stat -c %s "$f")
 done
+[[ -z $netns ]] || netns_routing
 lab_figure alice,coreA,csA,iwf,nc "$t/fig7" "" fig7 || ((rc != 0)) || rc=1
 
 echo

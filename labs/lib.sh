@@ -5,8 +5,9 @@
 #
 #   lab_build NAME TOOL...
 #       installs what the build needs (scripts/deps.sh --build-only, with --loss when the
-#       lab's $loss is set), exports CPM_SOURCE_DIR=$root and CPM_BIN (the environment's,
-#       so that tests/flows/lab-*.sh run the build under test, else build/default/tools)
+#       lab's $loss is set, --netns when its $netns is), exports CPM_SOURCE_DIR=$root and
+#       CPM_BIN (the environment's, so that tests/flows/lab-*.sh run the build under test,
+#       else build/default/tools)
 #       and builds (cmake --preset default, log in build-lab.log) unless every TOOL is
 #       there; exits 2 when it cannot. NAME names the lab in its messages.
 #   lab_figure NODES DIR WHAT LADDER[+LADDER...] [OPTION...]
@@ -21,6 +22,9 @@
 #       With LAB_OUT=DIR in the environment, the traces go to DIR/NAME/ and the run as one
 #       capture for Wireshark to DIR/NAME.pcap (cpm-ladder --pcap), NAME being LADDER, or
 #       DIR's last component when DIR is not the lab's $t.
+#   lab_network CONFIG NAME
+#       lab_config CONFIG NAME, or netns_lab CONFIG NAME when the lab's $netns is set (its
+#       --netns: networks A, B and X in namespaces of their own, labs/netns.sh).
 #   lab_close RC NODE...
 #       stops each NODE (the servers the lab started) and exits with status RC.
 # It uses $root (the checkout) and the harness's stop:
@@ -30,7 +34,7 @@ lab_build()
 {
   local name=$1 tool
   shift
-  "$root/scripts/deps.sh" --build-only ${loss:+--loss} >&2 || exit 2
+  "$root/scripts/deps.sh" --build-only ${loss:+--loss} ${netns:+--netns} >&2 || exit 2
   export CPM_SOURCE_DIR="$root" CPM_BIN="${CPM_BIN:-$root/build/default/tools}"
   for tool in "$@"; do
     [[ -x $CPM_BIN/$tool ]] && continue
@@ -80,6 +84,17 @@ lab_figure()
     cpm-ladder --mermaid --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$dir"/*.trace
   fi
   return "$rc"
+}
+
+lab_network()
+{
+  if [[ -n ${netns:-} ]]; then
+    # shellcheck source=netns.sh
+    . "$root/labs/netns.sh"
+    netns_lab "$@"
+  else
+    lab_config "$@"
+  fi
 }
 
 lab_close()

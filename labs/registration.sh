@@ -6,13 +6,17 @@
 # to the registered contact (Figure 5's path); when bob has his message he leaves and
 # unregisters (Expires: 0), challenged again. Installs what is missing and builds if needed,
 # like labs/pager.sh.
-# Usage: labs/registration.sh [--password PASSWORD] [CONFIG]
+# Usage: labs/registration.sh [--netns] [--password PASSWORD] [CONFIG]
 #   (bob's password, bob-secret by default: another one shows the refusal; MERMAID=1 for a
 #   Mermaid diagram as well; KEEP=1 keeps $t)
+# --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
+# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$root/labs/lib.sh"
+netns=""
+[[ ${1:-} != --netns ]] || { netns=1; shift; }
 password=bob-secret
 if [[ ${1:-} == --password ]]; then
   password=${2:-}
@@ -27,7 +31,7 @@ lab_build registration cpm-send cpm-ladder
 
 # shellcheck source=../tests/lib/flow.sh
 . "$root/tests/lib/flow.sh"
-lab_config "$config" lab.toml
+lab_network "$config" lab.toml # --netns: in namespaces, on 10.K. (labs/netns.sh)
 # coreB challenges REGISTER: auth = true after its name (cpm.toml(5) auth; passwords from
 # the [[user]] tables).
 sed -i '/^name = "coreB"$/a auth = true' "$lab"
@@ -69,5 +73,6 @@ if [[ -n $line ]]; then
 fi
 
 lab_draw=(--all --hide 100) # REGISTER is what this lab is about: show it (100 Trying aside)
+[[ -z $netns ]] || netns_routing
 lab_figure alice,coreA,csA,coreB,csB,bob "$t" ", REGISTER included" registration || ((rc != 0)) || rc=1
 lab_close "$rc" csA csB coreA coreB

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Install the Debian 12 packages the toolkit needs to build, test and benchmark.
 # Idempotent: does nothing when every package is already installed.
-# Usage: scripts/deps.sh [--build-only] [--loss]
+# Usage: scripts/deps.sh [--build-only] [--loss] [--netns]
 #   --build-only  only what the build needs (the labs use it)
 #   --loss        also the loss lab's tools (iproute2, nftables: tests/lib/netns.sh)
+#   --netns       also the namespace lab's (iproute2, dnsmasq-base: labs/netns.sh)
 set -euo pipefail
 
 build=(cmake g++ pkg-config libre-dev libcli11-dev libtomlplusplus-dev doctest-dev libfmt-dev
@@ -14,6 +15,7 @@ tests=(sip-tester sipsak tshark mandoc zsh fish python3 clang-14 libclang-rt-14-
   librsvg2-bin sngrep dnsmasq-base)
 bench=(kamailio kannel)
 loss=(iproute2 nftables)
+netns=(iproute2 dnsmasq-base)
 
 pkgs=("${build[@]}")
 only_build=0
@@ -21,13 +23,14 @@ for arg in "$@"; do
   case $arg in
   --build-only) only_build=1 ;;
   --loss) pkgs+=("${loss[@]}") ;;
+  --netns) pkgs+=("${netns[@]}") ;;
   *)
-    echo "usage: scripts/deps.sh [--build-only] [--loss]" >&2
+    echo "usage: scripts/deps.sh [--build-only] [--loss] [--netns]" >&2
     exit 2
     ;;
   esac
 done
-((only_build)) || pkgs+=("${tests[@]}" "${bench[@]}")
+((only_build)) || pkgs+=("${tests[@]}" "${bench[@]}" "${netns[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do
