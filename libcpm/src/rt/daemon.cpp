@@ -114,7 +114,10 @@ int Runner::serve(Role& role)
     return st.error().code;
   }
   m_stack = std::move(*st);
-  m_stack->set_names(m_node.domains);
+  // A core is what "sip:DOMAIN" finds by DNS (a client's proxy): a Route naming one of its
+  // domains is its own. Not a conversation server, which serves the same domains.
+  if (m_spec.role == config::Role::Core)
+    m_stack->set_names(m_node.domains);
   int rc = listen(role);
   role.stop(*this);
   m_stack.reset();
