@@ -4,7 +4,7 @@
 # better than the SIP+D2U one), asks SRV _sip._tcp.b.example and A of its target, and the
 # MESSAGE arrives over TCP at that target's address and port. A name with a transport skips
 # NAPTR (SRV at once), one with a port asks A only. --dns and the config key `dns` both pick
-# the server; a name with no records is a clear error.
+# the server; a name with no records is a clear error. cpm-invite resolves the same way.
 . "$(dirname "$0")/../lib/flow.sh"
 . "$(dirname "$0")/../lib/dns.sh"
 send=$CPM_BIN/cpm-send
@@ -17,7 +17,10 @@ start_dns \
   --naptr-record=b.example,20,50,s,SIP+D2U,,_sip._udp.b.example \
   --srv-host=_sip._tcp.b.example,bob1.b.example,5062,10,10 \
   --srv-host=_sip._udp.b.example,bob1.b.example,5064,10,10 \
-  --address=/bob1.b.example/"$bob_ip"
+  --address=/bob1.b.example/"$bob_ip" \
+  --naptr-record=c.example,10,50,s,SIP+D2U,,_sip._udp.c.example \
+  --srv-host=_sip._udp.c.example,carol.c.example,5066,10,10 \
+  --address=/carol.c.example/"$bob_ip"
 
 # bob listens on TCP 5062 (the _sip._tcp target) and UDP 5064 (the _sip._udp one).
 start bob "$send" --receive --listen "tcp:$bob_ip:5062" --listen "udp:$bob_ip:5064" \
@@ -85,4 +88,18 @@ rc=0
 "$send" --dns 'ns.example:53' 'sip:bob@b.example' x 2>"$t/a7.err" || rc=$?
 expect_eq "$rc" 2 "exit status for a bad --dns"
 grep -q 'bad DNS server' "$t/a7.err" || fail "diagnostic: $(cat "$t/a7.err")"
+
+# 7. cpm-invite by name too (libre's sipsess on the same DNS client): NAPTR picks UDP.
+start carol cpm-invite --answer --no-stdin --listen "udp:$bob_ip:5066" --listen "tcp:$bob_ip:5066" \
+  --from sip:carol@c.example --trace "$t/carol.trace"
+dns_mark
+cpm-invite --dns "$dns" --listen "udp:$me:0" --listen "tcp:$me:0" --from sip:alice@a.example \
+  --no-stdin --send 'invited by name' --duration 2 sip:carol@c.example >"$t/alice.out" \
+  2>"$t/alice.err" &
+adopt alice $! "$t/alice.err"
+wait_for "$t/carol.out" 'invited by name'
+expect_exit alice 0 "the inviter's exit status"
+expect_dns_order "NAPTR c.example" "SRV _sip._udp.c.example" "A carol.c.example"
+grep '"dir":"rx"' "$t/carol.trace" | grep '"transport":"udp"' | grep -q 'INVITE sip:carol@c.example' ||
+  fail "carol got no INVITE over UDP"
 echo OK
