@@ -60,6 +60,10 @@ cpm-invite --config "$lab" --node alice --register --trace "$t/alice.trace" --js
   sip:friends@x.example <"$t/alice.in" >"$t/alice.out" 2>"$t/alice.err" 5>&- 6>&- 7>&- &
 adopt alice $! "$t/alice.err"
 wait_for "$t/alice.out" '"event":"answered"' "$w"
+# csX answers alice before every member has joined; on a slower network (--netns, DNS) a
+# line typed now would miss them.
+wait_for "$t/bob.err" 'session with' "$w"
+wait_for "$t/carol.err" 'session with' "$w"
 echo "alice: the group answered; typing 'hello friends'"
 printf 'hello friends\n' >&7
 wait_for "$t/bob.out" 'hello friends' "$w"
