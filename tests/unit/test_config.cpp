@@ -688,6 +688,30 @@ TEST_CASE("config SMPP accounts of iwf and smsc nodes fit SMPP 3.4's fields")
             .find("system_id 'a-much-too-long-id' is longer than SMPP 3.4 allows (15") !=
         std::string::npos);
 }
+TEST_CASE("config HEP keys of any node: hep, hep_id, hep_node, hep_key")
+{
+  auto plain = parse(k_core, "lab.toml");
+  REQUIRE(plain);
+  CHECK(plain->nodes.at(0).hep.empty());
+  CHECK(plain->nodes.at(0).hep_id == -1);
+  auto f = parse(k_core + "hep = \"udp:127.0.0.9:9060\"\nhep_id = 4294967295\n"
+                          "hep_node = \"A\"\nhep_key = \"k\"\n",
+                 "lab.toml");
+  REQUIRE_MESSAGE(f, (f ? "" : f.error().message));
+  const auto& n = f->nodes.at(0);
+  CHECK(n.hep == "udp:127.0.0.9:9060");
+  CHECK(n.hep_id == 4294967295);
+  CHECK(n.hep_node == "A");
+  CHECK(n.hep_key == "k");
+  CHECK(error_of(k_core + "hep = \"tcp:127.0.0.9:9060\"\n")
+            .find("node 'coreA': key 'hep' is 'tcp:127.0.0.9:9060': want \"udp:HOST:PORT\"") !=
+        std::string::npos);
+  CHECK(error_of(k_core + "hep = \"udp:homer.example:9060\"\n").find("key 'hep'") !=
+        std::string::npos);
+  CHECK(error_of(k_core + "hep_id = -1\n").find("key 'hep_id' must be between 0 and") !=
+        std::string::npos);
+}
+
 TEST_CASE("config realtime_priority of a conversation server")
 {
   auto plain = parse(k_cs, "lab.toml");

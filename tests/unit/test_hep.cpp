@@ -342,6 +342,37 @@ TEST_CASE("hep::Sender sends SIP to a collector on loopback, nothing else")
   CHECK(s.failed() == 0);
 }
 
+TEST_CASE("hep::Sender sends to an IPv6 collector (when the host has ::1)")
+{
+  int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    MESSAGE("no IPv6 loopback here: not tried");
+    return;
+  }
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  hep::Sender s;
+  REQUIRE(s.open({"udp:[::1]:" + std::to_string(ntohs(a.sin6_port)), 9, "n", ""}, "test"));
+  CHECK(s.send(2, "udp", "[::1]:5060", "[::1]:5062", k_invite));
+  pollfd p{fd, POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 1000) == 1);
+  std::string buf(2000, '\0');
+  auto n = ::recv(fd, buf.data(), buf.size(), 0);
+  ::close(fd);
+  REQUIRE(n > 0);
+  buf.resize(static_cast<size_t>(n));
+  auto d = hep::decode(buf);
+  REQUIRE(d);
+  CHECK(d->src == ep("[::1]:5060"));
+  CHECK(d->dst == ep("[::1]:5062"));
+  CHECK(d->capture_id == 9);
+}
+
 TEST_CASE("hep::Sender to nobody: the sends fail and the program goes on")
 {
   uint16_t port = 0;
