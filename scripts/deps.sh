@@ -12,7 +12,7 @@ build=(cmake g++ pkg-config libre-dev libcli11-dev libtomlplusplus-dev doctest-d
   libxxhash-dev libsmpp34-dev librem-dev libopus-dev)
 tests=(sip-tester sipsak tshark mandoc zsh fish python3 clang-14 libclang-rt-14-dev
   clang-format iproute2 nftables shellcheck linphone-cli baresip-core libnet-smpp-perl
-  librsvg2-bin sngrep)
+  librsvg2-bin sngrep dnsmasq-base)
 bench=(kamailio kannel)
 loss=(iproute2 nftables)
 netns=(iproute2 nftables dnsmasq-base)

@@ -13,6 +13,8 @@ complete -c cpm-core-route -l trace -r -F -d 'Append messages to this JSON Lines
 complete -c cpm-core-route -l pcap -r -F -d 'Append messages as packets to this pcap file'
 complete -c cpm-core-route -l hep -x -a 'udp:127.0.0.1:9060' -d 'Send SIP messages as HEP v3 to this collector'
 complete -c cpm-core-route -l hep-id -x -d 'HEP capture agent id'
+complete -c cpm-core-route -l dns -x -d 'Resolve names (RFC 3263) on this DNS server HOST:PORT'
+complete -c cpm-core-route -l dns-peers -d 'Route a domain no --peer names by its DNS records'
 complete -c cpm-core-route -l ready-fd -x -d 'Write bound addresses to this fd once ready'
 complete -c cpm-core-route -l peer -x -d 'Route a domain to a peer core, DOMAIN=URI'
 complete -c cpm-core-route -l psi -x -d 'Route a public service identity, URI=ADDR'

@@ -22,6 +22,7 @@ complete -c cpm-groupd -l trace -r -F -d 'Append messages to this JSON Lines fil
 complete -c cpm-groupd -l pcap -r -F -d 'Append messages as packets to this pcap file'
 complete -c cpm-groupd -l hep -x -a 'udp:127.0.0.1:9060' -d 'Send SIP messages as HEP v3 to this collector'
 complete -c cpm-groupd -l hep-id -x -d 'HEP capture agent id'
+complete -c cpm-groupd -l dns -x -d 'Resolve names (RFC 3263) on this DNS server HOST:PORT'
 complete -c cpm-groupd -l name -x -d 'Node name written in the trace'
 complete -c cpm-groupd -l ready-fd -x -d 'Write bound addresses to this fd once ready'
 complete -c cpm-groupd -s v -l verbose -d 'More diagnostics'

@@ -18,6 +18,7 @@ complete -c cpm-invite -l trace -r -F -d 'Append every SIP and MSRP message to F
 complete -c cpm-invite -l pcap -r -F -d 'Append messages as packets to this pcap file'
 complete -c cpm-invite -l hep -x -a 'udp:127.0.0.1:9060' -d 'Send SIP messages as HEP v3 to this collector'
 complete -c cpm-invite -l hep-id -x -d 'HEP capture agent id'
+complete -c cpm-invite -l dns -x -d 'Resolve names (RFC 3263) on this DNS server HOST:PORT'
 complete -c cpm-invite -l ready-fd -x -d 'Write bound addresses to this fd once ready'
 complete -c cpm-invite -s v -l verbose -d 'More diagnostics'
 complete -c cpm-invite -s q -l quiet -d 'Fewer diagnostics'

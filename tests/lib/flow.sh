@@ -12,7 +12,8 @@
 # $examples, $CPM_DATA, $CPM_BIN on PATH, and the functions of its parts (each part says
 # what it holds):
 #   proc.sh    $t, fail, skip, need; start, adopt, stop, crash, wait_exit, wait_or_stop, alive,
-#              pid_of: the programs a test started, and only those, are stopped at exit
+#              pid_of, proc_report: the programs a test started, and only those, are stopped
+#              at exit
 #   net.sh     claim_prefix, lab_config, start_network and friends; start_core, sip and
 #              the SIPp helpers of the single-core tests
 #   expect.sh  wait_for, wait_count, expect_*, trace queries

@@ -32,7 +32,8 @@ TEST_CASE("sip::parse_proxy accepts udp, tcp and sip forms")
   {
     CHECK_FALSE(parse_proxy(""));
     CHECK_FALSE(parse_proxy("127.0.0.1:5060"));
-    CHECK_FALSE(parse_proxy("udp:core.example:5060"));
+    CHECK_FALSE(parse_proxy("udp:core_1.example:5060"));
+    CHECK_FALSE(parse_proxy("udp:-core.example:5060"));
     CHECK_FALSE(parse_proxy("udp:127.0.0.1:"));
     CHECK_FALSE(parse_proxy("udp:127.0.0.1:99999"));
     CHECK_FALSE(parse_proxy("udp:127.0.0.1:0"));
@@ -48,8 +49,87 @@ TEST_CASE("sip::hop_of_uri takes the host of TO")
   CHECK(h->host == "127.0.2.10");
   CHECK(h->port == 5062);
   CHECK(h->over_tcp().uri() == "sip:127.0.2.10:5062;transport=tcp");
-  CHECK_FALSE(hop_of_uri("sip:bob@b.example"));
+  CHECK_FALSE(h->is_name());
   CHECK_FALSE(hop_of_uri("tel:+123"));
+}
+
+TEST_CASE("sip::hop_of_uri keeps a domain name for RFC 3263")
+{
+  SUBCASE("no port, no transport: NAPTR first")
+  {
+    auto h = hop_of_uri("sip:bob@B.Example");
+    REQUIRE(h);
+    CHECK(h->is_name());
+    CHECK(h->host == "b.example");
+    CHECK_FALSE(h->port_named);
+    CHECK(h->uri() == "sip:b.example");
+    // Moved to TCP by its size: the name's _sip._tcp SRV records.
+    CHECK(h->over_tcp().uri() == "sip:b.example;transport=tcp");
+  }
+  SUBCASE("a transport: its SRV records")
+  {
+    CHECK(hop_of_uri("sip:bob@b.example;transport=tcp")->uri() == "sip:b.example;transport=tcp");
+    CHECK(hop_of_uri("sip:bob@b.example;transport=udp")->uri() == "sip:b.example;transport=udp");
+    CHECK(parse_proxy("udp:core.a.example")->uri() == "sip:core.a.example;transport=udp");
+    CHECK(parse_proxy("tcp:core.a.example")->uri() == "sip:core.a.example;transport=tcp");
+  }
+  SUBCASE("a port: A/AAAA only")
+  {
+    auto h = hop_of_uri("sip:bob@b.example:5070");
+    REQUIRE(h);
+    CHECK(h->port == 5070);
+    CHECK(h->port_named);
+    CHECK(h->uri() == "sip:b.example:5070");
+    CHECK(parse_proxy("tcp:core.a.example:5080")->uri() == "sip:core.a.example:5080;transport=tcp");
+  }
+  SUBCASE("an IP literal is written as before")
+  {
+    CHECK(parse_proxy("udp:127.0.0.1:5060")->uri() == "sip:127.0.0.1:5060");
+    CHECK(hop_of_uri("sip:127.0.0.1")->uri() == "sip:127.0.0.1:5060");
+  }
+}
+
+TEST_CASE("sip::is_host_name follows RFC 3261 hostname")
+{
+  for (const char* ok :
+       {"b.example", "B.Example", "core-1.a.example", "localhost", "a.example.", "x1.y2.example"})
+    CHECK_MESSAGE(is_host_name(ok), ok);
+  std::string long_label(64, 'a');
+  std::string long_name;
+  for (int i = 0; i < 64; ++i)
+    long_name += "abc.";
+  long_name += "example";
+  for (std::string bad :
+       {std::string(""), std::string("."), std::string("a..example"), std::string("-a.example"),
+        std::string("a-.example"), std::string("a_b.example"), std::string("1.2.3"),
+        std::string("a.example.."), std::string("a b.example"), std::string("b.123"),
+        long_label + ".example", long_name})
+    CHECK_FALSE_MESSAGE(is_host_name(bad), bad);
+}
+
+TEST_CASE("sip::parse_dns_server takes an IP and a port")
+{
+  auto a = parse_dns_server("127.0.0.53");
+  REQUIRE(a);
+  CHECK(a->host == "127.0.0.53");
+  CHECK(a->port == 53);
+  auto b = parse_dns_server("127.0.4.53:5353");
+  REQUIRE(b);
+  CHECK(b->port == 5353);
+  auto c = parse_dns_server("[::1]:5300");
+  REQUIRE(c);
+  CHECK(c->host == "::1");
+  CHECK(c->port == 5300);
+  CHECK(parse_dns_server("::1")->host == "::1");
+  SUBCASE("malformed")
+  {
+    CHECK_FALSE(parse_dns_server(""));
+    CHECK_FALSE(parse_dns_server("ns.example:53"));
+    CHECK_FALSE(parse_dns_server("127.0.0.1:0"));
+    CHECK_FALSE(parse_dns_server("127.0.0.1:70000"));
+    CHECK_FALSE(parse_dns_server("udp:127.0.0.1:53"));
+    CHECK_FALSE(parse_dns_server("[::1"));
+  }
 }
 
 TEST_CASE("sip::default_listen follows the peer")
@@ -107,7 +187,7 @@ TEST_CASE("sip::hop_of converts a parsed sip: URI")
   SUBCASE("malformed")
   {
     CHECK_FALSE(hop_of(*parse_uri("sips:127.0.0.1")));
-    CHECK_FALSE(hop_of(*parse_uri("sip:bob@b.example")));
+    CHECK_FALSE(hop_of(*parse_uri("sip:bob@b_c.example")));
     CHECK_FALSE(hop_of(*parse_uri("sip:127.0.0.1:0")));
     CHECK_FALSE(hop_of(*parse_uri("sip:127.0.0.1:70000")));
     CHECK_FALSE(hop_of_uri("sip:127.0.0.1:5060 junk"));

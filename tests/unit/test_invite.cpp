@@ -88,7 +88,9 @@ TEST_CASE("invite::validate")
   CHECK(inv::validate(o));
   o.to = "tel:+123";
   CHECK_FALSE(inv::validate(o));
-  o.to = "sip:bob@b.example"; // a name needs --proxy
+  o.to = "sip:bob@b.example"; // a name: RFC 3263 without --proxy
+  CHECK(inv::validate(o));
+  o.to = "sip:bob@b_c.example"; // not a host name
   CHECK_FALSE(inv::validate(o));
   o.common.proxy = "udp:127.0.0.1:5060";
   CHECK(inv::validate(o));

@@ -29,7 +29,8 @@ TEST_CASE("ua::check_addresses: what every client checks of its addresses")
 {
   cpm::cli::Common c;
   CHECK(check_addresses(c, false, false, "sip:bob@127.0.0.1:5060"));
-  CHECK_FALSE(check_addresses(c, false, false, "sip:bob@b.example")); // no host without --proxy
+  CHECK(check_addresses(c, false, false, "sip:bob@b.example"));        // a name: RFC 3263
+  CHECK_FALSE(check_addresses(c, false, false, "sip:bob@-b.example")); // not a host name
   CHECK_FALSE(check_addresses(c, false, false, "tel:+123"));
   CHECK(check_addresses(c, false, true, ""));                        // waiting needs no TO
   CHECK_FALSE(check_addresses(c, true, false, "sip:bob@127.0.0.1")); // --register, no --proxy
@@ -45,6 +46,8 @@ TEST_CASE("ua::check_addresses: what every client checks of its addresses")
   CHECK_FALSE(check_addresses(c, true, true, ""));
   c.from = "sip:alice@a.example";
   c.proxy = "udp:core.example:5060";
+  CHECK(check_addresses(c, false, false, "sip:bob@b.example"));
+  c.proxy = "udp:core..example:5060";
   CHECK_FALSE(check_addresses(c, false, false, "sip:bob@b.example"));
 }
 

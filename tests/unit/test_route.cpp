@@ -668,6 +668,27 @@ TEST_CASE("route::decide peers and Route headers")
       CHECK(d.what == "peer");
       CHECK(d.next_hop == "sip:127.0.9.1:5060");
     }
+    SUBCASE("unless dns_peers: to the domain's DNS records (RFC 3263)")
+    {
+      lab.file.nodes[0].dns_peers = true;
+      d = decide(req, lab.a);
+      CHECK(d.action == Action::Forward);
+      CHECK(d.what == "dns");
+      CHECK(d.next_hop == "sip:c.example");
+      CHECK(d.ruri == "sip:zed@c.example");
+      CHECK(explains(d, "no peer for domain c.example; dns_peers: to its DNS records"));
+      // The request URI's transport and port are kept: SRV at once, or A only.
+      req.ruri = "sip:zed@c.example;transport=tcp";
+      CHECK(decide(req, lab.a).next_hop == "sip:c.example;transport=tcp");
+      req.ruri = "sip:zed@c.example:5070";
+      CHECK(decide(req, lab.a).next_hop == "sip:c.example:5070");
+      // A peers entry still wins; an IP literal is no domain to look up.
+      lab.file.nodes[0].peers["c.example"] = "udp:127.0.9.2:5060";
+      req.ruri = "sip:zed@c.example";
+      CHECK(decide(req, lab.a).next_hop == "sip:127.0.9.2:5060");
+      req.ruri = "sip:zed@127.0.9.3";
+      CHECK(decide(req, lab.a).status == 404);
+    }
   }
   SUBCASE("a TCP peer")
   {

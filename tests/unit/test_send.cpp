@@ -44,9 +44,11 @@ TEST_CASE("send::validate checks option combinations")
     o.notify = "soon";
     CHECK_FALSE(validate(o));
   }
-  SUBCASE("TO with a host name needs --proxy")
+  SUBCASE("TO with a host name goes by DNS; a malformed host needs --proxy")
   {
     o.to = "sip:bob@b.example";
+    CHECK(validate(o));
+    o.to = "sip:bob@b..example";
     CHECK_FALSE(validate(o));
     o.common.proxy = "udp:127.0.0.1:5060";
     CHECK(validate(o));

@@ -86,6 +86,8 @@ public:
       node.registrar_db = opt.db;
     if (opt.auth)
       node.auth = true;
+    if (opt.dns_peers)
+      node.dns_peers = true;
     if (!opt.realm.empty())
       node.realm = opt.realm;
     if (node.realm.empty() && !node.domains.empty())

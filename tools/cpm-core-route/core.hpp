@@ -13,6 +13,7 @@ struct Options {
   std::vector<std::string> psi;   // URI=ADDR
   std::string db;
   bool auth = false;
+  bool dns_peers = false; // --dns-peers
   std::string realm;
   int timeout_ms = 0;
   std::string explain; // FILE or "-"

@@ -37,6 +37,10 @@ void add_common(CLI::App& app, Common& c, unsigned which)
     app.add_option("--hep-id", c.hep_id, "HEP capture agent id (default 1)")
         ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
   }
+  if (which & k_dns)
+    app.add_option("--dns", c.dns,
+                   "Resolve names (RFC 3263) on this DNS server, HOST[:PORT]; default: the "
+                   "system's");
   if (which & k_ready_fd)
     app.add_option("--ready-fd", c.ready_fd,
                    "Once ready, write the bound addresses to file descriptor N and close it");
@@ -111,6 +115,8 @@ Result<const config::Node*> apply_client_node(Common& c, std::string& password,
     c.hep_id = node->hep_id;
   c.hep_node = node->hep_node;
   c.hep_key = node->hep_key;
+  if (c.dns.empty())
+    c.dns = node->dns;
   if (password.empty())
     password = node->password;
   if (password.empty() && !c.from.empty())

@@ -166,7 +166,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "validity_s",
            "sms_routes",
            "iwf",
-           "non_cpm_domains"});
+           "non_cpm_domains",
+           "dns",
+           "dns_peers"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -212,6 +214,11 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("hep_id", n.hep_id, 0, UINT32_MAX);
   r.str("hep_node", n.hep_node);
   r.str("hep_key", n.hep_key);
+  r.str("dns", n.dns);
+  if (r.has("dns"))
+    if (auto d = sip::parse_dns_server(n.dns); !d)
+      r.fail_key("dns", d.error().message);
+  r.boolean("dns_peers", n.dns_peers);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);

@@ -450,7 +450,8 @@ bool registered_contact(Routing& r)
 }
 
 // Another domain: its peer core (404 if none). tel: URIs have no domain and use a peer
-// named "tel"; a peer named "*" takes every other domain.
+// named "tel"; a peer named "*" takes every other domain; with `dns_peers`, a domain no
+// entry names goes where its DNS records point (RFC 3263).
 bool peer_domain(Routing& r)
 {
   auto ruri = sip::parse_uri(r.req.ruri);
@@ -469,6 +470,16 @@ bool peer_domain(Routing& r)
       peer = &it->second;
       r.note("peer: no peer for domain {}, using the default peer \"*\"", domain);
     }
+  if (!peer && r.node().dns_peers && ruri->scheme == "sip") {
+    // RFC 3263: the request URI's own host, resolved by libre (NAPTR, SRV, A/AAAA) when the
+    // request goes out. Only a name: an IP literal is no domain to look up.
+    if (auto h = sip::hop_of(*ruri); h && h->is_name()) {
+      r.forward(h->uri(), "dns");
+      r.note("peer: no peer for domain {}; dns_peers: to its DNS records, {}", domain,
+             r.d.next_hop);
+      return true;
+    }
+  }
   if (!peer) {
     r.note("peer: no peer for domain {}", domain);
     return r.reject(404, "Not Found");

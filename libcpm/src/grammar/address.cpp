@@ -19,6 +19,19 @@ bool ip_literal(const std::string& host)
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+bool alnum(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// An IP literal, or a host name to resolve (RFC 3263); the error names `whole` otherwise.
+Result<void> check_host(const std::string& host, std::string_view whole)
+{
+  if (ip_literal(host) || is_host_name(host))
+    return {};
+  return fail(fmt::format("'{}': the host must be an IP address or a domain name", whole));
+}
+
 // Digits to a port number up to 65535 (0 included); nullopt otherwise.
 std::optional<uint16_t> port_number(std::string_view p)
 {
@@ -59,13 +72,14 @@ Result<void> host_port(std::string_view hp, std::string_view whole, Hop& h)
   }
   if (h.host.empty())
     return fail(fmt::format("no host in '{}'", whole));
-  if (!ip_literal(h.host))
-    return fail(fmt::format("'{}': the host must be an IP address (no DNS here)", whole));
+  if (auto c = check_host(h.host, whole); !c)
+    return c;
   if (has_port) {
     auto p = port_number(port);
     if (!p || *p == 0)
       return fail(fmt::format("bad port in '{}'", whole));
     h.port = *p;
+    h.port_named = true;
   }
   return {};
 }
@@ -80,9 +94,45 @@ std::string_view unbracket(std::string_view host)
 
 } // namespace
 
+bool is_host_name(std::string_view host)
+{
+  // RFC 3261 §25.1 hostname: labels of alphanumerics and '-' (not at either end) joined by
+  // dots, an optional final dot, a top label starting with a letter (so "1.2.3" is no name);
+  // RFC 1035 §2.3.4: labels up to 63 octets, the name up to 253.
+  if (!host.empty() && host.back() == '.')
+    host.remove_suffix(1);
+  if (host.empty() || host.size() > 253 || host.back() == '.')
+    return false;
+  std::string_view top;
+  while (!host.empty()) {
+    auto dot = host.find('.');
+    auto label = host.substr(0, dot);
+    if (label.empty() || label.size() > 63 || !alnum(label.front()) || !alnum(label.back()) ||
+        !std::all_of(label.begin(), label.end(), [](char c) { return alnum(c) || c == '-'; }))
+      return false;
+    top = label;
+    host = dot == npos ? std::string_view{} : host.substr(dot + 1);
+  }
+  return (top.front() >= 'a' && top.front() <= 'z') || (top.front() >= 'A' && top.front() <= 'Z');
+}
+
+bool Hop::is_name() const
+{
+  return !ip_literal(host);
+}
+
 std::string Hop::uri() const
 {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (is_name()) {
+    // RFC 3263 §4: a name without a port is looked up as NAPTR, then SRV (a transport
+    // given: its SRV at once); with a port, as A/AAAA only. So neither is made up here.
+    std::string port_part = port_named ? fmt::format(":{}", port) : "";
+    std::string_view tp = transport == "tcp"                   ? ";transport=tcp"
+                          : transport_named || transport_given ? ";transport=udp"
+                                                               : "";
+    return fmt::format("sip:{}{}{}", h, port_part, tp);
+  }
   std::string_view tp = transport == "tcp"                      ? ";transport=tcp"
                         : transport == "udp" && transport_named ? ";transport=udp"
                                                                 : "";
@@ -104,11 +154,28 @@ Result<Hop> parse_proxy(std::string_view s)
     if (auto r = host_port(s.substr(4), s, h); !r)
       return tl::unexpected(r.error());
     h.transport = l.substr(0, 3);
+    h.transport_given = true;
     return h;
   }
   if (l == "sip:")
     return hop_of_uri(s);
   return fail(fmt::format("bad proxy '{}': want udp:HOST:PORT, tcp:HOST:PORT or sip:HOST:PORT", s));
+}
+
+Result<Hop> parse_dns_server(std::string_view s)
+{
+  Hop h;
+  h.port = 53;
+  std::string_view hp = s;
+  // A bare IPv6 address ("::1") has colons but no brackets and no port.
+  if (!hp.empty() && hp.front() != '[' && std::count(hp.begin(), hp.end(), ':') > 1) {
+    h.host = std::string(hp);
+  } else if (auto r = host_port(hp, s, h); !r) {
+    return fail(fmt::format("bad DNS server '{}': want HOST or HOST:PORT (an IP address)", s));
+  }
+  if (!ip_literal(h.host))
+    return fail(fmt::format("bad DNS server '{}': want HOST or HOST:PORT (an IP address)", s));
+  return h;
 }
 
 Result<Hop> hop_of(const Uri& uri)
@@ -117,18 +184,20 @@ Result<Hop> hop_of(const Uri& uri)
     return fail(fmt::format("'{}' is not a sip: URI", uri.str()));
   Hop h;
   h.host = std::string(unbracket(uri.host));
-  if (!ip_literal(h.host))
-    return fail(fmt::format("'{}': the host must be an IP address (no DNS here)", uri.str()));
+  if (auto c = check_host(h.host, uri.str()); !c)
+    return tl::unexpected(c.error());
   if (!uri.port.empty()) {
     auto p = port_number(uri.port);
     if (!p || *p == 0)
       return fail(fmt::format("bad port in '{}'", uri.str()));
     h.port = *p;
+    h.port_named = true;
   }
   if (auto t = uri.param("transport");
       t && (text::iequals(*t, "tcp") || text::iequals(*t, "udp"))) {
     h.transport = text::lower(*t);
     h.transport_named = true;
+    h.transport_given = true;
   }
   return h;
 }

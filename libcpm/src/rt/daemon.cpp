@@ -72,6 +72,8 @@ Result<void> Runner::configure(Role& role)
     m_node.hep = m_common.hep;
   if (m_common.hep_id >= 0)
     m_node.hep_id = m_common.hep_id;
+  if (!m_common.dns.empty())
+    m_node.dns = m_common.dns;
   return role.configure(*this);
 }
 
@@ -106,12 +108,16 @@ int Runner::serve(Role& role)
   }
   sip::Library lib;
   auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
-                               m_tracer.is_open() ? &m_tracer : nullptr);
+                               m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns);
   if (!st) {
     cli::diag(m_spec.prog, st.error().message);
     return st.error().code;
   }
   m_stack = std::move(*st);
+  // A core is what "sip:DOMAIN" finds by DNS (a client's proxy): a Route naming one of its
+  // domains is its own. Not a conversation server, which serves the same domains.
+  if (m_spec.role == config::Role::Core)
+    m_stack->set_names(m_node.domains);
   int rc = listen(role);
   role.stop(*this);
   m_stack.reset();

@@ -4,11 +4,13 @@
 
 #include "cpm/grammar/header.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "cpm/base/text.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
@@ -47,17 +49,47 @@ void trace_h(bool tx, enum sip_transp tp, const struct sa* src, const struct sa*
 
 void exit_h(void*) noexcept {}
 
+// The DNS client on `dns` ("HOST[:PORT]"), else on the system's servers. No server at all
+// is not an error: IP literals need none, and a name then fails with send_error's words.
+Result<void> make_dnsc(const std::string& dns, re_ptr<struct ::dnsc>& out, std::string& servers)
+{
+  struct sa srv[8];
+  uint32_t n = 0;
+  if (!dns.empty()) {
+    auto h = parse_dns_server(dns);
+    if (!h)
+      return tl::unexpected(h.error());
+    if (sa_set_str(&srv[0], h->host.c_str(), h->port) != 0)
+      return fail(fmt::format("bad DNS server '{}'", dns));
+    n = 1;
+  } else {
+    char domain[256] = "";
+    n = sizeof srv / sizeof srv[0];
+    if (dns_srv_get(domain, sizeof domain, srv, &n) != 0)
+      n = 0;
+  }
+  int err = dnsc_alloc(re_out(out), nullptr, srv, n);
+  if (err)
+    return fail(fmt::format("cannot create the DNS client: {}", std::strerror(err)), 3);
+  for (uint32_t i = 0; i < n; ++i)
+    servers += (servers.empty() ? "" : ", ") + sa_str(srv[i]);
+  return {};
+}
+
 } // namespace
 
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,
-                                             const std::string& software, trace::Writer* trace)
+                                             const std::string& software, trace::Writer* trace,
+                                             const std::string& dns)
 {
   std::unique_ptr<Stack> s(new Stack());
   s->m_trace = trace;
   if (listen.empty())
     return fail("no --listen address given");
-  int err =
-      sip_alloc(re_out(s->m_sip), nullptr, 16384, 16384, 4096, software.c_str(), exit_h, s.get());
+  if (auto d = make_dnsc(dns, s->m_dnsc, s->m_dns_servers); !d)
+    return tl::unexpected(d.error());
+  int err = sip_alloc(re_out(s->m_sip), s->m_dnsc.get(), 16384, 16384, 4096, software.c_str(),
+                      exit_h, s.get());
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
   for (const auto& text : listen) {
@@ -122,8 +154,14 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
   std::string h(host);
   if (!h.empty() && h.front() == '[' && h.back() == ']')
     h = h.substr(1, h.size() - 2);
-  if (sa_set_str(&want, h.c_str(), port ? port : 5060))
-    return false;
+  if (sa_set_str(&want, h.c_str(), port ? port : 5060)) {
+    // A name: ours when it is one of our names, at one of our ports or none (RFC 3263 found
+    // us by its SRV or its default port).
+    bool named = std::any_of(m_names.begin(), m_names.end(),
+                             [&](const std::string& n) { return text::iequals(n, h); });
+    return named && (port == 0 || std::any_of(m_specs.begin(), m_specs.end(),
+                                              [&](const Hop& l) { return l.port == port; }));
+  }
   for (const auto& l : m_specs) {
     struct sa have;
     sa_set_str(&have, l.host.c_str(), l.port);
@@ -131,6 +169,18 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
       return true;
   }
   return false;
+}
+
+std::string Stack::send_error(const Hop& hop, int err) const
+{
+  if (hop.is_name() && m_dns_servers.empty())
+    return fmt::format("cannot resolve '{}': no DNS server (give --dns HOST:PORT, the node's "
+                       "dns key, or a nameserver in /etc/resolv.conf)",
+                       hop.host);
+  if (hop.is_name())
+    return fmt::format("cannot reach {} (DNS {}): {}", hop.uri(), m_dns_servers,
+                       std::strerror(err));
+  return fmt::format("cannot reach {}: {}", hop.uri(), std::strerror(err));
 }
 
 sip::Request to_request(const struct ::sip_msg* msg, const Stack* self)

@@ -53,6 +53,7 @@ Settings settings_of(const Log& log, const cli::Common& c, const std::string& na
   s.password = password;
   s.trace = c.trace;
   s.pcap = c.pcap;
+  s.dns = c.dns;
   s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
   s.hep.target = c.hep;
   s.hep.capture_id = c.hep_id < 0 ? 1 : static_cast<uint32_t>(c.hep_id);
@@ -83,7 +84,7 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
   if (!s.hep.target.empty())
     if (auto t = e->m_trace.open_hep(s.hep, s.log.prog); !t)
       return tl::unexpected(t.error());
-  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace);
+  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns);
   if (!stack)
     return tl::unexpected(stack.error());
   e->m_stack = std::move(*stack);

@@ -156,6 +156,8 @@ Result<sip::Hop> Pager::launch(Outstanding& o, const sip::Hop& hop)
       via = hop;
     }
   }
+  if (err && hop.is_name())
+    return fail(fmt::format("cannot send MESSAGE: {}", m_stack.send_error(hop, err)), 3);
   if (err)
     return fail(fmt::format("cannot send MESSAGE to {}: {}", o.route_uri_text, std::strerror(err)),
                 err == EINVAL ? 2 : 3);
@@ -211,6 +213,17 @@ bool Pager::send_over_udp(Outstanding& o)
   return true;
 }
 
+// RFC 3261 §18.1.1 after RFC 3263: DNS chose UDP for a hop that is a name (its NAPTR or SRV
+// records), and the MESSAGE is too big for UDP, so it goes over TCP (the name's _sip._tcp SRV
+// records, or its address). False when it could not go out.
+bool Pager::send_over_tcp(Outstanding& o)
+{
+  if (o.by_size || !has_tcp(m_stack))
+    return false;
+  o.by_size = true;
+  return request(o, o.hop.over_tcp()) == 0;
+}
+
 // RFC 3261 §8.1.3.5: after a 415 whose Accept takes text/plain, the same MESSAGE (Call-ID,
 // From tag, To) with CSeq + 1 and the text/plain body. False when it could not go out.
 bool Pager::resend_plain(Outstanding& o, const Final& refused)
@@ -254,6 +267,11 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
   sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
     if (err == ECONNREFUSED && o->by_size && self->send_over_udp(*o))
       return; // the same MESSAGE, now over UDP: its answer ends it
+    if (err == EMSGSIZE && self->send_over_tcp(*o))
+      return; // a name resolved to UDP (NAPTR, SRV) for a MESSAGE too big for it
+    if (err && o->hop.is_name())
+      self->m_on_error(
+          fmt::format("MESSAGE to {}: {}", o->m.ruri, self->m_stack.send_error(o->hop, err)));
     Final f;
     f.id = o->id;
     f.err = err;

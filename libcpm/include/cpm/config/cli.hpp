@@ -29,6 +29,7 @@ struct Common {
   int64_t hep_id = -1;  // --hep-id N; -1: the node's hep_id, else 1
   std::string hep_node; // the node's hep_node (no option)
   std::string hep_key;  // the node's hep_key (no option: a secret stays off command lines)
+  std::string dns;
   int ready_fd = -1;
   int verbose = 0;
   bool quiet = false;
@@ -45,6 +46,7 @@ enum Shared : unsigned {
   k_json = 1u << 5,
   k_trace = 1u << 6, // --trace, --pcap, --hep and --hep-id
   k_ready_fd = 1u << 7,
+  k_dns = 1u << 8, // --dns
 };
 
 // Add the shared options selected by `which` (plus -v, -q, --version) to `app`.

@@ -115,10 +115,16 @@ struct Node {
   std::vector<std::string> non_cpm_domains; // domains whose users are reached by SMS
   std::string trace;                        // trace file (overridden by --trace)
   std::string pcap;                         // capture file (overridden by --pcap)
-  std::string hep;            // HEP collector "udp:HOST:PORT" (overridden by --hep); empty: none
-  int64_t hep_id = -1;        // HEP capture agent id (overridden by --hep-id); -1: 1
-  std::string hep_node;       // HEP node name; empty: the node's name
-  std::string hep_key;        // HEP authentication key; empty: none
+  std::string hep;      // HEP collector "udp:HOST:PORT" (overridden by --hep); empty: none
+  int64_t hep_id = -1;  // HEP capture agent id (overridden by --hep-id); -1: 1
+  std::string hep_node; // HEP node name; empty: the node's name
+  std::string hep_key;  // HEP authentication key; empty: none
+  // The DNS server names are resolved on ("127.0.0.1:5353"; overridden by --dns); empty:
+  // the system's (/etc/resolv.conf).
+  std::string dns;
+  // A core: a domain no `peers` entry names (and no "*") is reached by its DNS records
+  // (RFC 3263) instead of being answered 404.
+  bool dns_peers = false;
   int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer

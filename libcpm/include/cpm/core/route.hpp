@@ -30,7 +30,8 @@ struct Decision {
   std::string served_user;              // for P-Served-User, when a trigger fired
   std::string session_case;             // "orig" | "term"
   // One-word kind: "trigger", "peer", "psi", "contact" (a registered Contact), "flow" (the
-  // flow a REGISTER came on: location::Reach), "route", "reject".
+  // flow a REGISTER came on: location::Reach), "route", "dns" (a domain by its DNS records,
+  // `dns_peers`), "reject".
   std::string what;
   std::vector<std::string> explain; // human lines: each trigger matched or not and why
 };

@@ -13,25 +13,39 @@
 
 namespace cpm::sip {
 
-// A transport address: "udp:H:P", "tcp:H:P", "sip:H:P;transport=tcp". The strict parsers
-// (parse_proxy, parse_listen, hop_of) take IP literals only; address_of keeps host names.
+// A transport address: "udp:H:P", "tcp:H:P", "sip:H:P;transport=tcp". The host of a
+// next hop (parse_proxy, hop_of) is an IP literal or a domain name that libre resolves as
+// RFC 3263 says (NAPTR, SRV, A/AAAA); a --listen host (parse_listen) is an IP literal;
+// address_of keeps host names as written.
 struct Hop {
   std::string transport = "udp"; // "udp" | "tcp" (address_of: any transport parameter)
   std::string host;              // without brackets
   uint16_t port = 5060;          // a --listen value: 0 for any port
   // The URI named its transport (";transport=udp": a UDP-only target, never moved to TCP).
   bool transport_named = false;
-  // "sip:H:P" with ";transport=tcp" for tcp, ";transport=udp" for a named udp (IPv6 hosts
-  // bracketed).
+  // The form chose the transport ("udp:", "tcp:" or a transport parameter): for a name, no
+  // NAPTR lookup (RFC 3263 §4.1).
+  bool transport_given = false;
+  // The form gave a port: for a name, no NAPTR or SRV lookup, only A/AAAA (RFC 3263 §4.2).
+  bool port_named = false;
+  // An IP literal: "sip:H:P" with ";transport=tcp" for tcp, ";transport=udp" for a named udp
+  // (IPv6 hosts bracketed). A name: "sip:NAME", its port and transport only when given, so
+  // that libre runs the RFC 3263 lookups the form leaves open.
   std::string uri() const;
+  // The host is a domain name (not an IP literal).
+  bool is_name() const;
   // Same hop over tcp.
   Hop over_tcp() const;
 };
 
+// RFC 3261 §25.1 hostname syntax (with RFC 1035 lengths): "b.example", "core-1.a.example.";
+// not an IP literal.
+bool is_host_name(std::string_view host);
+
 // Parse a --proxy value: "udp:H:P", "tcp:H:P" or a sip: URI (as hop_of_uri).
 Result<Hop> parse_proxy(std::string_view s);
 // The hop of a sip: URI's host part ("sip:bob@127.0.0.2:5062;transport=tcp"): port 5060
-// when absent, tcp when its transport parameter says so.
+// when absent (for a name: left to DNS), tcp when its transport parameter says so.
 Result<Hop> hop_of(const Uri& uri);
 Result<Hop> hop_of_uri(std::string_view uri);
 // Any address form of the config and of Request::source (everything to_sip_uri takes),
@@ -39,6 +53,10 @@ Result<Hop> hop_of_uri(std::string_view uri);
 Result<Hop> address_of(std::string_view addr);
 // Host and port equal (the transport aside).
 bool same_host_port(const Hop& a, const Hop& b);
+
+// A --dns value: "127.0.0.1", "127.0.0.1:5353", "[::1]:53" or "::1" (an IP literal; port
+// 53 when absent).
+Result<Hop> parse_dns_server(std::string_view s);
 
 // A --listen value: "udp:127.0.0.1:5060", "tcp:[::1]:0" (the port is required, 0 allowed).
 Result<Hop> parse_listen(std::string_view s);

@@ -19,16 +19,22 @@
 struct sip;
 struct sip_msg;
 struct mbuf;
+struct dnsc;
 
 namespace cpm::sip {
 
-// A libre SIP stack with its transports, tracing every message to a trace::Writer.
+// A libre SIP stack with its transports and its DNS client, tracing every message to a
+// trace::Writer. libre's sip_request resolves a next hop named by a domain as RFC 3263
+// says (NAPTR, SRV, A/AAAA; the next SRV target after a transport error, a timeout or a
+// 503) on that DNS client.
 class Stack {
 public:
-  // Listen on every spec; `software` becomes Server:/User-Agent:.
+  // Listen on every spec; `software` becomes Server:/User-Agent:. `dns` is the DNS server
+  // ("HOST[:PORT]", --dns), "" for the system's (/etc/resolv.conf).
   static Result<std::unique_ptr<Stack>> create(const std::vector<std::string>& listen,
                                                const std::string& software,
-                                               trace::Writer* trace = nullptr);
+                                               trace::Writer* trace = nullptr,
+                                               const std::string& dns = {});
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -40,12 +46,24 @@ public:
   std::string uri() const;
   // Write bound() as one space-separated line to fd and close it (--ready-fd).
   void report_ready(int fd) const;
-  // True if `host:port` (any transport) is one of this stack's addresses.
+  // True if `host:port` (any transport) is one of this stack's addresses, or `host` is one
+  // of its names (set_names) and `port` is 0 (absent) or one of its ports.
   bool is_local(std::string_view host, uint16_t port) const;
+  // The domain names this stack answers to (a core's domains): a Route naming one of them
+  // ("sip:a.example;lr", a proxy reached by DNS) is addressed to this stack.
+  void set_names(std::vector<std::string> names) { m_names = std::move(names); }
   trace::Writer* tracer() const { return m_trace; }
+  // The DNS servers names are resolved on ("127.0.0.1:53, ..."); "" when there is none.
+  const std::string& dns_servers() const { return m_dns_servers; }
+  // Why a request to `hop` could not go out with errno `err`, in words: for a name with no
+  // DNS server, says so and how to give one.
+  std::string send_error(const Hop& hop, int err) const;
 
 private:
   Stack() = default;
+  re_ptr<struct ::dnsc> m_dnsc;
+  std::string m_dns_servers;
+  std::vector<std::string> m_names;
   re_ptr<struct ::sip> m_sip;
   std::vector<std::string> m_bound;
   std::vector<Hop> m_specs;

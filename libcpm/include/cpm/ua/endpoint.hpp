@@ -35,6 +35,7 @@ struct Settings {
   std::string trace_node;          // the node name in the trace
   std::string pcap;                // --pcap FILE, or ""
   hep::Options hep;                // --hep and the node's hep keys; target "": none
+  std::string dns;                 // --dns HOST[:PORT], or "" for the system's
   std::string peer;                // without --proxy, the URI whose host picks the defaults
   bool need_tcp = false;           // add a tcp address when --listen gives only udp ones
 };

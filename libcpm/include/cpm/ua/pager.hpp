@@ -91,6 +91,8 @@ private:
   bool resend_plain(Outstanding& o, const Final& refused);
   // RFC 3261 §18.1.1 fallback: the same MESSAGE over UDP; false if it could not go.
   bool send_over_udp(Outstanding& o);
+  // The same MESSAGE over TCP after DNS chose UDP for it and it is too big; false if not.
+  bool send_over_tcp(Outstanding& o);
   void end(Outstanding& o, const Final& f);
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
 
