@@ -9,7 +9,7 @@
 # like labs/pager.sh. Usage: labs/add-audio.sh [--netns] [CONFIG]
 #   (KEEP=1 keeps the recordings; MERMAID=1 for a Mermaid diagram as well)
 # --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
-# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
+# each with its own dnsmasq (labs/netns.sh: root, ip, nft and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh

@@ -7,7 +7,7 @@
 # like labs/pager.sh.
 # Usage: labs/group-pager.sh [--netns] [CONFIG]   (MERMAID=1 for a Mermaid diagram as well; KEEP=1 keeps $t)
 # --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
-# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
+# each with its own dnsmasq (labs/netns.sh: root, ip, nft and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh

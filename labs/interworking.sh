@@ -11,7 +11,7 @@
 # and draws each figure as a ladder (SIP and SMPP), compared with FLOWS.md.
 # Usage: labs/interworking.sh [--netns] [CONFIG]   (MERMAID=1 for Mermaid diagrams as well)
 # --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
-# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
+# each with its own dnsmasq (labs/netns.sh: root, ip, nft and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh

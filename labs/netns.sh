@@ -3,12 +3,13 @@
 # each in a network namespace of its own, joined through a router namespace by veth links,
 # with real routing between them and one dnsmasq per network serving its DNS zone.
 #
-# Usage: labs/netns.sh up K [CONFIG] | down K | status K | config K [CONFIG]
-#   up      creates the namespaces of lab K (needs root, ip, dnsmasq, python3), starts the
+# Usage: labs/netns.sh up K [CONFIG] | down K | status K | config K [CONFIG [--ips]]
+#   up      creates the namespaces of lab K (needs root, ip, nft, dnsmasq, python3), starts the
 #           dnsmasqs, checks every zone with a query and prints the address plan
 #   down    stops the dnsmasqs it started (by PID) and deletes its namespaces: nothing stays
 #   status  what lab K has: namespaces, addresses, the router's packet counts, the dnsmasqs
-#   config  prints CONFIG rewritten onto lab K's addresses (what the nodes must be given)
+#   config  prints CONFIG for lab K (what the nodes must be given): its addresses, names
+#           resolved by each network's dnsmasq for proxies and peers (--ips: addresses only)
 # K (1..254) names the lab: its namespaces are cpm-netK-r (the router) and cpm-netK-LABEL
 # per network, its addresses 10.K.0.0/16, its state (dnsmasq configs, logs, PID files) in
 # ${TMPDIR:-/tmp}/cpm-netns-K. The labs (labs/*.sh --netns) take K from the loopback prefix
@@ -79,8 +80,56 @@ for n, m, name in nodes:
 PY
 }
 
-# netns_rewrite K: stdin (a lab config on 127.0.N.M) to stdout on lab K's 10.K.N.M.
-netns_rewrite() { sed "s/127\.0\./10.$1./g"; }
+# netns_config K CONFIG [--ips]: CONFIG (a lab config on 127.0.N.M) for lab K, on stdout:
+# every address 10.K.N.M, and (unless --ips) names instead of addresses where DNS serves
+# them: each node of a network with a domain resolves on its network's dnsmasq (dns =
+# "10.K.N.53"), a core's peers table gives way to dns_peers = true (the other domains by
+# their NAPTR/SRV/A records), and a proxy naming a core becomes "sip:DOMAIN" of that core.
+netns_config()
+{
+  local k=$1 src=$2
+  if [[ ${3:-} == --ips ]]; then
+    sed "s/127\.0\./10.$k./g" "$src"
+    return
+  fi
+  python3 - "$k" "$src" <<'PY'
+import re, sys, tomllib
+k, path = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8").read()
+cfg = tomllib.loads(text)
+# A node's network: the third byte of its first 127.0.N.M listen address; its domain: the
+# domain of that network's core.
+net_of, domain_of_net, core_domain, has_dns = {}, {}, {}, set()
+for node in cfg.get("node", []):
+    for a in node.get("listen", []):
+        m = re.fullmatch(r"(?:udp|tcp):127\.0\.(\d+)\.\d+:\d+", a)
+        if m:
+            net_of[node["name"]] = int(m[1])
+            break
+    if "dns" in node:
+        has_dns.add(node["name"])
+for node in cfg.get("node", []):
+    if node.get("role") == "core" and node.get("domain") and node["name"] in net_of:
+        domain_of_net[net_of[node["name"]]] = node["domain"]
+        core_domain[node["name"]] = node["domain"]
+in_node = False
+for line in text.splitlines():
+    out = re.sub(r"127\.0\.", f"10.{k}.", line)
+    if line.startswith("["):
+        in_node = line.strip() == "[[node]]"
+    elif in_node:
+        m = re.match(r'\s*name\s*=\s*"([^"]+)"', line)
+        if m and m[1] not in has_dns and net_of.get(m[1]) in domain_of_net:
+            out += f'\ndns = "10.{k}.{net_of[m[1]]}.53"  # its network\'s dnsmasq (labs/netns.sh)'
+        elif re.match(r"\s*peers\s*=", line):
+            out = "dns_peers = true  # the other domains by their DNS records (labs/netns.sh)"
+        else:
+            m = re.match(r'(\s*proxy\s*=\s*)"([^"]+)"(.*)', line)
+            if m and m[2] in core_domain:
+                out = f'{m[1]}"sip:{core_domain[m[2]]}"  # {m[2]}, found by DNS (labs/netns.sh)'
+    print(out)
+PY
+}
 
 # _netns_dns_query NS SERVER TYPE NAME [TYPE NAME...]: ask SERVER (port 53) from inside NS
 # (one python for all: it starts slowly); fails on a query that gets no answer, an error
@@ -123,7 +172,7 @@ netns_up()
     return 2
   fi
   ((EUID == 0)) || { _netns_err "network namespaces need root (run as root, or sudo)"; return 1; }
-  for name in ip dnsmasq python3; do
+  for name in ip nft dnsmasq python3; do
     command -v "$name" >/dev/null 2>&1 || {
       _netns_err "$name is not installed (scripts/deps.sh --netns)"
       return 1
@@ -167,6 +216,18 @@ _netns_make()
   local -a dns=()
   _netns_add "$r" "$st" || return 1
   ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 || return 1
+  # The router counts the IP packets it forwards from and to each network (nftables: a
+  # link's own statistics would count ARP too).
+  awk '$1 == "net" { l[++n] = $3 }
+    END {
+      print "table ip lab {"
+      for (i = 1; i <= n; i++) printf "  counter from_%s {}\n  counter to_%s {}\n", l[i], l[i]
+      print "  chain forward {\n    type filter hook forward priority 0; policy accept;"
+      for (i = 1; i <= n; i++)
+        printf "    iifname \"net-%s\" counter name \"from_%s\"\n    oifname \"net-%s\" counter name \"to_%s\"\n", l[i], l[i], l[i], l[i]
+      print "  }\n}"
+    }' "$st/plan" >"$st/router.nft"
+  ip netns exec "$r" nft -f "$st/router.nft" || return 1
   while read -r _ n label domain core udp tcp; do
     ns="cpm-net$k-$label"
     _netns_add "$ns" "$st" || return 1
@@ -191,7 +252,7 @@ _netns_make()
       printf 'port=53\nlisten-address=10.%s.%s.53\nbind-interfaces\nno-resolv\nno-hosts\n' "$k" "$n"
       printf 'user=root\npid-file=%s/dns-%s.pid\nlog-queries\nlog-facility=%s/dns-%s.log\n' \
         "$st" "$label" "$st" "$label"
-      printf 'local=/%s/\n' "$domain"
+      printf 'local=/%s/\ncache-size=0\n' "$domain" # no cache: each query shows where it goes
       while read -r _ _ m name _; do
         printf 'host-record=%s.%s,10.%s.%s.%s\n' "${name,,}" "$domain" "$k" "$n" "$m"
       done < <(awk -v n="$n" '$1 == "node" && $2 == n' "$st/plan")
@@ -202,7 +263,8 @@ _netns_make()
         [[ $tcp == - ]] || printf 'naptr-record=%s,20,10,S,SIP+D2T,,_sip._tcp.%s\n' "$domain" "$domain"
       fi
       for d in "${dns[@]}"; do
-        [[ ${d%%:*} == "$domain" ]] || printf 'server=/%s/%s\n' "${d%%:*}" "${d#*:}"
+        # Forwarded from its own address (not the host's first, a node's).
+        [[ ${d%%:*} == "$domain" ]] || printf 'server=/%s/%s@10.%s.%s.53\n' "${d%%:*}" "${d#*:}" "$k" "$n"
       done
     } >"$st/dns-$label.conf"
     # dnsmasq returns once it serves (or failed): its PID file is there then.
@@ -336,14 +398,14 @@ netns_status()
   done
 }
 
-# netns_counts K: per link of the router, "LINK RX TX" packets so far.
+# netns_counts K: per link of the router, "LINK FROM TO": the IP packets it forwarded so
+# far from that network and to it.
 netns_counts()
 {
-  ip -n "cpm-net$1-r" -s -j link show type veth 2>/dev/null | python3 -c '
-import json, sys
-for l in json.load(sys.stdin):
-    s = l["stats64"]
-    print(l["ifname"], s["rx"]["packets"], s["tx"]["packets"])'
+  ip netns exec "cpm-net$1-r" nft list counters table ip lab 2>/dev/null | awk '
+    $1 == "counter" { split($2, w, "_"); dir = w[1]; net = w[2]; if (!(net in seen)) { seen[net] = 1; order[++n] = net } }
+    $1 == "packets" { c[dir, net] = $2 }
+    END { for (i = 1; i <= n; i++) print "net-" order[i], c["from", order[i]] + 0, c["to", order[i]] + 0 }'
 }
 
 # --- the labs' side (labs/*.sh --netns), after tests/lib/flow.sh -------------------------
@@ -367,8 +429,15 @@ netns_lab()
   trap _netns_lab_exit EXIT
   printf '%s\n' "$out"
   netns_counts "$netns_k" >"$t/netns-counts" # what the router forwarded before the lab
+  wc -l "$(_netns_state "$netns_k")"/dns-*.log >"$t/netns-dns-lines" # the DNS checks' queries
   lab="$t/$name"
-  netns_rewrite "$netns_k" <"$src" >"$lab" || fail "netns_lab: cannot write $lab"
+  # Names where the programs resolve them (--dns-peers came with --dns), else addresses.
+  if "$CPM_BIN/cpm-core-route" --help 2>/dev/null | grep -q -- --dns-peers; then
+    netns_config "$netns_k" "$src" >"$lab" || fail "netns_lab: cannot write $lab"
+    echo "lab $netns_k: proxies and peers by name, resolved by each network's dnsmasq"
+  else
+    netns_config "$netns_k" "$src" --ips >"$lab" || fail "netns_lab: cannot write $lab"
+  fi
   lab_prefix="10.$netns_k."
   bin="$t/netns-bin"
   mkdir -p "$bin"
@@ -406,20 +475,53 @@ _netns_lab_exit()
   for n in "${_flow_names[@]}"; do
     [[ -n ${_flow_pid[$n]:-} ]] && _flow_kill "$n"
   done
+  cp "$(_netns_state "$netns_k")"/dns-*.log "$t/" 2>/dev/null # kept with the traces (KEEP=1)
   netns_down "$netns_k" >/dev/null
   (exit "$rc")
   _flow_exit
 }
 
-# netns_routing: one line on the packets lab K's router forwarded per link since the lab
-# started (after its DNS checks), e.g. "routed by cpm-net7-r: net-a 28 in/29 out, ...".
+# netns_routing: what crossed the networks since the lab started (after the DNS checks):
+# one line with the IP packets lab K's router forwarded from and to each network ("routed by
+# cpm-net7-r (IP packets from/to each network): net-a 8/9, ..."), then per dnsmasq the queries it was asked and where it forwarded
+# them ("dns a.example (10.7.1.53): NAPTR b.example from 10.7.1.1 -> 10.7.2.53, ...").
 netns_routing()
 {
-  printf 'routed by cpm-net%s-r:' "$netns_k"
+  local log st
+  st=$(_netns_state "$netns_k")
+  printf 'routed by cpm-net%s-r (IP packets from/to each network):' "$netns_k"
   netns_counts "$netns_k" | awk -v base="$t/netns-counts" '
     BEGIN { while ((getline l < base) > 0) { split(l, f); rx[f[1]] = f[2]; tx[f[1]] = f[3] } }
-    { printf "%s %s %d in/%d out", n++ ? "," : "", $1, $2 - rx[$1], $3 - tx[$1] }'
+    { printf "%s %s %d/%d", n++ ? "," : "", $1, $2 - rx[$1], $3 - tx[$1] }'
   printf '\n'
+  for log in "$st"/dns-*.log; do
+    [[ -s $log ]] || continue
+    awk -v base="$t/netns-dns-lines" -v lf="$log" -v conf="${log%.log}.conf" '
+      BEGIN {
+        while ((getline l < base) > 0) { split(l, f, " "); if (f[2] == lf) skip = f[1] }
+        while ((getline l < conf) > 0) {
+          if (l ~ /^listen-address=/) server = substr(l, 16)
+          if (l ~ /^local=/) { zone = substr(l, 8); sub(/\/$/, "", zone) }
+        }
+      }
+      FNR <= skip { next }
+      match($0, /query\[[A-Z]+\] [^ ]+ from [0-9.]+/) {
+        q = substr($0, RSTART + 6, RLENGTH - 6); sub(/\]/, "", q)
+        split(q, w, " "); last = w[1] " " w[2] " from " w[4]
+        if (!(last in seen)) { seen[last] = ++n; order[n] = last }
+        next
+      }
+      / forwarded / { split($0, w, " forwarded "); split(w[2], v, " to "); fwd[last] = v[2] }
+      END {
+        if (!n) exit
+        printf "dns %s (%s):", zone, server
+        for (i = 1; i <= n; i++) {
+          to = (order[i] in fwd) ? " -> " fwd[order[i]] : ""
+          printf "%s %s%s", (i > 1) ? "," : "", order[i], to
+        }
+        printf "\n"
+      }' "$log"
+  done
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
@@ -428,11 +530,11 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   up:2 | up:3) netns_up "$2" "${3:-}" ;;
   down:2) netns_down "$2" ;;
   status:2) netns_status "$2" ;;
-  config:2 | config:3)
-    netns_rewrite "$2" <"${3:-$(cd "$(dirname "$0")/.." && pwd)/examples/lab-icsi.toml}"
+  config:2 | config:3 | config:4)
+    netns_config "$2" "${3:-$(cd "$(dirname "$0")/.." && pwd)/examples/lab-icsi.toml}" "${4:-}"
     ;;
   *)
-    echo "usage: labs/netns.sh up K [CONFIG] | down K | status K | config K [CONFIG]" >&2
+    echo "usage: labs/netns.sh up K [CONFIG] | down K | status K | config K [CONFIG [--ips]]" >&2
     exit 2
     ;;
   esac

@@ -8,7 +8,7 @@
 # --loss PCT runs the lab in a network namespace of its own whose loopback drops PCT % of
 # the UDP datagrams (tests/lib/netns.sh: needs root, ip and nft; exit 77 when it cannot).
 # --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
-# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
+# each with its own dnsmasq (labs/netns.sh: root, ip, nft and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh

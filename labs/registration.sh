@@ -10,7 +10,7 @@
 #   (bob's password, bob-secret by default: another one shows the refusal; MERMAID=1 for a
 #   Mermaid diagram as well; KEEP=1 keeps $t)
 # --netns runs each network (A, B, X) in a namespace of its own, routed through veth links,
-# each with its own dnsmasq (labs/netns.sh: needs root, ip and dnsmasq; exit 1 when it cannot).
+# each with its own dnsmasq (labs/netns.sh: root, ip, nft and dnsmasq; exit 1 when it cannot).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh

@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [--build-only] [--loss] [--netns]
 #   --build-only  only what the build needs (the labs use it)
 #   --loss        also the loss lab's tools (iproute2, nftables: tests/lib/netns.sh)
-#   --netns       also the namespace lab's (iproute2, dnsmasq-base: labs/netns.sh)
+#   --netns       also the namespace lab's (iproute2, nftables, dnsmasq-base: labs/netns.sh)
 set -euo pipefail
 
 build=(cmake g++ pkg-config libre-dev libcli11-dev libtomlplusplus-dev doctest-dev libfmt-dev
@@ -15,7 +15,7 @@ tests=(sip-tester sipsak tshark mandoc zsh fish python3 clang-14 libclang-rt-14-
   librsvg2-bin sngrep dnsmasq-base)
 bench=(kamailio kannel)
 loss=(iproute2 nftables)
-netns=(iproute2 dnsmasq-base)
+netns=(iproute2 nftables dnsmasq-base)
 
 pkgs=("${build[@]}")
 only_build=0

@@ -43,7 +43,7 @@ run_lab()
 # routed LINK: the packets the router forwarded into LINK during the lab.
 routed()
 {
-  sed -n "s/^routed by cpm-net$k-r:.* $1 [0-9]* in\/\([0-9]*\) out.*/\1/p" "$t/$name.out"
+  sed -n "s/^routed by cpm-net$k-r (IP packets from\/to each network):.* $1 [0-9]*\/\([0-9]*\).*/\1/p" "$t/$name.out"
 }
 
 name=pager
@@ -62,6 +62,14 @@ for line in open(sys.argv[1]):
 sys.exit(1)
 PY
 grep -q '127\.' "$dir/coreB.trace" && fail "coreB's trace has a loopback address"
+# With DNS in the programs, the peers went by name: coreA asked its network's dnsmasq for
+# b.example's NAPTR, which forwarded it to network B's (the lab keeps their logs).
+if grep -q '^dns_peers = true' "$dir/lab.toml"; then
+  expect_contains "$dir/dns-a.log" "query[NAPTR] b.example from 10.$k.1.1"
+  expect_contains "$dir/dns-a.log" "forwarded b.example to 10.$k.2.53"
+  expect_contains "$dir/dns-b.log" "query[NAPTR] b.example from 10.$k.1.53"
+  expect_contains "$t/pager.out" "dns b.example (10.$k.2.53): "
+fi
 (($(routed net-a) > 0 && $(routed net-b) > 0)) || fail "nothing routed between A and B: $(grep '^routed' "$t/pager.out")"
 expect_eq "$(routed net-x)" 0 "packets routed to network X in Figures 5-6"
 rm -rf "$dir"
