@@ -1,6 +1,7 @@
 // --hep udp:HOST:PORT: SIP messages as HEP v3 packets over UDP.
 #include "cpm/base/hep.hpp"
 
+#include "cpm/base/bytes.hpp"
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -12,27 +13,10 @@ namespace cpm::hep {
 
 namespace {
 
-void put16(std::string& out, uint16_t v)
-{
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v & 0xff);
-}
-
-void put32(std::string& out, uint32_t v)
-{
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v & 0xffff));
-}
-
-uint16_t get16(std::string_view b, size_t at)
-{
-  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
-}
-
-uint32_t get32(std::string_view b, size_t at)
-{
-  return static_cast<uint32_t>(get16(b, at)) << 16 | get16(b, at + 2);
-}
+using bytes::get16;
+using bytes::get32;
+using bytes::put16;
+using bytes::put32;
 
 // One generic chunk: its header (vendor 0, type, length with the header), then `body`.
 void chunk(std::string& out, Chunk type, std::string_view body)

@@ -1,6 +1,7 @@
 // --pcap FILE: messages as Ethernet/IP/UDP-or-TCP packets of a libpcap capture file.
 #include "cpm/base/pcap.hpp"
 
+#include "cpm/base/bytes.hpp"
 #include <algorithm>
 #include <arpa/inet.h>
 #include <charconv>
@@ -11,17 +12,8 @@ namespace cpm::pcap {
 
 namespace {
 
-void put16(std::string& out, uint16_t v)
-{
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v & 0xff);
-}
-
-void put32(std::string& out, uint32_t v)
-{
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v & 0xffff));
-}
+using bytes::put16;
+using bytes::put32;
 
 // Little-endian, as the file header and record headers are written (magic a1b2c3d4).
 void put32le(std::string& out, uint32_t v)

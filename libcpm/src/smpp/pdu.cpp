@@ -1,5 +1,7 @@
 #include "cpm/smpp/pdu.hpp"
 
+#include "cpm/base/bytes.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -105,16 +107,8 @@ union Storage {
 
 // ---- big-endian integers ---------------------------------------------------------------
 
-uint32_t get32(std::string_view b, size_t at)
-{
-  return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 |
-         uint32_t(uint8_t(b[at + 2])) << 8 | uint32_t(uint8_t(b[at + 3]));
-}
-
-uint16_t get16(std::string_view b, size_t at)
-{
-  return uint16_t(uint8_t(b[at]) << 8 | uint8_t(b[at + 1]));
-}
+using bytes::get16;
+using bytes::get32;
 
 void put32(std::string& b, size_t at, uint32_t v)
 {
