@@ -96,16 +96,26 @@ expect_eq "$rc" 1 "exit status of up on a namespace in use"
 expect_contains "$t/used.err" "labs/netns.sh: namespace cpm-net$k-b in use; labs/netns.sh down $k removes lab $k"
 expect_eq "$(left_of "$k")" "" "what the refused up left behind"
 
-# Unprivileged: up and a lab with --netns say that root is needed, exit 1.
+# Unprivileged: up and a lab with --netns say that root is needed, exit 1. The user
+# (nobody) runs a copy of what the lab reads, and of the two programs it checks for: the
+# checkout may sit where only root can go (a fresh clone in a mktemp -d).
+chmod 1777 "$t"
+copy="$t/nobody"
+mkdir -p "$copy/tests" "$copy/bin" || fail "cannot make $copy"
+{
+  cp -r "$CPM_SOURCE_DIR/labs" "$CPM_SOURCE_DIR/scripts" "$CPM_SOURCE_DIR/examples" "$copy/" &&
+    cp -r "$CPM_SOURCE_DIR/tests/lib" "$copy/tests/" &&
+    cp "$CPM_BIN/cpm-send" "$CPM_BIN/cpm-ladder" "$copy/bin/" &&
+    chmod -R a+rX "$copy"
+} || fail "cannot copy the lab to $copy"
 rc=0
-timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$labs/netns.sh" up "$k" \
+timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$copy/labs/netns.sh" up "$k" \
   >"$t/user.out" 2>"$t/user.err" || rc=$?
 expect_eq "$rc" 1 "exit status of an unprivileged up"
 expect_contains "$t/user.err" "labs/netns.sh: network namespaces need root"
-chmod 1777 "$t"
 rc=0
-TMPDIR=$t timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
-  bash "$labs/pager.sh" --netns >"$t/user-lab.out" 2>"$t/user-lab.err" || rc=$?
+TMPDIR=$t CPM_BIN="$copy/bin" timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+  bash "$copy/labs/pager.sh" --netns >"$t/user-lab.out" 2>"$t/user-lab.err" || rc=$?
 expect_eq "$rc" 1 "exit status of an unprivileged labs/pager.sh --netns"
 expect_contains "$t/user-lab.err" "labs/netns.sh: network namespaces need root"
 expect_eq "$(left_of "$k")" "" "what the unprivileged runs left behind"
