@@ -90,7 +90,7 @@ reach nat natcore u1 ";x=1" 200 "by the node's nat = \"received\""
 sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/message-uas.xml" -t t1 -i "$bob" -p 5099 -nostdin \
   -m 1 -timeout 60s >/dev/null 2>"$t/contact-uas.err" 5>&- 6>&- 7>&- 8>&- 9>&- &
 adopt contact-uas $! "$t/contact-uas.err"
-listening_tcp() { ss -Hlnt 2>/dev/null | awk '{print $4}' | grep -qxF "$1"; }
+listening_tcp() { ss -Hlnt 2>/dev/null | awk '{print $4}' | quiet_grep -xF "$1"; }
 for ((i = 0; i < 100; i++)); do
   listening_tcp "$bob:5099" && break
   sleep 0.1 # bounded poll for SIPp's TCP listener; checked below

@@ -57,7 +57,7 @@ start coreB cpm-core-route --config "$t/lab.toml" --node coreB -v --trace "$t/co
 dns_mark
 start bob "$send" --config "$t/lab.toml" --node bob --receive --count 1 --trace "$t/bob.trace"
 expect_dns_order "NAPTR b.example" "SRV _sip._udp.b.example" "A core.b.example"
-grep '"dir":"rx"' "$t/coreB.trace" | grep -q 'REGISTER sip:b.example' ||
+grep '"dir":"rx"' "$t/coreB.trace" | quiet_grep 'REGISTER sip:b.example' ||
   fail "coreB got no REGISTER"
 
 # alice -> (DNS) coreA -> (DNS, dns_peers) coreB -> bob.

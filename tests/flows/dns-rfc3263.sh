@@ -31,10 +31,10 @@ dns_mark
 "$send" --dns "$dns" --listen "udp:$me:0" --listen "tcp:$me:0" --trace "$t/a1.trace" \
   sip:bob@b.example 'by naptr' 2>"$t/a1.err" || fail "send by NAPTR exited $? ($(cat "$t/a1.err"))"
 expect_dns_order "NAPTR b.example" "SRV _sip._tcp.b.example" "A bob1.b.example"
-dns_queries | grep -q '^SRV _sip._udp' && fail "asked the UDP SRV though NAPTR chose TCP"
+dns_queries | quiet_grep '^SRV _sip._udp' && fail "asked the UDP SRV though NAPTR chose TCP"
 grep '"dir":"rx"' "$t/bob.trace" | grep '"transport":"tcp"' | grep 'by naptr' |
   grep -q "\"local\":\"$bob_ip:5062\"" || fail "the MESSAGE did not arrive over TCP at $bob_ip:5062"
-grep '"dir":"tx"' "$t/a1.trace" | grep -q "\"peer\":\"$bob_ip:5062\"" ||
+grep '"dir":"tx"' "$t/a1.trace" | quiet_grep "\"peer\":\"$bob_ip:5062\"" ||
   fail "the sender's trace does not show $bob_ip:5062"
 
 # 2. A transport in the URI: no NAPTR, its SRV at once (UDP: 5064).
@@ -42,7 +42,7 @@ dns_mark
 "$send" --dns "$dns" --listen "udp:$me:0" sip:bob@b.example\;transport=udp 'by srv' \
   2>"$t/a2.err" || fail "send by SRV exited $? ($(cat "$t/a2.err"))"
 expect_dns_order "SRV _sip._udp.b.example" "A bob1.b.example"
-dns_queries | grep -q '^NAPTR' && fail "asked NAPTR though the URI named its transport"
+dns_queries | quiet_grep '^NAPTR' && fail "asked NAPTR though the URI named its transport"
 grep '"dir":"rx"' "$t/bob.trace" | grep '"transport":"udp"' | grep 'by srv' |
   grep -q "\"local\":\"$bob_ip:5064\"" || fail "the MESSAGE did not arrive over UDP at 5064"
 
@@ -58,7 +58,7 @@ dns_mark
 "$send" --config "$t/lab.toml" --node alice sip:bob@bob1.b.example:5064 'by a' \
   2>"$t/a3.err" || fail "send by A exited $? ($(cat "$t/a3.err"))"
 expect_dns_order "A bob1.b.example"
-dns_queries | grep -q '^NAPTR\|^SRV' && fail "asked NAPTR or SRV though the URI had a port"
+dns_queries | quiet_grep '^NAPTR\|^SRV' && fail "asked NAPTR or SRV though the URI had a port"
 
 # 4. --proxy by name: the same lookups for the proxy's name (its SRV for tcp:NAME).
 dns_mark
@@ -100,6 +100,6 @@ adopt alice $! "$t/alice.err"
 wait_for "$t/carol.out" 'invited by name'
 expect_exit alice 0 "the inviter's exit status"
 expect_dns_order "NAPTR c.example" "SRV _sip._udp.c.example" "A carol.c.example"
-grep '"dir":"rx"' "$t/carol.trace" | grep '"transport":"udp"' | grep -q 'INVITE sip:carol@c.example' ||
+grep '"dir":"rx"' "$t/carol.trace" | grep '"transport":"udp"' | quiet_grep 'INVITE sip:carol@c.example' ||
   fail "carol got no INVITE over UDP"
 echo OK

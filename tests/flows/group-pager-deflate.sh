@@ -45,9 +45,9 @@ for who in bob carol; do
   expect_exit "$who" 0 "$who's exit status"
   expect_json "$t/$who.out" .type message .from sip:alice@a.example .text 'Hello deflated group'
   # What the member received was inflated by the group.
-  grep '"dir":"rx"' "$t/$who.trace" | grep 'MESSAGE sip:' | grep -q 'dfl8group1' ||
+  grep '"dir":"rx"' "$t/$who.trace" | grep 'MESSAGE sip:' | quiet_grep 'dfl8group1' ||
     fail "$who's MESSAGE does not carry the CPIM text in clear"
-  ! grep '"dir":"rx"' "$t/$who.trace" | grep 'MESSAGE sip:' | grep -qi 'Content-Encoding' ||
+  ! grep '"dir":"rx"' "$t/$who.trace" | grep 'MESSAGE sip:' | quiet_grep -i 'Content-Encoding' ||
     fail "$who's MESSAGE still names a Content-Encoding"
 done
 stop_group_network ""

@@ -87,7 +87,7 @@ s.settimeout(5)
 s.sendto(msg.encode(), (f"{p}1.3", 5060))
 print(s.recvfrom(65535)[0].decode())
 PY
-head -n1 "$t/raw.txt" | grep -q '^SIP/2.0 488' || fail "HTML CPIM: $(head -n1 "$t/raw.txt")"
+head -n1 "$t/raw.txt" | quiet_grep '^SIP/2.0 488' || fail "HTML CPIM: $(head -n1 "$t/raw.txt")"
 grep -q '^Warning: 399' "$t/raw.txt" || fail "no Warning in the 488"
 
 # ---- bad input line: nack, and the IWF goes on ----

@@ -13,7 +13,7 @@ start_smsc nc --inject '15550199 15550101 Nobody reads this'
 start iwf "$CPM_BIN/cpm-iwf" --config "$lab" --node iwf -v
 wait_for "$t/nc.out" '"esm_class":8' 20
 expect_json "$t/nc.out" .event submit_sm .esm_class 8 .from 15550101 .to 15550199
-grep '"esm_class":8' "$t/nc.out" | grep -q 'stat:UNDELIV' || fail "the SME acknowledgement does not say UNDELIV"
+grep '"esm_class":8' "$t/nc.out" | quiet_grep 'stat:UNDELIV' || fail "the SME acknowledgement does not say UNDELIV"
 expect_contains "$t/iwf.err" "given up after 2 attempt(s); the SMS sender is told"
 expect_eq "$(grep -c '"event":"submit_sm"' "$t/nc.out")" 1 "submit_sm at the SMSC"
 echo OK iwf-smpp-undeliverable

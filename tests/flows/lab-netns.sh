@@ -90,7 +90,7 @@ k=${k%.}
 ip netns add "cpm-net$k-b" || fail "cannot add cpm-net$k-b"
 rc=0
 timeout 60 "$labs/netns.sh" up "$k" >"$t/used.out" 2>"$t/used.err" || rc=$?
-ip netns list | grep -q "^cpm-net$k-b" || fail "up deleted the namespace it found in use"
+ip netns list | quiet_grep "^cpm-net$k-b" || fail "up deleted the namespace it found in use"
 ip netns delete "cpm-net$k-b"
 expect_eq "$rc" 1 "exit status of up on a namespace in use"
 expect_contains "$t/used.err" "labs/netns.sh: namespace cpm-net$k-b in use; labs/netns.sh down $k removes lab $k"

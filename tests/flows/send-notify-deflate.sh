@@ -42,7 +42,7 @@ expect_eq "$(grep -c '"type":"notification"' "$t/deflate.alice.out")" 1 "notific
   fail "the notification did not come before the 200: $(cat "$t/deflate.alice.out")"
 # The notification names the Message-ID alice sent.
 id=$(grep '"type":"response"' "$t/deflate.alice.out" | grep -o '"message_id":"[^"]*"' | cut -d'"' -f4)
-grep '"type":"notification"' "$t/deflate.alice.out" | grep -qF "\"message_id\":\"$id\"" ||
+grep '"type":"notification"' "$t/deflate.alice.out" | quiet_grep -F "\"message_id\":\"$id\"" ||
   fail "notification not for $id"
 
 # 2. raw deflate (no zlib wrapper), as some senders send it.

@@ -43,7 +43,7 @@ PY
 wait_for "$t/bob.out" xxxxxxxxxx
 rx_over_udp 1
 expect_contains "$t/core.err" "$bob:5060 refused; sent over UDP (RFC 3261 §18.1.1 fallback)"
-grep -F '"dir":"note"' "$t/core.trace" | grep -qF "refused; sent over UDP" ||
+grep -F '"dir":"note"' "$t/core.trace" | quiet_grep -F "refused; sent over UDP" ||
   fail "no fallback note in the core's trace"
 
 # 2. Straight to bob's address.

@@ -55,7 +55,7 @@ for src in "${configs[@]}"; do
   lab_config "$src" "$name.toml"
   # coreB challenges REGISTER (the examples have no auth key there: add one after its name).
   sed -i '/^name = "coreB"$/a auth = true' "$lab"
-  grep -A1 '^name = "coreB"$' "$lab" | grep -qx 'auth = true' || fail "could not set auth"
+  grep -A1 '^name = "coreB"$' "$lab" | quiet_grep -x 'auth = true' || fail "could not set auth"
   start_network "$name." "$d"
   baresip_config "$d/baresip" "${lab_prefix}2.10" sip:bob@b.example \
     "sip:${lab_prefix}2.1:5060" '"Alice" <sip:alice@a.example>' bob-secret

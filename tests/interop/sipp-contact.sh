@@ -19,11 +19,11 @@ sipp -sf "$lib_sipp/message-uas.xml" -t u1 -i "$bob" -p "$contact_port" -nostdin
   >/dev/null 2>"$t/uas.err" 5>&- 6>&- 7>&- 8>&- 9>&- &
 adopt uas $! "$t/uas.err"
 for ((i = 0; i < 100; i++)); do
-  ss -Hlnu "src $bob:$contact_port" | grep -q . && break
+  ss -Hlnu "src $bob:$contact_port" | quiet_grep . && break
   alive uas || fail "the SIPp UAS ended before it listened"
   sleep 0.1 # bounded poll for the UAS's socket; checked below
 done
-ss -Hlnu "src $bob:$contact_port" | grep -q . || fail "the SIPp UAS never listened on $bob:$contact_port"
+ss -Hlnu "src $bob:$contact_port" | quiet_grep . || fail "the SIPp UAS never listened on $bob:$contact_port"
 
 # The registration, from port P+1.
 rc=0

@@ -47,11 +47,11 @@ sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/group-member-uas.xml" -t u1 -i "$host" 
 adopt carol $! "$t/carol.err"
 # SIPp prints no readiness: wait (bounded) until its UDP socket is bound.
 for ((i = 0; i < 100; i++)); do
-  ss -Hlnu "src $host:5060" 2>/dev/null | grep -q . && break
+  ss -Hlnu "src $host:5060" 2>/dev/null | quiet_grep . && break
   sleep 0.1 # bounded poll for a socket another process binds
 done
-ss -Hlnu "src $host:5060" | grep -q . || fail "SIPp did not bind $host:5060"
-ss -Hltn "src $host:5060" | grep -q . && fail "something listens on TCP $host:5060"
+ss -Hlnu "src $host:5060" | quiet_grep . || fail "SIPp did not bind $host:5060"
+ss -Hltn "src $host:5060" | quiet_grep . && fail "something listens on TCP $host:5060"
 
 mkfifo "$d/bob.in" "$d/alice.in"
 exec 5<>"$d/bob.in" 7<>"$d/alice.in"
@@ -97,7 +97,7 @@ expect_eq "$tp" udp "transport of coreB's INVITE to carol"
 [[ $rr == "<sip:${lab_prefix}2.1:5060;lr>" ]] || fail "carol's Record-Route: $rr"
 # The fallback was logged on stderr and in the trace.
 expect_contains "$t/coreB.err" "refused; sent over UDP (RFC 3261 §18.1.1 fallback)"
-grep -F '"dir":"note"' "$d/coreB.trace" | grep -qF "$host:5060 refused; sent over UDP" ||
+grep -F '"dir":"note"' "$d/coreB.trace" | quiet_grep -F "$host:5060 refused; sent over UDP" ||
   fail "no fallback note in coreB's trace"
 
 stop_group_network ""

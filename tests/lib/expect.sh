@@ -37,6 +37,15 @@ wait_count()
   fail "$1 never had $3 lines with '$2' (it has ${n:-0})"
 }
 
+# quiet_grep GREP-ARGS...: grep with no output that reads all of its input, for the end of
+# a pipeline: flow.sh sets pipefail, and grep -q, which exits at the first match, can make
+# the command before it die of SIGPIPE (status 141) when its output takes two writes
+# (a trace's lines, over 4 KiB), failing a check that matched.
+quiet_grep()
+{
+  grep "$@" >/dev/null
+}
+
 # expect_eq ACTUAL EXPECTED [WHAT]
 expect_eq()
 {

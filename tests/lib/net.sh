@@ -258,7 +258,7 @@ sipp_listening()
 {
   local i
   for ((i = 0; i < 100; i++)); do
-    ss -Hlnu 2>/dev/null | awk '{print $4}' | grep -qxF "$1:$2" && return 0
+    ss -Hlnu 2>/dev/null | awk '{print $4}' | quiet_grep -xF "$1:$2" && return 0
     sleep 0.1 # bounded poll for a bind; fails below
   done
   fail "nothing listens on udp $1:$2 after 10 s"

@@ -399,13 +399,15 @@ TEST_CASE("trace::Writer feeds the HEP collector: tx and rx by direction, no not
   w.write("tx", "smpp", "127.0.1.1:40000", "127.0.1.4:2775", "submit_sm seq=1",
           std::string_view("\x00\x01", 2));
   w.write("rx", "tcp", "127.0.1.1:5060", "127.0.1.3:41000", "SIP/2.0 200 OK\r\n\r\n");
-  auto a = hep::decode(col.receive());
+  auto first = col.receive(); // decode() keeps views into it
+  auto a = hep::decode(first);
   REQUIRE(a);
   CHECK(a->src == ep("127.0.1.1:5060"));
   CHECK(a->dst == ep("127.0.1.2:5060"));
   CHECK_FALSE(a->tcp);
   CHECK(a->node_name == "csA");
-  auto b = hep::decode(col.receive());
+  auto second = col.receive();
+  auto b = hep::decode(second);
   REQUIRE(b);
   CHECK(b->src == ep("127.0.1.3:41000"));
   CHECK(b->dst == ep("127.0.1.1:5060"));
