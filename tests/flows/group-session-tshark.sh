@@ -10,6 +10,7 @@
 # Skipped (77) when tshark is missing or may not capture here.
 . "$(dirname "$0")/../lib/flow.sh"
 . "$(dirname "$0")/../lib/tshark.sh"
+. "$(dirname "$0")/../lib/pcap.sh"
 need tshark python3
 
 lab_config "$examples/lab-icsi.toml"
@@ -31,17 +32,7 @@ stop_group_network ""
 tshark_stop
 
 # Every MSRP port of the run: the a=path URIs of the SDP offers and answers in the traces.
-mapfile -t ports < <(python3 - "$t"/*.trace <<'PY'
-import json, re, sys
-ports = set()
-for path in sys.argv[1:]:
-    for line in open(path, encoding="utf-8", errors="replace"):
-        msg = json.loads(line).get("message", "")
-        for m in re.finditer(r"a=path:([^\r\n]*)", msg):
-            ports.update(re.findall(r"msrps?://[^/\s]*:(\d+)/", m.group(1)))
-print("\n".join(sorted(ports)))
-PY
-)
+mapfile -t ports < <(msrp_ports "$t"/*.trace)
 ((${#ports[@]} >= 2)) || fail "expected MSRP ports in the traces, found: ${ports[*]:-none}"
 for p in "${ports[@]}"; do
   tshark_decode+=(-d "tcp.port==$p,msrp")
