@@ -431,13 +431,8 @@ netns_lab()
   netns_counts "$netns_k" >"$t/netns-counts" # what the router forwarded before the lab
   wc -l "$(_netns_state "$netns_k")"/dns-*.log >"$t/netns-dns-lines" # the DNS checks' queries
   lab="$t/$name"
-  # Names where the programs resolve them (--dns-peers came with --dns), else addresses.
-  if "$CPM_BIN/cpm-core-route" --help 2>/dev/null | grep -q -- --dns-peers; then
-    netns_config "$netns_k" "$src" >"$lab" || fail "netns_lab: cannot write $lab"
-    echo "lab $netns_k: proxies and peers by name, resolved by each network's dnsmasq"
-  else
-    netns_config "$netns_k" "$src" --ips >"$lab" || fail "netns_lab: cannot write $lab"
-  fi
+  netns_config "$netns_k" "$src" >"$lab" || fail "netns_lab: cannot write $lab"
+  echo "lab $netns_k: proxies and peers by name, resolved by each network's dnsmasq"
   lab_prefix="10.$netns_k."
   bin="$t/netns-bin"
   mkdir -p "$bin"
