@@ -491,6 +491,15 @@ TEST_CASE("ladder::arrows names the receiver of a response on an inbound TCP con
   CHECK(hs[1].from == "coreA");
   CHECK(hs[1].to == "csA");
 
+  SUBCASE("the Via wins over a node that alone showed 127.0.0.1 as its own")
+  {
+    // coreB opened a TCP connection of its own: the only node with a 127.0.0.1 address.
+    add("coreB", "tx", "127.0.0.1:41000", "127.0.1.1:5060", "OPTIONS sip:a SIP/2.0\r\n\r\n", 3);
+    auto h2 = ladder::arrows(ev);
+    REQUIRE(h2.size() == 3);
+    CHECK(h2[1].from == "coreA");
+    CHECK(h2[1].to == "csA");
+  }
   SUBCASE("an address nobody owns stays an address")
   {
     ev[1].message = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.9.9.9:5062;branch=z9hG4bK1\r\n\r\n";

@@ -258,9 +258,15 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
       by_host[host_of(e.local)].insert(e.node);
     }
   }
+  // An address some event showed as its own (a listen address, or the ephemeral end of a
+  // node's outgoing TCP connection), or "".
+  auto exact = [&](const std::string& addr) {
+    auto it = by_addr.find(addr);
+    return it != by_addr.end() ? it->second : std::string();
+  };
   auto resolve = [&](const std::string& addr) {
-    if (auto it = by_addr.find(addr); it != by_addr.end())
-      return it->second;
+    if (auto n = exact(addr); !n.empty())
+      return n;
     // An ephemeral TCP port of a node whose address is its own.
     if (auto it = by_host.find(host_of(addr)); it != by_host.end() && it->second.size() == 1)
       return *it->second.begin();
@@ -279,13 +285,17 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
     std::string from, to;
     if (e.dir == "tx") {
       from = e.node;
-      to = resolve(e.peer);
+      to = exact(e.peer);
       // libre names the destination of a response on an inbound TCP connection by the
       // source IP and the Via port (notes/libre-1.1.md §8); outgoing TCP connections are
-      // not bound to the node's address. The top Via's sent-by still names the node.
-      if (to == e.peer && is_response(e.first_line))
-        if (auto via = top_via_sent_by(e.message); !via.empty() && resolve(via) != via)
-          to = resolve(via);
+      // not bound to the node's address. The top Via's sent-by still names the node, and
+      // it goes before a guess by host: 127.0.0.1 is every node's unbound TCP source, and
+      // a guess names whichever one node happened to open a connection.
+      if (to.empty() && is_response(e.first_line))
+        if (auto via = top_via_sent_by(e.message); !via.empty())
+          to = exact(via);
+      if (to.empty())
+        to = resolve(e.peer);
     } else if (e.dir == "rx") {
       from = resolve(e.peer);
       if (traced.count(from))
