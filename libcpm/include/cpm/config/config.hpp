@@ -125,6 +125,15 @@ struct Node {
   // A core: a domain no `peers` entry names (and no "*") is reached by its DNS records
   // (RFC 3263) instead of being answered 404.
   bool dns_peers = false;
+  // Flood limits of a node's proxy (proxy/flood.hpp): requests per window from one source
+  // address (0: no limit), the window, how long a source over it is ignored, the largest
+  // request (bytes; over it: 513; 0: no limit; default proxy::k_max_request_size) and the
+  // addresses never limited by rate beside the file's own nodes.
+  uint32_t flood_limit = 0;
+  uint32_t flood_window_ms = 2000;
+  uint32_t flood_block_s = 300;
+  std::optional<uint64_t> max_request_size;
+  std::vector<std::string> flood_exempt;
   int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer
