@@ -188,6 +188,8 @@ Result<void> Client::setup()
     sip::stop(1);
   });
   m_pager->set_notice([this](const std::string& n) { m_log.diag(n); });
+  // A core with auth challenges our MESSAGEs (407) as it does our REGISTER.
+  m_pager->set_credentials({m_ep->from(), s.password, s.missing_password, m_log});
   auto inbox = ua::Inbox::listen(
       m_ep->stack(), m_log,
       [this](const ua::Incoming& in, const sip::Hop& source) { on_message(in, source); });

@@ -222,6 +222,27 @@ bool Nonces::valid(std::string_view nonce, int64_t now, int64_t ttl_s) const
   return when <= now && now - when <= ttl_s;
 }
 
+NonceUse::Verdict NonceUse::use(std::string_view nonce, std::string_view nc, int64_t now,
+                                int64_t ttl_s)
+{
+  while (!m_order.empty() && now - m_order.front().first > ttl_s) {
+    m_uses.erase(m_order.front().second);
+    m_order.pop_front();
+  }
+  uint32_t n = 0;
+  if (nc.empty() || nc.size() > 8 || !is_hex(nc))
+    return Verdict::Replay; // no count: nothing tells a second use from the first
+  n = static_cast<uint32_t>(std::stoul(std::string(nc), nullptr, 16));
+  auto it = m_uses.find(nonce);
+  if (it == m_uses.end()) {
+    it = m_uses.emplace(std::string(nonce), std::set<uint32_t>{}).first;
+    m_order.emplace_back(now, it->first);
+  }
+  if (it->second.size() >= k_max_uses)
+    return Verdict::WornOut;
+  return it->second.insert(n).second ? Verdict::Fresh : Verdict::Replay;
+}
+
 std::string challenge(std::string_view realm, std::string_view nonce, bool stale)
 {
   return fmt::format("Digest realm={}, nonce={}, algorithm=MD5, qop=\"auth\"{}", quote(realm),
@@ -241,7 +262,7 @@ bool verify(const Credentials& c, std::string_view method, std::string_view pass
 
 std::string respond(std::string_view www_authenticate, std::string_view method,
                     std::string_view uri, std::string_view username, std::string_view password,
-                    std::string_view cnonce)
+                    std::string_view cnonce, uint32_t nc_value)
 {
   auto p = parse_digest(www_authenticate);
   if (!p)
@@ -269,7 +290,7 @@ std::string respond(std::string_view www_authenticate, std::string_view method,
     if (qop.empty())
       return {};
   }
-  const std::string nc = "00000001";
+  const std::string nc = fmt::format("{:08x}", nc_value);
   auto response = digest(username, realm, password, method, uri, nonce, qop, nc, cnonce);
   auto r = fmt::format("Digest username={}, realm={}, nonce={}, uri={}, response={}",
                        quote(username), quote(realm), quote(nonce), quote(uri), quote(response));
