@@ -182,7 +182,7 @@ public:
         route::addresses_node(req.ruri, node, runner.stack().uri()))
       return keepalive();
     auto id = identity::decide(req, identity_settings(true), std::time(nullptr));
-    if (!id.diag.empty() && (!id.forward || opt.common.verbose || id.how == "challenge"))
+    if (!id.diag.empty())
       diag(id.diag);
     if (!id.forward)
       return proxy::Action::reply(id.status, id.reason, std::move(id.headers));
