@@ -193,20 +193,24 @@ Result<Credentials> parse_authorization(std::string_view value)
 
 std::string Nonces::make(int64_t now) const
 {
-  auto t = fmt::format("{:x}", static_cast<uint64_t>(now));
+  // The time, a count that makes each challenge's nonce its own (two in one second would
+  // otherwise be one nonce, and the second client's nc 1 a "replay"), and their MAC.
+  auto t = fmt::format("{:x}.{:x}", static_cast<uint64_t>(now), m_count++);
   return t + "." + md5_hex(m_secret + ":" + t);
 }
 
 bool Nonces::valid(std::string_view nonce, int64_t now, int64_t ttl_s) const
 {
   auto dot = nonce.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot > 16)
+  auto last = nonce.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 16 || last - dot > 17)
     return false;
   auto t = nonce.substr(0, dot);
-  if (!is_hex(t))
+  auto signed_part = nonce.substr(0, last);
+  if (!is_hex(t) || (last != dot && !is_hex(nonce.substr(dot + 1, last - dot - 1))))
     return false;
-  auto expect = md5_hex(m_secret + ":" + std::string(t));
-  auto mac = nonce.substr(dot + 1);
+  auto expect = md5_hex(m_secret + ":" + std::string(signed_part));
+  auto mac = nonce.substr(last + 1);
   if (mac.size() != expect.size())
     return false;
   // Compare every byte so the time taken says nothing about where a forgery differs.

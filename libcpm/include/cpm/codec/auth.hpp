@@ -23,7 +23,8 @@ Result<Credentials> parse_authorization(std::string_view value);
 // Hex MD5 of a string.
 std::string md5_hex(std::string_view s);
 
-// Nonces are stateless: time + HMAC-like MD5 of (secret, time), valid for `ttl_s` seconds.
+// Nonces carry their own validity: "time.count.MAC", the MAC an MD5 of (secret, time.count),
+// good for `ttl_s` seconds; each is new (the count). Their uses are NonceUse's to count.
 class Nonces {
 public:
   explicit Nonces(std::string secret) : m_secret(std::move(secret)) {}
@@ -32,6 +33,7 @@ public:
 
 private:
   std::string m_secret;
+  mutable uint64_t m_count = 0;
 };
 
 // The nc values each nonce has been used with (RFC 2617 §3.2.2): a request that repeats a
