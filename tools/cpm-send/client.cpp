@@ -331,6 +331,8 @@ Result<void> Client::send(ua::Message m, const std::string& message_id, bool not
 {
   m.from = m_ep->from();
   m.service_indication = !m_opt.no_service_indication;
+  for (const auto& h : m_opt.headers)
+    m.headers += h + "\r\n";
   bool plain = !notification && m.content_type != "message/cpim";
   uint64_t timeout_ms = m_opt.lines || notification ? uint64_t(m_opt.timeout * 1000) : 0;
   ua::Pager::Done done;

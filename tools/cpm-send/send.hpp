@@ -23,6 +23,7 @@ struct Options {
   std::string to;                // TO (positional)
   std::vector<std::string> text; // TEXT... (positional)
   std::string file;              // --file F ('-' = stdin)
+  std::vector<std::string> headers; // --header LINE: added to every MESSAGE we originate
   std::string content_type;      // --content-type
   bool plain = false;            // --plain: the content bare, no CPIM (no notifications)
   bool lines = false;            // --lines
