@@ -206,7 +206,8 @@ public:
       a.add_headers.push_back(
           fmt::format("P-Served-User: <{}>;sescase={}", d.served_user, d.session_case));
     // RFC 3325 §5: the asserted identity leaves the trust domain only as Privacy allows.
-    std::string hop = a.push_routes.empty() ? d.next_hop : std::string(sip::addr_spec(a.push_routes.front()));
+    std::string hop =
+        a.push_routes.empty() ? d.next_hop : std::string(sip::addr_spec(a.push_routes.front()));
     if (hop.empty())
       hop = d.ruri;
     bool to_user = d.what == "contact" || d.what == "flow";

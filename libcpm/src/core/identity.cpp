@@ -73,8 +73,8 @@ bool username_names(std::string_view username, std::string_view aor)
 {
   std::string u(username);
   auto host = sip::uri_host(aor);
-  return sip::canonical_aor("sip:" + u + "@" + host) == aor || sip::canonical_aor("sip:" + u) == aor ||
-         u == aor || u == sip::uri_user(aor);
+  return sip::canonical_aor("sip:" + u + "@" + host) == aor ||
+         sip::canonical_aor("sip:" + u) == aor || u == aor || u == sip::uri_user(aor);
 }
 
 std::string top_via_host(const sip::Request& req)
@@ -104,7 +104,8 @@ std::string source_by_via(const sip::Request& req)
     return {};
   auto proto = v.substr(0, sp);
   auto slash = proto.rfind('/');
-  std::string transport = text::lower(slash == std::string_view::npos ? proto : proto.substr(slash + 1));
+  std::string transport =
+      text::lower(slash == std::string_view::npos ? proto : proto.substr(slash + 1));
   auto rest = trim(v.substr(sp + 1));
   auto semi = rest.find(';');
   auto sent = trim(rest.substr(0, semi));
@@ -145,13 +146,14 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
       o.forward = false;
       o.status = 403;
       o.reason = "Forbidden";
-      o.headers.push_back(fmt::format("Warning: 399 {} \"{} from outside the trust domain\"",
-                                      node.name, what));
+      o.headers.push_back(
+          fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", node.name, what));
       o.how = "refused";
       o.diag = fmt::format("{} {} from {}: 403 ({} from outside the trust domain, untrusted = "
                            "\"refuse\")",
                            req.method, req.ruri, req.source, what);
-      note(fmt::format("identity: {} from outside: refused with 403 (untrusted = \"refuse\")", what));
+      note(fmt::format("identity: {} from outside: refused with 403 (untrusted = \"refuse\")",
+                       what));
       return o;
     }
     trust::forget_claims(req);
@@ -211,7 +213,8 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
     }
   }
   if (!user) {
-    std::string realm = node.realm.empty() && !node.domains.empty() ? node.domains.front() : node.realm;
+    std::string realm =
+        node.realm.empty() && !node.domains.empty() ? node.domains.front() : node.realm;
     std::string bad;
     auto creds = credentials_for(req, realm, bad);
     auto challenge = [&](bool stale, const std::string& why) {

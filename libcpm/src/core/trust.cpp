@@ -18,8 +18,7 @@ using text::iequals;
 
 bool is_network_node(config::Role r)
 {
-  return r == config::Role::Core || r == config::Role::ConversationServer ||
-         r == config::Role::Iwf;
+  return r == config::Role::Core || r == config::Role::ConversationServer || r == config::Role::Iwf;
 }
 
 bool is_loopback(std::string_view host)
@@ -45,7 +44,8 @@ Result<void> Domain::add(std::string_view addr)
   // (and the address over TCP and TLS, whose source ports are ephemeral).
   std::string text(addr);
   unsigned char buf[sizeof(struct in6_addr)];
-  bool bare = inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+  bool bare =
+      inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
   e.port = bare ? 0 : hop->port;
   e.transport = hop->transport;
   for (const auto& have : m_entries)

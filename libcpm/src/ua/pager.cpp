@@ -31,7 +31,7 @@ struct Pager::Outstanding {
   size_t size = 0;           // the encoded request, as libre sent (or refused) it
   bool udp_any_size = false; // a hop that names UDP, or after the fallback: no size limit
   bool by_size = false;      // moved to TCP by its size (RFC 3261 §18.1.1): UDP if refused
-  int auth_tries = 0; // challenges answered for this MESSAGE
+  int auth_tries = 0;        // challenges answered for this MESSAGE
   uint64_t t0 = 0;
   Done done;
   sip::Timer timeout;
@@ -289,8 +289,8 @@ bool Pager::resend_authenticated(Outstanding& o, const struct sip_msg* msg)
   o.head = head_of(o, type, body.size(), authz);
   auto via = launch(o, o.hop);
   if (!via) {
-    m_on_error(fmt::format("authenticated resend of a MESSAGE to {}: {}", o.m.ruri,
-                           via.error().message));
+    m_on_error(
+        fmt::format("authenticated resend of a MESSAGE to {}: {}", o.m.ruri, via.error().message));
     return false;
   }
   return true;

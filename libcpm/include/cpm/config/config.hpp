@@ -111,7 +111,7 @@ struct Node {
   // What a request from outside the trust domain with P-Asserted-Identity, P-Served-User or
   // an odi Route gets: false: those are removed; true (untrusted = "refuse"): 403.
   bool untrusted_refuse = false;
-  std::string realm;            // digest realm; default: first domain
+  std::string realm; // digest realm; default: first domain
   uint32_t min_expires = 60;
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;
