@@ -3,12 +3,14 @@
 
 #include <cstdlib>
 #include <fmt/format.h>
+#include <random>
 
 #include "focus.hpp"
 #include "group_pager.hpp"
 #include <memory>
 #include <optional>
 
+#include "cpm/codec/auth.hpp"
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/identity.hpp"
@@ -59,6 +61,7 @@ public:
     if (!d)
       return tl::unexpected(d.error());
     m_domain = std::move(*d);
+
     m_daemon.verbose(fmt::format("trust domain: {}", m_domain.describe()));
     return {};
   }
@@ -190,6 +193,15 @@ public:
     policy::ServedUser served;
     if (!policy::served_from_route(req.own_route_params, served))
       return proxy::Action::forward();
+    if (!policy::route_params_signed(req.own_route_params, served, m_route_key,
+                                     req.value("Call-ID"))) {
+      diag(fmt::format("re-INVITE {} from {}: 403 (the dialog's cpm-served parameters are not "
+                       "signed by this server: changed on the way, or from before a restart)",
+                       req.ruri, req.from_uri));
+      return proxy::Action::reply(
+          403, "Forbidden",
+          {policy::warning(m_node.name, "the dialog's service-control parameters are not ours")});
+    }
     const char* side =
         served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
     auto offered = offered_media(in);
@@ -244,7 +256,7 @@ public:
     a.record_route = req.method == "INVITE" || req.method == "SUBSCRIBE";
     // Whose side we are on, for the dialog's later requests (a re-INVITE's media policy).
     if (req.method == "INVITE")
-      a.record_route_params = policy::route_params(p.served);
+      a.record_route_params = policy::route_params(p.served, m_route_key, req.value("Call-ID"));
     if (p.served.session_case == config::SessionCase::Originating)
       if (auto refused = interworking(in, p.served.aor, a))
         return *refused;
@@ -357,6 +369,12 @@ public:
     if (!pager)
       return tl::unexpected(pager.error());
     m_pager = std::move(*pager);
+    // The key that signs our dialogs' Route parameters lives in the outbox file when there
+    // is one, so that a re-INVITE is still checked after a restart (as a core's odi seed).
+    auto key = m_pager->secret("route", m_route_key);
+    if (!key)
+      return tl::unexpected(key.error());
+    m_route_key = std::move(*key);
     // After the proxy: the focus's sipsess listener only sees what the proxy passes on.
     auto f = Focus::create(env);
     if (!f)
@@ -383,6 +401,14 @@ private:
   std::unique_ptr<GroupPager> m_pager;
   // Whose P-Asserted-Identity and P-Served-User we believe (our core, `trusted`).
   trust::Domain m_domain;
+  // Signs the served user we record in a dialog's Route (policy::route_params), drawn at
+  // start: a client cannot name another served user for its re-INVITEs.
+  std::string m_route_key = random_key();
+  static std::string random_key()
+  {
+    std::random_device rd;
+    return auth::md5_hex(fmt::format("route-{}-{}-{}-{}", rd(), rd(), rd(), rd()));
+  }
   std::unique_ptr<Focus> m_focus;
 };
 
