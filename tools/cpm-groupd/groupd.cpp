@@ -13,7 +13,6 @@
 #include "cpm/codec/auth.hpp"
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
-#include "cpm/core/identity.hpp"
 #include "cpm/core/interwork.hpp"
 #include "cpm/core/policy.hpp"
 #include "cpm/core/trust.hpp"
@@ -61,7 +60,6 @@ public:
     if (!d)
       return tl::unexpected(d.error());
     m_domain = std::move(*d);
-
     m_daemon.verbose(fmt::format("trust domain: {}", m_domain.describe()));
     return {};
   }
@@ -71,26 +69,12 @@ public:
   // goes on (or the request is refused, untrusted = "refuse"). The refusal, if any.
   std::optional<proxy::Action> screen(const proxy::Incoming& in, bool& stripped)
   {
-    sip::Request& req = in.req;
-    stripped = false;
-    if (m_domain.trusts(req.source, identity::top_via_host(req)))
-      return std::nullopt;
-    auto claims = trust::claims(req);
-    std::erase(claims, "odi Route"); // ours to read is none: odi is the core's
-    if (claims.empty())
-      return std::nullopt;
-    auto what = fmt::format("{}", fmt::join(claims, ", "));
-    if (m_node.untrusted_refuse) {
-      diag(fmt::format("{} {} from {}: 403 ({} from outside the trust domain)", req.method,
-                       req.ruri, req.source, what));
-      return proxy::Action::reply(
-          403, "Forbidden",
-          {fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", m_node.name, what)});
-    }
-    diag(fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
-                     req.ruri, req.source, what));
-    trust::forget_claims(req);
-    stripped = true;
+    auto sc = trust::screen(m_domain, in.req, m_node.untrusted_refuse, m_node.name, false);
+    stripped = sc.kind == trust::Screening::Kind::Stripped;
+    if (!sc.diag.empty())
+      diag(sc.diag);
+    if (sc.kind == trust::Screening::Kind::Refused)
+      return proxy::Action::reply(403, "Forbidden", sc.headers);
     return std::nullopt;
   }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/address.hpp"
@@ -167,6 +168,51 @@ void forget_claims(sip::Request& req)
                                             iequals(h.name, "P-Served-User");
                                    }),
                     req.headers.end());
+}
+
+std::string top_via_host(const sip::Request& req)
+{
+  auto vias = req.values("Via");
+  if (vias.empty())
+    return {};
+  std::string_view v = vias.front();
+  auto sp = v.find_first_of(" \t");
+  if (sp == std::string_view::npos)
+    return {};
+  auto sent = text::trim(v.substr(sp + 1));
+  sent = sent.substr(0, sent.find_first_of(";, \t"));
+  if (!sent.empty() && sent.front() == '[')
+    return std::string(sent.substr(0, sent.find(']') + 1));
+  return std::string(sent.substr(0, sent.find(':')));
+}
+
+Screening screen(const Domain& domain, sip::Request& req, bool refuse, std::string_view node_name,
+                 bool with_odi)
+{
+  Screening s;
+  if (domain.trusts(req.source, top_via_host(req)))
+    return s;
+  s.outside = true;
+  auto c = claims(req);
+  if (!with_odi)
+    std::erase(c, "odi Route");
+  if (c.empty())
+    return s;
+  s.what = fmt::format("{}", fmt::join(c, ", "));
+  if (refuse) {
+    s.kind = Screening::Kind::Refused;
+    s.diag = fmt::format("{} {} from {}: 403 ({} from outside the trust domain, untrusted = "
+                         "\"refuse\")",
+                         req.method, req.ruri, req.source, s.what);
+    s.headers.push_back(
+        fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", node_name, s.what));
+    return s;
+  }
+  s.kind = Screening::Kind::Stripped;
+  s.diag = fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
+                       req.ruri, req.source, s.what);
+  forget_claims(req);
+  return s;
 }
 
 namespace {

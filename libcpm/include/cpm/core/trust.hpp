@@ -54,6 +54,24 @@ std::vector<std::string> claims(const sip::Request& req);
 // decides by them. The caller also removes the headers from what it forwards.
 void forget_claims(sip::Request& req);
 
+// What a node does with a request from outside its trust domain that carries claims.
+struct Screening {
+  enum class Kind { Pass, Stripped, Refused };
+  Kind kind = Kind::Pass;
+  bool outside = false;             // the source is outside the trust domain
+  std::string what;                 // the claims, "P-Asserted-Identity, odi Route"
+  std::string diag;                 // the stderr line ("" for Pass)
+  std::vector<std::string> headers; // Refused: the 403's Warning
+};
+// Screen `req` from its source: inside, or no claims: Pass; else with `refuse` (untrusted =
+// "refuse") Refused, otherwise the claims forgotten (forget_claims) and Stripped; the
+// caller also removes P-Asserted-Identity and P-Served-User from what it forwards.
+// `with_odi`: whether an odi Route counts (a server has none to read: odi is the core's).
+Screening screen(const Domain& domain, sip::Request& req, bool refuse, std::string_view node_name,
+                 bool with_odi = true);
+// The top Via's sent-by host of a request ("127.0.1.2", "[::1]"), or "".
+std::string top_via_host(const sip::Request& req);
+
 // Privacy (RFC 3323 §4.2, RFC 3325 §9.3): the user asked that its asserted identity leave
 // no trust domain ("id"), or said explicitly that it may ("none").
 bool privacy_id(const sip::Request& req);
