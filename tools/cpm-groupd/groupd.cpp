@@ -3,16 +3,19 @@
 
 #include <cstdlib>
 #include <fmt/format.h>
+#include <random>
 
 #include "focus.hpp"
 #include "group_pager.hpp"
 #include <memory>
 #include <optional>
 
+#include "cpm/codec/auth.hpp"
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/interwork.hpp"
 #include "cpm/core/policy.hpp"
+#include "cpm/core/trust.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
@@ -53,7 +56,26 @@ public:
       m_node.outbox_db = m_opt.outbox;
     if (m_opt.realtime_priority >= 0)
       m_node.realtime_priority = m_opt.realtime_priority;
+    auto d = trust::Domain::of(m_file, m_node);
+    if (!d)
+      return tl::unexpected(d.error());
+    m_domain = std::move(*d);
+    m_daemon.verbose(fmt::format("trust domain: {}", m_domain.describe()));
     return {};
+  }
+
+  // RFC 3325, RFC 5502 §6: P-Asserted-Identity and P-Served-User are believed from our own
+  // core (and `trusted`) alone. From anyone else they are forgotten, and removed from what
+  // goes on (or the request is refused, untrusted = "refuse"). The refusal, if any.
+  std::optional<proxy::Action> screen(const proxy::Incoming& in, bool& stripped)
+  {
+    auto sc = trust::screen(m_domain, in.req, m_node.untrusted_refuse, m_node.name, false);
+    stripped = sc.kind == trust::Screening::Kind::Stripped;
+    if (!sc.diag.empty())
+      diag(sc.diag);
+    if (sc.kind == trust::Screening::Kind::Refused)
+      return proxy::Action::reply(403, "Forbidden", sc.headers);
+    return std::nullopt;
   }
 
   // A group of the config hosted by this node, by request URI.
@@ -75,6 +97,21 @@ public:
   // The proxy's hook: dialogs of the focus, the hosted groups (pager, focus), else the
   // participating function.
   proxy::Action decide(const proxy::Incoming& in)
+  {
+    if (in.in_dialog || in.ack || in.req.method == "CANCEL")
+      return decide_screened(in);
+    bool stripped = false;
+    if (auto refused = screen(in, stripped))
+      return *refused;
+    auto a = decide_screened(in);
+    if (stripped && a.kind == proxy::Action::Kind::Forward) {
+      a.remove_headers.emplace_back("P-Asserted-Identity");
+      a.remove_headers.emplace_back("P-Served-User");
+    }
+    return a;
+  }
+
+  proxy::Action decide_screened(const proxy::Incoming& in)
   {
     const sip::Request& req = in.req;
     if (in.in_dialog || in.ack) {
@@ -140,6 +177,15 @@ public:
     policy::ServedUser served;
     if (!policy::served_from_route(req.own_route_params, served))
       return proxy::Action::forward();
+    if (!policy::route_params_signed(req.own_route_params, served, m_route_key,
+                                     req.value("Call-ID"))) {
+      diag(fmt::format("re-INVITE {} from {}: 403 (the dialog's cpm-served parameters are not "
+                       "signed by this server: changed on the way, or from before a restart)",
+                       req.ruri, req.from_uri));
+      return proxy::Action::reply(
+          403, "Forbidden",
+          {policy::warning(m_node.name, "the dialog's service-control parameters are not ours")});
+    }
     const char* side =
         served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
     auto offered = offered_media(in);
@@ -194,7 +240,7 @@ public:
     a.record_route = req.method == "INVITE" || req.method == "SUBSCRIBE";
     // Whose side we are on, for the dialog's later requests (a re-INVITE's media policy).
     if (req.method == "INVITE")
-      a.record_route_params = policy::route_params(p.served);
+      a.record_route_params = policy::route_params(p.served, m_route_key, req.value("Call-ID"));
     if (p.served.session_case == config::SessionCase::Originating)
       if (auto refused = interworking(in, p.served.aor, a))
         return *refused;
@@ -307,6 +353,12 @@ public:
     if (!pager)
       return tl::unexpected(pager.error());
     m_pager = std::move(*pager);
+    // The key that signs our dialogs' Route parameters lives in the outbox file when there
+    // is one, so that a re-INVITE is still checked after a restart (as a core's odi seed).
+    auto key = m_pager->secret("route", m_route_key);
+    if (!key)
+      return tl::unexpected(key.error());
+    m_route_key = std::move(*key);
     // After the proxy: the focus's sipsess listener only sees what the proxy passes on.
     auto f = Focus::create(env);
     if (!f)
@@ -331,6 +383,16 @@ private:
   config::Node& m_node;
   std::unique_ptr<proxy::Proxy> m_proxy;
   std::unique_ptr<GroupPager> m_pager;
+  // Whose P-Asserted-Identity and P-Served-User we believe (our core, `trusted`).
+  trust::Domain m_domain;
+  // Signs the served user we record in a dialog's Route (policy::route_params), drawn at
+  // start: a client cannot name another served user for its re-INVITEs.
+  std::string m_route_key = random_key();
+  static std::string random_key()
+  {
+    std::random_device rd;
+    return auth::md5_hex(fmt::format("route-{}-{}-{}-{}", rd(), rd(), rd(), rd()));
+  }
   std::unique_ptr<Focus> m_focus;
 };
 
