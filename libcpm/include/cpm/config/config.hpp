@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpm/base/error.hpp"
+#include "cpm/config/tls_settings.hpp"
 
 namespace cpm::config {
 
@@ -137,6 +138,9 @@ struct Node {
   // A core: a domain no `peers` entry names (and no "*") is reached by its DNS records
   // (RFC 3263) instead of being answered 404.
   bool dns_peers = false;
+  // SIP over TLS: tls_cert, tls_key, tls_ca (relative to the config file's directory) and
+  // tls_verify (overridden by --tls-cert, --tls-key, --tls-ca, --no-tls-verify).
+  TlsSettings tls;
   // Flood limits of a node's proxy (proxy/flood.hpp): requests per window from one source
   // address (0: no limit), the window, how long a source over it is ignored, the largest
   // request (bytes; over it: 513; 0: no limit; default proxy::k_max_request_size) and the
