@@ -114,6 +114,21 @@ TEST_CASE("flood: no limit, and exempt sources")
       CHECK(f.check("127.0.1.3", 1000).verdict == V::Pass);
     CHECK(f.check("127.0.1.3", 1000).verdict == V::Refuse);
   }
+  SUBCASE("a loopback connection whose top Via names an exempt node")
+  {
+    auto l = ten_per_second();
+    l.exempt = {"127.0.1.2"};
+    FloodLimiter f(l);
+    for (int i = 0; i < 100; ++i)
+      REQUIRE(f.check("127.0.0.1", 1000, "127.0.1.2").verdict == V::Pass);
+    // Another top Via, or a source that is not loopback, is counted.
+    for (int i = 0; i < 10; ++i)
+      CHECK(f.check("127.0.0.1", 1000, "127.0.1.66").verdict == V::Pass);
+    CHECK(f.check("127.0.0.1", 1000, "127.0.1.66").verdict == V::Refuse);
+    for (int i = 0; i < 10; ++i)
+      CHECK(f.check("10.0.0.5", 1000, "127.0.1.2").verdict == V::Pass);
+    CHECK(f.check("10.0.0.5", 1000, "127.0.1.2").verdict == V::Refuse);
+  }
 }
 
 TEST_CASE("flood: idle sources are forgotten, blocked ones kept, the table bounded")
@@ -170,12 +185,20 @@ flood_window_ms = 1000
 flood_block_s = 30
 max_request_size = 4096
 flood_exempt = ["127.0.9.9", "::1"]
+trusted = ["gw", "127.0.7.7"]
 
 [[node]]
 name = "csA"
 role = "conversation-server"
 domain = "a.example"
 listen = ["udp:127.0.1.2:5060"]
+proxy = "udp:127.0.1.1:5060"
+
+[[node]]
+name = "gw"
+role = "client"
+from = "sip:gw@a.example"
+listen = ["udp:127.0.8.8:5060"]
 proxy = "udp:127.0.1.1:5060"
 
 [[node]]
@@ -198,6 +221,8 @@ proxy = "udp:127.0.1.1:5060"
   CHECK(has(l.exempt, "127.0.2.1"));            // a peer core
   CHECK(has(l.exempt, "127.0.9.9"));            // flood_exempt
   CHECK(has(l.exempt, "::1"));                  // flood_exempt
+  CHECK(has(l.exempt, "127.0.8.8"));            // trusted by node name
+  CHECK(has(l.exempt, "127.0.7.7"));            // trusted by address
   CHECK_FALSE(has(l.exempt, "127.0.1.10"));     // a client
   CHECK_FALSE(has(l.exempt, "core.c.example")); // a name: list its address in flood_exempt
 

@@ -17,10 +17,13 @@ FloodLimiter::FloodLimiter(FloodLimits limits) : m_limits(std::move(limits))
     m_exempt.insert(a);
 }
 
-FloodLimiter::Decision FloodLimiter::check(std::string_view source, uint64_t now_ms)
+FloodLimiter::Decision FloodLimiter::check(std::string_view source, uint64_t now_ms,
+                                           std::string_view via_host)
 {
   Decision d;
   if (!limits_rate() || m_exempt.find(source) != m_exempt.end())
+    return d;
+  if (!via_host.empty() && sip::is_loopback(source) && m_exempt.find(via_host) != m_exempt.end())
     return d;
   if (now_ms >= m_next_sweep)
     sweep(now_ms);
@@ -125,6 +128,16 @@ FloodLimits flood_limits(const config::File& file, const config::Node& node)
         add(a);
   for (const auto& [domain, uri] : node.peers)
     add(uri);
+  for (const auto& e : node.trusted) {
+    if (const auto* n = file.find_node(e)) {
+      for (const auto& a : n->listen)
+        add(a);
+    } else if (auto h = sip::parse_dns_server(e)) { // "127.0.0.9", "::1"
+      l.exempt.push_back(h->host);
+    } else {
+      add(e); // "udp:10.0.0.1:5060"
+    }
+  }
   return l;
 }
 

@@ -280,7 +280,11 @@ bool Proxy::Impl::admit(const struct sip_msg& msg)
   if (limiter->limits_rate()) {
     char src[64];
     (void)re_snprintf(src, sizeof src, "%j", &msg.src);
-    auto d = limiter->check(src, timers->now());
+    // Over a connection, the top Via's host too (FloodLimiter::check).
+    char via[64] = "";
+    if (msg.tp != SIP_TRANSP_UDP && sa_isset(&msg.via.addr, SA_ADDR))
+      (void)re_snprintf(via, sizeof via, "%j", &msg.via.addr);
+    auto d = limiter->check(src, timers->now(), via);
     if (d.dropped)
       diag(fmt::format("flood: {} served again after {} s; {} requests were dropped", src,
                        limiter->retry_after_s(), d.dropped));

@@ -69,7 +69,12 @@ public:
   // Whether a rate is limited at all.
   bool limits_rate() const { return m_limits.max_requests > 0; }
   // A request from `source` (an IP address as text, no port) at `now_ms` (monotonic).
-  Decision check(std::string_view source, uint64_t now_ms);
+  // `via_host`: for a request over a TCP or TLS connection, the host of its top Via. libre
+  // binds no outgoing connection to a node's address, so on one host every node's
+  // connections come from the loopback address the kernel picks (127.0.0.1): a connection
+  // from a loopback address that is no exempt one is exempt when its top Via names an
+  // exempt address, as trust::Domain believes it.
+  Decision check(std::string_view source, uint64_t now_ms, std::string_view via_host = {});
   // Why a request of `size` bytes (a UDP datagram when `udp`) is too large, for the
   // diagnostic beside its 513; "" when it is not.
   std::string too_large(size_t size, bool udp) const;
@@ -104,8 +109,9 @@ private:
 };
 
 // A node's limits from its keys, with the exempt addresses: the hosts of `flood_exempt`,
-// of every node of the file but clients (its cores, servers and IWFs, this node included)
-// and of this node's peers given as IP literals.
+// of every node of the file but clients (its cores, servers and IWFs, this node included),
+// of this node's peers given as IP literals, and of its `trusted` entries (node names or
+// addresses).
 FloodLimits flood_limits(const config::File& file, const config::Node& node);
 
 } // namespace cpm::proxy
