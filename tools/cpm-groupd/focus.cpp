@@ -210,10 +210,12 @@ Result<std::unique_ptr<Focus>> Focus::create(Env env)
     return tl::unexpected(spec.error());
   m.host = spec->host;
   m.port = spec->port;
-  auto l = msrp::Listener::create(m.host, 0, m.env.stack->tracer());
+  auto l = msrp::Listener::create(m.host, 0, m.env.stack->tracer(), m.env.stack->tls());
   if (!l)
     return tl::unexpected(l.error());
   m.listener = std::move(*l);
+  if (m.env.node->msrp_tls && !m.listener->has_tls())
+    return fail("msrp_tls (--msrp-tls) needs a certificate: tls_cert (--tls-cert)", 2);
   // Before sipsess_listen: the ACKs of our re-INVITEs' retransmitted 2xx come first.
   auto acks = sip::Acks::listen(*m.env.stack);
   if (!acks)

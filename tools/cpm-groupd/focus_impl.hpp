@@ -112,6 +112,8 @@ struct GroupCall {
   // the audio is re-offered without it; no other modification starts meanwhile (491).
   bool cancelled = false;
   std::string started_by; // the inviter's AOR (may_add_media = "inviter")
+  // Its inviter's chat came over TLS (msrps:): the members are offered theirs over TLS too.
+  bool msrp_tls = false;
 
   // The inviter's leg, while it lasts.
   Party* inviter() const;
@@ -210,7 +212,11 @@ struct Focus::Impl {
 
   // ---- focus_relay.cpp: MSRP ----
 
-  std::unique_ptr<msrp::Session> new_msrp(Party& l);
+  // A chat session for `l`, over TLS (msrps:) when `secure` (the listener has TLS).
+  std::unique_ptr<msrp::Session> new_msrp(Party& l, bool secure);
+  // Whether `member` of `c` is offered its chat over TLS: the node's msrp_tls, a session whose
+  // inviter's chat is over TLS, a sips: member or a TLS proxy.
+  bool member_tls(const GroupCall& c, const std::string& member) const;
   // Our MSRP URI towards `l`, or for a participant with audio only (no MSRP session) one
   // with our address alone, for the o= and c= of our SDP.
   msrp::Uri msrp_local(const Party& l) const;

@@ -53,6 +53,8 @@ public:
       m_node.outbox_db = m_opt.outbox;
     if (m_opt.realtime_priority >= 0)
       m_node.realtime_priority = m_opt.realtime_priority;
+    if (m_opt.msrp_tls)
+      m_node.msrp_tls = true;
     return {};
   }
 
