@@ -79,7 +79,7 @@ sdp_over rogue TCP/TLS/MSRP msrps
 
 session wrongname wrongname --msrp-tls
 refused wrongname
-expect_contains "$t/wrongname.alice.err" "not for $bob_ip"
+expect_contains "$t/wrongname.alice.err" "it is for ${lab_prefix}0.99"
 sdp_over wrongname TCP/TLS/MSRP msrps
 
 session unverified rogue --msrp-tls --no-tls-verify
