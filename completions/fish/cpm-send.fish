@@ -34,6 +34,7 @@ complete -c cpm-send -l notify -x -a 'delivery display delivery,display' -d 'Req
 complete -c cpm-send -l wait -d 'Wait for the requested notifications'
 complete -c cpm-send -l recipients -x -d 'With --wait: notifications from N distinct recipients'
 complete -c cpm-send -l timeout -x -d 'Seconds to wait for answers'
+complete -c cpm-send -l header -r -d 'Add a header line to every MESSAGE (repeatable)'
 complete -c cpm-send -l no-service-indication -d 'Leave out the CPM enabler usage indication'
 complete -c cpm-send -l register -d 'Register --from with --proxy first'
 complete -c cpm-send -l password -x -d 'Digest password'

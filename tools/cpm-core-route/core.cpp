@@ -1,6 +1,7 @@
 // cpm-core-route: config merge, the routing hook, registrar, signals.
 #include "core.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <fmt/format.h>
 #include <fstream>
@@ -14,10 +15,13 @@
 #include "cpm/base/text.hpp"
 #include "cpm/codec/auth.hpp"
 #include "cpm/config/config.hpp"
+#include "cpm/core/identity.hpp"
 #include "cpm/core/location.hpp"
 #include "cpm/core/registrar.hpp"
 #include "cpm/core/route.hpp"
+#include "cpm/core/trust.hpp"
 #include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/branch.hpp"
 #include "cpm/proxy/proxy.hpp"
@@ -49,6 +53,10 @@ public:
   config::Node& node;
   location::Store store;
   std::unique_ptr<auth::Nonces> nonces;
+  // The nc each nonce was used with: a replayed one is challenged again.
+  auth::NonceUse nonce_use;
+  // Whose P-Asserted-Identity, P-Served-User and odi Routes the core believes.
+  trust::Domain domain;
   // Signs the odi of the Route back from a triggered server (set when serving).
   std::string odi_key;
   // Seed of the proxy's branch hash kept in registrar_db; empty: random per process.
@@ -113,6 +121,12 @@ public:
       branch_seed = std::move(*seed);
       diag(fmt::format("registrations: {} kept in {}", store.size(), node.registrar_db));
     }
+    auto d = trust::Domain::of(file, node);
+    if (!d)
+      return tl::unexpected(d.error());
+    domain = std::move(*d);
+    if (opt.common.verbose)
+      diag(fmt::format("trust domain: {}", domain.describe()));
     if (node.auth && file.users.empty())
       diag("warning: --auth without any [[user]] in the config: every REGISTER gets 404");
     nonces = std::make_unique<auth::Nonces>(
@@ -167,10 +181,16 @@ public:
     if (req.method == "OPTIONS" && req.routes.empty() &&
         route::addresses_node(req.ruri, node, runner.stack().uri()))
       return keepalive();
+    auto id = identity::decide(req, identity_settings(true), std::time(nullptr));
+    if (!id.diag.empty())
+      diag(id.diag);
+    if (!id.forward)
+      return proxy::Action::reply(id.status, id.reason, std::move(id.headers));
     route::Decision d = route::decide(req, context(runner.stack().uri()));
     if (opt.common.verbose)
-      diag(fmt::format("{} {} -> {} {}", req.method, req.ruri, d.what,
-                       d.action == route::Action::Forward ? d.next_hop : std::to_string(d.status)));
+      diag(fmt::format("{} {} -> {} {} (identity: {}{})", req.method, req.ruri, d.what,
+                       d.action == route::Action::Forward ? d.next_hop : std::to_string(d.status),
+                       id.how, id.asserted.empty() ? "" : " " + id.asserted));
     if (d.action == route::Action::Reject)
       return proxy::Action::reply(d.status, d.reason);
     proxy::Action a = proxy::Action::forward();
@@ -178,12 +198,40 @@ public:
     a.next_hop = d.next_hop;
     a.alternate_hop = d.alternate_hop;
     a.push_routes = d.push_routes;
+    a.remove_headers = std::move(id.remove_headers);
+    a.add_headers = std::move(id.add_headers);
     // RFC 5502: only the core asserts P-Served-User, and only towards a server it triggers.
     a.remove_headers.push_back("P-Served-User");
     if (!d.served_user.empty())
       a.add_headers.push_back(
           fmt::format("P-Served-User: <{}>;sescase={}", d.served_user, d.session_case));
+    // RFC 3325 §5: the asserted identity leaves the trust domain only as Privacy allows.
+    std::string hop =
+        a.push_routes.empty() ? d.next_hop : std::string(sip::addr_spec(a.push_routes.front()));
+    if (hop.empty())
+      hop = d.ruri;
+    bool to_user = d.what == "contact" || d.what == "flow";
+    if (!trust::keeps_asserted(domain, hop, to_user, req)) {
+      a.remove_headers.push_back("P-Asserted-Identity");
+      a.add_headers.erase(std::remove_if(a.add_headers.begin(), a.add_headers.end(),
+                                         [](const std::string& h) {
+                                           return h.rfind("P-Asserted-Identity:", 0) == 0;
+                                         }),
+                          a.add_headers.end());
+    }
     return a;
+  }
+
+  identity::Settings identity_settings(bool serving)
+  {
+    identity::Settings s;
+    s.file = &file;
+    s.node = &node;
+    s.location = &store;
+    s.domain = &domain;
+    s.nonces = serving ? nonces.get() : nullptr;
+    s.uses = serving ? &nonce_use : nullptr;
+    return s;
   }
 
   // An OPTIONS to the core itself (a client's keep-alive ping, Kamailio's "Keepalive"):
@@ -257,12 +305,23 @@ public:
                                     req.error().message));
       return 2;
     }
+    // A captured request came from where its top Via says (received= and rport first).
+    if (auto by_via = identity::source_by_via(*req); !by_via.empty())
+      req->source = by_via;
     req->from_peer = from_peer(req->source);
     odi_key.clear(); // a captured request's odi was signed by a core that is not us
     explaining = true;
     std::string self =
         node.listen.empty() ? "sip:127.0.0.1:5060" : sip::to_sip_uri(node.listen.front());
-    auto d = route::decide(*req, context(self));
+    auto id = identity::decide(*req, identity_settings(false), std::time(nullptr));
+    route::Decision d;
+    if (id.forward) {
+      d = route::decide(*req, context(self));
+    } else {
+      d.status = id.status;
+      d.reason = id.reason;
+    }
+    d.explain.insert(d.explain.begin(), id.explain.begin(), id.explain.end());
     fmt::print("{}", route::format_explain(*req, d));
     std::fflush(stdout);
     return 0;

@@ -11,8 +11,10 @@
 
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
+#include "cpm/core/identity.hpp"
 #include "cpm/core/interwork.hpp"
 #include "cpm/core/policy.hpp"
+#include "cpm/core/trust.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/proxy/proxy.hpp"
@@ -55,7 +57,40 @@ public:
       m_node.realtime_priority = m_opt.realtime_priority;
     if (m_opt.msrp_tls)
       m_node.msrp_tls = true;
+    auto d = trust::Domain::of(m_file, m_node);
+    if (!d)
+      return tl::unexpected(d.error());
+    m_domain = std::move(*d);
+    m_daemon.verbose(fmt::format("trust domain: {}", m_domain.describe()));
     return {};
+  }
+
+  // RFC 3325, RFC 5502 §6: P-Asserted-Identity and P-Served-User are believed from our own
+  // core (and `trusted`) alone. From anyone else they are forgotten, and removed from what
+  // goes on (or the request is refused, untrusted = "refuse"). The refusal, if any.
+  std::optional<proxy::Action> screen(const proxy::Incoming& in, bool& stripped)
+  {
+    sip::Request& req = in.req;
+    stripped = false;
+    if (m_domain.trusts(req.source, identity::top_via_host(req)))
+      return std::nullopt;
+    auto claims = trust::claims(req);
+    std::erase(claims, "odi Route"); // ours to read is none: odi is the core's
+    if (claims.empty())
+      return std::nullopt;
+    auto what = fmt::format("{}", fmt::join(claims, ", "));
+    if (m_node.untrusted_refuse) {
+      diag(fmt::format("{} {} from {}: 403 ({} from outside the trust domain)", req.method,
+                       req.ruri, req.source, what));
+      return proxy::Action::reply(
+          403, "Forbidden",
+          {fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", m_node.name, what)});
+    }
+    diag(fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
+                     req.ruri, req.source, what));
+    trust::forget_claims(req);
+    stripped = true;
+    return std::nullopt;
   }
 
   // A group of the config hosted by this node, by request URI.
@@ -77,6 +112,21 @@ public:
   // The proxy's hook: dialogs of the focus, the hosted groups (pager, focus), else the
   // participating function.
   proxy::Action decide(const proxy::Incoming& in)
+  {
+    if (in.in_dialog || in.ack || in.req.method == "CANCEL")
+      return decide_screened(in);
+    bool stripped = false;
+    if (auto refused = screen(in, stripped))
+      return *refused;
+    auto a = decide_screened(in);
+    if (stripped && a.kind == proxy::Action::Kind::Forward) {
+      a.remove_headers.emplace_back("P-Asserted-Identity");
+      a.remove_headers.emplace_back("P-Served-User");
+    }
+    return a;
+  }
+
+  proxy::Action decide_screened(const proxy::Incoming& in)
   {
     const sip::Request& req = in.req;
     if (in.in_dialog || in.ack) {
@@ -333,6 +383,8 @@ private:
   config::Node& m_node;
   std::unique_ptr<proxy::Proxy> m_proxy;
   std::unique_ptr<GroupPager> m_pager;
+  // Whose P-Asserted-Identity and P-Served-User we believe (our core, `trusted`).
+  trust::Domain m_domain;
   std::unique_ptr<Focus> m_focus;
 };
 

@@ -188,6 +188,8 @@ Result<void> Client::setup()
     sip::stop(1);
   });
   m_pager->set_notice([this](const std::string& n) { m_log.diag(n); });
+  // A core with auth challenges our MESSAGEs (407) as it does our REGISTER.
+  m_pager->set_credentials({m_ep->from(), s.password, s.missing_password, m_log});
   auto inbox = ua::Inbox::listen(
       m_ep->stack(), m_log,
       [this](const ua::Incoming& in, const sip::Hop& source) { on_message(in, source); });
@@ -329,6 +331,8 @@ Result<void> Client::send(ua::Message m, const std::string& message_id, bool not
 {
   m.from = m_ep->from();
   m.service_indication = !m_opt.no_service_indication;
+  for (const auto& h : m_opt.headers)
+    m.headers += h + "\r\n";
   bool plain = !notification && m.content_type != "message/cpim";
   uint64_t timeout_ms = m_opt.lines || notification ? uint64_t(m_opt.timeout * 1000) : 0;
   ua::Pager::Done done;

@@ -32,6 +32,12 @@ Result<void> validate(const Options& opt)
     return fail("--rate must be >= 0");
   if (opt.rate > 0 && !opt.lines)
     return fail("--rate needs --lines");
+  for (const auto& h : opt.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos ||
+        h.substr(0, colon).find_first_of(" \t") != std::string::npos)
+      return fail(fmt::format("--header '{}': want one line 'Name: value'", h));
+  }
   if (opt.window < 1 || opt.window > 100000)
     return fail("--window must be from 1 to 100000");
   if (opt.timeout <= 0 || !std::isfinite(opt.timeout) || opt.timeout > 86400)
@@ -136,6 +142,9 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--recipients", opt.recipients,
                  "With --wait: notifications from N distinct recipients (a group; default 1)");
   app.add_option("--timeout", opt.timeout, "Seconds to wait for answers (default 10)");
+  app.add_option("--header", opt.headers,
+                 "Add this header line to every MESSAGE (repeatable): 'Privacy: id'")
+      ->allow_extra_args(false);
   app.add_flag("--no-service-indication", opt.no_service_indication,
                "Leave out the CPM enabler usage indication");
   app.add_flag("--register", opt.do_register, "Register --from with --proxy first");

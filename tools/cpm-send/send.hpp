@@ -19,19 +19,20 @@ namespace cpm::send {
 // Everything the command line (and the config file) can set.
 struct Options {
   cli::Common common;
-  std::string name;              // --name: trace node name when there is no --node
-  std::string to;                // TO (positional)
-  std::vector<std::string> text; // TEXT... (positional)
-  std::string file;              // --file F ('-' = stdin)
-  std::string content_type;      // --content-type
-  bool plain = false;            // --plain: the content bare, no CPIM (no notifications)
-  bool lines = false;            // --lines
-  double rate = 0;               // --rate N (messages per second; 0: one after the other)
-  int window = 64;               // --window N: at most N requests in flight with --rate
-  std::string notify;            // --notify delivery[,display]
-  bool wait = false;             // --wait
-  int recipients = 1;            // --recipients N: notifications from N distinct recipients
-  double timeout = 10;           // --timeout SECONDS
+  std::string name;                 // --name: trace node name when there is no --node
+  std::string to;                   // TO (positional)
+  std::vector<std::string> text;    // TEXT... (positional)
+  std::string file;                 // --file F ('-' = stdin)
+  std::vector<std::string> headers; // --header LINE: added to every MESSAGE we originate
+  std::string content_type;         // --content-type
+  bool plain = false;               // --plain: the content bare, no CPIM (no notifications)
+  bool lines = false;               // --lines
+  double rate = 0;                  // --rate N (messages per second; 0: one after the other)
+  int window = 64;                  // --window N: at most N requests in flight with --rate
+  std::string notify;               // --notify delivery[,display]
+  bool wait = false;                // --wait
+  int recipients = 1;               // --recipients N: notifications from N distinct recipients
+  double timeout = 10;              // --timeout SECONDS
   bool no_service_indication = false;
   bool do_register = false; // --register
   std::string password;     // --password

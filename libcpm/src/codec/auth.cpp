@@ -193,20 +193,24 @@ Result<Credentials> parse_authorization(std::string_view value)
 
 std::string Nonces::make(int64_t now) const
 {
-  auto t = fmt::format("{:x}", static_cast<uint64_t>(now));
+  // The time, a count that makes each challenge's nonce its own (two in one second would
+  // otherwise be one nonce, and the second client's nc 1 a "replay"), and their MAC.
+  auto t = fmt::format("{:x}.{:x}", static_cast<uint64_t>(now), m_count++);
   return t + "." + md5_hex(m_secret + ":" + t);
 }
 
 bool Nonces::valid(std::string_view nonce, int64_t now, int64_t ttl_s) const
 {
   auto dot = nonce.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot > 16)
+  auto last = nonce.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 16 || last - dot > 17)
     return false;
   auto t = nonce.substr(0, dot);
-  if (!is_hex(t))
+  auto signed_part = nonce.substr(0, last);
+  if (!is_hex(t) || (last != dot && !is_hex(nonce.substr(dot + 1, last - dot - 1))))
     return false;
-  auto expect = md5_hex(m_secret + ":" + std::string(t));
-  auto mac = nonce.substr(dot + 1);
+  auto expect = md5_hex(m_secret + ":" + std::string(signed_part));
+  auto mac = nonce.substr(last + 1);
   if (mac.size() != expect.size())
     return false;
   // Compare every byte so the time taken says nothing about where a forgery differs.
@@ -220,6 +224,27 @@ bool Nonces::valid(std::string_view nonce, int64_t now, int64_t ttl_s) const
     return false;
   auto when = static_cast<int64_t>(issued);
   return when <= now && now - when <= ttl_s;
+}
+
+NonceUse::Verdict NonceUse::use(std::string_view nonce, std::string_view nc, int64_t now,
+                                int64_t ttl_s)
+{
+  while (!m_order.empty() && now - m_order.front().first > ttl_s) {
+    m_uses.erase(m_order.front().second);
+    m_order.pop_front();
+  }
+  uint32_t n = 0;
+  if (nc.empty() || nc.size() > 8 || !is_hex(nc))
+    return Verdict::Replay; // no count: nothing tells a second use from the first
+  n = static_cast<uint32_t>(std::stoul(std::string(nc), nullptr, 16));
+  auto it = m_uses.find(nonce);
+  if (it == m_uses.end()) {
+    it = m_uses.emplace(std::string(nonce), std::set<uint32_t>{}).first;
+    m_order.emplace_back(now, it->first);
+  }
+  if (it->second.size() >= k_max_uses)
+    return Verdict::WornOut;
+  return it->second.insert(n).second ? Verdict::Fresh : Verdict::Replay;
 }
 
 std::string challenge(std::string_view realm, std::string_view nonce, bool stale)
@@ -241,7 +266,7 @@ bool verify(const Credentials& c, std::string_view method, std::string_view pass
 
 std::string respond(std::string_view www_authenticate, std::string_view method,
                     std::string_view uri, std::string_view username, std::string_view password,
-                    std::string_view cnonce)
+                    std::string_view cnonce, uint32_t nc_value)
 {
   auto p = parse_digest(www_authenticate);
   if (!p)
@@ -269,7 +294,7 @@ std::string respond(std::string_view www_authenticate, std::string_view method,
     if (qop.empty())
       return {};
   }
-  const std::string nc = "00000001";
+  const std::string nc = fmt::format("{:08x}", nc_value);
   auto response = digest(username, realm, password, method, uri, nonce, qop, nc, cnonce);
   auto r = fmt::format("Digest username={}, realm={}, nonce={}, uri={}, response={}",
                        quote(username), quote(realm), quote(nonce), quote(uri), quote(response));

@@ -139,6 +139,10 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "outbox_attempts",
            "outbox_backoff_ms",
            "auth",
+           "auth_association",
+           "nonce_lifetime",
+           "trusted",
+           "untrusted",
            "realm",
            "min_expires",
            "max_expires",
@@ -194,6 +198,15 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("outbox_attempts", n.outbox_attempts, 1, 100);
   r.integer("outbox_backoff_ms", n.outbox_backoff_ms, 0, INT_MAX);
   r.boolean("auth", n.auth);
+  r.boolean("auth_association", n.auth_association);
+  r.integer("nonce_lifetime", n.nonce_lifetime, 10, 86400);
+  r.strs("trusted", n.trusted, false);
+  std::string untrusted = "strip";
+  r.str("untrusted", untrusted);
+  if (untrusted == "refuse")
+    n.untrusted_refuse = true;
+  else if (untrusted != "strip")
+    r.fail_key("untrusted", fmt::format("is '{}': want \"strip\" or \"refuse\"", untrusted));
   r.str("realm", n.realm);
   r.integer("min_expires", n.min_expires, 0, UINT32_MAX);
   r.integer("max_expires", n.max_expires, 0, UINT32_MAX);

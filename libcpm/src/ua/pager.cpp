@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "cpm/codec/auth.hpp"
 #include "cpm/codec/service.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re_ptr.hpp"
@@ -30,6 +31,7 @@ struct Pager::Outstanding {
   size_t size = 0;           // the encoded request, as libre sent (or refused) it
   bool udp_any_size = false; // a hop that names UDP, or after the fallback: no size limit
   bool by_size = false;      // moved to TCP by its size (RFC 3261 §18.1.1): UDP if refused
+  int auth_tries = 0;        // challenges answered for this MESSAGE
   uint64_t t0 = 0;
   Done done;
   sip::Timer timeout;
@@ -64,13 +66,15 @@ bool has_tcp(const sip::Stack& stack)
   return false;
 }
 
-// The header lines of `o` after Route, for its current body and CSeq.
-std::string head_of(const Pager::Outstanding& o, const std::string& content_type, size_t length)
+// The header lines of `o` after Route, for its current body and CSeq; `authz` is the
+// credentials line (with its CRLF) or "".
+std::string head_of(const Pager::Outstanding& o, const std::string& content_type, size_t length,
+                    const std::string& authz)
 {
   const Message& m = o.m;
   std::string head = fmt::format("To: <{}>\r\nFrom: <{}>;tag={}\r\nCall-ID: {}\r\nCSeq: {} "
-                                 "MESSAGE\r\n{}",
-                                 m.ruri, m.from, o.tag, o.call_id, o.cseq, m.headers);
+                                 "MESSAGE\r\n{}{}",
+                                 m.ruri, m.from, o.tag, o.call_id, o.cseq, authz, m.headers);
   if (m.service_indication)
     head += fmt::format("Accept-Contact: {}\r\nP-Preferred-Service: {}\r\n",
                         service::accept_contact(service::k_icsi_msg), service::k_icsi_msg);
@@ -115,7 +119,7 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
   o->call_id = random_hex();
   o->hop = hop;
   o->route = route;
-  o->head = head_of(*o, m.content_type, m.body.size());
+  o->head = head_of(*o, m.content_type, m.body.size(), authorization(m.ruri));
   o->t0 = sip::jiffies();
   auto via = launch(*o, hop);
   if (!via)
@@ -230,13 +234,63 @@ bool Pager::resend_plain(Outstanding& o, const Final& refused)
 {
   o.plain = true;
   ++o.cseq;
-  o.head = head_of(o, o.m.plain->content_type, o.m.plain->text.size());
+  o.head = head_of(o, o.m.plain->content_type, o.m.plain->text.size(), authorization(o.m.ruri));
   if (o.m.on_plain)
     o.m.on_plain(refused);
   auto via = launch(o, o.hop);
   if (!via) {
     m_on_error(
         fmt::format("text/plain resend of a MESSAGE to {}: {}", o.m.ruri, via.error().message));
+    return false;
+  }
+  return true;
+}
+
+std::string Pager::authorization(const std::string& ruri)
+{
+  if (!m_challenge || !m_creds)
+    return {};
+  auto& c = *m_challenge;
+  ++c.nc;
+  auto user = m_creds->aor.substr(m_creds->aor.find(':') + 1);
+  auto value = auth::respond(c.value, "MESSAGE", ruri, user, m_creds->password, c.cnonce, c.nc);
+  if (value.empty())
+    return {};
+  return fmt::format("{}: {}\r\n", c.proxy ? "Proxy-Authorization" : "Authorization", value);
+}
+
+bool Pager::resend_authenticated(Outstanding& o, const struct sip_msg* msg)
+{
+  if (!m_creds || o.auth_tries >= 2)
+    return false;
+  bool proxy = msg->scode == 407;
+  const struct sip_hdr* h =
+      sip_msg_hdr(msg, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE);
+  if (!h)
+    return false;
+  if (m_creds->password.empty()) {
+    m_creds->log.error(m_creds->missing);
+    return false;
+  }
+  std::string value = pl_string(h->val);
+  // The same challenge again, not stale, for credentials we sent: the password is wrong.
+  if (o.auth_tries > 0 && m_challenge && m_challenge->value == value)
+    return false;
+  m_challenge = Challenge{value, proxy, 0, random_hex()};
+  auto authz = authorization(o.m.ruri);
+  if (authz.empty()) { // not MD5 with qop=auth (or none): nothing we can answer
+    m_challenge.reset();
+    return false;
+  }
+  ++o.auth_tries;
+  ++o.cseq;
+  const std::string& body = o.plain ? o.m.plain->text : o.m.body;
+  const std::string& type = o.plain ? o.m.plain->content_type : o.m.content_type;
+  o.head = head_of(o, type, body.size(), authz);
+  auto via = launch(o, o.hop);
+  if (!via) {
+    m_on_error(
+        fmt::format("authenticated resend of a MESSAGE to {}: {}", o.m.ruri, via.error().message));
     return false;
   }
   return true;
@@ -283,6 +337,8 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
         f.accept = sip::accept_of(msg);
     }
     f.latency_ms = sip::jiffies() - o->t0;
+    if ((f.status == 401 || f.status == 407) && self->resend_authenticated(*o, msg))
+      return;
     if (!o->plain && o->m.plain && plain_retry_allowed(f.status, f.accept) &&
         self->resend_plain(*o, f))
       return;

@@ -98,8 +98,20 @@ struct Node {
   std::string outbox_db;
   int outbox_attempts = 5;      // attempts per member, the first included
   int outbox_backoff_ms = 2000; // wait before the second attempt, doubled for each next
-  bool auth = false;            // digest authentication of REGISTER
-  std::string realm;            // digest realm; default: first domain
+  // A core: digest authentication of REGISTER and of the originating requests of its
+  // users that come from outside the trust domain (407, RFC 3261 §22.3).
+  bool auth = false;
+  // A core with auth: a request that comes over the flow, or from the contact address, that
+  // its user registered from is that user's without a challenge (a P-CSCF's association).
+  bool auth_association = true;
+  int64_t nonce_lifetime = 300; // seconds a digest nonce is good for
+  // The RFC 3325 trust domain beyond the default (the config's cores, conversation servers
+  // and IWFs, and a core's peers): node names or addresses ("127.0.0.9", "udp:10.0.0.1:5060").
+  std::vector<std::string> trusted;
+  // What a request from outside the trust domain with P-Asserted-Identity, P-Served-User or
+  // an odi Route gets: false: those are removed; true (untrusted = "refuse"): 403.
+  bool untrusted_refuse = false;
+  std::string realm; // digest realm; default: first domain
   uint32_t min_expires = 60;
   uint32_t max_expires = 7200;
   uint32_t default_expires = 3600;

@@ -29,7 +29,7 @@ struct Settings {
   std::vector<std::string> listen; // --listen; empty: udp+tcp where `peer` is reachable
   std::string proxy;               // --proxy, or ""
   std::string from;                // --from; empty: sip:PROG@<first bound address>
-  std::string password;            // digest password (REGISTER, INVITE)
+  std::string password;            // digest password (REGISTER, INVITE, MESSAGE)
   std::string missing_password;    // the error when challenged without one
   std::string trace;               // --trace FILE, or ""
   std::string trace_node;          // the node name in the trace

@@ -16,6 +16,7 @@
 #include "cpm/grammar/address.hpp"
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/ua/credentials.hpp"
 #include "cpm/ua/plain_retry.hpp"
 
 namespace cpm::ua {
@@ -80,6 +81,11 @@ public:
   // Abandon one request (libre stops retransmitting; its Done is not called).
   void cancel(uint64_t id);
   size_t in_flight() const { return m_out.size(); }
+  // Answer a 401 or 407 with these credentials (RFC 3261 §22.2-22.3): the MESSAGE goes
+  // again with CSeq + 1 and its Authorization; every later MESSAGE carries credentials for
+  // that challenge with the next nonce count, until a new challenge replaces it. Without
+  // credentials (or without a password) a challenge is the final answer.
+  void set_credentials(Credentials c) { m_creds = std::move(c); }
   // Where a notice goes (a MESSAGE sent over UDP after TCP was refused); stderr if unset.
   void set_notice(sip::Diag notice) { m_on_note = std::move(notice); }
 
@@ -89,6 +95,10 @@ private:
   Result<sip::Hop> launch(Outstanding& o, const sip::Hop& hop);
   int request(Outstanding& o, const sip::Hop& hop);
   bool resend_plain(Outstanding& o, const Final& refused);
+  // The same MESSAGE with credentials for the challenge of `msg`; false if it cannot be.
+  bool resend_authenticated(Outstanding& o, const struct sip_msg* msg);
+  // The Authorization line for the current challenge ("" without one).
+  std::string authorization(const std::string& ruri);
   // RFC 3261 §18.1.1 fallback: the same MESSAGE over UDP; false if it could not go.
   bool send_over_udp(Outstanding& o);
   // The same MESSAGE over TCP after DNS chose UDP for it and it is too big; false if not.
@@ -99,6 +109,16 @@ private:
   sip::Stack& m_stack;
   sip::Diag m_on_error;
   sip::Diag m_on_note;
+  std::optional<Credentials> m_creds;
+  // The last challenge answered: its header value, whether a proxy's (407), the nonce
+  // count of the last request sent on it, and our client nonce for it.
+  struct Challenge {
+    std::string value;
+    bool proxy = true;
+    uint32_t nc = 0;
+    std::string cnonce;
+  };
+  std::optional<Challenge> m_challenge;
   std::map<uint64_t, std::unique_ptr<Outstanding>> m_out;
   uint64_t m_next_id = 1;
 };

@@ -1,0 +1,76 @@
+#pragma once
+// The RFC 3325 trust domain of a node: whose P-Asserted-Identity, P-Served-User and odi
+// Routes it believes, what it does with them from anyone else, and the identities a user
+// may ask to be asserted as (P-Preferred-Identity). Pure: no sockets.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpm/config/config.hpp"
+#include "cpm/grammar/request.hpp"
+
+namespace cpm::trust {
+
+// The sources a node believes.
+class Domain {
+public:
+  // The default domain of `node`, then `node.trusted`:
+  //  - a core: every core, conversation server and IWF of `file` (their listen addresses)
+  //    and the core's own peers: the network nodes one operator runs together;
+  //  - a conversation server or an IWF: its `proxy` (its own core) alone;
+  //  - a client: nobody.
+  // `trusted` entries are node names of `file` or addresses ("127.0.0.9" any port,
+  // "udp:10.0.0.1:5060" that port over UDP). An entry that is neither is an error.
+  static Result<Domain> of(const config::File& file, const config::Node& node);
+  // Add an address form (as `trusted` takes).
+  Result<void> add(std::string_view addr);
+  // Whether a request from `source` ("udp:127.0.1.2:5060", Request::source) with this top
+  // Via sent-by host comes from inside. UDP matches address and port; TCP and TLS the
+  // address alone (the peer's port is ephemeral). libre cannot bind its outgoing
+  // connections to a node's address, so on one host they all come from the loopback
+  // address the kernel picks (127.0.0.1): a connection from a loopback address that is no
+  // node's own is believed when the top Via names a trusted node (`via_host`).
+  bool trusts(std::string_view source, std::string_view via_host = {}) const;
+  // Whether a next hop (a SIP URI or address form) is inside.
+  bool trusts_hop(std::string_view uri) const;
+  // "udp:127.0.1.2:5060, 127.0.2.1 (any port)": for --explain and -v.
+  std::string describe() const;
+  bool empty() const { return m_entries.empty(); }
+
+private:
+  struct Entry {
+    std::string host;  // IP literal, no brackets
+    uint16_t port = 0; // 0: any
+    std::string transport;
+  };
+  std::vector<Entry> m_entries;
+};
+
+// What a request carries that only a trust domain may say (RFC 3325 §4, RFC 5502 §6): the
+// names "P-Asserted-Identity", "P-Served-User", "odi Route", in that order, when present.
+std::vector<std::string> claims(const sip::Request& req);
+// Forget them in the request view (asserted, odi, the headers), so that nothing later
+// decides by them. The caller also removes the headers from what it forwards.
+void forget_claims(sip::Request& req);
+
+// Privacy (RFC 3323 §4.2, RFC 3325 §9.3): the user asked that its asserted identity leave
+// no trust domain ("id"), or said explicitly that it may ("none").
+bool privacy_id(const sip::Request& req);
+bool privacy_none(const sip::Request& req);
+
+// Whether `uri` is one of `user`'s identities: its URI, and for a user with a `tel`,
+// tel:NUMBER and sip:NUMBER@<its domain>;user=phone.
+bool owns(const config::User& user, std::string_view uri);
+
+// Whether a request sent to `next_hop` (a SIP URI) keeps its P-Asserted-Identity (RFC 3325
+// §5, §7): inside the trust domain it does; to a user's registered contact (`to_user`) it
+// does unless the user asked for Privacy: id; to any other node outside the domain only
+// with Privacy: none.
+bool keeps_asserted(const Domain& domain, std::string_view next_hop, bool to_user,
+                    const sip::Request& req);
+
+// The P-Asserted-Identity header line for an identity ("P-Asserted-Identity: <sip:...>").
+std::string asserted_header(std::string_view uri);
+
+} // namespace cpm::trust

@@ -1,0 +1,318 @@
+// Who an initial request is from (core/identity.hpp).
+#include "cpm/core/identity.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "cpm/base/text.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
+#include "cpm/grammar/uri.hpp"
+
+namespace cpm::identity {
+
+namespace {
+
+using text::iequals;
+using text::trim;
+
+bool in_domains(const config::Node& node, std::string_view host)
+{
+  return std::any_of(node.domains.begin(), node.domains.end(),
+                     [&](const std::string& d) { return iequals(d, host); });
+}
+
+// The user of `file` in our domains that `uri` names (its URI, or its tel), or nullptr.
+const config::User* user_owning(const config::File& file, const config::Node& node,
+                                std::string_view uri)
+{
+  for (const auto& u : file.users)
+    if (in_domains(node, sip::uri_host(u.uri)) && trust::owns(u, uri))
+      return &u;
+  return nullptr;
+}
+
+// A binding of `aor` made from `source` ("udp:127.0.1.10:5060"): over that flow (the
+// REGISTER's source), or a Contact at that address and port.
+std::string associated_binding(const location::Store& loc, const std::string& aor,
+                               std::string_view source, int64_t now)
+{
+  auto src = sip::address_of(source);
+  for (const auto& b : loc.lookup(aor, now)) {
+    if (b.received == source)
+      return fmt::format("the flow {} registered from ({})", sip::uri_user(aor), b.received);
+    auto c = sip::address_of(b.contact);
+    if (src && c && src->host == c->host && src->port == c->port)
+      return fmt::format("the contact address {} registered ({})", sip::uri_user(aor), b.contact);
+  }
+  return {};
+}
+
+// The Proxy-Authorization values addressed to our realm, parsed.
+std::vector<auth::Credentials> credentials_for(const sip::Request& req, std::string_view realm,
+                                               std::string& bad)
+{
+  std::vector<auth::Credentials> out;
+  for (const auto& h : req.headers) {
+    if (!iequals(h.name, "Proxy-Authorization"))
+      continue;
+    auto c = auth::parse_authorization(h.value);
+    if (!c) {
+      bad = c.error().message;
+      continue;
+    }
+    if (c->realm == realm)
+      out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+} // namespace
+
+bool username_names(std::string_view username, std::string_view aor)
+{
+  std::string u(username);
+  auto host = sip::uri_host(aor);
+  return sip::canonical_aor("sip:" + u + "@" + host) == aor ||
+         sip::canonical_aor("sip:" + u) == aor || u == aor || u == sip::uri_user(aor);
+}
+
+std::string top_via_host(const sip::Request& req)
+{
+  auto vias = req.values("Via");
+  if (vias.empty())
+    return {};
+  std::string_view v = vias.front();
+  auto sp = v.find_first_of(" \t");
+  if (sp == std::string_view::npos)
+    return {};
+  auto sent = trim(v.substr(sp + 1));
+  sent = sent.substr(0, sent.find_first_of(";, \t"));
+  if (!sent.empty() && sent.front() == '[')
+    return std::string(sent.substr(0, sent.find(']') + 1));
+  return std::string(sent.substr(0, sent.find(':')));
+}
+
+std::string source_by_via(const sip::Request& req)
+{
+  auto vias = req.values("Via");
+  if (vias.empty())
+    return {};
+  std::string_view v = vias.front();
+  auto sp = v.find_first_of(" \t");
+  if (sp == std::string_view::npos)
+    return {};
+  auto proto = v.substr(0, sp);
+  auto slash = proto.rfind('/');
+  std::string transport =
+      text::lower(slash == std::string_view::npos ? proto : proto.substr(slash + 1));
+  auto rest = trim(v.substr(sp + 1));
+  auto semi = rest.find(';');
+  auto sent = trim(rest.substr(0, semi));
+  auto params = semi == std::string_view::npos ? std::string_view() : rest.substr(semi);
+  auto hop = sip::address_of(fmt::format("{}:{}", transport == "udp" ? "udp" : "tcp", sent));
+  if (!hop)
+    return {};
+  std::string host = hop->host;
+  uint16_t port = hop->port;
+  if (auto r = sip::find_param(params, "received"); r && !r->empty())
+    host = std::string(*r);
+  if (auto rp = sip::find_param(params, "rport"); rp && !rp->empty())
+    port = static_cast<uint16_t>(std::atoi(std::string(*rp).c_str()));
+  bool v6 = host.find(':') != std::string::npos;
+  return fmt::format("{}:{}{}{}:{}", transport, v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+Outcome decide(sip::Request& req, const Settings& s, int64_t now)
+{
+  const auto& node = *s.node;
+  Outcome o;
+  auto note = [&](std::string line) { o.explain.push_back(std::move(line)); };
+  auto via_host = top_via_host(req);
+  o.trusted = s.domain && s.domain->trusts(req.source, via_host);
+  if (o.trusted) {
+    o.how = "trusted";
+    note(fmt::format("identity: {} is inside the trust domain: {}", req.source,
+                     req.asserted.empty()
+                         ? std::string("no P-Asserted-Identity, From is taken")
+                         : fmt::format("its P-Asserted-Identity {} is believed", req.asserted)));
+    return o;
+  }
+  note(fmt::format("identity: {} is outside the trust domain ({})", req.source,
+                   s.domain ? s.domain->describe() : std::string("nobody")));
+  if (auto claims = trust::claims(req); !claims.empty()) {
+    auto what = fmt::format("{}", fmt::join(claims, ", "));
+    if (node.untrusted_refuse) {
+      o.forward = false;
+      o.status = 403;
+      o.reason = "Forbidden";
+      o.headers.push_back(
+          fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", node.name, what));
+      o.how = "refused";
+      o.diag = fmt::format("{} {} from {}: 403 ({} from outside the trust domain, untrusted = "
+                           "\"refuse\")",
+                           req.method, req.ruri, req.source, what);
+      note(fmt::format("identity: {} from outside: refused with 403 (untrusted = \"refuse\")",
+                       what));
+      return o;
+    }
+    trust::forget_claims(req);
+    o.remove_headers = {"P-Asserted-Identity", "P-Served-User"};
+    o.diag = fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
+                         req.ruri, req.source, what);
+    note(fmt::format("identity: removed {} (from outside the trust domain)", what));
+  }
+  // Who the request says it is from: P-Preferred-Identity (RFC 3325 §9.2), else From.
+  std::string preferred(sip::addr_spec(req.value("P-Preferred-Identity")));
+  const std::string& claimed = preferred.empty() ? req.from_uri : preferred;
+  o.remove_headers.push_back("P-Preferred-Identity");
+  bool ours = in_domains(node, sip::uri_host(req.from_uri)) ||
+              (!preferred.empty() && user_owning(*s.file, node, preferred));
+  if (!node.auth) {
+    o.how = "unauthenticated";
+    note(fmt::format("identity: auth is off: nothing is asserted, From {} is taken as it is",
+                     req.from_uri));
+    return o;
+  }
+  if (!ours) {
+    // Not one of our users: a request from another network (or a client) to ours, or a
+    // relay through us that nobody here vouches for.
+    bool to_us = in_domains(node, sip::uri_host(req.ruri)) ||
+                 (s.file->find_group(sip::canonical_aor(req.ruri)) != nullptr) ||
+                 node.psi.count(sip::canonical_aor(req.ruri)) != 0;
+    if (!to_us) {
+      o.forward = false;
+      o.status = 403;
+      o.reason = "Forbidden";
+      o.headers.push_back(fmt::format("Warning: 399 {} \"relaying denied: {} is no user of "
+                                      "ours and {} is no domain of ours\"",
+                                      node.name, req.from_uri, sip::uri_host(req.ruri)));
+      o.how = "refused";
+      o.diag = fmt::format("{} {} from {} ({}): 403 relaying denied", req.method, req.ruri,
+                           req.source, req.from_uri);
+      note("identity: neither the sender nor the target is ours: 403, relaying denied");
+      return o;
+    }
+    o.how = "unauthenticated";
+    note(fmt::format("identity: From {} is no user of ours: nothing to authenticate, nothing "
+                     "asserted",
+                     req.from_uri));
+    return o;
+  }
+  // One of our users, from outside: the association first, then digest.
+  const config::User* user = nullptr;
+  std::string how;
+  if (const auto* claimed_user = user_owning(*s.file, node, claimed);
+      claimed_user && node.auth_association && s.location) {
+    auto why =
+        associated_binding(*s.location, sip::canonical_aor(claimed_user->uri), req.source, now);
+    if (!why.empty()) {
+      user = claimed_user;
+      how = "association";
+      note(fmt::format("identity: association: {} comes over {}", req.source, why));
+    }
+  }
+  if (!user) {
+    std::string realm =
+        node.realm.empty() && !node.domains.empty() ? node.domains.front() : node.realm;
+    std::string bad;
+    auto creds = credentials_for(req, realm, bad);
+    auto challenge = [&](bool stale, const std::string& why) {
+      o.forward = false;
+      o.status = 407;
+      o.reason = "Proxy Authentication Required";
+      if (s.nonces)
+        o.headers.push_back("Proxy-Authenticate: " +
+                            auth::challenge(realm, s.nonces->make(now), stale));
+      o.how = "challenge";
+      note(fmt::format("identity: {}: challenge with 407 (realm \"{}\")", why, realm));
+      return o;
+    };
+    if (!bad.empty() && creds.empty()) {
+      o.forward = false;
+      o.status = 400;
+      o.reason = "Bad Proxy-Authorization";
+      o.how = "refused";
+      o.diag = fmt::format("{} {} from {}: 400 ({})", req.method, req.ruri, req.source, bad);
+      note(fmt::format("identity: Proxy-Authorization: {}: 400", bad));
+      return o;
+    }
+    if (creds.empty())
+      return challenge(false, fmt::format("{} claims to be {}, with no credentials for this realm",
+                                          req.source, claimed));
+    const auto& c = creds.front();
+    if (!s.nonces) {
+      note(fmt::format("identity: credentials of '{}' are checked by the running core (its "
+                       "nonces and counts): asserted when they pass",
+                       c.username));
+      const config::User* u = nullptr;
+      for (const auto& cand : s.file->users)
+        if (in_domains(node, sip::uri_host(cand.uri)) &&
+            username_names(c.username, sip::canonical_aor(cand.uri)))
+          u = &cand;
+      if (!u)
+        return o;
+      user = u;
+      how = "digest";
+    } else {
+      if (!s.nonces->valid(c.nonce, now, node.nonce_lifetime))
+        return challenge(true, "the nonce is stale or not ours");
+      if (c.qop.empty()) {
+        o.diag = fmt::format("{} {} from {}: credentials without qop=auth: challenged again",
+                             req.method, req.ruri, req.source);
+        return challenge(false, "credentials without qop=auth (no nonce count)");
+      }
+      const config::User* u = nullptr;
+      for (const auto& cand : s.file->users)
+        if (in_domains(node, sip::uri_host(cand.uri)) &&
+            username_names(c.username, sip::canonical_aor(cand.uri)))
+          u = &cand;
+      if (!u || !auth::verify(c, req.method, u->password)) {
+        o.forward = false;
+        o.status = 403;
+        o.reason = "Forbidden";
+        o.how = "refused";
+        o.diag = fmt::format("{} {} from {}: 403 (digest of '{}' does not verify)", req.method,
+                             req.ruri, req.source, c.username);
+        note(fmt::format("identity: digest of '{}' does not verify: 403", c.username));
+        return o;
+      }
+      if (s.uses) {
+        auto v = s.uses->use(c.nonce, c.nc, now, node.nonce_lifetime);
+        if (v == auth::NonceUse::Verdict::Replay) {
+          o.diag = fmt::format("{} {} from {}: nonce {} with nc {} used before: a replay, "
+                               "challenged again",
+                               req.method, req.ruri, req.source, c.nonce, c.nc);
+          return challenge(false, fmt::format("nonce count {} was used before (a replay)", c.nc));
+        }
+        if (v == auth::NonceUse::Verdict::WornOut)
+          return challenge(true, "the nonce has been used too often");
+      }
+      user = u;
+      how = "digest";
+      note(fmt::format("identity: digest of '{}' verifies (nc {})", c.username, c.nc));
+    }
+    o.remove_headers.push_back("Proxy-Authorization");
+  }
+  // RFC 3325 §9.2: the preferred identity when the user owns it, else the user's own.
+  std::string asserted = sip::canonical_aor(user->uri);
+  if (!preferred.empty()) {
+    if (trust::owns(*user, preferred)) {
+      asserted = preferred;
+      note(fmt::format("identity: P-Preferred-Identity {} is {}'s: asserted", preferred,
+                       sip::uri_user(user->uri)));
+    } else {
+      note(fmt::format("identity: P-Preferred-Identity {} is not {}'s: ignored", preferred,
+                       sip::uri_user(user->uri)));
+    }
+  }
+  o.how = how;
+  o.asserted = asserted;
+  req.asserted = asserted;
+  o.remove_headers.push_back("P-Asserted-Identity");
+  o.add_headers.push_back(trust::asserted_header(asserted));
+  note(fmt::format("identity: asserts {} ({})", asserted, how));
+  return o;
+}
+
+} // namespace cpm::identity

@@ -1,0 +1,224 @@
+// The RFC 3325 trust domain of a node (core/trust.hpp).
+#include "cpm/core/trust.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include "cpm/base/text.hpp"
+#include "cpm/grammar/address.hpp"
+#include "cpm/grammar/header.hpp"
+#include "cpm/grammar/uri.hpp"
+
+namespace cpm::trust {
+
+namespace {
+
+using text::iequals;
+
+bool is_network_node(config::Role r)
+{
+  return r == config::Role::Core || r == config::Role::ConversationServer || r == config::Role::Iwf;
+}
+
+bool is_loopback(std::string_view host)
+{
+  return host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+bool connection_oriented(std::string_view transport)
+{
+  return transport == "tcp" || transport == "tls";
+}
+
+} // namespace
+
+Result<void> Domain::add(std::string_view addr)
+{
+  auto hop = sip::address_of(addr);
+  if (!hop || hop->is_name())
+    return fail(fmt::format("trusted '{}' is no node and no IP address", addr));
+  Entry e;
+  e.host = hop->host;
+  // A bare address trusts it on any port; a form with a port trusts that port over UDP
+  // (and the address over TCP and TLS, whose source ports are ephemeral).
+  std::string text(addr);
+  unsigned char buf[sizeof(struct in6_addr)];
+  bool bare =
+      inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+  e.port = bare ? 0 : hop->port;
+  e.transport = hop->transport;
+  for (const auto& have : m_entries)
+    if (have.host == e.host && have.port == e.port)
+      return {};
+  m_entries.push_back(std::move(e));
+  return {};
+}
+
+Result<Domain> Domain::of(const config::File& file, const config::Node& node)
+{
+  Domain d;
+  auto add_node = [&](const config::Node& n) -> Result<void> {
+    for (const auto& l : n.listen)
+      if (auto r = d.add(l); !r)
+        return r;
+    return {};
+  };
+  if (node.role == config::Role::Core) {
+    for (const auto& n : file.nodes)
+      if (is_network_node(n.role) && n.name != node.name)
+        if (auto r = add_node(n); !r)
+          return tl::unexpected(r.error());
+    for (const auto& [dom, uri] : node.peers)
+      if (auto hop = sip::address_of(uri); hop && !hop->is_name())
+        (void)d.add(uri);
+  } else if (node.role == config::Role::ConversationServer || node.role == config::Role::Iwf) {
+    if (!node.proxy.empty()) {
+      if (const auto* core = file.find_node(node.proxy))
+        (void)add_node(*core);
+      else if (auto hop = sip::address_of(node.proxy); hop && !hop->is_name())
+        (void)d.add(fmt::format("{}", hop->host));
+    }
+  }
+  for (const auto& t : node.trusted) {
+    if (const auto* n = file.find_node(t)) {
+      if (auto r = add_node(*n); !r)
+        return tl::unexpected(r.error());
+      continue;
+    }
+    if (auto r = d.add(t); !r)
+      return tl::unexpected(r.error());
+  }
+  return d;
+}
+
+bool Domain::trusts(std::string_view source, std::string_view via_host) const
+{
+  auto s = sip::address_of(source);
+  if (!s)
+    return false;
+  auto transport = source.substr(0, source.find(':'));
+  bool connection = connection_oriented(transport);
+  auto matches = [&](const Entry& e, std::string_view host) {
+    return e.host == host && (e.port == 0 || connection || e.port == s->port);
+  };
+  for (const auto& e : m_entries)
+    if (matches(e, s->host))
+      return true;
+  if (connection && is_loopback(s->host) && !via_host.empty()) {
+    std::string vh(via_host);
+    if (vh.size() > 2 && vh.front() == '[' && vh.back() == ']')
+      vh = vh.substr(1, vh.size() - 2);
+    bool own = std::any_of(m_entries.begin(), m_entries.end(),
+                           [&](const Entry& e) { return e.host == s->host; });
+    if (!own)
+      for (const auto& e : m_entries)
+        if (e.host == vh && is_loopback(vh))
+          return true;
+  }
+  return false;
+}
+
+bool Domain::trusts_hop(std::string_view uri) const
+{
+  auto hop = sip::address_of(uri);
+  if (!hop)
+    return false;
+  for (const auto& e : m_entries)
+    if (e.host == hop->host && (e.port == 0 || e.port == hop->port))
+      return true;
+  return false;
+}
+
+std::string Domain::describe() const
+{
+  if (m_entries.empty())
+    return "nobody";
+  std::string out;
+  for (const auto& e : m_entries) {
+    if (!out.empty())
+      out += ", ";
+    bool v6 = e.host.find(':') != std::string::npos;
+    auto host = v6 ? "[" + e.host + "]" : e.host;
+    out += e.port == 0 ? host + " (any port)" : fmt::format("{}:{}", host, e.port);
+  }
+  return out;
+}
+
+std::vector<std::string> claims(const sip::Request& req)
+{
+  std::vector<std::string> out;
+  if (!req.asserted.empty() || !req.value("P-Asserted-Identity").empty())
+    out.emplace_back("P-Asserted-Identity");
+  if (!req.value("P-Served-User").empty())
+    out.emplace_back("P-Served-User");
+  if (!req.odi.empty())
+    out.emplace_back("odi Route");
+  return out;
+}
+
+void forget_claims(sip::Request& req)
+{
+  req.asserted.clear();
+  req.odi.clear();
+  req.headers.erase(std::remove_if(req.headers.begin(), req.headers.end(),
+                                   [](const sip::Header& h) {
+                                     return iequals(h.name, "P-Asserted-Identity") ||
+                                            iequals(h.name, "P-Served-User");
+                                   }),
+                    req.headers.end());
+}
+
+namespace {
+
+bool privacy_has(const sip::Request& req, std::string_view want)
+{
+  for (const auto& v : req.values("Privacy"))
+    for (auto p : text::split_list(v, ';'))
+      if (iequals(text::trim(p), want))
+        return true;
+  return false;
+}
+
+} // namespace
+
+bool privacy_id(const sip::Request& req)
+{
+  return privacy_has(req, "id");
+}
+
+bool privacy_none(const sip::Request& req)
+{
+  return privacy_has(req, "none");
+}
+
+bool owns(const config::User& user, std::string_view uri)
+{
+  auto want = sip::canonical_aor(sip::addr_spec(uri));
+  if (want.empty())
+    return false;
+  if (iequals(want, sip::canonical_aor(user.uri)))
+    return true;
+  if (user.tel.empty())
+    return false;
+  if (iequals(want, "tel:" + user.tel))
+    return true;
+  return iequals(want, fmt::format("sip:{}@{}", user.tel, sip::uri_host(user.uri)));
+}
+
+bool keeps_asserted(const Domain& domain, std::string_view next_hop, bool to_user,
+                    const sip::Request& req)
+{
+  if (privacy_id(req))
+    return domain.trusts_hop(next_hop) && !to_user;
+  if (to_user || domain.trusts_hop(next_hop))
+    return true;
+  return privacy_none(req);
+}
+
+std::string asserted_header(std::string_view uri)
+{
+  return fmt::format("P-Asserted-Identity: <{}>", uri);
+}
+
+} // namespace cpm::trust
