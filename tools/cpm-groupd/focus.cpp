@@ -210,7 +210,16 @@ Result<std::unique_ptr<Focus>> Focus::create(Env env)
     return tl::unexpected(spec.error());
   m.host = spec->host;
   m.port = spec->port;
-  auto l = msrp::Listener::create(m.host, 0, m.env.stack->tracer(), m.env.stack->tls());
+  // MSRP over TLS on the stack's TLS context, or on one of our own when SIP has none.
+  const sip::TlsContext* tls = m.env.stack->tls();
+  if (!tls && !m.env.node->tls.cert.empty()) {
+    auto ctx = sip::TlsContext::create(m.env.node->tls);
+    if (!ctx)
+      return tl::unexpected(ctx.error());
+    m.tls = std::move(*ctx);
+    tls = m.tls.get();
+  }
+  auto l = msrp::Listener::create(m.host, 0, m.env.stack->tracer(), tls);
   if (!l)
     return tl::unexpected(l.error());
   m.listener = std::move(*l);

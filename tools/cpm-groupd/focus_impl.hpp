@@ -23,6 +23,7 @@
 #include "cpm/rt/reinvite.hpp"
 #include "cpm/rt/rtp_stream.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/rt/tls.hpp"
 #include "focus.hpp"
 
 struct mbuf;
@@ -125,6 +126,7 @@ struct Focus::Impl {
   Env env;
   std::unique_ptr<sip::Acks> acks; // before sock: its response listener comes first
   re_ptr<struct sipsess_sock> sock;
+  std::unique_ptr<sip::TlsContext> tls; // MSRP's, when the stack has none
   std::unique_ptr<msrp::Listener> listener;
   std::vector<std::unique_ptr<GroupCall>> confs;
   sip::Timer gc;

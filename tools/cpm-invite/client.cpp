@@ -22,6 +22,7 @@
 #include "cpm/rt/audio_sdp.hpp"
 #include "cpm/rt/msrp_session.hpp"
 #include "cpm/rt/signals.hpp"
+#include "cpm/rt/tls.hpp"
 #include "cpm/ua/endpoint.hpp"
 #include "cpm/ua/line_input.hpp"
 #include "cpm/ua/program.hpp"
@@ -112,6 +113,7 @@ private:
   Options& m_opt;
   ua::Log m_log;
   std::unique_ptr<ua::Endpoint> m_ep;
+  std::unique_ptr<sip::TlsContext> m_tls; // MSRP's, when the stack has none
   std::unique_ptr<msrp::Listener> m_msrp;
   std::unique_ptr<ua::Sessions> m_sessions;
   bool m_finishing = false;
@@ -120,7 +122,7 @@ private:
   // The current session (one at a time).
   std::unique_ptr<ua::Session> m_sess;
   std::unique_ptr<msrp::Session> m_ms;
-  bool m_msrp_up = false; // this session's MSRP connection came up
+  bool m_msrp_up = false;   // this session's MSRP connection came up
   std::string m_peer;       // CPIM To of what we send: TO, or the inviter's URI
   std::string m_peer_setup; // the peer's a=setup
   std::string m_answer_sdp; // --answer: our SDP answer, sent with the 200
@@ -179,7 +181,16 @@ Result<void> Client::setup()
     return r;
   m_codec = media::codec_by_name(m_opt.codec).value_or(media::Codec::Pcmu);
   m_accept_audio = accepts_audio(m_opt.accept_media).value_or(true);
-  auto l = msrp::Listener::create(host, 0, m_ep->tracer(), m_ep->stack().tls());
+  // MSRP over TLS on the stack's TLS context, or on one of our own when SIP has none.
+  const sip::TlsContext* tls = m_ep->stack().tls();
+  if (!tls && !m_opt.common.tls.cert.empty()) {
+    auto ctx = sip::TlsContext::create(m_opt.common.tls);
+    if (!ctx)
+      return tl::unexpected(ctx.error());
+    m_tls = std::move(*ctx);
+    tls = m_tls.get();
+  }
+  auto l = msrp::Listener::create(host, 0, m_ep->tracer(), tls);
   if (!l)
     return fail(fmt::format("MSRP: {}", l.error().message), 3);
   m_msrp = std::move(*l);
