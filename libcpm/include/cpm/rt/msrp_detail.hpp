@@ -21,7 +21,6 @@ struct mbuf;
 struct sa;
 struct tcp_conn;
 struct tcp_sock;
-struct tls;
 struct tls_conn;
 
 namespace cpm::msrp::detail {
@@ -154,10 +153,9 @@ struct Listener::Impl {
   re_ptr<struct tcp_sock> ts;
   std::string host;
   uint16_t port = 0;
-  re_ptr<struct tls> tls;         // msrps: our certificate and the CAs we trust
-  re_ptr<struct tcp_sock> tls_ts; // msrps: sessions' socket
+  const sip::TlsContext* tls = nullptr; // msrps: our certificate and the CAs we trust
+  re_ptr<struct tcp_sock> tls_ts;       // msrps: sessions' socket (with a certificate)
   uint16_t tls_port = 0;
-  bool verify = true;
   trace::Writer* trace = nullptr;
   std::unordered_map<std::string, detail::SessionCore*> sessions; // by session-id
   std::list<std::shared_ptr<detail::Conn>> pending;               // accepted, not yet bound
