@@ -237,6 +237,10 @@ msrp::Callbacks Client::msrp_callbacks()
   cb.on_failure = [this](const std::string& id, int status) {
     m_log.diag(status ? fmt::format("message {} failed: MSRP {}", id, status)
                       : fmt::format("message {} not sent: connection lost", id));
+    // A connection that never came up fails the session (on_closed follows), rather than
+    // settle the message and end the input as if all went well.
+    if (status == 0 && !m_msrp_up)
+      return;
     settle(id);
   };
   cb.on_connected = [this] {
