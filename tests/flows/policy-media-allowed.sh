@@ -28,8 +28,8 @@ def msgs(node, d, start):
     return [e["message"] for e in map(json.loads, open(f"{t}/{node}.trace"))
             if e["dir"] == d and e["message"].startswith(start)]
 p = re.escape(prefix)
-rr_a = rf"<sip:{p}1\.2:5060(;transport=\w+)?;lr;cpm-served=sip:alice%40a\.example;cpm-case=orig>"
-rr_b = rf"<sip:{p}2\.2:5060(;transport=\w+)?;lr;cpm-served=sip:bob%40b\.example;cpm-case=term>"
+rr_a = rf"<sip:{p}1\.2:5060(;transport=\w+)?;lr;cpm-served=sip:alice%40a\.example;cpm-case=orig;cpm-sig=[0-9a-f]{{10}}>"
+rr_b = rf"<sip:{p}2\.2:5060(;transport=\w+)?;lr;cpm-served=sip:bob%40b\.example;cpm-case=term;cpm-sig=[0-9a-f]{{10}}>"
 invite = [m for m in msgs("bob", "rx", "INVITE ") if "CSeq: 1 INVITE" in m][0]
 rr = re.findall(r"(?im)^Record-Route:\s*(.*?)\s*$", invite)
 assert re.search(rr_a, ",".join(rr)) and re.search(rr_b, ",".join(rr)), rr

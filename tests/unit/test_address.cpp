@@ -38,8 +38,34 @@ TEST_CASE("sip::parse_proxy accepts udp, tcp and sip forms")
     CHECK_FALSE(parse_proxy("udp:127.0.0.1:99999"));
     CHECK_FALSE(parse_proxy("udp:127.0.0.1:0"));
     CHECK_FALSE(parse_proxy("tcp:[::1"));
-    CHECK_FALSE(parse_proxy("sips:127.0.0.1"));
+    CHECK_FALSE(parse_proxy("tls:127.0.0.1:0"));
+    CHECK_FALSE(parse_proxy("sipx:127.0.0.1"));
   }
+}
+
+TEST_CASE("sip::parse_proxy takes TLS as tls:, sips: and transport=tls, port 5061 by default")
+{
+  auto a = parse_proxy("tls:127.0.0.1");
+  REQUIRE(a);
+  CHECK(a->transport == "tls");
+  CHECK(a->port == 5061);
+  CHECK(a->uri() == "sip:127.0.0.1:5061;transport=tls");
+  auto b = parse_proxy("sips:127.0.0.1");
+  REQUIRE(b);
+  CHECK(b->transport == "tls");
+  CHECK(b->uri() == "sip:127.0.0.1:5061;transport=tls");
+  auto c = parse_proxy("sip:127.0.0.1;transport=tls");
+  REQUIRE(c);
+  CHECK(c->uri() == "sip:127.0.0.1:5061;transport=tls");
+  auto d = parse_proxy("sips:core.a.example;transport=tcp"); // sips: is TLS whatever it says
+  REQUIRE(d);
+  CHECK(d->uri() == "sip:core.a.example;transport=tls");
+  auto e = parse_proxy("tls:127.0.0.1:5071");
+  REQUIRE(e);
+  CHECK(e->over_tcp().uri() == "sip:127.0.0.1:5071;transport=tls");
+  auto l = parse_listen("tls:127.0.0.1:0");
+  REQUIRE(l);
+  CHECK(format_listen(*l) == "tls:127.0.0.1:0");
 }
 
 TEST_CASE("sip::hop_of_uri takes the host of TO")
@@ -186,7 +212,7 @@ TEST_CASE("sip::hop_of converts a parsed sip: URI")
   }
   SUBCASE("malformed")
   {
-    CHECK_FALSE(hop_of(*parse_uri("sips:127.0.0.1")));
+    CHECK_FALSE(hop_of(*parse_uri("tel:+15550101")));
     CHECK_FALSE(hop_of(*parse_uri("sip:bob@b_c.example")));
     CHECK_FALSE(hop_of(*parse_uri("sip:127.0.0.1:0")));
     CHECK_FALSE(hop_of(*parse_uri("sip:127.0.0.1:70000")));

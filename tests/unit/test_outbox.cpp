@@ -189,4 +189,20 @@ TEST_CASE("store::Outbox in memory, and a file that is no database")
   CHECK(r.error().message.find(bad.string()) == 0);
 }
 
+TEST_CASE("store::Outbox keeps a server's secret across a reopen")
+{
+  TempDir dir;
+  const std::string path = (dir.path / "outbox.db").string();
+  {
+    auto box = Outbox::open(path);
+    REQUIRE(box);
+    CHECK(box->secret("route", "first") == std::string("first"));
+    CHECK(box->secret("route", "second") == std::string("first"));
+  }
+  auto box = Outbox::open(path);
+  REQUIRE(box);
+  CHECK(box->secret("route", "third") == std::string("first"));
+  CHECK(box->secret("other", "x") == std::string("x"));
+}
+
 TEST_SUITE_END();

@@ -184,6 +184,31 @@ TEST_CASE("policy::route_params round trip: whose side an in-dialog request is o
   CHECK(none.aor.empty());
 }
 
+TEST_CASE("policy::route_params signed: another served user, case or dialog does not verify")
+{
+  policy::ServedUser alice{"sip:alice@a.example", config::SessionCase::Originating};
+  auto p = ";lr" + policy::route_params(alice, "key", "call-1");
+  CHECK(p.find(";cpm-sig=") != std::string::npos);
+  policy::ServedUser back;
+  REQUIRE(policy::served_from_route(p, back));
+  CHECK(policy::route_params_signed(p, back, "key", "call-1"));
+  CHECK_FALSE(policy::route_params_signed(p, back, "other key", "call-1"));
+  CHECK_FALSE(policy::route_params_signed(p, back, "key", "call-2"));
+  // A client that writes another user (or the other case) into its Route set.
+  auto forged = p;
+  forged.replace(forged.find("alice"), 5, "carol");
+  REQUIRE(policy::served_from_route(forged, back));
+  CHECK_FALSE(policy::route_params_signed(forged, back, "key", "call-1"));
+  auto other_case = p;
+  other_case.replace(other_case.find("cpm-case=orig"), 13, "cpm-case=term");
+  REQUIRE(policy::served_from_route(other_case, back));
+  CHECK_FALSE(policy::route_params_signed(other_case, back, "key", "call-1"));
+  // Unsigned parameters do not verify with a key.
+  auto bare = ";lr" + policy::route_params(alice);
+  REQUIRE(policy::served_from_route(bare, back));
+  CHECK_FALSE(policy::route_params_signed(bare, back, "key", "call-1"));
+}
+
 TEST_SUITE_END();
 
 TEST_SUITE_BEGIN("policy");

@@ -129,7 +129,10 @@ TEST_CASE("trust::Domain of a core: the file's network nodes and its peers, not 
     CHECK(d->trusts("tls:127.0.0.1:40000", "127.0.1.2"));
     CHECK_FALSE(d->trusts("udp:127.0.0.1:40000", "127.0.1.2"));
     CHECK_FALSE(d->trusts("tcp:127.0.0.1:40000", "127.0.1.10")); // alice is no member
-    CHECK_FALSE(d->trusts("tcp:10.0.0.5:40000", "127.0.1.2"));   // not loopback
+    CHECK_FALSE(d->trusts("tcp:10.0.0.5:40000", "127.0.1.2"));   // not this host
+    // In a namespace the kernel picks the interface's first address: maybe our own.
+    CHECK(d->trusts("tcp:127.0.1.1:40000", "127.0.1.2"));
+    CHECK_FALSE(d->trusts("tcp:127.0.1.1:40000", "10.9.9.9"));
   }
 }
 
@@ -149,6 +152,15 @@ TEST_CASE("trust::Domain of a conversation server is its own core, plus `trusted
   CHECK(d->trusts("udp:10.1.1.1:5062"));
   CHECK_FALSE(d->trusts("udp:10.1.1.1:5060"));
   CHECK(d->trusts("tcp:10.1.1.1:41000"));
+  // A proxy named by its domain (found by DNS) is the core of the file serving it.
+  node.trusted.clear();
+  node.proxy = "sip:b.example";
+  d = trust::Domain::of(file, node);
+  REQUIRE(d);
+  CHECK(d->trusts("udp:127.0.2.1:5060"));
+  CHECK_FALSE(d->trusts("udp:127.0.1.1:5060"));
+  node.proxy = "sip:c.example"; // nobody of the file
+  CHECK(trust::Domain::of(file, node)->empty());
   node.trusted = {"nobody.example"};
   CHECK_FALSE(trust::Domain::of(file, node));
   CHECK(trust::Domain::of(file, *file.find_node("alice"))->empty());

@@ -7,7 +7,7 @@ void add_options(CLI::App& app, Options& opt)
 {
   cli::add_common(app, opt.common,
                   cli::k_config | cli::k_listen | cli::k_domain | cli::k_trace | cli::k_ready_fd |
-                      cli::k_dns);
+                      cli::k_dns | cli::k_tls);
   app.add_option("--peer", opt.peers, "Route DOMAIN to the core at URI: DOMAIN=URI (repeatable)");
   app.add_option("--psi", opt.psi,
                  "Route the public service identity URI to the server ADDR: URI=ADDR (repeatable)");

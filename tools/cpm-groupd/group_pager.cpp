@@ -394,6 +394,11 @@ struct GroupPager::Impl {
 };
 
 GroupPager::GroupPager() : m(std::make_unique<Impl>()) {}
+
+Result<std::string> GroupPager::secret(std::string_view name, std::string_view fresh)
+{
+  return m->outbox->secret(name, fresh);
+}
 GroupPager::~GroupPager() = default;
 
 Result<std::unique_ptr<GroupPager>> GroupPager::create(Env env)

@@ -21,6 +21,8 @@ public:
   GroupPager(const GroupPager&) = delete;
   GroupPager& operator=(const GroupPager&) = delete;
 
+  // The secret `name` kept in the outbox file (in memory without one): store::Outbox::secret.
+  Result<std::string> secret(std::string_view name, std::string_view fresh);
   // A MESSAGE whose request URI is group `g` (hosted by this node).
   proxy::Action message(const proxy::Incoming& in, const config::Group& g);
 

@@ -3,15 +3,16 @@
 
 #include <cstdlib>
 #include <fmt/format.h>
+#include <random>
 
 #include "focus.hpp"
 #include "group_pager.hpp"
 #include <memory>
 #include <optional>
 
+#include "cpm/codec/auth.hpp"
 #include "cpm/codec/sdp.hpp"
 #include "cpm/config/config.hpp"
-#include "cpm/core/identity.hpp"
 #include "cpm/core/interwork.hpp"
 #include "cpm/core/policy.hpp"
 #include "cpm/core/trust.hpp"
@@ -70,26 +71,12 @@ public:
   // goes on (or the request is refused, untrusted = "refuse"). The refusal, if any.
   std::optional<proxy::Action> screen(const proxy::Incoming& in, bool& stripped)
   {
-    sip::Request& req = in.req;
-    stripped = false;
-    if (m_domain.trusts(req.source, identity::top_via_host(req)))
-      return std::nullopt;
-    auto claims = trust::claims(req);
-    std::erase(claims, "odi Route"); // ours to read is none: odi is the core's
-    if (claims.empty())
-      return std::nullopt;
-    auto what = fmt::format("{}", fmt::join(claims, ", "));
-    if (m_node.untrusted_refuse) {
-      diag(fmt::format("{} {} from {}: 403 ({} from outside the trust domain)", req.method,
-                       req.ruri, req.source, what));
-      return proxy::Action::reply(
-          403, "Forbidden",
-          {fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", m_node.name, what)});
-    }
-    diag(fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
-                     req.ruri, req.source, what));
-    trust::forget_claims(req);
-    stripped = true;
+    auto sc = trust::screen(m_domain, in.req, m_node.untrusted_refuse, m_node.name, false);
+    stripped = sc.kind == trust::Screening::Kind::Stripped;
+    if (!sc.diag.empty())
+      diag(sc.diag);
+    if (sc.kind == trust::Screening::Kind::Refused)
+      return proxy::Action::reply(403, "Forbidden", sc.headers);
     return std::nullopt;
   }
 
@@ -192,6 +179,15 @@ public:
     policy::ServedUser served;
     if (!policy::served_from_route(req.own_route_params, served))
       return proxy::Action::forward();
+    if (!policy::route_params_signed(req.own_route_params, served, m_route_key,
+                                     req.value("Call-ID"))) {
+      diag(fmt::format("re-INVITE {} from {}: 403 (the dialog's cpm-served parameters are not "
+                       "signed by this server: changed on the way, or from before a restart)",
+                       req.ruri, req.from_uri));
+      return proxy::Action::reply(
+          403, "Forbidden",
+          {policy::warning(m_node.name, "the dialog's service-control parameters are not ours")});
+    }
     const char* side =
         served.session_case == config::SessionCase::Originating ? "originating" : "terminating";
     auto offered = offered_media(in);
@@ -246,7 +242,7 @@ public:
     a.record_route = req.method == "INVITE" || req.method == "SUBSCRIBE";
     // Whose side we are on, for the dialog's later requests (a re-INVITE's media policy).
     if (req.method == "INVITE")
-      a.record_route_params = policy::route_params(p.served);
+      a.record_route_params = policy::route_params(p.served, m_route_key, req.value("Call-ID"));
     if (p.served.session_case == config::SessionCase::Originating)
       if (auto refused = interworking(in, p.served.aor, a))
         return *refused;
@@ -359,6 +355,12 @@ public:
     if (!pager)
       return tl::unexpected(pager.error());
     m_pager = std::move(*pager);
+    // The key that signs our dialogs' Route parameters lives in the outbox file when there
+    // is one, so that a re-INVITE is still checked after a restart (as a core's odi seed).
+    auto key = m_pager->secret("route", m_route_key);
+    if (!key)
+      return tl::unexpected(key.error());
+    m_route_key = std::move(*key);
     // After the proxy: the focus's sipsess listener only sees what the proxy passes on.
     auto f = Focus::create(env);
     if (!f)
@@ -385,6 +387,14 @@ private:
   std::unique_ptr<GroupPager> m_pager;
   // Whose P-Asserted-Identity and P-Served-User we believe (our core, `trusted`).
   trust::Domain m_domain;
+  // Signs the served user we record in a dialog's Route (policy::route_params), drawn at
+  // start: a client cannot name another served user for its re-INVITEs.
+  std::string m_route_key = random_key();
+  static std::string random_key()
+  {
+    std::random_device rd;
+    return auth::md5_hex(fmt::format("route-{}-{}-{}-{}", rd(), rd(), rd(), rd()));
+  }
   std::unique_ptr<Focus> m_focus;
 };
 

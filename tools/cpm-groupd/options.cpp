@@ -7,7 +7,7 @@ void add_options(CLI::App& app, Options& opt)
 {
   cli::add_common(app, opt.common,
                   cli::k_config | cli::k_listen | cli::k_domain | cli::k_proxy | cli::k_trace |
-                      cli::k_ready_fd | cli::k_dns);
+                      cli::k_ready_fd | cli::k_dns | cli::k_tls);
   app.add_option("--max-message-size", opt.max_message_size,
                  "Refuse bodies larger than BYTES with 413 (users without a limit of their own)")
       ->check(CLI::NonNegativeNumber);

@@ -17,6 +17,7 @@
 
 #include "cpm/base/events.hpp"
 #include "cpm/config/config.hpp"
+#include "cpm/core/trust.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/iw/mapping.hpp"
@@ -91,6 +92,10 @@ public:
         return tl::unexpected(hp.error());
       m_smsc = *hp;
     }
+    auto d = trust::Domain::of(m_file, m_node);
+    if (!d)
+      return tl::unexpected(d.error());
+    m_domain = std::move(*d);
     return {};
   }
 
@@ -189,6 +194,12 @@ public:
       return proxy::Action::reply(200, "OK", {"Allow: MESSAGE, OPTIONS"});
     if (req.method != "MESSAGE")
       return proxy::Action::reply(405, "Method Not Allowed", {"Allow: MESSAGE, OPTIONS"});
+    // The sender of the SMS is the P-Asserted-Identity of our own core (and `trusted`) alone.
+    auto sc = trust::screen(m_domain, in.req, m_node.untrusted_refuse, m_node.name, false);
+    if (!sc.diag.empty())
+      diag(sc.diag);
+    if (sc.kind == trust::Screening::Kind::Refused)
+      return proxy::Action::reply(403, "Forbidden", sc.headers);
     return message(in);
   }
 
@@ -518,6 +529,8 @@ private:
   std::optional<iw::Store> m_store;
   std::unique_ptr<proxy::Proxy> m_proxy;
   std::unique_ptr<ua::Pager> m_pager;
+  // Whose P-Asserted-Identity names the sender: our own core (`proxy`) and `trusted`.
+  trust::Domain m_domain;
   std::unique_ptr<Link> m_link;
   std::set<int64_t> m_in_flight;
   std::set<int64_t> m_cpm_in_flight;

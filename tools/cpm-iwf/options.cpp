@@ -7,7 +7,7 @@ void add_options(CLI::App& app, Options& opt)
 {
   cli::add_common(app, opt.common,
                   cli::k_config | cli::k_listen | cli::k_domain | cli::k_proxy | cli::k_json |
-                      cli::k_trace | cli::k_ready_fd | cli::k_dns);
+                      cli::k_trace | cli::k_ready_fd | cli::k_dns | cli::k_tls);
   app.add_flag("--pipe", opt.pipe,
                "The SMS side is this process's stdin and stdout: one JSON line per SMS "
                "(cpm-iwf(1) PIPE FORMAT) instead of an SMSC over SMPP");

@@ -126,7 +126,7 @@ void add_options(CLI::App& app, Options& opt)
 {
   cli::add_common(app, opt.common,
                   cli::k_config | cli::k_listen | cli::k_proxy | cli::k_from | cli::k_json |
-                      cli::k_trace | cli::k_ready_fd | cli::k_dns);
+                      cli::k_trace | cli::k_ready_fd | cli::k_dns | cli::k_tls);
   app.add_option("--name", opt.name, "Node name in traces when there is no --node");
   app.add_option("--file", opt.file, "Send the content of this file ('-': stdin)");
   app.add_option("--content-type", opt.content_type,

@@ -41,6 +41,15 @@ void add_common(CLI::App& app, Common& c, unsigned which)
     app.add_option("--dns", c.dns,
                    "Resolve names (RFC 3263) on this DNS server, HOST[:PORT]; default: the "
                    "system's");
+  if (which & k_tls) {
+    app.add_option("--tls-cert", c.tls.cert,
+                   "PEM certificate chain (and key) of this node for SIP over TLS");
+    app.add_option("--tls-key", c.tls.key, "PEM private key of --tls-cert; default: in its file");
+    app.add_option("--tls-ca", c.tls.ca,
+                   "PEM file of the CAs whose certificates to trust; default: the system's");
+    app.add_flag("--no-tls-verify{false}", c.tls.verify,
+                 "Do not verify the TLS peers' certificates (tests only)");
+  }
   if (which & k_ready_fd)
     app.add_option("--ready-fd", c.ready_fd,
                    "Once ready, write the bound addresses to file descriptor N and close it");
@@ -117,6 +126,7 @@ Result<const config::Node*> apply_client_node(Common& c, std::string& password,
   c.hep_key = node->hep_key;
   if (c.dns.empty())
     c.dns = node->dns;
+  config::merge(c.tls, node->tls);
   if (password.empty())
     password = node->password;
   if (password.empty() && !c.from.empty())

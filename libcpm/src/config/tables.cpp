@@ -173,7 +173,11 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "iwf",
            "non_cpm_domains",
            "dns",
-           "dns_peers"});
+           "dns_peers",
+           "tls_cert",
+           "tls_key",
+           "tls_ca",
+           "tls_verify"});
   r.require("name");
   r.require("role");
   if (r.ok() && n.name.empty())
@@ -233,6 +237,10 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     if (auto d = sip::parse_dns_server(n.dns); !d)
       r.fail_key("dns", d.error().message);
   r.boolean("dns_peers", n.dns_peers);
+  r.str("tls_cert", n.tls.cert);
+  r.str("tls_key", n.tls.key);
+  r.str("tls_ca", n.tls.ca);
+  r.boolean("tls_verify", n.tls.verify);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);
@@ -296,6 +304,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   n.registrar_db = beside(path, n.registrar_db);
   n.outbox_db = beside(path, n.outbox_db);
   n.iwf_db = beside(path, n.iwf_db);
+  n.tls.cert = beside(path, n.tls.cert);
+  n.tls.key = beside(path, n.tls.key);
+  n.tls.ca = beside(path, n.tls.ca);
   if (n.default_expires > n.max_expires)
     n.default_expires = n.max_expires;
   if (n.default_expires < n.min_expires)

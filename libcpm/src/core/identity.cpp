@@ -79,18 +79,7 @@ bool username_names(std::string_view username, std::string_view aor)
 
 std::string top_via_host(const sip::Request& req)
 {
-  auto vias = req.values("Via");
-  if (vias.empty())
-    return {};
-  std::string_view v = vias.front();
-  auto sp = v.find_first_of(" \t");
-  if (sp == std::string_view::npos)
-    return {};
-  auto sent = trim(v.substr(sp + 1));
-  sent = sent.substr(0, sent.find_first_of(";, \t"));
-  if (!sent.empty() && sent.front() == '[')
-    return std::string(sent.substr(0, sent.find(']') + 1));
-  return std::string(sent.substr(0, sent.find(':')));
+  return trust::top_via_host(req);
 }
 
 std::string source_by_via(const sip::Request& req)
@@ -128,39 +117,34 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
   const auto& node = *s.node;
   Outcome o;
   auto note = [&](std::string line) { o.explain.push_back(std::move(line)); };
-  auto via_host = top_via_host(req);
-  o.trusted = s.domain && s.domain->trusts(req.source, via_host);
+  static const trust::Domain nobody;
+  const auto& domain = s.domain ? *s.domain : nobody;
+  std::string asserted_before = req.asserted;
+  auto sc = trust::screen(domain, req, node.untrusted_refuse, node.name);
+  o.trusted = !sc.outside;
   if (o.trusted) {
     o.how = "trusted";
     note(fmt::format("identity: {} is inside the trust domain: {}", req.source,
-                     req.asserted.empty()
+                     asserted_before.empty()
                          ? std::string("no P-Asserted-Identity, From is taken")
-                         : fmt::format("its P-Asserted-Identity {} is believed", req.asserted)));
+                         : fmt::format("its P-Asserted-Identity {} is believed", asserted_before)));
     return o;
   }
-  note(fmt::format("identity: {} is outside the trust domain ({})", req.source,
-                   s.domain ? s.domain->describe() : std::string("nobody")));
-  if (auto claims = trust::claims(req); !claims.empty()) {
-    auto what = fmt::format("{}", fmt::join(claims, ", "));
-    if (node.untrusted_refuse) {
-      o.forward = false;
-      o.status = 403;
-      o.reason = "Forbidden";
-      o.headers.push_back(
-          fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", node.name, what));
-      o.how = "refused";
-      o.diag = fmt::format("{} {} from {}: 403 ({} from outside the trust domain, untrusted = "
-                           "\"refuse\")",
-                           req.method, req.ruri, req.source, what);
-      note(fmt::format("identity: {} from outside: refused with 403 (untrusted = \"refuse\")",
-                       what));
-      return o;
-    }
-    trust::forget_claims(req);
+  note(fmt::format("identity: {} is outside the trust domain ({})", req.source, domain.describe()));
+  o.diag = sc.diag;
+  if (sc.kind == trust::Screening::Kind::Refused) {
+    o.forward = false;
+    o.status = 403;
+    o.reason = "Forbidden";
+    o.headers = sc.headers;
+    o.how = "refused";
+    note(fmt::format("identity: {} from outside: refused with 403 (untrusted = \"refuse\")",
+                     sc.what));
+    return o;
+  }
+  if (sc.kind == trust::Screening::Kind::Stripped) {
     o.remove_headers = {"P-Asserted-Identity", "P-Served-User"};
-    o.diag = fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
-                         req.ruri, req.source, what);
-    note(fmt::format("identity: removed {} (from outside the trust domain)", what));
+    note(fmt::format("identity: removed {} (from outside the trust domain)", sc.what));
   }
   // Who the request says it is from: P-Preferred-Identity (RFC 3325 §9.2), else From.
   std::string preferred(sip::addr_spec(req.value("P-Preferred-Identity")));

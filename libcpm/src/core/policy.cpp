@@ -1,6 +1,8 @@
 // Service control of the participating function.
 #include "cpm/core/policy.hpp"
 
+#include "cpm/codec/auth.hpp"
+
 #include "cpm/base/text.hpp"
 #include <algorithm>
 #include <cctype>
@@ -35,7 +37,27 @@ bool param_char(char c)
 
 } // namespace
 
-std::string route_params(const ServedUser& served)
+namespace {
+
+std::string route_signature(const ServedUser& served, std::string_view key,
+                            std::string_view call_id)
+{
+  auto mac = auth::md5_hex(fmt::format(
+      "{}:{}:{}:{}", key, served.aor,
+      served.session_case == config::SessionCase::Terminating ? "term" : "orig", call_id));
+  return mac.substr(0, 10);
+}
+
+} // namespace
+
+bool route_params_signed(std::string_view params, const ServedUser& served, std::string_view key,
+                         std::string_view call_id)
+{
+  auto sig = sip::find_param(params, "cpm-sig");
+  return sig && *sig == route_signature(served, key, call_id);
+}
+
+std::string route_params(const ServedUser& served, std::string_view key, std::string_view call_id)
 {
   std::string out = ";cpm-served=";
   for (char c : served.aor) {
@@ -46,6 +68,8 @@ std::string route_params(const ServedUser& served)
   }
   out +=
       served.session_case == config::SessionCase::Terminating ? ";cpm-case=term" : ";cpm-case=orig";
+  if (!key.empty())
+    out += ";cpm-sig=" + route_signature(served, key, call_id);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/address.hpp"
@@ -64,21 +65,39 @@ Result<Domain> Domain::of(const config::File& file, const config::Node& node)
         return r;
     return {};
   };
+  // A hop given by a domain name ("sip:b.example", found by DNS) is the core of the file
+  // that serves that domain, when there is one.
+  auto add_hop = [&](const std::string& hop_text) {
+    if (const auto* n = file.find_node(hop_text)) {
+      (void)add_node(*n);
+      return;
+    }
+    auto hop = sip::address_of(hop_text);
+    if (!hop)
+      return;
+    if (!hop->is_name()) {
+      (void)d.add(hop->host);
+      return;
+    }
+    for (const auto& n : file.nodes)
+      if (n.role == config::Role::Core)
+        for (const auto& dom : n.domains)
+          if (iequals(dom, hop->host))
+            (void)add_node(n);
+  };
+  for (const auto& l : node.listen)
+    if (auto hop = sip::address_of(l); hop && !hop->is_name())
+      d.m_local.push_back(hop->host);
   if (node.role == config::Role::Core) {
     for (const auto& n : file.nodes)
       if (is_network_node(n.role) && n.name != node.name)
         if (auto r = add_node(n); !r)
           return tl::unexpected(r.error());
     for (const auto& [dom, uri] : node.peers)
-      if (auto hop = sip::address_of(uri); hop && !hop->is_name())
-        (void)d.add(uri);
+      add_hop(uri);
   } else if (node.role == config::Role::ConversationServer || node.role == config::Role::Iwf) {
-    if (!node.proxy.empty()) {
-      if (const auto* core = file.find_node(node.proxy))
-        (void)add_node(*core);
-      else if (auto hop = sip::address_of(node.proxy); hop && !hop->is_name())
-        (void)d.add(fmt::format("{}", hop->host));
-    }
+    if (!node.proxy.empty())
+      add_hop(node.proxy);
   }
   for (const auto& t : node.trusted) {
     if (const auto* n = file.find_node(t)) {
@@ -105,16 +124,17 @@ bool Domain::trusts(std::string_view source, std::string_view via_host) const
   for (const auto& e : m_entries)
     if (matches(e, s->host))
       return true;
-  if (connection && is_loopback(s->host) && !via_host.empty()) {
+  // A connection from this host (a loopback address, or one of the node's own): a local
+  // process whose connection libre did not bind. It is the member its top Via names.
+  bool local =
+      is_loopback(s->host) || std::find(m_local.begin(), m_local.end(), s->host) != m_local.end();
+  if (connection && local && !via_host.empty()) {
     std::string vh(via_host);
     if (vh.size() > 2 && vh.front() == '[' && vh.back() == ']')
       vh = vh.substr(1, vh.size() - 2);
-    bool own = std::any_of(m_entries.begin(), m_entries.end(),
-                           [&](const Entry& e) { return e.host == s->host; });
-    if (!own)
-      for (const auto& e : m_entries)
-        if (e.host == vh && is_loopback(vh))
-          return true;
+    for (const auto& e : m_entries)
+      if (e.host == vh)
+        return true;
   }
   return false;
 }
@@ -167,6 +187,51 @@ void forget_claims(sip::Request& req)
                                             iequals(h.name, "P-Served-User");
                                    }),
                     req.headers.end());
+}
+
+std::string top_via_host(const sip::Request& req)
+{
+  auto vias = req.values("Via");
+  if (vias.empty())
+    return {};
+  std::string_view v = vias.front();
+  auto sp = v.find_first_of(" \t");
+  if (sp == std::string_view::npos)
+    return {};
+  auto sent = text::trim(v.substr(sp + 1));
+  sent = sent.substr(0, sent.find_first_of(";, \t"));
+  if (!sent.empty() && sent.front() == '[')
+    return std::string(sent.substr(0, sent.find(']') + 1));
+  return std::string(sent.substr(0, sent.find(':')));
+}
+
+Screening screen(const Domain& domain, sip::Request& req, bool refuse, std::string_view node_name,
+                 bool with_odi)
+{
+  Screening s;
+  if (domain.trusts(req.source, top_via_host(req)))
+    return s;
+  s.outside = true;
+  auto c = claims(req);
+  if (!with_odi)
+    std::erase(c, "odi Route");
+  if (c.empty())
+    return s;
+  s.what = fmt::format("{}", fmt::join(c, ", "));
+  if (refuse) {
+    s.kind = Screening::Kind::Refused;
+    s.diag = fmt::format("{} {} from {}: 403 ({} from outside the trust domain, untrusted = "
+                         "\"refuse\")",
+                         req.method, req.ruri, req.source, s.what);
+    s.headers.push_back(
+        fmt::format("Warning: 399 {} \"{} from outside the trust domain\"", node_name, s.what));
+    return s;
+  }
+  s.kind = Screening::Kind::Stripped;
+  s.diag = fmt::format("{} {} from {}: removed {} (from outside the trust domain)", req.method,
+                       req.ruri, req.source, s.what);
+  forget_claims(req);
+  return s;
 }
 
 namespace {

@@ -128,12 +128,14 @@ std::string Hop::uri() const
     // RFC 3263 §4: a name without a port is looked up as NAPTR, then SRV (a transport
     // given: its SRV at once); with a port, as A/AAAA only. So neither is made up here.
     std::string port_part = port_named ? fmt::format(":{}", port) : "";
-    std::string_view tp = transport == "tcp"                   ? ";transport=tcp"
+    std::string_view tp = transport == "tls"                   ? ";transport=tls"
+                          : transport == "tcp"                 ? ";transport=tcp"
                           : transport_named || transport_given ? ";transport=udp"
                                                                : "";
     return fmt::format("sip:{}{}{}", h, port_part, tp);
   }
-  std::string_view tp = transport == "tcp"                      ? ";transport=tcp"
+  std::string_view tp = transport == "tls"                      ? ";transport=tls"
+                        : transport == "tcp"                    ? ";transport=tcp"
                         : transport == "udp" && transport_named ? ";transport=udp"
                                                                 : "";
   return fmt::format("sip:{}:{}{}", h, port, tp);
@@ -142,24 +144,29 @@ std::string Hop::uri() const
 Hop Hop::over_tcp() const
 {
   Hop h = *this;
-  h.transport = "tcp";
+  if (h.transport != "tls") // TLS is TCP already
+    h.transport = "tcp";
   return h;
 }
 
 Result<Hop> parse_proxy(std::string_view s)
 {
   auto l = text::lower(s.substr(0, 4));
-  if (l == "udp:" || l == "tcp:") {
+  if (l == "udp:" || l == "tcp:" || l == "tls:") {
     Hop h;
     if (auto r = host_port(s.substr(4), s, h); !r)
       return tl::unexpected(r.error());
     h.transport = l.substr(0, 3);
     h.transport_given = true;
+    if (h.transport == "tls" && !h.port_named)
+      h.port = 5061;
     return h;
   }
-  if (l == "sip:")
+  if (l == "sip:" || text::lower(s.substr(0, 5)) == "sips:")
     return hop_of_uri(s);
-  return fail(fmt::format("bad proxy '{}': want udp:HOST:PORT, tcp:HOST:PORT or sip:HOST:PORT", s));
+  return fail(fmt::format(
+      "bad proxy '{}': want udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT or sip:/sips:HOST:PORT",
+      s));
 }
 
 Result<Hop> parse_dns_server(std::string_view s)
@@ -180,9 +187,15 @@ Result<Hop> parse_dns_server(std::string_view s)
 
 Result<Hop> hop_of(const Uri& uri)
 {
-  if (uri.scheme != "sip")
-    return fail(fmt::format("'{}' is not a sip: URI", uri.str()));
+  if (uri.scheme != "sip" && uri.scheme != "sips")
+    return fail(fmt::format("'{}' is not a sip: or sips: URI", uri.str()));
   Hop h;
+  // RFC 3261 §19.1.2: a sips: URI is reached over TLS, port 5061 when none is given.
+  if (uri.scheme == "sips") {
+    h.transport = "tls";
+    h.port = 5061;
+    h.transport_given = true;
+  }
   h.host = std::string(unbracket(uri.host));
   if (auto c = check_host(h.host, uri.str()); !c)
     return tl::unexpected(c.error());
@@ -194,8 +207,11 @@ Result<Hop> hop_of(const Uri& uri)
     h.port_named = true;
   }
   if (auto t = uri.param("transport");
-      t && (text::iequals(*t, "tcp") || text::iequals(*t, "udp"))) {
+      t && (text::iequals(*t, "tcp") || text::iequals(*t, "udp") || text::iequals(*t, "tls")) &&
+      h.transport != "tls") {
     h.transport = text::lower(*t);
+    if (h.transport == "tls" && !h.port_named)
+      h.port = 5061;
     h.transport_named = true;
     h.transport_given = true;
   }
@@ -205,8 +221,8 @@ Result<Hop> hop_of(const Uri& uri)
 Result<Hop> hop_of_uri(std::string_view uri)
 {
   auto u = parse_uri(uri);
-  if (!u || u->scheme != "sip")
-    return fail(fmt::format("'{}' is not a sip: URI", uri));
+  if (!u || (u->scheme != "sip" && u->scheme != "sips"))
+    return fail(fmt::format("'{}' is not a sip: or sips: URI", uri));
   return hop_of(*u);
 }
 
@@ -252,10 +268,11 @@ Result<Hop> parse_listen(std::string_view s)
   Hop l;
   auto colon = s.find(':');
   if (colon == npos)
-    return fail(fmt::format("bad listen address '{}': want udp:HOST:PORT or tcp:HOST:PORT", s));
+    return fail(fmt::format(
+        "bad listen address '{}': want udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT", s));
   l.transport = std::string(s.substr(0, colon));
-  if (l.transport != "udp" && l.transport != "tcp")
-    return fail(fmt::format("bad listen address '{}': transport must be udp or tcp", s));
+  if (l.transport != "udp" && l.transport != "tcp" && l.transport != "tls")
+    return fail(fmt::format("bad listen address '{}': transport must be udp, tcp or tls", s));
   auto rest = s.substr(colon + 1);
   std::string_view host, port;
   if (!rest.empty() && rest[0] == '[') {

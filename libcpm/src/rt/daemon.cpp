@@ -74,6 +74,9 @@ Result<void> Runner::configure(Role& role)
     m_node.hep_id = m_common.hep_id;
   if (!m_common.dns.empty())
     m_node.dns = m_common.dns;
+  config::TlsSettings tls = m_common.tls;
+  config::merge(tls, m_node.tls);
+  m_node.tls = tls;
   return role.configure(*this);
 }
 
@@ -108,12 +111,13 @@ int Runner::serve(Role& role)
   }
   sip::Library lib;
   auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
-                               m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns);
+                               m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns, m_node.tls);
   if (!st) {
     cli::diag(m_spec.prog, st.error().message);
     return st.error().code;
   }
   m_stack = std::move(*st);
+  expect_tls_peers();
   // A core is what "sip:DOMAIN" finds by DNS (a client's proxy): a Route naming one of its
   // domains is its own. Not a conversation server, which serves the same domains.
   if (m_spec.role == config::Role::Core)
@@ -122,6 +126,22 @@ int Runner::serve(Role& role)
   role.stop(*this);
   m_stack.reset();
   return rc;
+}
+
+void Runner::expect_tls_peers()
+{
+  auto expect = [this](const std::string& addr) {
+    if (auto h = sip::parse_proxy(addr); h)
+      m_stack->expect_tls_peer(*h);
+  };
+  expect(m_node.proxy);
+  expect(m_node.iwf);
+  for (const auto& [_, addr] : m_node.peers)
+    expect(addr);
+  for (const auto& [_, addr] : m_node.psi)
+    expect(addr);
+  for (const auto* t : m_file.triggers_of(m_node.name))
+    expect(t->server);
 }
 
 // Serve on the stack until SIGINT/SIGTERM (or sip::stop()).

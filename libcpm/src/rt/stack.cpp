@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
+#include "cpm/rt/tls.hpp"
 
 namespace cpm::sip {
 
@@ -80,7 +82,7 @@ Result<void> make_dnsc(const std::string& dns, re_ptr<struct ::dnsc>& out, std::
 
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,
                                              const std::string& software, trace::Writer* trace,
-                                             const std::string& dns)
+                                             const std::string& dns, const config::TlsSettings& tls)
 {
   std::unique_ptr<Stack> s(new Stack());
   s->m_trace = trace;
@@ -98,8 +100,23 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
       return tl::unexpected(spec.error());
     struct sa sa;
     sa_set_str(&sa, spec->host.c_str(), spec->port);
-    auto tp = spec->transport == "tcp" ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
-    err = sip_transp_add(s->m_sip.get(), tp, &sa);
+    auto tp = spec->transport == "tcp"   ? SIP_TRANSP_TCP
+              : spec->transport == "tls" ? SIP_TRANSP_TLS
+                                         : SIP_TRANSP_UDP;
+    if (tp == SIP_TRANSP_TLS && !s->m_tls) {
+      auto ctx = TlsContext::create(tls);
+      if (!ctx)
+        return tl::unexpected(ctx.error());
+      s->m_tls = std::move(*ctx);
+      // Every refused certificate is said on stderr as it happens: the request that waited
+      // for the connection only learns "connection closed".
+      std::string prog = software.substr(0, software.find(' '));
+      s->m_tls->on_refusal([prog](const std::string& why) {
+        std::fprintf(stderr, "%s: %s\n", prog.c_str(), why.c_str());
+      });
+    }
+    err = tp == SIP_TRANSP_TLS ? sip_transp_add(s->m_sip.get(), tp, &sa, s->m_tls->get())
+                               : sip_transp_add(s->m_sip.get(), tp, &sa);
     if (err)
       return fail(fmt::format("cannot listen on {}: {}", text, std::strerror(err)), 3);
     struct sa bound;
@@ -171,8 +188,18 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
   return false;
 }
 
+void Stack::expect_tls_peer(const Hop& hop)
+{
+  if (m_tls && hop.transport == "tls")
+    m_tls->expect_peer(hop.host);
+}
+
 std::string Stack::send_error(const Hop& hop, int err) const
 {
+  if (hop.transport == "tls" && !m_tls)
+    return fmt::format("cannot reach {}: no tls: listen address to send over TLS from", hop.uri());
+  if (hop.transport == "tls" && m_tls && !m_tls->last_refusal().empty())
+    return fmt::format("cannot reach {}: {}", hop.uri(), m_tls->last_refusal());
   if (hop.is_name() && m_dns_servers.empty())
     return fmt::format("cannot resolve '{}': no DNS server (give --dns HOST:PORT, the node's "
                        "dns key, or a nameserver in /etc/resolv.conf)",

@@ -1,5 +1,6 @@
 // The durable outbox: two tables in one SQLite file, every change one committed transaction.
 #include "cpm/store/outbox.hpp"
+#include "cpm/store/secret.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -101,6 +102,11 @@ Result<Outbox> Outbox::open(const std::string& path)
     *s.out = std::move(*st);
   }
   return Outbox(std::move(impl));
+}
+
+Result<std::string> Outbox::secret(std::string_view name, std::string_view fresh)
+{
+  return keep_secret(m->db, name, fresh);
 }
 
 const std::string& Outbox::path() const

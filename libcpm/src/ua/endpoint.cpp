@@ -19,24 +19,29 @@ Result<std::vector<std::string>> listen_addresses(const Settings& s,
                                                   const std::optional<sip::Hop>& proxy)
 {
   auto listen = s.listen;
+  sip::Hop peer_hop;
+  if (proxy)
+    peer_hop = *proxy;
+  else if (!s.peer.empty())
+    peer_hop = sip::hop_of_uri(s.peer).value_or(sip::Hop{});
   if (listen.empty()) {
-    std::string peer = "127.0.0.1";
-    if (proxy)
-      peer = proxy->host;
-    else if (!s.peer.empty())
-      peer = sip::hop_of_uri(s.peer).value_or(sip::Hop{}).host;
-    return sip::default_listen(peer);
+    listen = sip::default_listen(peer_hop.host.empty() ? "127.0.0.1" : peer_hop.host);
+    if (peer_hop.transport != "tls")
+      return listen;
   }
-  if (!s.need_tcp)
-    return listen;
-  bool tcp = false;
-  for (const auto& l : listen)
+  bool tcp = false, tls = false;
+  for (const auto& l : listen) {
     tcp = tcp || l.rfind("tcp:", 0) == 0;
+    tls = tls || l.rfind("tls:", 0) == 0;
+  }
   auto first = sip::parse_listen(listen.front());
   if (!first)
     return tl::unexpected(first.error());
-  if (!tcp) // bodies over 1300 bytes go over TCP, which needs a TCP transport
+  if (!tcp && s.need_tcp) // bodies over 1300 bytes go over TCP, which needs a TCP transport
     listen.push_back(sip::format_listen({"tcp", first->host, 0}));
+  // libre opens TLS connections from its TLS transport only.
+  if (!tls && peer_hop.transport == "tls")
+    listen.push_back(sip::format_listen({"tls", first->host, 0}));
   return listen;
 }
 
@@ -54,6 +59,7 @@ Settings settings_of(const Log& log, const cli::Common& c, const std::string& na
   s.trace = c.trace;
   s.pcap = c.pcap;
   s.dns = c.dns;
+  s.tls = c.tls;
   s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
   s.hep.target = c.hep;
   s.hep.capture_id = c.hep_id < 0 ? 1 : static_cast<uint32_t>(c.hep_id);
@@ -84,10 +90,14 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
   if (!s.hep.target.empty())
     if (auto t = e->m_trace.open_hep(s.hep, s.log.prog); !t)
       return tl::unexpected(t.error());
-  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns);
+  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns, s.tls);
   if (!stack)
     return tl::unexpected(stack.error());
   e->m_stack = std::move(*stack);
+  if (e->m_proxy)
+    e->m_stack->expect_tls_peer(*e->m_proxy);
+  else if (auto h = sip::hop_of_uri(s.peer); h)
+    e->m_stack->expect_tls_peer(*h);
   e->m_from = s.from;
   if (e->m_from.empty()) {
     auto u = e->m_stack->uri();

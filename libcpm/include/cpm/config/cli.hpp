@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cpm/base/error.hpp"
+#include "cpm/config/tls_settings.hpp"
 
 namespace cpm::config {
 struct File;
@@ -30,6 +31,8 @@ struct Common {
   std::string hep_node; // the node's hep_node (no option)
   std::string hep_key;  // the node's hep_key (no option: a secret stays off command lines)
   std::string dns;
+  // --tls-cert, --tls-key, --tls-ca, --no-tls-verify (the node's tls_* keys fill the rest).
+  config::TlsSettings tls;
   int ready_fd = -1;
   int verbose = 0;
   bool quiet = false;
@@ -47,6 +50,7 @@ enum Shared : unsigned {
   k_trace = 1u << 6, // --trace, --pcap, --hep and --hep-id
   k_ready_fd = 1u << 7,
   k_dns = 1u << 8, // --dns
+  k_tls = 1u << 9, // --tls-cert, --tls-key, --tls-ca, --no-tls-verify
 };
 
 // Add the shared options selected by `which` (plus -v, -q, --version) to `app`.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpm/base/error.hpp"
+#include "cpm/config/tls_settings.hpp"
 
 namespace cpm::config {
 
@@ -137,6 +138,9 @@ struct Node {
   // A core: a domain no `peers` entry names (and no "*") is reached by its DNS records
   // (RFC 3263) instead of being answered 404.
   bool dns_peers = false;
+  // SIP over TLS: tls_cert, tls_key, tls_ca (relative to the config file's directory) and
+  // tls_verify (overridden by --tls-cert, --tls-key, --tls-ca, --no-tls-verify).
+  TlsSettings tls;
   int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer

@@ -30,10 +30,17 @@ bool parse_served_user(std::string_view value, ServedUser& out);
 // The parameters a participating function puts on its Record-Route URI for an initial INVITE
 // of `served`: ";cpm-served=<AoR, percent-escaped>;cpm-case=orig|term". They come back in the
 // Route of every in-dialog request, so that the function knows whose side it is on.
-std::string route_params(const ServedUser& served);
+// With a `key` they end in ";cpm-sig=<10 hex>": an MD5 of the key, the served user, the case
+// and `call_id`, so that a client, which writes the Route set of its in-dialog requests,
+// cannot change whose policy they are checked against.
+std::string route_params(const ServedUser& served, std::string_view key = {},
+                         std::string_view call_id = {});
 // The served user from the parameters of our own Route (";lr;cpm-served=...;cpm-case=...");
 // false when they carry none or a malformed one.
 bool served_from_route(std::string_view params, ServedUser& out);
+// Whether those parameters carry the signature route_params(`served`, `key`, `call_id`) gives.
+bool route_params_signed(std::string_view params, const ServedUser& served, std::string_view key,
+                         std::string_view call_id);
 
 // The Warning header line of a refusal (RFC 3261 §20.43, code 399 "miscellaneous"): the
 // node that refused and the rule, quoted: Warning: 399 csA "sip:alice@a.example may not ...".

@@ -19,6 +19,8 @@ public:
   //  - a core: every core, conversation server and IWF of `file` (their listen addresses)
   //    and the core's own peers: the network nodes one operator runs together;
   //  - a conversation server or an IWF: its `proxy` (its own core) alone;
+  //  A hop given by a domain name (a DNS peer, a proxy "sip:b.example") is the core of the
+  //  file that serves that domain, if any.
   //  - a client: nobody.
   // `trusted` entries are node names of `file` or addresses ("127.0.0.9" any port,
   // "udp:10.0.0.1:5060" that port over UDP). An entry that is neither is an error.
@@ -28,9 +30,10 @@ public:
   // Whether a request from `source` ("udp:127.0.1.2:5060", Request::source) with this top
   // Via sent-by host comes from inside. UDP matches address and port; TCP and TLS the
   // address alone (the peer's port is ephemeral). libre cannot bind its outgoing
-  // connections to a node's address, so on one host they all come from the loopback
-  // address the kernel picks (127.0.0.1): a connection from a loopback address that is no
-  // node's own is believed when the top Via names a trusted node (`via_host`).
+  // connections to a node's address, so the nodes of one host all connect from the address
+  // the kernel picks (127.0.0.1 on loopback, the first address of an interface in a
+  // namespace): a TCP or TLS connection from this host (a loopback address, or one of the
+  // node's own listen addresses) is believed when its top Via names a member (`via_host`).
   bool trusts(std::string_view source, std::string_view via_host = {}) const;
   // Whether a next hop (a SIP URI or address form) is inside.
   bool trusts_hop(std::string_view uri) const;
@@ -45,6 +48,7 @@ private:
     std::string transport;
   };
   std::vector<Entry> m_entries;
+  std::vector<std::string> m_local; // the node's own listen hosts
 };
 
 // What a request carries that only a trust domain may say (RFC 3325 §4, RFC 5502 §6): the
@@ -53,6 +57,24 @@ std::vector<std::string> claims(const sip::Request& req);
 // Forget them in the request view (asserted, odi, the headers), so that nothing later
 // decides by them. The caller also removes the headers from what it forwards.
 void forget_claims(sip::Request& req);
+
+// What a node does with a request from outside its trust domain that carries claims.
+struct Screening {
+  enum class Kind { Pass, Stripped, Refused };
+  Kind kind = Kind::Pass;
+  bool outside = false;             // the source is outside the trust domain
+  std::string what;                 // the claims, "P-Asserted-Identity, odi Route"
+  std::string diag;                 // the stderr line ("" for Pass)
+  std::vector<std::string> headers; // Refused: the 403's Warning
+};
+// Screen `req` from its source: inside, or no claims: Pass; else with `refuse` (untrusted =
+// "refuse") Refused, otherwise the claims forgotten (forget_claims) and Stripped; the
+// caller also removes P-Asserted-Identity and P-Served-User from what it forwards.
+// `with_odi`: whether an odi Route counts (a server has none to read: odi is the core's).
+Screening screen(const Domain& domain, sip::Request& req, bool refuse, std::string_view node_name,
+                 bool with_odi = true);
+// The top Via's sent-by host of a request ("127.0.1.2", "[::1]"), or "".
+std::string top_via_host(const sip::Request& req);
 
 // Privacy (RFC 3323 §4.2, RFC 3325 §9.3): the user asked that its asserted identity leave
 // no trust domain ("id"), or said explicitly that it may ("none").

@@ -13,12 +13,13 @@
 
 namespace cpm::sip {
 
-// A transport address: "udp:H:P", "tcp:H:P", "sip:H:P;transport=tcp". The host of a
+// A transport address: "udp:H:P", "tcp:H:P", "tls:H:P", "sip:H:P;transport=tcp",
+// "sips:H:P" (TLS, port 5061 when absent; libre takes it as "sip:H:P;transport=tls"). The host of a
 // next hop (parse_proxy, hop_of) is an IP literal or a domain name that libre resolves as
 // RFC 3263 says (NAPTR, SRV, A/AAAA); a --listen host (parse_listen) is an IP literal;
 // address_of keeps host names as written.
 struct Hop {
-  std::string transport = "udp"; // "udp" | "tcp" (address_of: any transport parameter)
+  std::string transport = "udp"; // "udp" | "tcp" | "tls" (address_of: any transport parameter)
   std::string host;              // without brackets
   uint16_t port = 5060;          // a --listen value: 0 for any port
   // The URI named its transport (";transport=udp": a UDP-only target, never moved to TCP).
@@ -34,7 +35,7 @@ struct Hop {
   std::string uri() const;
   // The host is a domain name (not an IP literal).
   bool is_name() const;
-  // Same hop over tcp.
+  // Same hop over tcp (a tls hop stays tls).
   Hop over_tcp() const;
 };
 
@@ -42,7 +43,7 @@ struct Hop {
 // not an IP literal.
 bool is_host_name(std::string_view host);
 
-// Parse a --proxy value: "udp:H:P", "tcp:H:P" or a sip: URI (as hop_of_uri).
+// Parse a --proxy value: "udp:H:P", "tcp:H:P", "tls:H:P" or a sip:/sips: URI (as hop_of_uri).
 Result<Hop> parse_proxy(std::string_view s);
 // The hop of a sip: URI's host part ("sip:bob@127.0.0.2:5062;transport=tcp"): port 5060
 // when absent (for a name: left to DNS), tcp when its transport parameter says so.
@@ -58,7 +59,8 @@ bool same_host_port(const Hop& a, const Hop& b);
 // 53 when absent).
 Result<Hop> parse_dns_server(std::string_view s);
 
-// A --listen value: "udp:127.0.0.1:5060", "tcp:[::1]:0" (the port is required, 0 allowed).
+// A --listen value: "udp:127.0.0.1:5060", "tcp:[::1]:0", "tls:127.0.0.1:5061" (the port is
+// required, 0 allowed).
 Result<Hop> parse_listen(std::string_view s);
 // Back to the --listen form, "tcp:[::1]:0".
 std::string format_listen(const Hop& l);

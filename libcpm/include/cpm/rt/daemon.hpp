@@ -80,6 +80,9 @@ private:
   int serve(Role& role);
   int listen(Role& role);
   void reload(Role& role);
+  // The TLS hosts of the node's proxy, peers, psi, iwf and triggers as the stack's expected
+  // TLS peers (TlsContext::expect_peer).
+  void expect_tls_peers();
 
   Spec m_spec;
   const cli::Common& m_common;

@@ -11,6 +11,7 @@
 
 #include "cpm/base/error.hpp"
 #include "cpm/base/trace.hpp"
+#include "cpm/config/tls_settings.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/request.hpp"
 #include "cpm/rt/loop.hpp"
@@ -23,6 +24,8 @@ struct dnsc;
 
 namespace cpm::sip {
 
+class TlsContext;
+
 // A libre SIP stack with its transports and its DNS client, tracing every message to a
 // trace::Writer. libre's sip_request resolves a next hop named by a domain as RFC 3263
 // says (NAPTR, SRV, A/AAAA; the next SRV target after a transport error, a timeout or a
@@ -30,11 +33,14 @@ namespace cpm::sip {
 class Stack {
 public:
   // Listen on every spec; `software` becomes Server:/User-Agent:. `dns` is the DNS server
-  // ("HOST[:PORT]", --dns), "" for the system's (/etc/resolv.conf).
+  // ("HOST[:PORT]", --dns), "" for the system's (/etc/resolv.conf). A "tls:" spec listens
+  // for SIP over TLS on a TlsContext made from `tls` (rt/tls.hpp); it is also what libre
+  // opens TLS connections with, so a node that sends over TLS needs one.
   static Result<std::unique_ptr<Stack>> create(const std::vector<std::string>& listen,
                                                const std::string& software,
                                                trace::Writer* trace = nullptr,
-                                               const std::string& dns = {});
+                                               const std::string& dns = {},
+                                               const config::TlsSettings& tls = {});
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -58,9 +64,15 @@ public:
   // Why a request to `hop` could not go out with errno `err`, in words: for a name with no
   // DNS server, says so and how to give one.
   std::string send_error(const Hop& hop, int err) const;
+  // The TLS context of the "tls:" transports, nullptr without one.
+  TlsContext* tls() const { return m_tls.get(); }
+  // A host whose certificate a TLS server we connect to may show (TlsContext::expect_peer):
+  // the node's TLS proxy, peers and routes. Ignored without TLS or for a hop that is not tls.
+  void expect_tls_peer(const Hop& hop);
 
 private:
   Stack() = default;
+  std::unique_ptr<TlsContext> m_tls;
   re_ptr<struct ::dnsc> m_dnsc;
   std::string m_dns_servers;
   std::vector<std::string> m_names;

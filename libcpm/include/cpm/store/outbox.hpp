@@ -91,6 +91,9 @@ public:
   Result<size_t> item_count();
   // The file as given to open().
   const std::string& path() const;
+  // The secret called `name` kept in this file (store::keep_secret): the outbox holds its
+  // file exclusively, so a server's other secrets live in it through here.
+  Result<std::string> secret(std::string_view name, std::string_view fresh);
 
 private:
   struct Impl;

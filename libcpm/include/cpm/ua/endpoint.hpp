@@ -38,6 +38,7 @@ struct Settings {
   std::string dns;                 // --dns HOST[:PORT], or "" for the system's
   std::string peer;                // without --proxy, the URI whose host picks the defaults
   bool need_tcp = false;           // add a tcp address when --listen gives only udp ones
+  config::TlsSettings tls;         // --tls-* and the node's tls_* keys
 };
 
 // Settings from a client's shared options: listen, proxy, from and trace as given, the trace
