@@ -66,8 +66,7 @@ void Listener::Impl::tls_conn_h(const struct sa* peer, void* arg) noexcept
 }
 
 Result<std::unique_ptr<Listener>> Listener::create(const std::string& host, uint16_t port,
-                                                   trace::Writer* trace,
-                                                   const sip::TlsContext* tls)
+                                                   trace::Writer* trace, const sip::TlsContext* tls)
 {
   struct sa laddr;
   if (sa_set_str(&laddr, host.c_str(), port))
@@ -196,9 +195,8 @@ Result<void> Session::connect()
       c->set_txq_limit(c->txq_max);
       c->verifying = m->lst->tls->verify();
       if (auto v = m->lst->tls->verify_host(c->tls.get(), hop.host); !v)
-        return fail(fmt::format("msrp: cannot connect to {}: {}", format_uri(hop),
-                                v.error().message),
-                    3);
+        return fail(
+            fmt::format("msrp: cannot connect to {}: {}", format_uri(hop), v.error().message), 3);
     }
   }
   if (err)
