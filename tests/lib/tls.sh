@@ -46,3 +46,56 @@ tls_cert()
   fi
   cat "$tls/$name.crt" "$tls/$name.key" >"$tls/$name.pem"
 }
+
+# tls_lab CA: rewrite $lab (a lab config of lab_config) for SIP over TLS on every hop: each
+# SIP node listens on tls:ITS-ADDRESS:5061 alone, and so every node name used as an address
+# (proxy, peers, psi, triggers) is a TLS URI; each gets tls_cert = $tls/NODE.pem (for
+# NODE.test and its address, signed by CA) and tls_ca = $tls/CA.pem.
+tls_lab()
+{
+  local ca=$1 node ip
+  need python3
+  python3 - "$lab" "$tls" "$ca" >"$tls/nodes" <<'PY' || fail "tls_lab: cannot rewrite $lab"
+import re, sys
+lab, tls, ca = sys.argv[1:]
+text = open(lab).read()
+out = []
+for block in re.split(r'(?=^\[\[)', text, flags=re.M):
+    m = re.search(r'^listen = \["udp:([0-9.]+):5060"[^\]]*\]$', block, flags=re.M)
+    name = re.search(r'^name = "([^"]+)"', block, flags=re.M)
+    if block.startswith('[[node]]') and m and name:
+        ip = m.group(1)
+        block = block.replace(m.group(0), f'listen = ["tls:{ip}:5061"]\n'
+                              f'tls_cert = "{tls}/{name.group(1)}.pem"\ntls_ca = "{tls}/{ca}.pem"')
+        print(name.group(1), ip)
+    out.append(block)
+open(lab, 'w').write(''.join(out))
+PY
+  while read -r node ip; do
+    tls_cert "$ca" "$node" "$node.test" "$ip"
+  done <"$tls/nodes"
+}
+
+# expect_all_tls TRACE...: every SIP message sent or received in the traces went over TLS
+# (MSRP and notes aside), and there was some.
+expect_all_tls()
+{
+  local bad
+  bad=$(python3 - "$@" <<'PY'
+import json, sys
+for path in sys.argv[1:]:
+    n = 0
+    for line in open(path):
+        e = json.loads(line)
+        first = e.get("first_line", "")
+        if e.get("dir") not in ("tx", "rx") or "SIP/2.0" not in first:
+            continue
+        n += 1
+        if e.get("transport") != "tls":
+            print(f"{path}: {first} over {e.get('transport')}")
+    if n == 0:
+        print(f"{path}: no SIP message")
+PY
+  ) || fail "expect_all_tls: cannot read $*"
+  [[ -z $bad ]] || fail "SIP not over TLS: $bad"
+}

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "cpm/config/config.hpp"
 #include "cpm/rt/tls.hpp"
 
 using cpm::config::TlsSettings;
@@ -79,6 +80,46 @@ TEST_CASE("tls::TlsContext keeps each expected peer once, lower case, unbrackete
   (*t)->expect_peer("[::1]");
   (*t)->expect_peer("");
   CHECK((*t)->expected_peers() == std::vector<std::string>{"core-a.test", "::1"});
+}
+
+TEST_CASE("tls::node keys are read beside the config file, tls_verify true by default")
+{
+  auto f = cpm::config::parse(R"([[node]]
+name = "coreA"
+role = "core"
+domain = "a.example"
+listen = ["tls:127.0.1.1:5061"]
+tls_cert = "tls/coreA.pem"
+tls_ca = "/etc/cpm/ca.pem"
+
+[[node]]
+name = "alice"
+role = "client"
+proxy = "coreA"
+tls_verify = false
+)",
+                              "/lab/lab.toml");
+  REQUIRE(f);
+  const auto* core = f->find_node("coreA");
+  REQUIRE(core);
+  CHECK(core->tls.cert == "/lab/tls/coreA.pem");
+  CHECK(core->tls.key.empty());
+  CHECK(core->tls.ca == "/etc/cpm/ca.pem");
+  CHECK(core->tls.verify);
+  const auto* alice = f->find_node("alice");
+  REQUIRE(alice);
+  CHECK_FALSE(alice->tls.verify);
+  // A node name whose first listen address is tls: is a TLS address.
+  CHECK(alice->proxy == "sip:127.0.1.1:5061;transport=tls");
+}
+
+TEST_CASE("tls::merge: the command line wins, either side turns verification off")
+{
+  TlsSettings cli{"", "", "/cli/ca.pem", true};
+  cpm::config::merge(cli, {"/node/cert.pem", "", "/node/ca.pem", false});
+  CHECK(cli.cert == "/node/cert.pem");
+  CHECK(cli.ca == "/cli/ca.pem");
+  CHECK_FALSE(cli.verify);
 }
 
 TEST_SUITE_END();

@@ -56,6 +56,8 @@ public:
       m_node.outbox_db = m_opt.outbox;
     if (m_opt.realtime_priority >= 0)
       m_node.realtime_priority = m_opt.realtime_priority;
+    if (m_opt.msrp_tls)
+      m_node.msrp_tls = true;
     auto d = trust::Domain::of(m_file, m_node);
     if (!d)
       return tl::unexpected(d.error());

@@ -165,6 +165,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "max_lingering",
            "rtp_timeout_ms",
            "realtime_priority",
+           "msrp_tls",
            "smsc",
            "system_id",
            "system_type",
@@ -261,6 +262,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);
   r.integer("realtime_priority", n.realtime_priority, 0, 99);
+  r.boolean("msrp_tls", n.msrp_tls);
   r.str("smsc", n.smsc);
   r.str("system_id", n.system_id);
   r.str("system_type", n.system_type);
@@ -285,6 +287,8 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     for (const char* key : {"iwf", "non_cpm_domains", "realtime_priority"})
       if (r.has(key))
         r.fail_at(r.line(key), fmt::format("{} belongs to a conversation-server", key));
+  if (n.role != Role::Client && n.role != Role::ConversationServer && r.has("msrp_tls"))
+    r.fail_at(r.line("msrp_tls"), "msrp_tls belongs to a client or a conversation-server");
   for (auto& p : n.sms_routes)
     if (p.size() < 2 || p[0] != '+' || p.find_first_not_of("0123456789", 1) != std::string::npos)
       r.fail_at(r.line("sms_routes"),

@@ -110,6 +110,13 @@ struct RelayTxn final : ServerTransaction {
 
 struct Proxy::Impl final : Upstream {
   sip::Stack* stack = nullptr;
+  // A TLS next hop (a registered Contact too) is a host whose certificate may be shown to us
+  // (sip::TlsContext::expect_peer: libre 1.1 does not say which connection is for whom).
+  void expect_tls(const std::string& hop) const
+  {
+    if (auto h = sip::hop_of_uri(hop); h && stack)
+      stack->expect_tls_peer(*h);
+  }
   struct ::sip* sip = nullptr;
   Options opt;
   RequestHook hook;
@@ -471,6 +478,7 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
     back->text = std::move(text);
     t->fallback = std::move(back);
   }
+  expect_tls(hop);
   int err =
       sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, msg.met.p, int(msg.met.l),
                   ruri.c_str(), int(ruri.size()), &u, mb.get(), 0, send_h, t ? resp_h : nullptr, t);
@@ -501,6 +509,7 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
     auto mb = mbuf_copy(back->text);
     if (!mb)
       return ENOMEM;
+    expect_tls(back->hop);
     err = sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
                       back->ruri.c_str(), int(back->ruri.size()), &u, mb.get(), 0, send_h, resp_h,
                       &t);
@@ -567,6 +576,7 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const struct sip_msg& answer)
     err = ENOMEM;
   } else {
     // libre cleared creq before calling us with the first target's final answer.
+    expect_tls(r->hop);
     err = sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
                       r->ruri.c_str(), int(r->ruri.size()), &u, mb.get(), 0, send_h, resp_h, &t);
   }

@@ -156,6 +156,10 @@ struct Node {
   // A conversation server's SCHED_FIFO priority (1..99) for its mixer's 20 ms clock; 0: the
   // normal scheduler.
   int realtime_priority = 0;
+  // A client's or a conversation server's chat goes over TLS (RFC 4975 §14: msrps:,
+  // TCP/TLS/MSRP) in the sessions it offers, as it does over sips:/TLS signalling; overridden
+  // by --msrp-tls.
+  bool msrp_tls = false;
   // An IWF's SMSC ("127.0.1.4:2775", or a node name) and its bind (SMPP 3.4 §4.1).
   std::string smsc;
   std::string system_id;
