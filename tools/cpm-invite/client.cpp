@@ -312,12 +312,11 @@ void Client::invite()
   // RFC 4975 §14: the chat over TLS when asked, or when the signalling is secure.
   bool secure = msrp::offer_tls(m_opt.msrp_tls, m_opt.to,
                                 m_ep->proxy() ? m_ep->proxy()->transport : std::string());
-  if (secure && !m_msrp->has_tls()) {
-    m_log.diag(fmt::format("the INVITE to {} goes over TLS, so its chat would too: give "
-                           "--tls-cert (tls_cert) for MSRP over TLS",
+  if (secure && !m_msrp->has_tls()) { // over TLS signalling (--msrp-tls has one: setup())
+    m_log.diag(fmt::format("the INVITE to {} goes over TLS but the chat goes over TCP: MSRP "
+                           "over TLS needs a certificate (--tls-cert)",
                            m_opt.to));
-    finish(2);
-    return;
+    secure = false;
   }
   m_msrp_up = false;
   m_ms = m_msrp->session(msrp_callbacks(), secure);
