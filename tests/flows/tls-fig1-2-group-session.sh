@@ -11,6 +11,7 @@ need python3
 lab_config "$examples/lab-icsi.toml" lab.toml
 tls_ca ca
 tls_lab ca
+lab_auth # every core authenticates (REGISTER 401, then the association)
 start_group_network "" "$t"
 start_friends "" "$t"
 friends_joined "" "$t"
@@ -25,6 +26,10 @@ friends_leave ""
 expect_json "$t/bob.out" .event invited .group true
 expect_ladder "$flows/ladders/fig1-2.ladder" --hide BYE "$t"/*.trace
 expect_all_tls "$t"/*.trace
+# auth on every core: each REGISTER was challenged, and the requests that followed came over
+# the TLS flows they registered on (the association): no 407.
+(($(challenges 401 "$t"/*.trace) > 0)) || fail "no REGISTER was challenged: auth is not on"
+expect_eq "$(challenges 407 "$t"/*.trace)" 0 "407s in a run of registered clients"
 expect_contains "$t/bob.trace" "TCP/TLS/MSRP"
 stop_group_network ""
 echo "OK tls-fig1-2-group-session"

@@ -62,6 +62,21 @@ lab_config()
   sed "s/127\.0\./$lab_prefix/g" "$src" >"$lab" || fail "lab_config: cannot write $lab"
 }
 
+# lab_auth: auth = true on every core of $lab (digest for REGISTER and for the requests of
+# their users from outside their trust domain: cpm.toml(5) auth).
+lab_auth()
+{
+  sed -i -e '/^auth = false /d' -e 's/^role = "core"$/&\nauth = true/' "$lab" ||
+    fail "lab_auth: cannot write $lab"
+  quiet_grep -x 'auth = true' "$lab" || fail "lab_auth: no core in $lab"
+}
+
+# challenges CODE TRACE...: how many responses CODE (401, 407) the traces show received.
+challenges()
+{
+  cat "$@" | grep -c "\"dir\":\"rx\".*\"first_line\":\"SIP/2.0 $1 " || true
+}
+
 # lab_add_client NAME URI HOST PROXY [PASSWORD]: append to $lab a client node NAME with the
 # address of record URI, listening on ${lab_prefix}HOST port 5060 (UDP and TCP), behind the
 # core PROXY; with PASSWORD also a [[user]] entry for URI.
