@@ -47,3 +47,4 @@ complete -c cpm-invite -l add-audio-after -x -d 'Add audio this many seconds aft
 complete -c cpm-invite -l audio -d 'Offer audio in the INVITE itself, beside the chat'
 complete -c cpm-invite -l accept-media -x -a 'all message message,audio' -d 'Streams to take from an offer'
 complete -c cpm-invite -l codec -x -a 'pcmu pcma opus' -d 'Preferred audio codec'
+complete -c cpm-invite -l msrp-tls -d 'Offer the chat over TLS (msrps:)'

@@ -43,7 +43,7 @@ server = "csA"
   auto req = cpm::sip::parse_request_text(text);
   if (!req || file.nodes.empty())
     return 0;
-  (void)cpm::proxy::check_request(*req, req->body_size, size, true);
+  (void)cpm::proxy::check_request(*req, req->body_size);
   cpm::route::Context ctx;
   ctx.file = &file;
   ctx.node = &file.nodes.front();

@@ -728,4 +728,20 @@ TEST_CASE("config realtime_priority of a conversation server")
   CHECK(error_of(k_core + "realtime_priority = 10\n")
             .find("realtime_priority belongs to a conversation-server") != std::string::npos);
 }
+
+TEST_CASE("config msrp_tls of a conversation server or a client")
+{
+  auto plain = parse(k_cs, "lab.toml");
+  REQUIRE(plain);
+  CHECK_FALSE(plain->nodes.at(0).msrp_tls);
+  auto f = parse(k_cs + "msrp_tls = true\n", "lab.toml");
+  REQUIRE(f);
+  CHECK(f->nodes.at(0).msrp_tls);
+  auto c = parse("[[node]]\nname = \"alice\"\nrole = \"client\"\nmsrp_tls = true\n", "lab.toml");
+  REQUIRE_MESSAGE(c, (c ? "" : c.error().message));
+  CHECK(c->nodes.at(0).msrp_tls);
+  CHECK(error_of(k_cs + "msrp_tls = 1\n").find("key 'msrp_tls'") != std::string::npos);
+  CHECK(error_of(k_core + "msrp_tls = true\n")
+            .find("msrp_tls belongs to a client or a conversation-server") != std::string::npos);
+}
 TEST_SUITE_END();

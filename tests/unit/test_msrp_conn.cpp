@@ -13,6 +13,7 @@
 #include "cpm/codec/msrp.hpp"
 #include "cpm/rt/msrp_session.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/rt/tls.hpp"
 
 #include "cpm/rt/re.hpp"
 
@@ -139,6 +140,48 @@ struct SlowReader {
     }
   }
 };
+
+// A TLS context of the unit tests' certificates (tests/data/tls: node.pem names 127.0.0.1).
+std::unique_ptr<cpm::sip::TlsContext> tls_context(const std::string& cert, bool verify = true)
+{
+  const std::string dir = std::string(CPM_DATA_DIR) + "/tls/";
+  cpm::config::TlsSettings s;
+  s.cert = dir + cert;
+  s.ca = dir + "ca.pem";
+  s.verify = verify;
+  auto ctx = cpm::sip::TlsContext::create(s);
+  REQUIRE_MESSAGE(ctx, (ctx ? "" : ctx.error().message));
+  return std::move(*ctx);
+}
+
+// One message from a session on `client` to one on `server`, both msrps:. Returns what
+// arrived ("" for nothing); `diags` and `closed` get what the client's session said.
+std::string tls_exchange(msrp::Listener& client, msrp::Listener& server,
+                         std::vector<std::string>& diags, std::optional<int>& closed)
+{
+  std::string got;
+  msrp::Callbacks scb;
+  scb.on_message = [&](const msrp::Message& m) {
+    got = m.body;
+    cpm::sip::stop(0);
+  };
+  auto s2 = server.session(scb, true);
+  msrp::Callbacks ccb;
+  ccb.on_diag = [&](const std::string& d) { diags.push_back(d); };
+  ccb.on_closed = [&](int err) {
+    closed = err;
+    cpm::sip::stop(0);
+  };
+  auto s1 = client.session(ccb, true);
+  CHECK(s1->local().secure);
+  CHECK(s2->local().secure);
+  CHECK(s2->local().port == server.tls_port());
+  s1->set_remote({s2->local()});
+  REQUIRE(s1->connect());
+  s1->send(msrp::Message{"", "text/plain", "over tls", false, "yes"});
+  CHECK(run_loop() == 0);
+  return got;
+}
 
 } // namespace
 
@@ -355,6 +398,105 @@ TEST_CASE("msrp::Listener answers 481 to a connection for an unknown session")
     auto s3 = (*l1)->session({});
     CHECK_FALSE(s3->connect());
   }
+}
+
+TEST_CASE("msrp::Session over TLS (msrps:) verifies the certificate of the side it connects to")
+{
+  cpm::sip::Library lib;
+  auto good = tls_context("node.pem");
+  std::vector<std::string> diags;
+  std::optional<int> closed;
+
+  SUBCASE("a certificate of our CA that names the address: the message arrives, traced as tls")
+  {
+    char trace_name[] = "/tmp/test_msrp_tls_XXXXXX";
+    int tfd = mkstemp(trace_name);
+    REQUIRE(tfd >= 0);
+    ::close(tfd);
+    cpm::trace::Writer writer;
+    REQUIRE(writer.open(trace_name, "alice"));
+    auto server_ctx = tls_context("node.pem");
+    auto l1 = msrp::Listener::create("127.0.0.1", 0, &writer, good.get());
+    auto l2 = msrp::Listener::create("127.0.0.1", 0, nullptr, server_ctx.get());
+    REQUIRE(l1);
+    REQUIRE(l2);
+    CHECK((*l2)->has_tls());
+    CHECK((*l2)->tls_port() != 0);
+    CHECK((*l2)->tls_port() != (*l2)->port());
+    CHECK(tls_exchange(**l1, **l2, diags, closed) == "over tls");
+    CHECK(diags.empty());
+    auto events = cpm::trace::read_file(trace_name);
+    std::remove(trace_name);
+    REQUIRE(events);
+    REQUIRE_FALSE(events->empty());
+    for (auto& e : *events)
+      CHECK(e.transport == "tls");
+  }
+  SUBCASE("another CA's certificate is refused, and the diagnostic says so")
+  {
+    auto rogue = tls_context("rogue.pem");
+    auto l1 = msrp::Listener::create("127.0.0.1", 0, nullptr, good.get());
+    auto l2 = msrp::Listener::create("127.0.0.1", 0, nullptr, rogue.get());
+    REQUIRE(l1);
+    REQUIRE(l2);
+    CHECK(tls_exchange(**l1, **l2, diags, closed) == "");
+    REQUIRE(closed);
+    CHECK(*closed != 0);
+    REQUIRE_FALSE(diags.empty());
+    CHECK(diags[0].find("msrp: TLS to 127.0.0.1:") == 0);
+    CHECK(diags[0].find("refused") != std::string::npos);
+    CHECK(diags[0].find("certificate") != std::string::npos);
+  }
+  SUBCASE("a certificate of our CA for another name is refused")
+  {
+    auto wrong = tls_context("wrongname.pem");
+    auto l1 = msrp::Listener::create("127.0.0.1", 0, nullptr, good.get());
+    auto l2 = msrp::Listener::create("127.0.0.1", 0, nullptr, wrong.get());
+    REQUIRE(l1);
+    REQUIRE(l2);
+    CHECK(tls_exchange(**l1, **l2, diags, closed) == "");
+    REQUIRE_FALSE(diags.empty());
+    CHECK(diags[0].find("wrong.test") != std::string::npos);
+  }
+  SUBCASE("without verification another CA's certificate is taken")
+  {
+    auto lax = tls_context("node.pem", false);
+    auto rogue = tls_context("rogue.pem", false);
+    auto l1 = msrp::Listener::create("127.0.0.1", 0, nullptr, lax.get());
+    auto l2 = msrp::Listener::create("127.0.0.1", 0, nullptr, rogue.get());
+    REQUIRE(l1);
+    REQUIRE(l2);
+    CHECK(tls_exchange(**l1, **l2, diags, closed) == "over tls");
+  }
+  SUBCASE("a listener without TLS makes plain sessions and cannot reach an msrps: URI")
+  {
+    auto l1 = msrp::Listener::create("127.0.0.1", 0);
+    auto l2 = msrp::Listener::create("127.0.0.1", 0, nullptr, good.get());
+    REQUIRE(l1);
+    REQUIRE(l2);
+    CHECK_FALSE((*l1)->has_tls());
+    auto s1 = (*l1)->session({}, true);
+    CHECK_FALSE(s1->local().secure);
+    auto s2 = (*l2)->session({}, true);
+    s1->set_remote({s2->local()});
+    auto r = s1->connect();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("TLS") != std::string::npos);
+  }
+}
+
+TEST_CASE("msrp::offer_tls: asked for, or the signalling is secure")
+{
+  CHECK(msrp::offer_tls(true, "sip:bob@b.example", ""));
+  CHECK_FALSE(msrp::offer_tls(false, "sip:bob@b.example", ""));
+  CHECK_FALSE(msrp::offer_tls(false, "sip:bob@b.example", "udp"));
+  CHECK(msrp::offer_tls(false, "sip:bob@b.example", "TLS"));
+  CHECK(msrp::offer_tls(false, "SIPS:bob@b.example", ""));
+  CHECK(msrp::offer_tls(false, "sip:bob@127.0.0.1:5061;transport=tls", ""));
+  CHECK(msrp::offer_tls(false, "<sip:bob@b.example;Transport=TLS>", ""));
+  CHECK(msrp::offer_tls(false, "sip:bob@b.example;transport=tls;lr", ""));
+  CHECK_FALSE(msrp::offer_tls(false, "sip:bob@b.example;transport=tlsx", ""));
+  CHECK_FALSE(msrp::offer_tls(false, "sip:bob@b.example?x=;transport=tls", ""));
 }
 
 TEST_SUITE_END();

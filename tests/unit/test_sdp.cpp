@@ -167,6 +167,68 @@ TEST_CASE("sdp::msrp_answer answers the MSRP line and rejects the others")
   }
 }
 
+TEST_CASE("sdp: MSRP over TLS (TCP/TLS/MSRP, msrps:) offered and answered")
+{
+  auto secure = local_uri();
+  secure.secure = true;
+  auto offer = sdp::msrp_offer(secure);
+  auto text = sdp::format(offer);
+  CHECK(text.find("m=message 40000 TCP/TLS/MSRP *\r\n") != std::string::npos);
+  CHECK(text.find("a=path:msrps://127.0.0.1:40000/s3ss10n;tcp\r\n") != std::string::npos);
+  auto d = sdp::parse(text);
+  REQUIRE(d);
+  auto m = sdp::msrp_media(*d);
+  REQUIRE(m);
+  CHECK(m->tls);
+  CHECK(m->path.at(0).secure);
+  CHECK_FALSE(sdp::msrp_media(*sdp::parse(k_offer))->tls);
+
+  auto them = local_uri();
+  them.secure = true;
+  them.port = 50000;
+  them.session_id = "th3m";
+  auto a = sdp::msrp_answer(*d, them);
+  REQUIRE(a);
+  CHECK(a->media.at(0).proto == "TCP/TLS/MSRP");
+  CHECK(a->media.at(0).attribute("path") == "msrps://127.0.0.1:50000/th3m;tcp");
+  CHECK(a->media.at(0).attribute("setup") == "passive");
+
+  SUBCASE("an answerer without TLS refuses a TLS offer: 488")
+  {
+    auto r = sdp::msrp_answer(*d, local_uri());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == 488);
+    CHECK(r.error().message.find("TLS") != std::string::npos);
+  }
+  SUBCASE("an msrps: URI does not answer a TCP/MSRP offer")
+  {
+    auto plain = sdp::parse(k_offer);
+    REQUIRE(plain);
+    CHECK_FALSE(sdp::msrp_answer(*plain, them));
+    CHECK(sdp::msrp_answer(*plain, local_uri()));
+  }
+  SUBCASE("with audio and chat optional, a TLS offer we cannot take leaves the audio")
+  {
+    auto with_audio = sdp::add_media(*d, sdp::audio("127.0.0.1", 40002));
+    auto r =
+        sdp::answer(with_audio, local_uri(), sdp::audio("127.0.0.1", 40004), sdp::Chat::Optional);
+    REQUIRE(r);
+    CHECK(r->media.at(0).port == 0);
+    CHECK(r->media.at(1).port == 40004);
+  }
+  SUBCASE("the protocol and the path's scheme must agree")
+  {
+    d->media[0].proto = "TCP/MSRP";
+    auto r = sdp::msrp_media(*d);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == 488);
+    CHECK(r.error().message.find("msrps") != std::string::npos);
+    auto plain = sdp::parse(k_offer);
+    plain->media[1].proto = "TCP/TLS/MSRP";
+    CHECK_FALSE(sdp::msrp_media(*plain));
+  }
+}
+
 TEST_CASE("sdp::audio writes CPM's audio line and audio_of reads it back")
 {
   auto m = sdp::audio("127.0.0.2", 20000);

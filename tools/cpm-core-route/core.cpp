@@ -102,6 +102,7 @@ public:
       node.realm = node.domains.front();
     if (opt.timeout_ms)
       node.timeout_ms = opt.timeout_ms;
+    apply_flood_options(opt, node);
     peers.clear();
     for (const auto& [dom, uri] : node.peers)
       if (auto a = sip::address_of(uri))
@@ -334,6 +335,7 @@ public:
     po.timeout_ms = node.timeout_ms > 0 ? node.timeout_ms : 32000;
     po.max_lingering = node.max_lingering;
     po.branch_secret = branch_seed;
+    po.flood = proxy::flood_limits(file, node);
     if (node.timeout_ms > 0 && node.timeout_ms < po.timer_c_ms)
       po.timer_c_ms = std::max(node.timeout_ms, 1000) * 6;
     po.diag = [this](const std::string& line) { diag(line); };

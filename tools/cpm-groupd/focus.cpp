@@ -210,10 +210,21 @@ Result<std::unique_ptr<Focus>> Focus::create(Env env)
     return tl::unexpected(spec.error());
   m.host = spec->host;
   m.port = spec->port;
-  auto l = msrp::Listener::create(m.host, 0, m.env.stack->tracer());
+  // MSRP over TLS on the stack's TLS context, or on one of our own when SIP has none.
+  const sip::TlsContext* tls = m.env.stack->tls();
+  if (!tls && !m.env.node->tls.cert.empty()) {
+    auto ctx = sip::TlsContext::create(m.env.node->tls);
+    if (!ctx)
+      return tl::unexpected(ctx.error());
+    m.tls = std::move(*ctx);
+    tls = m.tls.get();
+  }
+  auto l = msrp::Listener::create(m.host, 0, m.env.stack->tracer(), tls);
   if (!l)
     return tl::unexpected(l.error());
   m.listener = std::move(*l);
+  if (m.env.node->msrp_tls && !m.listener->has_tls())
+    return fail("msrp_tls (--msrp-tls) needs a certificate: tls_cert (--tls-cert)", 2);
   // Before sipsess_listen: the ACKs of our re-INVITEs' retransmitted 2xx come first.
   auto acks = sip::Acks::listen(*m.env.stack);
   if (!acks)

@@ -23,6 +23,7 @@
 #include "cpm/rt/reinvite.hpp"
 #include "cpm/rt/rtp_stream.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/rt/tls.hpp"
 #include "focus.hpp"
 
 struct mbuf;
@@ -112,6 +113,8 @@ struct GroupCall {
   // the audio is re-offered without it; no other modification starts meanwhile (491).
   bool cancelled = false;
   std::string started_by; // the inviter's AOR (may_add_media = "inviter")
+  // Its inviter's chat came over TLS (msrps:): the members are offered theirs over TLS too.
+  bool msrp_tls = false;
 
   // The inviter's leg, while it lasts.
   Party* inviter() const;
@@ -123,6 +126,7 @@ struct Focus::Impl {
   Env env;
   std::unique_ptr<sip::Acks> acks; // before sock: its response listener comes first
   re_ptr<struct sipsess_sock> sock;
+  std::unique_ptr<sip::TlsContext> tls; // MSRP's, when the stack has none
   std::unique_ptr<msrp::Listener> listener;
   std::vector<std::unique_ptr<GroupCall>> confs;
   sip::Timer gc;
@@ -210,7 +214,11 @@ struct Focus::Impl {
 
   // ---- focus_relay.cpp: MSRP ----
 
-  std::unique_ptr<msrp::Session> new_msrp(Party& l);
+  // A chat session for `l`, over TLS (msrps:) when `secure` (the listener has TLS).
+  std::unique_ptr<msrp::Session> new_msrp(Party& l, bool secure);
+  // Whether `member` of `c` is offered its chat over TLS: the node's msrp_tls, a session whose
+  // inviter's chat is over TLS, a sips: member or a TLS proxy.
+  bool member_tls(const GroupCall& c, const std::string& member) const;
   // Our MSRP URI towards `l`, or for a participant with audio only (no MSRP session) one
   // with our address alone, for the o= and c= of our SDP.
   msrp::Uri msrp_local(const Party& l) const;

@@ -42,7 +42,12 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
   auto offer = ua::decoded_body(msg);
   auto d = offer ? sdp::parse(*offer) : fail(offer.error().message);
   Result<sdp::MsrpMedia> media = d ? sdp::msrp_media(*d) : tl::unexpected(d.error());
-  if (media && !sdp::msrp_answer(*d, msrp::Uri{}))
+  if (media && media->tls && !listener->has_tls())
+    media = tl::unexpected(Error{"its chat is over TLS (TCP/TLS/MSRP) and this node has no "
+                                 "certificate (tls_cert)"});
+  msrp::Uri probe;
+  probe.secure = media && media->tls;
+  if (media && !sdp::msrp_answer(*d, probe))
     media = tl::unexpected(Error{"no MSRP stream to answer"});
   // Without a chat stream, an offer with audio (a softphone; the group's media allow audio:
   // Focus::invite checked) makes a participant with audio only.
@@ -65,8 +70,10 @@ void Focus::Impl::incoming(const struct sip_msg* msg)
     maybe_end(*c);
     return;
   }
-  if (!rejoining)
+  if (!rejoining) {
     c->started_by = who;
+    c->msrp_tls = media && media->tls;
+  }
   // Audio offered (the group's media allow it: Focus::invite checked): the session carries
   // it from the start, and every member is offered it.
   if (auto ours = sdp::parse(leg->answer); ours && sdp::audio_of(*ours)) {
@@ -120,7 +127,7 @@ Party* Focus::Impl::hold(GroupCall& c, const struct sip_msg* msg, const std::str
   l->held = re_ref(msg);
   l->held_txn = txn_of(msg);
   if (media) {
-    l->msrp = new_msrp(*l);
+    l->msrp = new_msrp(*l, media->tls);
     l->msrp->set_remote(media->path);
     l->msrp_active = sdp::we_connect(media->setup, false);
   }

@@ -22,7 +22,11 @@ bool Focus::Impl::invite_member(GroupCall& c, const std::string& member, const s
   auto l = std::make_unique<Party>();
   l->conf = &c;
   l->aor = member;
-  l->msrp = new_msrp(*l);
+  bool secure = member_tls(c, member);
+  if (secure && !listener->has_tls())
+    diag(fmt::format("{}: {}'s chat is offered over TCP: MSRP over TLS needs tls_cert", tag(c),
+                     member));
+  l->msrp = new_msrp(*l, secure && listener->has_tls());
   auto offer = sdp::msrp_offer(l->msrp->local(), "active");
   // A member invited while the session carries audio is offered it too.
   if (c.audio)
@@ -102,6 +106,9 @@ int Focus::Impl::on_member_answer(const struct sip_msg* msg, void* arg) noexcept
     auto m = sdp::msrp_media(*d);
     if (!m && !(offered_audio && sdp::audio_of(*d)))
       return self.bad_answer(l, m.error().message);
+    if (m && l.msrp && m->tls != l.msrp->local().secure)
+      return self.bad_answer(l, m->tls ? "TCP/TLS/MSRP answered to TCP/MSRP"
+                                       : "TCP/MSRP answered to TCP/TLS/MSRP");
     if (m) {
       l.msrp->set_remote(m->path);
       l.msrp_active = sdp::we_connect(m->setup, true);

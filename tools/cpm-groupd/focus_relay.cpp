@@ -7,7 +7,7 @@
 
 namespace cpm::groupd {
 
-std::unique_ptr<msrp::Session> Focus::Impl::new_msrp(Party& l)
+std::unique_ptr<msrp::Session> Focus::Impl::new_msrp(Party& l, bool secure)
 {
   msrp::Callbacks cb;
   cb.on_message = [this, &l](const msrp::Message& m) { relay(l, m); };
@@ -21,7 +21,13 @@ std::unique_ptr<msrp::Session> Focus::Impl::new_msrp(Party& l)
   cb.on_diag = [this, &l](const std::string& s) {
     diag(fmt::format("{}: MSRP {}: {}", tag(*l.conf), l.aor, s));
   };
-  return listener->session(std::move(cb));
+  return listener->session(std::move(cb), secure);
+}
+
+bool Focus::Impl::member_tls(const GroupCall& c, const std::string& member) const
+{
+  return msrp::offer_tls(env.node->msrp_tls || c.msrp_tls, member,
+                         msrp::offer_tls(false, sip::to_sip_uri(env.node->proxy), "") ? "tls" : "");
 }
 
 msrp::Uri Focus::Impl::msrp_local(const Party& l) const

@@ -56,6 +56,8 @@ public:
       m_node.outbox_db = m_opt.outbox;
     if (m_opt.realtime_priority >= 0)
       m_node.realtime_priority = m_opt.realtime_priority;
+    if (m_opt.msrp_tls)
+      m_node.msrp_tls = true;
     auto d = trust::Domain::of(m_file, m_node);
     if (!d)
       return tl::unexpected(d.error());
@@ -334,6 +336,7 @@ public:
     po.name = k_prog;
     po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;
     po.max_lingering = m_node.max_lingering;
+    po.flood = proxy::flood_limits(m_file, m_node);
     po.diag = [this](const std::string& line) { diag(line); };
     po.unmatched_cancel = [this](const struct ::sip_msg* msg) {
       return m_focus && m_focus->cancel(msg);

@@ -14,6 +14,7 @@ struct Options {
   std::string name;
   std::string outbox;         // SQLite file of the group pager's outbox (overrides outbox_db)
   int realtime_priority = -1; // SCHED_FIFO priority (0: none); -1: from the config
+  bool msrp_tls = false;      // --msrp-tls: offer members the chat over TLS (or msrp_tls)
 };
 
 // Build the command line.

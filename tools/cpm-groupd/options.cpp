@@ -23,6 +23,9 @@ void add_options(CLI::App& app, Options& opt)
                  "mixer's 20 ms clock keeps its slots on a busy machine (overrides "
                  "realtime_priority)")
       ->check(CLI::Range(0, 99));
+  app.add_flag("--msrp-tls", opt.msrp_tls,
+               "Offer the members of a group session its chat over TLS (msrps:, TCP/TLS/MSRP), "
+               "as over sips: (overrides msrp_tls)");
   app.add_option("--name", opt.name, "Node name in traces (default: --node, else cpm-groupd)");
 }
 

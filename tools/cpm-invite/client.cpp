@@ -22,6 +22,7 @@
 #include "cpm/rt/audio_sdp.hpp"
 #include "cpm/rt/msrp_session.hpp"
 #include "cpm/rt/signals.hpp"
+#include "cpm/rt/tls.hpp"
 #include "cpm/ua/endpoint.hpp"
 #include "cpm/ua/line_input.hpp"
 #include "cpm/ua/program.hpp"
@@ -112,6 +113,7 @@ private:
   Options& m_opt;
   ua::Log m_log;
   std::unique_ptr<ua::Endpoint> m_ep;
+  std::unique_ptr<sip::TlsContext> m_tls; // MSRP's, when the stack has none
   std::unique_ptr<msrp::Listener> m_msrp;
   std::unique_ptr<ua::Sessions> m_sessions;
   bool m_finishing = false;
@@ -120,6 +122,7 @@ private:
   // The current session (one at a time).
   std::unique_ptr<ua::Session> m_sess;
   std::unique_ptr<msrp::Session> m_ms;
+  bool m_msrp_up = false;   // this session's MSRP connection came up
   std::string m_peer;       // CPIM To of what we send: TO, or the inviter's URI
   std::string m_peer_setup; // the peer's a=setup
   std::string m_answer_sdp; // --answer: our SDP answer, sent with the 200
@@ -178,10 +181,21 @@ Result<void> Client::setup()
     return r;
   m_codec = media::codec_by_name(m_opt.codec).value_or(media::Codec::Pcmu);
   m_accept_audio = accepts_audio(m_opt.accept_media).value_or(true);
-  auto l = msrp::Listener::create(host, 0, m_ep->tracer());
+  // MSRP over TLS on the stack's TLS context, or on one of our own when SIP has none.
+  const sip::TlsContext* tls = m_ep->stack().tls();
+  if (!tls && !m_opt.common.tls.cert.empty()) {
+    auto ctx = sip::TlsContext::create(m_opt.common.tls);
+    if (!ctx)
+      return tl::unexpected(ctx.error());
+    m_tls = std::move(*ctx);
+    tls = m_tls.get();
+  }
+  auto l = msrp::Listener::create(host, 0, m_ep->tracer(), tls);
   if (!l)
     return fail(fmt::format("MSRP: {}", l.error().message), 3);
   m_msrp = std::move(*l);
+  if (m_opt.msrp_tls && !m_msrp->has_tls())
+    return fail("--msrp-tls (msrp_tls) needs a certificate: give --tls-cert (tls_cert)", 2);
   auto sessions = ua::Sessions::listen(m_ep->stack(), m_ep->digest(), m_log,
                                        [this](ua::Invitation& inv) { on_invite(inv); });
   if (!sessions)
@@ -223,9 +237,16 @@ msrp::Callbacks Client::msrp_callbacks()
   cb.on_failure = [this](const std::string& id, int status) {
     m_log.diag(status ? fmt::format("message {} failed: MSRP {}", id, status)
                       : fmt::format("message {} not sent: connection lost", id));
+    // A connection that never came up fails the session (on_closed follows), rather than
+    // settle the message and end the input as if all went well.
+    if (status == 0 && !m_msrp_up)
+      return;
     settle(id);
   };
-  cb.on_connected = [this] { m_log.note("MSRP connected"); };
+  cb.on_connected = [this] {
+    m_msrp_up = true;
+    m_log.note(m_ms && m_ms->local().secure ? "MSRP connected (TLS)" : "MSRP connected");
+  };
   cb.on_closed = [this](int err) { on_msrp_lost(err); };
   cb.on_diag = [this](const std::string& s) { m_log.diag(s); };
   return cb;
@@ -288,7 +309,17 @@ void Client::ready()
 
 void Client::invite()
 {
-  m_ms = m_msrp->session(msrp_callbacks());
+  // RFC 4975 §14: the chat over TLS when asked, or when the signalling is secure.
+  bool secure = msrp::offer_tls(m_opt.msrp_tls, m_opt.to,
+                                m_ep->proxy() ? m_ep->proxy()->transport : std::string());
+  if (secure && !m_msrp->has_tls()) { // over TLS signalling (--msrp-tls has one: setup())
+    m_log.diag(fmt::format("the INVITE to {} goes over TLS but the chat goes over TCP: MSRP "
+                           "over TLS needs a certificate (--tls-cert)",
+                           m_opt.to));
+    secure = false;
+  }
+  m_msrp_up = false;
+  m_ms = m_msrp->session(msrp_callbacks(), secure);
   m_peer = m_opt.to;
   ua::Call c;
   c.to = m_opt.to;
@@ -346,6 +377,12 @@ bool Client::on_answer(std::string_view sdp)
   auto m = sdp::msrp_media(*d);
   if (!m) {
     m_log.diag(fmt::format("SDP answer: {}", m.error().message));
+    return false;
+  }
+  if (m->tls != m_ms->local().secure) {
+    m_log.diag(fmt::format("SDP answer: {} answered our {} chat with {}", m_peer,
+                           m_ms->local().secure ? "TCP/TLS/MSRP" : "TCP/MSRP",
+                           m->tls ? "TCP/TLS/MSRP" : "TCP/MSRP"));
     return false;
   }
   m_ms->set_remote(m->path);
@@ -468,6 +505,10 @@ void Client::on_msrp_lost(int err)
 {
   if (!m_sess || m_hanging_up || m_grace.active())
     return;
+  if (err && !m_msrp_up) { // ours never came up (refused, or TLS refused): no chat to wait for
+    end_session("MSRP connection failed", 3);
+    return;
+  }
   std::string why = err ? fmt::format(" ({})", std::strerror(err)) : "";
   m_log.note(fmt::format("MSRP connection to {} closed{}; waiting up to {} s for its BYE", m_peer,
                          why, m_opt.timeout));
@@ -554,7 +595,15 @@ void Client::on_invite(ua::Invitation& inv)
     inv.reject(488, "Not Acceptable Here");
     return;
   }
-  m_ms = m_msrp->session(msrp_callbacks());
+  if (media->tls && !m_msrp->has_tls()) {
+    m_log.diag(fmt::format("INVITE from {}: its chat is over TLS (TCP/TLS/MSRP) and we have no "
+                           "certificate (--tls-cert); answered 488",
+                           inv.from));
+    inv.reject(488, "Not Acceptable Here");
+    return;
+  }
+  m_msrp_up = false;
+  m_ms = m_msrp->session(msrp_callbacks(), media->tls);
   m_ms->set_remote(media->path);
   m_peer_setup = media->setup;
   m_peer = inv.from;

@@ -40,6 +40,7 @@ struct Options {
   bool offer_audio = false;         // --audio: the INVITE offers audio beside the chat
   std::string accept_media = "all"; // --accept-media all|message|message,audio
   std::string codec = "pcmu";       // --codec pcmu|pcma|opus: the one we prefer
+  bool msrp_tls = false;            // --msrp-tls (or the node's msrp_tls): offer MSRP over TLS
 };
 
 // Add every option and positional of cpm-invite to `app`.

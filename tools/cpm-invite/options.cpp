@@ -28,6 +28,7 @@ Result<void> apply_config(Options& opt, const config::File& file)
   auto node = cli::apply_client_node(opt.common, opt.password, file);
   if (!node)
     return tl::unexpected(node.error());
+  opt.msrp_tls = opt.msrp_tls || (*node)->msrp_tls;
   return {};
 }
 
@@ -230,6 +231,8 @@ void add_options(CLI::App& app, Options& opt)
   app.add_option("--accept-media", opt.accept_media,
                  "Streams to take from an offer: all, message or message,audio (default all)");
   app.add_option("--codec", opt.codec, "Preferred audio codec: pcmu, pcma or opus (default pcmu)");
+  app.add_flag("--msrp-tls", opt.msrp_tls,
+               "Offer the chat over TLS (msrps:, TCP/TLS/MSRP), as over sips: (or msrp_tls)");
   app.add_option("TO", opt.to, "Whom to invite (sip:bob@b.example, a group URI)");
 }
 

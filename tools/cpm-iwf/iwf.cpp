@@ -122,6 +122,7 @@ public:
     po.name = k_prog;
     po.timeout_ms = m_node.timeout_ms > 0 ? m_node.timeout_ms : 32000;
     po.max_lingering = m_node.max_lingering;
+    po.flood = proxy::flood_limits(m_file, m_node);
     po.diag = [this](const std::string& line) { diag(line); };
     auto p = proxy::Proxy::create(m_daemon.stack(), po,
                                   [this](const proxy::Incoming& in) { return decide(in); });

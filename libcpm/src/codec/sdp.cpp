@@ -259,6 +259,11 @@ Result<MsrpMedia> msrp_media(const Description& d)
     if (!p)
       return fail(fmt::format("SDP: bad a=path: {}", p.error().message), 488);
     out.path = std::move(*p);
+    out.tls = iequals(m.proto, "TCP/TLS/MSRP");
+    if (out.tls != out.path.front().secure)
+      return fail(fmt::format("SDP: {} with an {}: path", m.proto,
+                              out.path.front().secure ? "msrps" : "msrp"),
+                  488);
     out.setup = text::lower(m.attribute("setup"));
     out.accept_types = words(m.attribute("accept-types"));
     out.accept_wrapped_types = words(m.attribute("accept-wrapped-types"));
@@ -614,6 +619,10 @@ Result<Description> answer(const Description& offer, const msrp::Uri& msrp_local
                            const std::optional<Media>& audio_local, Chat chat)
 {
   auto mm = msrp_media(offer);
+  if (mm && mm->tls != msrp_local.secure)
+    mm = fail(mm->tls ? "SDP: MSRP over TLS (TCP/TLS/MSRP) offered, and we have no TLS for MSRP"
+                      : "SDP: MSRP over TCP offered to an msrps: URI",
+              488);
   if (!mm && chat == Chat::Required)
     return tl::unexpected(mm.error());
   Description d;

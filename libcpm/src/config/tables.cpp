@@ -157,9 +157,15 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "hep_node",
            "hep_key",
            "timeout_ms",
+           "flood_limit",
+           "flood_window_ms",
+           "flood_block_s",
+           "max_request_size",
+           "flood_exempt",
            "max_lingering",
            "rtp_timeout_ms",
            "realtime_priority",
+           "msrp_tls",
            "smsc",
            "system_id",
            "system_type",
@@ -241,9 +247,22 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("tls_ca", n.tls.ca);
   r.boolean("tls_verify", n.tls.verify);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
+  r.integer("flood_limit", n.flood_limit, 0, UINT32_MAX);
+  r.integer("flood_window_ms", n.flood_window_ms, 10, 3600000);
+  r.integer("flood_block_s", n.flood_block_s, 1, 86400);
+  // libre closes a TCP connection whose message goes past 64 KiB: no 513 could come then.
+  r.size("max_request_size", n.max_request_size);
+  if (n.max_request_size && *n.max_request_size > 65536)
+    r.fail_key("max_request_size", "must be at most 65536 (libre's TCP receive buffer); 0: "
+                                   "no limit");
+  r.strs("flood_exempt", n.flood_exempt, true);
+  for (const auto& a : n.flood_exempt)
+    if (!sip::parse_dns_server(a)) // an IP literal: "127.0.1.5", "::1"
+      r.fail_key("flood_exempt", fmt::format("'{}' is not an IP address", a));
   r.integer("max_lingering", n.max_lingering, 0, UINT32_MAX);
   r.integer("rtp_timeout_ms", n.rtp_timeout_ms, 1, INT_MAX);
   r.integer("realtime_priority", n.realtime_priority, 0, 99);
+  r.boolean("msrp_tls", n.msrp_tls);
   r.str("smsc", n.smsc);
   r.str("system_id", n.system_id);
   r.str("system_type", n.system_type);
@@ -268,6 +287,8 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
     for (const char* key : {"iwf", "non_cpm_domains", "realtime_priority"})
       if (r.has(key))
         r.fail_at(r.line(key), fmt::format("{} belongs to a conversation-server", key));
+  if (n.role != Role::Client && n.role != Role::ConversationServer && r.has("msrp_tls"))
+    r.fail_at(r.line("msrp_tls"), "msrp_tls belongs to a client or a conversation-server");
   for (auto& p : n.sms_routes)
     if (p.size() < 2 || p[0] != '+' || p.find_first_not_of("0123456789", 1) != std::string::npos)
       r.fail_at(r.line("sms_routes"),

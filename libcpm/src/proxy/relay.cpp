@@ -126,6 +126,7 @@ struct Proxy::Impl final : Upstream {
   std::unique_ptr<ClientTransactions> clients;
   std::unique_ptr<BranchGenerator> branches; // of our own client transactions
   std::unique_ptr<TransactionTable> table;
+  std::unique_ptr<FloodLimiter> limiter;
   re_slot<struct sip_lsnr> req_lsnr;
   re_slot<struct sip_lsnr> resp_lsnr;
 
@@ -194,6 +195,7 @@ struct Proxy::Impl final : Upstream {
     grown.push_back(msg.sock);
   }
 
+  bool admit(const struct sip_msg& msg);
   bool on_request(const struct sip_msg& msg);
   bool on_cancel(const struct sip_msg& msg, const std::string& key);
   bool acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack);
@@ -248,6 +250,8 @@ bool Proxy::Impl::on_request(const struct sip_msg& msg)
     diag(fmt::format("dropped a {} request without a usable Via", pl_view(msg.met)));
     return true;
   }
+  if (!admit(msg))
+    return true;
   grow_udp_buffer(msg);
   std::string method(pl_view(msg.met));
   std::string key = request_key(msg, method);
@@ -274,6 +278,53 @@ bool Proxy::Impl::on_request(const struct sip_msg& msg)
   return true;
 }
 
+// The flood limits (flood.hpp), before anything else is read: a source over its rate gets
+// 503 with Retry-After once and then silence; a request too large, 513. False: answered
+// or dropped here.
+bool Proxy::Impl::admit(const struct sip_msg& msg)
+{
+  bool ack = pl_strcmp(&msg.met, "ACK") == 0;
+  if (limiter->limits_rate()) {
+    char src[64];
+    (void)re_snprintf(src, sizeof src, "%j", &msg.src);
+    // Over a connection, the top Via's host too (FloodLimiter::check).
+    char via[64] = "";
+    if (msg.tp != SIP_TRANSP_UDP && sa_isset(&msg.via.addr, SA_ADDR))
+      (void)re_snprintf(via, sizeof via, "%j", &msg.via.addr);
+    auto d = limiter->check(src, timers->now(), via);
+    if (d.dropped)
+      diag(fmt::format("flood: {} served again after {} s; {} requests were dropped", src,
+                       limiter->retry_after_s(), d.dropped));
+    if (d.verdict == FloodLimiter::Verdict::Drop)
+      return false;
+    if (d.verdict == FloodLimiter::Verdict::Refuse) {
+      const auto& l = limiter->limits();
+      diag(fmt::format("flood: {} sent {} requests within {} ms (flood_limit {}): {} {}, then "
+                       "silence for {} s",
+                       src, d.count, l.window_ms, l.max_requests, pl_view(msg.met),
+                       ack ? "not answered (an ACK)"
+                           : fmt::format("answered 503 with Retry-After: {}", l.block_s),
+                       l.block_s));
+      if (!ack)
+        (void)sip_replyf(sip, &msg, 503, "Service Unavailable",
+                         "Retry-After: %u\r\nContent-Length: 0\r\n\r\n", l.block_s);
+      return false;
+    }
+  }
+  // The whole message from its first byte (a TCP connection's buffer holds those before it).
+  size_t offset = size_t(reinterpret_cast<const uint8_t*>(msg.met.p) - msg.mb->buf);
+  size_t size = msg.mb->end > offset ? msg.mb->end - offset : 0;
+  if (auto why = limiter->too_large(size, msg.tp == SIP_TRANSP_UDP); !why.empty()) {
+    char src[64];
+    (void)re_snprintf(src, sizeof src, "%J", &msg.src);
+    diag(fmt::format("{} from {}: 513 Message Too Large: {}", pl_view(msg.met), src, why));
+    if (!ack)
+      (void)sip_reply(sip, &msg, 513, "Message Too Large");
+    return false;
+  }
+  return true;
+}
+
 bool Proxy::Impl::on_cancel(const struct sip_msg& msg, const std::string& key)
 {
   ServerTransaction* t = table->find(key);
@@ -290,8 +341,7 @@ bool Proxy::Impl::on_cancel(const struct sip_msg& msg, const std::string& key)
 // RFC 3261 §16.3: a request we cannot relay gets its error answer here (ACKs none).
 bool Proxy::Impl::acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack)
 {
-  std::string bad =
-      check_request(req, mbuf_get_left(msg.mb), msg.mb->end, msg.tp == SIP_TRANSP_UDP);
+  std::string bad = check_request(req, mbuf_get_left(msg.mb));
   // tel: too (RFC 3966): a number is routed by triggers, a Route set or a "tel" peer.
   if (bad.empty() && msg.uri.scheme.l && pl_strcasecmp(&msg.uri.scheme, "sip") != 0 &&
       pl_strcasecmp(&msg.uri.scheme, "sips") != 0 && pl_strcasecmp(&msg.uri.scheme, "tel") != 0) {
@@ -716,6 +766,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   if (m.opt.max_lingering)
     limits.max_lingering = m.opt.max_lingering;
   m.table = std::make_unique<TransactionTable>(*m.timers, m, limits);
+  m.limiter = std::make_unique<FloodLimiter>(m.opt.flood);
   int err = sip_listen(m.req_lsnr.out(), m.sip, true, Impl::req_h, &m);
   if (!err)
     err = sip_listen(m.resp_lsnr.out(), m.sip, false, Impl::resp_lsnr_h, &m);

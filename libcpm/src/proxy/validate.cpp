@@ -21,7 +21,7 @@ bool all_digits(std::string_view s)
 
 } // namespace
 
-std::string check_request(const sip::Request& req, size_t body_left, size_t datagram_size, bool udp)
+std::string check_request(const sip::Request& req, size_t body_left)
 {
   size_t n_callid = 0, n_cseq = 0, n_from = 0, n_to = 0, n_clen = 0, n_maxfwd = 0;
   std::string cseq, clen, maxfwd;
@@ -79,8 +79,6 @@ std::string check_request(const sip::Request& req, size_t body_left, size_t data
     if (met != req.method)
       return "CSeq method does not match the request method";
   }
-  if (datagram_size >= 8192 && udp)
-    return "Message too large for UDP (truncated at 8192 bytes)";
   if (n_clen == 1) {
     auto c = text::trim(clen);
     if (!all_digits(c) || c.size() > 9)

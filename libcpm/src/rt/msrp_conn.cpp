@@ -1,7 +1,8 @@
-// MSRP connections on libre's TCP (RFC 4975 §5.4, §7): the parser, our queue of frames, and
-// the first request that binds an accepted connection to a session by its To-Path. Never
-// overruns libre's send queue (tcp_send would return ENOSPC after a partial write): frames
-// wait in our own queue and resume on tcp_set_send.
+// MSRP connections on libre's TCP, with libre's TLS on it for msrps: (RFC 4975 §5.4, §7,
+// §14): the parser, our queue of frames, and the first request that binds an accepted
+// connection to a session by its To-Path. Never overruns libre's send queue (tcp_send would
+// return ENOSPC after a partial write): frames wait in our own queue and resume on
+// tcp_set_send.
 #include "cpm/rt/msrp_detail.hpp"
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
+#include "cpm/rt/tls.hpp"
 
 namespace cpm::msrp::detail {
 
@@ -21,6 +23,7 @@ void Conn::destroy()
   soon.cancel();
   if (tc) {
     tcp_set_handlers(tc.get(), nullptr, nullptr, nullptr, nullptr);
+    tls.reset(); // its close_notify goes out on tc, which it holds a reference to
     tc.reset();
   }
   up = false;
@@ -45,7 +48,29 @@ void Conn::addresses()
 void Conn::trace(const char* dir, std::string_view frame) const
 {
   if (lst && lst->trace && lst->trace->is_open())
-    lst->trace->write(dir, "tcp", local, peer, frame);
+    lst->trace->write(dir, transport_of(*this), local, peer, frame);
+}
+
+void Conn::set_txq_limit(size_t max)
+{
+  txq_max = max;
+  if (tc)
+    tcp_conn_txqsz_set(tc.get(), tls ? max + max / 8 + 64 * 1024 : max);
+}
+
+std::string Conn::failure(int err) const
+{
+  if (!tls || up)
+    return {};
+  // The handshake failed: libre says EPROTO whatever went wrong; the context's verification
+  // says whether it was the peer's certificate, and why.
+  if (verifying && tls_peer_verify(tls.get()) != 0) {
+    std::string why = lst && lst->tls ? lst->tls->last_refusal() : std::string();
+    return fmt::format("msrp: TLS to {} refused: {}", peer,
+                       why.empty() ? "its certificate was not verified (tls_ca)" : why);
+  }
+  return fmt::format("msrp: TLS to {} failed: {}", peer,
+                     err ? std::strerror(err) : "closed during the handshake");
 }
 
 void Conn::queue(const Frame& f)
@@ -107,10 +132,8 @@ void Conn::pump()
       blocked = true;
       break;
     }
-    if (f->size() > txq_max) { // libre's queue is empty: make room for one big frame
-      txq_max = f->size();
-      tcp_conn_txqsz_set(tc.get(), txq_max);
-    }
+    if (f->size() > txq_max) // libre's queue is empty: make room for one big frame
+      set_txq_limit(f->size());
     batch += *f;
     ends.push_back(batch.size());
     if (chunk)
@@ -288,10 +311,13 @@ void Conn::close_h(int err, void* arg) noexcept
   auto* c = static_cast<Conn*>(arg);
   sip::guarded({}, "the MSRP close handler", [c, err] {
     auto keep = c->shared_from_this();
-    if (c->session)
+    if (c->session) {
+      if (auto why = c->failure(err); !why.empty())
+        c->session->diag(why);
       c->session->drop_conn(err);
-    else
+    } else {
       c->discard();
+    }
   });
 }
 

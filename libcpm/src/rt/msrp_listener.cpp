@@ -1,12 +1,14 @@
-// MSRP's public face: a Listener (a TCP listening socket that serves many sessions) and
-// its Sessions.
+// MSRP's public face: a Listener (a TCP listening socket that serves many sessions, and a
+// second one for msrps: sessions when it has a TLS context) and its Sessions.
 #include "cpm/rt/msrp_detail.hpp"
 
 #include <cstring>
 #include <fmt/format.h>
 
+#include "cpm/base/text.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
+#include "cpm/rt/tls.hpp"
 
 namespace cpm::msrp {
 
@@ -26,29 +28,45 @@ void Listener::Impl::forget(Conn* c)
 
 // ---- Listener --------------------------------------------------------------------------------
 
-void Listener::Impl::conn_h(const struct sa* peer, void* arg) noexcept
+void Listener::Impl::accept(const struct sa* peer, bool secure)
 {
-  auto* l = static_cast<Listener::Impl*>(arg);
+  struct tcp_sock* sock = secure ? tls_ts.get() : ts.get();
   try {
     auto c = std::make_shared<Conn>();
-    c->lst = l;
-    int err = tcp_accept(re_out(c->tc), l->ts.get(), &Conn::estab_h, &Conn::recv_h, &Conn::close_h,
-                         c.get());
+    c->lst = this;
+    int err =
+        tcp_accept(re_out(c->tc), sock, &Conn::estab_h, &Conn::recv_h, &Conn::close_h, c.get());
     if (err) {
-      tcp_reject(l->ts.get());
+      tcp_reject(sock);
       return;
     }
+    // RFC 4975 §14: an msrps: connection is TLS from its first byte; libre's TLS calls
+    // estab_h once the handshake is done.
+    if (secure && tls_start_tcp(re_out(c->tls), tls->get(), c->tc.get(), 0) != 0)
+      return; // c goes, and the connection with it
+    if (secure)
+      c->set_txq_limit(c->txq_max);
     c->addresses();
     if (c->peer.empty())
       c->peer = sa_str(*peer);
-    l->pending.push_back(std::move(c));
+    pending.push_back(std::move(c));
   } catch (...) {
-    tcp_reject(l->ts.get());
+    tcp_reject(sock);
   }
 }
 
+void Listener::Impl::conn_h(const struct sa* peer, void* arg) noexcept
+{
+  static_cast<Listener::Impl*>(arg)->accept(peer, false);
+}
+
+void Listener::Impl::tls_conn_h(const struct sa* peer, void* arg) noexcept
+{
+  static_cast<Listener::Impl*>(arg)->accept(peer, true);
+}
+
 Result<std::unique_ptr<Listener>> Listener::create(const std::string& host, uint16_t port,
-                                                   trace::Writer* trace)
+                                                   trace::Writer* trace, const sip::TlsContext* tls)
 {
   struct sa laddr;
   if (sa_set_str(&laddr, host.c_str(), port))
@@ -63,6 +81,16 @@ Result<std::unique_ptr<Listener>> Listener::create(const std::string& host, uint
   struct sa bound;
   if (tcp_sock_local_get(l->m->ts.get(), &bound) == 0)
     l->m->port = sa_port(&bound);
+  l->m->tls = tls;
+  if (tls && !tls->settings().cert.empty()) {
+    sa_set_port(&laddr, 0);
+    err = tcp_listen(re_out(l->m->tls_ts), &laddr, &Impl::tls_conn_h, l->m.get());
+    if (err)
+      return fail(fmt::format("msrp: cannot listen for TLS on {}: {}", host, std::strerror(err)),
+                  3);
+    if (tcp_sock_local_get(l->m->tls_ts.get(), &bound) == 0)
+      l->m->tls_port = sa_port(&bound);
+  }
   return l;
 }
 
@@ -78,7 +106,17 @@ const std::string& Listener::host() const
   return m->host;
 }
 
-std::unique_ptr<Session> Listener::session(Callbacks cb)
+bool Listener::has_tls() const
+{
+  return m->tls_ts != nullptr;
+}
+
+uint16_t Listener::tls_port() const
+{
+  return m->tls_port;
+}
+
+std::unique_ptr<Session> Listener::session(Callbacks cb, bool secure)
 {
   std::unique_ptr<Session> s(new Session());
   s->m = std::make_unique<Session::Impl>();
@@ -86,7 +124,8 @@ std::unique_ptr<Session> Listener::session(Callbacks cb)
   core.lst = m.get();
   core.cb = std::move(cb);
   core.local.host = m->host;
-  core.local.port = m->port;
+  core.local.secure = secure && m->tls_ts;
+  core.local.port = core.local.secure ? m->tls_port : m->port;
   do
     core.local.session_id = random_id(16);
   while (m->sessions.count(core.local.session_id));
@@ -129,6 +168,11 @@ Result<void> Session::connect()
   if (m->conn)
     return {};
   const Uri& hop = m->remote.front();
+  if (hop.secure && !(m->lst && m->lst->tls))
+    return fail(fmt::format("msrp: cannot connect to {}: MSRP over TLS needs the node's TLS "
+                            "settings (tls_cert, tls_ca)",
+                            format_uri(hop)),
+                3);
   struct sa peer, laddr;
   if (sa_set_str(&peer, hop.host.c_str(), hop.port))
     return fail(fmt::format("msrp: cannot connect to '{}': not an IP address", hop.host), 3);
@@ -142,6 +186,19 @@ Result<void> Session::connect()
                            &laddr, c.get());
   else
     err = tcp_connect(re_out(c->tc), &peer, &Conn::estab_h, &Conn::recv_h, &Conn::close_h, c.get());
+  if (!err && hop.secure) {
+    // RFC 4975 §14.2: TLS from the first byte; the connecting side checks the certificate of
+    // the one it reaches against the URI's host. libre's TLS calls estab_h once the
+    // handshake is done.
+    err = tls_start_tcp(re_out(c->tls), m->lst->tls->get(), c->tc.get(), 0);
+    if (!err) {
+      c->set_txq_limit(c->txq_max);
+      c->verifying = m->lst->tls->verify();
+      if (auto v = m->lst->tls->verify_host(c->tls.get(), hop.host); !v)
+        return fail(
+            fmt::format("msrp: cannot connect to {}: {}", format_uri(hop), v.error().message), 3);
+    }
+  }
   if (err)
     return fail(fmt::format("msrp: cannot connect to {}: {}", format_uri(hop), std::strerror(err)),
                 3);
@@ -188,6 +245,22 @@ void Session::set_transaction_timeout(uint32_t ms)
 void Session::close()
 {
   m->detach();
+}
+
+bool offer_tls(bool msrp_tls, std::string_view target, std::string_view first_hop_transport)
+{
+  if (msrp_tls || text::iequals(first_hop_transport, "tls"))
+    return true;
+  if (target.size() >= 5 && text::iequals(target.substr(0, 5), "sips:"))
+    return true;
+  // A ;transport=tls parameter of the target (its headers after '?' are not parameters).
+  std::string uri = text::lower(target.substr(0, target.find('?')));
+  constexpr std::string_view k_param = ";transport=tls";
+  auto at = uri.find(k_param);
+  if (at == std::string::npos)
+    return false;
+  auto end = at + k_param.size();
+  return end == uri.size() || uri[end] == ';' || uri[end] == '>';
 }
 
 } // namespace cpm::msrp

@@ -41,21 +41,27 @@ std::string format(const Description& d);
 
 // What an MSRP media line says.
 struct MsrpMedia {
+  bool tls = false; // TCP/TLS/MSRP (RFC 4975 §8.1): an msrps: path, reached over TLS
   std::vector<msrp::Uri> path;
   std::string setup; // "active", "passive", "actpass", or "" (absent)
   std::vector<std::string> accept_types;
   std::vector<std::string> accept_wrapped_types;
 };
-// The first m=message line with TCP/MSRP (or TCP/TLS/MSRP) and a non-zero port.
+// The first m=message line with TCP/MSRP (or TCP/TLS/MSRP) and a non-zero port. Error (488)
+// when its protocol and the scheme of its path's first URI disagree (RFC 4975 §14.1:
+// TCP/TLS/MSRP goes with msrps:).
 Result<MsrpMedia> msrp_media(const Description& d);
 
-// CPM's MSRP offer: m=message <port> TCP/MSRP *, a=accept-types:message/cpim,
+// CPM's MSRP offer: m=message <port> TCP/MSRP * (TCP/TLS/MSRP for an msrps: URI),
+// a=accept-types:message/cpim,
 // a=accept-wrapped-types:text/plain message/imdn+xml, a=path, a=setup (default "active":
 // the offerer connects, as RFC 4975 says), a=sendrecv.
 Description msrp_offer(const msrp::Uri& local, std::string_view setup = "active");
 // An answer to `offer` for our MSRP URI: the same media with our path, and a=setup chosen
 // per RFC 6135 (passive to active or actpass, active to passive). Other media lines are
-// rejected (port 0). Error (488) when the offer has no usable MSRP line.
+// rejected (port 0). Error (488) when the offer has no usable MSRP line, or when it is over
+// TLS and `local` is not msrps: (or the other way round): the answerer picks its URI by
+// MsrpMedia::tls.
 Result<Description> msrp_answer(const Description& offer, const msrp::Uri& local);
 // Whether we connect (true) given the peer's setup and whether we are the offerer.
 bool we_connect(std::string_view peer_setup, bool we_offered);

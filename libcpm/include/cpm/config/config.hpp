@@ -141,12 +141,25 @@ struct Node {
   // SIP over TLS: tls_cert, tls_key, tls_ca (relative to the config file's directory) and
   // tls_verify (overridden by --tls-cert, --tls-key, --tls-ca, --no-tls-verify).
   TlsSettings tls;
+  // Flood limits of a node's proxy (proxy/flood.hpp): requests per window from one source
+  // address (0: no limit), the window, how long a source over it is ignored, the largest
+  // request (bytes; over it: 513; 0: no limit; default proxy::k_max_request_size) and the
+  // addresses never limited by rate beside the file's own nodes.
+  uint32_t flood_limit = 0;
+  uint32_t flood_window_ms = 2000;
+  uint32_t flood_block_s = 300;
+  std::optional<uint64_t> max_request_size;
+  std::vector<std::string> flood_exempt;
   int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer
   // A conversation server's SCHED_FIFO priority (1..99) for its mixer's 20 ms clock; 0: the
   // normal scheduler.
   int realtime_priority = 0;
+  // A client's or a conversation server's chat goes over TLS (RFC 4975 §14: msrps:,
+  // TCP/TLS/MSRP) in the sessions it offers, as it does over sips:/TLS signalling; overridden
+  // by --msrp-tls.
+  bool msrp_tls = false;
   // An IWF's SMSC ("127.0.1.4:2775", or a node name) and its bind (SMPP 3.4 §4.1).
   std::string smsc;
   std::string system_id;

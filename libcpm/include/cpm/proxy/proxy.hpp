@@ -7,8 +7,8 @@
 // or pass the request to later libre listeners (a B2BUA's sipsess). The proxy does
 // everything else: retransmission absorption, 100 Trying, Max-Forwards/483, Record-Route,
 // CANCEL, Timer C, 408 on silence, relaying of responses, stateless ACK / in-dialog /
-// stray-2xx forwarding, UDP -> TCP for requests over 1300 bytes, and 400 for malformed
-// requests.
+// stray-2xx forwarding, UDP -> TCP for requests over 1300 bytes, 400 for malformed
+// requests, and the flood limits (503 then silence per source address, 513 by size).
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -16,6 +16,7 @@
 
 #include "cpm/base/error.hpp"
 #include "cpm/proxy/action.hpp"
+#include "cpm/proxy/flood.hpp"
 #include "cpm/proxy/next_hop.hpp" // with_transport, for owners that pick hops themselves
 #include "cpm/rt/sip.hpp"
 
@@ -37,6 +38,9 @@ struct Options {
   // How many completed UDP transactions may linger for Timer J at once (the oldest leave
   // early beyond it); 0: the default, k_max_lingering (transaction_table.hpp).
   size_t max_lingering = 0;
+  // Flood limits (flood.hpp): checked on every request before anything else; by default
+  // no rate limit and 513 over k_max_request_size bytes.
+  FloodLimits flood;
   // Prefix of stderr diagnostics ("cpm-core-route").
   std::string name = "cpm";
   // A CANCEL that matches none of the proxy's transactions (e.g. one for an INVITE the hook

@@ -21,6 +21,7 @@ struct mbuf;
 struct sa;
 struct tcp_conn;
 struct tcp_sock;
+struct tls_conn;
 
 namespace cpm::msrp::detail {
 
@@ -31,9 +32,12 @@ constexpr size_t k_chunk_size = 2048;
 
 struct SessionCore;
 
-// One TCP connection: parser, our queue of encoded control frames, the libre connection.
+// One TCP connection (TLS on it for msrps:): parser, our queue of encoded control frames,
+// the libre connection.
 struct Conn : std::enable_shared_from_this<Conn> {
   re_ptr<struct tcp_conn> tc;
+  re_ptr<struct tls_conn> tls; // msrps: libre's TLS on tc (up, and estab_h called, once shaken)
+  bool verifying = false;      // the active side's: the peer's certificate checked
   Listener::Impl* lst = nullptr;
   SessionCore* session = nullptr; // once bound (or the active side's own)
   Parser parser;
@@ -58,6 +62,11 @@ struct Conn : std::enable_shared_from_this<Conn> {
   void queue(const Frame& f);
   int write(const std::string& frame);
   void want_send(bool on);
+  // libre's limit on its send queue for our own limit `max`: TLS adds its records' overhead
+  // below us, and a full queue would fail an SSL_write midway (tcp_send_helper's ENOSPC).
+  void set_txq_limit(size_t max);
+  // What a connection that ended with `err` before it was up has to say ("" for nothing).
+  std::string failure(int err) const;
   void pump();
   void pump_soon();
   void on_data(std::string_view bytes);
@@ -71,6 +80,12 @@ struct Conn : std::enable_shared_from_this<Conn> {
   static void close_h(int err, void* arg) noexcept;
   static void send_h(void* arg) noexcept;
 };
+
+// The trace's transport of an MSRP connection.
+inline const char* transport_of(const Conn& c)
+{
+  return c.tls ? "tls" : "tcp";
+}
 
 // A session's state: paths, its connection, messages to send and transactions in flight.
 struct SessionCore {
@@ -138,13 +153,18 @@ struct Listener::Impl {
   re_ptr<struct tcp_sock> ts;
   std::string host;
   uint16_t port = 0;
+  const sip::TlsContext* tls = nullptr; // msrps: our certificate and the CAs we trust
+  re_ptr<struct tcp_sock> tls_ts;       // msrps: sessions' socket (with a certificate)
+  uint16_t tls_port = 0;
   trace::Writer* trace = nullptr;
   std::unordered_map<std::string, detail::SessionCore*> sessions; // by session-id
   std::list<std::shared_ptr<detail::Conn>> pending;               // accepted, not yet bound
 
   ~Impl();
   void forget(detail::Conn* c);
+  void accept(const struct sa* peer, bool secure);
   static void conn_h(const struct sa* peer, void* arg) noexcept;
+  static void tls_conn_h(const struct sa* peer, void* arg) noexcept;
 };
 
 } // namespace cpm::msrp

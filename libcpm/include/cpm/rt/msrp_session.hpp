@@ -1,6 +1,7 @@
 #pragma once
-// MSRP sessions (RFC 4975) on libre's TCP: one Listener serves many sessions; frames, the
-// parser, chunking and reports are the pure part in codec/msrp.hpp.
+// MSRP sessions (RFC 4975) on libre's TCP, and over TLS on libre's TLS (RFC 4975 §14,
+// msrps:): one Listener serves many sessions; frames, the parser, chunking and reports are
+// the pure part in codec/msrp.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,9 @@
 
 namespace cpm::trace {
 class Writer;
+}
+namespace cpm::sip {
+class TlsContext;
 }
 
 namespace cpm::msrp {
@@ -50,7 +54,9 @@ public:
   const std::vector<Uri>& remote() const;
 
   // Active side (RFC 4975 §5.4 / RFC 6135 a=setup:active): connect to the first hop of the
-  // remote path and send an empty SEND to bind the connection (RFC 4975 §5.4).
+  // remote path and send an empty SEND to bind the connection (RFC 4975 §5.4). An msrps: hop
+  // is reached over TLS (the listener's context; error without one), its certificate
+  // verified unless the listener says not to.
   Result<void> connect();
   bool connected() const;
 
@@ -73,20 +79,31 @@ private:
 };
 
 // A TCP listening socket that serves many sessions; an accepted connection is bound to a
-// session by the session-id of the first request's To-Path (481 and close otherwise).
+// session by the session-id of the first request's To-Path (481 and close otherwise). With a
+// TLS context that has a certificate, a second socket on its own port serves msrps:
+// sessions: TLS first, then the same.
 class Listener {
 public:
-  // host: the address to bind (also written into session URIs); port 0 picks one.
+  // host: the address to bind (also written into session URIs); port 0 picks one (the TLS
+  // socket always picks its own). tls: the node's TLS context (it must outlive the
+  // listener): our certificate, the CAs we trust and whether we verify the certificate of
+  // the side we connect to (its chain, and that it names the host of the msrps: URI).
   static Result<std::unique_ptr<Listener>> create(const std::string& host, uint16_t port,
-                                                  trace::Writer* trace = nullptr);
+                                                  trace::Writer* trace = nullptr,
+                                                  const sip::TlsContext* tls = nullptr);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
   uint16_t port() const;
   const std::string& host() const;
-  // A new session with a fresh session-id on this listener's address. The session must not
-  // outlive the listener.
-  std::unique_ptr<Session> session(Callbacks cb);
+  // Whether it serves msrps: sessions (it has a TLS context with a certificate), and on
+  // which port.
+  bool has_tls() const;
+  uint16_t tls_port() const;
+  // A new session with a fresh session-id on this listener's address: an msrps: URI on the
+  // TLS port when `secure` (which needs has_tls(); a plain session otherwise). The session
+  // must not outlive the listener.
+  std::unique_ptr<Session> session(Callbacks cb, bool secure = false);
 
   struct Impl;
 
@@ -94,5 +111,10 @@ private:
   Listener() = default;
   std::unique_ptr<Impl> m;
 };
+
+// Whether a session we offer carries its chat over TLS (RFC 4975 §14): the node asks for it
+// (msrp_tls, --msrp-tls), or its signalling is secure: a sips: or ;transport=tls target, or
+// a first hop (the proxy's transport) of "tls".
+bool offer_tls(bool msrp_tls, std::string_view target, std::string_view first_hop_transport);
 
 } // namespace cpm::msrp
