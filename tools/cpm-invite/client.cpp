@@ -326,6 +326,10 @@ void Client::invite()
   c.from = m_ep->from();
   c.contact_user = cuser();
   c.route = m_ep->proxy() ? m_ep->proxy()->uri() : "";
+  // libre's sip_request refuses a sips: next hop (ENOSYS): a sips: target without a proxy is
+  // reached through a Route naming it as sip:...;transport=tls.
+  if (auto h = sip::hop_of_uri(c.to); c.route.empty() && h && h->transport == "tls")
+    c.route = h->uri() + ";lr";
   m_local = sdp::msrp_offer(m_ms->local(), "active");
   if (m_opt.offer_audio) {
     if (auto p = m_audio.bind(m_host); p)

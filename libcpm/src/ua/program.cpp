@@ -63,8 +63,8 @@ Result<void> check_addresses(const cli::Common& common, bool do_register, bool l
   bool tel = text::lower(to.substr(0, 4)) == "tel:";
   if (tel && common.proxy.empty())
     return fail(fmt::format("TO '{}' is a tel: URI: give --proxy", to));
-  if (!tel && text::lower(to.substr(0, 4)) != "sip:")
-    return fail(fmt::format("TO '{}' is not a sip: or tel: URI", to));
+  if (!tel && text::lower(to.substr(0, 4)) != "sip:" && text::lower(to.substr(0, 5)) != "sips:")
+    return fail(fmt::format("TO '{}' is not a sip:, sips: or tel: URI", to));
   if (common.proxy.empty()) {
     auto h = sip::hop_of_uri(to);
     if (!h)
