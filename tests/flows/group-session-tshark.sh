@@ -17,12 +17,7 @@ lab_config "$examples/lab-icsi.toml"
 tshark_start
 
 # The group session, as fig1-2-group-session.sh runs it.
-start_group_network "" "$t"
-start_friends "" "$t"
-friends_joined "" "$t"
-printf 'hello friends\n' >&7
-wait_for "$t/bob.out" 'hello friends'
-wait_for "$t/carol.out" 'hello friends'
+friends_hello
 printf 'hi from bob\n' >&5
 wait_for "$t/alice.out" 'hi from bob'
 wait_for "$t/carol.out" 'hi from bob'

@@ -17,12 +17,7 @@ hep_in_config "$collector"
 sngrep_start "$collector" "$t/out.pcap"
 
 # Figures 1+2, as fig1-2-group-session.sh runs them.
-start_group_network "" "$t"
-start_friends "" "$t"
-friends_joined "" "$t"
-printf 'hello friends\n' >&7
-wait_for "$t/bob.out" 'hello friends'
-wait_for "$t/carol.out" 'hello friends'
+friends_hello
 friends_leave ""
 
 # Figures 5+6 on the same network, the clients' collector from the config too.

@@ -42,12 +42,7 @@ done
 node_keys alice "msrp_tls = true"
 
 tshark_start
-start_group_network "" "$t"
-start_friends "" "$t"
-friends_joined "" "$t"
-printf 'hello friends\n' >&7
-wait_for "$t/bob.out" 'hello friends'
-wait_for "$t/carol.out" 'hello friends'
+friends_hello
 printf 'hi from bob\n' >&5
 wait_for "$t/alice.out" 'hi from bob'
 wait_for "$t/carol.out" 'hi from bob'

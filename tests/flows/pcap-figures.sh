@@ -15,12 +15,7 @@ lab_config "$examples/lab-icsi.toml"
 pcap_in_config
 
 # Figures 1+2, as fig1-2-group-session.sh runs them.
-start_group_network "" "$t"
-start_friends "" "$t"
-friends_joined "" "$t"
-printf 'hello friends\n' >&7
-wait_for "$t/bob.out" 'hello friends'
-wait_for "$t/carol.out" 'hello friends'
+friends_hello
 exec 7>&- # alice leaves (BYE); the focus ends bob's and carol's sessions
 expect_exit alice 0 "alice's exit status"
 exec 5>&-

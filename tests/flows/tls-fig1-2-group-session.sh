@@ -12,13 +12,7 @@ lab_config "$examples/lab-icsi.toml" lab.toml
 tls_ca ca
 tls_lab ca
 lab_auth # every core authenticates (REGISTER 401, then the association)
-start_group_network "" "$t"
-start_friends "" "$t"
-friends_joined "" "$t"
-
-printf 'hello friends over TLS\n' >&7
-wait_for "$t/bob.out" 'hello friends over TLS'
-wait_for "$t/carol.out" 'hello friends over TLS'
+friends_hello 'hello friends over TLS'
 printf 'hi from bob\n' >&5
 wait_for "$t/alice.out" 'hi from bob'
 friends_leave ""

@@ -7,8 +7,7 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml"
-sed -i '/^name = "coreA"$/,/^\[\[node\]\]$/ s/^auth = false/auth = true/' "$lab"
-quiet_grep -x 'auth = true .*' "$lab" || fail "could not set auth = true for coreA in $lab"
+lab_auth coreA
 start_network
 coreA=${ready[coreA]%% *}
 start bob cpm-invite --config "$lab" --node bob --register --answer --decline 486 --json \

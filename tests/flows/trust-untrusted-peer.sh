@@ -13,8 +13,7 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml"
-sed -i '/^name = "coreA"$/,/^\[\[node\]\]$/ s/^auth = false/auth = true/' "$lab"
-quiet_grep -x 'auth = true .*' "$lab" || fail "could not set auth = true for coreA in $lab"
+lab_auth coreA
 start_network
 coreA=${ready[coreA]%% *} # udp:127.K.1.1:5060
 coreB=${ready[coreB]%% *}

@@ -62,13 +62,18 @@ lab_config()
   sed "s/127\.0\./$lab_prefix/g" "$src" >"$lab" || fail "lab_config: cannot write $lab"
 }
 
-# lab_auth: auth = true on every core of $lab (digest for REGISTER and for the requests of
-# their users from outside their trust domain: cpm.toml(5) auth).
+# lab_auth [NODE]: auth = true on the core NODE of $lab, or on every core (digest for
+# REGISTER and for the requests of their users from outside their trust domain:
+# cpm.toml(5) auth).
+# Its NODE is optional (shellcheck's SC2119/SC2120 would want it always):
+# shellcheck disable=SC2120
 lab_auth()
 {
-  sed -i -e '/^auth = false /d' -e 's/^role = "core"$/&\nauth = true/' "$lab" ||
+  local range='1,$'
+  [[ -z ${1:-} ]] || range="/^name = \"$1\"\$/,/^\\[\\[/"
+  sed -i -e "$range{/^auth = false /d; s/^role = \"core\"\$/&\\nauth = true/}" "$lab" ||
     fail "lab_auth: cannot write $lab"
-  quiet_grep -x 'auth = true' "$lab" || fail "lab_auth: no core in $lab"
+  quiet_grep -x 'auth = true' "$lab" || fail "lab_auth: no core ${1:-} in $lab"
 }
 
 # challenges CODE TRACE...: how many responses CODE (401, 407) the traces show received.
@@ -169,6 +174,22 @@ friends_joined()
   wait_for "$t/${prefix}bob.out" '"event":"established"' "$w"
   wait_for "$t/${prefix}carol.out" '"event":"established"' "$w"
   wait_for "$dir/alice.out" '"event":"answered"' "$w"
+}
+
+# friends_hello [TEXT]: Figures 1+2 on the network of start_group_network, in $t: the group
+# session set up (start_friends, friends_joined) and alice's chat line TEXT (default "hello
+# friends") received by bob and carol. The caller goes on from there (friends_leave).
+# Its TEXT is optional (SC2119/SC2120 as above):
+# shellcheck disable=SC2120
+friends_hello()
+{
+  local text=${1:-hello friends}
+  start_group_network "" "$t"
+  start_friends "" "$t"
+  friends_joined "" "$t"
+  printf '%s\n' "$text" >&7
+  wait_for "$t/bob.out" "$text"
+  wait_for "$t/carol.out" "$text"
 }
 
 # friends_leave PREFIX [SECONDS]: everybody of start_friends leaves cleanly, each exiting 0

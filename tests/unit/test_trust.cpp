@@ -368,7 +368,7 @@ TEST_CASE("identity::source_by_via reads received and rport")
   CHECK(identity::source_by_via(r) == "udp:192.0.2.4:6000");
   r.headers = {{"Via", "SIP/2.0/TCP [::1]:5060;branch=z9hG4bK1"}};
   CHECK(identity::source_by_via(r) == "tcp:[::1]:5060");
-  CHECK(identity::top_via_host(r) == "[::1]");
+  CHECK(trust::top_via_host(r) == "[::1]");
   r.headers.clear();
   CHECK(identity::source_by_via(r).empty());
 }

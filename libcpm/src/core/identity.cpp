@@ -77,36 +77,21 @@ bool username_names(std::string_view username, std::string_view aor)
          sip::canonical_aor("sip:" + u) == aor || u == aor || u == sip::uri_user(aor);
 }
 
-std::string top_via_host(const sip::Request& req)
-{
-  return trust::top_via_host(req);
-}
-
 std::string source_by_via(const sip::Request& req)
 {
-  auto vias = req.values("Via");
-  if (vias.empty())
+  auto via = trust::top_via(req);
+  if (!via)
     return {};
-  std::string_view v = vias.front();
-  auto sp = v.find_first_of(" \t");
-  if (sp == std::string_view::npos)
-    return {};
-  auto proto = v.substr(0, sp);
-  auto slash = proto.rfind('/');
-  std::string transport =
-      text::lower(slash == std::string_view::npos ? proto : proto.substr(slash + 1));
-  auto rest = trim(v.substr(sp + 1));
-  auto semi = rest.find(';');
-  auto sent = trim(rest.substr(0, semi));
-  auto params = semi == std::string_view::npos ? std::string_view() : rest.substr(semi);
-  auto hop = sip::address_of(fmt::format("{}:{}", transport == "udp" ? "udp" : "tcp", sent));
+  const auto& transport = via->transport;
+  auto hop =
+      sip::address_of(fmt::format("{}:{}", transport == "udp" ? "udp" : "tcp", via->sent_by));
   if (!hop)
     return {};
   std::string host = hop->host;
   uint16_t port = hop->port;
-  if (auto r = sip::find_param(params, "received"); r && !r->empty())
+  if (auto r = sip::find_param(via->params, "received"); r && !r->empty())
     host = std::string(*r);
-  if (auto rp = sip::find_param(params, "rport"); rp && !rp->empty())
+  if (auto rp = sip::find_param(via->params, "rport"); rp && !rp->empty())
     port = static_cast<uint16_t>(std::atoi(std::string(*rp).c_str()));
   bool v6 = host.find(':') != std::string::npos;
   return fmt::format("{}:{}{}{}:{}", transport, v6 ? "[" : "", host, v6 ? "]" : "", port);

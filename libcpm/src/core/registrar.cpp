@@ -1,6 +1,7 @@
 // The registrar (RFC 3261 §10.3).
 #include "cpm/core/registrar.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/core/identity.hpp"
 #include "cpm/grammar/header.hpp"
 #include "cpm/grammar/uri.hpp"
 
@@ -150,9 +151,7 @@ std::optional<Reply> authenticate(const sip::Request& req, const Settings& s,
     return challenge(true);
   // The digest username may be the user part ("bob"), the address of record without its
   // scheme ("bob@b.example", what cpm-send sends: IMS private identity style) or with it.
-  if (sip::canonical_aor("sip:" + cred->username + "@" + sip::uri_host(aor)) != aor &&
-      sip::canonical_aor("sip:" + cred->username) != aor && cred->username != aor &&
-      cred->username != sip::uri_user(aor))
+  if (!identity::username_names(cred->username, aor))
     return answer(403, "Forbidden (user does not match the To address)");
   if (!auth::verify(*cred, "REGISTER", user->password))
     return answer(403, "Forbidden (wrong password)");

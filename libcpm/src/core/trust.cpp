@@ -189,17 +189,33 @@ void forget_claims(sip::Request& req)
                     req.headers.end());
 }
 
-std::string top_via_host(const sip::Request& req)
+std::optional<TopVia> top_via(const sip::Request& req)
 {
   auto vias = req.values("Via");
   if (vias.empty())
-    return {};
+    return std::nullopt;
   std::string_view v = vias.front();
   auto sp = v.find_first_of(" \t");
   if (sp == std::string_view::npos)
+    return std::nullopt;
+  auto proto = v.substr(0, sp);
+  auto slash = proto.rfind('/');
+  TopVia out;
+  out.transport = text::lower(slash == std::string_view::npos ? proto : proto.substr(slash + 1));
+  auto rest = text::trim(v.substr(sp + 1));
+  auto semi = rest.find(';');
+  out.sent_by = std::string(text::trim(rest.substr(0, semi)));
+  if (semi != std::string_view::npos)
+    out.params = std::string(rest.substr(semi));
+  return out;
+}
+
+std::string top_via_host(const sip::Request& req)
+{
+  auto via = top_via(req);
+  if (!via)
     return {};
-  auto sent = text::trim(v.substr(sp + 1));
-  sent = sent.substr(0, sent.find_first_of(";, \t"));
+  std::string_view sent = via->sent_by;
   if (!sent.empty() && sent.front() == '[')
     return std::string(sent.substr(0, sent.find(']') + 1));
   return std::string(sent.substr(0, sent.find(':')));

@@ -51,8 +51,6 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now);
 // Whether a digest username names `aor` ("alice", "alice@a.example", "sip:alice@a.example").
 bool username_names(std::string_view username, std::string_view aor);
 
-// The top Via's sent-by host of a request ("127.0.1.2", "[::1]"), or "".
-std::string top_via_host(const sip::Request& req);
 // Where a captured request came from by its top Via ("udp:127.0.1.10:5060": received= and
 // rport when present, else sent-by), for --explain; "" when it has no Via.
 std::string source_by_via(const sip::Request& req);

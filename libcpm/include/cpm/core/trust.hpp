@@ -3,6 +3,7 @@
 // Routes it believes, what it does with them from anyone else, and the identities a user
 // may ask to be asserted as (P-Preferred-Identity). Pure: no sockets.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,12 @@ struct Screening {
 // `with_odi`: whether an odi Route counts (a server has none to read: odi is the core's).
 Screening screen(const Domain& domain, sip::Request& req, bool refuse, std::string_view node_name,
                  bool with_odi = true);
+// The top Via of a request in parts: its transport ("udp", lower-case), sent-by
+// ("127.0.1.2:5060", "[::1]") and parameters (";branch=...;rport"); nullopt without one.
+struct TopVia {
+  std::string transport, sent_by, params;
+};
+std::optional<TopVia> top_via(const sip::Request& req);
 // The top Via's sent-by host of a request ("127.0.1.2", "[::1]"), or "".
 std::string top_via_host(const sip::Request& req);
 
