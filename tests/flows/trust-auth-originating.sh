@@ -42,23 +42,8 @@ cpm-send --config "$lab" --node alice --timeout 10 --trace "$t/alice.trace" \
 ((rc == 0)) || { cat "$t/alice.err" >&2; fail "alice's authenticated message: exit $rc"; }
 expect_eq "$(grep -c '"first_line":"SIP/2.0 407 ' "$t/alice.trace")" 1 "407s alice received"
 wait_for "$t/bob.out" 'one'
-# has_pai TRACE DIR TEXT: the first MESSAGE in TRACE (dir DIR) whose body has TEXT carries
-# exactly one P-Asserted-Identity, and it is alice's.
-has_pai()
-{
-  python3 - "$@" <<'PY'
-import json, re, sys
-path, d, text = sys.argv[1:4]
-for line in open(path):
-    e = json.loads(line)
-    if e["dir"] == d and e["first_line"].startswith("MESSAGE ") and text in e["message"]:
-        pai = re.findall(r"(?im)^P-Asserted-Identity:[ \t]*(.*?)\r?$", e["message"])
-        sys.exit(0 if pai == ["<sip:alice@a.example>"] else f"{path}: P-Asserted-Identity {pai}")
-sys.exit(f"{path}: no MESSAGE with {text!r}")
-PY
-}
-has_pai "$t/csA.trace" rx one || fail "csA did not get coreA's P-Asserted-Identity"
-has_pai "$t/bob.trace" rx one || fail "bob did not get coreA's P-Asserted-Identity"
+expect_eq "$(trace_pai "$t/csA.trace" rx 'MESSAGE ' one)" '<sip:alice@a.example>' "csA's P-Asserted-Identity"
+expect_eq "$(trace_pai "$t/bob.trace" rx 'MESSAGE ' one)" '<sip:alice@a.example>' "bob's P-Asserted-Identity"
 
 # 3. Three more messages on one challenge: one 407 in all, nonce counts 1..3.
 rc=0
@@ -132,7 +117,7 @@ cpm-send --config "$lab" --node alice --register --timeout 10 --trace "$t/alice7
 ((rc == 0)) || { cat "$t/alice7.err" >&2; fail "registered alice: exit $rc"; }
 expect_eq "$(grep -c '"first_line":"SIP/2.0 407 ' "$t/alice7.trace")" 0 "407s for registered alice"
 expect_exit bob 0 "bob's exit status"
-has_pai "$t/bob.trace" rx five || fail "bob did not get coreA's P-Asserted-Identity for 'five'"
+expect_eq "$(trace_pai "$t/bob.trace" rx 'MESSAGE ' five)" '<sip:alice@a.example>' "bob's P-Asserted-Identity for 'five'"
 quiet_grep -x 'raw!' "$t/bob.out" && fail "bob received a raw (unauthenticated) message"
 
 stop_network

@@ -20,21 +20,6 @@ coreB=${ready[coreB]%% *}
 start bob cpm-send --config "$lab" --node bob --receive --count 4 --trace "$t/bob.trace"
 cpm='*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg"'
 
-# pai TRACE DIR TEXT: the P-Asserted-Identity values of the first MESSAGE in TRACE (dir DIR)
-# whose body has TEXT, one per line ("none" when it has none).
-pai()
-{
-  python3 - "$@" <<'PY'
-import json, re, sys
-path, d, text = sys.argv[1:4]
-for line in open(path):
-    e = json.loads(line)
-    if e["dir"] == d and e["first_line"].startswith("MESSAGE ") and text in e["message"]:
-        print("\n".join(re.findall(r"(?im)^P-Asserted-Identity:[ \t]*(.*?)\r?$", e["message"])) or "none")
-        sys.exit(0)
-sys.exit(f"{path}: no MESSAGE with {text!r}")
-PY
-}
 
 # 1. From outside coreB's trust domain: the asserted identity is not believed.
 out=$(printf 'MESSAGE sip:bob@b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=p1\nTo: <sip:bob@b.example>\nCall-ID: @CALLID@\nCSeq: 1 MESSAGE\nAccept-Contact: %s\nP-Asserted-Identity: <sip:alice@a.example>\nContent-Type: text/plain\nContent-Length: 7\n\nspoofed' \
@@ -42,21 +27,21 @@ out=$(printf 'MESSAGE sip:bob@b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch
 expect_eq "$(status <<<"$out")" 200 "a MESSAGE from an untrusted peer"
 wait_for "$t/coreB.err" 'removed P-Asserted-Identity (from outside the trust domain)'
 wait_for "$t/bob.out" 'spoofed'
-expect_eq "$(pai "$t/bob.trace" rx spoofed)" none "bob's P-Asserted-Identity from an untrusted peer"
-expect_eq "$(pai "$t/csB.trace" rx spoofed)" none "csB's P-Asserted-Identity from an untrusted peer"
+expect_eq "$(trace_pai "$t/bob.trace" rx 'MESSAGE ' spoofed)" none "bob's P-Asserted-Identity from an untrusted peer"
+expect_eq "$(trace_pai "$t/csB.trace" rx 'MESSAGE ' spoofed)" none "csB's P-Asserted-Identity from an untrusted peer"
 
 # 2. alice through coreA (auth: her password): coreB believes coreA's assertion.
 cpm-send --config "$lab" --node alice --timeout 10 sip:bob@b.example 'asserted' \
   >"$t/alice.out" 2>"$t/alice.err" || { cat "$t/alice.err" >&2; fail "alice's message failed"; }
 wait_for "$t/bob.out" 'asserted'
-expect_eq "$(pai "$t/bob.trace" rx asserted)" '<sip:alice@a.example>' "bob's P-Asserted-Identity via coreA"
+expect_eq "$(trace_pai "$t/bob.trace" rx 'MESSAGE ' asserted)" '<sip:alice@a.example>' "bob's P-Asserted-Identity via coreA"
 
 # 3. Privacy: id: inside the trust domain (csB) the identity stays, at bob's client it is gone.
 cpm-send --config "$lab" --node alice --timeout 10 --header 'Privacy: id' sip:bob@b.example \
   'private' >"$t/alice2.out" 2>"$t/alice2.err" || { cat "$t/alice2.err" >&2; fail "Privacy: id message failed"; }
 wait_for "$t/bob.out" 'private'
-expect_eq "$(pai "$t/csB.trace" rx private)" '<sip:alice@a.example>' "csB's P-Asserted-Identity with Privacy: id"
-expect_eq "$(pai "$t/bob.trace" rx private)" none "bob's P-Asserted-Identity with Privacy: id"
+expect_eq "$(trace_pai "$t/csB.trace" rx 'MESSAGE ' private)" '<sip:alice@a.example>' "csB's P-Asserted-Identity with Privacy: id"
+expect_eq "$(trace_pai "$t/bob.trace" rx 'MESSAGE ' private)" none "bob's P-Asserted-Identity with Privacy: id"
 
 # 4. A forged odi Route: coreA ignores it (it is no node of its trust domain that sent it),
 #    and csA gets the MESSAGE as its originating trigger says.

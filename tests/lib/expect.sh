@@ -205,6 +205,24 @@ for path in dict.fromkeys(traces):
 PY
 }
 
+# trace_pai TRACE DIR START [TEXT]: the P-Asserted-Identity values, one per line ("none"
+# when there are none), of the first request in TRACE (dir DIR, "rx" or "tx") whose first
+# line starts with START ("MESSAGE ") and whose text has TEXT; exit 1 when there is none.
+trace_pai()
+{
+  python3 - "$@" <<'PY'
+import json, re, sys
+path, d, start = sys.argv[1:4]
+text = sys.argv[4] if len(sys.argv) > 4 else ""
+for line in open(path):
+    e = json.loads(line)
+    if e["dir"] == d and e["first_line"].startswith(start) and text in e["message"]:
+        print("\n".join(re.findall(r"(?im)^P-Asserted-Identity:[ \t]*(.*?)\r?$", e["message"])) or "none")
+        sys.exit(0)
+sys.exit(f"{path}: no {start.strip()} with {text!r}")
+PY
+}
+
 # sent TRACE PREFIX: how many messages the traced node sent whose first line starts so.
 sent()
 {
