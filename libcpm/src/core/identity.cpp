@@ -32,6 +32,19 @@ const config::User* user_owning(const config::File& file, const config::Node& no
   return nullptr;
 }
 
+// The user of `file` in our domains that a digest username names (username_names), or
+// nullptr; the last one when several do, as the file lists them.
+const config::User* user_named(const config::File& file, const config::Node& node,
+                               std::string_view username)
+{
+  const config::User* found = nullptr;
+  for (const auto& u : file.users)
+    if (in_domains(node, sip::uri_host(u.uri)) &&
+        username_names(username, sip::canonical_aor(u.uri)))
+      found = &u;
+  return found;
+}
+
 // A binding of `aor` made from `source` ("udp:127.0.1.10:5060"): over that flow (the
 // REGISTER's source), or a Contact at that address and port.
 std::string associated_binding(const location::Store& loc, const std::string& aor,
@@ -214,11 +227,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
       note(fmt::format("identity: credentials of '{}' are checked by the running core (its "
                        "nonces and counts): asserted when they pass",
                        c.username));
-      const config::User* u = nullptr;
-      for (const auto& cand : s.file->users)
-        if (in_domains(node, sip::uri_host(cand.uri)) &&
-            username_names(c.username, sip::canonical_aor(cand.uri)))
-          u = &cand;
+      const config::User* u = user_named(*s.file, node, c.username);
       if (!u)
         return o;
       user = u;
@@ -231,11 +240,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
                              req.method, req.ruri, req.source);
         return challenge(false, "credentials without qop=auth (no nonce count)");
       }
-      const config::User* u = nullptr;
-      for (const auto& cand : s.file->users)
-        if (in_domains(node, sip::uri_host(cand.uri)) &&
-            username_names(c.username, sip::canonical_aor(cand.uri)))
-          u = &cand;
+      const config::User* u = user_named(*s.file, node, c.username);
       if (!u || !auth::verify(c, req.method, u->password)) {
         o.forward = false;
         o.status = 403;
