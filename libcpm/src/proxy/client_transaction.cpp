@@ -6,10 +6,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "cpm/rt/mbuf.hpp"
-#include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
-#include "cpm/rt/re_ptr.hpp"
 
 namespace cpm::proxy {
 
@@ -30,8 +27,8 @@ struct ClientTransactions::Table {
   std::unordered_map<uint64_t, Txn> by_branch;
 };
 
-ClientTransactions::ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers)
-    : m_sip(sip), m_timers(timers), m_table(std::make_unique<Table>())
+ClientTransactions::ClientTransactions(Send send, rt::TimerQueue& timers)
+    : m_send(std::move(send)), m_timers(timers), m_table(std::make_unique<Table>())
 {
 }
 
@@ -43,17 +40,17 @@ bool ClientTransactions::has(uint64_t branch) const
 }
 
 int ClientTransactions::start(uint64_t branch, std::string_view method, const struct ::sa& dst,
-                              struct ::mbuf& request, ResponseHandler h, void* arg)
+                              std::string_view request, ResponseHandler h, void* arg)
 {
   if (has(branch))
     return EEXIST;
-  if (int err = sip_send(&m_sip, nullptr, SIP_TRANSP_UDP, &dst, &request); err)
+  if (int err = m_send(dst, request); err)
     return err;
   Txn& t = m_table->by_branch[branch];
   t.owner = this;
   t.branch = branch;
   t.method = method;
-  t.text.assign(reinterpret_cast<const char*>(request.buf), request.end);
+  t.text.assign(request);
   t.dst = dst;
   t.handler = h;
   t.arg = arg;
@@ -74,15 +71,15 @@ void ClientTransactions::erase(uint64_t branch)
   m_table->by_branch.erase(branch);
 }
 
-bool ClientTransactions::on_response(const struct ::sip_msg& msg)
+bool ClientTransactions::on_response(const sip::wire::Message& msg)
 {
-  if (m_table->by_branch.empty() || !pl_isset(&msg.via.branch))
+  if (m_table->by_branch.empty() || msg.via.branch.empty())
     return false;
-  auto it = m_table->by_branch.find(BranchGenerator::parse(pl_view(msg.via.branch)));
-  if (it == m_table->by_branch.end() || pl_strcmp(&msg.cseq.met, it->second.method.c_str()) != 0)
+  auto it = m_table->by_branch.find(BranchGenerator::parse(msg.via.branch));
+  if (it == m_table->by_branch.end() || msg.cseq_method != it->second.method)
     return false;
   Txn& t = it->second;
-  if (msg.scode < 200)
+  if (msg.status < 200)
     t.proceeding = true;
   else
     t.timer_e.cancel();
@@ -102,8 +99,7 @@ void ClientTransactions::on_timer_e(void* arg) noexcept
                                : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t.sent, 8u),
                                                     uint64_t(SIP_T2));
     self.m_timers.start(t.timer_e, ms, on_timer_e, &t);
-    auto mb = mbuf_copy(t.text);
-    err = mb ? sip_send(&self.m_sip, nullptr, SIP_TRANSP_UDP, &t.dst, mb.get()) : ENOMEM;
+    err = self.m_send(t.dst, t.text);
   } catch (const std::bad_alloc&) {
     err = ENOMEM;
   }

@@ -1,27 +1,36 @@
-// The Proxy: libre's listeners, the request path (validate, decide, forward) and the
+// The Proxy: the receive paths (our own UDP sockets, libre's listeners for TCP, TLS and
+// its own UDP transport), the request path (parse, validate, decide, forward) and the
 // response path (relay upstream, stray responses statelessly), over the transaction table.
+// Every message is read with our parser (grammar/wire.hpp) and forwarded as the received
+// bytes with edits (rewrite.hpp), whoever received it.
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fmt/format.h>
 #include <string_view>
 #include <vector>
 
+#include "cpm/base/text.hpp"
 #include "cpm/base/trace.hpp"
+#include "cpm/grammar/header.hpp"
 #include "cpm/proxy/client_transaction.hpp"
 #include "cpm/proxy/next_hop.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/proxy/rewrite.hpp"
 #include "cpm/proxy/transaction_table.hpp"
-#include "cpm/proxy/validate.hpp"
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/sa.hpp"
 #include "cpm/rt/timer_queue.hpp"
+#include "cpm/rt/udp_socket.hpp"
 
 namespace cpm::proxy {
+
+namespace wire = sip::wire;
 
 namespace {
 
@@ -30,25 +39,64 @@ const char* tp_param(enum sip_transp tp)
   return tp == SIP_TRANSP_TCP ? ";transport=tcp" : tp == SIP_TRANSP_TLS ? ";transport=tls" : "";
 }
 
+const char* tp_name(enum sip_transp tp)
+{
+  return tp == SIP_TRANSP_TCP ? "tcp" : tp == SIP_TRANSP_TLS ? "tls" : "udp";
+}
+
+// "127.0.0.1:5060", "[::1]:5060" appended.
+void append_sa(std::string& out, const struct sa& a)
+{
+  char buf[64];
+  (void)re_snprintf(buf, sizeof buf, "%J", &a);
+  out.append(buf);
+}
+
 // Our Record-Route (RFC 3261 §16.6 step 4) for a request that came in on `in_tp`/`in` and
 // leaves on `tp`/`out`: two when the transport or address changes (RFC 5658).
 // `params` is the owner's (Action::record_route_params), on each.
-int record_route(struct mbuf* mb, enum sip_transp tp, const struct sa& out, enum sip_transp in_tp,
-                 const struct sa& in, const std::string& params)
+void record_route(std::string& s, enum sip_transp tp, const struct sa& out, enum sip_transp in_tp,
+                  const struct sa& in, const std::string& params)
 {
-  int err =
-      mbuf_printf(mb, "Record-Route: <sip:%J%s;lr%s>\r\n", &out, tp_param(tp), params.c_str());
+  auto one = [&](enum sip_transp t, const struct sa& a) {
+    s.append("Record-Route: <sip:");
+    append_sa(s, a);
+    s.append(tp_param(t)).append(";lr").append(params).append(">\r\n");
+  };
+  one(tp, out);
   if (tp != in_tp || !sa_cmp(&out, &in, SA_ALL))
-    err |=
-        mbuf_printf(mb, "Record-Route: <sip:%J%s;lr%s>\r\n", &in, tp_param(in_tp), params.c_str());
-  return err;
+    one(in_tp, in);
 }
 
-// The receive buffer of the stack's UDP sockets (as Kamailio's maxbuffer): bursts of
-// datagrams overflowed the 208 KiB default (the kernel caps it at net.core.rmem_max).
+// The start of a message libre received, and its end (over a stream libre ends the buffer
+// at the body's Content-Length).
+std::string_view raw_of(const struct sip_msg& msg)
+{
+  const char* start = reinterpret_cast<const char*>(msg.req ? msg.met.p : msg.ver.p);
+  const char* end = reinterpret_cast<const char*>(msg.mb->buf + msg.mb->end);
+  return start && end > start ? std::string_view(start, size_t(end - start)) : std::string_view();
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix)
+{
+  return s.size() >= prefix.size() && text::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// The receive buffer of libre's UDP sockets (as Kamailio's maxbuffer): bursts of datagrams
+// overflowed the 208 KiB default (the kernel caps it at net.core.rmem_max).
 constexpr int k_udp_buffer = 4 * 1024 * 1024;
 
 } // namespace
+
+// Where a request came from and how to answer it: over one of our own UDP sockets, or
+// through libre (its message, transport and socket or connection).
+struct Inbound {
+  enum sip_transp tp = SIP_TRANSP_UDP;
+  struct sa src; // the peer
+  struct sa dst; // our address it came to
+  rt::UdpSocket* own = nullptr;
+  const struct sip_msg* lmsg = nullptr; // libre's message, when libre received it
+};
 
 // What it takes to send a request again, once, when its next hop refuses the connection:
 // a request that the size rule (RFC 3261 §18.1.1) moved to TCP goes over UDP (many clients
@@ -89,7 +137,8 @@ struct RelayTxn final : ServerTransaction {
   Proxy::Impl* px = nullptr;
   struct sa dst; // where responses go
   enum sip_transp tp = SIP_TRANSP_UDP;
-  re_ptr<void> sock;                // the request's UDP socket or connection
+  rt::UdpSocket* own = nullptr;     // the request came on our socket, or
+  re_ptr<void> sock;                // libre's UDP socket or connection
   re_slot<struct sip_request> creq; // libre's client transaction, or
   uint64_t own_branch = 0;          // ours (ClientTransactions), 0: none
   // Record-Route: whether to add ours, and where the request came in (libre's send hook
@@ -121,7 +170,8 @@ struct Proxy::Impl final : Upstream {
   Options opt;
   RequestHook hook;
   bool has_tcp = false;
-  std::vector<const void*> grown; // UDP sockets whose buffers grew
+  std::vector<rt::UdpSocket*> own_udp; // the stack's UDP sockets of our own (rt/udp_socket.hpp)
+  std::vector<const void*> grown;      // libre's UDP sockets whose buffers grew
   std::unique_ptr<rt::LoopTimerQueue> timers;
   std::unique_ptr<ClientTransactions> clients;
   std::unique_ptr<BranchGenerator> branches; // of our own client transactions
@@ -129,9 +179,21 @@ struct Proxy::Impl final : Upstream {
   std::unique_ptr<FloodLimiter> limiter;
   re_slot<struct sip_lsnr> req_lsnr;
   re_slot<struct sip_lsnr> resp_lsnr;
+  // Reused per message, so that steady state allocates none of them.
+  wire::Message rx_req, rx_resp;
+  sip::Request req_view;
+  sip::IsLocal is_local;
+  std::string out_text, out_wire;
+  // The last next hop decoded for our own client transactions, and what it gave (most
+  // requests of a busy core go to the same few hops).
+  std::string last_hop;
+  bool last_own = false;
+  struct sa last_dst, last_laddr;
 
   ~Impl() override
   {
+    for (auto* s : own_udp)
+      s->set_handler({});
     req_lsnr.reset();
     resp_lsnr.reset();
     table.reset(); // before the client transactions and timers its entries use
@@ -148,11 +210,44 @@ struct Proxy::Impl final : Upstream {
       fmt::print(stderr, "{}: {}\n", opt.name, line);
   }
 
+  // Our UDP socket towards `dst`'s address family, nullptr when we own none.
+  rt::UdpSocket* own_socket_for(const struct sa& dst) const
+  {
+    for (auto* s : own_udp)
+      if (sa_af(&s->local()) == sa_af(&dst))
+        return s;
+    return nullptr;
+  }
+
+  // Inside a burst of received datagrams, what we send is queued for one sendmmsg at its
+  // end (UdpSocket::flush); outside (a timer, a message libre received) or on another
+  // socket, it goes at once.
+  rt::UdpSocket* in_burst = nullptr;
+  int udp_out(rt::UdpSocket& s, const struct sa& dst, std::string_view bytes)
+  {
+    return in_burst == &s ? s.queue(dst, bytes) : s.send_now(dst, bytes);
+  }
+
+  // Send a datagram from our socket when we own one for that family, else through libre's
+  // UDP transport. Returns errno.
+  int send_udp(const struct sa& dst, std::string_view bytes)
+  {
+    if (auto* s = own_socket_for(dst))
+      return udp_out(*s, dst, bytes);
+    auto mb = mbuf_copy(bytes);
+    return mb ? sip_send(sip, nullptr, SIP_TRANSP_UDP, &dst, mb.get()) : ENOMEM;
+  }
+
   void send(ServerTransaction& st, std::string_view response) override
   {
     auto& t = static_cast<RelayTxn&>(st);
-    auto mb = mbuf_copy(response);
-    int err = mb ? sip_send(sip, t.sock.get(), t.tp, &t.dst, mb.get()) : ENOMEM;
+    int err = 0;
+    if (t.own) {
+      err = udp_out(*t.own, t.dst, response);
+    } else {
+      auto mb = mbuf_copy(response);
+      err = mb ? sip_send(sip, t.sock.get(), t.tp, &t.dst, mb.get()) : ENOMEM;
+    }
     if (err)
       diag(fmt::format("cannot send {} upstream: {}", response.substr(8, 3), std::strerror(err)));
   }
@@ -183,9 +278,9 @@ struct Proxy::Impl final : Upstream {
                      table->limits().max_lingering, k_timer_j_ms / 1000, total));
   }
 
-  // libre 1.1 creates the transports' UDP sockets inside sip_transp_add and exposes them
+  // libre 1.1 creates its transports' UDP sockets inside sip_transp_add and exposes them
   // only as the `sock` of the messages they deliver, so each grows its buffer on its first
-  // request (issue 13 gives the core sockets of its own).
+  // request. (A core's listen sockets are its own, rt/udp_socket.hpp, sized when made.)
   void grow_udp_buffer(const struct sip_msg& msg)
   {
     if (msg.tp != SIP_TRANSP_UDP || !msg.sock ||
@@ -195,28 +290,81 @@ struct Proxy::Impl final : Upstream {
     grown.push_back(msg.sock);
   }
 
-  bool admit(const struct sip_msg& msg);
-  bool on_request(const struct sip_msg& msg);
-  bool on_cancel(const struct sip_msg& msg, const std::string& key);
-  bool acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack);
-  Action decide(const struct sip_msg& msg, sip::Request& req, bool ack);
-  void start_transaction(const struct sip_msg& msg, const sip::Request& req, const Action& a,
-                         std::string key, std::string method);
-  RelayTxn& add_transaction(const struct sip_msg& msg, std::string key, std::string method);
-  int forward(const struct sip_msg& msg, const sip::Request& req, const Action& a, RelayTxn* t);
-  bool own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const;
-  int forward_own(const std::string& ruri, const std::string& text, const struct sa& dst,
-                  const struct sa& laddr, RelayTxn& t, uint32_t target);
-  int send_fallback(RelayTxn& t);
-  void prepare_retry(const struct sip_msg& msg, const sip::Request& req, const Retry& r,
-                     RelayTxn& t);
-  bool send_retry(RelayTxn& t, const struct sip_msg& answer);
-  void on_client_response(RelayTxn& t, int err, const struct sip_msg* msg);
-  bool forward_stray(const struct sip_msg& msg);
+  // The address a response to `m` goes to (RFC 3261 §18.2.2, RFC 3581): over UDP the
+  // source address, with the Via's port unless it asked for rport (maddr: there); over a
+  // connection, back on it.
+  static struct sa reply_addr(const Inbound& in, const wire::Message& m)
+  {
+    struct sa a = in.src;
+    if (in.tp != SIP_TRANSP_UDP)
+      return a;
+    if (auto maddr = sip::find_param(m.via.params, "maddr"); maddr && !maddr->empty()) {
+      std::string host(*maddr);
+      if (sa_set_str(&a, host.c_str(), m.via.port ? m.via.port : 5060) == 0)
+        return a;
+      a = in.src;
+    }
+    if (!m.via.rport)
+      sa_set_port(&a, m.via.port ? m.via.port : 5060);
+    return a;
+  }
 
+  void send_to(const Inbound& in, const struct sa& dst, std::string_view bytes)
+  {
+    int err = 0;
+    if (in.own) {
+      err = udp_out(*in.own, dst, bytes);
+    } else if (auto mb = mbuf_copy(bytes); !mb) {
+      err = ENOMEM;
+    } else {
+      err = sip_send(sip, in.lmsg ? in.lmsg->sock : nullptr, in.tp, &dst, mb.get());
+    }
+    if (err)
+      diag(fmt::format("cannot send a response to {}: {}", sa_str(dst), std::strerror(err)));
+  }
+
+  // A response outside any transaction (flood limits, malformed requests, CANCEL).
+  void reply(const Inbound& in, const wire::Message& m, int code, std::string_view reason,
+             const std::vector<std::string>& extra = {})
+  {
+    char ip[64];
+    (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
+    ServerTransaction t; // only for local_response's head and tag
+    t.head = reply_head(m, ip, sa_port(&in.src));
+    t.key = fmt::format("{}|{}|{}", m.call_id, m.via.branch, m.cseq);
+    t.to_tagged = !m.to_tag().empty();
+    send_to(in, reply_addr(in, m), local_response(t, code, reason, extra));
+  }
+
+  bool admit(const Inbound& in, const wire::Message& m);
+  bool on_request(const Inbound& in, wire::Message& m, const wire::Parsed& p);
+  void on_response(wire::Message& m);
+  bool on_cancel(const Inbound& in, const wire::Message& m, const std::string& key);
+  bool acceptable(const Inbound& in, const wire::Message& m, const sip::Request& req, bool ack);
+  Action decide(const Inbound& in, const wire::Message& m, sip::Request& req, bool ack);
+  void start_transaction(const Inbound& in, const wire::Message& m, const sip::Request& req,
+                         const Action& a, std::string key, std::string method);
+  RelayTxn& add_transaction(const Inbound& in, const wire::Message& m, std::string key,
+                            std::string method);
+  int forward(const Inbound& in, const wire::Message& m, const sip::Request& req, const Action& a,
+              RelayTxn* t, const std::string& key);
+  bool own_client_dst(const std::string& hop, struct sa& dst, struct sa& laddr);
+  int forward_own(const std::string& ruri, std::string_view text, const struct sa& dst,
+                  const struct sa& laddr, RelayTxn& t, uint32_t target);
+  int forward_ack(const std::string& ruri, std::string_view text, const struct sa& dst,
+                  const struct sa& laddr, const std::string& key);
+  int send_fallback(RelayTxn& t);
+  void prepare_retry(const wire::Message& m, const sip::Request& req, const Retry& r,
+                     RelayTxn& t);
+  bool send_retry(RelayTxn& t, const wire::Message& answer);
+  void on_client_response(RelayTxn& t, int err, const wire::Message* msg);
+  bool forward_stray(const wire::Message& m);
+
+  void on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src);
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
   static bool resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept;
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
+  static void own_resp_h(int err, const wire::Message* msg, void* arg) noexcept;
   static int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struct mbuf* mb,
                     void* arg) noexcept;
 };
@@ -233,64 +381,101 @@ namespace {
 
 // The server-transaction key of a request (RFC 3261 §17.2.3), or for a branch without the
 // magic cookie the RFC 2543 match: Call-ID, CSeq number, From tag, sent-by.
-std::string request_key(const struct sip_msg& msg, std::string_view method)
+std::string request_key(const wire::Message& m)
 {
-  std::string_view branch = pl_view(msg.via.branch);
-  if (branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK")
-    return txn_key(branch, pl_view(msg.via.sentby), method);
-  return txn_key(fmt::format("{}|{}|{}", pl_view(msg.callid), msg.cseq.num, pl_view(msg.from.tag)),
-                 pl_view(msg.via.sentby), method);
+  if (m.via.branch.size() > 7 && m.via.branch.substr(0, 7) == "z9hG4bK")
+    return txn_key(m.via.branch, m.via.sent_by, m.method);
+  return txn_key(fmt::format("{}|{}|{}", m.call_id, m.cseq, m.from_tag()), m.via.sent_by,
+                 m.method);
 }
 
 } // namespace
 
-bool Proxy::Impl::on_request(const struct sip_msg& msg)
+// A datagram on one of our own UDP sockets: a request, a response, or a keep-alive.
+void Proxy::Impl::on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src)
 {
-  if (!pl_isset(&msg.via.sentby)) { // no Via to answer to: nothing to do but drop it
-    diag(fmt::format("dropped a {} request without a usable Via", pl_view(msg.met)));
+  if (data.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return; // a keep-alive (RFC 5626 §4.4.1 sends CRLFs over streams; some UAs over UDP)
+  auto p = wire::parse(data, rx_req, wire::Framing::Datagram);
+  if (!rx_req.request) {
+    if (p.verdict != wire::Verdict::Ok) {
+      diag(fmt::format("dropped a response from {}: {}", sa_str(src), p.why));
+      return;
+    }
+    std::swap(rx_req, rx_resp); // the response path keeps its own (it may forward requests)
+    on_response(rx_resp);
+    return;
+  }
+  Inbound in;
+  in.tp = SIP_TRANSP_UDP;
+  in.src = src;
+  in.dst = sock.local();
+  in.own = &sock;
+  on_request(in, rx_req, p);
+}
+
+bool Proxy::Impl::on_request(const Inbound& in, wire::Message& m, const wire::Parsed& p)
+{
+  if (p.verdict == wire::Verdict::Drop || m.via.sent_by.empty()) {
+    diag(fmt::format("dropped a request from {}: {}", sa_str(in.src),
+                     p.verdict == wire::Verdict::Drop ? p.why : "no usable Via to answer to"));
     return true;
   }
-  if (!admit(msg))
+  if (!admit(in, m))
     return true;
-  grow_udp_buffer(msg);
-  std::string method(pl_view(msg.met));
-  std::string key = request_key(msg, method);
-  if (method == "CANCEL")
-    return on_cancel(msg, key);
-  bool ack = method == "ACK";
+  bool ack = m.method == "ACK";
+  if (p.verdict != wire::Verdict::Ok) {
+    int code = p.verdict == wire::Verdict::Version ? 505 : 400;
+    diag(fmt::format("{} from {}: {} {}", m.method, sa_str(in.src), code, p.why));
+    if (!ack)
+      reply(in, m, code, code == 505 ? "Version Not Supported" : p.why);
+    return true;
+  }
+  std::string key = request_key(m);
+  if (m.method == "CANCEL")
+    return on_cancel(in, m, key);
   if (table->absorb(key, ack))
     return true;
-  sip::Request req = sip::to_request(&msg, stack);
-  if (!acceptable(msg, req, ack))
+  char source[80];
+  int n = re_snprintf(source, sizeof source, "%s:%J", tp_name(in.tp), &in.src);
+  sip::fill_request(m, std::string_view(source, n > 0 ? size_t(n) : 0), is_local, req_view);
+  sip::Request& req = req_view;
+  if (!acceptable(in, m, req, ack))
     return true;
-  Action a = decide(msg, req, ack);
-  if (a.kind == Action::Kind::Pass)
-    return false;
+  Action a = decide(in, m, req, ack);
+  if (a.kind == Action::Kind::Pass) {
+    if (in.lmsg)
+      return false;
+    // Only libre's listeners can take a request further (a B2BUA's sipsess).
+    diag(fmt::format("{} {}: passed on, but nothing behind the proxy takes it over UDP", req.method,
+                     req.ruri));
+    if (!ack)
+      reply(in, m, 500, "Server Internal Error");
+    return true;
+  }
   if (a.kind == Action::Kind::Drop)
     return true;
   if (ack) { // stateless (a Reply is dropped: an ACK is never answered)
     if (a.kind == Action::Kind::Forward)
-      if (int err = forward(msg, req, a, nullptr); err)
+      if (int err = forward(in, m, req, a, nullptr, key); err)
         diag(fmt::format("cannot forward ACK: {}", std::strerror(err)));
     return true;
   }
-  start_transaction(msg, req, a, std::move(key), std::move(method));
+  start_transaction(in, m, req, a, std::move(key), std::string(m.method));
   return true;
 }
 
-// The flood limits (flood.hpp), before anything else is read: a source over its rate gets
+// The flood limits (flood.hpp), before anything else is done: a source over its rate gets
 // 503 with Retry-After once and then silence; a request too large, 513. False: answered
 // or dropped here.
-bool Proxy::Impl::admit(const struct sip_msg& msg)
+bool Proxy::Impl::admit(const Inbound& in, const wire::Message& m)
 {
-  bool ack = pl_strcmp(&msg.met, "ACK") == 0;
+  bool ack = m.method == "ACK";
   if (limiter->limits_rate()) {
     char src[64];
-    (void)re_snprintf(src, sizeof src, "%j", &msg.src);
+    (void)re_snprintf(src, sizeof src, "%j", &in.src);
     // Over a connection, the top Via's host too (FloodLimiter::check).
-    char via[64] = "";
-    if (msg.tp != SIP_TRANSP_UDP && sa_isset(&msg.via.addr, SA_ADDR))
-      (void)re_snprintf(via, sizeof via, "%j", &msg.via.addr);
+    std::string_view via = in.tp != SIP_TRANSP_UDP ? m.via.host : std::string_view();
     auto d = limiter->check(src, timers->now(), via);
     if (d.dropped)
       diag(fmt::format("flood: {} served again after {} s; {} requests were dropped", src,
@@ -301,127 +486,114 @@ bool Proxy::Impl::admit(const struct sip_msg& msg)
       const auto& l = limiter->limits();
       diag(fmt::format("flood: {} sent {} requests within {} ms (flood_limit {}): {} {}, then "
                        "silence for {} s",
-                       src, d.count, l.window_ms, l.max_requests, pl_view(msg.met),
+                       src, d.count, l.window_ms, l.max_requests, m.method,
                        ack ? "not answered (an ACK)"
                            : fmt::format("answered 503 with Retry-After: {}", l.block_s),
                        l.block_s));
       if (!ack)
-        (void)sip_replyf(sip, &msg, 503, "Service Unavailable",
-                         "Retry-After: %u\r\nContent-Length: 0\r\n\r\n", l.block_s);
+        reply(in, m, 503, "Service Unavailable", {fmt::format("Retry-After: {}", l.block_s)});
       return false;
     }
   }
-  // The whole message from its first byte (a TCP connection's buffer holds those before it).
-  size_t offset = size_t(reinterpret_cast<const uint8_t*>(msg.met.p) - msg.mb->buf);
-  size_t size = msg.mb->end > offset ? msg.mb->end - offset : 0;
-  if (auto why = limiter->too_large(size, msg.tp == SIP_TRANSP_UDP); !why.empty()) {
-    char src[64];
-    (void)re_snprintf(src, sizeof src, "%J", &msg.src);
-    diag(fmt::format("{} from {}: 513 Message Too Large: {}", pl_view(msg.met), src, why));
+  // libre cuts what it receives over UDP at its 8192-byte buffer; our sockets take a whole
+  // datagram.
+  if (auto why = limiter->too_large(m.raw.size(), in.tp == SIP_TRANSP_UDP && !in.own);
+      !why.empty()) {
+    diag(fmt::format("{} from {}: 513 Message Too Large: {}", m.method, sa_str(in.src), why));
     if (!ack)
-      (void)sip_reply(sip, &msg, 513, "Message Too Large");
+      reply(in, m, 513, "Message Too Large");
     return false;
   }
   return true;
 }
 
-bool Proxy::Impl::on_cancel(const struct sip_msg& msg, const std::string& key)
+bool Proxy::Impl::on_cancel(const Inbound& in, const wire::Message& m, const std::string& key)
 {
   ServerTransaction* t = table->find(key);
   if (!t) {
-    if (!opt.unmatched_cancel || !opt.unmatched_cancel(&msg))
-      (void)sip_reply(sip, &msg, 481, "Call/Transaction Does Not Exist");
+    if (!in.lmsg || !opt.unmatched_cancel || !opt.unmatched_cancel(in.lmsg))
+      reply(in, m, 481, "Call/Transaction Does Not Exist");
     return true;
   }
-  (void)sip_reply(sip, &msg, 200, "OK");
+  reply(in, m, 200, "OK");
   table->cancel(*t);
   return true;
 }
 
-// RFC 3261 §16.3: a request we cannot relay gets its error answer here (ACKs none).
-bool Proxy::Impl::acceptable(const struct sip_msg& msg, const sip::Request& req, bool ack)
+// RFC 3261 §16.3: a request we cannot relay gets its error answer here (ACKs none). The
+// parser (wire::parse) has refused what is malformed.
+bool Proxy::Impl::acceptable(const Inbound& in, const wire::Message& m, const sip::Request& req,
+                             bool ack)
 {
-  std::string bad = check_request(req, mbuf_get_left(msg.mb));
   // tel: too (RFC 3966): a number is routed by triggers, a Route set or a "tel" peer.
-  if (bad.empty() && msg.uri.scheme.l && pl_strcasecmp(&msg.uri.scheme, "sip") != 0 &&
-      pl_strcasecmp(&msg.uri.scheme, "sips") != 0 && pl_strcasecmp(&msg.uri.scheme, "tel") != 0) {
+  if (!starts_with_nocase(m.ruri, "sip:") && !starts_with_nocase(m.ruri, "sips:") &&
+      !starts_with_nocase(m.ruri, "tel:")) {
     if (!ack)
-      (void)sip_reply(sip, &msg, 416, "Unsupported URI Scheme");
+      reply(in, m, 416, "Unsupported URI Scheme");
     diag(fmt::format("{} from {}: unsupported URI scheme in {}", req.method, req.source, req.ruri));
     return false;
   }
-  if (bad.empty() && pl_isset(&msg.uri.headers))
-    bad = "Request-URI must not carry headers";
-  if (!bad.empty()) {
-    diag(fmt::format("{} from {}: 400 {}", req.method, req.source, bad));
-    if (!ack)
-      (void)sip_reply(sip, &msg, 400, bad.c_str());
-    return false;
-  }
-  if (auto* pr = sip_msg_hdr(&msg, SIP_HDR_PROXY_REQUIRE); pr && !ack) {
-    std::string v(pl_view(pr->val));
-    (void)sip_replyf(sip, &msg, 420, "Bad Extension",
-                     "Unsupported: %s\r\nContent-Length: 0\r\n\r\n", v.c_str());
+  if (const auto* pr = m.find(wire::Hdr::ProxyRequire); pr && !ack) {
+    reply(in, m, 420, "Bad Extension", {fmt::format("Unsupported: {}", pr->value)});
     return false;
   }
   return true;
 }
 
 // The owner's hook; an exception there becomes a 500.
-Action Proxy::Impl::decide(const struct sip_msg& msg, sip::Request& req, bool ack)
+Action Proxy::Impl::decide(const Inbound& in, const wire::Message& m, sip::Request& req, bool ack)
 {
-  Incoming in{req, &msg, pl_isset(&msg.to.tag), ack};
+  Incoming inc{req, in.lmsg, !m.to_tag().empty(), ack};
   try {
-    return hook ? hook(in) : Action::forward();
+    return hook ? hook(inc) : Action::forward();
   } catch (const std::exception& e) {
     diag(fmt::format("internal error deciding {}: {}", req.method, e.what()));
     return Action::reply(500, "Server Internal Error");
   }
 }
 
-RelayTxn& Proxy::Impl::add_transaction(const struct sip_msg& msg, std::string key,
+RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& m, std::string key,
                                        std::string method)
 {
   auto t = std::make_unique<RelayTxn>();
   t->px = this;
   t->key = std::move(key);
   t->method = std::move(method);
-  t->call_id = pl_view(msg.callid);
+  t->call_id = m.call_id;
   t->invite = t->method == "INVITE";
-  t->tp = msg.tp;
-  t->reliable = msg.tp != SIP_TRANSP_UDP;
-  // RFC 3581: with ;rport the response goes to the request's source port. (libre's
-  // msg_param_exists() answers EINVAL to a null value pointer, so pass one.)
-  struct pl rport;
-  sip_reply_addr(&t->dst, &msg, msg_param_exists(&msg.via.params, "rport", &rport) == 0);
-  // Over TCP/TLS responses go back on the request's connection, whose far end is msg.src
-  // (libre connects from an ephemeral port, not from the Via's sent-by; libre traces a
-  // send on a connection with the dst given here, so the Via's address mislabelled the hop).
-  if (msg.tp != SIP_TRANSP_UDP && msg.sock)
-    t->dst = msg.src;
-  t->sock = re_adopt(mem_ref(msg.sock));
-  t->to_tagged = pl_isset(&msg.to.tag);
-  t->head = reply_head(msg);
+  t->tp = in.tp;
+  t->reliable = in.tp != SIP_TRANSP_UDP;
+  // Over TCP/TLS responses go back on the request's connection, whose far end is the
+  // source (libre connects from an ephemeral port, not from the Via's sent-by).
+  t->dst = reply_addr(in, m);
+  t->own = in.own;
+  if (in.lmsg)
+    t->sock = re_adopt(mem_ref(in.lmsg->sock));
+  t->to_tagged = !m.to_tag().empty();
+  char ip[64];
+  (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
+  t->head = reply_head(m, ip, sa_port(&in.src));
   return static_cast<RelayTxn&>(table->add(std::move(t)));
 }
 
-void Proxy::Impl::start_transaction(const struct sip_msg& msg, const sip::Request& req,
-                                    const Action& a, std::string key, std::string method)
+void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& m,
+                                    const sip::Request& req, const Action& a, std::string key,
+                                    std::string method)
 {
-  RelayTxn& t = add_transaction(msg, std::move(key), std::move(method));
+  RelayTxn& t = add_transaction(in, m, key, std::move(method));
   if (a.kind == Action::Kind::Reply) {
     table->reply(t, a.status, a.reason, a.reply_headers, a.reply_body);
     return;
   }
   // RFC 3261 §16.3 step 3: Max-Forwards 0 -> 483 (after the hook: a registrar or a UAS
   // behind the hook may still answer it).
-  if (pl_isset(&msg.maxfwd) && pl_u32(&msg.maxfwd) == 0) {
+  if (m.max_forwards == 0) {
     table->reply(t, 483, "Too Many Hops");
     return;
   }
   if (t.invite)
     table->reply(t, 100, "Trying");
-  if (int err = forward(msg, req, a, &t); err == EEXIST) {
+  if (int err = forward(in, m, req, a, &t, t.key); err == EEXIST) {
     // Absorbed: the same branch is being sent already; this transaction waits for its timeout.
     diag(fmt::format("{} {}: its branch is in use by a live client transaction; not sent again",
                      t.method, req.ruri));
@@ -438,14 +610,15 @@ void Proxy::Impl::start_transaction(const struct sip_msg& msg, const sip::Reques
 
 // Send the request on: statelessly (ACK, `t` null), through our own client transaction,
 // or through libre's. Returns errno.
-int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, const Action& a,
-                         RelayTxn* t)
+int Proxy::Impl::forward(const Inbound& in, const wire::Message& m, const sip::Request& req,
+                         const Action& a, RelayTxn* t, const std::string& key)
 {
-  std::string text = forward_text(msg, req, a);
-  std::string ruri = a.ruri.empty() ? pl_string(msg.ruri) : a.ruri;
+  out_text.clear();
+  forward_text(m, req.routes.size(), a, out_text);
+  std::string ruri = a.ruri.empty() ? std::string(m.ruri) : a.ruri;
   std::string hop = next_hop(a, req, ruri);
   std::unique_ptr<Fallback> back;
-  if (moves_to_tcp(hop, text.size() + ruri.size() + 200, opt.udp_max, has_tcp)) {
+  if (moves_to_tcp(hop, out_text.size() + ruri.size() + 200, opt.udp_max, has_tcp)) {
     std::string tcp = with_transport(hop, "tcp");
     if (t) // a transaction can fall back to UDP; an ACK just goes
       back = std::make_unique<Fallback>(
@@ -455,33 +628,36 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
     back = std::make_unique<Fallback>(
         Fallback{ruri, {}, a.alternate_hop, Fallback::Why::FlowGone, hop});
   }
+  if (t) {
+    t->record_route = a.record_route && t->method != "REGISTER";
+    t->rr_params = a.record_route_params;
+    t->in_tp = in.tp;
+    t->in_addr = in.dst;
+  }
+  if (t && !t->invite && a.retry)
+    prepare_retry(m, req, *a.retry, *t);
+  struct sa dst, laddr;
+  if ((!t || !t->invite) && own_client_dst(hop, dst, laddr)) {
+    if (!t)
+      return forward_ack(ruri, out_text, dst, laddr, key);
+    return forward_own(ruri, out_text, dst, laddr, *t, 0);
+  }
   struct uri u;
   struct pl hp;
   pl_set_str(&hp, hop.c_str());
   if (uri_decode(&u, &hp))
     return EINVAL;
-  if (t) {
-    t->record_route = a.record_route && t->method != "REGISTER";
-    t->rr_params = a.record_route_params;
-    t->in_tp = msg.tp;
-    t->in_addr = msg.dst;
-  }
-  if (t && !t->invite && a.retry)
-    prepare_retry(msg, req, *a.retry, *t);
-  struct sa dst, laddr;
-  if (t && !t->invite && own_client_dst(u, dst, laddr))
-    return forward_own(ruri, text, dst, laddr, *t, 0);
-  auto mb = mbuf_copy(text);
+  auto mb = mbuf_copy(out_text);
   if (!mb)
     return ENOMEM;
   if (back) {
-    back->text = std::move(text);
+    back->text = out_text;
     t->fallback = std::move(back);
   }
   expect_tls(hop);
-  int err =
-      sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, msg.met.p, int(msg.met.l),
-                  ruri.c_str(), int(ruri.size()), &u, mb.get(), 0, send_h, t ? resp_h : nullptr, t);
+  int err = sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, m.method.data(),
+                        int(m.method.size()), ruri.c_str(), int(ruri.size()), &u, mb.get(), 0,
+                        send_h, t ? resp_h : nullptr, t);
   if (t && t->fallback && falls_back(err, *t->fallback))
     err = send_fallback(*t);
   return err;
@@ -494,17 +670,17 @@ int Proxy::Impl::forward(const struct sip_msg& msg, const sip::Request& req, con
 int Proxy::Impl::send_fallback(RelayTxn& t)
 {
   auto back = std::move(t.fallback); // once
-  struct uri u;
-  struct pl hp;
-  pl_set_str(&hp, back->hop.c_str());
-  if (uri_decode(&u, &hp))
-    return EINVAL;
   // The second target of this request: its own branch, the same each time it is forwarded.
   struct sa dst, laddr;
   int err = 0;
-  if (!t.invite && own_client_dst(u, dst, laddr)) {
+  if (!t.invite && own_client_dst(back->hop, dst, laddr)) {
     err = forward_own(back->ruri, back->text, dst, laddr, t, 1);
   } else {
+    struct uri u;
+    struct pl hp;
+    pl_set_str(&hp, back->hop.c_str());
+    if (uri_decode(&u, &hp))
+      return EINVAL;
     // libre's sip_request writes a random branch of its own (libre 1.1 takes none from us).
     auto mb = mbuf_copy(back->text);
     if (!mb)
@@ -532,7 +708,7 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
 
 // Keep what the second target needs: its request rewritten now, while the received message
 // is at hand (the first target's answer comes later).
-void Proxy::Impl::prepare_retry(const struct sip_msg& msg, const sip::Request& req, const Retry& r,
+void Proxy::Impl::prepare_retry(const wire::Message& m, const sip::Request& req, const Retry& r,
                                 RelayTxn& t)
 {
   Action b = Action::forward();
@@ -542,8 +718,8 @@ void Proxy::Impl::prepare_retry(const struct sip_msg& msg, const sip::Request& r
   b.add_headers = r.add_headers;
   auto st = std::make_unique<SecondTarget>();
   st->on_status = r.on_status;
-  st->text = forward_text(msg, req, b);
-  st->ruri = r.ruri.empty() ? pl_string(msg.ruri) : r.ruri;
+  forward_text(m, req.routes.size(), b, st->text);
+  st->ruri = r.ruri.empty() ? std::string(m.ruri) : r.ruri;
   st->hop = next_hop(b, req, st->ruri);
   if (moves_to_tcp(st->hop, st->text.size() + st->ruri.size() + 200, opt.udp_max, has_tcp))
     st->hop = with_transport(st->hop, "tcp");
@@ -554,7 +730,7 @@ void Proxy::Impl::prepare_retry(const struct sip_msg& msg, const sip::Request& r
 // The first target answered one of the second target's statuses: send the request there
 // instead (once), as target 2 of this transaction. False when it could not be sent: the
 // answer is relayed as it is.
-bool Proxy::Impl::send_retry(RelayTxn& t, const struct sip_msg& answer)
+bool Proxy::Impl::send_retry(RelayTxn& t, const wire::Message& answer)
 {
   auto r = std::move(t.retry); // once
   t.fallback.reset();          // the first target's
@@ -563,15 +739,18 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const struct sip_msg& answer)
     clients->stop(t.own_branch);
     t.own_branch = 0;
   }
+  std::string note = fmt::format("{} {}: {} {} from the first target; {}: sent to {} via {}",
+                                 t.method, answer.to_uri(), answer.status, answer.reason,
+                                 r->why.empty() ? "retry" : r->why, r->ruri, r->hop);
   struct uri u;
   struct pl hp;
   pl_set_str(&hp, r->hop.c_str());
   struct sa dst, laddr;
   int err = 0;
-  if (uri_decode(&u, &hp)) {
-    err = EINVAL;
-  } else if (own_client_dst(u, dst, laddr)) {
+  if (own_client_dst(r->hop, dst, laddr)) {
     err = forward_own(r->ruri, r->text, dst, laddr, t, 2);
+  } else if (uri_decode(&u, &hp)) {
+    err = EINVAL;
   } else if (auto mb = mbuf_copy(r->text); !mb) {
     err = ENOMEM;
   } else {
@@ -580,11 +759,8 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const struct sip_msg& answer)
     err = sip_request(t.creq.out(), sip, true, t.method.c_str(), int(t.method.size()),
                       r->ruri.c_str(), int(r->ruri.size()), &u, mb.get(), 0, send_h, resp_h, &t);
   }
-  std::string note =
-      fmt::format("{} {}: {} {} from the first target; {}: sent to {} via {}{}", t.method,
-                  pl_view(answer.to.auri), answer.scode, pl_view(answer.reason),
-                  r->why.empty() ? "retry" : r->why, r->ruri, r->hop,
-                  err ? fmt::format(" failed ({})", std::strerror(err)) : "");
+  if (err)
+    note += fmt::format(" failed ({})", std::strerror(err));
   diag(note);
   if (auto* tr = stack->tracer())
     tr->write("note", r->hop.find(";transport=tcp") == std::string::npos ? "udp" : "tcp", "",
@@ -598,21 +774,51 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const struct sip_msg& answer)
   return true;
 }
 
-// Whether our own client transaction can serve the next hop `u`: scheme sip, UDP (given,
+// Whether our own client transaction can serve the next hop `hop`: scheme sip, UDP (given,
 // or chosen as libre would when we listen on UDP), an IP literal, no maddr. Sets the
-// destination and our address towards it.
-bool Proxy::Impl::own_client_dst(const struct uri& u, struct sa& dst, struct sa& laddr) const
+// destination and our address towards it. The last hop's answer is kept.
+bool Proxy::Impl::own_client_dst(const std::string& hop, struct sa& dst, struct sa& laddr)
 {
-  struct pl v;
-  if (pl_strcasecmp(&u.scheme, "sip") != 0 || msg_param_decode(&u.params, "maddr", &v) == 0)
+  if (hop == last_hop) {
+    dst = last_dst;
+    laddr = last_laddr;
+    return last_own;
+  }
+  last_hop = hop;
+  last_own = false;
+  struct uri u;
+  struct pl hp, v;
+  pl_set_str(&hp, last_hop.c_str());
+  if (uri_decode(&u, &hp) || pl_strcasecmp(&u.scheme, "sip") != 0 ||
+      msg_param_decode(&u.params, "maddr", &v) == 0)
     return false;
   if (msg_param_decode(&u.params, "transport", &v) == 0 && pl_strcasecmp(&v, "udp") != 0)
     return false;
   std::string host(pl_view(u.host));
-  if (sa_set_str(&dst, host.c_str(), u.port ? u.port : 5060) != 0)
+  if (sa_set_str(&last_dst, host.c_str(), u.port ? u.port : 5060) != 0)
     return false;
-  return sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) == 0;
+  if (auto* s = own_socket_for(last_dst))
+    last_laddr = s->local();
+  else if (sip_transp_laddr(sip, &last_laddr, SIP_TRANSP_UDP, &last_dst) != 0)
+    return false;
+  last_own = true;
+  dst = last_dst;
+  laddr = last_laddr;
+  return true;
 }
+
+namespace {
+
+// "METHOD ruri SIP/2.0" and our Via with `branch`, the start of what we send ourselves.
+void request_start(std::string& s, std::string_view method, std::string_view ruri,
+                   const struct sa& laddr, uint64_t branch)
+{
+  s.append(method).append(" ").append(ruri).append(" SIP/2.0\r\nVia: SIP/2.0/UDP ");
+  append_sa(s, laddr);
+  s.append(";branch=").append(BranchGenerator::format(branch).data()).append(";rport\r\n");
+}
+
+} // namespace
 
 // What libre's request() would write, with a branch of our own: derived from the server
 // transaction's key and the `target` index (BranchGenerator), so that the same request
@@ -620,31 +826,36 @@ bool Proxy::Impl::own_client_dst(const struct uri& u, struct sa& dst, struct sa&
 // and the next hop absorbs it. A branch whose client transaction is still alive (only a
 // hash collision can do that: the table absorbed retransmissions of a live transaction)
 // is not sent again: EEXIST.
-int Proxy::Impl::forward_own(const std::string& ruri, const std::string& text, const struct sa& dst,
+int Proxy::Impl::forward_own(const std::string& ruri, std::string_view text, const struct sa& dst,
                              const struct sa& laddr, RelayTxn& t, uint32_t target)
 {
   uint64_t branch = branches->derive(t.key, target);
   if (clients->has(branch))
     return EEXIST;
-  auto out = re_adopt(mbuf_alloc(text.size() + ruri.size() + 256));
-  if (!out)
-    return ENOMEM;
-  int err = mbuf_printf(out.get(), "%s %s SIP/2.0\r\n", t.method.c_str(), ruri.c_str());
-  err |= mbuf_printf(out.get(), "Via: SIP/2.0/UDP %J;branch=%s;rport\r\n", &laddr,
-                     BranchGenerator::format(branch).data());
-  err |= send_h(SIP_TRANSP_UDP, &laddr, &dst, out.get(), &t);
-  err |= mbuf_write_mem(out.get(), reinterpret_cast<const uint8_t*>(text.data()), text.size());
-  if (err)
-    return err;
-  out->pos = 0;
-  if (err = clients->start(branch, t.method, dst, *out, resp_h, &t); err)
+  out_wire.clear();
+  request_start(out_wire, t.method, ruri, laddr, branch);
+  if (t.record_route)
+    record_route(out_wire, SIP_TRANSP_UDP, laddr, t.in_tp, t.in_addr, t.rr_params);
+  out_wire.append(text);
+  if (int err = clients->start(branch, t.method, dst, out_wire, own_resp_h, &t); err)
     return err;
   t.own_branch = branch;
   return 0;
 }
 
+// An ACK forwarded statelessly from our socket: its branch derived from its own key (a 2xx's
+// ACK is a transaction of its own, RFC 3261 §17.1.1.3), the same if it comes again.
+int Proxy::Impl::forward_ack(const std::string& ruri, std::string_view text, const struct sa& dst,
+                             const struct sa& laddr, const std::string& key)
+{
+  out_wire.clear();
+  request_start(out_wire, "ACK", ruri, laddr, branches->derive(key, 3));
+  out_wire.append(text);
+  return send_udp(dst, out_wire);
+}
+
 // A response from downstream (libre's client transaction or ours), or its failure.
-void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg* msg)
+void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* msg)
 {
   if (!msg) {
     if (t.fallback && falls_back(err, *t.fallback) && !t.final_code && send_fallback(t) == 0)
@@ -655,61 +866,80 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const struct sip_msg*
       table->reply(t, 503, fmt::format("Next Hop Unreachable ({})", std::strerror(err)));
     return;
   }
-  if (t.final_code || msg->scode == 100)
+  if (t.final_code || msg->status == 100)
     return;
-  if (msg->scode >= 200 && t.retry &&
-      std::find(t.retry->on_status.begin(), t.retry->on_status.end(), int(msg->scode)) !=
+  if (msg->status >= 200 && t.retry &&
+      std::find(t.retry->on_status.begin(), t.retry->on_status.end(), msg->status) !=
           t.retry->on_status.end() &&
       send_retry(t, *msg))
     return;
-  table->respond(t, response_text(*msg), msg->scode);
-  if (msg->scode < 200 && t.invite)
+  std::string text;
+  text.reserve(msg->raw.size() + 32);
+  response_text(*msg, text);
+  table->respond(t, std::move(text), msg->status);
+  if (msg->status < 200 && t.invite)
     table->expect_final(t, uint64_t(opt.timer_c_ms));
+}
+
+// A response on one of our sockets: to one of our client transactions, else stray.
+void Proxy::Impl::on_response(wire::Message& m)
+{
+  if (!clients->on_response(m))
+    (void)forward_stray(m);
 }
 
 // A response no client transaction matched (a retransmitted or forked 2xx): forward it
 // statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2). False when it is not
 // ours to relay: only our own Via (a 2xx retransmitted to a UA on this stack, whose ACK
 // sipsess must send again, RFC 3261 §13.2.2.4), or another's top Via.
-bool Proxy::Impl::forward_stray(const struct sip_msg& msg)
+bool Proxy::Impl::forward_stray(const wire::Message& m)
 {
-  int n = 0;
-  struct sip_via via;
-  bool found = false;
-  for (struct le* le = msg.hdrl.head; le && !found; le = le->next) {
-    auto* h = static_cast<const struct sip_hdr*>(le->data);
-    if (h->id != SIP_HDR_VIA)
-      continue;
-    if (++n == 1) { // only responses to what we sent: our own top Via
-      struct sip_via top;
-      if (sip_via_decode(&top, &h->val) || !sip_transp_isladdr(sip, top.tp, &top.addr))
-        return false;
-      continue;
-    }
-    if (sip_via_decode(&via, &h->val) != 0)
-      return true; // ours, but broken: dropped
-    found = true;
-  }
-  if (!found)
+  if (m.via.sent_by.empty() || !stack->is_local(m.via.host, m.via.port))
     return false;
-  struct sa dst = via.addr;
-  struct pl v;
-  if (msg_param_decode(&via.params, "received", &v) == 0)
-    (void)sa_set(&dst, &v, sa_port(&via.addr));
-  if (msg_param_decode(&via.params, "rport", &v) == 0 && pl_u32(&v))
-    sa_set_port(&dst, uint16_t(pl_u32(&v)));
-  if (!sa_port(&dst))
-    sa_set_port(&dst, via.tp == SIP_TRANSP_TLS ? 5061 : 5060);
-  if (auto mb = mbuf_copy(response_text(msg)))
-    (void)sip_send(sip, nullptr, via.tp, &dst, mb.get());
+  std::string_view second;
+  int n = 0;
+  wire::for_each_value(m, wire::Hdr::Via, [&](const wire::Field&, std::string_view e) {
+    if (++n == 2)
+      second = e;
+    return n < 2;
+  });
+  wire::Via via;
+  if (second.empty())
+    return false;
+  if (!wire::parse_via(second, via))
+    return true; // ours, but broken: dropped
+  std::string host(via.received.empty() ? via.host : via.received);
+  enum sip_transp tp = text::iequals(via.transport, "TCP")   ? SIP_TRANSP_TCP
+                       : text::iequals(via.transport, "TLS") ? SIP_TRANSP_TLS
+                                                             : SIP_TRANSP_UDP;
+  uint16_t port = via.rport_value ? via.rport_value : via.port;
+  if (!port)
+    port = tp == SIP_TRANSP_TLS ? 5061 : 5060;
+  struct sa dst;
+  if (sa_set_str(&dst, host.c_str(), port) != 0)
+    return true; // a name: nowhere to send it statelessly
+  std::string text;
+  response_text(m, text);
+  if (tp == SIP_TRANSP_UDP)
+    (void)send_udp(dst, text);
+  else if (auto mb = mbuf_copy(text))
+    (void)sip_send(sip, nullptr, tp, &dst, mb.get());
   return true;
 }
 
 bool Proxy::Impl::req_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto& self = *static_cast<Impl*>(arg);
-  int handled = sip::guarded(self.diag_sink, "the proxy's request handler", -1,
-                             [&] { return self.on_request(*msg) ? 1 : 0; });
+  Inbound in;
+  in.tp = msg->tp;
+  in.src = msg->src;
+  in.dst = msg->dst;
+  in.lmsg = msg;
+  int handled = sip::guarded(self.diag_sink, "the proxy's request handler", -1, [&] {
+    self.grow_udp_buffer(*msg);
+    auto p = wire::parse(raw_of(*msg), self.rx_req, wire::Framing::Datagram);
+    return self.on_request(in, self.rx_req, p) ? 1 : 0;
+  });
   if (handled < 0) // STYLE.md: the request that broke us still gets an answer
     (void)sip_reply(self.sip, msg, 500, "Server Internal Error");
   return handled != 0;
@@ -719,11 +949,31 @@ bool Proxy::Impl::resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept
 {
   auto& self = *static_cast<Impl*>(arg);
   // Not consumed: the next listener (the focus's sipsess) sees it.
-  return sip::guarded(self.diag_sink, "the proxy's response handler", true,
-                      [&] { return self.clients->on_response(*msg) || self.forward_stray(*msg); });
+  return sip::guarded(self.diag_sink, "the proxy's response handler", true, [&] {
+    if (wire::parse(raw_of(*msg), self.rx_resp).verdict != wire::Verdict::Ok)
+      return false;
+    return self.clients->on_response(self.rx_resp) || self.forward_stray(self.rx_resp);
+  });
 }
 
 void Proxy::Impl::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
+{
+  auto& t = *static_cast<RelayTxn*>(arg);
+  auto& self = *t.px;
+  sip::guarded(self.diag_sink, "relaying a response", [&] {
+    if (!msg) {
+      self.on_client_response(t, err, nullptr);
+      return;
+    }
+    if (auto p = wire::parse(raw_of(*msg), self.rx_resp); p.verdict != wire::Verdict::Ok) {
+      self.diag(fmt::format("dropped a response to {} {}: {}", t.method, t.call_id, p.why));
+      return;
+    }
+    self.on_client_response(t, err, &self.rx_resp);
+  });
+}
+
+void Proxy::Impl::own_resp_h(int err, const wire::Message* msg, void* arg) noexcept
 {
   auto& t = *static_cast<RelayTxn*>(arg);
   auto& self = *t.px;
@@ -731,14 +981,26 @@ void Proxy::Impl::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
                [&] { self.on_client_response(t, err, msg); });
 }
 
-// libre's send hook: our Record-Route, for a request whose transaction wants it.
+// libre's send hook: our Record-Route, for a request whose transaction wants it. Over UDP
+// it names our own socket when we have one (libre's UDP transport then sits on another
+// port, and the dialog's requests must come to the listen address).
 int Proxy::Impl::send_h(enum sip_transp tp, const struct sa* src, const struct sa*, struct mbuf* mb,
                         void* arg) noexcept
 {
   auto* t = static_cast<RelayTxn*>(arg); // nullptr for an ACK
   if (!t || !t->record_route)
     return 0;
-  return record_route(mb, tp, *src, t->in_tp, t->in_addr, t->rr_params);
+  const struct sa* out = src;
+  if (tp == SIP_TRANSP_UDP)
+    if (auto* s = t->px->own_socket_for(*src))
+      out = &s->local();
+  try {
+    std::string rr;
+    record_route(rr, tp, *out, t->in_tp, t->in_addr, t->rr_params);
+    return mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(rr.data()), rr.size());
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
 }
 
 Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, RequestHook hook)
@@ -751,6 +1013,9 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   m.opt = std::move(opt);
   m.hook = std::move(hook);
   m.diag_sink = [&m](const std::string& line) { m.diag(line); };
+  m.is_local = [&stack](std::string_view host, uint16_t port) {
+    return stack.is_local(host, port);
+  };
   for (const auto& b : stack.bound())
     if (b.rfind("tcp:", 0) == 0)
       m.has_tcp = true;
@@ -758,7 +1023,9 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   if (!timers)
     return tl::unexpected(timers.error());
   m.timers = std::move(*timers);
-  m.clients = std::make_unique<ClientTransactions>(*m.sip, *m.timers);
+  m.clients = std::make_unique<ClientTransactions>(
+      [&m](const struct sa& dst, std::string_view bytes) { return m.send_udp(dst, bytes); },
+      *m.timers);
   m.branches = std::make_unique<BranchGenerator>(m.opt.branch_secret.empty()
                                                      ? BranchGenerator::random()
                                                      : BranchGenerator(m.opt.branch_secret));
@@ -772,6 +1039,14 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
     err = sip_listen(m.resp_lsnr.out(), m.sip, false, Impl::resp_lsnr_h, &m);
   if (err)
     return fail(fmt::format("cannot listen for SIP: {}", std::strerror(err)), 3);
+  m.own_udp = stack.own_udp();
+  for (auto* s : m.own_udp)
+    s->set_handler([&m, s](std::string_view data, const struct sa& src) {
+      m.in_burst = s;
+      sip::guarded(m.diag_sink, "the proxy's datagram handler",
+                   [&] { m.on_datagram(*s, data, src); });
+      m.in_burst = nullptr;
+    });
   return p;
 }
 

@@ -1,137 +1,190 @@
-// Requests and responses rewritten from a received libre message.
+// Requests and responses edited from the received bytes (grammar/wire.hpp views).
 #include "cpm/proxy/rewrite.hpp"
 
-#include <algorithm>
-#include <cstring>
+#include <charconv>
 #include <fmt/format.h>
-#include <string_view>
 
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/header.hpp"
-#include "cpm/rt/pl.hpp"
-#include "cpm/rt/re.hpp"
 
 namespace cpm::proxy {
 
+namespace wire = sip::wire;
+
 namespace {
 
-void append_header(std::string& s, const struct sip_hdr& h)
+void append_number(std::string& out, unsigned long n)
 {
-  s.append(h.name.p, h.name.l).append(": ").append(h.val.p, h.val.l).append("\r\n");
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, size_t(r.ptr - buf));
 }
 
-void append_body(std::string& s, const struct sip_msg& msg)
+void append_content_length(std::string& out, size_t n)
 {
-  s.append(reinterpret_cast<const char*>(mbuf_buf(msg.mb)), body_size(msg));
+  out.append("Content-Length: ");
+  append_number(out, n);
+  out.append("\r\n\r\n");
 }
 
-// The top Via of a local response: RFC 3581 rport and RFC 3261 §18.2.1 received.
-std::string top_via_for_reply(std::string_view val, const struct sa& src)
+// Whether the field is one the Action removes (by long name, case-insensitive).
+bool removed(const Action& a, const wire::Field& f)
 {
-  std::string v(val);
-  char ip[64];
-  re_snprintf(ip, sizeof(ip), "%j", &src);
-  auto pos = v.find(";rport");
-  if (pos != std::string::npos && (pos + 6 == v.size() || v[pos + 6] == ';' || v[pos + 6] == ' ')) {
-    v.insert(pos + 6, fmt::format("={};received={}", sa_port(&src), ip));
-  } else if (v.find(";received=") == std::string::npos) {
-    v += fmt::format(";received={}", ip);
-  }
-  return v;
-}
-
-// Whether the header `name` (compact or long) is one the Action removes.
-bool removed(const Action& a, const struct pl& name)
-{
-  std::string_view n = sip::long_name(pl_view(name));
+  if (a.remove_headers.empty())
+    return false;
+  std::string_view n = sip::long_name(f.name);
   for (const auto& r : a.remove_headers)
     if (text::iequals(sip::long_name(r), n))
       return true;
   return false;
 }
 
+// The elements of a list field after its first one, from the first's end: "" when it has
+// one. (", <b>, <c>" -> "<b>, <c>").
+std::string_view after_first_element(std::string_view value)
+{
+  std::string_view first;
+  wire::for_each_element(value, [&](std::string_view e) {
+    first = e;
+    return false;
+  });
+  if (first.empty())
+    return {};
+  size_t end = size_t(first.data() + first.size() - value.data());
+  auto rest = value.substr(end);
+  auto comma = rest.find(',');
+  if (comma == std::string_view::npos)
+    return {};
+  return text::trim(rest.substr(comma + 1));
+}
+
+std::string_view first_element(std::string_view value)
+{
+  std::string_view first;
+  wire::for_each_element(value, [&](std::string_view e) {
+    first = e;
+    return false;
+  });
+  return first;
+}
+
+// The top Via of a local response: RFC 3581 rport and RFC 3261 §18.2.1 received.
+std::string top_via_for_reply(std::string_view val, std::string_view ip, uint16_t port)
+{
+  std::string v(val);
+  auto pos = v.find(";rport");
+  if (pos != std::string::npos && (pos + 6 == v.size() || v[pos + 6] == ';' || v[pos + 6] == ' ')) {
+    v.insert(pos + 6, fmt::format("={};received={}", port, ip));
+  } else if (v.find(";received=") == std::string::npos) {
+    v += fmt::format(";received={}", ip);
+  }
+  return v;
+}
+
 } // namespace
 
-size_t body_size(const struct ::sip_msg& msg)
+void forward_text(const wire::Message& m, size_t routes_left, const Action& a, std::string& out)
 {
-  size_t body = mbuf_get_left(msg.mb);
-  if (pl_isset(&msg.clen))
-    body = std::min<size_t>(body, pl_u32(&msg.clen));
-  return body;
-}
-
-std::string forward_text(const struct ::sip_msg& msg, const sip::Request& req, const Action& a)
-{
-  std::string s;
-  s.reserve(msg.mb->end + 256);
-  uint32_t mf = pl_isset(&msg.maxfwd) ? pl_u32(&msg.maxfwd) : 71;
-  if (pl_strcmp(&msg.met, "ACK") != 0 || mf > 0)
-    s += fmt::format("Max-Forwards: {}\r\n", mf ? mf - 1 : 0);
+  bool ack = m.method == "ACK";
+  if (m.max_forwards < 0)
+    out.append("Max-Forwards: 70\r\n");
   for (const auto& r : a.push_routes)
-    s.append("Route: ").append(r).append("\r\n");
+    out.append("Route: ").append(r).append("\r\n");
   size_t routes_total = 0;
-  for (struct le* le = msg.hdrl.head; le; le = le->next)
-    if (static_cast<const struct sip_hdr*>(le->data)->id == SIP_HDR_ROUTE)
-      ++routes_total;
-  // The first Routes are ours (sip::to_request removed them from req.routes).
-  size_t skip_routes = routes_total - std::min(routes_total, req.routes.size());
-  for (struct le* le = msg.hdrl.head; le; le = le->next) {
-    auto& h = *static_cast<const struct sip_hdr*>(le->data);
-    if (h.id == SIP_HDR_MAX_FORWARDS || h.id == SIP_HDR_CONTENT_LENGTH)
+  wire::for_each_value(m, wire::Hdr::Route, [&](const wire::Field&, std::string_view) {
+    ++routes_total;
+    return true;
+  });
+  // The first Routes are ours (sip::to_request left the others in req.routes).
+  size_t skip = routes_total - std::min(routes_total, routes_left);
+  for (const auto& f : m.fields) {
+    switch (f.id) {
+    case wire::Hdr::ContentLength:
       continue;
-    if (h.id == SIP_HDR_ROUTE && skip_routes) {
-      --skip_routes;
+    case wire::Hdr::MaxForwards:
+      if (ack && m.max_forwards == 0)
+        continue;
+      out.append("Max-Forwards: ");
+      append_number(out, m.max_forwards > 0 ? unsigned(m.max_forwards - 1) : 0u);
+      out.append("\r\n");
       continue;
+    case wire::Hdr::Route:
+      if (removed(a, f))
+        continue;
+      if (skip) {
+        // Pop our elements of this field; the others stay, in one line.
+        size_t n = 0, kept = 0;
+        std::string_view first_kept;
+        wire::for_each_element(f.value, [&](std::string_view e) {
+          if (n++ >= skip && kept++ == 0)
+            first_kept = e;
+          return true;
+        });
+        size_t popped = n - kept;
+        skip -= popped;
+        if (kept) {
+          out.append("Route: ");
+          out.append(f.value.substr(size_t(first_kept.data() - f.value.data())));
+          out.append("\r\n");
+        }
+        continue;
+      }
+      break;
+    default:
+      break;
     }
-    if (!a.remove_headers.empty() && removed(a, h.name))
+    if (removed(a, f))
       continue;
-    append_header(s, h);
+    out.append(f.line);
   }
   for (const auto& h : a.add_headers)
-    s.append(h).append("\r\n");
-  s += fmt::format("Content-Length: {}\r\n\r\n", body_size(msg));
-  append_body(s, msg);
-  return s;
+    out.append(h).append("\r\n");
+  append_content_length(out, m.body.size());
+  out.append(m.body);
 }
 
-std::string response_text(const struct ::sip_msg& msg)
+void response_text(const wire::Message& m, std::string& out)
 {
-  std::string s;
-  s.reserve(msg.mb->end + 32);
-  s += fmt::format("SIP/2.0 {} {}\r\n", msg.scode, pl_view(msg.reason));
-  bool first_via = true;
-  for (struct le* le = msg.hdrl.head; le; le = le->next) {
-    auto& h = *static_cast<const struct sip_hdr*>(le->data);
-    if (h.id == SIP_HDR_VIA && first_via) {
-      first_via = false;
+  auto eol = m.raw.find("\r\n");
+  out.append(m.raw.substr(0, eol == std::string_view::npos ? m.raw.size() : eol + 2));
+  bool top = true;
+  for (const auto& f : m.fields) {
+    if (f.id == wire::Hdr::ContentLength)
+      continue;
+    if (f.id == wire::Hdr::Via && top) {
+      top = false;
+      if (auto rest = after_first_element(f.value); !rest.empty())
+        out.append("Via: ").append(rest).append("\r\n");
       continue;
     }
-    if (h.id == SIP_HDR_CONTENT_LENGTH)
-      continue;
-    append_header(s, h);
+    out.append(f.line);
   }
-  s += fmt::format("Content-Length: {}\r\n\r\n", body_size(msg));
-  append_body(s, msg);
-  return s;
+  append_content_length(out, m.body.size());
+  out.append(m.body);
 }
 
-std::string reply_head(const struct ::sip_msg& msg)
+std::string reply_head(const wire::Message& m, std::string_view src_ip, uint16_t src_port)
 {
   std::string s;
   bool top = true;
-  for (struct le* le = msg.hdrl.head; le; le = le->next) {
-    auto& h = *static_cast<const struct sip_hdr*>(le->data);
-    if (h.id != SIP_HDR_VIA)
+  for (const auto& f : m.fields) {
+    if (f.id != wire::Hdr::Via)
       continue;
-    s.append("Via: ");
-    s.append(top ? top_via_for_reply(pl_view(h.val), msg.src) : pl_string(h.val));
-    s.append("\r\n");
-    top = false;
+    if (top) {
+      top = false;
+      s.append("Via: ").append(top_via_for_reply(first_element(f.value), src_ip, src_port));
+      s.append("\r\n");
+      if (auto rest = after_first_element(f.value); !rest.empty())
+        s.append("Via: ").append(rest).append("\r\n");
+      continue;
+    }
+    s.append("Via: ").append(f.value).append("\r\n");
   }
-  s.append("From: ").append(pl_view(sip_msg_hdr(&msg, SIP_HDR_FROM)->val)).append("\r\n");
-  s.append("To: ").append(pl_view(sip_msg_hdr(&msg, SIP_HDR_TO)->val)).append("\r\n");
-  s.append("Call-ID: ").append(pl_view(msg.callid)).append("\r\n");
-  s.append("CSeq: ").append(pl_view(sip_msg_hdr(&msg, SIP_HDR_CSEQ)->val)).append("\r\n");
+  for (auto [id, name] : {std::pair{wire::Hdr::From, "From: "}, std::pair{wire::Hdr::To, "To: "},
+                          std::pair{wire::Hdr::CallId, "Call-ID: "},
+                          std::pair{wire::Hdr::CSeq, "CSeq: "}})
+    if (const auto* f = m.find(id))
+      s.append(name).append(f->value).append("\r\n");
   return s;
 }
 

@@ -3,11 +3,14 @@
 // request, taken from the wire by rt/sip (to_request) or built by a test. Header names are
 // kept in their long form (RFC 3261 §7.3.3 compact forms expanded).
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cpm/grammar/header.hpp"
+#include "cpm/grammar/wire.hpp"
 
 namespace cpm::sip {
 
@@ -43,5 +46,15 @@ struct Request {
   // trimmed and not split; "" when there is none.
   std::string_view value(std::string_view name) const;
 };
+
+// Whether a Route's host and port (0: none written) address this node.
+using IsLocal = std::function<bool(std::string_view host, uint16_t port)>;
+
+// Fill `out` from a parsed message (grammar/wire.hpp), reusing its strings' storage (a busy
+// proxy allocates nothing here once they have grown): the leading Routes that `is_local`
+// says are ours are left out of `routes` (their odi and parameters kept), the first
+// P-Asserted-Identity's addr-spec is `asserted`, compact header names are expanded.
+void fill_request(const wire::Message& m, std::string_view source, const IsLocal& is_local,
+                  Request& out);
 
 } // namespace cpm::sip

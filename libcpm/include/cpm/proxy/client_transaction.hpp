@@ -2,53 +2,54 @@
 // The proxy's own UDP client transactions for non-INVITE requests (RFC 3261 §17.1.2). They
 // spare libre's sip_request where it is not needed (a UDP next hop given as an IP literal):
 // libre's Timer E/F/K sit in its one sorted timer list, and its branch per request cost a
-// draw from OpenSSL. Like libre's, a transaction reports every response it gets (err 0) or
-// a failure to send (an errno and no message) to a handler with libre's sip_resp_h shape;
-// it has no Timer F: the server side's non-answer timeout (at most 64*T1) answers 408.
+// draw from OpenSSL. A transaction reports every response it gets (err 0) or a failure to
+// send (an errno and no message) to its handler; it has no Timer F: the server side's
+// non-answer timeout (at most 64*T1) answers 408.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
+#include "cpm/grammar/wire.hpp"
 #include "cpm/proxy/branch.hpp"
 #include "cpm/rt/timer_queue.hpp"
 
-struct sip;
-struct sip_msg;
 struct sa;
-struct mbuf;
 
 namespace cpm::proxy {
 
 class ClientTransactions {
 public:
-  using ResponseHandler = void (*)(int err, const struct ::sip_msg* msg, void* arg) noexcept;
+  using ResponseHandler = void (*)(int err, const sip::wire::Message* msg, void* arg) noexcept;
+  // How a request goes out (and again on Timer E): to `dst` over UDP; returns errno.
+  using Send = std::function<int(const struct ::sa& dst, std::string_view request)>;
 
-  ClientTransactions(struct ::sip& sip, rt::TimerQueue& timers);
+  ClientTransactions(Send send, rt::TimerQueue& timers);
   ~ClientTransactions();
   ClientTransactions(const ClientTransactions&) = delete;
   ClientTransactions& operator=(const ClientTransactions&) = delete;
 
   // Whether a transaction with `branch` is alive.
   bool has(uint64_t branch) const;
-  // Send `request` (a complete message from position 0, whose top Via has `branch`, a
-  // BranchGenerator number) to `dst` over UDP and retransmit it on Timer E until a final
-  // response. Returns errno; EEXIST, without sending, when `branch` is alive already.
+  // Send `request` (a complete message whose top Via has `branch`, a BranchGenerator
+  // number) to `dst` over UDP and retransmit it on Timer E until a final response. Returns
+  // errno; EEXIST, without sending, when `branch` is alive already.
   int start(uint64_t branch, std::string_view method, const struct ::sa& dst,
-            struct ::mbuf& request, ResponseHandler h, void* arg);
+            std::string_view request, ResponseHandler h, void* arg);
   // Stop retransmitting (the server side has its final answer) and free the request;
   // responses still match.
   void stop(uint64_t branch);
   // Forget the transaction: later responses to it match nothing.
   void erase(uint64_t branch);
   // A response to one of ours (by top Via branch and CSeq method): handled, true.
-  bool on_response(const struct ::sip_msg& msg);
+  bool on_response(const sip::wire::Message& msg);
 
 private:
   struct Txn;
   struct Table;
   static void on_timer_e(void* arg) noexcept;
 
-  struct ::sip& m_sip;
+  Send m_send;
   rt::TimerQueue& m_timers;
   std::unique_ptr<Table> m_table;
 };
