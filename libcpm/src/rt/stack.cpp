@@ -82,7 +82,8 @@ Result<void> make_dnsc(const std::string& dns, re_ptr<struct ::dnsc>& out, std::
 
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,
                                              const std::string& software, trace::Writer* trace,
-                                             const std::string& dns, const config::TlsSettings& tls)
+                                             const std::string& dns, const config::TlsSettings& tls,
+                                             const StackOptions& options)
 {
   std::unique_ptr<Stack> s(new Stack());
   s->m_trace = trace;
@@ -94,6 +95,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
                       exit_h, s.get());
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
+  std::string prog = software.substr(0, software.find(' '));
   for (const auto& text : listen) {
     auto spec = parse_listen(text);
     if (!spec)
@@ -110,10 +112,14 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
       s->m_tls = std::move(*ctx);
       // Every refused certificate is said on stderr as it happens: the request that waited
       // for the connection only learns "connection closed".
-      std::string prog = software.substr(0, software.find(' '));
       s->m_tls->on_refusal([prog](const std::string& why) {
         std::fprintf(stderr, "%s: %s\n", prog.c_str(), why.c_str());
       });
+    }
+    if (tp == SIP_TRANSP_UDP && options.own_udp) {
+      if (auto e = s->add_own_udp(*spec, sa, options.udp, prog); !e)
+        return tl::unexpected(e.error());
+      continue;
     }
     err = tp == SIP_TRANSP_TLS ? sip_transp_add(s->m_sip.get(), tp, &sa, s->m_tls->get())
                                : sip_transp_add(s->m_sip.get(), tp, &sa);
@@ -128,6 +134,46 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   if (trace && trace->is_open())
     sip_set_trace_handler(s->m_sip.get(), trace_h);
   return s;
+}
+
+// The socket of a "udp:" listen address is ours; libre gets the same IP at port 0 for the
+// client transactions it runs itself, whose Via names that port.
+Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOptions& udp,
+                                const std::string& prog)
+{
+  rt::UdpOptions o = udp;
+  if (!o.trace)
+    o.trace = m_trace;
+  if (!o.diag)
+    o.diag = [prog](const std::string& line) {
+      std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
+    };
+  auto sock = rt::UdpSocket::open(addr, o);
+  if (!sock)
+    return tl::unexpected(sock.error());
+  spec.port = (*sock)->port();
+  struct sa ephemeral = addr;
+  sa_set_port(&ephemeral, 0);
+  if (int err = sip_transp_add(m_sip.get(), SIP_TRANSP_UDP, &ephemeral); err)
+    return fail(fmt::format("cannot listen on udp:{}: {}", sa_str(ephemeral), std::strerror(err)),
+                3);
+  struct sa bound;
+  Hop theirs = spec;
+  if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_UDP, &ephemeral) == 0)
+    theirs.port = sa_port(&bound);
+  m_libre_udp.push_back(theirs);
+  m_own_udp.push_back(std::move(*sock));
+  m_specs.push_back(spec);
+  m_bound.push_back(format_listen(spec));
+  return {};
+}
+
+std::vector<rt::UdpSocket*> Stack::own_udp() const
+{
+  std::vector<rt::UdpSocket*> out;
+  for (const auto& u : m_own_udp)
+    out.push_back(u.get());
+  return out;
 }
 
 Stack::~Stack()
@@ -176,16 +222,17 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
     // us by its SRV or its default port).
     bool named = std::any_of(m_names.begin(), m_names.end(),
                              [&](const std::string& n) { return text::iequals(n, h); });
-    return named && (port == 0 || std::any_of(m_specs.begin(), m_specs.end(),
-                                              [&](const Hop& l) { return l.port == port; }));
+    auto at_port = [&](const Hop& l) { return l.port == port; };
+    return named && (port == 0 || std::any_of(m_specs.begin(), m_specs.end(), at_port) ||
+                     std::any_of(m_libre_udp.begin(), m_libre_udp.end(), at_port));
   }
-  for (const auto& l : m_specs) {
+  auto is_want = [&](const Hop& l) {
     struct sa have;
     sa_set_str(&have, l.host.c_str(), l.port);
-    if (sa_cmp(&want, &have, SA_ALL))
-      return true;
-  }
-  return false;
+    return sa_cmp(&want, &have, SA_ALL);
+  };
+  return std::any_of(m_specs.begin(), m_specs.end(), is_want) ||
+         std::any_of(m_libre_udp.begin(), m_libre_udp.end(), is_want);
 }
 
 void Stack::expect_tls_peer(const Hop& hop)

@@ -16,7 +16,9 @@
 #include "cpm/grammar/request.hpp"
 #include "cpm/rt/loop.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/udp_socket.hpp"
 
+struct sa;
 struct sip;
 struct sip_msg;
 struct mbuf;
@@ -25,6 +27,19 @@ struct dnsc;
 namespace cpm::sip {
 
 class TlsContext;
+
+// How a Stack is made, beyond its listen addresses.
+struct StackOptions {
+  // Own the sockets of the "udp:" listen addresses (rt::UdpSocket: recvmmsg bursts, large
+  // buffers) instead of libre: a datagram to them goes to the handler their owner sets
+  // (own_udp()), not to libre. libre's UDP transport gets the same IP at an ephemeral port
+  // for its own client transactions (sip_request: INVITE, next hops named by DNS), whose
+  // Via names that port, so that their responses come back to libre.
+  bool own_udp = false;
+  // Their options; the stack's trace, and a diagnostic prefixed by the program's name, when
+  // these leave them empty.
+  rt::UdpOptions udp;
+};
 
 // A libre SIP stack with its transports and its DNS client, tracing every message to a
 // trace::Writer. libre's sip_request resolves a next hop named by a domain as RFC 3263
@@ -36,24 +51,25 @@ public:
   // ("HOST[:PORT]", --dns), "" for the system's (/etc/resolv.conf). A "tls:" spec listens
   // for SIP over TLS on a TlsContext made from `tls` (rt/tls.hpp); it is also what libre
   // opens TLS connections with, so a node that sends over TLS needs one.
-  static Result<std::unique_ptr<Stack>> create(const std::vector<std::string>& listen,
-                                               const std::string& software,
-                                               trace::Writer* trace = nullptr,
-                                               const std::string& dns = {},
-                                               const config::TlsSettings& tls = {});
+  static Result<std::unique_ptr<Stack>>
+  create(const std::vector<std::string>& listen, const std::string& software,
+         trace::Writer* trace = nullptr, const std::string& dns = {},
+         const config::TlsSettings& tls = {}, const StackOptions& options = {});
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
 
   struct ::sip* get() const { return m_sip.get(); }
-  // The bound addresses in --listen syntax with real ports ("udp:127.0.0.1:40312").
+  // The bound addresses in --listen syntax with real ports ("udp:127.0.0.1:40312"); with
+  // own_udp, those of the owned sockets (libre's ephemeral UDP ports are not listed).
   const std::vector<std::string>& bound() const { return m_bound; }
   // The first bound address as a SIP URI ("sip:127.0.0.1:40312", ";transport=tcp" for tcp).
   std::string uri() const;
   // Write bound() as one space-separated line to fd and close it (--ready-fd).
   void report_ready(int fd) const;
-  // True if `host:port` (any transport) is one of this stack's addresses, or `host` is one
-  // of its names (set_names) and `port` is 0 (absent) or one of its ports.
+  // True if `host:port` (any transport) is one of this stack's addresses (with own_udp,
+  // libre's ephemeral UDP ports too), or `host` is one of its names (set_names) and `port`
+  // is 0 (absent) or one of its ports.
   bool is_local(std::string_view host, uint16_t port) const;
   // The domain names this stack answers to (a core's domains): a Route naming one of them
   // ("sip:a.example;lr", a proxy reached by DNS) is addressed to this stack.
@@ -69,9 +85,14 @@ public:
   // A host whose certificate a TLS server we connect to may show (TlsContext::expect_peer):
   // the node's TLS proxy, peers and routes. Ignored without TLS or for a hop that is not tls.
   void expect_tls_peer(const Hop& hop);
+  // With StackOptions::own_udp, the owned sockets in the order of their "udp:" listen
+  // addresses (empty otherwise). Each reads nothing into SIP until its owner sets a handler.
+  std::vector<rt::UdpSocket*> own_udp() const;
 
 private:
   Stack() = default;
+  Result<void> add_own_udp(Hop spec, const struct ::sa& addr, const rt::UdpOptions& udp,
+                           const std::string& prog);
   std::unique_ptr<TlsContext> m_tls;
   re_ptr<struct ::dnsc> m_dnsc;
   std::string m_dns_servers;
@@ -79,6 +100,8 @@ private:
   re_ptr<struct ::sip> m_sip;
   std::vector<std::string> m_bound;
   std::vector<Hop> m_specs;
+  std::vector<Hop> m_libre_udp; // with own_udp: libre's UDP transports (ephemeral ports)
+  std::vector<std::unique_ptr<rt::UdpSocket>> m_own_udp;
   trace::Writer* m_trace = nullptr;
   friend struct StackAccess;
 };
