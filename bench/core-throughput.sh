@@ -93,6 +93,13 @@ start_uas() {
 # perf_step PROXY_PID: the PERF_RATE step under perf record; its row and a flat profile
 # go to $perf_rows.
 perf_rows=$t/perf.rows
+# perf_flat KEYS N: the first N rows of a flat report of $PERF_OUT sorted by KEYS, as
+# comments (the padding perf adds to the symbol column cut, long C++ names cut at 160).
+perf_flat() {
+  perf report -i "$PERF_OUT" --no-children --sort "$1" --stdio -g none 2>/dev/null |
+    grep -E '^ +[0-9.]+%' | head -n "$2" |
+    sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//; s/^/# /' | cut -c1-160
+}
 perf_step() {
   perf record -q -e cpu-clock -F 999 --call-graph dwarf -p "$1" -o "$PERF_OUT" \
     >"$t/perf.out" 2>"$t/perf.err" &
@@ -106,11 +113,9 @@ perf_step() {
     echo "# perf record -e cpu-clock -F 999 --call-graph dwarf -p <cpm-core-route> during this step:"
     echo "# $row"
     echo "# perf report --no-children --sort dso,symbol (top 25, of $PERF_OUT):"
-    perf report -i "$PERF_OUT" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
-      grep -E '^ +[0-9.]+%' | head -n 25 | sed 's/^/# /'
+    perf_flat dso,symbol 25
     echo "# perf report --sort dso:"
-    perf report -i "$PERF_OUT" --no-children --sort dso --stdio -g none 2>/dev/null |
-      grep -E '^ +[0-9.]+%' | head -n 10 | sed 's/^/# /'
+    perf_flat dso 10
   } >"$perf_rows"
   echo "$row (under perf)" >&2
 }

@@ -22,6 +22,8 @@
 # Usage: bench/pager-throughput.sh [RATE...]   (default 1000 2000 5000 8000)
 #   STEP_S     seconds of messages per rate (default 10: N = RATE x STEP_S)
 #   WINDOW     cpm-send --window (default 256: at 64 the window, not the path, may set the rate)
+#   LIMIT_S    alice's run is stopped after this many seconds (default 300; the row then
+#              says "exit 124" and fails): a path far slower than offered ends anyway
 #   CPM_BIN    programs of another build (default build/release/tools)
 # Writes bench/results/pager-throughput-<date>.txt and prints it.
 set -u -o pipefail
@@ -31,6 +33,7 @@ rates=("$@")
 ((${#rates[@]})) || rates=(1000 2000 5000 8000)
 step_s=${STEP_S:-10}
 window=${WINDOW:-256}
+limit_s=${LIMIT_S:-300}
 for r in "${rates[@]}"; do
   if ! [[ $r =~ ^[0-9]+$ ]] || ((r < 1 || r > 100000)); then
     echo "rates: 1..100000" >&2
@@ -104,7 +107,7 @@ for rate in "${rates[@]}"; do
   for p in "${pids[@]}"; do c0+=("$(cpu_ticks "$p")"); done
   rc=0
   TIMEFORMAT='%U %S'
-  { time cpm-send --config "$lab" --node alice --register --lines --rate "$rate" \
+  { time timeout "$limit_s" cpm-send --config "$lab" --node alice --register --lines --rate "$rate" \
     --window "$window" --notify delivery --wait --timeout 30 --json sip:bob@b.example \
     <"$t/$run.in" >"$t/$run.alice.json" 2>"$t/$run.alice.err" || rc=$?; } 2>"$t/$run.alice.time"
   for p in "${pids[@]}"; do c1+=("$(cpu_ticks "$p")"); done
@@ -129,6 +132,12 @@ ok_run = lost == 0 and notified == n and rc == "0"
 print(f"| {rate} | {n} | {ok} | {notified} | {lost} ({nd} + {nn}) | "
       f"{notified / span if span else 0:.0f} | " + " | ".join(per(c) for c in cpu) +
       f" | {per(sum(cpu))} | {'yes' if ok_run else 'no (alice exit ' + rc + ')'} |")
+# Which process sets the pace: its CPU over the run's span, as a share of one core (alice's
+# over the same span, though her time also counts her registration).
+if span:
+    names = "coreA csA coreB csB bob alice".split()
+    print("#   share of one core from first send to last notification: " +
+          ", ".join(f"{k} {c / 1e6 / span * 100:.0f} %" for k, c in zip(names, cpu)))
 PY
   tail -n 1 "$t/$run.alice.err" | sed 's/^/#   alice: /' >>"$out"
   rm -f "$lab"
