@@ -79,6 +79,10 @@ print(len(status), ok, len(notified), len(negative), not_delivered, not_notified
 PY
 }
 
+# rcvbuf_errors: the machine's count of UDP datagrams dropped for a full receive buffer
+# (a drop costs a 500 ms retransmission: notes/bench-peers.md pitfall 4).
+rcvbuf_errors() { awk '$1 == "Udp:" { v = $6 } END { print v }' /proc/net/snmp; }
+
 mkdir -p "$here/results"
 out=$here/results/pager-throughput-$(date +%Y%m%d-%H%M%S).txt
 {
@@ -105,12 +109,14 @@ for rate in "${rates[@]}"; do
   for p in "${procs[@]}"; do pids+=("$(pid_of "$run.$p")"); done
   c0=() c1=()
   for p in "${pids[@]}"; do c0+=("$(cpu_ticks "$p")"); done
+  drops0=$(rcvbuf_errors)
   rc=0
   TIMEFORMAT='%U %S'
   { time timeout "$limit_s" cpm-send --config "$lab" --node alice --register --lines --rate "$rate" \
     --window "$window" --notify delivery --wait --timeout 30 --json sip:bob@b.example \
     <"$t/$run.in" >"$t/$run.alice.json" 2>"$t/$run.alice.err" || rc=$?; } 2>"$t/$run.alice.time"
   for p in "${pids[@]}"; do c1+=("$(cpu_ticks "$p")"); done
+  drops1=$(rcvbuf_errors)
   stop "$run.bob" || fail "$run: bob did not stop cleanly: $(tail -3 "$t/$run.bob.err")"
   for node in csA csB coreA coreB; do
     stop "$run.$node" || fail "$run: $node did not stop cleanly: $(tail -3 "$t/$run.$node.err")"
@@ -140,6 +146,7 @@ if span:
           ", ".join(f"{k} {c / 1e6 / span * 100:.0f} %" for k, c in zip(names, cpu)))
 PY
   tail -n 1 "$t/$run.alice.err" | sed 's/^/#   alice: /' >>"$out"
+  echo "#   UDP datagrams dropped for a full receive buffer during the run (RcvbufErrors, whole machine): $((drops1 - drops0))" >>"$out"
   rm -f "$lab"
   release_prefixes
 done
