@@ -350,7 +350,8 @@ void Checker::report_extra()
                        h->cseq, h->method);
     for (const auto* v : {&g.requests, &g.responses})
       for (const auto* x : *v) {
-        m_step_of[x] = "+";
+        // assign(count, char): GCC 12's -O3 -Wrestrict warns (wrongly) on `= "+"` here.
+        m_step_of[x].assign(1, '+');
         out += fmt::format("  + {:<8} {}\n", "", describe_arrow(*x, m_t0));
       }
   }
