@@ -11,9 +11,13 @@ out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq:
 expect_eq "$(head -n1 <<<"$out")" "SIP/2.0 400 Content-Length larger than the body" "lying Content-Length"
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq: 1 INVITE\nContent-Length: 0\n\n")
 expect_eq "$(head -n1 <<<"$out")" "SIP/2.0 400 CSeq method does not match the request method" "CSeq mismatch"
+# The core's own UDP socket takes a whole datagram (libre cut them at 8192 bytes): served.
 big=$(head -c 9000 /dev/zero | tr '\0' 'x')
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq: 1 MESSAGE\nContent-Length: 9000\n\n$big")
-expect_eq "$(head -n1 <<<"$out")" "SIP/2.0 513 Message Too Large" "8 KiB UDP (cut at the receive buffer)"
+expect_eq "$(status <<<"$out")" 404 "a 9000-byte UDP request, whole"
+big=$(head -c 40000 /dev/zero | tr '\0' 'x')
+out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\n${hdr}Call-ID: @CALLID@\nCSeq: 1 MESSAGE\nContent-Length: 40000\n\n$big")
+expect_eq "$(head -n1 <<<"$out")" "SIP/2.0 513 Message Too Large" "over max_request_size"
 out=$(send "MESSAGE sip:nobody@b.example SIP/2.0\nFrom: <sip:a@a.example>;tag=a\nTo: <sip:nobody@b.example>\nCall-ID: x\nCSeq: 1 MESSAGE\nContent-Length: 0\n\n" 0.5) || true
 expect_eq "$out" "" "answer to a request without Via"
 alive core || fail "core died"

@@ -71,8 +71,7 @@ TEST_CASE("proxy::forward_text")
   SUBCASE("Max-Forwards decremented in its place, our Route gone, the body clamped")
   {
     auto s = forward_text(*m, req, a);
-    CHECK(s.find("Route: <sip:next.example;lr>\r\nMax-Forwards: 69\r\nFrom:") !=
-          std::string::npos);
+    CHECK(s.find("Route: <sip:next.example;lr>\r\nMax-Forwards: 69\r\nFrom:") != std::string::npos);
     CHECK(s.find("core.a.example") == std::string::npos);
     CHECK(s.find("Route: <sip:next.example;lr>\r\n") != std::string::npos);
     CHECK(s.find("Via: SIP/2.0/UDP 127.0.1.10:5060") != std::string::npos);
@@ -100,8 +99,8 @@ TEST_CASE("proxy::forward_text")
   SUBCASE("Routes in one field: ours popped, the others kept byte for byte")
   {
     std::string text(k_request);
-    text.replace(text.find("Route: <sip:core.a.example;lr>\r\nRoute: <sip:next.example;lr>"),
-                 60, "Route: <sip:core.a.example;lr> ,<sip:next.example;lr>,  <sip:x;lr>");
+    text.replace(text.find("Route: <sip:core.a.example;lr>\r\nRoute: <sip:next.example;lr>"), 60,
+                 "Route: <sip:core.a.example;lr> ,<sip:next.example;lr>,  <sip:x;lr>");
     Msg n(text);
     req.routes = {"<sip:next.example;lr>", "<sip:x;lr>"};
     auto s = forward_text(*n, req, a);

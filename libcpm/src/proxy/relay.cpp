@@ -354,8 +354,7 @@ struct Proxy::Impl final : Upstream {
   int forward_ack(const std::string& ruri, std::string_view text, const struct sa& dst,
                   const struct sa& laddr, const std::string& key);
   int send_fallback(RelayTxn& t);
-  void prepare_retry(const wire::Message& m, const sip::Request& req, const Retry& r,
-                     RelayTxn& t);
+  void prepare_retry(const wire::Message& m, const sip::Request& req, const Retry& r, RelayTxn& t);
   bool send_retry(RelayTxn& t, const wire::Message& answer);
   void on_client_response(RelayTxn& t, int err, const wire::Message* msg);
   bool forward_stray(const wire::Message& m);
@@ -385,8 +384,7 @@ std::string request_key(const wire::Message& m)
 {
   if (m.via.branch.size() > 7 && m.via.branch.substr(0, 7) == "z9hG4bK")
     return txn_key(m.via.branch, m.via.sent_by, m.method);
-  return txn_key(fmt::format("{}|{}|{}", m.call_id, m.cseq, m.from_tag()), m.via.sent_by,
-                 m.method);
+  return txn_key(fmt::format("{}|{}|{}", m.call_id, m.cseq, m.from_tag()), m.via.sent_by, m.method);
 }
 
 } // namespace

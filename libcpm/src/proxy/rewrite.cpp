@@ -180,9 +180,9 @@ std::string reply_head(const wire::Message& m, std::string_view src_ip, uint16_t
     }
     s.append("Via: ").append(f.value).append("\r\n");
   }
-  for (auto [id, name] : {std::pair{wire::Hdr::From, "From: "}, std::pair{wire::Hdr::To, "To: "},
-                          std::pair{wire::Hdr::CallId, "Call-ID: "},
-                          std::pair{wire::Hdr::CSeq, "CSeq: "}})
+  for (auto [id, name] :
+       {std::pair{wire::Hdr::From, "From: "}, std::pair{wire::Hdr::To, "To: "},
+        std::pair{wire::Hdr::CallId, "Call-ID: "}, std::pair{wire::Hdr::CSeq, "CSeq: "}})
     if (const auto* f = m.find(id))
       s.append(name).append(f->value).append("\r\n");
   return s;

@@ -114,9 +114,9 @@ int Runner::serve(Role& role)
   // servers keep libre's, whose sipsess takes the requests their proxy passes on.
   sip::StackOptions so;
   so.own_udp = m_spec.role == config::Role::Core;
-  auto st = sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
-                               m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns, m_node.tls,
-                               so);
+  auto st =
+      sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
+                         m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns, m_node.tls, so);
   if (!st) {
     cli::diag(m_spec.prog, st.error().message);
     return st.error().code;
