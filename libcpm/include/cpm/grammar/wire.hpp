@@ -114,6 +114,7 @@ public:
   // The addr-spec of From / To / the first P-Asserted-Identity ("" when none).
   std::string_view from_uri() const;
   std::string_view to_uri() const;
+  std::string_view pai_uri() const;
 };
 
 // How the bytes came.
@@ -125,7 +126,11 @@ enum class Framing : uint8_t {
 struct Parsed {
   Verdict verdict = Verdict::Ok;
   std::string_view why; // for Bad / Version / Drop: a reason phrase, static text
-  size_t size = 0;      // Ok (and Bad, when framed) on a stream: bytes this message took
+  // Bytes this message took, leading CRLFs included: on a stream, drop this many and parse
+  // again. Ok, Version and Bad when framed; 0 when a Bad message cannot be framed (a
+  // Content-Length that is not a number: the stream has lost its framing, close it). For
+  // Incomplete, the leading CRLFs (keepalives) that may be dropped already.
+  size_t size = 0;
 };
 
 // Parse `data` into `out` (its field vector is reused). Views in `out` point into `data`.
@@ -134,8 +139,17 @@ Parsed parse(std::string_view data, Message& out, Framing framing = Framing::Dat
 // The long form of a header name's id ("v" and "Via" -> Hdr::Via).
 Hdr header_id(std::string_view name);
 
-// Parse one Via value (the first of a comma list in `value`).
+// Parse one Via value (the first of a comma list in `value`); false when its sent-protocol
+// or sent-by cannot be read. Empty parameters (";;") are skipped here; parse() refuses them
+// in the top Via.
 bool parse_via(std::string_view value, Via& out);
+
+// The value of header parameter `name` (case-insensitive) of a name-addr or addr-spec value
+// (From, To, Contact, Route ...): after the '>' of a name-addr, after the first ';' of an
+// addr-spec (RFC 3261 §20.10). Quotes kept; "" for a flag or when absent (`found` tells).
+std::string_view header_param(std::string_view value, std::string_view name, bool* found = nullptr);
+// The URI of a name-addr (inside <>, LWS trimmed) or of an addr-spec (up to its first ';').
+std::string_view addr_spec_of(std::string_view value);
 
 // The elements of a comma list value (Route, Record-Route, Via, Contact ...), split outside
 // quotes and <>, in order; calls `f(element)` for each until it returns false.
