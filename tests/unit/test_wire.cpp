@@ -281,7 +281,7 @@ TEST_CASE("wire::parse frames a datagram by Content-Length")
   // More than there is: refused.
   r = parse_text(head + "Content-Length: 20\n\nhi", m);
   CHECK(r.verdict == Verdict::Bad);
-  CHECK(r.why == "Content-Length too large");
+  CHECK(r.why == "Content-Length larger than the body");
   CHECK(parse_text(head + "Content-Length: -1\n\n", m).why == "Bad Content-Length");
   CHECK(parse_text(head + "Content-Length: 2\nl: 3\n\nabc", m).why == "Conflicting Content-Length");
   CHECK(parse_text(head + "Content-Length: 2\nl: 002\n\nab", m).verdict == Verdict::Ok);
@@ -342,7 +342,8 @@ TEST_CASE("wire::parse refuses what a proxy must refuse, with a reason")
   CHECK(r.verdict == Verdict::Drop);
   CHECK(r.why == "Bad Via");
   CHECK(req("Via: SIP/2.0/UDP h.example;;\n" + from + to + cid + cseq).why == "Bad Via");
-  CHECK(req(via + from + to + cid + "CSeq: 1 ACK\n").why == "CSeq method mismatch");
+  CHECK(req(via + from + to + cid + "CSeq: 1 ACK\n").why ==
+        "CSeq method does not match the request method");
   CHECK(req(via + from + to + cid + "CSeq: 2147483647 INVITE\n").verdict == Verdict::Ok);
   CHECK(req(via + from + to + cid + "CSeq: 2147483648 INVITE\n").why == "Bad CSeq");
   CHECK(req(via + from + to + cid + "CSeq: INVITE\n").why == "Bad CSeq");

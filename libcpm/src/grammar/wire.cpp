@@ -849,7 +849,7 @@ Parsed parse(std::string_view data, Message& out, Framing framing)
   } else if (out.content_length >= 0) {
     body_len = size_t(out.content_length);
     if (body_len > avail) {
-      f.set_bad("Content-Length too large"); // RFC 4475 clerr
+      f.set_bad("Content-Length larger than the body"); // RFC 4475 clerr
       body_len = avail;
     }
     // RFC 4475 dblreq: octets after Content-Length in a datagram are ignored.
@@ -878,7 +878,7 @@ Parsed parse(std::string_view data, Message& out, Framing framing)
       else if (out.cseq_method.empty() && !seen_cseq.data())
         f.bad = "Missing CSeq";
       else if (out.cseq_method != out.method)
-        f.bad = "CSeq method mismatch"; // RFC 4475 mismatch01, mismatch02
+        f.bad = "CSeq method does not match the request method"; // RFC 4475 mismatch01, mismatch02
     }
     if (!f.bad.empty())
       return {Verdict::Bad, f.bad, cl_unframable && framing == Framing::Stream ? 0 : size};
