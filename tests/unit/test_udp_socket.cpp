@@ -168,6 +168,30 @@ TEST_CASE("rt::UdpSocket lets a libre timer fire while a stream keeps it readabl
   CHECK(sock->stats().received <= sock->stats().wakeups * 4 * 64);
 }
 
+TEST_CASE("rt::UdpSocket on IPv6: bound, written as libre writes it, and sending to itself")
+{
+  csip::Library lib;
+  auto made = rt::UdpSocket::open("[::1]", 0);
+  if (!made) {
+    MESSAGE("no IPv6 loopback here: " << made.error().message);
+    return;
+  }
+  auto& sock = **made;
+  CHECK(sock.local_text() == fmt::format("[::1]:{}", sock.port()));
+  std::string got, from;
+  sock.set_handler([&](std::string_view d, const struct sa& src) {
+    got = d;
+    from = sa_str(src);
+    csip::stop(0);
+  });
+  REQUIRE(sock.send_now(sock.local(), "to myself") == 0);
+  csip::Timer guard;
+  guard.start(5000, [] { csip::stop(9); });
+  REQUIRE(csip::run() == 0);
+  CHECK(got == "to myself");
+  CHECK(from == sock.local_text());
+}
+
 TEST_CASE("rt::UdpSocket sends 100 queued datagrams with one sendmmsg")
 {
   csip::Library lib;
