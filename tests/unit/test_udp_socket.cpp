@@ -276,6 +276,35 @@ TEST_CASE("rt::UdpSocket reports a datagram the kernel refuses and goes on with 
   CHECK(peer.receive() == "after");
 }
 
+TEST_CASE("rt::UdpSocket goes on receiving after sending to a port nobody listens on")
+{
+  csip::Library lib;
+  auto sock = open_local();
+  struct sa gone;
+  {
+    Plain closed;
+    gone = closed.addr;
+  }
+  std::vector<int> errors;
+  sock->set_error_handler([&](int err, const struct sa&) { errors.push_back(err); });
+  // The ICMP port unreachable this provokes must not end the socket (an unconnected socket
+  // is not told; a later send or read that is told reports it and goes on).
+  CHECK(sock->send_now(gone, "anyone?") == 0);
+  CHECK(sock->send_now(gone, "anyone at all?") == 0);
+  Plain peer;
+  std::string got;
+  sock->set_handler([&](std::string_view d, const struct sa&) {
+    got = d;
+    csip::stop(0);
+  });
+  peer.send_to(sock->local(), "still here");
+  csip::Timer guard;
+  guard.start(5000, [] { csip::stop(9); });
+  REQUIRE(csip::run() == 0);
+  CHECK(got == "still here");
+  CHECK(std::all_of(errors.begin(), errors.end(), [](int e) { return e == ECONNREFUSED; }));
+}
+
 TEST_CASE("rt::UdpSocket gets the receive buffer it asked for, or the kernel's cap")
 {
   csip::Library lib;
