@@ -79,9 +79,27 @@ print(len(status), ok, len(notified), len(negative), not_delivered, not_notified
 PY
 }
 
-# rcvbuf_errors: the machine's count of UDP datagrams dropped for a full receive buffer
-# (a drop costs a 500 ms retransmission: notes/bench-peers.md pitfall 4).
-rcvbuf_errors() { awk '$1 == "Udp:" { v = $6 } END { print v }' /proc/net/snmp; }
+# lab_drops: UDP datagrams dropped for a full receive buffer so far on the lab's sockets
+# (the drops column of /proc/net/udp for local addresses in $lab_prefix, and which sockets;
+# a drop costs a 500 ms retransmission: notes/bench-peers.md pitfall 4). Read before the
+# programs stop. The nodes' addresses are in the lab config (127.K.1.1 coreA, .1.2 csA,
+# .1.10 alice, .2.1 coreB, .2.2 csB, .2.10 bob).
+lab_drops()
+{
+  python3 - "$lab_prefix" <<'PY'
+import sys
+prefix = sys.argv[1]
+total, where = 0, []
+for line in list(open("/proc/net/udp"))[1:]:
+    f = line.split()
+    h, port = f[1].split(":")  # the local IPv4 address (little-endian hex) and port (hex)
+    ip = ".".join(str(int(h[i:i + 2], 16)) for i in (6, 4, 2, 0))
+    if ip.startswith(prefix) and int(f[-1]):
+        total += int(f[-1])
+        where.append(f"{ip}:{int(port, 16)} {f[-1]}")
+print(total, f"({', '.join(where)})" if where else "")
+PY
+}
 
 mkdir -p "$here/results"
 out=$here/results/pager-throughput-$(date +%Y%m%d-%H%M%S).txt
@@ -109,14 +127,13 @@ for rate in "${rates[@]}"; do
   for p in "${procs[@]}"; do pids+=("$(pid_of "$run.$p")"); done
   c0=() c1=()
   for p in "${pids[@]}"; do c0+=("$(cpu_ticks "$p")"); done
-  drops0=$(rcvbuf_errors)
   rc=0
   TIMEFORMAT='%U %S'
   { time timeout "$limit_s" cpm-send --config "$lab" --node alice --register --lines --rate "$rate" \
     --window "$window" --notify delivery --wait --timeout 30 --json sip:bob@b.example \
     <"$t/$run.in" >"$t/$run.alice.json" 2>"$t/$run.alice.err" || rc=$?; } 2>"$t/$run.alice.time"
   for p in "${pids[@]}"; do c1+=("$(cpu_ticks "$p")"); done
-  drops1=$(rcvbuf_errors)
+  drops=$(lab_drops)
   stop "$run.bob" || fail "$run: bob did not stop cleanly: $(tail -3 "$t/$run.bob.err")"
   for node in csA csB coreA coreB; do
     stop "$run.$node" || fail "$run: $node did not stop cleanly: $(tail -3 "$t/$run.$node.err")"
@@ -146,7 +163,7 @@ if span:
           ", ".join(f"{k} {c / 1e6 / span * 100:.0f} %" for k, c in zip(names, cpu)))
 PY
   tail -n 1 "$t/$run.alice.err" | sed 's/^/#   alice: /' >>"$out"
-  echo "#   UDP datagrams dropped for a full receive buffer during the run (RcvbufErrors, whole machine): $((drops1 - drops0))" >>"$out"
+  echo "#   UDP datagrams the lab's sockets dropped (receive buffer full): $drops" >>"$out"
   rm -f "$lab"
   release_prefixes
 done

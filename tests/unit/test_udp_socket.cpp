@@ -168,6 +168,30 @@ TEST_CASE("rt::UdpSocket lets a libre timer fire while a stream keeps it readabl
   CHECK(sock->stats().received <= sock->stats().wakeups * 4 * 64);
 }
 
+TEST_CASE("rt::UdpSocket on IPv6: bound, written as libre writes it, and sending to itself")
+{
+  csip::Library lib;
+  auto made = rt::UdpSocket::open("[::1]", 0);
+  if (!made) {
+    MESSAGE("no IPv6 loopback here: " << made.error().message);
+    return;
+  }
+  auto& sock = **made;
+  CHECK(sock.local_text() == fmt::format("[::1]:{}", sock.port()));
+  std::string got, from;
+  sock.set_handler([&](std::string_view d, const struct sa& src) {
+    got = d;
+    from = sa_str(src);
+    csip::stop(0);
+  });
+  REQUIRE(sock.send_now(sock.local(), "to myself") == 0);
+  csip::Timer guard;
+  guard.start(5000, [] { csip::stop(9); });
+  REQUIRE(csip::run() == 0);
+  CHECK(got == "to myself");
+  CHECK(from == sock.local_text());
+}
+
 TEST_CASE("rt::UdpSocket sends 100 queued datagrams with one sendmmsg")
 {
   csip::Library lib;
@@ -250,6 +274,35 @@ TEST_CASE("rt::UdpSocket reports a datagram the kernel refuses and goes on with 
   CHECK(sock->stats().send_errors == 1);
   CHECK(peer.receive() == "before");
   CHECK(peer.receive() == "after");
+}
+
+TEST_CASE("rt::UdpSocket goes on receiving after sending to a port nobody listens on")
+{
+  csip::Library lib;
+  auto sock = open_local();
+  struct sa gone;
+  {
+    Plain closed;
+    gone = closed.addr;
+  }
+  std::vector<int> errors;
+  sock->set_error_handler([&](int err, const struct sa&) { errors.push_back(err); });
+  // The ICMP port unreachable this provokes must not end the socket (an unconnected socket
+  // is not told; a later send or read that is told reports it and goes on).
+  CHECK(sock->send_now(gone, "anyone?") == 0);
+  CHECK(sock->send_now(gone, "anyone at all?") == 0);
+  Plain peer;
+  std::string got;
+  sock->set_handler([&](std::string_view d, const struct sa&) {
+    got = d;
+    csip::stop(0);
+  });
+  peer.send_to(sock->local(), "still here");
+  csip::Timer guard;
+  guard.start(5000, [] { csip::stop(9); });
+  REQUIRE(csip::run() == 0);
+  CHECK(got == "still here");
+  CHECK(std::all_of(errors.begin(), errors.end(), [](int e) { return e == ECONNREFUSED; }));
 }
 
 TEST_CASE("rt::UdpSocket gets the receive buffer it asked for, or the kernel's cap")

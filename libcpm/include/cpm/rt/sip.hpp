@@ -34,7 +34,10 @@ struct StackOptions {
   // buffers) instead of libre: a datagram to them goes to the handler their owner sets
   // (own_udp()), not to libre. libre's UDP transport gets the same IP at an ephemeral port
   // for its own client transactions (sip_request: INVITE, next hops named by DNS), whose
-  // Via names that port, so that their responses come back to libre.
+  // Via names that port, so that their responses come back to libre. libre 1.1 has no way
+  // to be handed a datagram: what arrives on an owned socket never reaches its listeners
+  // (sip_listen, sipsess), and whatever libre sends over UDP (sip_treply too) leaves from
+  // its own port, so the owner answers on the owned socket itself.
   bool own_udp = false;
   // Their options; the stack's trace, and a diagnostic prefixed by the program's name, when
   // these leave them empty.
