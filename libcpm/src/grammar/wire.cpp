@@ -19,7 +19,7 @@ constexpr char lower(char c)
   return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
 }
 
-bool iequal(std::string_view a, std::string_view b)
+inline bool iequal(std::string_view a, std::string_view b)
 {
   if (a.size() != b.size())
     return false;
@@ -511,8 +511,10 @@ Hdr header_id(std::string_view name)
       return Hdr::Other;
     }
   }
+  // The length and first letter rule out all but one or two names cheaply.
+  char first = lower(name.empty() ? '\0' : name[0]);
   for (const auto& n : long_names)
-    if (n.name.size() == name.size() && iequal(n.name, name))
+    if (n.name.size() == name.size() && n.name[0] == first && iequal(n.name, name))
       return n.id;
   return Hdr::Other;
 }
