@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "cpm/grammar/request.hpp"
 #include "cpm/grammar/wire.hpp"
 
 namespace {
@@ -59,6 +60,8 @@ void walk(std::string_view in, const Message& m, const Parsed& r)
     require(inside(v));
   if (r.verdict == Verdict::Ok) {
     require(!m.call_id.empty() && !m.via.host.empty());
+    if (m.request)
+      require(to_request(m).headers.size() == m.fields.size());
     require(!m.request || m.cseq_method == m.method);
   }
 }

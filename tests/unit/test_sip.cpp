@@ -25,6 +25,13 @@ TEST_CASE("sip::parse_request_text reads a request with LF line ends")
     from_seen |= h.name == "From";
   CHECK(from_seen);
   CHECK_FALSE(cpm::sip::parse_request_text("garbage"));
+  // A request the core would refuse is refused with the core's reason.
+  auto bad = cpm::sip::parse_request_text("MESSAGE sip:bob@b.example SIP/2.0\n"
+                                          "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\n"
+                                          "f: <sip:alice@a.example>;tag=1\nTo: <sip:b@b>\n"
+                                          "Call-ID: x1\nCSeq: 1 INVITE\n\n");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("400 CSeq method mismatch") != std::string::npos);
   CHECK_FALSE(cpm::sip::parse_request_text("SIP/2.0 200 OK\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
                                            "Call-ID: x\nCSeq: 1 MESSAGE\n\n"));
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cpm/grammar/request.hpp"
 #include "cpm/grammar/wire.hpp"
 
 using namespace cpm::sip::wire;
@@ -535,6 +536,26 @@ TEST_CASE("wire::parse reads what the RFC 4475 valid messages hold")
   data = file("esc02.dat");
   REQUIRE(parse(data, m).verdict == Verdict::Ok);
   CHECK(m.method == "RE%47IST%45R");
+}
+
+TEST_CASE("wire::to_request copies what the routing layers read")
+{
+  Message m;
+  REQUIRE(parse(message_text, m).verdict == Verdict::Ok);
+  auto r = to_request(m);
+  CHECK(r.method == "MESSAGE");
+  CHECK(r.ruri == "sip:bob@b.example");
+  CHECK(r.from_uri == "sip:alice@a.example");
+  CHECK(r.to_uri == "sip:bob@b.example");
+  CHECK(r.asserted == "sip:alice@a.example");
+  CHECK(r.routes == std::vector<std::string>{"<sip:127.0.0.1:5060;lr>, <sip:p2.example;lr>",
+                                             "<sip:p3.example;lr>"});
+  CHECK(r.headers.size() == m.fields.size());
+  CHECK(r.value("Call-ID") == "c1@a.example");
+  CHECK(r.body_size == 5);
+  CHECK(long_form("y") == "Identity");
+  CHECK(long_form("Y") == "Identity");
+  CHECK(long_form("X-Odd") == "X-Odd");
 }
 
 TEST_SUITE_END();

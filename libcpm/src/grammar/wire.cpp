@@ -6,6 +6,8 @@
 #include <array>
 #include <cstring>
 
+#include "cpm/grammar/request.hpp"
+
 namespace cpm::sip::wire {
 
 namespace {
@@ -19,7 +21,7 @@ constexpr char lower(char c)
   return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
 }
 
-bool iequal(std::string_view a, std::string_view b)
+inline bool iequal(std::string_view a, std::string_view b)
 {
   if (a.size() != b.size())
     return false;
@@ -147,7 +149,7 @@ constexpr Name long_names[] = {
 
 // The long form of a compact header name (RFC 3261 §7.3.3 and the RFCs that add one:
 // 3265 o/u, 3515 r, 3892 b, 4028 x, 4474 y, 3841 a/j/d); any other name unchanged.
-std::string_view long_form(std::string_view name)
+std::string_view compact_long(std::string_view name)
 {
   if (name.size() != 1)
     return name;
@@ -511,10 +513,35 @@ Hdr header_id(std::string_view name)
       return Hdr::Other;
     }
   }
+  // The length and first letter rule out all but one or two names cheaply.
+  char first = lower(name.empty() ? '\0' : name[0]);
   for (const auto& n : long_names)
-    if (n.name.size() == name.size() && iequal(n.name, name))
+    if (n.name.size() == name.size() && n.name[0] == first && iequal(n.name, name))
       return n.id;
   return Hdr::Other;
+}
+
+std::string_view long_form(std::string_view name)
+{
+  return compact_long(name);
+}
+
+sip::Request to_request(const Message& m)
+{
+  sip::Request r;
+  r.method = m.method;
+  r.ruri = m.ruri;
+  r.from_uri = m.from_uri();
+  r.to_uri = m.to_uri();
+  r.asserted = m.pai_uri();
+  r.headers.reserve(m.fields.size());
+  for (const auto& f : m.fields) {
+    r.headers.push_back({std::string(compact_long(f.name)), std::string(f.value)});
+    if (f.id == Hdr::Route)
+      r.routes.emplace_back(f.value);
+  }
+  r.body_size = m.body.size();
+  return r;
 }
 
 bool parse_via(std::string_view value, Via& out)
@@ -596,9 +623,9 @@ const Field* Message::find(std::string_view name) const
   auto id = header_id(name);
   if (id != Hdr::Other)
     return find(id);
-  auto want = long_form(name);
+  auto want = compact_long(name);
   for (const auto& f : fields)
-    if (f.id == Hdr::Other && iequal(long_form(f.name), want))
+    if (f.id == Hdr::Other && iequal(compact_long(f.name), want))
       return &f;
   return nullptr;
 }

@@ -2,6 +2,7 @@
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/header.hpp"
+#include "cpm/grammar/wire.hpp"
 #include "cpm/ladder/ladder.hpp"
 #include "cpm/ladder/ladder_detail.hpp"
 
@@ -11,6 +12,8 @@
 #include <set>
 
 namespace cpm::ladder {
+
+namespace wire = sip::wire;
 
 std::vector<std::string> detail::split_ws(std::string_view s)
 {
@@ -78,26 +81,7 @@ std::vector<std::string> detail::header_values(const std::vector<std::string_vie
 
 namespace {
 
-using detail::header;
-using detail::split_message;
 using detail::split_ws;
-
-// Whether a From/To value has a tag parameter (after the URI's closing '>' when there is
-// one: a URI parameter is no tag).
-bool has_tag(std::string_view value)
-{
-  auto gt = value.find('>');
-  auto params = gt == std::string_view::npos ? value : value.substr(gt + 1);
-  for (size_t at = params.find(';'); at != std::string_view::npos; at = params.find(';', at + 1)) {
-    auto p = trim(params.substr(at + 1));
-    if (p.size() < 4 || !iequals(p.substr(0, 3), "tag"))
-      continue;
-    auto rest = trim(p.substr(3));
-    if (!rest.empty() && rest.front() == '=')
-      return true;
-  }
-  return false;
-}
 
 // The CPIM imdn.Message-ID of a body (RFC 5438 §6.3), whatever its namespace prefix.
 std::string imdn_message_id(std::string_view body)
@@ -158,11 +142,16 @@ Arrow to_arrow(const trace::Event& e)
   h.message = e.message.empty() ? h.first_line : e.message;
   if (e.transport == "smpp")
     return smpp_arrow(std::move(h));
-  std::vector<std::string_view> headers;
-  std::string_view body;
-  split_message(e.message, headers, body);
-  h.call_id = e.call_id.empty() ? header(headers, "Call-ID") : e.call_id;
-  auto cseq = split_ws(header(headers, "CSeq"));
+  // The parser of our own reads the fields whatever the message's verdict (a traced
+  // message may be one the core refused, or MSRP): folded lines and compact forms included.
+  wire::Message m;
+  (void)wire::parse(e.message, m);
+  auto field = [&](wire::Hdr id) {
+    auto* f = m.find(id);
+    return f ? std::string(f->value) : std::string();
+  };
+  h.call_id = e.call_id.empty() ? field(wire::Hdr::CallId) : e.call_id;
+  auto cseq = split_ws(field(wire::Hdr::CSeq));
   if (!cseq.empty())
     h.cseq = cseq[0];
   if (cseq.size() > 1)
@@ -199,8 +188,12 @@ Arrow to_arrow(const trace::Event& e)
       h.method = words[0];
     if (words.size() > 1)
       h.uri = words[1];
-    h.imdn_id = imdn_message_id(body);
-    h.in_dialog = has_tag(header(headers, "To"));
+    h.imdn_id = imdn_message_id(m.body);
+    // A To tag after the URI's closing '>' (a URI parameter is no tag).
+    bool tagged = false;
+    if (auto* to = m.find(wire::Hdr::To))
+      (void)wire::header_param(to->value, "tag", &tagged);
+    h.in_dialog = tagged;
   }
   return h;
 }
@@ -213,34 +206,16 @@ bool is_response(std::string_view first_line)
 // "host:port" of the first Via header of a message (port 5060 when absent), or "".
 std::string top_via_sent_by(std::string_view message)
 {
-  size_t pos = 0;
-  while (pos < message.size()) {
-    auto end = message.find('\n', pos);
-    if (end == std::string_view::npos)
-      end = message.size();
-    auto line = trim(message.substr(pos, end - pos));
-    if (line.empty())
-      break;
-    auto colon = line.find(':');
-    if (colon != std::string_view::npos &&
-        iequals(sip::long_name(trim(line.substr(0, colon))), "Via")) {
-      // "SIP/2.0/UDP host:port;params"
-      auto v = trim(line.substr(colon + 1));
-      auto sp = v.find_first_of(" \t");
-      if (sp == std::string_view::npos)
-        return {};
-      auto sent = trim(v.substr(sp + 1));
-      sent = sent.substr(0, sent.find_first_of(";, \t"));
-      std::string out(sent);
-      bool has_port = out.rfind(']') != std::string::npos ? out.find("]:") != std::string::npos
-                                                          : out.find(':') != std::string::npos;
-      if (!has_port)
-        out += ":5060";
-      return out;
-    }
-    pos = end + 1;
-  }
-  return {};
+  wire::Message m;
+  (void)wire::parse(message, m);
+  auto* via = m.find(wire::Hdr::Via);
+  wire::Via v;
+  if (!via || !wire::parse_via(via->value, v))
+    return {};
+  std::string out(v.sent_by);
+  if (v.port == 0)
+    out += ":5060";
+  return out;
 }
 
 } // namespace

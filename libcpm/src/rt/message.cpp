@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/wire.hpp"
 
 #include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
@@ -15,38 +16,24 @@ namespace cpm::sip {
 
 Result<sip::Request> parse_request_text(std::string_view text)
 {
-  // Operators paste files with LF line ends: normalise to CRLF and end the header block.
-  std::string wire;
-  wire.reserve(text.size() + 64);
-  size_t head_end = text.find("\n\n");
-  if (auto crlf = text.find("\r\n\r\n");
-      crlf != std::string_view::npos && (head_end == std::string_view::npos || crlf < head_end))
-    head_end = std::string_view::npos, wire.assign(text);
-  if (wire.empty()) {
-    std::string_view head = head_end == std::string_view::npos ? text : text.substr(0, head_end);
-    std::string_view body =
-        head_end == std::string_view::npos ? std::string_view() : text.substr(head_end + 2);
-    for (char ch : head) {
-      if (ch == '\n')
-        wire += "\r\n";
-      else if (ch != '\r')
-        wire += ch;
-    }
-    while (wire.size() >= 2 && wire.compare(wire.size() - 2, 2, "\r\n") == 0)
-      wire.resize(wire.size() - 2);
-    wire += "\r\n\r\n";
-    wire.append(body);
-  }
-  auto mb = mbuf_copy(wire);
-  if (!mb)
-    return fail("out of memory", 3);
-  re_ptr<struct sip_msg> msg;
-  int err = sip_msg_decode(re_out(msg), mb.get());
-  if (err)
-    return fail(fmt::format("not a SIP message: {}", std::strerror(err)));
-  if (!msg->req)
+  // The parser of our own, as the core reads what it receives (LF line ends, as operators
+  // paste files, are line ends to it; the body is what follows the empty line): a request
+  // the core would refuse is refused here with the core's reason.
+  wire::Message m;
+  auto p = wire::parse(text, m);
+  if (!m.request && m.status)
     return fail("not a SIP request (a response was given)");
-  auto r = to_request(msg.get(), nullptr);
+  switch (p.verdict) {
+  case wire::Verdict::Ok:
+    break;
+  case wire::Verdict::Bad:
+    return fail(fmt::format("not a valid SIP request (the core answers 400 {})", p.why));
+  case wire::Verdict::Version:
+    return fail(fmt::format("not a SIP/2.0 request (the core answers 505 {})", p.why));
+  default:
+    return fail(fmt::format("not a SIP request: {}", p.why));
+  }
+  auto r = wire::to_request(m);
   r.source = "file";
   return r;
 }

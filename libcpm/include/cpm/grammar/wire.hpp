@@ -17,6 +17,10 @@
 #include <string_view>
 #include <vector>
 
+namespace cpm::sip {
+struct Request; // cpm/grammar/request.hpp
+} // namespace cpm::sip
+
 namespace cpm::sip::wire {
 
 // The header fields routing needs by name (compact forms map to the same id).
@@ -138,6 +142,12 @@ Parsed parse(std::string_view data, Message& out, Framing framing = Framing::Dat
 
 // The long form of a header name's id ("v" and "Via" -> Hdr::Via).
 Hdr header_id(std::string_view name);
+// The long name of a compact form ("v" -> "Via", "y" -> "Identity"); other names unchanged.
+std::string_view long_form(std::string_view name);
+
+// A parsed request as the routing layers take it (copies; header names in long form,
+// every Route kept, source left empty): --explain's reading of a request file.
+sip::Request to_request(const Message& m);
 
 // Parse one Via value (the first of a comma list in `value`); false when its sent-protocol
 // or sent-by cannot be read. Empty parameters (";;") are skipped here; parse() refuses them
