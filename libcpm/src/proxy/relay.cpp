@@ -290,22 +290,22 @@ struct Proxy::Impl final : Upstream {
     grown.push_back(msg.sock);
   }
 
-  // The address a response to `m` goes to (RFC 3261 §18.2.2, RFC 3581): over UDP the
+  // The address a response to `wm` goes to (RFC 3261 §18.2.2, RFC 3581): over UDP the
   // source address, with the Via's port unless it asked for rport (maddr: there); over a
   // connection, back on it.
-  static struct sa reply_addr(const Inbound& in, const wire::Message& m)
+  static struct sa reply_addr(const Inbound& in, const wire::Message& wm)
   {
     struct sa a = in.src;
     if (in.tp != SIP_TRANSP_UDP)
       return a;
-    if (auto maddr = sip::find_param(m.via.params, "maddr"); maddr && !maddr->empty()) {
+    if (auto maddr = sip::find_param(wm.via.params, "maddr"); maddr && !maddr->empty()) {
       std::string host(*maddr);
-      if (sa_set_str(&a, host.c_str(), m.via.port ? m.via.port : 5060) == 0)
+      if (sa_set_str(&a, host.c_str(), wm.via.port ? wm.via.port : 5060) == 0)
         return a;
       a = in.src;
     }
-    if (!m.via.rport)
-      sa_set_port(&a, m.via.port ? m.via.port : 5060);
+    if (!wm.via.rport)
+      sa_set_port(&a, wm.via.port ? wm.via.port : 5060);
     return a;
   }
 
@@ -324,29 +324,29 @@ struct Proxy::Impl final : Upstream {
   }
 
   // A response outside any transaction (flood limits, malformed requests, CANCEL).
-  void reply(const Inbound& in, const wire::Message& m, int code, std::string_view reason,
+  void reply(const Inbound& in, const wire::Message& wm, int code, std::string_view reason,
              const std::vector<std::string>& extra = {})
   {
     char ip[64];
     (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
     ServerTransaction t; // only for local_response's head and tag
-    t.head = reply_head(m, ip, sa_port(&in.src));
-    t.key = fmt::format("{}|{}|{}", m.call_id, m.via.branch, m.cseq);
-    t.to_tagged = !m.to_tag().empty();
-    send_to(in, reply_addr(in, m), local_response(t, code, reason, extra));
+    t.head = reply_head(wm, ip, sa_port(&in.src));
+    t.key = fmt::format("{}|{}|{}", wm.call_id, wm.via.branch, wm.cseq);
+    t.to_tagged = !wm.to_tag().empty();
+    send_to(in, reply_addr(in, wm), local_response(t, code, reason, extra));
   }
 
-  bool admit(const Inbound& in, const wire::Message& m);
-  bool on_request(const Inbound& in, wire::Message& m, const wire::Parsed& p);
-  void on_response(wire::Message& m);
-  bool on_cancel(const Inbound& in, const wire::Message& m, const std::string& key);
-  bool acceptable(const Inbound& in, const wire::Message& m, const sip::Request& req, bool ack);
-  Action decide(const Inbound& in, const wire::Message& m, sip::Request& req, bool ack);
-  void start_transaction(const Inbound& in, const wire::Message& m, const sip::Request& req,
+  bool admit(const Inbound& in, const wire::Message& wm);
+  bool on_request(const Inbound& in, wire::Message& wm, const wire::Parsed& p);
+  void on_response(wire::Message& wm);
+  bool on_cancel(const Inbound& in, const wire::Message& wm, const std::string& key);
+  bool acceptable(const Inbound& in, const wire::Message& wm, const sip::Request& req, bool ack);
+  Action decide(const Inbound& in, const wire::Message& wm, sip::Request& req, bool ack);
+  void start_transaction(const Inbound& in, const wire::Message& wm, const sip::Request& req,
                          const Action& a, std::string key, std::string method);
-  RelayTxn& add_transaction(const Inbound& in, const wire::Message& m, std::string key,
+  RelayTxn& add_transaction(const Inbound& in, const wire::Message& wm, std::string key,
                             std::string method);
-  int forward(const Inbound& in, const wire::Message& m, const sip::Request& req, const Action& a,
+  int forward(const Inbound& in, const wire::Message& wm, const sip::Request& req, const Action& a,
               RelayTxn* t, const std::string& key);
   bool own_client_dst(const std::string& hop, struct sa& dst, struct sa& laddr);
   int forward_own(const std::string& ruri, std::string_view text, const struct sa& dst,
@@ -354,10 +354,10 @@ struct Proxy::Impl final : Upstream {
   int forward_ack(const std::string& ruri, std::string_view text, const struct sa& dst,
                   const struct sa& laddr, const std::string& key);
   int send_fallback(RelayTxn& t);
-  void prepare_retry(const wire::Message& m, const sip::Request& req, const Retry& r, RelayTxn& t);
+  void prepare_retry(const wire::Message& wm, const sip::Request& req, const Retry& r, RelayTxn& t);
   bool send_retry(RelayTxn& t, const wire::Message& answer);
   void on_client_response(RelayTxn& t, int err, const wire::Message* msg);
-  bool forward_stray(const wire::Message& m);
+  bool forward_stray(const wire::Message& wm);
 
   void on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src);
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
@@ -380,11 +380,12 @@ namespace {
 
 // The server-transaction key of a request (RFC 3261 §17.2.3), or for a branch without the
 // magic cookie the RFC 2543 match: Call-ID, CSeq number, From tag, sent-by.
-std::string request_key(const wire::Message& m)
+std::string request_key(const wire::Message& wm)
 {
-  if (m.via.branch.size() > 7 && m.via.branch.substr(0, 7) == "z9hG4bK")
-    return txn_key(m.via.branch, m.via.sent_by, m.method);
-  return txn_key(fmt::format("{}|{}|{}", m.call_id, m.cseq, m.from_tag()), m.via.sent_by, m.method);
+  if (wm.via.branch.size() > 7 && wm.via.branch.substr(0, 7) == "z9hG4bK")
+    return txn_key(wm.via.branch, wm.via.sent_by, wm.method);
+  return txn_key(fmt::format("{}|{}|{}", wm.call_id, wm.cseq, wm.from_tag()), wm.via.sent_by,
+                 wm.method);
 }
 
 } // namespace
@@ -412,35 +413,35 @@ void Proxy::Impl::on_datagram(rt::UdpSocket& sock, std::string_view data, const 
   on_request(in, rx_req, p);
 }
 
-bool Proxy::Impl::on_request(const Inbound& in, wire::Message& m, const wire::Parsed& p)
+bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::Parsed& p)
 {
-  if (p.verdict == wire::Verdict::Drop || m.via.sent_by.empty()) {
+  if (p.verdict == wire::Verdict::Drop || wm.via.sent_by.empty()) {
     diag(fmt::format("dropped a request from {}: {}", sa_str(in.src),
                      p.verdict == wire::Verdict::Drop ? p.why : "no usable Via to answer to"));
     return true;
   }
-  if (!admit(in, m))
+  if (!admit(in, wm))
     return true;
-  bool ack = m.method == "ACK";
+  bool ack = wm.method == "ACK";
   if (p.verdict != wire::Verdict::Ok) {
     int code = p.verdict == wire::Verdict::Version ? 505 : 400;
-    diag(fmt::format("{} from {}: {} {}", m.method, sa_str(in.src), code, p.why));
+    diag(fmt::format("{} from {}: {} {}", wm.method, sa_str(in.src), code, p.why));
     if (!ack)
-      reply(in, m, code, code == 505 ? "Version Not Supported" : p.why);
+      reply(in, wm, code, code == 505 ? "Version Not Supported" : p.why);
     return true;
   }
-  std::string key = request_key(m);
-  if (m.method == "CANCEL")
-    return on_cancel(in, m, key);
+  std::string key = request_key(wm);
+  if (wm.method == "CANCEL")
+    return on_cancel(in, wm, key);
   if (table->absorb(key, ack))
     return true;
   char source[80];
   int n = re_snprintf(source, sizeof source, "%s:%J", tp_name(in.tp), &in.src);
-  sip::fill_request(m, std::string_view(source, n > 0 ? size_t(n) : 0), is_local, req_view);
+  sip::fill_request(wm, std::string_view(source, n > 0 ? size_t(n) : 0), is_local, req_view);
   sip::Request& req = req_view;
-  if (!acceptable(in, m, req, ack))
+  if (!acceptable(in, wm, req, ack))
     return true;
-  Action a = decide(in, m, req, ack);
+  Action a = decide(in, wm, req, ack);
   if (a.kind == Action::Kind::Pass) {
     if (in.lmsg)
       return false;
@@ -448,32 +449,32 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& m, const wire::Pa
     diag(fmt::format("{} {}: passed on, but nothing behind the proxy takes it over UDP", req.method,
                      req.ruri));
     if (!ack)
-      reply(in, m, 500, "Server Internal Error");
+      reply(in, wm, 500, "Server Internal Error");
     return true;
   }
   if (a.kind == Action::Kind::Drop)
     return true;
   if (ack) { // stateless (a Reply is dropped: an ACK is never answered)
     if (a.kind == Action::Kind::Forward)
-      if (int err = forward(in, m, req, a, nullptr, key); err)
+      if (int err = forward(in, wm, req, a, nullptr, key); err)
         diag(fmt::format("cannot forward ACK: {}", std::strerror(err)));
     return true;
   }
-  start_transaction(in, m, req, a, std::move(key), std::string(m.method));
+  start_transaction(in, wm, req, a, std::move(key), std::string(wm.method));
   return true;
 }
 
 // The flood limits (flood.hpp), before anything else is done: a source over its rate gets
 // 503 with Retry-After once and then silence; a request too large, 513. False: answered
 // or dropped here.
-bool Proxy::Impl::admit(const Inbound& in, const wire::Message& m)
+bool Proxy::Impl::admit(const Inbound& in, const wire::Message& wm)
 {
-  bool ack = m.method == "ACK";
+  bool ack = wm.method == "ACK";
   if (limiter->limits_rate()) {
     char src[64];
     (void)re_snprintf(src, sizeof src, "%j", &in.src);
     // Over a connection, the top Via's host too (FloodLimiter::check).
-    std::string_view via = in.tp != SIP_TRANSP_UDP ? m.via.host : std::string_view();
+    std::string_view via = in.tp != SIP_TRANSP_UDP ? wm.via.host : std::string_view();
     auto d = limiter->check(src, timers->now(), via);
     if (d.dropped)
       diag(fmt::format("flood: {} served again after {} s; {} requests were dropped", src,
@@ -484,64 +485,64 @@ bool Proxy::Impl::admit(const Inbound& in, const wire::Message& m)
       const auto& l = limiter->limits();
       diag(fmt::format("flood: {} sent {} requests within {} ms (flood_limit {}): {} {}, then "
                        "silence for {} s",
-                       src, d.count, l.window_ms, l.max_requests, m.method,
+                       src, d.count, l.window_ms, l.max_requests, wm.method,
                        ack ? "not answered (an ACK)"
                            : fmt::format("answered 503 with Retry-After: {}", l.block_s),
                        l.block_s));
       if (!ack)
-        reply(in, m, 503, "Service Unavailable", {fmt::format("Retry-After: {}", l.block_s)});
+        reply(in, wm, 503, "Service Unavailable", {fmt::format("Retry-After: {}", l.block_s)});
       return false;
     }
   }
   // libre cuts what it receives over UDP at its 8192-byte buffer; our sockets take a whole
   // datagram.
-  if (auto why = limiter->too_large(m.raw.size(), in.tp == SIP_TRANSP_UDP && !in.own);
+  if (auto why = limiter->too_large(wm.raw.size(), in.tp == SIP_TRANSP_UDP && !in.own);
       !why.empty()) {
-    diag(fmt::format("{} from {}: 513 Message Too Large: {}", m.method, sa_str(in.src), why));
+    diag(fmt::format("{} from {}: 513 Message Too Large: {}", wm.method, sa_str(in.src), why));
     if (!ack)
-      reply(in, m, 513, "Message Too Large");
+      reply(in, wm, 513, "Message Too Large");
     return false;
   }
   return true;
 }
 
-bool Proxy::Impl::on_cancel(const Inbound& in, const wire::Message& m, const std::string& key)
+bool Proxy::Impl::on_cancel(const Inbound& in, const wire::Message& wm, const std::string& key)
 {
   ServerTransaction* t = table->find(key);
   if (!t) {
     if (!in.lmsg || !opt.unmatched_cancel || !opt.unmatched_cancel(in.lmsg))
-      reply(in, m, 481, "Call/Transaction Does Not Exist");
+      reply(in, wm, 481, "Call/Transaction Does Not Exist");
     return true;
   }
-  reply(in, m, 200, "OK");
+  reply(in, wm, 200, "OK");
   table->cancel(*t);
   return true;
 }
 
 // RFC 3261 §16.3: a request we cannot relay gets its error answer here (ACKs none). The
 // parser (wire::parse) has refused what is malformed.
-bool Proxy::Impl::acceptable(const Inbound& in, const wire::Message& m, const sip::Request& req,
+bool Proxy::Impl::acceptable(const Inbound& in, const wire::Message& wm, const sip::Request& req,
                              bool ack)
 {
   // tel: too (RFC 3966): a number is routed by triggers, a Route set or a "tel" peer.
-  if (!starts_with_nocase(m.ruri, "sip:") && !starts_with_nocase(m.ruri, "sips:") &&
-      !starts_with_nocase(m.ruri, "tel:")) {
+  if (!starts_with_nocase(wm.ruri, "sip:") && !starts_with_nocase(wm.ruri, "sips:") &&
+      !starts_with_nocase(wm.ruri, "tel:")) {
     if (!ack)
-      reply(in, m, 416, "Unsupported URI Scheme");
+      reply(in, wm, 416, "Unsupported URI Scheme");
     diag(fmt::format("{} from {}: unsupported URI scheme in {}", req.method, req.source, req.ruri));
     return false;
   }
-  if (const auto* pr = m.find(wire::Hdr::ProxyRequire); pr && !ack) {
-    reply(in, m, 420, "Bad Extension", {fmt::format("Unsupported: {}", pr->value)});
+  if (const auto* pr = wm.find(wire::Hdr::ProxyRequire); pr && !ack) {
+    reply(in, wm, 420, "Bad Extension", {fmt::format("Unsupported: {}", pr->value)});
     return false;
   }
   return true;
 }
 
 // The owner's hook; an exception there becomes a 500.
-Action Proxy::Impl::decide(const Inbound& in, const wire::Message& m, sip::Request& req, bool ack)
+Action Proxy::Impl::decide(const Inbound& in, const wire::Message& wm, sip::Request& req, bool ack)
 {
-  Incoming inc{req, in.lmsg, !m.to_tag().empty(), ack};
+  Incoming inc{req, in.lmsg, !wm.to_tag().empty(), ack};
   try {
     return hook ? hook(inc) : Action::forward();
   } catch (const std::exception& e) {
@@ -550,48 +551,48 @@ Action Proxy::Impl::decide(const Inbound& in, const wire::Message& m, sip::Reque
   }
 }
 
-RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& m, std::string key,
+RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& wm, std::string key,
                                        std::string method)
 {
   auto t = std::make_unique<RelayTxn>();
   t->px = this;
   t->key = std::move(key);
   t->method = std::move(method);
-  t->call_id = m.call_id;
+  t->call_id = wm.call_id;
   t->invite = t->method == "INVITE";
   t->tp = in.tp;
   t->reliable = in.tp != SIP_TRANSP_UDP;
   // Over TCP/TLS responses go back on the request's connection, whose far end is the
   // source (libre connects from an ephemeral port, not from the Via's sent-by).
-  t->dst = reply_addr(in, m);
+  t->dst = reply_addr(in, wm);
   t->own = in.own;
   if (in.lmsg)
     t->sock = re_adopt(mem_ref(in.lmsg->sock));
-  t->to_tagged = !m.to_tag().empty();
+  t->to_tagged = !wm.to_tag().empty();
   char ip[64];
   (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
-  t->head = reply_head(m, ip, sa_port(&in.src));
+  t->head = reply_head(wm, ip, sa_port(&in.src));
   return static_cast<RelayTxn&>(table->add(std::move(t)));
 }
 
-void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& m,
+void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& wm,
                                     const sip::Request& req, const Action& a, std::string key,
                                     std::string method)
 {
-  RelayTxn& t = add_transaction(in, m, key, std::move(method));
+  RelayTxn& t = add_transaction(in, wm, key, std::move(method));
   if (a.kind == Action::Kind::Reply) {
     table->reply(t, a.status, a.reason, a.reply_headers, a.reply_body);
     return;
   }
   // RFC 3261 §16.3 step 3: Max-Forwards 0 -> 483 (after the hook: a registrar or a UAS
   // behind the hook may still answer it).
-  if (m.max_forwards == 0) {
+  if (wm.max_forwards == 0) {
     table->reply(t, 483, "Too Many Hops");
     return;
   }
   if (t.invite)
     table->reply(t, 100, "Trying");
-  if (int err = forward(in, m, req, a, &t, t.key); err == EEXIST) {
+  if (int err = forward(in, wm, req, a, &t, t.key); err == EEXIST) {
     // Absorbed: the same branch is being sent already; this transaction waits for its timeout.
     diag(fmt::format("{} {}: its branch is in use by a live client transaction; not sent again",
                      t.method, req.ruri));
@@ -608,12 +609,12 @@ void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& m,
 
 // Send the request on: statelessly (ACK, `t` null), through our own client transaction,
 // or through libre's. Returns errno.
-int Proxy::Impl::forward(const Inbound& in, const wire::Message& m, const sip::Request& req,
+int Proxy::Impl::forward(const Inbound& in, const wire::Message& wm, const sip::Request& req,
                          const Action& a, RelayTxn* t, const std::string& key)
 {
   out_text.clear();
-  forward_text(m, req.routes.size(), a, out_text);
-  std::string ruri = a.ruri.empty() ? std::string(m.ruri) : a.ruri;
+  forward_text(wm, req.routes.size(), a, out_text);
+  std::string ruri = a.ruri.empty() ? std::string(wm.ruri) : a.ruri;
   std::string hop = next_hop(a, req, ruri);
   std::unique_ptr<Fallback> back;
   if (moves_to_tcp(hop, out_text.size() + ruri.size() + 200, opt.udp_max, has_tcp)) {
@@ -633,7 +634,7 @@ int Proxy::Impl::forward(const Inbound& in, const wire::Message& m, const sip::R
     t->in_addr = in.dst;
   }
   if (t && !t->invite && a.retry)
-    prepare_retry(m, req, *a.retry, *t);
+    prepare_retry(wm, req, *a.retry, *t);
   struct sa dst, laddr;
   if ((!t || !t->invite) && own_client_dst(hop, dst, laddr)) {
     if (!t)
@@ -653,8 +654,8 @@ int Proxy::Impl::forward(const Inbound& in, const wire::Message& m, const sip::R
     t->fallback = std::move(back);
   }
   expect_tls(hop);
-  int err = sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, m.method.data(),
-                        int(m.method.size()), ruri.c_str(), int(ruri.size()), &u, mb.get(), 0,
+  int err = sip_request(t ? t->creq.out() : nullptr, sip, t != nullptr, wm.method.data(),
+                        int(wm.method.size()), ruri.c_str(), int(ruri.size()), &u, mb.get(), 0,
                         send_h, t ? resp_h : nullptr, t);
   if (t && t->fallback && falls_back(err, *t->fallback))
     err = send_fallback(*t);
@@ -706,7 +707,7 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
 
 // Keep what the second target needs: its request rewritten now, while the received message
 // is at hand (the first target's answer comes later).
-void Proxy::Impl::prepare_retry(const wire::Message& m, const sip::Request& req, const Retry& r,
+void Proxy::Impl::prepare_retry(const wire::Message& wm, const sip::Request& req, const Retry& r,
                                 RelayTxn& t)
 {
   Action b = Action::forward();
@@ -716,8 +717,8 @@ void Proxy::Impl::prepare_retry(const wire::Message& m, const sip::Request& req,
   b.add_headers = r.add_headers;
   auto st = std::make_unique<SecondTarget>();
   st->on_status = r.on_status;
-  forward_text(m, req.routes.size(), b, st->text);
-  st->ruri = r.ruri.empty() ? std::string(m.ruri) : r.ruri;
+  forward_text(wm, req.routes.size(), b, st->text);
+  st->ruri = r.ruri.empty() ? std::string(wm.ruri) : r.ruri;
   st->hop = next_hop(b, req, st->ruri);
   if (moves_to_tcp(st->hop, st->text.size() + st->ruri.size() + 200, opt.udp_max, has_tcp))
     st->hop = with_transport(st->hop, "tcp");
@@ -880,23 +881,23 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* 
 }
 
 // A response on one of our sockets: to one of our client transactions, else stray.
-void Proxy::Impl::on_response(wire::Message& m)
+void Proxy::Impl::on_response(wire::Message& wm)
 {
-  if (!clients->on_response(m))
-    (void)forward_stray(m);
+  if (!clients->on_response(wm))
+    (void)forward_stray(wm);
 }
 
 // A response no client transaction matched (a retransmitted or forked 2xx): forward it
 // statelessly to the second Via (RFC 3261 §16.7 step 10 / §18.2.2). False when it is not
 // ours to relay: only our own Via (a 2xx retransmitted to a UA on this stack, whose ACK
 // sipsess must send again, RFC 3261 §13.2.2.4), or another's top Via.
-bool Proxy::Impl::forward_stray(const wire::Message& m)
+bool Proxy::Impl::forward_stray(const wire::Message& wm)
 {
-  if (m.via.sent_by.empty() || !stack->is_local(m.via.host, m.via.port))
+  if (wm.via.sent_by.empty() || !stack->is_local(wm.via.host, wm.via.port))
     return false;
   std::string_view second;
   int n = 0;
-  wire::for_each_value(m, wire::Hdr::Via, [&](const wire::Field&, std::string_view e) {
+  wire::for_each_value(wm, wire::Hdr::Via, [&](const wire::Field&, std::string_view e) {
     if (++n == 2)
       second = e;
     return n < 2;
@@ -917,7 +918,7 @@ bool Proxy::Impl::forward_stray(const wire::Message& m)
   if (sa_set_str(&dst, host.c_str(), port) != 0)
     return true; // a name: nowhere to send it statelessly
   std::string text;
-  response_text(m, text);
+  response_text(wm, text);
   if (tp == SIP_TRANSP_UDP)
     (void)send_udp(dst, text);
   else if (auto mb = mbuf_copy(text))
