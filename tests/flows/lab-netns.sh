@@ -52,12 +52,15 @@ expect_contains "$t/pager.out" 'bob received: Hello'
 expect_contains "$t/pager.out" "coreA (cpm-core-route) listening on udp:10.$k.1.1:5060"
 expect_contains "$t/pager.out" "bob (cpm-send --receive) registered on udp:10.$k.2.10:5060"
 expect_contains "$t/pager.out" "cpm-net$k-b: 10.$k.2.0/24 via 10.$k.2.254, b.example served by dnsmasq 10.$k.2.53"
-# coreB got alice's MESSAGE from coreA's address in network A, through the router.
-python3 - "$dir/coreB.trace" "10.$k.1.1:5060" <<'PY' || fail "coreB received nothing from coreA's 10.$k.1.1"
+# coreB got alice's MESSAGE from coreA's address in network A, through the router. (From
+# libre's UDP port when the peer is a DNS name: a core's listen socket sends what the core
+# sends itself, libre what it resolves by RFC 3263, issue 13.)
+python3 - "$dir/coreB.trace" "10.$k.1.1" <<'PY' || fail "coreB received nothing from coreA's 10.$k.1.1"
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    if e["dir"] == "rx" and e["first_line"].startswith("MESSAGE sip:bob@") and e["peer"] == sys.argv[2]:
+    if (e["dir"] == "rx" and e["first_line"].startswith("MESSAGE sip:bob@")
+            and e["peer"].rsplit(":", 1)[0] == sys.argv[2]):
         sys.exit(0)
 sys.exit(1)
 PY

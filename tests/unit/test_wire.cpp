@@ -538,24 +538,33 @@ TEST_CASE("wire::parse reads what the RFC 4475 valid messages hold")
   CHECK(m.method == "RE%47IST%45R");
 }
 
-TEST_CASE("wire::to_request copies what the routing layers read")
+TEST_CASE("sip::fill_request: what the routing layers read, our own Routes apart")
 {
   Message m;
   REQUIRE(parse(message_text, m).verdict == Verdict::Ok);
-  auto r = to_request(m);
+  cpm::sip::Request r;
+  r.routes = {"old", "ones", "here", "too"}; // reused storage: replaced, not appended
+  auto ours = [](std::string_view host, uint16_t port) {
+    return host == "127.0.0.1" && port == 5060;
+  };
+  cpm::sip::fill_request(m, "udp:127.0.0.9:5070", ours, r);
   CHECK(r.method == "MESSAGE");
   CHECK(r.ruri == "sip:bob@b.example");
   CHECK(r.from_uri == "sip:alice@a.example");
   CHECK(r.to_uri == "sip:bob@b.example");
   CHECK(r.asserted == "sip:alice@a.example");
-  CHECK(r.routes == std::vector<std::string>{"<sip:127.0.0.1:5060;lr>, <sip:p2.example;lr>",
-                                             "<sip:p3.example;lr>"});
+  CHECK(r.source == "udp:127.0.0.9:5070");
+  CHECK(r.own_route_params == ";lr");
+  CHECK(r.routes == std::vector<std::string>{"<sip:p2.example;lr>", "<sip:p3.example;lr>"});
   CHECK(r.headers.size() == m.fields.size());
   CHECK(r.value("Call-ID") == "c1@a.example");
   CHECK(r.body_size == 5);
-  CHECK(long_form("y") == "Identity");
-  CHECK(long_form("Y") == "Identity");
-  CHECK(long_form("X-Odd") == "X-Odd");
+  cpm::sip::fill_request(m, "file", nullptr, r); // nothing is ours: every Route element kept
+  CHECK(r.routes.size() == 3);
+  CHECK(r.own_route_params.empty());
+  CHECK(cpm::sip::long_name("y") == "Identity");
+  CHECK(cpm::sip::long_name("Y") == "Identity");
+  CHECK(cpm::sip::long_name("X-Odd") == "X-Odd");
 }
 
 TEST_SUITE_END();

@@ -100,6 +100,8 @@ std::string_view long_name(std::string_view name)
     return "Via";
   case 'x':
     return "Session-Expires";
+  case 'y':
+    return "Identity";
   default:
     return name;
   }

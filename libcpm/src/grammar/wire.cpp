@@ -2,6 +2,7 @@
 // few values every message needs, as views into the received bytes. No allocation but the
 // growth of Message::fields; one pass over the head, one over the fields.
 #include "cpm/grammar/wire.hpp"
+#include "cpm/grammar/header.hpp"
 
 #include <array>
 #include <cstring>
@@ -146,56 +147,6 @@ constexpr Name long_names[] = {
     {"authorization", Hdr::Authorization},
     {"proxy-authorization", Hdr::ProxyAuthorization},
 };
-
-// The long form of a compact header name (RFC 3261 §7.3.3 and the RFCs that add one:
-// 3265 o/u, 3515 r, 3892 b, 4028 x, 4474 y, 3841 a/j/d); any other name unchanged.
-std::string_view compact_long(std::string_view name)
-{
-  if (name.size() != 1)
-    return name;
-  switch (lower(name[0])) {
-  case 'a':
-    return "Accept-Contact";
-  case 'b':
-    return "Referred-By";
-  case 'c':
-    return "Content-Type";
-  case 'd':
-    return "Request-Disposition";
-  case 'e':
-    return "Content-Encoding";
-  case 'f':
-    return "From";
-  case 'i':
-    return "Call-ID";
-  case 'j':
-    return "Reject-Contact";
-  case 'k':
-    return "Supported";
-  case 'l':
-    return "Content-Length";
-  case 'm':
-    return "Contact";
-  case 'o':
-    return "Event";
-  case 'r':
-    return "Refer-To";
-  case 's':
-    return "Subject";
-  case 't':
-    return "To";
-  case 'u':
-    return "Allow-Events";
-  case 'v':
-    return "Via";
-  case 'x':
-    return "Session-Expires";
-  case 'y':
-    return "Identity";
-  default:
-    return name;
-  }
-}
 
 // One line of the head: [begin, end) without its line end, `next` after it.
 struct Line {
@@ -521,29 +472,6 @@ Hdr header_id(std::string_view name)
   return Hdr::Other;
 }
 
-std::string_view long_form(std::string_view name)
-{
-  return compact_long(name);
-}
-
-sip::Request to_request(const Message& m)
-{
-  sip::Request r;
-  r.method = m.method;
-  r.ruri = m.ruri;
-  r.from_uri = m.from_uri();
-  r.to_uri = m.to_uri();
-  r.asserted = m.pai_uri();
-  r.headers.reserve(m.fields.size());
-  for (const auto& f : m.fields) {
-    r.headers.push_back({std::string(compact_long(f.name)), std::string(f.value)});
-    if (f.id == Hdr::Route)
-      r.routes.emplace_back(f.value);
-  }
-  r.body_size = m.body.size();
-  return r;
-}
-
 bool parse_via(std::string_view value, Via& out)
 {
   bool clean = true;
@@ -623,9 +551,9 @@ const Field* Message::find(std::string_view name) const
   auto id = header_id(name);
   if (id != Hdr::Other)
     return find(id);
-  auto want = compact_long(name);
+  auto want = sip::long_name(name);
   for (const auto& f : fields)
-    if (f.id == Hdr::Other && iequal(compact_long(f.name), want))
+    if (f.id == Hdr::Other && iequal(sip::long_name(f.name), want))
       return &f;
   return nullptr;
 }

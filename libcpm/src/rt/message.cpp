@@ -19,8 +19,17 @@ Result<sip::Request> parse_request_text(std::string_view text)
   // The parser of our own, as the core reads what it receives (LF line ends, as operators
   // paste files, are line ends to it; the body is what follows the empty line): a request
   // the core would refuse is refused here with the core's reason.
+  // A bare LF becomes CRLF first: a request copied into a file (or out of a trace) often
+  // lost its CRs, and its Content-Length counted them.
+  std::string crlf;
+  crlf.reserve(text.size() + 64);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
+      crlf += '\r';
+    crlf += text[i];
+  }
   wire::Message m;
-  auto p = wire::parse(text, m);
+  auto p = wire::parse(crlf, m);
   if (!m.request && m.status)
     return fail("not a SIP request (a response was given)");
   switch (p.verdict) {
@@ -33,8 +42,8 @@ Result<sip::Request> parse_request_text(std::string_view text)
   default:
     return fail(fmt::format("not a SIP request: {}", p.why));
   }
-  auto r = wire::to_request(m);
-  r.source = "file";
+  sip::Request r;
+  sip::fill_request(m, "file", nullptr, r);
   return r;
 }
 

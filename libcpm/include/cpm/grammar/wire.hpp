@@ -142,12 +142,8 @@ Parsed parse(std::string_view data, Message& out, Framing framing = Framing::Dat
 
 // The long form of a header name's id ("v" and "Via" -> Hdr::Via).
 Hdr header_id(std::string_view name);
-// The long name of a compact form ("v" -> "Via", "y" -> "Identity"); other names unchanged.
-std::string_view long_form(std::string_view name);
-
-// A parsed request as the routing layers take it (copies; header names in long form,
-// every Route kept, source left empty): --explain's reading of a request file.
-sip::Request to_request(const Message& m);
+// A field's long name: sip::long_name (grammar/header.hpp). The routing layers' view of a
+// parsed request: sip::fill_request (grammar/request.hpp).
 
 // Parse one Via value (the first of a comma list in `value`); false when its sent-protocol
 // or sent-by cannot be read. Empty parameters (";;") are skipped here; parse() refuses them
