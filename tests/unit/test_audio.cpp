@@ -250,4 +250,45 @@ TEST_CASE("media::WAV without a data chunk is refused, not read for ever")
   CHECK(r.error().message.find("no data chunk") != std::string::npos);
 }
 
+TEST_CASE("media::WAV with an odd-sized chunk before data is refused, not read for ever")
+{
+  // The fuzzer's timeout: RIFF pads the 3-byte LIST chunk to 4, librem 0.6 does not, so its
+  // walk reads "\0dat" as a chunk, seeks past the end of the file and loops there for ever.
+  cpm::test::TempDir dir("cpm-wav");
+  const std::string path = (dir.path / "odd.wav").string();
+  {
+    std::ofstream o(path, std::ios::binary);
+    o.write("RIFF\x00\x20\x00\x00WAVEfmt \x10\x00\x00\x00", 20);
+    const char fmt16[16] = {1, 0, 1, 0, 0x40, 0x1f, 0, 0, (char)0x80, 0x3e, 0, 0, 2, 0, 16, 0};
+    o.write(fmt16, 16);
+    o.write("LIST\x03\x00\x00\x00"
+            "abc\x00",
+            12);
+    o.write("data\x04\x00\x00\x00\x01\x00\x02\x00", 12);
+  }
+  auto r = WavReader::open(path, false);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("no data chunk") != std::string::npos);
+}
+
+TEST_CASE("media::WAV with an extended fmt chunk is read as librem walks it")
+{
+  // fmt of 18 bytes with extra = 0 (what some writers emit): librem reads it, and so do we.
+  cpm::test::TempDir dir("cpm-wav");
+  const std::string path = (dir.path / "fmt18.wav").string();
+  {
+    std::ofstream o(path, std::ios::binary);
+    o.write("RIFF\x2a\x00\x00\x00WAVEfmt \x12\x00\x00\x00", 20);
+    const char fmt18[18] = {1, 0, 1, 0, 0x40, 0x1f, 0, 0, (char)0x80, 0x3e, 0, 0, 2, 0, 16, 0};
+    o.write(fmt18, 18);
+    o.write("data\x04\x00\x00\x00\x01\x00\x02\x00", 12);
+  }
+  auto r = WavReader::open(path, false);
+  REQUIRE(r);
+  Frame f;
+  REQUIRE(r->next(f));
+  CHECK(f[0] == 1);
+  CHECK(f[1] == 2);
+}
+
 TEST_SUITE_END();

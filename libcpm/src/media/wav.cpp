@@ -38,26 +38,46 @@ uint32_t le32(const unsigned char* p)
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
-// librem 0.6's wav_header_decode loops for ever on a file whose chunks end before a "data"
-// chunk (at EOF it reads no chunk, reports no error and seeks on): walk the chunks first.
+uint16_t le16(const unsigned char* p)
+{
+  return static_cast<uint16_t>(p[0] | p[1] << 8);
+}
+
+// librem 0.6's wav_header_decode loops for ever when its walk to the "data" chunk reaches
+// the end of the file: there fread reads no chunk, reports no error, and the loop seeks on
+// by the size of the chunk it read last. Its walk is not the RIFF one: after the 16 bytes
+// of "fmt " it skips only the `extra` count that follows them (when the chunk says it has
+// 18 bytes or more), not the size the chunk declares, and it never pads a chunk to an even
+// size. So walk the file here exactly as librem will, and let librem read it only when that
+// walk reaches a "data" chunk before the end.
 Result<void> has_data_chunk(const std::string& path)
 {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
   if (!f)
     return fail(fmt::format("{}: {}", path, std::strerror(errno)));
-  unsigned char h[12];
-  if (std::fread(h, 1, 12, f.get()) != 12 || std::memcmp(h, "RIFF", 4) ||
+  unsigned char h[20];
+  if (std::fread(h, 1, 20, f.get()) != 20 || std::memcmp(h, "RIFF", 4) ||
       std::memcmp(h + 8, "WAVE", 4))
     return fail(fmt::format("{}: not a WAV file (no RIFF/WAVE header)", path));
+  if (std::memcmp(h + 12, "fmt ", 4) || le32(h + 16) < 16)
+    return fail(fmt::format("{}: not a WAV file (no fmt chunk after the header)", path));
+  const uint32_t riff_size = le32(h + 4);
+  unsigned char fmt16[18];
+  const size_t fmt_len = le32(h + 16) >= 18 ? 18 : 16;
+  if (std::fread(fmt16, 1, fmt_len, f.get()) != fmt_len)
+    return fail(fmt::format("{}: not a WAV file (its fmt chunk is cut short)", path));
+  if (fmt_len == 18 && le16(fmt16 + 16) > 0 && std::fseek(f.get(), le16(fmt16 + 16), SEEK_CUR))
+    return fail(fmt::format("{}: not a WAV file (its fmt chunk is cut short)", path));
   for (;;) {
     unsigned char c[8];
     if (std::fread(c, 1, 8, f.get()) != 8)
       return fail(fmt::format("{}: not a WAV file (no data chunk)", path));
+    const uint32_t size = le32(c + 4);
+    if (size > riff_size)
+      return fail(fmt::format("{}: not a WAV file (a chunk is larger than the file says)", path));
     if (!std::memcmp(c, "data", 4))
       return {};
-    // Chunks are padded to an even size (RIFF).
-    const uint32_t size = le32(c + 4);
-    if (std::fseek(f.get(), static_cast<long>(size) + (size & 1), SEEK_CUR))
+    if (std::fseek(f.get(), static_cast<long>(size), SEEK_CUR))
       return fail(fmt::format("{}: not a WAV file (a chunk runs past its end)", path));
   }
 }
