@@ -429,6 +429,56 @@ TEST_CASE("csip::Stack with own_udp: the udp: listen socket is ours, libre's req
   CHECK(stack.bound().size() == 1); // libre's port is not a listen address
 }
 
+TEST_CASE("csip::Stack grows the buffers of libre's UDP socket on its first request")
+{
+  // Below net.core.rmem_max (212992 by default), so granted without CAP_NET_ADMIN too.
+  constexpr int asked = 150000;
+  csip::Library lib;
+  csip::StackOptions so;
+  so.udp.buffer_bytes = asked;
+  auto made = csip::Stack::create({"udp:127.0.0.1:0"}, "test", nullptr, "127.0.0.1:1", {}, so);
+  REQUIRE(made);
+  auto& stack = **made;
+  REQUIRE(stack.own_udp().empty());
+  // A listener after the stack's: it reads the buffer size of the socket the request came in
+  // on, as the stack left it, and answers.
+  struct Seen {
+    int rcvbuf = 0;
+    int sndbuf = 0;
+    struct ::sip* sip = nullptr;
+  } seen;
+  seen.sip = stack.get();
+  cpm::re_slot<struct sip_lsnr> lsnr;
+  auto h = [](const struct sip_msg* msg, void* arg) noexcept -> bool {
+    auto& s = *static_cast<Seen*>(arg);
+    int fd = udp_sock_fd(static_cast<const struct udp_sock*>(msg->sock), AF_INET);
+    socklen_t len = sizeof s.rcvbuf;
+    (void)getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s.rcvbuf, &len);
+    len = sizeof s.sndbuf;
+    (void)getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s.sndbuf, &len);
+    (void)sip_reply(s.sip, msg, 200, "OK");
+    csip::stop(0);
+    return true;
+  };
+  REQUIRE(sip_listen(lsnr.out(), stack.get(), true, h, &seen) == 0);
+  auto listen = csip::parse_listen(stack.bound()[0]);
+  REQUIRE(listen);
+  struct sa to;
+  sa_set_str(&to, "127.0.0.1", listen->port);
+  Plain peer;
+  peer.send_to(to, "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKgrow1\r\n"
+                   "From: <sip:p@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\n"
+                   "Call-ID: grow1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                   "Content-Length: 0\r\n\r\n");
+  csip::Timer guard;
+  guard.start(5000, [] { csip::stop(9); });
+  REQUIRE(csip::run() == 0);
+  // Linux reports twice what it grants.
+  CHECK(seen.rcvbuf >= 2 * asked);
+  CHECK(seen.sndbuf >= 2 * asked);
+}
+
 TEST_CASE("csip::Stack without own_udp leaves UDP to libre")
 {
   csip::Library lib;

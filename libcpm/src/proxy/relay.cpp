@@ -82,10 +82,6 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix)
   return s.size() >= prefix.size() && text::iequals(s.substr(0, prefix.size()), prefix);
 }
 
-// The receive buffer of libre's UDP sockets (as Kamailio's maxbuffer): bursts of datagrams
-// overflowed the 208 KiB default (the kernel caps it at net.core.rmem_max).
-constexpr int k_udp_buffer = 4 * 1024 * 1024;
-
 } // namespace
 
 // Where a request came from and how to answer it: over one of our own UDP sockets, or
@@ -171,7 +167,6 @@ struct Proxy::Impl final : Upstream {
   RequestHook hook;
   bool has_tcp = false;
   std::vector<rt::UdpSocket*> own_udp; // the stack's UDP sockets of our own (rt/udp_socket.hpp)
-  std::vector<const void*> grown;      // libre's UDP sockets whose buffers grew
   std::unique_ptr<rt::LoopTimerQueue> timers;
   std::unique_ptr<ClientTransactions> clients;
   std::unique_ptr<BranchGenerator> branches; // of our own client transactions
@@ -276,18 +271,6 @@ struct Proxy::Impl final : Upstream {
     diag(fmt::format("max_lingering ({}) reached: the oldest completed transactions leave "
                      "before Timer J ({} s); {} so far",
                      table->limits().max_lingering, k_timer_j_ms / 1000, total));
-  }
-
-  // libre 1.1 creates its transports' UDP sockets inside sip_transp_add and exposes them
-  // only as the `sock` of the messages they deliver, so each grows its buffer on its first
-  // request. (A core's listen sockets are its own, rt/udp_socket.hpp, sized when made.)
-  void grow_udp_buffer(const struct sip_msg& msg)
-  {
-    if (msg.tp != SIP_TRANSP_UDP || !msg.sock ||
-        std::find(grown.begin(), grown.end(), msg.sock) != grown.end())
-      return;
-    (void)udp_sockbuf_set(static_cast<struct udp_sock*>(msg.sock), k_udp_buffer);
-    grown.push_back(msg.sock);
   }
 
   // The address a response to `wm` goes to (RFC 3261 §18.2.2, RFC 3581): over UDP the
@@ -935,7 +918,6 @@ bool Proxy::Impl::req_h(const struct sip_msg* msg, void* arg) noexcept
   in.dst = msg->dst;
   in.lmsg = msg;
   int handled = sip::guarded(self.diag_sink, "the proxy's request handler", -1, [&] {
-    self.grow_udp_buffer(*msg);
     auto p = wire::parse(raw_of(*msg), self.rx_req, wire::Framing::Datagram);
     return self.on_request(in, self.rx_req, p) ? 1 : 0;
   });

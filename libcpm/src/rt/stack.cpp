@@ -96,6 +96,16 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
   std::string prog = software.substr(0, software.find(' '));
+  // libre's UDP transports get the large buffers of the owned sockets too, on the first
+  // request each one delivers: libre 1.1 makes them inside sip_transp_add and shows them
+  // only as the `sock` of their messages. This listener is the first after libre's own
+  // (server transactions), so it sees every new request, and it handles none.
+  s->m_udp_buffer = options.udp.buffer_bytes;
+  s->m_udp_diag = options.udp.diag ? options.udp.diag : [prog](const std::string& line) {
+    std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
+  };
+  if (int e = sip_listen(s->m_grow_lsnr.out(), s->m_sip.get(), true, grow_h, s.get()); e)
+    return fail(fmt::format("cannot listen for SIP requests: {}", std::strerror(e)), 3);
   for (const auto& text : listen) {
     auto spec = parse_listen(text);
     if (!spec)
@@ -134,6 +144,22 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   if (trace && trace->is_open())
     sip_set_trace_handler(s->m_sip.get(), trace_h);
   return s;
+}
+
+bool Stack::grow_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Stack*>(arg);
+  if (msg->tp != SIP_TRANSP_UDP || !msg->sock || self->m_udp_buffer <= 0 ||
+      std::find(self->m_grown.begin(), self->m_grown.end(), msg->sock) != self->m_grown.end())
+    return false;
+  try {
+    self->m_grown.push_back(msg->sock);
+    int fd = udp_sock_fd(static_cast<const struct udp_sock*>(msg->sock), sa_af(&msg->dst));
+    if (fd >= 0)
+      rt::set_socket_buffers(fd, self->m_udp_buffer, self->m_udp_diag);
+  } catch (...) {
+  }
+  return false;
 }
 
 // The socket of a "udp:" listen address is ours; libre gets the same IP at port 0 for the

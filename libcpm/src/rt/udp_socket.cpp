@@ -73,6 +73,12 @@ void set_buffer(int fd, bool receive, int bytes, const sip::Diag& diag)
 
 } // namespace
 
+void set_socket_buffers(int fd, int bytes, const sip::Diag& diag)
+{
+  set_buffer(fd, true, bytes, diag);
+  set_buffer(fd, false, bytes, diag);
+}
+
 struct UdpSocket::Impl {
   int fd = -1;
   struct sa local {};

@@ -37,6 +37,11 @@ struct UdpOptions {
   sip::Diag diag;
 };
 
+// Set a socket's receive and send buffers to `bytes` each (SO_*BUFFORCE first, else capped
+// by the kernel, which is said once on `diag`): for sockets that are not UdpSockets, such
+// as libre's own UDP transports.
+void set_socket_buffers(int fd, int bytes, const sip::Diag& diag);
+
 class UdpSocket {
 public:
   // One datagram received: a view into the socket's receive buffer, valid only during the
