@@ -429,7 +429,7 @@ TEST_CASE("csip::Stack with own_udp: the udp: listen socket is ours, libre's req
   CHECK(stack.bound().size() == 1); // libre's port is not a listen address
 }
 
-TEST_CASE("csip::Stack grows the buffers of libre's UDP socket on its first request")
+TEST_CASE("csip::Stack grows the buffers of libre's UDP socket")
 {
   // Below net.core.rmem_max (212992 by default), so granted without CAP_NET_ADMIN too.
   constexpr int asked = 150000;
@@ -440,8 +440,8 @@ TEST_CASE("csip::Stack grows the buffers of libre's UDP socket on its first requ
   REQUIRE(made);
   auto& stack = **made;
   REQUIRE(stack.own_udp().empty());
-  // A listener after the stack's: it reads the buffer size of the socket the request came in
-  // on, as the stack left it, and answers.
+  // A listener reads the buffer sizes of the socket a request comes in on (libre shows its
+  // socket nowhere else), and answers.
   struct Seen {
     int rcvbuf = 0;
     int sndbuf = 0;

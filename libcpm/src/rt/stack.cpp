@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fmt/format.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cpm/base/text.hpp"
@@ -78,6 +81,43 @@ Result<void> make_dnsc(const std::string& dns, re_ptr<struct ::dnsc>& out, std::
   return {};
 }
 
+// libre's UDP transports get the large buffers of the owned sockets (rt::UdpOptions): a
+// client or server that answers or is answered in bursts (bob's cpm-send --receive in
+// bench/pager-throughput.sh, whose IMDNs' 200s arrive at the rate of the messages) dropped
+// them at the kernel's 208 KiB default. libre 1.1 makes the socket inside sip_transp_add
+// and shows it only as the `sock` of the requests it delivers (never of the responses its
+// client transactions take), so the socket is found once, here, among the process's own:
+// the one datagram socket bound to the address libre reports.
+void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp, const std::string& prog)
+{
+  if (udp.buffer_bytes <= 0 || !sa_port(&bound))
+    return;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir)
+    return;
+  sip::Diag diag = udp.diag ? udp.diag : [prog](const std::string& line) {
+    std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
+  };
+  while (const struct dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end || fd == ::dirfd(dir))
+      continue;
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(int(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM)
+      continue;
+    struct sa local;
+    sa_init(&local, AF_UNSPEC);
+    local.len = sizeof local.u;
+    if (getsockname(int(fd), &local.u.sa, &local.len) != 0 || !sa_cmp(&local, &bound, SA_ALL))
+      continue;
+    rt::set_socket_buffers(int(fd), udp.buffer_bytes, diag);
+    break;
+  }
+  ::closedir(dir);
+}
+
 } // namespace
 
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,
@@ -96,16 +136,6 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
   std::string prog = software.substr(0, software.find(' '));
-  // libre's UDP transports get the large buffers of the owned sockets too, on the first
-  // request each one delivers: libre 1.1 makes them inside sip_transp_add and shows them
-  // only as the `sock` of their messages. This listener is the first after libre's own
-  // (server transactions), so it sees every new request, and it handles none.
-  s->m_udp_buffer = options.udp.buffer_bytes;
-  s->m_udp_diag = options.udp.diag ? options.udp.diag : [prog](const std::string& line) {
-    std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
-  };
-  if (int e = sip_listen(s->m_grow_lsnr.out(), s->m_sip.get(), true, grow_h, s.get()); e)
-    return fail(fmt::format("cannot listen for SIP requests: {}", std::strerror(e)), 3);
   for (const auto& text : listen) {
     auto spec = parse_listen(text);
     if (!spec)
@@ -138,28 +168,14 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
     struct sa bound;
     if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound))
       spec->port = sa_port(&bound);
+    if (tp == SIP_TRANSP_UDP)
+      grow_libre_udp(bound, options.udp, prog);
     s->m_specs.push_back(*spec);
     s->m_bound.push_back(format_listen(*spec));
   }
   if (trace && trace->is_open())
     sip_set_trace_handler(s->m_sip.get(), trace_h);
   return s;
-}
-
-bool Stack::grow_h(const struct sip_msg* msg, void* arg) noexcept
-{
-  auto* self = static_cast<Stack*>(arg);
-  if (msg->tp != SIP_TRANSP_UDP || !msg->sock || self->m_udp_buffer <= 0 ||
-      std::find(self->m_grown.begin(), self->m_grown.end(), msg->sock) != self->m_grown.end())
-    return false;
-  try {
-    self->m_grown.push_back(msg->sock);
-    int fd = udp_sock_fd(static_cast<const struct udp_sock*>(msg->sock), sa_af(&msg->dst));
-    if (fd >= 0)
-      rt::set_socket_buffers(fd, self->m_udp_buffer, self->m_udp_diag);
-  } catch (...) {
-  }
-  return false;
 }
 
 // The socket of a "udp:" listen address is ours; libre gets the same IP at port 0 for the
@@ -185,8 +201,10 @@ Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOp
                 3);
   struct sa bound;
   Hop theirs = spec;
-  if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_UDP, &ephemeral) == 0)
+  if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_UDP, &ephemeral) == 0) {
     theirs.port = sa_port(&bound);
+    grow_libre_udp(bound, udp, prog);
+  }
   m_libre_udp.push_back(theirs);
   m_own_udp.push_back(std::move(*sock));
   m_specs.push_back(spec);

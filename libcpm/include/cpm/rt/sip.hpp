@@ -21,7 +21,6 @@
 struct sa;
 struct sip;
 struct sip_msg;
-struct sip_lsnr;
 struct mbuf;
 struct dnsc;
 
@@ -106,12 +105,6 @@ private:
   std::vector<Hop> m_specs;
   std::vector<Hop> m_libre_udp; // with own_udp: libre's UDP transports (ephemeral ports)
   std::vector<std::unique_ptr<rt::UdpSocket>> m_own_udp;
-  // libre's UDP sockets whose buffers have been grown (see grow_h in stack.cpp).
-  re_slot<struct ::sip_lsnr> m_grow_lsnr;
-  std::vector<void*> m_grown;
-  int m_udp_buffer = 0;
-  sip::Diag m_udp_diag;
-  static bool grow_h(const struct ::sip_msg* msg, void* arg) noexcept;
   trace::Writer* m_trace = nullptr;
   friend struct StackAccess;
 };
