@@ -43,12 +43,11 @@ Signals::Signals(std::vector<int> signals, std::function<void(int)> fn)
   for (int s : m_signals)
     if (s <= 0 || s >= NSIG || s > 255 || fd_of(s) >= 0) // one byte per signal in the pipe
       throw std::logic_error(fmt::format("signal {} is not free for sip::Signals", s));
-  if (::pipe(m_pipe) != 0) {
+  // Close-on-exec is a descriptor flag, given at creation (F_SETFL would ignore it).
+  if (::pipe2(m_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
     m_pipe[0] = m_pipe[1] = -1;
     return;
   }
-  for (int fd : m_pipe)
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK | O_CLOEXEC);
   fd_listen(m_pipe[0], FD_READ, on_read, this);
   struct sigaction sa = {};
   sa.sa_handler = sig_handler;
