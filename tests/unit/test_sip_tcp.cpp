@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string>
@@ -540,22 +542,21 @@ TEST_CASE("rt::SipTcp tells the owner of an outgoing connection that was refused
   CHECK(tcp->connections() == 0);
 }
 
-TEST_CASE("rt::SipTcp connects from its listen port when told to")
+TEST_CASE("rt::SipTcp listening on one address connects from the one it is given")
 {
   csip::Library lib;
   rt::TcpOptions o;
-  o.connect_from_listen_port = true;
-  auto tcp = open_tcp(o, "127.0.0.2");
+  o.connect_from = "127.0.0.2";
+  auto tcp = open_tcp(o, "127.0.0.1");
   Server server;
-  const auto msg = request("from-listen-port");
-  REQUIRE(tcp->send_to(server.addr, msg) == 0);
+  const auto msg = request("from-given");
+  rt::SipTcp::ConnId conn = 0;
+  REQUIRE(tcp->send_to(server.addr, msg, &conn) == 0);
   REQUIRE(run_until([&] { return !server.peers.empty() && server.peers[0]->data == msg; }));
-  CHECK(sa_str(server.peers[0]->from) == tcp->local_text());
-  // And the listener still accepts on that port.
-  Client c(tcp->local());
-  tcp->set_handler([&](const rt::SipTcp::Received& r) { CHECK(r.message.call_id == "in"); });
-  c.send(request("in"));
-  REQUIRE(run_until([&] { return tcp->stats().received == 1; }));
+  CHECK(sa_str(server.peers[0]->from) == sa_str(*tcp->local(conn)));
+  CHECK(sa_str(server.peers[0]->from).rfind("127.0.0.2:", 0) == 0);
+  o.connect_from = "::1";
+  CHECK_FALSE(rt::SipTcp::open("127.0.0.1", 0, o));
 }
 
 TEST_CASE("rt::SipTcp sends to a client's address on the connection it came on")

@@ -432,10 +432,20 @@ Result<std::unique_ptr<SipTcp>> SipTcp::open(const struct sa& local, const TcpOp
   if (tcp_sock_local_get(m->ts.get(), &bound) == 0)
     m->local = bound;
   m->local_text = sa_str(m->local);
-  // Our connections come from the listen address: its IP with any port, or its port too.
+  // Our connections come from the listen address's IP, or the one given (TcpOptions says
+  // why not from the listen port).
   m->connect_from = m->local;
-  if (!options.connect_from_listen_port)
-    sa_set_port(&m->connect_from, 0);
+  if (!options.connect_from.empty()) {
+    std::string h = options.connect_from;
+    if (h.size() > 1 && h.front() == '[' && h.back() == ']')
+      h = h.substr(1, h.size() - 2);
+    if (sa_set_str(&m->connect_from, h.c_str(), 0) != 0 ||
+        sa_af(&m->connect_from) != sa_af(&m->local))
+      return fail(fmt::format("cannot connect from '{}': not an IP address of the family of {}",
+                              options.connect_from, m->local_text),
+                  2);
+  }
+  sa_set_port(&m->connect_from, 0);
   return std::unique_ptr<SipTcp>(new SipTcp(std::move(m)));
 }
 

@@ -45,13 +45,16 @@ struct TcpOptions {
   uint64_t idle_ms = 900 * 1000;
   // RFC 3261 §18.3; see FramerLimits.
   bool require_content_length = true;
-  // Outgoing connections are bound to the listen address's IP; with this, to its port too
-  // (SO_REUSEADDR and SO_REUSEPORT, which libre sets on both sockets, let a connecting
-  // socket share the listening socket's address). Then a peer sees our connections come
-  // from the address it would send to; RFC 5923 connection reuse needs more than that:
-  // an `alias` parameter on our Via, and the peer must authenticate that we own that
-  // address (TLS) before it sends its own requests down our connection.
-  bool connect_from_listen_port = false;
+  // The IP outgoing connections are bound to (an IP literal of the listen address's
+  // family); empty: the listen address's. A listener on the any-address needs it to have
+  // its connections come from the node's own address. The port is one the kernel picks,
+  // not the listen port: Linux lets a second socket bind a listening socket's address only
+  // when both set SO_REUSEPORT, and Debian's libre 1.1 sets only SO_REUSEADDR on the
+  // sockets it makes (and gives no way to the listening one's fd). Nor would the listen
+  // port be enough for RFC 5923 connection reuse, where the peer sends its own requests
+  // down a connection we opened: that needs an `alias` parameter on our Via, and the peer
+  // must know that we own the address we claim (TLS), so a proxy that wants it needs TLS.
+  std::string connect_from;
   // Every message received and sent is traced here when one of its sinks is open.
   trace::Writer* trace = nullptr;
   // Where diagnostics go (stderr with "cpm: " when empty).
@@ -119,8 +122,8 @@ public:
   // gone), ENOSPC (over max_send_queue) or the error of the socket, which closes it.
   int send(ConnId conn, std::string_view bytes);
   // Write `bytes` to `dst`: on the open connection to that address when there is one
-  // (accepted or opened), else on a new connection from our own address (see
-  // TcpOptions::connect_from_listen_port), the bytes kept until it is up. Returns 0 or an
+  // (accepted or opened), else on a new connection from our own address
+  // (TcpOptions::connect_from), the bytes kept until it is up. Returns 0 or an
   // errno as send(), EMFILE over max_connections, EAFNOSUPPORT for a `dst` of the other
   // family; `conn`, when given, gets the connection used.
   int send_to(const struct ::sa& dst, std::string_view bytes, ConnId* conn = nullptr);
