@@ -9,7 +9,7 @@
 # shellcheck disable=SC2034 # used by the scripts that source this
 fuzz_targets=(fuzz_cpim fuzz_imdn fuzz_route_uri fuzz_sip fuzz_auth fuzz_config fuzz_ladder
   fuzz_msrp fuzz_sdp fuzz_plain_retry fuzz_encoding fuzz_sms fuzz_smpp fuzz_wav fuzz_mixer fuzz_hep
-  fuzz_wire)
+  fuzz_wire fuzz_tcp_framing)
 
 fuzz_seeds()
 {
@@ -20,7 +20,7 @@ fuzz_seeds()
   fuzz_cpim | fuzz_plain_retry) echo "$data/examples/cpim" ;;
   fuzz_imdn) echo "$data/examples/imdn" ;;
   fuzz_msrp) echo "$data/examples/msrp" ;;
-  fuzz_sip | fuzz_route_uri | fuzz_wire) echo "$data/rfc4475" ;;
+  fuzz_sip | fuzz_route_uri | fuzz_wire | fuzz_tcp_framing) echo "$data/rfc4475" ;;
   fuzz_config) echo "$top/examples" ;;
   fuzz_ladder) echo "$top/tests/flows/ladders" ;;
   fuzz_sdp) echo "$top/tests/fuzz/seeds/sdp" ;;
