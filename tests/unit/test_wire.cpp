@@ -10,22 +10,14 @@
 
 #include "cpm/grammar/request.hpp"
 #include "cpm/grammar/wire.hpp"
+#include "helpers.hpp"
 
 using namespace cpm::sip::wire;
 using namespace std::string_view_literals;
 
 namespace {
 
-std::string crlf(std::string_view s)
-{
-  std::string out;
-  for (char c : s) {
-    if (c == '\n')
-      out += '\r';
-    out += c;
-  }
-  return out;
-}
+using cpm::test::crlf;
 
 const std::string message_text = crlf("MESSAGE sip:bob@b.example SIP/2.0\n"
                                       "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1;rport\n"
