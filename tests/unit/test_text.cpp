@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "cpm/base/quoted.hpp"
 #include "cpm/base/text.hpp"
 
 using namespace cpm;
@@ -31,6 +32,64 @@ TEST_CASE("text::percent_decode decodes %XX and keeps the rest")
     CHECK(text::percent_decode("abc%4") == "abc%4");
     CHECK(text::percent_decode("a%zzb") == "a%zzb");
     CHECK(text::percent_decode("%%41") == "%A");
+  }
+}
+
+TEST_CASE("text::find_outside_quotes skips quoted strings and <...>")
+{
+  constexpr auto npos = std::string_view::npos;
+  using text::find_outside_quotes;
+  // A constant expression, so the parser's templates may use it at compile time too.
+  static_assert(find_outside_quotes("\"a,b\" <c,d>, e", ",") == 11);
+  CHECK(find_outside_quotes("a,b", ",") == 1);
+  CHECK(find_outside_quotes("a;b,c", ",;") == 1);
+  SUBCASE("an escaped quote inside quotes does not close them")
+  {
+    CHECK(find_outside_quotes(R"("a\",b",c)", ",") == 7);
+    CHECK(find_outside_quotes(R"("a\\",b)", ",") == 5); // an escaped backslash does
+  }
+  SUBCASE("a '<' inside quotes opens no URI")
+  {
+    CHECK(find_outside_quotes(R"("x <y>" <sip:a>)", "<") == 8);
+    CHECK(find_outside_quotes(R"("<",b)", ",") == 3);
+  }
+  SUBCASE("a separator inside <> does not count; nested brackets are counted")
+  {
+    CHECK(find_outside_quotes("<sip:a;lr,x>,b", ",;") == 12);
+    CHECK(find_outside_quotes("<<a>,b>,c", ",") == 7);
+    CHECK(find_outside_quotes("a>,b", ",") == 2); // a stray '>' is an ordinary character
+    CHECK(find_outside_quotes("<a,b", ",") == npos);
+  }
+  SUBCASE("a '<' among the stops is found, not skipped")
+  {
+    CHECK(find_outside_quotes("\"Bob\" <sip:b>", "<") == 6);
+    CHECK(find_outside_quotes("sip:b;tag=1", ";<") == 5);
+  }
+  SUBCASE("the walk starts at `from`, outside quotes and brackets")
+  {
+    CHECK(find_outside_quotes("a,b,c", ",", 2) == 3);
+    CHECK(find_outside_quotes("a,b", ",", 3) == npos);
+    CHECK(find_outside_quotes("a,b", ",", 9) == npos);
+  }
+  SUBCASE("an unterminated quote hides the rest and is told")
+  {
+    bool open = false;
+    CHECK(find_outside_quotes("\"a,b", ",", 0, &open) == npos);
+    CHECK(open);
+    CHECK(find_outside_quotes("\"a\\", ",", 0, &open) == npos); // a backslash ends it
+    CHECK(open);
+    CHECK(find_outside_quotes("\"a\" b", ",", 0, &open) == npos);
+    CHECK_FALSE(open);
+    CHECK(find_outside_quotes("\"a\",b", ",", 0, &open) == 3);
+    CHECK_FALSE(open);
+  }
+  SUBCASE("empty input and no stops")
+  {
+    bool open = true;
+    CHECK(find_outside_quotes("", ",", 0, &open) == npos);
+    CHECK_FALSE(open);
+    CHECK(find_outside_quotes("", "") == npos);
+    CHECK(find_outside_quotes("a,b", "") == npos);
   }
 }
 

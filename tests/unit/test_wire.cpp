@@ -8,24 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/request.hpp"
 #include "cpm/grammar/wire.hpp"
+#include "helpers.hpp"
 
 using namespace cpm::sip::wire;
 using namespace std::string_view_literals;
 
 namespace {
 
-std::string crlf(std::string_view s)
-{
-  std::string out;
-  for (char c : s) {
-    if (c == '\n')
-      out += '\r';
-    out += c;
-  }
-  return out;
-}
+using cpm::test::crlf;
 
 const std::string message_text = crlf("MESSAGE sip:bob@b.example SIP/2.0\n"
                                       "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1;rport\n"
@@ -455,6 +448,22 @@ TEST_CASE("wire::header_param and addr_spec_of read name-addrs and addr-specs")
   CHECK(addr_spec_of("sip:a@b ; tag=1") == "sip:a@b");
   CHECK(addr_spec_of("Bell, Alexander <sip:a.g.bell@example.com>;tag=43") ==
         "sip:a.g.bell@example.com");
+}
+
+TEST_CASE("wire's list and parameter walks agree with grammar/header.hpp on malformed <...>")
+{
+  // Both walk with text::find_outside_quotes, so a proxy's request view (split_header_list,
+  // find_param) and the parser's own reads cut a value at the same places.
+  for (std::string_view v : {"<<sip:a>,sip:b>, <sip:c>", "<sip:a>;x=<y;tag=1>, b", "a>,b"}) {
+    std::vector<std::string_view> got;
+    for_each_element(v, [&](std::string_view e) { got.push_back(e); });
+    CHECK(got == cpm::sip::split_header_list(v));
+  }
+  bool found = true;
+  CHECK(header_param("<sip:a>;x=<y;tag=1>", "tag", &found).empty());
+  CHECK_FALSE(found);
+  CHECK_FALSE(cpm::sip::find_param(";x=<y;tag=1>", "tag"));
+  CHECK(header_param("<sip:a>;x=\"<y\";tag=1", "tag") == "1");
 }
 
 TEST_CASE("wire::parse gives every RFC 4475 message the verdict of tests/data/rfc4475/expected.tsv")

@@ -15,21 +15,13 @@
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "helpers.hpp"
 
 using namespace cpm::sip;
 
 namespace {
 
-std::string crlf(std::string_view s)
-{
-  std::string out;
-  for (char c : s) {
-    if (c == '\n')
-      out += '\r';
-    out += c;
-  }
-  return out;
-}
+using cpm::test::crlf;
 
 // Ordinary messages like those the other unit tests and the flows send.
 std::vector<std::pair<std::string, std::string>> ordinary()

@@ -1,5 +1,6 @@
 // Small text helpers every parser shares.
 #include "cpm/base/text.hpp"
+#include "cpm/base/quoted.hpp"
 
 #include <cstring>
 
@@ -42,29 +43,16 @@ std::string lower(std::string_view s)
 std::vector<std::string_view> split_list(std::string_view s, char sep)
 {
   std::vector<std::string_view> out;
-  bool quoted = false;
-  int angle = 0;
   size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      ++angle;
-    } else if (c == '>') {
-      angle = angle > 0 ? angle - 1 : 0;
-    } else if (c == sep && angle == 0) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
+  while (true) {
+    auto end = find_outside_quotes(s, std::string_view(&sep, 1), start);
+    if (end == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      return out;
     }
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
   }
-  out.push_back(s.substr(start < s.size() ? start : s.size()));
-  return out;
 }
 
 std::string percent_decode(std::string_view s)

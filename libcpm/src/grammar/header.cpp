@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "cpm/base/quoted.hpp"
 #include "cpm/base/text.hpp"
 
 namespace cpm::sip {
@@ -11,39 +12,12 @@ namespace {
 
 constexpr auto npos = std::string_view::npos;
 
-// The position of the first `c` outside double quotes (backslash escapes) and, when
-// `angles`, outside <...>; npos when none. `quoted` tells whether a quote was left open.
-size_t find_outside(std::string_view s, char c, bool angles, bool* quoted = nullptr)
-{
-  bool q = false;
-  int angle = 0;
-  size_t i = 0;
-  for (; i < s.size(); ++i) {
-    char ch = s[i];
-    if (q) {
-      if (ch == '\\')
-        ++i;
-      else if (ch == '"')
-        q = false;
-    } else if (ch == '"') {
-      q = true;
-    } else if (ch == c && angle == 0) {
-      break;
-    } else if (angles && ch == '<') {
-      ++angle;
-    } else if (angles && ch == '>') {
-      angle = angle > 0 ? angle - 1 : 0;
-    }
-  }
-  if (quoted)
-    *quoted = q;
-  return i < s.size() ? i : npos;
-}
+using text::find_outside_quotes;
 
 // Cut the next parameter off `rest` (which starts after a ';'); false when it was the last.
 bool next_param(std::string_view& rest, Param& out)
 {
-  auto end = find_outside(rest, ';', true);
+  auto end = find_outside_quotes(rest, ";");
   auto p = rest.substr(0, end);
   auto eq = p.find('=');
   out.name = text::trim(p.substr(0, eq));
@@ -119,7 +93,7 @@ std::vector<std::string_view> split_header_list(std::string_view value)
 {
   std::vector<std::string_view> out;
   while (true) {
-    auto comma = find_outside(value, ',', true);
+    auto comma = find_outside_quotes(value, ",");
     if (auto t = text::trim(value.substr(0, comma)); !t.empty())
       out.push_back(t);
     if (comma == npos)
@@ -133,7 +107,7 @@ Result<NameAddr> parse_name_addr(std::string_view value, std::string_view what)
   NameAddr out;
   value = text::trim(value);
   bool quoted = false;
-  auto lt = find_outside(value, '<', false, &quoted);
+  auto lt = find_outside_quotes(value, "<", 0, &quoted);
   if (lt == npos && quoted)
     return fail(fmt::format("Bad {} display name", what));
   if (lt == npos) {
@@ -159,7 +133,7 @@ std::string_view addr_spec(std::string_view value)
   if (lt == npos)
     return value;
   if (auto quote = value.find('"'); quote != npos && quote < lt)
-    lt = find_outside(value, '<', false);
+    lt = find_outside_quotes(value, "<");
   if (lt == npos)
     return value;
   auto rest = value.substr(lt + 1);
@@ -169,7 +143,7 @@ std::string_view addr_spec(std::string_view value)
 std::vector<Param> split_params(std::string_view params)
 {
   std::vector<Param> out;
-  auto first = find_outside(params, ';', true);
+  auto first = find_outside_quotes(params, ";");
   if (first == npos)
     return out;
   auto rest = params.substr(first + 1);
@@ -184,7 +158,7 @@ std::vector<Param> split_params(std::string_view params)
 
 std::optional<std::string_view> find_param(std::string_view params, std::string_view name)
 {
-  auto first = find_outside(params, ';', true);
+  auto first = find_outside_quotes(params, ";");
   if (first == npos)
     return std::nullopt;
   auto rest = params.substr(first + 1);

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 
+#include "cpm/base/quoted.hpp"
 #include "cpm/grammar/request.hpp"
 
 namespace cpm::sip::wire {
@@ -15,6 +16,7 @@ namespace {
 
 using detail::is_lws;
 using detail::trim_lws;
+using text::find_outside_quotes;
 constexpr auto npos = std::string_view::npos;
 
 constexpr char lower(char c)
@@ -107,14 +109,9 @@ bool quotes_closed(std::string_view s)
 {
   if (s.find('"') == npos)
     return true;
-  bool quoted = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (quoted && s[i] == '\\')
-      ++i;
-    else if (s[i] == '"')
-      quoted = !quoted;
-  }
-  return !quoted;
+  bool open = false;
+  (void)find_outside_quotes(s, {}, 0, &open);
+  return !open;
 }
 
 struct Name {
@@ -172,26 +169,11 @@ Line next_line(std::string_view s, size_t p)
 // the '>' of a name-addr, or the first ';' of an addr-spec; npos when none.
 size_t params_start(std::string_view v)
 {
-  bool quoted = false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    char c = v[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      auto gt = v.find('>', i);
-      if (gt == npos)
-        return npos;
-      return v.find(';', gt);
-    } else if (c == ';') {
-      return i;
-    }
-  }
-  return npos;
+  auto i = find_outside_quotes(v, ";<");
+  if (i == npos || v[i] == ';')
+    return i;
+  auto gt = v.find('>', i);
+  return gt == npos ? npos : v.find(';', gt);
 }
 
 // The Via's sent-by and parameters; `clean` is cleared for an empty parameter.
@@ -483,56 +465,28 @@ std::string_view header_param(std::string_view value, std::string_view name, boo
   if (found)
     *found = false;
   auto at = params_start(value);
-  while (at != npos && at < value.size()) {
-    // value[at] == ';'
-    auto rest = value.substr(at + 1);
-    size_t end = 0;
-    bool quoted = false;
-    for (; end < rest.size(); ++end) {
-      char c = rest[end];
-      if (quoted) {
-        if (c == '\\')
-          ++end;
-        else if (c == '"')
-          quoted = false;
-      } else if (c == '"') {
-        quoted = true;
-      } else if (c == ';' || c == ',') {
-        break;
-      }
-    }
-    end = end < rest.size() ? end : rest.size();
-    auto param = rest.substr(0, end);
+  while (at != npos) {
+    // value[at] == ';'; the parameter runs to the next ';' or to the ',' of the next element.
+    auto end = find_outside_quotes(value, ";,", at + 1);
+    auto param = value.substr(at + 1, end == npos ? npos : end - at - 1);
     auto eq = param.find('=');
     if (iequal(trim_lws(param.substr(0, eq)), name)) {
       if (found)
         *found = true;
       return eq == npos ? std::string_view{} : trim_lws(param.substr(eq + 1));
     }
-    if (end >= rest.size() || rest[end] != ';')
+    if (end == npos || value[end] != ';')
       break;
-    at = at + 1 + end;
+    at = end;
   }
   return {};
 }
 
 std::string_view addr_spec_of(std::string_view value)
 {
-  bool quoted = false;
-  for (size_t i = 0; i < value.size(); ++i) {
-    char c = value[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      auto gt = value.find('>', i);
-      auto inner = value.substr(i + 1, gt == npos ? npos : gt - i - 1);
-      return trim_lws(inner);
-    }
+  if (auto lt = find_outside_quotes(value, "<"); lt != npos) {
+    auto gt = value.find('>', lt);
+    return trim_lws(value.substr(lt + 1, gt == npos ? npos : gt - lt - 1));
   }
   auto v = trim_lws(value);
   return trim_lws(v.substr(0, v.find(';')));

@@ -3,6 +3,7 @@
 // and from the nodes' roles.
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/header.hpp"
+#include "cpm/grammar/wire.hpp"
 #include "cpm/ladder/ladder.hpp"
 #include "cpm/ladder/ladder_detail.hpp"
 
@@ -13,9 +14,8 @@ namespace cpm::ladder {
 
 namespace {
 
-using detail::header;
-using detail::header_values;
-using detail::split_message;
+namespace wire = sip::wire;
+
 using detail::split_ws;
 using text::iequals;
 using text::lower;
@@ -158,19 +158,38 @@ std::string cpim_what(std::string_view body)
   return out;
 }
 
-// One hop's message split once.
+// One hop's message read once by the parser of our own, as the trace reader reads it
+// (arrows.cpp): its fields whatever its verdict, compact forms and folded lines included.
+// An MSRP message has the same shape (fields, an empty line, a body), so it is read so too.
 struct Parsed {
-  std::vector<std::string_view> headers;
-  std::string_view body;
-  std::string type; // the body's media type, "" without a body
+  wire::Message m;
+  std::string_view body; // all that follows the empty line, as traced
+  std::string type;      // the body's media type, "" without a body
 };
+
+// The value of the first field `id` or `name`, "" when there is none.
+std::string_view field(const Parsed& p, wire::Hdr id)
+{
+  auto* f = p.m.find(id);
+  return f ? f->value : std::string_view{};
+}
+
+std::string_view field(const Parsed& p, std::string_view name)
+{
+  auto* f = p.m.find(name);
+  return f ? f->value : std::string_view{};
+}
 
 Parsed parse(const Arrow& h)
 {
   Parsed p;
-  split_message(h.message, p.headers, p.body);
+  (void)wire::parse(h.message, p.m);
+  // The body as the trace holds it: a Content-Length that disagrees does not cut it here.
+  if (p.m.head.data())
+    p.body = std::string_view(h.message).substr(
+        size_t(p.m.head.data() + p.m.head.size() - h.message.data()));
   if (!trim(p.body).empty())
-    p.type = media_type(header(p.headers, "Content-Type"));
+    p.type = media_type(field(p, wire::Hdr::ContentType));
   return p;
 }
 
@@ -179,7 +198,7 @@ std::string body_what(const Arrow& h, const Parsed& p, bool offer_before)
 {
   if (p.type.empty())
     return {};
-  auto coding = header(p.headers, "Content-Encoding");
+  auto coding = field(p, "Content-Encoding");
   if (!coding.empty() && !iequals(coding, "identity"))
     return fmt::format("{}, {}-coded", p.type == "message/cpim" ? "CPIM" : p.type, coding);
   if (p.type == "message/cpim")
@@ -254,7 +273,7 @@ std::string sip_what(const Arrow& h, const Parsed& p)
     if (h.method == "CANCEL")
       return "cancels the INVITE";
     if (h.method == "REGISTER")
-      return header(p.headers, "Authorization").empty() ? "registration"
+      return field(p, wire::Hdr::Authorization).empty() ? "registration"
                                                         : "registration with credentials";
     if (h.method == "OPTIONS")
       return "capability query";
@@ -268,7 +287,7 @@ std::string sip_what(const Arrow& h, const Parsed& p)
 }
 
 // The served user and case of a trigger's Route params (core::route_params).
-std::string served_of(const std::string& route)
+std::string served_of(std::string_view route)
 {
   auto uri = sip::addr_spec(route);
   auto served = sip::find_param(uri, "cpm-served");
@@ -282,18 +301,23 @@ struct Odi {
   std::string served;
 };
 
-Odi find_odi(const std::vector<std::string>& routes)
+Odi find_odi(const Parsed& p)
 {
   Odi o;
-  for (size_t i = 0; i < routes.size(); ++i) {
-    auto odi = sip::find_param(sip::addr_spec(routes[i]), "odi");
-    if (odi) {
-      o.at = static_cast<int>(i);
+  int i = 0;
+  std::string_view top;
+  wire::for_each_value(p.m, wire::Hdr::Route, [&](const wire::Field&, std::string_view route) {
+    if (i == 0)
+      top = route;
+    if (auto odi = sip::find_param(sip::addr_spec(route), "odi")) {
+      o.at = i;
       o.token = std::string(*odi);
-      o.served = i > 0 ? served_of(routes[0]) : std::string();
-      return o;
+      o.served = i > 0 ? served_of(top) : std::string();
+      return false;
     }
-  }
+    ++i;
+    return true;
+  });
   return o;
 }
 
@@ -302,11 +326,10 @@ std::string case_of(const std::string& token)
   return token.rfind("t", 0) == 0 ? "terminating" : "originating";
 }
 
-// The URI of a From or To header, parameters of the header dropped.
-std::string uri_of(const Parsed& p, std::string_view name)
+// The URI of a From, To or P-Served-User header, parameters of the header dropped.
+std::string uri_of(const Parsed& p, wire::Hdr id)
 {
-  auto v = header(p.headers, name);
-  return std::string(sip::addr_spec(v));
+  return std::string(sip::addr_spec(field(p, id)));
 }
 
 std::string host_of_uri(std::string_view uri)
@@ -335,7 +358,7 @@ Roles infer(const std::vector<Arrow>& hs, const std::vector<Parsed>& ps, Roles r
       give(h.from, k_iwf);
       give(h.to, k_smsc);
     } else if (!h.smpp && !h.msrp) {
-      auto odi = find_odi(header_values(ps[i].headers, "Route"));
+      auto odi = find_odi(ps[i]);
       if (odi.at > 0) {
         give(h.from, k_core);
         give(h.to, k_cs);
@@ -398,17 +421,17 @@ std::string Why::operator()(size_t i)
   const auto& h = m_hs[i];
   const auto& p = m_ps[i];
   bool fresh = !m_received_ids[h.from].count(h.call_id);
-  auto from_uri = uri_of(p, "From");
+  auto from_uri = uri_of(p, wire::Hdr::From);
   bool as_group = fresh && !from_uri.empty() && m_received_uris[h.from].count(from_uri);
   m_received_ids[h.to].insert(h.call_id);
   if (!h.uri.empty())
     m_received_uris[h.to].insert(h.uri.substr(0, h.uri.find(';')));
 
-  auto odi = find_odi(header_values(p.headers, "Route"));
+  auto odi = find_odi(p);
   if (odi.at == 0)
     return fmt::format("return with odi {} ({} case)", odi.token, case_of(odi.token));
   if (odi.at > 0 && odi.served.empty()) // RFC 5502: the served user and session case
-    odi.served = std::string(sip::addr_spec(header(p.headers, "P-Served-User")));
+    odi.served = uri_of(p, wire::Hdr::PServedUser);
   if (odi.at > 0)
     return fmt::format("{} trigger to the Conversation Server{}", case_of(odi.token),
                        odi.served.empty() ? "" : ", served user " + odi.served);
@@ -436,7 +459,7 @@ std::string Why::operator()(size_t i)
 // The Warning of a response, as "Warning: 399 csB ..." says it.
 std::string warning_of(const Parsed& p)
 {
-  auto w = header(p.headers, "Warning");
+  auto w = std::string(field(p, "Warning"));
   if (w.empty())
     return {};
   auto q = w.find('"');

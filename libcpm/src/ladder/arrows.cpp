@@ -1,7 +1,6 @@
 // Ladders: the events of traces into arrows (one per message), filtered and labelled.
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/address.hpp"
-#include "cpm/grammar/header.hpp"
 #include "cpm/grammar/wire.hpp"
 #include "cpm/ladder/ladder.hpp"
 #include "cpm/ladder/ladder_detail.hpp"
@@ -23,61 +22,6 @@ std::vector<std::string> detail::split_ws(std::string_view s)
 
 using text::iequals;
 using text::trim;
-
-// Split a message into its header lines and its body.
-void detail::split_message(std::string_view msg, std::vector<std::string_view>& headers,
-                           std::string_view& body)
-{
-  size_t pos = 0;
-  bool first = true;
-  body = {};
-  while (pos < msg.size()) {
-    auto end = msg.find('\n', pos);
-    if (end == std::string_view::npos)
-      end = msg.size();
-    auto line = msg.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    pos = end + 1;
-    if (first) { // the start line
-      first = false;
-      continue;
-    }
-    if (line.empty()) {
-      body = pos < msg.size() ? msg.substr(pos) : std::string_view{};
-      return;
-    }
-    headers.push_back(line);
-  }
-}
-
-// The value of the first header named `name` (or its compact form), or "".
-std::string detail::header(const std::vector<std::string_view>& headers, std::string_view name)
-{
-  for (auto line : headers) {
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos)
-      continue;
-    if (iequals(sip::long_name(trim(line.substr(0, colon))), name))
-      return std::string(trim(line.substr(colon + 1)));
-  }
-  return {};
-}
-
-std::vector<std::string> detail::header_values(const std::vector<std::string_view>& headers,
-                                               std::string_view name)
-{
-  std::vector<std::string> out;
-  for (auto line : headers) {
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos ||
-        !iequals(sip::long_name(trim(line.substr(0, colon))), name))
-      continue;
-    for (auto v : sip::split_header_list(trim(line.substr(colon + 1))))
-      out.emplace_back(v);
-  }
-  return out;
-}
 
 namespace {
 

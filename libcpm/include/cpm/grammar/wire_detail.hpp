@@ -5,6 +5,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "cpm/base/quoted.hpp"
+
 namespace cpm::sip::wire {
 
 namespace detail {
@@ -31,26 +33,8 @@ constexpr std::string_view trim_lws(std::string_view s)
 // (backslash escapes) and outside <...>, or s.size().
 constexpr size_t element_end(std::string_view s)
 {
-  bool quoted = false;
-  bool angle = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (angle) {
-      angle = c != '>';
-    } else if (c == '<') {
-      angle = true;
-    } else if (c == ',') {
-      return i;
-    }
-  }
-  return s.size();
+  auto end = text::find_outside_quotes(s, ",");
+  return end == std::string_view::npos ? s.size() : end;
 }
 
 } // namespace detail
