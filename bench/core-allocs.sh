@@ -61,7 +61,7 @@ mkdir -p "$here/results"
 out=$here/results/core-allocs-$(date +%Y%m%d-%H%M%S).txt
 {
   echo "# cpm-core-route, $n MESSAGE transactions at $rate/s after a warm-up of $n, max_lingering $cap"
-  echo "# commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# $CPM_BIN/cpm-core-route, tree at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# calls during the measured batch, and per transaction"
   python3 - "$n" "$((m1 - m0))" "$((c1 - c0))" "$((r1 - r0))" "$((a1 - a0))" "$((f1 - f0))" <<'PY'
 import sys
