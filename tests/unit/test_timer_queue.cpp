@@ -115,4 +115,38 @@ TEST_CASE("rt::TimerQueue: restart, cancel, destruction")
   }
 }
 
+TEST_CASE("rt::TimerQueue: a timer that fired or was cancelled starts again in order")
+{
+  // Each keeps its queue node between starts (no allocation per start): the node must
+  // come back with its new expiry, in the right place, also into another queue.
+  FakeTimers q;
+  Log log;
+  cpm::rt::TimerQueue::Timer a, b;
+  q.start(a, 10, fire_a, &log);
+  q.start(b, 30, fire_b, &log);
+  q.t = 10;
+  q.run_due(); // a fires: its node is kept
+  CHECK(log.fired == std::vector<std::string>{"a"});
+  CHECK(q.size() == 1);
+  q.start(a, 10, fire_a, &log); // at 20, before b
+  CHECK(q.size() == 2);
+  CHECK(q.next_due() == 20);
+  b.cancel(); // b keeps its node too
+  CHECK(q.size() == 1);
+  q.start(b, 5, fire_b, &log); // at 15, now before a
+  CHECK(q.next_due() == 15);
+  q.t = 30;
+  q.run_due();
+  CHECK(log.fired == std::vector<std::string>{"a", "b", "a"});
+  FakeTimers other; // a node from one queue serves in another
+  q.start(a, 1, fire_a, &log);
+  other.start(a, 7, fire_b, &log);
+  CHECK(q.size() == 0);
+  CHECK(other.next_due() == 7);
+  other.t = 7;
+  other.run_due();
+  CHECK(log.fired.back() == "b");
+  CHECK(q.next_due() == std::nullopt);
+}
+
 TEST_SUITE_END();

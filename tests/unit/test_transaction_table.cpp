@@ -5,6 +5,9 @@
 #include "cpm/rt/timer_queue.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,9 @@ struct Wire final : Upstream {
   {
     events.push_back("early " + t.key + " " + std::to_string(total));
   }
+  // The transactions the table is done with, kept (as a proxy's pool keeps them).
+  std::vector<std::unique_ptr<ServerTransaction>> released;
+  void release(std::unique_ptr<ServerTransaction> t) override { released.push_back(std::move(t)); }
   // How many times the client side of `key` was told to stop.
   size_t finished(const std::string& key) const
   {
@@ -372,6 +378,99 @@ TEST_CASE("transaction_table: beyond max_lingering the oldest lingering transact
     CHECK(g.table.find(key_of("z9hG4bKb", "MESSAGE")) == &b);
     CHECK(g.table.left_early() == 1);
   }
+}
+
+TEST_CASE("transaction_table: a transaction that has left goes to Upstream::release for reuse")
+{
+  Fixture f;
+  auto& t = f.add("z9hG4bKa", "MESSAGE");
+  ServerTransaction* first = &t;
+  f.table.respond(t, "SIP/2.0 200 OK\r\n\r\n", 200);
+  CHECK(f.wire.released.empty()); // lingering
+  f.timers.advance(k_linger);
+  REQUIRE(f.wire.released.size() == 1);
+  CHECK(f.wire.released[0].get() == first);
+  CHECK(f.table.size() == 0);
+  auto again = std::move(f.wire.released[0]);
+  f.wire.released.clear();
+  size_t last_capacity = again->last.capacity();
+  again->reuse();
+  CHECK(again->key.empty());
+  CHECK(again->last.empty());
+  CHECK(again->last.capacity() == last_capacity); // cleared, not freed
+  CHECK(again->final_code == 0);
+  again->key = key_of("z9hG4bKb", "MESSAGE");
+  again->method = "MESSAGE";
+  auto& second = f.table.add(std::move(again));
+  CHECK(&second == first);
+  CHECK(f.table.find(key_of("z9hG4bKb", "MESSAGE")) == first);
+  CHECK(f.table.find(key_of("z9hG4bKa", "MESSAGE")) == nullptr);
+  CHECK_FALSE(f.table.absorb(key_of("z9hG4bKa", "MESSAGE"), false));
+  // It behaves as new: a timeout, then its linger, then released once more.
+  f.table.expect_final(second, 100);
+  f.timers.advance(100);
+  REQUIRE(f.wire.sent.size() == 2);
+  CHECK(f.wire.status(1) == "408 Request Timeout");
+  f.timers.advance(k_linger);
+  CHECK(f.wire.released.size() == 1);
+  CHECK(f.table.size() == 0);
+}
+
+TEST_CASE("transaction_table: a new transaction with a live one's key releases the old one")
+{
+  Fixture f;
+  auto& old = f.add("z9hG4bKa", "MESSAGE");
+  ServerTransaction* old_ptr = &old;
+  f.table.expect_final(old, 100);
+  auto& fresh = f.add("z9hG4bKa", "MESSAGE");
+  REQUIRE(f.wire.released.size() == 1);
+  CHECK(f.wire.released[0].get() == old_ptr);
+  CHECK(f.table.find(fresh.key) == &fresh);
+  f.timers.advance(100); // the old one's timer went with it: only the new one has none
+  CHECK(f.wire.sent.empty());
+}
+
+TEST_CASE("transaction_table: a completed transaction gives its head and Call-ID buffers back")
+{
+  Fixture f;
+  auto& t = f.add("z9hG4bKa", "MESSAGE", std::string(40, 'c') + "@a.example");
+  size_t head_capacity = t.head.capacity();
+  size_t small = std::string().capacity();
+  CHECK(f.table.spare_string().capacity() == small); // none yet
+  f.table.respond(t, "SIP/2.0 200 OK\r\n\r\n", 200);
+  CHECK(t.head.empty()); // a lingering transaction keeps neither
+  CHECK(t.head.capacity() == small);
+  CHECK(t.call_id.capacity() == small);
+  auto a = f.table.spare_string();
+  auto b = f.table.spare_string();
+  CHECK(a.empty());
+  CHECK(b.empty());
+  CHECK(std::max(a.capacity(), b.capacity()) >= head_capacity);
+  CHECK(std::min(a.capacity(), b.capacity()) >= 50);
+  CHECK(f.table.spare_string().capacity() == small);
+}
+
+TEST_CASE("transaction_table: local_response on parts is the transaction's")
+{
+  Fixture f;
+  auto& t = f.add("z9hG4bKa", "MESSAGE");
+  std::vector<std::string> extra{"Warning: 399 a \"b\""};
+  std::string out = "before";
+  local_response(out, t.head, t.key, t.to_tagged, 404, "Not Found", extra, "body");
+  CHECK(out == "before" + local_response(t, 404, "Not Found", extra, "body"));
+  // Our To tag: a hash of the key, as it has always been written.
+  char tag[40];
+  std::snprintf(tag, sizeof tag, ";tag=%016zx\r\n", std::hash<std::string>{}(t.key));
+  CHECK(out.find(std::string("To: <sip:bob@b.example>") + tag) != std::string::npos);
+  std::string tagged;
+  local_response(tagged, t.head, t.key, true, 404, "Not Found");
+  CHECK(tagged.find("To: <sip:bob@b.example>\r\n") != std::string::npos); // no tag of ours
+  std::string trying;
+  local_response(trying, t.head, t.key, false, 100, "Trying");
+  CHECK(trying.find("To: <sip:bob@b.example>\r\n") != std::string::npos);
+  std::string other;
+  local_response(other, t.head, "another key", false, 404, "Not Found");
+  CHECK(other != local_response(t, 404, "Not Found"));
 }
 
 TEST_SUITE_END();

@@ -5,6 +5,7 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cpm/rt/re.hpp"
 
@@ -23,13 +24,30 @@ struct ClientTransactions::Txn {
   rt::TimerQueue::Timer timer_e;
 };
 
+namespace {
+
+// How many erased transactions' nodes and stopped ones' request buffers are kept for reuse
+// (as the server side's TransactionTable keeps its spares); beyond, they are freed.
+constexpr size_t k_spares = 4096;
+
+} // namespace
+
 struct ClientTransactions::Table {
-  std::unordered_map<uint64_t, Txn> by_branch;
+  using Map = std::unordered_map<uint64_t, Txn>;
+  Map by_branch;
+  // Reused so that steady state allocates neither: erased entries (a Txn with its timer's
+  // queue node), and the request copies of stopped ones (a lingering transaction keeps
+  // none).
+  std::vector<Map::node_type> spare_nodes;
+  std::vector<std::string> spare_texts;
 };
 
 ClientTransactions::ClientTransactions(Send send, rt::TimerQueue& timers)
     : m_send(std::move(send)), m_timers(timers), m_table(std::make_unique<Table>())
 {
+  m_table->by_branch.reserve(1024);
+  m_table->spare_nodes.reserve(k_spares);
+  m_table->spare_texts.reserve(k_spares);
 }
 
 ClientTransactions::~ClientTransactions() = default;
@@ -46,10 +64,26 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
     return EEXIST;
   if (int err = m_send(dst, request); err)
     return err;
-  Txn& t = m_table->by_branch[branch];
+  auto& tb = *m_table;
+  Table::Map::iterator it;
+  if (!tb.spare_nodes.empty()) { // an erased transaction's node: no allocation
+    Table::Map::node_type node = std::move(tb.spare_nodes.back());
+    tb.spare_nodes.pop_back();
+    node.key() = branch;
+    it = tb.by_branch.insert(std::move(node)).position;
+  } else {
+    it = tb.by_branch.try_emplace(branch).first;
+  }
+  Txn& t = it->second;
   t.owner = this;
   t.branch = branch;
   t.method = method;
+  t.sent = 0;
+  t.proceeding = false;
+  if (t.text.capacity() < request.size() && !tb.spare_texts.empty()) {
+    t.text = std::move(tb.spare_texts.back());
+    tb.spare_texts.pop_back();
+  }
   t.text.assign(request);
   t.dst = dst;
   t.handler = h;
@@ -60,15 +94,32 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
 
 void ClientTransactions::stop(uint64_t branch)
 {
-  if (auto it = m_table->by_branch.find(branch); it != m_table->by_branch.end()) {
-    it->second.timer_e.cancel();
-    std::string().swap(it->second.text); // no more retransmissions: free the request
+  if (auto it = m_table->by_branch.find(branch); it != m_table->by_branch.end())
+    stopped(it->second);
+}
+
+// No more retransmissions: the request's buffer goes to the next transaction.
+void ClientTransactions::stopped(Txn& t) noexcept
+{
+  t.timer_e.cancel();
+  auto& spare = m_table->spare_texts;
+  if (t.text.capacity() > std::string().capacity() && spare.size() < spare.capacity()) {
+    spare.push_back(std::move(t.text)); // reserved: no allocation
+    spare.back().clear();
   }
+  std::string().swap(t.text);
 }
 
 void ClientTransactions::erase(uint64_t branch)
 {
-  m_table->by_branch.erase(branch);
+  auto& tb = *m_table;
+  auto it = tb.by_branch.find(branch);
+  if (it == tb.by_branch.end())
+    return;
+  stopped(it->second);
+  auto node = tb.by_branch.extract(it);
+  if (tb.spare_nodes.size() < tb.spare_nodes.capacity()) // reserved: no allocation
+    tb.spare_nodes.push_back(std::move(node));
 }
 
 bool ClientTransactions::on_response(const sip::wire::Message& msg)

@@ -7,15 +7,20 @@
 
 namespace cpm::proxy {
 
-std::string next_hop(const Action& a, const sip::Request& req, const std::string& ruri)
+std::string_view next_hop_view(const Action& a, const sip::Request& req, std::string_view ruri)
 {
   if (!a.next_hop.empty())
     return a.next_hop;
   if (!a.push_routes.empty())
-    return std::string(sip::addr_spec(a.push_routes.front()));
+    return sip::addr_spec(a.push_routes.front());
   if (!req.routes.empty())
-    return std::string(sip::addr_spec(req.routes.front()));
+    return sip::addr_spec(req.routes.front());
   return ruri;
+}
+
+std::string next_hop(const Action& a, const sip::Request& req, const std::string& ruri)
+{
+  return std::string(next_hop_view(a, req, ruri));
 }
 
 bool moves_to_tcp(std::string_view hop, size_t size, size_t udp_max, bool have_tcp)

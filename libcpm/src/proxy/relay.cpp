@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <fmt/format.h>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -151,6 +152,9 @@ struct RelayTxn final : ServerTransaction {
   uint64_t first_branch = 0; // our client transaction of the first target, once retried
 
   ~RelayTxn() override;
+  // Ready for the next request (Proxy::Impl::release): no client side, strings emptied
+  // with their capacity kept.
+  void recycle();
 };
 
 struct Proxy::Impl final : Upstream {
@@ -179,6 +183,15 @@ struct Proxy::Impl final : Upstream {
   sip::Request req_view;
   sip::IsLocal is_local;
   std::string out_text, out_wire;
+  std::string rx_key;             // the received request's transaction key
+  std::string fwd_ruri, fwd_hop;  // where forward() sends it
+  std::string out_resp;           // a relayed response
+  std::string reply_key, reply_h; // a response outside any transaction: its tag key, head
+  std::string reply_out;
+  // Transactions the table has released, for the next requests (at most k_spare_txns):
+  // a RelayTxn keeps its strings' capacity, its timer its queue node.
+  static constexpr size_t k_spare_txns = 4096;
+  std::vector<std::unique_ptr<RelayTxn>> spare_txns;
   // The last next hop decoded for our own client transactions, and what it gave (most
   // requests of a busy core go to the same few hops).
   std::string last_hop;
@@ -192,6 +205,7 @@ struct Proxy::Impl final : Upstream {
     req_lsnr.reset();
     resp_lsnr.reset();
     table.reset(); // before the client transactions and timers its entries use
+    spare_txns.clear();
   }
 
   // opt.diag as rt/guard.hpp's sink, built once (callbacks run per message).
@@ -253,10 +267,18 @@ struct Proxy::Impl final : Upstream {
     t.creq.reset();
     if (t.own_branch)
       clients->stop(t.own_branch);
-    // What only an unanswered request needs goes now, not after the linger.
+    // What only an unanswered request needs goes now, not after the linger (the table
+    // gives back the head and Call-ID buffers).
     t.fallback.reset();
     t.retry.reset();
-    std::string().swap(t.call_id);
+  }
+
+  void release(std::unique_ptr<ServerTransaction> st) override
+  {
+    std::unique_ptr<RelayTxn> t(static_cast<RelayTxn*>(st.release()));
+    t->recycle();
+    if (spare_txns.size() < spare_txns.capacity()) // reserved: no allocation
+      spare_txns.push_back(std::move(t));
   }
 
   // The cap on lingering transactions made one leave before Timer J: said on stderr at
@@ -306,17 +328,20 @@ struct Proxy::Impl final : Upstream {
       diag(fmt::format("cannot send a response to {}: {}", sa_str(dst), std::strerror(err)));
   }
 
-  // A response outside any transaction (flood limits, malformed requests, CANCEL).
+  // A response outside any transaction (flood limits, malformed requests, CANCEL): the
+  // table's builder, local_response, on a head and tag key of our own.
   void reply(const Inbound& in, const wire::Message& wm, int code, std::string_view reason,
              const std::vector<std::string>& extra = {})
   {
     char ip[64];
     (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
-    ServerTransaction t; // only for local_response's head and tag
-    t.head = reply_head(wm, ip, sa_port(&in.src));
-    t.key = fmt::format("{}|{}|{}", wm.call_id, wm.via.branch, wm.cseq);
-    t.to_tagged = !wm.to_tag().empty();
-    send_to(in, reply_addr(in, wm), local_response(t, code, reason, extra));
+    reply_h.clear();
+    reply_head(wm, ip, sa_port(&in.src), reply_h);
+    reply_key.clear();
+    fmt::format_to(std::back_inserter(reply_key), "{}|{}|{}", wm.call_id, wm.via.branch, wm.cseq);
+    reply_out.clear();
+    local_response(reply_out, reply_h, reply_key, !wm.to_tag().empty(), code, reason, extra);
+    send_to(in, reply_addr(in, wm), reply_out);
   }
 
   bool admit(const Inbound& in, const wire::Message& wm);
@@ -326,9 +351,8 @@ struct Proxy::Impl final : Upstream {
   bool acceptable(const Inbound& in, const wire::Message& wm, const sip::Request& req, bool ack);
   Action decide(const Inbound& in, const wire::Message& wm, sip::Request& req, bool ack);
   void start_transaction(const Inbound& in, const wire::Message& wm, const sip::Request& req,
-                         const Action& a, std::string key, std::string method);
-  RelayTxn& add_transaction(const Inbound& in, const wire::Message& wm, std::string key,
-                            std::string method);
+                         const Action& a, std::string_view key);
+  RelayTxn& add_transaction(const Inbound& in, const wire::Message& wm, std::string_view key);
   int forward(const Inbound& in, const wire::Message& wm, const sip::Request& req, const Action& a,
               RelayTxn* t, const std::string& key);
   bool own_client_dst(const std::string& hop, struct sa& dst, struct sa& laddr);
@@ -359,16 +383,36 @@ RelayTxn::~RelayTxn()
     px->clients->erase(first_branch);
 }
 
+void RelayTxn::recycle()
+{
+  if (own_branch)
+    px->clients->erase(own_branch);
+  if (first_branch)
+    px->clients->erase(first_branch);
+  own_branch = first_branch = 0;
+  creq.reset();
+  sock.reset();
+  own = nullptr;
+  tp = in_tp = SIP_TRANSP_UDP;
+  record_route = false;
+  rr_params.clear();
+  fallback.reset();
+  retry.reset();
+  reuse();
+}
+
 namespace {
 
 // The server-transaction key of a request (RFC 3261 §17.2.3), or for a branch without the
-// magic cookie the RFC 2543 match: Call-ID, CSeq number, From tag, sent-by.
-std::string request_key(const wire::Message& wm)
+// magic cookie the RFC 2543 match: Call-ID, CSeq number, From tag, sent-by. Written over
+// `out`.
+void request_key(const wire::Message& wm, std::string& out)
 {
   if (wm.via.branch.size() > 7 && wm.via.branch.substr(0, 7) == "z9hG4bK")
-    return txn_key(wm.via.branch, wm.via.sent_by, wm.method);
-  return txn_key(fmt::format("{}|{}|{}", wm.call_id, wm.cseq, wm.from_tag()), wm.via.sent_by,
-                 wm.method);
+    txn_key(out, wm.via.branch, wm.via.sent_by, wm.method);
+  else
+    txn_key(out, fmt::format("{}|{}|{}", wm.call_id, wm.cseq, wm.from_tag()), wm.via.sent_by,
+            wm.method);
 }
 
 } // namespace
@@ -413,7 +457,8 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::P
       reply(in, wm, code, code == 505 ? "Version Not Supported" : p.why);
     return true;
   }
-  std::string key = request_key(wm);
+  request_key(wm, rx_key);
+  const std::string& key = rx_key;
   if (wm.method == "CANCEL")
     return on_cancel(in, wm, key);
   if (table->absorb(key, ack))
@@ -443,7 +488,7 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::P
         diag(fmt::format("cannot forward ACK: {}", std::strerror(err)));
     return true;
   }
-  start_transaction(in, wm, req, a, std::move(key), std::string(wm.method));
+  start_transaction(in, wm, req, a, key);
   return true;
 }
 
@@ -534,14 +579,25 @@ Action Proxy::Impl::decide(const Inbound& in, const wire::Message& wm, sip::Requ
   }
 }
 
-RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& wm, std::string key,
-                                       std::string method)
+RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& wm,
+                                       std::string_view key)
 {
-  auto t = std::make_unique<RelayTxn>();
+  std::unique_ptr<RelayTxn> t;
+  if (spare_txns.empty()) {
+    t = std::make_unique<RelayTxn>();
+  } else { // one the table released: its strings keep their capacity
+    t = std::move(spare_txns.back());
+    spare_txns.pop_back();
+  }
   t->px = this;
-  t->key = std::move(key);
-  t->method = std::move(method);
-  t->call_id = wm.call_id;
+  t->key.assign(key);
+  t->method.assign(wm.method);
+  // A buffer a completed transaction gave back (a released one kept its own when it left
+  // unanswered).
+  const size_t small = std::string().capacity();
+  if (t->call_id.capacity() <= small)
+    t->call_id = table->spare_string();
+  t->call_id.assign(wm.call_id);
   t->invite = t->method == "INVITE";
   t->tp = in.tp;
   t->reliable = in.tp != SIP_TRANSP_UDP;
@@ -554,15 +610,16 @@ RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& w
   t->to_tagged = !wm.to_tag().empty();
   char ip[64];
   (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
-  t->head = reply_head(wm, ip, sa_port(&in.src));
+  if (t->head.capacity() <= small)
+    t->head = table->spare_string();
+  reply_head(wm, ip, sa_port(&in.src), t->head);
   return static_cast<RelayTxn&>(table->add(std::move(t)));
 }
 
 void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& wm,
-                                    const sip::Request& req, const Action& a, std::string key,
-                                    std::string method)
+                                    const sip::Request& req, const Action& a, std::string_view key)
 {
-  RelayTxn& t = add_transaction(in, wm, key, std::move(method));
+  RelayTxn& t = add_transaction(in, wm, key);
   if (a.kind == Action::Kind::Reply) {
     table->reply(t, a.status, a.reason, a.reply_headers, a.reply_body);
     return;
@@ -597,14 +654,15 @@ int Proxy::Impl::forward(const Inbound& in, const wire::Message& wm, const sip::
 {
   out_text.clear();
   forward_text(wm, req.routes.size(), a, out_text);
-  std::string ruri = a.ruri.empty() ? std::string(wm.ruri) : a.ruri;
-  std::string hop = next_hop(a, req, ruri);
+  std::string& ruri = fwd_ruri;
+  ruri.assign(a.ruri.empty() ? wm.ruri : std::string_view(a.ruri));
+  std::string& hop = fwd_hop;
+  hop.assign(next_hop_view(a, req, ruri));
   std::unique_ptr<Fallback> back;
   if (moves_to_tcp(hop, out_text.size() + ruri.size() + 200, opt.udp_max, has_tcp)) {
     std::string tcp = with_transport(hop, "tcp");
     if (t) // a transaction can fall back to UDP; an ACK just goes
-      back = std::make_unique<Fallback>(
-          Fallback{ruri, {}, std::move(hop), Fallback::Why::TcpBySize, tcp});
+      back = std::make_unique<Fallback>(Fallback{ruri, {}, hop, Fallback::Why::TcpBySize, tcp});
     hop = std::move(tcp);
   } else if (t && !a.alternate_hop.empty()) {
     back = std::make_unique<Fallback>(
@@ -855,10 +913,9 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* 
           t.retry->on_status.end() &&
       send_retry(t, *msg))
     return;
-  std::string text;
-  text.reserve(msg->raw.size() + 32);
-  response_text(*msg, text);
-  table->respond(t, std::move(text), msg->status);
+  out_resp.clear();
+  response_text(*msg, out_resp);
+  table->respond(t, out_resp, msg->status);
   if (msg->status < 200 && t.invite)
     table->expect_final(t, uint64_t(opt.timer_c_ms));
 }
@@ -900,7 +957,8 @@ bool Proxy::Impl::forward_stray(const wire::Message& wm)
   struct sa dst;
   if (sa_set_str(&dst, host.c_str(), port) != 0)
     return true; // a name: nowhere to send it statelessly
-  std::string text;
+  std::string& text = out_resp;
+  text.clear();
   response_text(wm, text);
   if (tp == SIP_TRANSP_UDP)
     (void)send_udp(dst, text);
@@ -1014,6 +1072,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   if (m.opt.max_lingering)
     limits.max_lingering = m.opt.max_lingering;
   m.table = std::make_unique<TransactionTable>(*m.timers, m, limits);
+  m.spare_txns.reserve(Impl::k_spare_txns);
   m.limiter = std::make_unique<FloodLimiter>(m.opt.flood);
   int err = sip_listen(m.req_lsnr.out(), m.sip, true, Impl::req_h, &m);
   if (!err)

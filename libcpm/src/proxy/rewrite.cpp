@@ -2,7 +2,6 @@
 #include "cpm/proxy/rewrite.hpp"
 
 #include <charconv>
-#include <fmt/format.h>
 
 #include "cpm/base/text.hpp"
 #include "cpm/grammar/header.hpp"
@@ -69,16 +68,20 @@ std::string_view first_element(std::string_view value)
 }
 
 // The top Via of a local response: RFC 3581 rport and RFC 3261 §18.2.1 received.
-std::string top_via_for_reply(std::string_view val, std::string_view ip, uint16_t port)
+void append_top_via_for_reply(std::string& out, std::string_view v, std::string_view ip,
+                              uint16_t port)
 {
-  std::string v(val);
   auto pos = v.find(";rport");
-  if (pos != std::string::npos && (pos + 6 == v.size() || v[pos + 6] == ';' || v[pos + 6] == ' ')) {
-    v.insert(pos + 6, fmt::format("={};received={}", port, ip));
-  } else if (v.find(";received=") == std::string::npos) {
-    v += fmt::format(";received={}", ip);
+  if (pos != std::string_view::npos &&
+      (pos + 6 == v.size() || v[pos + 6] == ';' || v[pos + 6] == ' ')) {
+    out.append(v.substr(0, pos + 6)).append("=");
+    append_number(out, port);
+    out.append(";received=").append(ip).append(v.substr(pos + 6));
+  } else {
+    out.append(v);
+    if (v.find(";received=") == std::string_view::npos)
+      out.append(";received=").append(ip);
   }
-  return v;
 }
 
 } // namespace
@@ -163,28 +166,35 @@ void response_text(const wire::Message& m, std::string& out)
   out.append(m.body);
 }
 
-std::string reply_head(const wire::Message& m, std::string_view src_ip, uint16_t src_port)
+void reply_head(const wire::Message& m, std::string_view src_ip, uint16_t src_port,
+                std::string& out)
 {
-  std::string s;
   bool top = true;
   for (const auto& f : m.fields) {
     if (f.id != wire::Hdr::Via)
       continue;
     if (top) {
       top = false;
-      s.append("Via: ").append(top_via_for_reply(first_element(f.value), src_ip, src_port));
-      s.append("\r\n");
+      out.append("Via: ");
+      append_top_via_for_reply(out, first_element(f.value), src_ip, src_port);
+      out.append("\r\n");
       if (auto rest = after_first_element(f.value); !rest.empty())
-        s.append("Via: ").append(rest).append("\r\n");
+        out.append("Via: ").append(rest).append("\r\n");
       continue;
     }
-    s.append("Via: ").append(f.value).append("\r\n");
+    out.append("Via: ").append(f.value).append("\r\n");
   }
   for (auto [id, name] :
        {std::pair{wire::Hdr::From, "From: "}, std::pair{wire::Hdr::To, "To: "},
         std::pair{wire::Hdr::CallId, "Call-ID: "}, std::pair{wire::Hdr::CSeq, "CSeq: "}})
     if (const auto* f = m.find(id))
-      s.append(name).append(f->value).append("\r\n");
+      out.append(name).append(f->value).append("\r\n");
+}
+
+std::string reply_head(const wire::Message& m, std::string_view src_ip, uint16_t src_port)
+{
+  std::string s;
+  reply_head(m, src_ip, src_port, s);
   return s;
 }
 

@@ -15,7 +15,7 @@ void TimerQueue::Timer::cancel() noexcept
 {
   if (!m_queue)
     return;
-  m_queue->m_timers.erase(m_at);
+  m_node = m_queue->m_timers.extract(m_at);
   m_queue = nullptr; // a timerfd set for it may wake the loop once for nothing: harmless
 }
 
@@ -28,7 +28,13 @@ TimerQueue::~TimerQueue()
 void TimerQueue::start(Timer& t, uint64_t ms, Handler h, void* arg)
 {
   t.cancel();
-  t.m_at = m_timers.emplace(now() + ms, &t);
+  // The node of its last start, if any: no allocation (extract and insert move it).
+  if (t.m_node) {
+    t.m_node.key() = now() + ms;
+    t.m_at = m_timers.insert(std::move(t.m_node));
+  } else {
+    t.m_at = m_timers.emplace(now() + ms, &t);
+  }
   t.m_queue = this;
   t.m_handler = h;
   t.m_arg = arg;
@@ -40,7 +46,7 @@ void TimerQueue::run_due()
   uint64_t t_now = now();
   while (!m_timers.empty() && m_timers.begin()->first <= t_now) {
     Timer& t = *m_timers.begin()->second;
-    m_timers.erase(m_timers.begin());
+    t.m_node = m_timers.extract(m_timers.begin());
     t.m_queue = nullptr;
     t.m_handler(t.m_arg); // may destroy t
   }

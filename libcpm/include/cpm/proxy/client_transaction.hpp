@@ -47,6 +47,7 @@ public:
 private:
   struct Txn;
   struct Table;
+  void stopped(Txn& t) noexcept;
   static void on_timer_e(void* arg) noexcept;
 
   Send m_send;

@@ -13,6 +13,8 @@ namespace cpm::proxy {
 // The next hop's SIP URI: `a.next_hop`, else the first pushed Route, else the first Route
 // left in the request, else `ruri` (the request URI it is sent with).
 std::string next_hop(const Action& a, const sip::Request& req, const std::string& ruri);
+// The same as a view into `a`, `req` or `ruri` (the proxy copies it into a buffer it reuses).
+std::string_view next_hop_view(const Action& a, const sip::Request& req, std::string_view ruri);
 // RFC 3261 §18.1.1: whether a request of `size` bytes over `udp_max` to `hop` goes over TCP
 // to the same host:port instead: only when we listen on TCP and the hop's URI names no
 // transport (an explicit ";transport=udp" is the target saying it takes UDP only).

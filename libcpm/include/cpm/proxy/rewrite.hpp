@@ -28,5 +28,8 @@ void response_text(const sip::wire::Message& m, std::string& out);
 // gets received= (RFC 3261 §18.2.1) and the rport value (RFC 3581) of the source
 // `src_ip`:`src_port`. Fields a malformed request lacks are left out.
 std::string reply_head(const sip::wire::Message& m, std::string_view src_ip, uint16_t src_port);
+// The same appended to `out` (a buffer the caller reuses).
+void reply_head(const sip::wire::Message& m, std::string_view src_ip, uint16_t src_port,
+                std::string& out);
 
 } // namespace cpm::proxy

@@ -27,6 +27,9 @@ class TransactionTable;
 
 // The server-transaction key: branch, sent-by and method (ACK and CANCEL map to INVITE's).
 std::string txn_key(std::string_view branch, std::string_view sent_by, std::string_view method);
+// The same written over `out` (a buffer the caller reuses: no allocation once grown).
+void txn_key(std::string& out, std::string_view branch, std::string_view sent_by,
+             std::string_view method);
 
 // How long a completed transaction that came over UDP stays to absorb retransmissions of
 // its request: RFC 3261 Timer J, 64*T1 (a client retransmits a non-INVITE request until
@@ -53,6 +56,10 @@ struct ServerTransaction {
   virtual ~ServerTransaction() = default;
   ServerTransaction(const ServerTransaction&) = delete;
   ServerTransaction& operator=(const ServerTransaction&) = delete;
+
+  // Ready for another request, as if new, its strings emptied but keeping their capacity
+  // (a proxy's pool of transactions: Upstream::release). Not while a table holds it.
+  void reuse();
 
   std::string key; // txn_key()
   std::string method;
@@ -91,11 +98,21 @@ public:
     (void)t;
     (void)total;
   }
+  // The table is done with `t` (it lingered, left early, or a new transaction took its
+  // key). Destroyed unless kept: a proxy keeps it for its next transaction
+  // (ServerTransaction::reuse), so that a busy one allocates no transaction per request.
+  virtual void release(std::unique_ptr<ServerTransaction> t) { t.reset(); }
 };
 
-// A response built from a transaction's head: the status line, head (with our To tag for
-// codes above 100 when the request's To had none), `extra` header lines, Content-Length
-// and `body`.
+// A response built from a request's head (reply_head, proxy/rewrite.hpp), appended to
+// `out`: the status line, the head (with our To tag, a hash of `tag_key`, for codes above
+// 100 when the request's To had none: `to_tagged` false), `extra` header lines,
+// Content-Length and `body`. The one builder of local responses, in a transaction or out
+// of one (a CANCEL's 200, a flood's 503, a malformed request's 400).
+void local_response(std::string& out, std::string_view head, std::string_view tag_key,
+                    bool to_tagged, int code, std::string_view reason,
+                    const std::vector<std::string>& extra = {}, std::string_view body = {});
+// The same for transaction `t`: its head, its key for the tag.
 std::string local_response(const ServerTransaction& t, int code, std::string_view reason,
                            const std::vector<std::string>& extra = {}, std::string_view body = {});
 
@@ -108,8 +125,13 @@ public:
 
   // The transaction of `key` (txn_key()), or nullptr.
   ServerTransaction* find(const std::string& key);
-  // Add a new transaction (its key set); the table owns it until it has lingered.
+  // Add a new transaction (its key set); the table owns it until it has lingered, then
+  // gives it to Upstream::release.
   ServerTransaction& add(std::unique_ptr<ServerTransaction> t);
+  // An empty string, with the capacity of a head or Call-ID that a completed transaction
+  // gave back when there is one, to write a new transaction's into (no allocation per
+  // transaction; a lingering one keeps neither).
+  std::string spare_string();
   // A request with `key` that belongs to a transaction we have: a retransmission (its last
   // response, if any, goes again) or the ACK of our non-2xx final response. Returns
   // false when the request is new to us (an ACK for a 2xx included: it goes end to end).
@@ -118,7 +140,7 @@ public:
   // Send a response upstream (relayed or local) and remember it for retransmissions;
   // nothing after a final one. A final response completes the transaction: its client
   // side stops (Upstream::finish) and it lingers.
-  void respond(ServerTransaction& t, std::string response, int code);
+  void respond(ServerTransaction& t, std::string_view response, int code);
   // Answer locally: respond() with local_response().
   void reply(ServerTransaction& t, int code, std::string_view reason,
              const std::vector<std::string>& extra = {}, std::string_view body = {});
@@ -141,6 +163,7 @@ private:
   void link(ServerTransaction& t);
   void unlink(ServerTransaction& t);
   void erase(ServerTransaction& t);
+  void give_back(std::string& s) noexcept;
   static void on_timeout(void* arg) noexcept;
   static void on_linger_end(void* arg) noexcept;
 
@@ -148,7 +171,13 @@ private:
   Upstream& m_upstream;
   Limits m_limits;
   // Keyed by a view of each transaction's own key (one copy of it, not two).
-  std::unordered_map<std::string_view, std::unique_ptr<ServerTransaction>> m_table;
+  using Map = std::unordered_map<std::string_view, std::unique_ptr<ServerTransaction>>;
+  Map m_table;
+  // Reused so that steady state allocates neither: the nodes of erased entries, the
+  // strings completed transactions gave back (each list bounded by k_spares).
+  std::vector<Map::node_type> m_spare_nodes;
+  std::vector<std::string> m_spare_strings;
+  std::string m_response; // local responses are written here first
   ServerTransaction* m_oldest = nullptr;
   ServerTransaction* m_newest = nullptr;
   size_t m_lingering = 0;

@@ -23,7 +23,9 @@ public:
   using Handler = void (*)(void* arg) noexcept;
 
   // A timer's place in one queue: a member of the object it times, so that starting it
-  // allocates nothing but the queue's node. Destroying it cancels it.
+  // allocates nothing but the queue's node, and that only the first time: a timer that
+  // fires or is cancelled keeps its node for its next start (a proxy's pooled
+  // transactions start theirs per message). Destroying it cancels it.
   class Timer {
   public:
     Timer() = default;
@@ -37,6 +39,7 @@ public:
     friend class TimerQueue;
     TimerQueue* m_queue = nullptr; // set while armed
     std::multimap<uint64_t, Timer*>::iterator m_at;
+    std::multimap<uint64_t, Timer*>::node_type m_node; // kept while not armed
     Handler m_handler = nullptr;
     void* m_arg = nullptr;
   };
