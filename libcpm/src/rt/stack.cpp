@@ -88,16 +88,17 @@ Result<void> make_dnsc(const std::string& dns, re_ptr<struct ::dnsc>& out, std::
 // and shows it only as the `sock` of the requests it delivers (never of the responses its
 // client transactions take), so the socket is found once, here, among the process's own:
 // the one datagram socket bound to the address libre reports.
-void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp, const std::string& prog)
+void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp)
 {
   if (udp.buffer_bytes <= 0 || !sa_port(&bound))
     return;
   DIR* dir = ::opendir("/proc/self/fd");
   if (!dir)
     return;
-  sip::Diag diag = udp.diag ? udp.diag : [prog](const std::string& line) {
-    std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
-  };
+  // A cap by net.core.rmem_max goes unsaid here: every cpm-send run by a user without
+  // CAP_NET_ADMIN would print it, and only a receiver under load needs it (a core says it
+  // for its own sockets).
+  const sip::Diag quiet = [](const std::string&) {};
   while (const struct dirent* e = ::readdir(dir)) {
     char* end = nullptr;
     long fd = std::strtol(e->d_name, &end, 10);
@@ -112,7 +113,7 @@ void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp, const std
     local.len = sizeof local.u;
     if (getsockname(int(fd), &local.u.sa, &local.len) != 0 || !sa_cmp(&local, &bound, SA_ALL))
       continue;
-    rt::set_socket_buffers(int(fd), udp.buffer_bytes, diag);
+    rt::set_socket_buffers(int(fd), udp.buffer_bytes, quiet);
     break;
   }
   ::closedir(dir);
@@ -169,7 +170,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
     if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound))
       spec->port = sa_port(&bound);
     if (tp == SIP_TRANSP_UDP)
-      grow_libre_udp(bound, options.udp, prog);
+      grow_libre_udp(bound, options.udp);
     s->m_specs.push_back(*spec);
     s->m_bound.push_back(format_listen(*spec));
   }
@@ -203,7 +204,7 @@ Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOp
   Hop theirs = spec;
   if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_UDP, &ephemeral) == 0) {
     theirs.port = sa_port(&bound);
-    grow_libre_udp(bound, udp, prog);
+    grow_libre_udp(bound, udp);
   }
   m_libre_udp.push_back(theirs);
   m_own_udp.push_back(std::move(*sock));
