@@ -167,10 +167,11 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
     if (err)
       return fail(fmt::format("cannot listen on {}: {}", text, std::strerror(err)), 3);
     struct sa bound;
-    if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound))
+    if (sip_transp_laddr(s->m_sip.get(), &bound, tp, &sa) == 0 && sa_port(&bound)) {
       spec->port = sa_port(&bound);
-    if (tp == SIP_TRANSP_UDP)
-      grow_libre_udp(bound, options.udp);
+      if (tp == SIP_TRANSP_UDP)
+        grow_libre_udp(bound, options.udp);
+    }
     s->m_specs.push_back(*spec);
     s->m_bound.push_back(format_listen(*spec));
   }
