@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include "cpm/media/audio.hpp"
@@ -161,25 +162,48 @@ TEST_CASE("media::WAV write and read back")
 
 namespace {
 
-// A WAV header for `channels` x 16-bit at `rate` (or `format` 3, float) and `n` data bytes.
+std::string le(uint32_t v, int bytes)
+{
+  std::string s;
+  for (int i = 0; i < bytes; ++i)
+    s += static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+// The 16 bytes of a "fmt " chunk: `channels` x `bits` at `rate` (`format` 1 PCM, 3 float).
+std::string fmt_chunk(uint16_t format, uint16_t channels, uint32_t rate, uint16_t bits)
+{
+  return le(format, 2) + le(channels, 2) + le(rate, 4) + le(rate * channels * bits / 8, 4) +
+         le(static_cast<uint32_t>(channels * bits / 8), 2) + le(bits, 2);
+}
+
+// One chunk as written: its id, the size its header declares (which a test may make lie)
+// and the bytes that follow.
+struct Chunk {
+  std::string id;
+  uint32_t size = 0;
+  std::string bytes;
+};
+
+// "RIFF", `riff_size`, "WAVE", then each chunk as given.
+void write_riff(std::ofstream& o, uint32_t riff_size, const std::vector<Chunk>& chunks)
+{
+  std::string out = "RIFF" + le(riff_size, 4) + "WAVE";
+  for (const auto& c : chunks)
+    out += c.id + le(c.size, 4) + c.bytes;
+  o.write(out.data(), static_cast<std::streamsize>(out.size()));
+}
+
+// A WAV header for `channels` x `bits` at `rate` (`format` 3: float) and `n` data bytes,
+// which the caller writes next.
 void write_header(std::ofstream& o, uint16_t format, uint16_t channels, uint32_t rate,
                   uint16_t bits, uint32_t n)
 {
-  auto u32 = [&](uint32_t v) { o.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { o.write(reinterpret_cast<const char*>(&v), 2); };
-  o.write("RIFF", 4);
-  u32(36 + n);
-  o.write("WAVEfmt ", 8);
-  u32(16);
-  u16(format);
-  u16(channels);
-  u32(rate);
-  u32(rate * channels * bits / 8);
-  u16(static_cast<uint16_t>(channels * bits / 8));
-  u16(bits);
-  o.write("data", 4);
-  u32(n);
+  write_riff(o, 36 + n, {{"fmt ", 16, fmt_chunk(format, channels, rate, bits)}, {"data", n, ""}});
 }
+
+// 8 kHz mono 16-bit PCM, the "fmt " chunk of the malformed files below.
+const std::string k_fmt8k = fmt_chunk(1, 1, 8000, 16);
 
 } // namespace
 
@@ -240,10 +264,7 @@ TEST_CASE("media::WAV without a data chunk is refused, not read for ever")
   const std::string path = (dir.path / "nodata.wav").string();
   {
     std::ofstream o(path, std::ios::binary);
-    o.write("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00", 20);
-    const char fmt16[16] = {1, 0, 1, 0, 0x40, 0x1f, 0, 0, (char)0x80, 0x3e, 0, 0, 2, 0, 16, 0};
-    o.write(fmt16, 16);
-    o.write("LIST\x00\x00\x00\x00", 8);
+    write_riff(o, 0x24, {{"fmt ", 16, k_fmt8k}, {"LIST", 0, ""}});
   }
   auto r = WavReader::open(path, false);
   REQUIRE_FALSE(r);
@@ -258,13 +279,10 @@ TEST_CASE("media::WAV with an odd-sized chunk before data is refused, not read f
   const std::string path = (dir.path / "odd.wav").string();
   {
     std::ofstream o(path, std::ios::binary);
-    o.write("RIFF\x00\x20\x00\x00WAVEfmt \x10\x00\x00\x00", 20);
-    const char fmt16[16] = {1, 0, 1, 0, 0x40, 0x1f, 0, 0, (char)0x80, 0x3e, 0, 0, 2, 0, 16, 0};
-    o.write(fmt16, 16);
-    o.write("LIST\x03\x00\x00\x00"
-            "abc\x00",
-            12);
-    o.write("data\x04\x00\x00\x00\x01\x00\x02\x00", 12);
+    write_riff(o, 0x2000,
+               {{"fmt ", 16, k_fmt8k},
+                {"LIST", 3, std::string("abc\0", 4)},
+                {"data", 4, std::string("\1\0\2\0", 4)}});
   }
   auto r = WavReader::open(path, false);
   REQUIRE_FALSE(r);
@@ -278,10 +296,9 @@ TEST_CASE("media::WAV with an extended fmt chunk is read as librem walks it")
   const std::string path = (dir.path / "fmt18.wav").string();
   {
     std::ofstream o(path, std::ios::binary);
-    o.write("RIFF\x2a\x00\x00\x00WAVEfmt \x12\x00\x00\x00", 20);
-    const char fmt18[18] = {1, 0, 1, 0, 0x40, 0x1f, 0, 0, (char)0x80, 0x3e, 0, 0, 2, 0, 16, 0};
-    o.write(fmt18, 18);
-    o.write("data\x04\x00\x00\x00\x01\x00\x02\x00", 12);
+    write_riff(
+        o, 0x2a,
+        {{"fmt ", 18, k_fmt8k + std::string(2, '\0')}, {"data", 4, std::string("\1\0\2\0", 4)}});
   }
   auto r = WavReader::open(path, false);
   REQUIRE(r);
