@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <memory>
+#include <string>
+
 #include "cpm/base/quoted.hpp"
+#include "cpm/base/spare_list.hpp"
 #include "cpm/base/text.hpp"
 
 using namespace cpm;
@@ -136,6 +140,48 @@ TEST_CASE("text::is_token accepts RFC 3261 token characters only")
   CHECK_FALSE(cpm::text::is_token("a b"));
   CHECK_FALSE(cpm::text::is_token("a:b"));
   CHECK_FALSE(cpm::text::is_token("caf\xc3\xa9"));
+}
+
+TEST_CASE("SpareList keeps at most its bound and hands back the last given")
+{
+  SpareList<std::unique_ptr<int>> spares(2);
+  std::unique_ptr<int> out;
+  CHECK_FALSE(spares.take(out));
+  auto a = std::make_unique<int>(1), b = std::make_unique<int>(2), c = std::make_unique<int>(3);
+  CHECK(spares.give(a));
+  CHECK(spares.give(b));
+  CHECK_FALSE(spares.give(c)); // full: c stays with its owner
+  REQUIRE(c);
+  CHECK(*c == 3);
+  CHECK(spares.size() == 2);
+  REQUIRE(spares.take(out));
+  CHECK(*out == 2);
+  REQUIRE(spares.take(out));
+  CHECK(*out == 1);
+  CHECK(spares.empty());
+}
+
+TEST_CASE("give_buffer keeps only buffers bigger than the short-string one, emptied")
+{
+  SpareList<std::string> spares(1);
+  std::string small = "ab";
+  give_buffer(spares, small);
+  CHECK(small.empty());
+  CHECK(spares.empty()); // nothing worth keeping
+  std::string big(200, 'x');
+  const auto* buffer = big.data();
+  give_buffer(spares, big);
+  CHECK(big.empty());
+  CHECK(big.capacity() < 200);
+  std::string other(300, 'y');
+  give_buffer(spares, other); // no room: freed
+  CHECK(other.empty());
+  CHECK(spares.size() == 1);
+  std::string s;
+  REQUIRE(spares.take(s));
+  CHECK(s.empty());
+  CHECK(s.capacity() >= 200);
+  CHECK(s.data() == buffer); // the same buffer, not a copy
 }
 
 TEST_SUITE_END();

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpm/base/spare_list.hpp"
 #include "cpm/rt/re.hpp"
 
 namespace cpm::proxy {
@@ -24,30 +25,20 @@ struct ClientTransactions::Txn {
   rt::TimerQueue::Timer timer_e;
 };
 
-namespace {
-
-// How many erased transactions' nodes and stopped ones' request buffers are kept for reuse
-// (as the server side's TransactionTable keeps its spares); beyond, they are freed.
-constexpr size_t k_spares = 4096;
-
-} // namespace
-
 struct ClientTransactions::Table {
   using Map = std::unordered_map<uint64_t, Txn>;
   Map by_branch;
   // Reused so that steady state allocates neither: erased entries (a Txn with its timer's
   // queue node), and the request copies of stopped ones (a lingering transaction keeps
   // none).
-  std::vector<Map::node_type> spare_nodes;
-  std::vector<std::string> spare_texts;
+  SpareList<Map::node_type> spare_nodes;
+  SpareList<std::string> spare_texts;
 };
 
 ClientTransactions::ClientTransactions(Send send, rt::TimerQueue& timers)
     : m_send(std::move(send)), m_timers(timers), m_table(std::make_unique<Table>())
 {
   m_table->by_branch.reserve(1024);
-  m_table->spare_nodes.reserve(k_spares);
-  m_table->spare_texts.reserve(k_spares);
 }
 
 ClientTransactions::~ClientTransactions() = default;
@@ -66,9 +57,7 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
     return err;
   auto& tb = *m_table;
   Table::Map::iterator it;
-  if (!tb.spare_nodes.empty()) { // an erased transaction's node: no allocation
-    Table::Map::node_type node = std::move(tb.spare_nodes.back());
-    tb.spare_nodes.pop_back();
+  if (Table::Map::node_type node; tb.spare_nodes.take(node)) { // an erased one's: no allocation
     node.key() = branch;
     it = tb.by_branch.insert(std::move(node)).position;
   } else {
@@ -80,10 +69,8 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
   t.method = method;
   t.sent = 0;
   t.proceeding = false;
-  if (t.text.capacity() < request.size() && !tb.spare_texts.empty()) {
-    t.text = std::move(tb.spare_texts.back());
-    tb.spare_texts.pop_back();
-  }
+  if (t.text.capacity() < request.size())
+    tb.spare_texts.take(t.text);
   t.text.assign(request);
   t.dst = dst;
   t.handler = h;
@@ -102,12 +89,7 @@ void ClientTransactions::stop(uint64_t branch)
 void ClientTransactions::stopped(Txn& t) noexcept
 {
   t.timer_e.cancel();
-  auto& spare = m_table->spare_texts;
-  if (t.text.capacity() > std::string().capacity() && spare.size() < spare.capacity()) {
-    spare.push_back(std::move(t.text)); // reserved: no allocation
-    spare.back().clear();
-  }
-  std::string().swap(t.text);
+  give_buffer(m_table->spare_texts, t.text);
 }
 
 void ClientTransactions::erase(uint64_t branch)
@@ -118,8 +100,7 @@ void ClientTransactions::erase(uint64_t branch)
     return;
   stopped(it->second);
   auto node = tb.by_branch.extract(it);
-  if (tb.spare_nodes.size() < tb.spare_nodes.capacity()) // reserved: no allocation
-    tb.spare_nodes.push_back(std::move(node));
+  tb.spare_nodes.give(node);
 }
 
 bool ClientTransactions::on_response(const sip::wire::Message& msg)

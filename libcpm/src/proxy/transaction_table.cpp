@@ -7,15 +7,6 @@
 
 namespace cpm::proxy {
 
-namespace {
-
-// How many erased map nodes and given-back strings a table keeps for reuse: enough for the
-// transactions that complete and leave within one 10 ms timer slot at 100,000/s; beyond,
-// they are freed (after a burst, memory goes back).
-constexpr size_t k_spares = 4096;
-
-} // namespace
-
 void txn_key(std::string& out, std::string_view branch, std::string_view sent_by,
              std::string_view method)
 {
@@ -89,8 +80,6 @@ TransactionTable::TransactionTable(rt::TimerQueue& timers, Upstream& upstream, L
   if (m_limits.max_lingering < 1)
     m_limits.max_lingering = 1;
   m_table.reserve(1024);
-  m_spare_nodes.reserve(k_spares);
-  m_spare_strings.reserve(k_spares);
 }
 
 TransactionTable::~TransactionTable() = default;
@@ -108,9 +97,7 @@ ServerTransaction& TransactionTable::add(std::unique_ptr<ServerTransaction> t)
   t->m_table = this;
   ServerTransaction& added = *t;
   std::string_view key = added.key;
-  if (!m_spare_nodes.empty()) { // an erased entry's node: no allocation
-    Map::node_type node = std::move(m_spare_nodes.back());
-    m_spare_nodes.pop_back();
+  if (Map::node_type node; m_spare_nodes.take(node)) { // an erased entry's: no allocation
     node.key() = key;
     node.mapped() = std::move(t);
     m_table.insert(std::move(node));
@@ -122,22 +109,15 @@ ServerTransaction& TransactionTable::add(std::unique_ptr<ServerTransaction> t)
 
 std::string TransactionTable::spare_string()
 {
-  if (m_spare_strings.empty())
-    return {};
-  std::string s = std::move(m_spare_strings.back());
-  m_spare_strings.pop_back();
+  std::string s;
+  m_spare_strings.take(s);
   return s;
 }
 
 // Keep `s`'s buffer for spare_string() (it is left empty either way).
 void TransactionTable::give_back(std::string& s) noexcept
 {
-  if (s.capacity() > std::string().capacity() &&
-      m_spare_strings.size() < m_spare_strings.capacity()) { // reserved: no allocation
-    m_spare_strings.push_back(std::move(s));
-    m_spare_strings.back().clear();
-  }
-  std::string().swap(s);
+  give_buffer(m_spare_strings, s);
 }
 
 bool TransactionTable::absorb(const std::string& key, bool ack)
@@ -240,8 +220,7 @@ void TransactionTable::erase(ServerTransaction& t)
   t.m_timer.cancel();
   Map::node_type node = m_table.extract(std::string_view(t.key));
   std::unique_ptr<ServerTransaction> owned = std::move(node.mapped());
-  if (m_spare_nodes.size() < m_spare_nodes.capacity()) // reserved: no allocation
-    m_spare_nodes.push_back(std::move(node));
+  m_spare_nodes.give(node);
   m_upstream.release(std::move(owned));
 }
 

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpm/base/spare_list.hpp"
 #include "cpm/rt/timer_queue.hpp"
 
 namespace cpm::proxy {
@@ -174,9 +175,9 @@ private:
   using Map = std::unordered_map<std::string_view, std::unique_ptr<ServerTransaction>>;
   Map m_table;
   // Reused so that steady state allocates neither: the nodes of erased entries, the
-  // strings completed transactions gave back (each list bounded by k_spares).
-  std::vector<Map::node_type> m_spare_nodes;
-  std::vector<std::string> m_spare_strings;
+  // strings completed transactions gave back.
+  SpareList<Map::node_type> m_spare_nodes;
+  SpareList<std::string> m_spare_strings;
   std::string m_response; // local responses are written here first
   ServerTransaction* m_oldest = nullptr;
   ServerTransaction* m_newest = nullptr;
