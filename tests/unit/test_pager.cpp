@@ -11,7 +11,11 @@
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
+#include "cpm/codec/auth.hpp"
+#include "cpm/rt/pl.hpp"
+#include "cpm/rt/re.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/inbox.hpp"
 #include "cpm/ua/pager.hpp"
@@ -228,7 +232,7 @@ TEST_CASE("ua::Pager times out and cancels quietly")
         ++calls;
         cpm::sip::stop(0);
       },
-      200));
+      1200));
   auto cancelled = pager.send(m, hop, false, [&](const ua::Final&) { ++calls; });
   REQUIRE(cancelled);
   pager.cancel(cancelled->id);
@@ -239,7 +243,116 @@ TEST_CASE("ua::Pager times out and cancels quietly")
   CHECK(f.timed_out);
   CHECK(f.err == ETIMEDOUT);
   CHECK(pager.in_flight() == 0);
+  // What the silent peer got by the timeout (1,200 ms): the first request, its Timer E
+  // retransmission at T1 (the next is due at 1,500 ms), and the cancelled one once.
+  char buf[4096];
+  int datagrams = 0;
+  while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    ++datagrams;
+  CHECK(datagrams == 3);
   ::close(fd);
+}
+
+namespace {
+
+// A peer on a libre stack that sees each MESSAGE as it comes (its top Via branch, Call-ID,
+// CSeq, From tag, credentials) and drops the first, challenges one without credentials
+// (401), or answers 200.
+struct Peer {
+  struct ::sip* sip = nullptr;
+  bool drop_first = false;
+  bool challenge = false;
+  struct Seen {
+    std::string branch, call_id, from_tag, authorization;
+    uint32_t cseq = 0;
+  };
+  std::vector<Seen> seen;
+  cpm::re_slot<struct sip_lsnr> lsnr;
+
+  static bool req_h(const struct sip_msg* msg, void* arg) noexcept
+  {
+    auto& p = *static_cast<Peer*>(arg);
+    Seen s;
+    s.branch = cpm::pl_string(msg->via.branch);
+    s.call_id = cpm::pl_string(msg->callid);
+    s.from_tag = cpm::pl_string(msg->from.tag);
+    s.cseq = msg->cseq.num;
+    if (const struct sip_hdr* h = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION))
+      s.authorization = cpm::pl_string(h->val);
+    bool authorized = !s.authorization.empty();
+    p.seen.push_back(s);
+    if (p.drop_first && p.seen.size() == 1)
+      return true; // lost: the pager's Timer E sends it again
+    if (p.challenge && !authorized)
+      (void)sip_replyf(p.sip, msg, 401, "Unauthorized",
+                       "WWW-Authenticate: %s\r\nContent-Length: 0\r\n\r\n",
+                       cpm::auth::challenge("b.example", "n0nce").c_str());
+    else
+      (void)sip_reply(p.sip, msg, 200, "OK");
+    return true;
+  }
+};
+
+} // namespace
+
+TEST_CASE("ua::Pager's own UDP client transaction: Timer E resends, a challenge is answered")
+{
+  cpm::sip::Library lib;
+  uint16_t port = 0;
+  auto bob = stack_on_one_port(port);
+  REQUIRE(bob);
+  auto alice = cpm::sip::Stack::create({"udp:127.0.0.1:0", "tcp:127.0.0.1:0"}, "test");
+  REQUIRE(alice);
+  Peer peer;
+  peer.sip = bob->get();
+  REQUIRE(sip_listen(peer.lsnr.out(), bob->get(), true, Peer::req_h, &peer) == 0);
+  ua::Pager pager(**alice, [](const std::string&) {});
+  ua::Message m;
+  m.ruri = fmt::format("sip:bob@127.0.0.1:{}", port);
+  m.from = "sip:alice@a.example";
+  m.content_type = "text/plain";
+  m.body = "hello";
+  auto send = [&] {
+    ua::Final f;
+    REQUIRE(
+        pager.send(m, cpm::sip::Hop{"udp", "127.0.0.1", port}, false, [&](const ua::Final& fin) {
+          f = fin;
+          cpm::sip::stop(0);
+        }));
+    cpm::sip::Timer guard;
+    guard.start(10000, [] { cpm::sip::stop(99); });
+    CHECK(cpm::sip::run() == 0);
+    return f;
+  };
+  SUBCASE("the first transmission lost: the same request again after T1, then its 200")
+  {
+    peer.drop_first = true;
+    auto t0 = cpm::sip::jiffies();
+    auto f = send();
+    CHECK(f.status == 200);
+    CHECK(f.err == 0);
+    CHECK(cpm::sip::jiffies() - t0 >= 490); // Timer E's first interval, T1 = 500 ms
+    REQUIRE(peer.seen.size() == 2);
+    CHECK(peer.seen[0].branch.rfind("z9hG4bK", 0) == 0);
+    CHECK(peer.seen[1].branch == peer.seen[0].branch);
+    CHECK(peer.seen[1].cseq == peer.seen[0].cseq);
+  }
+  SUBCASE("a 401: the same Call-ID and From tag, CSeq + 1, a new branch, credentials")
+  {
+    peer.challenge = true;
+    pager.set_credentials(
+        {"sip:alice@a.example", "secret", "no password", ua::Log{"test", true, 0}});
+    auto f = send();
+    CHECK(f.status == 200);
+    REQUIRE(peer.seen.size() == 2);
+    CHECK(peer.seen[0].authorization.empty());
+    CHECK(peer.seen[1].authorization.find("username=\"alice@a.example\"") != std::string::npos);
+    CHECK(peer.seen[1].call_id == peer.seen[0].call_id);
+    CHECK(peer.seen[1].from_tag == peer.seen[0].from_tag);
+    CHECK(peer.seen[1].cseq == peer.seen[0].cseq + 1);
+    CHECK(peer.seen[1].branch != peer.seen[0].branch);
+  }
+  CHECK(pager.in_flight() == 0);
 }
 
 TEST_CASE("ua::transient: no answer and 408, 480, 500, 503, 504 may pass later; the rest is final")

@@ -1,13 +1,21 @@
-// Pager-mode MESSAGEs out, on libre's sip_request.
+// Pager-mode MESSAGEs out, on our own UDP client transactions or on libre's sip_request.
 #include "cpm/ua/pager.hpp"
 
 #include <cstring>
+#include <deque>
 #include <fmt/format.h>
+#include <unordered_map>
 
 #include "cpm/codec/auth.hpp"
 #include "cpm/codec/service.hpp"
+#include "cpm/grammar/wire.hpp"
+#include "cpm/proxy/branch.hpp"
+#include "cpm/proxy/client_transaction.hpp"
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/sa.hpp"
+#include "cpm/rt/timer_queue.hpp"
 
 #include "cpm/rt/re.hpp"
 
@@ -17,6 +25,7 @@ struct Pager::Outstanding {
   Pager* self = nullptr;
   uint64_t id = 0;
   re_slot<struct sip_request> req; // libre clears it when the transaction ends
+  uint64_t own_branch = 0;         // our own client transaction's, 0: none
   Message m;                       // its plain form cleared once it has been sent
   std::string tag;                 // the From tag and Call-ID, the same for a resend
   std::string call_id;
@@ -34,10 +43,48 @@ struct Pager::Outstanding {
   int auth_tries = 0;        // challenges answered for this MESSAGE
   uint64_t t0 = 0;
   Done done;
-  sip::Timer timeout;
+  rt::TimerQueue::Timer timer_f; // of our own client transaction
+  rt::TimerQueue::Timer timeout; // send()'s timeout_ms
+  ~Outstanding()
+  {
+    if (own_branch)
+      self->retire(*this);
+  }
+};
+
+// What our client transactions' handler gets: the MESSAGE of a live transaction, none once
+// it lingers.
+struct Pager::Link {
+  Pager* self = nullptr;
+  Outstanding* o = nullptr;
+};
+
+struct Pager::Own {
+  std::unique_ptr<rt::LoopTimerQueue> timers; // first: destroyed after every timer on it
+  std::unique_ptr<proxy::ClientTransactions> clients;
+  proxy::BranchGenerator branches = proxy::BranchGenerator::random();
+  uint64_t next_key = 0; // what a branch is derived from
+  // By branch, for as long as the transaction is in `clients` (references stay valid).
+  std::unordered_map<uint64_t, Link> links;
+  // Retired transactions (until, branch), oldest first, and the timer that erases them.
+  std::deque<std::pair<uint64_t, uint64_t>> lingering;
+  rt::TimerQueue::Timer purge;
+  re_slot<struct sip_lsnr> lsnr;
+  sip::wire::Message rx;
+  const struct sip_msg* current = nullptr; // libre's form of the response being handled
+  std::string out;                         // the request being written
 };
 
 namespace {
+
+// The start of a response libre received, and its end (over a stream libre ends the buffer
+// at the body's Content-Length): what the proxy's listener parses too (relay.cpp).
+std::string_view raw_of(const struct sip_msg& msg)
+{
+  const char* start = reinterpret_cast<const char*>(msg.ver.p);
+  const char* end = reinterpret_cast<const char*>(msg.mb->buf + msg.mb->end);
+  return start && end > start ? std::string_view(start, size_t(end - start)) : std::string_view();
+}
 
 std::string random_hex()
 {
@@ -107,9 +154,33 @@ Pager::Pager(sip::Stack& stack, sip::Diag on_error)
 
 Pager::~Pager() = default;
 
+Result<void> Pager::ensure_own()
+{
+  if (m_own)
+    return {};
+  auto own = std::make_unique<Own>();
+  auto timers = rt::LoopTimerQueue::create();
+  if (!timers)
+    return tl::unexpected(timers.error());
+  own->timers = std::move(*timers);
+  struct ::sip* sip = m_stack.get();
+  own->clients = std::make_unique<proxy::ClientTransactions>(
+      [sip](const struct sa& dst, std::string_view bytes) {
+        auto mb = mbuf_copy(bytes);
+        return mb ? sip_send(sip, nullptr, SIP_TRANSP_UDP, &dst, mb.get()) : ENOMEM;
+      },
+      *own->timers);
+  if (int err = sip_listen(own->lsnr.out(), sip, false, lsnr_h, this); err)
+    return fail(fmt::format("cannot listen for SIP responses: {}", std::strerror(err)), 3);
+  m_own = std::move(own);
+  return {};
+}
+
 Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done done,
                          uint64_t timeout_ms)
 {
+  if (auto own = ensure_own(); !own)
+    return tl::unexpected(own.error());
   auto o = std::make_unique<Outstanding>();
   o->self = this;
   o->id = m_next_id++;
@@ -126,19 +197,24 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
     return tl::unexpected(via.error());
   auto* raw = o.get();
   if (timeout_ms)
-    raw->timeout.start(timeout_ms, [raw] {
-      raw->req.reset(); // libre stops the transaction and calls nothing
-      Final f;
-      f.id = raw->id;
-      f.err = ETIMEDOUT;
-      f.timed_out = true;
-      f.plain = raw->plain;
-      f.latency_ms = sip::jiffies() - raw->t0;
-      Pager* self = raw->self;
-      sip::guarded(self->m_on_error, "a MESSAGE's timeout handler", [&] { self->end(*raw, f); });
-    });
+    m_own->timers->start(raw->timeout, timeout_ms, timeout_h, raw);
   m_out.emplace(raw->id, std::move(o));
   return Sent{raw->id, *via};
+}
+
+void Pager::timeout_h(void* arg) noexcept
+{
+  auto* o = static_cast<Outstanding*>(arg);
+  Pager* self = o->self;
+  o->req.reset(); // libre stops the transaction and calls nothing
+  self->retire(*o);
+  Final f;
+  f.id = o->id;
+  f.err = ETIMEDOUT;
+  f.timed_out = true;
+  f.plain = o->plain;
+  f.latency_ms = sip::jiffies() - o->t0;
+  sip::guarded(self->m_on_error, "a MESSAGE's timeout handler", [&] { self->end(*o, f); });
 }
 
 // Send o's request to `hop`, over TCP when it is too big for UDP (unless the hop names UDP),
@@ -182,6 +258,9 @@ int Pager::request(Outstanding& o, const sip::Hop& hop)
     r.insert(semi == std::string::npos ? r.size() : semi, ";lr");
     route_header = fmt::format("Route: <{}>\r\n", r);
   }
+  retire(o); // a resend: the last transaction is over
+  if (int err = request_own(o, hop, route_header); err != ENOTSUP)
+    return err;
   const std::string& body = o.plain ? o.m.plain->text : o.m.body;
   // As libre's sip_requestf, which cannot tell us the size of what it sends.
   o.wire.reset(mbuf_alloc(64 + route_header.size() + o.head.size() + body.size()));
@@ -194,6 +273,85 @@ int Pager::request(Outstanding& o, const sip::Hop& hop)
   o.wire->pos = 0;
   return sip_request(o.req.out(), m_stack.get(), true, "MESSAGE", -1, o.m.ruri.c_str(), -1,
                      &o.route_uri, o.wire.get(), 0, send_h, resp_h, &o);
+}
+
+// What libre's sip_request would write (the request line, our Via, Max-Forwards, the rest),
+// with a branch of our own, on a client transaction of our own: for a UDP hop at an IP
+// literal, which needs none of libre's RFC 3263 lookups or connections.
+int Pager::request_own(Outstanding& o, const sip::Hop& hop, const std::string& route_header)
+{
+  if (!m_own || hop.transport != "udp" || hop.is_name())
+    return ENOTSUP;
+  struct sa dst, laddr;
+  if (sa_set_str(&dst, hop.host.c_str(), hop.port) != 0 ||
+      sip_transp_laddr(m_stack.get(), &laddr, SIP_TRANSP_UDP, &dst) != 0)
+    return ENOTSUP;
+  auto& own = *m_own;
+  uint64_t branch = 0;
+  do { // a hash collision with a transaction still alive (or lingering) takes the next key
+    ++own.next_key;
+    branch = own.branches.derive(
+        std::string_view(reinterpret_cast<const char*>(&own.next_key), sizeof own.next_key), 0);
+  } while (own.links.count(branch) != 0 || own.clients->has(branch));
+  const std::string& body = o.plain ? o.m.plain->text : o.m.body;
+  std::string& out = own.out;
+  out.clear();
+  out.append("MESSAGE ").append(o.m.ruri).append(" SIP/2.0\r\nVia: SIP/2.0/UDP ");
+  out.append(sa_str(laddr)).append(";branch=");
+  out.append(proxy::BranchGenerator::format(branch).data()).append(";rport\r\n");
+  out.append("Max-Forwards: 70\r\n").append(route_header).append(o.head).append(body);
+  o.size = out.size();
+  if (o.size > sip::k_udp_max && !o.udp_any_size)
+    return EMSGSIZE;
+  Link& link = own.links[branch];
+  link = Link{this, &o};
+  if (int err = own.clients->start(branch, "MESSAGE", dst, out, own_resp_h, &link); err) {
+    own.links.erase(branch);
+    return err;
+  }
+  o.own_branch = branch;
+  // Timer F (RFC 3261 §17.1.2.2): no final answer within 64*T1 ends the transaction.
+  own.timers->start(o.timer_f, 64 * SIP_T1, timer_f_h, &o);
+  return 0;
+}
+
+void Pager::retire(Outstanding& o) noexcept
+{
+  o.timer_f.cancel();
+  if (!o.own_branch)
+    return;
+  auto& own = *m_own;
+  uint64_t branch = o.own_branch;
+  o.own_branch = 0;
+  own.clients->stop(branch);
+  if (auto it = own.links.find(branch); it != own.links.end())
+    it->second.o = nullptr;
+  try {
+    own.lingering.emplace_back(own.timers->now() + SIP_T4, branch);
+    if (!own.purge.armed())
+      own.timers->start(own.purge, SIP_T4, purge_h, this);
+  } catch (const std::bad_alloc&) { // no room to linger: forgotten now
+    own.clients->erase(branch);
+    own.links.erase(branch);
+  }
+}
+
+// Erase the transactions that have lingered T4.
+void Pager::purge_h(void* arg) noexcept
+{
+  auto* self = static_cast<Pager*>(arg);
+  auto& own = *self->m_own;
+  uint64_t now = own.timers->now();
+  while (!own.lingering.empty() && own.lingering.front().first <= now) {
+    uint64_t branch = own.lingering.front().second;
+    own.lingering.pop_front();
+    own.clients->erase(branch);
+    own.links.erase(branch);
+  }
+  if (!own.lingering.empty())
+    sip::guarded(self->m_on_error, "the pager's purge timer", [&] {
+      own.timers->start(own.purge, own.lingering.front().first - now, purge_h, self);
+    });
 }
 
 // RFC 3261 §18.1.1 fallback: the TCP connection of a MESSAGE moved to TCP by its size was
@@ -308,6 +466,9 @@ void Pager::end(Outstanding& o, const Final& f)
     return;
   auto owned = std::move(it->second); // lives through its Done handler
   m_out.erase(it);
+  // Nothing of it stays on our queue or transactions: its Done handler may end the Pager.
+  retire(*owned);
+  owned->timeout.cancel();
   if (owned->done)
     owned->done(f);
 }
@@ -318,32 +479,74 @@ void Pager::resp_h(int err, const struct sip_msg* msg, void* arg) noexcept
   if (!err && msg && msg->scode < 200)
     return;
   Pager* self = o->self;
-  sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
-    if (err == ECONNREFUSED && o->by_size && self->send_over_udp(*o))
-      return; // the same MESSAGE, now over UDP: its answer ends it
-    if (err == EMSGSIZE && self->send_over_tcp(*o))
-      return; // a name resolved to UDP (NAPTR, SRV) for a MESSAGE too big for it
-    if (err && o->hop.is_name())
-      self->m_on_error(
-          fmt::format("MESSAGE to {}: {}", o->m.ruri, self->m_stack.send_error(o->hop, err)));
-    Final f;
-    f.id = o->id;
-    f.err = err;
-    f.plain = o->plain;
-    if (!err && msg) {
-      f.status = msg->scode;
-      f.reason = pl_string(msg->reason);
-      if (f.status == 415)
-        f.accept = sip::accept_of(msg);
-    }
-    f.latency_ms = sip::jiffies() - o->t0;
-    if ((f.status == 401 || f.status == 407) && self->resend_authenticated(*o, msg))
-      return;
-    if (!o->plain && o->m.plain && plain_retry_allowed(f.status, f.accept) &&
-        self->resend_plain(*o, f))
-      return;
-    self->end(*o, f);
+  sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] { self->answer(*o, err, msg); });
+}
+
+// A response to one of our own client transactions: libre's form of it is m_own->current.
+bool Pager::lsnr_h(const struct sip_msg* msg, void* arg) noexcept
+{
+  auto* self = static_cast<Pager*>(arg);
+  auto& own = *self->m_own;
+  if (own.links.empty())
+    return false; // not consumed: the next listener sees it
+  return sip::guarded(self->m_on_error, "the pager's response listener", false, [&] {
+    if (sip::wire::parse(raw_of(*msg), own.rx).verdict != sip::wire::Verdict::Ok)
+      return false;
+    own.current = msg; // read only while on_response runs (its handler may end the Pager)
+    return own.clients->on_response(own.rx);
   });
+}
+
+void Pager::own_resp_h(int err, const sip::wire::Message* msg, void* arg) noexcept
+{
+  auto& link = *static_cast<Link*>(arg);
+  Outstanding* o = link.o;
+  if (!o)
+    return; // a retransmitted answer to a transaction that is over: absorbed
+  if (!err && msg && msg->status < 200)
+    return;
+  Pager* self = link.self;
+  const struct sip_msg* lmsg = err ? nullptr : self->m_own->current;
+  sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
+    self->retire(*o);
+    self->answer(*o, err, lmsg);
+  });
+}
+
+void Pager::timer_f_h(void* arg) noexcept
+{
+  auto* o = static_cast<Outstanding*>(arg);
+  Pager* self = o->self;
+  sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
+    self->retire(*o);
+    self->answer(*o, ETIMEDOUT, nullptr);
+  });
+}
+
+void Pager::answer(Outstanding& o, int err, const struct sip_msg* msg)
+{
+  if (err == ECONNREFUSED && o.by_size && send_over_udp(o))
+    return; // the same MESSAGE, now over UDP: its answer ends it
+  if (err == EMSGSIZE && send_over_tcp(o))
+    return; // a name resolved to UDP (NAPTR, SRV) for a MESSAGE too big for it
+  if (err && o.hop.is_name())
+    m_on_error(fmt::format("MESSAGE to {}: {}", o.m.ruri, m_stack.send_error(o.hop, err)));
+  Final f;
+  f.id = o.id;
+  f.err = err;
+  f.plain = o.plain;
+  if (!err && msg) {
+    f.status = msg->scode;
+    f.reason = pl_string(msg->reason);
+    if (f.status == 415)
+      f.accept = sip::accept_of(msg);
+  }
+  f.latency_ms = sip::jiffies() - o.t0;
+  if ((f.status == 401 || f.status == 407) && resend_authenticated(o, msg))
+    return;
+  if (!o.plain && o.m.plain && plain_retry_allowed(f.status, f.accept) && resend_plain(o, f))
+    return;
+  end(o, f);
 }
 
 } // namespace cpm::ua

@@ -5,6 +5,14 @@
 // names UDP, and over UDP again when that TCP connection is refused; sent again as
 // text/plain when a 415 asks for it (plain_retry.hpp); each ends in a final answer, an error
 // or a timeout.
+//
+// A MESSAGE whose next hop is UDP at an IP literal goes out on client transactions of our
+// own (proxy::ClientTransactions: our Via and branch, libre's sip_send, Timer E and F on an
+// rt::TimerQueue, the responses from a libre response listener), as the proxy's do: libre
+// 1.1 keeps every timer in one sorted list, and each Timer E of its sip_request walked past
+// every Timer F of the last 32 s (quadratic under load). A MESSAGE to a DNS name, over
+// TCP or TLS, or moved to TCP by its size, stays on libre's sip_request (RFC 3263 lookups,
+// connections).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,6 +26,10 @@
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/credentials.hpp"
 #include "cpm/ua/plain_retry.hpp"
+
+namespace cpm::sip::wire {
+class Message;
+}
 
 namespace cpm::ua {
 
@@ -74,11 +86,12 @@ public:
   Pager& operator=(const Pager&) = delete;
 
   // Send `m` to `hop`, with a Route header naming it when `route` (an outbound proxy).
-  // `done` gets the final answer, or the timeout after `timeout_ms` (0: libre's 32 s).
-  // Nothing is sent on error (code 2 for a bad hop, else 3).
+  // `done` gets the final answer, or the timeout after `timeout_ms` (0: the transaction's
+  // own, 64*T1 = 32 s, err ETIMEDOUT). Nothing is sent on error (code 2 for a bad hop, else
+  // 3).
   Result<Sent> send(const Message& m, const sip::Hop& hop, bool route, Done done,
                     uint64_t timeout_ms = 0);
-  // Abandon one request (libre stops retransmitting; its Done is not called).
+  // Abandon one request (retransmissions stop; its Done is not called).
   void cancel(uint64_t id);
   size_t in_flight() const { return m_out.size(); }
   // Answer a 401 or 407 with these credentials (RFC 3261 §22.2-22.3): the MESSAGE goes
@@ -92,8 +105,19 @@ public:
   struct Outstanding;
 
 private:
+  struct Own;
+  struct Link;
+  Result<void> ensure_own();
   Result<sip::Hop> launch(Outstanding& o, const sip::Hop& hop);
   int request(Outstanding& o, const sip::Hop& hop);
+  // request() on our own client transaction (a UDP hop at an IP literal); ENOTSUP when the
+  // hop is not one (libre's path then).
+  int request_own(Outstanding& o, const sip::Hop& hop, const std::string& route_header);
+  // Stop o's own client transaction, if any: it lingers for T4 to absorb retransmitted
+  // answers (as libre's Timer K), which then reach no Outstanding.
+  void retire(Outstanding& o) noexcept;
+  // A final answer (msg), or a failure (err, no msg), for o's current transaction.
+  void answer(Outstanding& o, int err, const struct sip_msg* msg);
   bool resend_plain(Outstanding& o, const Final& refused);
   // The same MESSAGE with credentials for the challenge of `msg`; false if it cannot be.
   bool resend_authenticated(Outstanding& o, const struct sip_msg* msg);
@@ -105,6 +129,11 @@ private:
   bool send_over_tcp(Outstanding& o);
   void end(Outstanding& o, const Final& f);
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
+  static bool lsnr_h(const struct sip_msg* msg, void* arg) noexcept;
+  static void own_resp_h(int err, const sip::wire::Message* msg, void* arg) noexcept;
+  static void timer_f_h(void* arg) noexcept;
+  static void timeout_h(void* arg) noexcept;
+  static void purge_h(void* arg) noexcept;
 
   sip::Stack& m_stack;
   sip::Diag m_on_error;
@@ -119,6 +148,9 @@ private:
     std::string cnonce;
   };
   std::optional<Challenge> m_challenge;
+  // Our client transactions and the timer queue of every MESSAGE's timeouts (made by the
+  // first send()); before m_out, which uses it as it goes.
+  std::unique_ptr<Own> m_own;
   std::map<uint64_t, std::unique_ptr<Outstanding>> m_out;
   uint64_t m_next_id = 1;
 };
