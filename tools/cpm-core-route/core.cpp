@@ -176,11 +176,18 @@ public:
     return ctx;
   }
 
+  // Action::forward(): the proxy's Action of the previous request when it hands it over,
+  // cleared, so that assigning into its strings and lists reuses their storage.
+  static proxy::Action fresh(const proxy::Incoming& in)
+  {
+    return in.reuse ? std::move(*in.reuse) : proxy::Action::forward();
+  }
+
   proxy::Action decide(const proxy::Incoming& in)
   {
     // In-dialog requests and ACKs follow their Route set (or the request URI).
     if (in.in_dialog || in.ack)
-      return proxy::Action::forward();
+      return fresh(in);
     sip::Request& req = in.req;
     req.from_peer = from_peer(req.source);
     if (req.method == "REGISTER" && req.routes.empty() && our_domain(sip::uri_host(req.ruri)))
@@ -201,9 +208,7 @@ public:
                        id.how, id.asserted.empty() ? "" : " " + id.asserted));
     if (d.action == route::Action::Reject)
       return proxy::Action::reply(d.status, d.reason);
-    // The proxy's Action of an earlier request, cleared: assigning into its strings and
-    // lists reuses their storage.
-    proxy::Action a = in.reuse ? std::move(*in.reuse) : proxy::Action::forward();
+    proxy::Action a = fresh(in);
     a.ruri.assign(d.ruri);
     a.next_hop.assign(d.next_hop);
     a.alternate_hop.assign(d.alternate_hop);
