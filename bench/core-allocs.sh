@@ -35,22 +35,8 @@ counts() {
   tail -n 1 "$t/counts"
 }
 
-sipp -sf "$here/sipp/message-uas.xml" -t u1 -i $ip -p $uas_port -nostdin -buff_size 4194304 \
-  >/dev/null 2>&1 &
-adopt uas $!
-sipp_listening $ip $uas_port
-cat >"$t/core.toml" <<TOML
-[[node]]
-name = "core"
-role = "core"
-domain = "a.example"
-listen = ["udp:$ip:$port"]
-peers = { "b.example" = "udp:$ip:$uas_port" }
-max_lingering = $cap
-TOML
-LD_PRELOAD=$t/alloc-count.so ALLOC_COUNT_FILE=$t/counts ALLOC_COUNT_SIGNAL=$sig \
-  start core "$CPM_BIN/cpm-core-route" -q --config "$t/core.toml" --node core
-pid=$(pid_of core)
+message_core $ip $port $uas_port "$cap" env LD_PRELOAD="$t/alloc-count.so" \
+  ALLOC_COUNT_FILE="$t/counts" ALLOC_COUNT_SIGNAL="$sig" "$CPM_BIN/cpm-core-route" -q
 batch 5081 # warm-up
 read -r m0 c0 r0 a0 f0 <<<"$(counts)"
 batch 5082

@@ -25,21 +25,7 @@ batch() {
 # Timer J plus a margin: a measurement of what is left after the linger, not synchronization.
 settle() { sleep 34; }
 
-sipp -sf "$here/sipp/message-uas.xml" -t u1 -i $ip -p $uas_port -nostdin -buff_size 4194304 \
-  >/dev/null 2>&1 &
-adopt uas $!
-sipp_listening $ip $uas_port
-cat >"$t/core.toml" <<TOML
-[[node]]
-name = "core"
-role = "core"
-domain = "a.example"
-listen = ["udp:$ip:$port"]
-peers = { "b.example" = "udp:$ip:$uas_port" }
-max_lingering = $cap
-TOML
-start core cpm-core-route --config "$t/core.toml" --node core
-pid=$(pid_of core)
+message_core $ip $port $uas_port "$cap" cpm-core-route
 batch 2000 5081 # warm-up: arenas and tables grow once, then its transactions leave
 settle
 base=$(rss_kib "$pid")

@@ -51,3 +51,30 @@ while changed:
 print(sum(stat[p][1] for p in tree if p in stat))
 PY
 }
+
+# message_core IP PORT UAS_PORT CAP CORE...: the lab of the MESSAGE benchmarks through one
+# core (core-linger.sh, core-allocs.sh): a SIPp UAS on udp IP:UAS_PORT that answers every
+# MESSAGE 200 (sipp/message-uas.xml), and the command CORE... (its program and options, an
+# `env VAR=...` in front when it needs one) started as "core" with a config of its own:
+# domain a.example on udp:IP:PORT, its peer b.example the UAS, max_lingering CAP. SIPp's
+# message-uac.xml sent to IP:PORT goes through it. Sets $pid, the core's.
+message_core()
+{
+  local ip=$1 port=$2 uas_port=$3 cap=$4
+  shift 4
+  sipp -sf "$here/sipp/message-uas.xml" -t u1 -i "$ip" -p "$uas_port" -nostdin \
+    -buff_size 4194304 >/dev/null 2>&1 &
+  adopt uas $!
+  sipp_listening "$ip" "$uas_port"
+  cat >"$t/core.toml" <<TOML
+[[node]]
+name = "core"
+role = "core"
+domain = "a.example"
+listen = ["udp:$ip:$port"]
+peers = { "b.example" = "udp:$ip:$uas_port" }
+max_lingering = $cap
+TOML
+  start core "$@" --config "$t/core.toml" --node core
+  pid=$(pid_of core)
+}

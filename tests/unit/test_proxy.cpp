@@ -134,4 +134,40 @@ TEST_CASE("proxy::next_hop: the hook's hop, else a pushed Route, else a Route, e
   CHECK(next_hop(a, req, "sip:bob@h") == "sip:127.0.0.1:5090");
 }
 
+TEST_CASE("proxy::Action::clear gives a fresh forward() back, its strings keeping storage")
+{
+  using cpm::proxy::Action;
+  Action a = Action::reply(404, "Not Found", {"Warning: 399 core \"none\""});
+  a.reply_body = "body";
+  a.ruri = "sip:bob@127.0.2.10:5060;transport=tcp";
+  a.next_hop = "sip:127.0.2.1:5060";
+  a.push_routes = {"<sip:127.0.1.2:5060;lr>"};
+  a.alternate_hop = "sip:bob@127.0.2.10:5060";
+  a.remove_headers = {"P-Served-User"};
+  a.add_headers = {"P-Asserted-Identity: <sip:alice@a.example>"};
+  a.record_route = false;
+  a.record_route_params = ";cpm-served=x";
+  a.timeout_ms = 5;
+  a.retry = std::make_shared<cpm::proxy::Retry>();
+  const auto capacity = a.ruri.capacity();
+  a.clear();
+  const Action fresh = Action::forward();
+  CHECK(a.kind == fresh.kind);
+  CHECK(a.status == fresh.status);
+  CHECK(a.reason.empty());
+  CHECK(a.reply_headers.empty());
+  CHECK(a.reply_body.empty());
+  CHECK(a.ruri.empty());
+  CHECK(a.next_hop.empty());
+  CHECK(a.push_routes.empty());
+  CHECK(a.alternate_hop.empty());
+  CHECK(a.remove_headers.empty());
+  CHECK(a.add_headers.empty());
+  CHECK(a.record_route == fresh.record_route);
+  CHECK(a.record_route_params.empty());
+  CHECK(a.timeout_ms == fresh.timeout_ms);
+  CHECK(a.retry == nullptr);
+  CHECK(a.ruri.capacity() == capacity);
+}
+
 TEST_SUITE_END();

@@ -821,4 +821,46 @@ TEST_CASE("route::decide without explain decides the same and writes no reasons"
   CHECK(without.push_routes.size() == with.push_routes.size());
 }
 
+TEST_CASE("route::decide into a kept Decision leaves nothing of the one before")
+{
+  Lab lab;
+  // Each request decided into the same Decision (as a busy core does) and afresh.
+  auto same = [&](const Request& req, Decision& kept) {
+    decide(req, lab.a, kept);
+    auto fresh = decide(req, lab.a);
+    CHECK(kept.action == fresh.action);
+    CHECK(kept.status == fresh.status);
+    CHECK(kept.reason == fresh.reason);
+    CHECK(kept.ruri == fresh.ruri);
+    CHECK(kept.next_hop == fresh.next_hop);
+    CHECK(kept.alternate_hop == fresh.alternate_hop);
+    CHECK(kept.push_routes == fresh.push_routes);
+    CHECK(kept.served_user == fresh.served_user);
+    CHECK(kept.session_case == fresh.session_case);
+    CHECK(kept.what == fresh.what);
+    CHECK(kept.explain == fresh.explain);
+  };
+  Decision kept;
+  // A trigger fires (two Routes, a served user), then the same request back from csA goes
+  // to the peer, then a request for an unknown user of ours is refused.
+  auto req = message("sip:alice@a.example", "sip:bob@b.example", "udp:127.0.1.10:5060");
+  same(req, kept);
+  CHECK(kept.what == "trigger");
+  req.odi = odi_of(kept);
+  req.source = "udp:127.0.1.2:5060";
+  same(req, kept);
+  CHECK(kept.what == "peer");
+  CHECK(kept.push_routes.empty());
+  CHECK(kept.served_user.empty());
+  auto unknown = message("sip:bob@b.example", "sip:nobody@a.example", "udp:127.0.2.1:5060", false);
+  unknown.from_peer = true;
+  same(unknown, kept);
+  CHECK(kept.action == Action::Reject);
+  CHECK(kept.next_hop.empty());
+  // Back to a forward: nothing of the refusal is left.
+  same(req, kept);
+  CHECK(kept.reason.empty());
+  CHECK(kept.status == 0);
+}
+
 TEST_SUITE_END();

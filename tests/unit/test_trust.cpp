@@ -361,6 +361,34 @@ TEST_CASE("identity::decide takes the flow or contact a user registered from")
   CHECK(identity::decide(req2, s, 1000).status == 407);
 }
 
+TEST_CASE("identity::decide without explain decides the same and writes no reasons")
+{
+  Core c;
+  auto quiet = c.settings();
+  quiet.explain = false;
+  // Trusted, then from outside with auth off: the same outcome, no lines formatted.
+  auto req = message("sip:alice@a.example", "udp:127.0.1.2:5060");
+  auto with = identity::decide(req, c.settings(), 1000);
+  auto without = identity::decide(req, quiet, 1000);
+  CHECK_FALSE(with.explain.empty());
+  CHECK(without.explain.empty());
+  CHECK(without.how == with.how);
+  CHECK(without.forward == with.forward);
+  auto node = *c.node;
+  node.auth = false;
+  auto s = c.settings();
+  s.node = &node;
+  quiet.node = &node;
+  auto out = message("sip:alice@a.example", "udp:127.0.1.66:5060");
+  with = identity::decide(out, s, 1000);
+  without = identity::decide(out, quiet, 1000);
+  CHECK_FALSE(with.explain.empty());
+  CHECK(without.explain.empty());
+  CHECK(without.how == "unauthenticated");
+  CHECK(without.how == with.how);
+  CHECK(without.remove_headers == with.remove_headers);
+}
+
 TEST_CASE("identity::source_by_via reads received and rport")
 {
   sip::Request r;

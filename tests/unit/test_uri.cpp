@@ -140,4 +140,51 @@ TEST_CASE("sip::to_sip_uri turns listen addresses into SIP URIs")
   CHECK(to_sip_uri(" udp:127.0.0.1:5060 ") == "sip:127.0.0.1:5060");
 }
 
+TEST_CASE("sip::same_aor compares canonical AORs in place, as canonical_aor would")
+{
+  using cpm::sip::same_aor;
+  CHECK(same_aor("sip:Bob@B.Example:5060;transport=udp", "<sip:Bob@b.example>;tag=x"));
+  CHECK(same_aor("SIP:bob@b.example", "sip:bob@B.EXAMPLE"));
+  CHECK(same_aor("tel:+15550100;phone-context=x", "TEL:+15550100"));
+  CHECK(same_aor("sip:b.example", "sip:B.example:5070"));
+  CHECK_FALSE(same_aor("sip:Bob@b.example", "sip:bob@b.example")); // the user as written
+  CHECK_FALSE(same_aor("sips:bob@b.example", "sip:bob@b.example"));
+  CHECK_FALSE(same_aor("sip:bob@b.example", "sip:bob@c.example"));
+  CHECK_FALSE(same_aor("sip:b.example", "sip:bob@b.example"));
+  CHECK_FALSE(same_aor("tel:+15550100", "sip:+15550100@b.example"));
+  CHECK_FALSE(same_aor("bob@b.example", "bob@b.example")); // malformed: never the same
+  CHECK_FALSE(same_aor("", ""));
+}
+
+TEST_CASE("sip::canonical_aor and to_sip_uri into a string overwrite what it held")
+{
+  std::string out = "sip:a-much-longer-address-of-record@somewhere.example";
+  cpm::sip::canonical_aor("sip:Bob@B.Example:5060", out);
+  CHECK(out == "sip:Bob@b.example");
+  cpm::sip::canonical_aor("bob@b.example", out);
+  CHECK(out.empty());
+  cpm::sip::to_sip_uri("tcp:127.0.0.1:5060", out);
+  CHECK(out == "sip:127.0.0.1:5060;transport=tcp");
+  cpm::sip::to_sip_uri("udp:127.0.0.1:5060", out);
+  CHECK(out == "sip:127.0.0.1:5060");
+  cpm::sip::to_sip_uri("<sips:b.example>", out);
+  CHECK(out == "sips:b.example");
+}
+
+TEST_CASE("sip::split_uri gives the parts as written")
+{
+  cpm::sip::UriParts p;
+  REQUIRE(cpm::sip::split_uri("\"B\" <SIP:bob@B.Example:5070;lr>", p));
+  CHECK(p.scheme == "SIP");
+  CHECK(p.user == "bob");
+  CHECK(p.host == "B.Example");
+  CHECK(p.port == "5070");
+  CHECK(p.params == ";lr");
+  CHECK_FALSE(p.tel);
+  REQUIRE(cpm::sip::split_uri("tel:+15550100", p));
+  CHECK(p.tel);
+  CHECK(p.user == "+15550100");
+  CHECK_FALSE(cpm::sip::split_uri("sip:bob@", p));
+}
+
 TEST_SUITE_END();

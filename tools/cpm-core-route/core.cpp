@@ -64,6 +64,12 @@ public:
   // --explain: the routing decision writes its reasons.
   bool explaining = false;
   std::unique_ptr<proxy::Proxy> px;
+  // The stack's URI, written once at start: the Route back from a triggered server.
+  std::string self_uri;
+  // Kept between requests so that their strings keep their storage: a request routed to a
+  // peer allocates nothing here.
+  route::Context routing;
+  route::Decision decision;
   std::vector<sip::Hop> peers;
   sip::Timer purge_timer;
 
@@ -157,58 +163,66 @@ public:
     return false;
   }
 
-  route::Context context(const std::string& self) const
+  const route::Context& context(std::string_view self)
   {
-    route::Context ctx;
+    route::Context& ctx = routing;
     ctx.file = &file;
     ctx.node = &node;
     ctx.location = &store;
-    ctx.self_uri = self;
+    ctx.self_uri.assign(self);
     ctx.now = std::time(nullptr);
-    ctx.odi_key = odi_key;
+    ctx.odi_key.assign(odi_key);
     ctx.explain = explaining;
     return ctx;
+  }
+
+  // Action::forward(): the proxy's Action of the previous request when it hands it over,
+  // cleared, so that assigning into its strings and lists reuses their storage.
+  static proxy::Action fresh(const proxy::Incoming& in)
+  {
+    return in.reuse ? std::move(*in.reuse) : proxy::Action::forward();
   }
 
   proxy::Action decide(const proxy::Incoming& in)
   {
     // In-dialog requests and ACKs follow their Route set (or the request URI).
     if (in.in_dialog || in.ack)
-      return proxy::Action::forward();
+      return fresh(in);
     sip::Request& req = in.req;
     req.from_peer = from_peer(req.source);
     if (req.method == "REGISTER" && req.routes.empty() && our_domain(sip::uri_host(req.ruri)))
       return do_register(req);
     if (req.method == "OPTIONS" && req.routes.empty() &&
-        route::addresses_node(req.ruri, node, runner.stack().uri()))
+        route::addresses_node(req.ruri, node, self_uri))
       return keepalive();
     auto id = identity::decide(req, identity_settings(true), std::time(nullptr));
     if (!id.diag.empty())
       diag(id.diag);
     if (!id.forward)
       return proxy::Action::reply(id.status, id.reason, std::move(id.headers));
-    route::Decision d = route::decide(req, context(runner.stack().uri()));
+    route::Decision& d = decision;
+    route::decide(req, context(self_uri), d);
     if (opt.common.verbose)
       diag(fmt::format("{} {} -> {} {} (identity: {}{})", req.method, req.ruri, d.what,
                        d.action == route::Action::Forward ? d.next_hop : std::to_string(d.status),
                        id.how, id.asserted.empty() ? "" : " " + id.asserted));
     if (d.action == route::Action::Reject)
       return proxy::Action::reply(d.status, d.reason);
-    proxy::Action a = proxy::Action::forward();
-    a.ruri = d.ruri;
-    a.next_hop = d.next_hop;
-    a.alternate_hop = d.alternate_hop;
-    a.push_routes = d.push_routes;
-    a.remove_headers = std::move(id.remove_headers);
-    a.add_headers = std::move(id.add_headers);
+    proxy::Action a = fresh(in);
+    a.ruri.assign(d.ruri);
+    a.next_hop.assign(d.next_hop);
+    a.alternate_hop.assign(d.alternate_hop);
+    a.push_routes.assign(d.push_routes.begin(), d.push_routes.end());
+    a.remove_headers.assign(id.remove_headers.begin(), id.remove_headers.end());
+    a.add_headers.assign(id.add_headers.begin(), id.add_headers.end());
     // RFC 5502: only the core asserts P-Served-User, and only towards a server it triggers.
-    a.remove_headers.push_back("P-Served-User");
+    a.remove_headers.emplace_back("P-Served-User");
     if (!d.served_user.empty())
       a.add_headers.push_back(
           fmt::format("P-Served-User: <{}>;sescase={}", d.served_user, d.session_case));
     // RFC 3325 §5: the asserted identity leaves the trust domain only as Privacy allows.
-    std::string hop =
-        a.push_routes.empty() ? d.next_hop : std::string(sip::addr_spec(a.push_routes.front()));
+    std::string_view hop = a.push_routes.empty() ? std::string_view(d.next_hop)
+                                                 : sip::addr_spec(a.push_routes.front());
     if (hop.empty())
       hop = d.ruri;
     bool to_user = d.what == "contact" || d.what == "flow";
@@ -232,6 +246,7 @@ public:
     s.domain = &domain;
     s.nonces = serving ? nonces.get() : nullptr;
     s.uses = serving ? &nonce_use : nullptr;
+    s.explain = !serving || explaining;
     return s;
   }
 
@@ -330,6 +345,7 @@ public:
 
   Result<void> start(daemon::Runner&) override
   {
+    self_uri = runner.stack().uri();
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = node.timeout_ms > 0 ? node.timeout_ms : 32000;

@@ -114,21 +114,27 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
 {
   const auto& node = *s.node;
   Outcome o;
-  auto note = [&](std::string line) { o.explain.push_back(std::move(line)); };
+  // An --explain line, formatted only when asked for: a busy core formats none.
+  auto note = [&]<class... A>(fmt::format_string<A...> format, A&&... args) {
+    if (s.explain)
+      o.explain.push_back(fmt::format(format, std::forward<A>(args)...));
+  };
   static const trust::Domain nobody;
   const auto& domain = s.domain ? *s.domain : nobody;
-  std::string asserted_before = req.asserted;
   auto sc = trust::screen(domain, req, node.untrusted_refuse, node.name);
   o.trusted = !sc.outside;
-  if (o.trusted) {
+  if (o.trusted) { // screen() left the request as it was
     o.how = "trusted";
-    note(fmt::format("identity: {} is inside the trust domain: {}", req.source,
-                     asserted_before.empty()
-                         ? std::string("no P-Asserted-Identity, From is taken")
-                         : fmt::format("its P-Asserted-Identity {} is believed", asserted_before)));
+    if (req.asserted.empty())
+      note("identity: {} is inside the trust domain: no P-Asserted-Identity, From is taken",
+           req.source);
+    else
+      note("identity: {} is inside the trust domain: its P-Asserted-Identity {} is believed",
+           req.source, req.asserted);
     return o;
   }
-  note(fmt::format("identity: {} is outside the trust domain ({})", req.source, domain.describe()));
+  if (s.explain)
+    note("identity: {} is outside the trust domain ({})", req.source, domain.describe());
   o.diag = sc.diag;
   if (sc.kind == trust::Screening::Kind::Refused) {
     o.forward = false;
@@ -136,13 +142,12 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
     o.reason = "Forbidden";
     o.headers = sc.headers;
     o.how = "refused";
-    note(fmt::format("identity: {} from outside: refused with 403 (untrusted = \"refuse\")",
-                     sc.what));
+    note("identity: {} from outside: refused with 403 (untrusted = \"refuse\")", sc.what);
     return o;
   }
   if (sc.kind == trust::Screening::Kind::Stripped) {
     o.remove_headers = {"P-Asserted-Identity", "P-Served-User"};
-    note(fmt::format("identity: removed {} (from outside the trust domain)", sc.what));
+    note("identity: removed {} (from outside the trust domain)", sc.what);
   }
   // Who the request says it is from: P-Preferred-Identity (RFC 3325 §9.2), else From.
   std::string preferred(sip::addr_spec(req.value("P-Preferred-Identity")));
@@ -152,8 +157,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
               (!preferred.empty() && user_owning(*s.file, node, preferred));
   if (!node.auth) {
     o.how = "unauthenticated";
-    note(fmt::format("identity: auth is off: nothing is asserted, From {} is taken as it is",
-                     req.from_uri));
+    note("identity: auth is off: nothing is asserted, From {} is taken as it is", req.from_uri);
     return o;
   }
   if (!ours) {
@@ -176,9 +180,9 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
       return o;
     }
     o.how = "unauthenticated";
-    note(fmt::format("identity: From {} is no user of ours: nothing to authenticate, nothing "
-                     "asserted",
-                     req.from_uri));
+    note("identity: From {} is no user of ours: nothing to authenticate, nothing "
+         "asserted",
+         req.from_uri);
     return o;
   }
   // One of our users, from outside: the association first, then digest.
@@ -191,7 +195,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
     if (!why.empty()) {
       user = claimed_user;
       how = "association";
-      note(fmt::format("identity: association: {} comes over {}", req.source, why));
+      note("identity: association: {} comes over {}", req.source, why);
     }
   }
   if (!user) {
@@ -207,7 +211,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
         o.headers.push_back("Proxy-Authenticate: " +
                             auth::challenge(realm, s.nonces->make(now), stale));
       o.how = "challenge";
-      note(fmt::format("identity: {}: challenge with 407 (realm \"{}\")", why, realm));
+      note("identity: {}: challenge with 407 (realm \"{}\")", why, realm);
       return o;
     };
     if (!bad.empty() && creds.empty()) {
@@ -216,7 +220,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
       o.reason = "Bad Proxy-Authorization";
       o.how = "refused";
       o.diag = fmt::format("{} {} from {}: 400 ({})", req.method, req.ruri, req.source, bad);
-      note(fmt::format("identity: Proxy-Authorization: {}: 400", bad));
+      note("identity: Proxy-Authorization: {}: 400", bad);
       return o;
     }
     if (creds.empty())
@@ -224,9 +228,9 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
                                           req.source, claimed));
     const auto& c = creds.front();
     if (!s.nonces) {
-      note(fmt::format("identity: credentials of '{}' are checked by the running core (its "
-                       "nonces and counts): asserted when they pass",
-                       c.username));
+      note("identity: credentials of '{}' are checked by the running core (its "
+           "nonces and counts): asserted when they pass",
+           c.username);
       const config::User* u = user_named(*s.file, node, c.username);
       if (!u)
         return o;
@@ -248,7 +252,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
         o.how = "refused";
         o.diag = fmt::format("{} {} from {}: 403 (digest of '{}' does not verify)", req.method,
                              req.ruri, req.source, c.username);
-        note(fmt::format("identity: digest of '{}' does not verify: 403", c.username));
+        note("identity: digest of '{}' does not verify: 403", c.username);
         return o;
       }
       if (s.uses) {
@@ -264,7 +268,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
       }
       user = u;
       how = "digest";
-      note(fmt::format("identity: digest of '{}' verifies (nc {})", c.username, c.nc));
+      note("identity: digest of '{}' verifies (nc {})", c.username, c.nc);
     }
     o.remove_headers.push_back("Proxy-Authorization");
   }
@@ -273,11 +277,11 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
   if (!preferred.empty()) {
     if (trust::owns(*user, preferred)) {
       asserted = preferred;
-      note(fmt::format("identity: P-Preferred-Identity {} is {}'s: asserted", preferred,
-                       sip::uri_user(user->uri)));
+      note("identity: P-Preferred-Identity {} is {}'s: asserted", preferred,
+           sip::uri_user(user->uri));
     } else {
-      note(fmt::format("identity: P-Preferred-Identity {} is not {}'s: ignored", preferred,
-                       sip::uri_user(user->uri)));
+      note("identity: P-Preferred-Identity {} is not {}'s: ignored", preferred,
+           sip::uri_user(user->uri));
     }
   }
   o.how = how;
@@ -285,7 +289,7 @@ Outcome decide(sip::Request& req, const Settings& s, int64_t now)
   req.asserted = asserted;
   o.remove_headers.push_back("P-Asserted-Identity");
   o.add_headers.push_back(trust::asserted_header(asserted));
-  note(fmt::format("identity: asserts {} ({})", asserted, how));
+  note("identity: asserts {} ({})", asserted, how);
   return o;
 }
 

@@ -115,7 +115,7 @@ bool matches(const config::Trigger& t, const sip::Request& req, const std::strin
   if (!t.users.empty()) {
     bool found = false;
     for (const auto& u : t.users)
-      found = found || (!served_aor.empty() && sip::canonical_aor(u) == served_aor);
+      found = found || (!served_aor.empty() && sip::same_aor(u, served_aor));
     if (!found)
       return no("no match: served user {} not in its users",
                 served_aor.empty() ? "(none)" : served_aor);
@@ -123,11 +123,18 @@ bool matches(const config::Trigger& t, const sip::Request& req, const std::strin
   return true;
 }
 
+// The canonical AORs decide() computes for each request, kept per thread so that their
+// storage is reused: a busy core writes them without allocating.
+struct Scratch {
+  std::string orig_user, term_user;
+};
+
 // What the stages of decide() share: the request, the node, the session case, where trigger
 // evaluation resumes, and the decision they fill in. A stage that decides returns true.
 struct Routing {
-  Routing(const sip::Request& request, const Context& context, Decision& decision)
-      : req(request), ctx(context), d(decision)
+  Routing(const sip::Request& request, const Context& context, Decision& decision, Scratch& scratch)
+      : req(request), ctx(context), d(decision), orig_user(scratch.orig_user),
+        term_user(scratch.term_user)
   {
   }
   const sip::Request& req;
@@ -136,8 +143,8 @@ struct Routing {
 
   // session_case(): who is served and in which case the core handles the request.
   const std::string* served = nullptr; // P-Asserted-Identity, else From
-  std::string orig_user;               // canonical AOR of the served user, "" when malformed
-  std::string term_user;               // canonical AOR of the request URI
+  std::string& orig_user;              // canonical AOR of the served user, "" when malformed
+  std::string& term_user;              // canonical AOR of the request URI
   bool served_psi = false;
   bool originating = false;
   bool terminating = false;
@@ -146,7 +153,7 @@ struct Routing {
   bool have_odi = false;
   config::SessionCase done_case = config::SessionCase::Originating;
   int done = -1;
-  std::string call_id; // signs odi tokens (only read when the core has a key)
+  std::string_view call_id; // signs odi tokens (only read when the core has a key)
 
   // node_triggers(): the node's triggers by priority.
   std::vector<const config::Trigger*> triggers;
@@ -193,10 +200,15 @@ struct Routing {
     return true;
   }
   // Send to `next_hop`; returns true (decided).
-  bool forward(std::string next_hop, const char* what)
+  bool forward(std::string_view next_hop, const char* what)
+  {
+    d.next_hop.assign(next_hop);
+    return forwarded(what);
+  }
+  // Send to the d.next_hop written already; returns true (decided).
+  bool forwarded(const char* what)
   {
     d.action = Action::Forward;
-    d.next_hop = std::move(next_hop);
     d.what = what;
     return true;
   }
@@ -207,7 +219,7 @@ bool follow_routes(Routing& r)
 {
   if (r.req.routes.empty())
     return false;
-  r.forward(std::string(sip::addr_spec(r.req.routes.front())), "route");
+  r.forward(sip::addr_spec(r.req.routes.front()), "route");
   r.note("route: the request carries Route {}: following it, no triggers", r.req.routes.front());
   if (r.d.next_hop.empty() || sip::uri_host(r.d.next_hop).empty()) {
     r.note("{}", "route: the top Route is not a SIP URI");
@@ -253,17 +265,19 @@ void session_case(Routing& r)
 {
   const config::Node& node = r.node();
   r.served = r.req.asserted.empty() ? &r.req.from_uri : &r.req.asserted;
-  r.orig_user = sip::canonical_aor(*r.served);
-  r.term_user = sip::canonical_aor(r.req.ruri);
+  sip::canonical_aor(*r.served, r.orig_user);
+  sip::canonical_aor(r.req.ruri, r.term_user);
   // A public service identity (a group, a psi) is served by its host, which originates on
   // its behalf (the controlling function inviting members): no originating triggers for it.
-  r.served_psi =
-      !r.orig_user.empty() && (r.file().find_group(r.orig_user) != nullptr ||
-                               std::any_of(node.psi.begin(), node.psi.end(), [&](const auto& p) {
-                                 return sip::canonical_aor(p.first) == r.orig_user;
-                               }));
-  r.originating = !r.req.from_peer && !r.served_psi && in_domains(node, sip::uri_host(*r.served));
-  r.terminating = in_domains(node, sip::uri_host(r.req.ruri));
+  r.served_psi = !r.orig_user.empty() &&
+                 (r.file().find_group(r.orig_user) != nullptr ||
+                  std::any_of(node.psi.begin(), node.psi.end(),
+                              [&](const auto& p) { return sip::same_aor(p.first, r.orig_user); }));
+  // Hosts as written: in_domains compares case-insensitively.
+  sip::UriParts served, ruri;
+  r.originating = !r.req.from_peer && !r.served_psi && sip::split_uri(*r.served, served) &&
+                  in_domains(node, served.host);
+  r.terminating = sip::split_uri(r.req.ruri, ruri) && in_domains(node, ruri.host);
   explain_session_case(r);
 }
 
@@ -275,12 +289,14 @@ void resume_point(Routing& r)
   if (!r.ctx.odi_key.empty()) {
     r.call_id = req.value("Call-ID");
   }
+  if (req.odi.empty())
+    return;
   std::string odi = req.odi;
-  if (!odi.empty() && !r.ctx.odi_key.empty()) {
+  if (!r.ctx.odi_key.empty()) {
     odi = verify_odi(req.odi, r.ctx.odi_key, r.call_id);
     if (odi.empty())
       r.note("odi '{}' is not signed by this core: ignored, evaluating every trigger", req.odi);
-  } else if (!odi.empty()) {
+  } else {
     // No key (--explain): read a signed token without checking its signature.
     if (auto dot = odi.find('.', 2);
         dot != std::string::npos && odi.size() - dot - 1 == 10 &&
@@ -341,7 +357,7 @@ bool fire(Routing& r, config::SessionCase phase, size_t i, std::string server,
   r.d.served_user = served_aor;
   r.d.session_case = phase == config::SessionCase::Originating ? "orig" : "term";
   r.note(*r.triggers[i], "matched -> {} (returns with odi {})", server, token);
-  return r.forward(std::move(server), "trigger");
+  return r.forward(server, "trigger");
 }
 
 // The node's triggers of one session case, in priority order: the first that matches fires.
@@ -373,7 +389,7 @@ bool run_triggers(Routing& r, config::SessionCase phase)
 bool service_identity(Routing& r)
 {
   for (const auto& [uri, server] : r.node().psi) {
-    if (!r.term_user.empty() && sip::canonical_aor(uri) == r.term_user) {
+    if (!r.term_user.empty() && sip::same_aor(uri, r.term_user)) {
       r.forward(sip::to_sip_uri(server), "psi");
       r.note("psi: {} is a public service identity -> {}", uri, r.d.next_hop);
       return true;
@@ -390,7 +406,7 @@ bool service_identity(Routing& r)
     return false;
   }
   r.note("psi: group {} is hosted by {} -> {}", g->uri, g->host, host);
-  return r.forward(std::move(host), "psi");
+  return r.forward(host, "psi");
 }
 
 // Where a chosen binding is sent and why, for --explain.
@@ -454,13 +470,13 @@ bool registered_contact(Routing& r)
 // entry names goes where its DNS records point (RFC 3263).
 bool peer_domain(Routing& r)
 {
-  auto ruri = sip::parse_uri(r.req.ruri);
-  if (!ruri) {
+  sip::UriParts ruri; // views: the domain is compared case-insensitively
+  if (!sip::split_uri(r.req.ruri, ruri)) {
     r.note("request URI '{}' is not a SIP or tel URI", r.req.ruri);
     return r.reject(416, "Unsupported URI Scheme");
   }
   const auto& peers = r.node().peers;
-  std::string domain = ruri->scheme == "tel" ? "tel" : ruri->host;
+  std::string_view domain = ruri.tel ? std::string_view("tel") : ruri.host;
   const std::string* peer = nullptr;
   for (const auto& [dom, uri] : peers)
     if (text::iequals(dom, domain))
@@ -470,10 +486,11 @@ bool peer_domain(Routing& r)
       peer = &it->second;
       r.note("peer: no peer for domain {}, using the default peer \"*\"", domain);
     }
-  if (!peer && r.node().dns_peers && ruri->scheme == "sip") {
+  if (!peer && r.node().dns_peers && text::iequals(ruri.scheme, "sip")) {
     // RFC 3263: the request URI's own host, resolved by libre (NAPTR, SRV, A/AAAA) when the
     // request goes out. Only a name: an IP literal is no domain to look up.
-    if (auto h = sip::hop_of(*ruri); h && h->is_name()) {
+    auto u = sip::parse_uri(r.req.ruri);
+    if (auto h = u ? sip::hop_of(*u) : Result<sip::Hop>(fail("")); h && h->is_name()) {
       r.forward(h->uri(), "dns");
       r.note("peer: no peer for domain {}; dns_peers: to its DNS records, {}", domain,
              r.d.next_hop);
@@ -484,7 +501,8 @@ bool peer_domain(Routing& r)
     r.note("peer: no peer for domain {}", domain);
     return r.reject(404, "Not Found");
   }
-  r.forward(sip::to_sip_uri(*peer), "peer");
+  sip::to_sip_uri(*peer, r.d.next_hop);
+  r.forwarded("peer");
   r.note("peer: domain {} -> {}", domain, r.d.next_hop);
   return true;
 }
@@ -503,22 +521,44 @@ bool addresses_node(std::string_view ruri, const config::Node& node, std::string
   return target && self && sip::same_host_port(*target, *self);
 }
 
+void Decision::clear()
+{
+  action = Action::Reject;
+  status = 0;
+  reason.clear();
+  ruri.clear();
+  next_hop.clear();
+  alternate_hop.clear();
+  push_routes.clear();
+  served_user.clear();
+  session_case.clear();
+  what.clear();
+  explain.clear();
+}
+
 Decision decide(const sip::Request& req, const Context& ctx)
 {
   Decision d;
-  d.ruri = req.ruri;
-  Routing r(req, ctx, d);
+  decide(req, ctx, d);
+  return d;
+}
+
+void decide(const sip::Request& req, const Context& ctx, Decision& d)
+{
+  d.clear();
+  d.ruri.assign(req.ruri);
+  thread_local Scratch scratch;
+  Routing r(req, ctx, d, scratch);
   if (follow_routes(r) || lacks_config(r))
-    return d;
+    return;
   session_case(r);
   resume_point(r);
   node_triggers(r);
   if (run_triggers(r, config::SessionCase::Originating) ||
       run_triggers(r, config::SessionCase::Terminating) || service_identity(r) ||
       registered_contact(r))
-    return d;
+    return;
   peer_domain(r);
-  return d;
 }
 
 std::string format_explain(const sip::Request& req, const Decision& d)

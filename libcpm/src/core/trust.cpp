@@ -189,36 +189,48 @@ void forget_claims(sip::Request& req)
                     req.headers.end());
 }
 
-std::optional<TopVia> top_via(const sip::Request& req)
+namespace {
+
+// The top Via's parts as views into the request's header text, the transport as written.
+bool top_via_parts(const sip::Request& req, std::string_view& transport, std::string_view& sent_by,
+                   std::string_view& params)
 {
-  auto vias = req.values("Via");
-  if (vias.empty())
-    return std::nullopt;
-  std::string_view v = vias.front();
+  std::string_view v = req.value("Via");
   auto sp = v.find_first_of(" \t");
   if (sp == std::string_view::npos)
-    return std::nullopt;
+    return false;
   auto proto = v.substr(0, sp);
   auto slash = proto.rfind('/');
-  TopVia out;
-  out.transport = text::lower(slash == std::string_view::npos ? proto : proto.substr(slash + 1));
+  transport = slash == std::string_view::npos ? proto : proto.substr(slash + 1);
   auto rest = text::trim(v.substr(sp + 1));
   auto semi = rest.find(';');
-  out.sent_by = std::string(text::trim(rest.substr(0, semi)));
-  if (semi != std::string_view::npos)
-    out.params = std::string(rest.substr(semi));
+  sent_by = text::trim(rest.substr(0, semi));
+  params = semi == std::string_view::npos ? std::string_view() : rest.substr(semi);
+  return true;
+}
+
+} // namespace
+
+std::optional<TopVia> top_via(const sip::Request& req)
+{
+  std::string_view transport, sent_by, params;
+  if (!top_via_parts(req, transport, sent_by, params))
+    return std::nullopt;
+  TopVia out;
+  out.transport = text::lower(transport);
+  out.sent_by = std::string(sent_by);
+  out.params = std::string(params);
   return out;
 }
 
-std::string top_via_host(const sip::Request& req)
+std::string_view top_via_host(const sip::Request& req)
 {
-  auto via = top_via(req);
-  if (!via)
+  std::string_view transport, sent, params;
+  if (!top_via_parts(req, transport, sent, params))
     return {};
-  std::string_view sent = via->sent_by;
   if (!sent.empty() && sent.front() == '[')
-    return std::string(sent.substr(0, sent.find(']') + 1));
-  return std::string(sent.substr(0, sent.find(':')));
+    return sent.substr(0, sent.find(']') + 1);
+  return sent.substr(0, sent.find(':'));
 }
 
 Screening screen(const Domain& domain, sip::Request& req, bool refuse, std::string_view node_name,

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/header.hpp"
 
 namespace cpm::sip {
 
@@ -228,18 +229,22 @@ Result<Hop> hop_of_uri(std::string_view uri)
 
 Result<Hop> address_of(std::string_view addr)
 {
-  auto u = parse_uri(to_sip_uri(addr));
-  if (!u || u->host.empty())
+  // Read for every request (its source, its next hop): the SIP URI form goes into a buffer
+  // kept per thread and is read as views, so that a short host allocates nothing.
+  thread_local std::string uri;
+  to_sip_uri(addr, uri);
+  UriParts u;
+  if (!split_uri(uri, u) || u.host.empty())
     return fail(fmt::format("'{}' is not an address", addr));
   Hop h;
-  h.host = std::string(unbracket(u->host));
-  if (!u->port.empty()) {
-    auto p = port_number(u->port);
+  h.host = text::lower(unbracket(u.host));
+  if (!u.port.empty()) {
+    auto p = port_number(u.port);
     if (!p)
       return fail(fmt::format("bad port in '{}'", addr));
     h.port = *p;
   }
-  if (auto t = u->param("transport"); t && !t->empty())
+  if (auto t = find_param(u.params, "transport"); t && !t->empty())
     h.transport = text::lower(*t);
   return h;
 }

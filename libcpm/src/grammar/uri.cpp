@@ -11,12 +11,7 @@ namespace cpm::sip {
 
 namespace {
 
-// The parts of a URI as views into its text (scheme and host not yet lower-cased). The
-// hot path (canonical_aor, uri_host for every request) reads these without allocating.
-struct Parts {
-  std::string_view scheme, user, host, port, params;
-  bool tel = false;
-};
+using Parts = UriParts;
 
 // Characters a user part never holds unescaped (whitespace, controls, delimiters).
 bool bad_user_char(char c)
@@ -105,12 +100,11 @@ char* copy_lower(std::string_view s, char* w)
   return w;
 }
 
-// The canonical AOR of split parts, written in one allocation.
-std::string aor_of(const Parts& p)
+// The canonical AOR of split parts into `out`, in at most one allocation.
+void aor_of(const Parts& p, std::string& out)
 {
   const bool at = !p.tel && !p.user.empty();
-  std::string out(p.scheme.size() + 1 + p.user.size() + (at ? 1 : 0) + (p.tel ? 0 : p.host.size()),
-                  '\0');
+  out.resize(p.scheme.size() + 1 + p.user.size() + (at ? 1 : 0) + (p.tel ? 0 : p.host.size()));
   char* w = copy_lower(p.scheme, out.data());
   *w++ = ':';
   w = std::copy(p.user.begin(), p.user.end(), w);
@@ -118,10 +112,14 @@ std::string aor_of(const Parts& p)
     *w++ = '@';
   if (!p.tel)
     copy_lower(p.host, w);
-  return out;
 }
 
 } // namespace
+
+bool split_uri(std::string_view uri, UriParts& out)
+{
+  return split(uri, out);
+}
 
 std::string Uri::str() const
 {
@@ -165,8 +163,26 @@ Result<Uri> parse_uri(std::string_view text)
 
 std::string canonical_aor(std::string_view uri)
 {
+  std::string out;
+  canonical_aor(uri, out);
+  return out;
+}
+
+void canonical_aor(std::string_view uri, std::string& out)
+{
   Parts p;
-  return split(uri, p) ? aor_of(p) : std::string();
+  if (split(uri, p))
+    aor_of(p, out);
+  else
+    out.clear();
+}
+
+bool same_aor(std::string_view a, std::string_view b)
+{
+  // Equal canonical AORs: scheme and host case-insensitively, the user as written.
+  Parts x, y;
+  return split(a, x) && split(b, y) && x.tel == y.tel && text::iequals(x.scheme, y.scheme) &&
+         x.user == y.user && (x.tel || text::iequals(x.host, y.host));
 }
 
 std::string uri_host(std::string_view uri)
@@ -183,19 +199,32 @@ std::string uri_user(std::string_view uri)
 
 std::string to_sip_uri(std::string_view addr)
 {
+  std::string out;
+  to_sip_uri(addr, out);
+  return out;
+}
+
+void to_sip_uri(std::string_view addr, std::string& out)
+{
   addr = addr_spec(addr);
   auto starts = [&](std::string_view p) {
     return addr.size() >= p.size() && text::iequals(addr.substr(0, p.size()), p);
   };
-  if (starts("sip:") || starts("sips:") || starts("tel:"))
-    return std::string(addr);
-  if (starts("udp:"))
-    return "sip:" + std::string(addr.substr(4));
-  if (starts("tcp:"))
-    return "sip:" + std::string(addr.substr(4)) + ";transport=tcp";
-  if (starts("tls:"))
-    return "sip:" + std::string(addr.substr(4)) + ";transport=tls";
-  return "sip:" + std::string(addr);
+  if (starts("sip:") || starts("sips:") || starts("tel:")) {
+    out.assign(addr);
+    return;
+  }
+  std::string_view suffix;
+  if (starts("udp:")) {
+    addr.remove_prefix(4);
+  } else if (starts("tcp:")) {
+    addr.remove_prefix(4);
+    suffix = ";transport=tcp";
+  } else if (starts("tls:")) {
+    addr.remove_prefix(4);
+    suffix = ";transport=tls";
+  }
+  out.assign("sip:").append(addr).append(suffix);
 }
 
 } // namespace cpm::sip

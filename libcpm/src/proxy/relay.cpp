@@ -169,6 +169,8 @@ struct Proxy::Impl final : Upstream {
   struct ::sip* sip = nullptr;
   Options opt;
   RequestHook hook;
+  // The hook's Action, handed back to it for the next request (Incoming::reuse).
+  Action hook_action;
   bool has_tcp = false;
   std::vector<rt::UdpSocket*> own_udp; // the stack's UDP sockets of our own (rt/udp_socket.hpp)
   std::unique_ptr<rt::LoopTimerQueue> timers;
@@ -470,6 +472,12 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::P
   if (!acceptable(in, wm, req, ack))
     return true;
   Action a = decide(in, wm, req, ack);
+  // Its storage goes back for the next request's hook, whichever way this one ends.
+  struct GiveBack {
+    Action& a;
+    Action& to;
+    ~GiveBack() { to = std::move(a); }
+  } give_back{a, hook_action};
   if (a.kind == Action::Kind::Pass) {
     if (in.lmsg)
       return false;
@@ -570,7 +578,8 @@ bool Proxy::Impl::acceptable(const Inbound& in, const wire::Message& wm, const s
 // The owner's hook; an exception there becomes a 500.
 Action Proxy::Impl::decide(const Inbound& in, const wire::Message& wm, sip::Request& req, bool ack)
 {
-  Incoming inc{req, in.lmsg, !wm.to_tag().empty(), ack};
+  hook_action.clear();
+  Incoming inc{req, in.lmsg, !wm.to_tag().empty(), ack, &hook_action};
   try {
     return hook ? hook(inc) : Action::forward();
   } catch (const std::exception& e) {

@@ -23,6 +23,8 @@ struct Settings {
   const trust::Domain* domain = nullptr;
   const auth::Nonces* nonces = nullptr; // null: credentials are not checked (--explain)
   auth::NonceUse* uses = nullptr;       // null: nc is not counted (--explain)
+  // Fill Outcome::explain (--explain); a busy core leaves it off and formats nothing.
+  bool explain = true;
 };
 
 struct Outcome {

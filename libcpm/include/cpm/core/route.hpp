@@ -34,6 +34,9 @@ struct Decision {
   // `dns_peers`), "reject".
   std::string what;
   std::vector<std::string> explain; // human lines: each trigger matched or not and why
+
+  // Back to a fresh Decision, the strings and lists keeping their storage.
+  void clear();
 };
 
 // Everything the decision needs besides the request.
@@ -66,6 +69,9 @@ struct Context {
 // A trigger fires by pushing two Routes: the server, then this core with ;odi=<token>, the
 // token recording session case and trigger position so the request resumes after it.
 Decision decide(const sip::Request& req, const Context& ctx);
+// The same into `out` (cleared first), reusing its storage: a core that keeps one Decision
+// routes a request to a peer without allocating.
+void decide(const sip::Request& req, const Context& ctx, Decision& out);
 
 // Whether `ruri` addresses the core itself rather than a user: no user part, and a host that
 // is one of the node's domains or the core's own address (`self_uri`, host and port). An

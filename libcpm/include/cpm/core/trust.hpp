@@ -80,8 +80,9 @@ struct TopVia {
   std::string transport, sent_by, params;
 };
 std::optional<TopVia> top_via(const sip::Request& req);
-// The top Via's sent-by host of a request ("127.0.1.2", "[::1]"), or "".
-std::string top_via_host(const sip::Request& req);
+// The top Via's sent-by host of a request ("127.0.1.2", "[::1]"), or "": a view into the
+// request's header text.
+std::string_view top_via_host(const sip::Request& req);
 
 // Privacy (RFC 3323 §4.2, RFC 3325 §9.3): the user asked that its asserted identity leave
 // no trust domain ("id"), or said explicitly that it may ("none").
