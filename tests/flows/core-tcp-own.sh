@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The core's own SIP over TCP (issue 13, rt::SipTcp): a request it forwards over TCP comes
+# from the core's own address (127.K.0.1, not the 127.0.0.1 an unbound connect picks) with
+# our Via naming its TCP listen address, and the answer goes back to the sender on the
+# connection the request came on; a client that registered over TCP gets its requests on
+# the connection of its REGISTER (RFC 5626), nothing opened towards it.
+. "$(dirname "$0")/../lib/flow.sh"
+claim_prefix
+core=${lab_prefix}0.1 carol=${lab_prefix}0.10 dave=${lab_prefix}0.11 alice=${lab_prefix}0.20
+uas=$CPM_SOURCE_DIR/tests/lib/tcp_uas.py
+cat >"$t/lab.toml" <<TOML
+[[node]]
+name = "core"
+role = "core"
+domain = ["b.example"]
+listen = ["udp:$core:5060", "tcp:$core:5060"]
+timeout_ms = 3000
+registrar_db = "$t/core.db"
+TOML
+start core cpm-core-route --config "$t/lab.toml" --node core --trace "$t/core.trace"
+
+# message USER udp|tcp: alice's MESSAGE to USER@b.example through the core over that
+# transport; the final response's status.
+message()
+{
+  local opts=(--bind "$alice" --timeout 10)
+  [[ $2 == tcp ]] && opts+=(--tcp)
+  printf 'MESSAGE sip:%s@b.example SIP/2.0\nVia: SIP/2.0/%s @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a\nTo: <sip:%s@b.example>\nCall-ID: @CALLID@\nCSeq: 1 MESSAGE\nContent-Type: text/plain\n\nhello %s\n' \
+    "$1" "${2^^}" "$1" "$1" | sip "$core:5060" "${opts[@]}" | status
+}
+
+# 1. carol listens on TCP; her Contact, registered over UDP, names it. alice sends over TCP:
+#    the core forwards on a connection of its own, bound to its address, and the 200 comes
+#    back to alice on her connection (the sip client reads it there).
+start carol python3 "$uas" --listen "$carol:5070"
+out=$(printf 'REGISTER sip:b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:carol@b.example>;tag=r\nTo: <sip:carol@b.example>\nCall-ID: @CALLID@\nCSeq: 1 REGISTER\nContact: <sip:carol@%s:5070;transport=tcp>\nExpires: 600\n\n' "$carol" |
+  sip "$core:5060" --bind "$alice")
+expect_eq "$(status <<<"$out")" 200 "REGISTER of carol"
+expect_eq "$(message carol tcp)" 200 "MESSAGE to carol over TCP, answered on alice's connection"
+wait_for "$t/carol.out" '"method": "MESSAGE"'
+peer=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["peer"])' "$t/carol.out")
+expect_eq "${peer%:*}" "$core" "the address the core's connection to carol comes from"
+expect_contains "$t/carol.out" "\"via\": \"SIP/2.0/TCP $core:5060;branch=z9hG4bK"
+wait_exit carol 10 || fail "carol did not end after her request"
+
+# 2. dave registers over TCP and keeps the connection; alice's MESSAGE over UDP reaches him
+#    on it (his REGISTER's connection, the core's listen address at the far end).
+start dave python3 "$uas" --register "$core:5060" --aor dave@b.example --bind "$dave"
+expect_eq "$(message dave udp)" 200 "MESSAGE to dave, registered over TCP"
+wait_for "$t/dave.out" '"method": "MESSAGE"'
+expect_json "$t/dave.out" .method MESSAGE .conn register .peer "$core:5060"
+wait_exit dave 10 || fail "dave did not end after his request"
+
+# The core's trace: the MESSAGE to carol and dave left over tcp.
+expect_eq "$(grep '"dir":"tx"' "$t/core.trace" | grep '"transport":"tcp"' |
+  grep -c '"first_line":"MESSAGE ')" 2 "MESSAGEs the core sent over TCP"
