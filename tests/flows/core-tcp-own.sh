@@ -3,10 +3,10 @@
 # from the core's own address (127.K.0.1, not the 127.0.0.1 an unbound connect picks) with
 # our Via naming its TCP listen address, and the answer goes back to the sender on the
 # connection the request came on; a client that registered over TCP gets its requests on
-# the connection of its REGISTER (RFC 5626), nothing opened towards it.
+# the connection of its REGISTER (RFC 5626), INVITE too, nothing opened towards it.
 . "$(dirname "$0")/../lib/flow.sh"
 claim_prefix
-core=${lab_prefix}0.1 carol=${lab_prefix}0.10 dave=${lab_prefix}0.11 alice=${lab_prefix}0.20
+core=${lab_prefix}0.1 carol=${lab_prefix}0.10 dave=${lab_prefix}0.11 erin=${lab_prefix}0.12 alice=${lab_prefix}0.20
 uas=$CPM_SOURCE_DIR/tests/lib/tcp_uas.py
 cat >"$t/lab.toml" <<TOML
 [[node]]
@@ -50,6 +50,19 @@ expect_eq "$(message dave udp)" 200 "MESSAGE to dave, registered over TCP"
 wait_for "$t/dave.out" '"method": "MESSAGE"'
 expect_json "$t/dave.out" .method MESSAGE .conn register .peer "$core:5060"
 wait_exit dave 10 || fail "dave did not end after his request"
+
+# 3. An INVITE to erin, registered over TCP, goes over her REGISTER's connection too (libre
+#    could not reach it: the core's own INVITE client side), and her 486 is acknowledged
+#    by the core on that connection (RFC 3261 §17.1.1.3).
+start erin python3 "$uas" --register "$core:5060" --aor erin@b.example --bind "$erin" \
+  --requests 2 --invite-status 486
+out=$(printf 'INVITE sip:erin@b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a\nTo: <sip:erin@b.example>\nCall-ID: @CALLID@\nCSeq: 7 INVITE\nContact: <sip:alice@%s>\n\n' "$alice" |
+  sip "$core:5060" --bind "$alice" --timeout 10)
+expect_eq "$(status <<<"$out")" 486 "INVITE to erin, registered over TCP"
+wait_for "$t/erin.out" '"method": "ACK"'
+expect_json "$t/erin.out" .method INVITE .conn register .peer "$core:5060"
+expect_json "$t/erin.out" .method ACK .cseq "7 ACK" .conn register .peer "$core:5060"
+wait_exit erin 10 || fail "erin did not end after her INVITE and its ACK"
 
 # The core's trace: the MESSAGE to carol and dave left over tcp.
 expect_eq "$(grep '"dir":"tx"' "$t/core.trace" | grep '"transport":"tcp"' |

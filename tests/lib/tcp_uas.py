@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """A SIP UAS over TCP for the flow tests (loopback only), that says where each request came from.
 
-tcp_uas.py --listen IP:PORT [--requests N] --ready-fd FD
-tcp_uas.py --register CORE_IP:PORT --aor USER@DOMAIN --bind IP [--requests N] --ready-fd FD
+tcp_uas.py --listen IP:PORT [--requests N] [--invite-status CODE] --ready-fd FD
+tcp_uas.py --register CORE_IP:PORT --aor USER@DOMAIN --bind IP [--requests N]
+           [--invite-status CODE] --ready-fd FD
 
 --listen accepts connections on IP:PORT. --register connects to the core from IP, registers
 <sip:USER@IP:LPORT;transport=tcp> over that connection and then serves requests on it alone
 (RFC 5626: the core must reach us over the connection our REGISTER came on). Readiness is
-one line on FD ("tcp:IP:PORT"). Each request is answered 200 on the connection it came on and
-printed as one JSON line: method, the peer and local addresses of its connection, which
-connection ("register" or accepted number), and its top Via. Exits after N requests (1 by
-default), or with status 3 after 30 s without them.
+one line on FD ("tcp:IP:PORT"). Each request is answered on the connection it came on (200;
+an INVITE CODE, 200 by default; an ACK not at all) and printed as one JSON line: method,
+CSeq, the peer and local addresses of its connection, which connection ("register" or
+accepted number), and its top Via. Exits after N requests, ACKs included (1 by default), or
+with status 3 after 30 s without them.
 """
 import json, os, random, select, socket, sys, time
 
@@ -53,9 +55,9 @@ def header(head, *names):
     return ''
 
 
-def answer(head):
-    """200 to a request head: its Via lines, From, To with a tag, Call-ID and CSeq."""
-    lines = ['SIP/2.0 200 OK']
+def answer(head, code):
+    """A response CODE to a request head: its Via lines, From, To with a tag, Call-ID, CSeq."""
+    lines = ['SIP/2.0 %d %s' % (code, 'OK' if code == 200 else 'Refused')]
     for line in head.split('\r\n')[1:]:
         name = line.partition(':')[0].strip().lower()
         if name in ('via', 'v', 'from', 'f', 'call-id', 'i', 'cseq'):
@@ -68,6 +70,7 @@ def answer(head):
 def main():
     args = sys.argv[1:]
     wanted = int(arg(args, '--requests', '1'))
+    invite_status = int(arg(args, '--invite-status', '200'))
     ready_fd = int(arg(args, '--ready-fd'))
     deadline = time.monotonic() + 30
     conns = {}  # socket -> [name, buffer]
@@ -127,8 +130,11 @@ def main():
             for head in got:
                 if head.startswith('SIP/2.0'):
                     continue
-                s.sendall(answer(head))
-                print(json.dumps({'method': head.split(' ')[0],
+                method = head.split(' ')[0]
+                if method != 'ACK':
+                    s.sendall(answer(head, invite_status if method == 'INVITE' else 200))
+                print(json.dumps({'method': method,
+                                  'cseq': header(head, 'cseq'),
                                   'peer': '%s:%d' % s.getpeername()[:2],
                                   'local': '%s:%d' % s.getsockname()[:2],
                                   'conn': conns[s][0],

@@ -147,6 +147,13 @@ struct RelayTxn final : ServerTransaction {
   re_slot<struct sip_request> creq; // libre's client transaction, or
   uint64_t own_branch = 0;          // ours (ClientTransactions), 0: none
   bool own_tcp = false;             // which of ours: tcp_clients
+  // An INVITE of ours over TCP (to a connection the peer keeps open: its REGISTER's flow):
+  // the request as sent and where, for the CANCEL and the ACK of a failure we send
+  // ourselves (RFC 3261 §9.1, §17.1.1.3); whether it was answered 1xx, and finally.
+  std::string invite_sent;
+  struct sa invite_dst;
+  bool down_provisional = false;
+  bool down_final = false;
   // Record-Route: whether to add ours, and where the request came in (libre's send hook
   // reads them whenever it sends, after a DNS lookup too).
   bool record_route = false;
@@ -310,6 +317,11 @@ struct Proxy::Impl final : Upstream {
   void finish(ServerTransaction& st) override
   {
     auto& t = static_cast<RelayTxn&>(st);
+    // Our INVITE over TCP, answered 1xx and not finally (CANCEL from upstream, Timer C):
+    // CANCEL it (RFC 3261 §16.10). Before any 1xx a CANCEL must not be sent (§9.1); over a
+    // connection the callee's final answer then still comes, and is ACKed.
+    if (!t.invite_sent.empty() && t.down_provisional && !t.down_final)
+      send_invite_sibling(t, "CANCEL", nullptr);
     t.creq.reset();
     if (t.own_branch)
       clients_of(t).stop(t.own_branch);
@@ -425,6 +437,12 @@ struct Proxy::Impl final : Upstream {
   void prepare_retry(const wire::Message& wm, const sip::Request& req, const Retry& r, RelayTxn& t);
   bool send_retry(RelayTxn& t, const wire::Message& answer);
   void on_client_response(RelayTxn& t, int err, const wire::Message* msg);
+  void send_invite_sibling(RelayTxn& t, std::string_view method, const wire::Message* answer);
+  bool flow_open(const struct sa& dst) const
+  {
+    auto* s = own_tcp_for(dst);
+    return s && s->find(dst) != 0;
+  }
   bool forward_stray(const wire::Message& wm);
 
   void on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src);
@@ -463,6 +481,8 @@ void RelayTxn::recycle()
   tcp = nullptr;
   conn = 0;
   own_tcp = false;
+  invite_sent.clear();
+  down_provisional = down_final = false;
   tp = in_tp = SIP_TRANSP_UDP;
   record_route = false;
   rr_params.clear();
@@ -746,7 +766,7 @@ void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& wm,
     return;
   }
   int ms = a.timeout_ms ? a.timeout_ms : t.invite ? opt.timer_c_ms : opt.timeout_ms;
-  if (t.own_branch) // libre's Timer F (64*T1) would answer 408 at the latest then
+  if (t.own_branch && !t.invite) // libre's Timer F (64*T1) would answer 408 at the latest then
     ms = std::min(ms, 64 * int(SIP_T1));
   table->expect_final(t, uint64_t(ms));
 }
@@ -781,9 +801,12 @@ int Proxy::Impl::forward(const Inbound& in, const wire::Message& wm, const sip::
   if (t && !t->invite && a.retry)
     prepare_retry(wm, req, *a.retry, *t);
   // INVITE stays on libre's client transactions (Timers A/B, its ACK to a failure, CANCEL),
-  // over TCP too: connected by libre, unbound (cpm-core-route(1)).
+  // over TCP too: connected by libre, unbound (cpm-core-route(1)); except to a connection
+  // open on our own TCP (a client's REGISTER flow), which libre cannot reach: ours then,
+  // with no retransmissions to make (reliable), Timer C on the server side, and the CANCEL
+  // and the ACK of a failure sent here.
   OwnDst d;
-  if ((!t || !t->invite) && own_client_dst(hop, d)) {
+  if (own_client_dst(hop, d) && (!t || !t->invite || (d.tcp && flow_open(d.dst)))) {
     if (!t)
       return forward_ack(ruri, out_text, d, key);
     if (back && d.tcp) { // over UDP nothing tells of a refusal
@@ -833,6 +856,11 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
     }
     err = forward_own(back->ruri, back->text, d, t, 1);
   } else {
+    if (t.own_branch) { // an INVITE of ours whose flow is gone: libre's from now on
+      clients_of(t).erase(t.own_branch);
+      t.own_branch = 0;
+      t.invite_sent.clear();
+    }
     struct uri u;
     struct pl hp;
     pl_set_str(&hp, back->hop.c_str());
@@ -1012,6 +1040,10 @@ int Proxy::Impl::forward_own(const std::string& ruri, std::string_view text, con
     return err;
   t.own_branch = branch;
   t.own_tcp = d.tcp;
+  if (t.invite) {
+    t.invite_sent.assign(out_wire);
+    t.invite_dst = d.dst;
+  }
   return 0;
 }
 
@@ -1038,6 +1070,15 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* 
       table->reply(t, 503, fmt::format("Next Hop Unreachable ({})", std::strerror(err)));
     return;
   }
+  if (!t.invite_sent.empty()) {
+    if (msg->status < 200) {
+      t.down_provisional = true;
+    } else {
+      t.down_final = true;
+      if (msg->status >= 300) // ours to acknowledge, hop by hop (a 2xx's ACK is the caller's)
+        send_invite_sibling(t, "ACK", msg);
+    }
+  }
   if (t.final_code || msg->status == 100)
     return;
   if (msg->status >= 200 && t.retry &&
@@ -1050,6 +1091,35 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* 
   table->respond(t, out_resp, msg->status);
   if (msg->status < 200 && t.invite)
     table->expect_final(t, uint64_t(opt.timer_c_ms));
+}
+
+// The CANCEL of our INVITE over TCP, or the ACK of its failure `answer`: its Request-URI,
+// top Via, Route, From, Call-ID and CSeq number, and the To of the answer for an ACK
+// (RFC 3261 §9.1, §17.1.1.3), sent where the INVITE went.
+void Proxy::Impl::send_invite_sibling(RelayTxn& t, std::string_view method,
+                                      const wire::Message* answer)
+{
+  wire::Message inv;
+  if (wire::parse(t.invite_sent, inv).verdict != wire::Verdict::Ok)
+    return;
+  std::string s;
+  s.append(method).append(" ").append(inv.ruri).append(" SIP/2.0\r\n");
+  bool via = false;
+  for (const auto& f : inv.fields) {
+    if (f.id == wire::Hdr::Via && !via) {
+      via = true; // ours, a line of its own (request_start)
+      s.append(f.line);
+    } else if (f.id == wire::Hdr::Route || f.id == wire::Hdr::From || f.id == wire::Hdr::CallId) {
+      s.append(f.line);
+    } else if (f.id == wire::Hdr::To) {
+      const auto* to = answer ? answer->find(wire::Hdr::To) : nullptr;
+      s.append(to ? to->line : f.line);
+    }
+  }
+  fmt::format_to(std::back_inserter(s), "Max-Forwards: 70\r\nCSeq: {} {}\r\n", inv.cseq, method);
+  s.append("Content-Length: 0\r\n\r\n");
+  if (int err = send_tcp(t.invite_dst, s); err)
+    diag(fmt::format("cannot send {} for INVITE {}: {}", method, t.call_id, std::strerror(err)));
 }
 
 // A response on one of our sockets: to one of our client transactions, else stray.
