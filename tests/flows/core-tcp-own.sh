@@ -6,7 +6,7 @@
 # the connection of its REGISTER (RFC 5626), INVITE too, nothing opened towards it.
 . "$(dirname "$0")/../lib/flow.sh"
 claim_prefix
-core=${lab_prefix}0.1 carol=${lab_prefix}0.10 dave=${lab_prefix}0.11 erin=${lab_prefix}0.12 alice=${lab_prefix}0.20
+core=${lab_prefix}0.1 carol=${lab_prefix}0.10 dave=${lab_prefix}0.11 erin=${lab_prefix}0.12 fred=${lab_prefix}0.13 alice=${lab_prefix}0.20
 uas=$CPM_SOURCE_DIR/tests/lib/tcp_uas.py
 cat >"$t/lab.toml" <<TOML
 [[node]]
@@ -14,7 +14,7 @@ name = "core"
 role = "core"
 domain = ["b.example"]
 listen = ["udp:$core:5060", "tcp:$core:5060"]
-timeout_ms = 3000
+timeout_ms = 1000
 registrar_db = "$t/core.db"
 TOML
 start core cpm-core-route --config "$t/lab.toml" --node core --trace "$t/core.trace"
@@ -63,6 +63,18 @@ wait_for "$t/erin.out" '"method": "ACK"'
 expect_json "$t/erin.out" .method INVITE .conn register .peer "$core:5060"
 expect_json "$t/erin.out" .method ACK .cseq "7 ACK" .conn register .peer "$core:5060"
 wait_exit erin 10 || fail "erin did not end after her INVITE and its ACK"
+
+# 4. fred answers his INVITE 180 and nothing more: at Timer C (6 s at timeout_ms 1000) alice
+#    gets 408, and the core CANCELs the INVITE on fred's connection and ACKs his 487.
+start fred python3 "$uas" --register "$core:5060" --aor fred@b.example --bind "$fred" \
+  --requests 3 --invite-status 180
+out=$(printf 'INVITE sip:fred@b.example SIP/2.0\nVia: SIP/2.0/UDP @LOCAL@;branch=@BRANCH@;rport\nMax-Forwards: 70\nFrom: <sip:alice@a.example>;tag=a\nTo: <sip:fred@b.example>\nCall-ID: @CALLID@\nCSeq: 9 INVITE\nContact: <sip:alice@%s>\n\n' "$alice" |
+  sip "$core:5060" --bind "$alice" --timeout 20)
+expect_eq "$(status <<<"$out")" 408 "INVITE to fred, who only rings"
+wait_for "$t/fred.out" '"method": "ACK"'
+expect_json "$t/fred.out" .method CANCEL .cseq "9 CANCEL" .conn register
+expect_json "$t/fred.out" .method ACK .cseq "9 ACK" .conn register
+wait_exit fred 10 || fail "fred did not end after his INVITE, its CANCEL and the ACK"
 
 # The core's trace: the MESSAGE to carol and dave left over tcp.
 expect_eq "$(grep '"dir":"tx"' "$t/core.trace" | grep '"transport":"tcp"' |

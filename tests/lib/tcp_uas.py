@@ -9,7 +9,8 @@ tcp_uas.py --register CORE_IP:PORT --aor USER@DOMAIN --bind IP [--requests N]
 <sip:USER@IP:LPORT;transport=tcp> over that connection and then serves requests on it alone
 (RFC 5626: the core must reach us over the connection our REGISTER came on). Readiness is
 one line on FD ("tcp:IP:PORT"). Each request is answered on the connection it came on (200;
-an INVITE CODE, 200 by default; an ACK not at all) and printed as one JSON line: method,
+an INVITE CODE, 200 by default; an ACK not at all; a CODE under 200
+leaves the INVITE pending until a CANCEL, answered 200 and the INVITE 487) and printed as one JSON line: method,
 CSeq, the peer and local addresses of its connection, which connection ("register" or
 accepted number), and its top Via. Exits after N requests, ACKs included (1 by default), or
 with status 3 after 30 s without them.
@@ -57,7 +58,8 @@ def header(head, *names):
 
 def answer(head, code):
     """A response CODE to a request head: its Via lines, From, To with a tag, Call-ID, CSeq."""
-    lines = ['SIP/2.0 %d %s' % (code, 'OK' if code == 200 else 'Refused')]
+    reasons = {180: 'Ringing', 200: 'OK', 486: 'Busy Here', 487: 'Request Terminated'}
+    lines = ['SIP/2.0 %d %s' % (code, reasons.get(code, 'Refused'))]
     for line in head.split('\r\n')[1:]:
         name = line.partition(':')[0].strip().lower()
         if name in ('via', 'v', 'from', 'f', 'call-id', 'i', 'cseq'):
@@ -108,6 +110,7 @@ def main():
     os.write(ready_fd, (ready + '\n').encode())
     os.close(ready_fd)
     served = 0
+    pending = None  # an INVITE left at its provisional answer
     while served < wanted:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -131,7 +134,12 @@ def main():
                 if head.startswith('SIP/2.0'):
                     continue
                 method = head.split(' ')[0]
-                if method != 'ACK':
+                if method == 'INVITE' and invite_status < 200:
+                    pending = head
+                if method == 'CANCEL' and pending:
+                    s.sendall(answer(head, 200) + answer(pending, 487))
+                    pending = None
+                elif method != 'ACK':
                     s.sendall(answer(head, invite_status if method == 'INVITE' else 200))
                 print(json.dumps({'method': method,
                                   'cseq': header(head, 'cseq'),
