@@ -209,10 +209,17 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
       // source IP and the Via port (notes/libre-1.1.md §8); outgoing TCP connections are
       // not bound to the node's address. The top Via's sent-by still names the node, and
       // it goes before a guess by host: 127.0.0.1 is every node's unbound TCP source, and
-      // a guess names whichever one node happened to open a connection.
+      // a guess names whichever one node happened to open a connection. A core's libre
+      // sends its INVITEs over TCP from a port of its own beside the core's listener
+      // (sip::StackOptions::own_tcp), which no event shows as local: its host then, when
+      // one node alone has it.
       if (to.empty() && is_response(e.first_line))
-        if (auto via = top_via_sent_by(e.message); !via.empty())
+        if (auto via = top_via_sent_by(e.message); !via.empty()) {
           to = exact(via);
+          if (auto it = by_host.find(host_of(via));
+              to.empty() && it != by_host.end() && it->second.size() == 1)
+            to = *it->second.begin();
+        }
       if (to.empty())
         to = resolve(e.peer);
     } else if (e.dir == "rx") {
