@@ -177,6 +177,15 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
       by_host[host_of(e.local)].insert(e.node);
     }
   }
+  // The top Via of a request a node sent names that node too: a core's libre sends its
+  // INVITEs over TCP with the port of a transport of its own beside the core's listener
+  // (sip::StackOptions::own_tcp), which no event shows as local, and its callee's response
+  // is traced to the source IP with that port. Only at a host the node showed as its own.
+  for (const auto& e : events)
+    if (e.dir == "tx" && !e.message.empty() && !is_response(e.first_line))
+      if (auto via = top_via_sent_by(e.message); !via.empty())
+        if (auto it = by_host.find(host_of(via)); it != by_host.end() && it->second.count(e.node))
+          by_addr.emplace(via, e.node);
   // An address some event showed as its own (a listen address, or the ephemeral end of a
   // node's outgoing TCP connection), or "".
   auto exact = [&](const std::string& addr) {
@@ -209,17 +218,10 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
       // source IP and the Via port (notes/libre-1.1.md §8); outgoing TCP connections are
       // not bound to the node's address. The top Via's sent-by still names the node, and
       // it goes before a guess by host: 127.0.0.1 is every node's unbound TCP source, and
-      // a guess names whichever one node happened to open a connection. A core's libre
-      // sends its INVITEs over TCP from a port of its own beside the core's listener
-      // (sip::StackOptions::own_tcp), which no event shows as local: its host then, when
-      // one node alone has it.
+      // a guess names whichever one node happened to open a connection.
       if (to.empty() && is_response(e.first_line))
-        if (auto via = top_via_sent_by(e.message); !via.empty()) {
+        if (auto via = top_via_sent_by(e.message); !via.empty())
           to = exact(via);
-          if (auto it = by_host.find(host_of(via));
-              to.empty() && it != by_host.end() && it->second.size() == 1)
-            to = *it->second.begin();
-        }
       if (to.empty())
         to = resolve(e.peer);
     } else if (e.dir == "rx") {
