@@ -505,6 +505,19 @@ TEST_CASE("ladder::arrows names the receiver of a response on an inbound TCP con
     ev[1].message = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.9.9.9:5062;branch=z9hG4bK1\r\n\r\n";
     CHECK(ladder::arrows(ev)[1].to == "127.0.0.1:5060");
   }
+  SUBCASE("a Via port only a request showed: the node that sent the request")
+  {
+    // A core's libre sends its INVITE over TCP from a port beside the core's own listener
+    // (sip::StackOptions::own_tcp): no event shows that port as local, the request's Via
+    // names it.
+    ev[0].message = "MESSAGE sip:b SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.1.2:38001;branch=z9hG4bK1"
+                    "\r\n\r\n";
+    ev[1].message = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.1.2:38001;branch=z9hG4bK1\r\n\r\n";
+    CHECK(ladder::arrows(ev)[1].to == "csA");
+    // A port no request named stays an address (127.0.1.2 alone would be a guess).
+    ev[1].message = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.1.2:38002;branch=z9hG4bK1\r\n\r\n";
+    CHECK(ladder::arrows(ev)[1].to == "127.0.0.1:5060");
+  }
 }
 
 TEST_SUITE_END();

@@ -643,4 +643,43 @@ TEST_CASE("rt::SipTcp traces what it receives and sends with transport tcp")
   }
 }
 
+TEST_CASE("rt::SipTcp traces messages to a new connection once it is up, none if it is refused")
+{
+  csip::Library lib;
+  cpm::test::TempDir dir("cpm-tcp");
+  std::string path = (dir.path / "trace.jsonl").string();
+  cpm::trace::Writer w;
+  REQUIRE(w.open(path, "node"));
+  rt::TcpOptions o;
+  o.trace = &w;
+  auto tcp = open_tcp(o);
+  int closed_err = -1;
+  tcp->set_close_handler([&](rt::SipTcp::ConnId, int err) { closed_err = err; });
+  struct sa nobody;
+  {
+    Server gone;
+    nobody = gone.addr;
+  }
+  REQUIRE(tcp->send_to(nobody, request("never-sent")) == 0);
+  REQUIRE(run_until([&] { return closed_err != -1; }));
+  CHECK(closed_err == ECONNREFUSED);
+  // Two messages queued before the connection is up: two events, with its real local address.
+  Server server;
+  rt::SipTcp::ConnId conn = 0;
+  REQUIRE(tcp->send_to(server.addr, request("first"), &conn) == 0);
+  REQUIRE(tcp->send_to(server.addr, request("second")) == 0);
+  const std::string both = request("first") + request("second");
+  REQUIRE(run_until([&] { return !server.peers.empty() && server.peers[0]->data == both; }));
+  auto events = cpm::trace::read_file(path);
+  REQUIRE(events);
+  REQUIRE(events->size() == 2);
+  CHECK((*events)[0].call_id == "first");
+  CHECK((*events)[1].call_id == "second");
+  for (const auto& e : *events) {
+    CHECK(e.dir == "tx");
+    CHECK(e.local == sa_str(*tcp->local(conn)));
+    CHECK(e.peer == sa_str(server.addr));
+  }
+}
+
 TEST_SUITE_END();

@@ -18,6 +18,7 @@
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
 #include "cpm/rt/sip.hpp"
+#include "cpm/rt/sip_tcp.hpp"
 #include "cpm/rt/udp_socket.hpp"
 #include "cpm/ua/pager.hpp"
 #include "temp_dir.hpp"
@@ -427,6 +428,49 @@ TEST_CASE("csip::Stack with own_udp: the udp: listen socket is ours, libre's req
   CHECK(port != own.port());
   CHECK(stack.is_local("127.0.0.1", port));
   CHECK(stack.bound().size() == 1); // libre's port is not a listen address
+}
+
+TEST_CASE("csip::Stack with own_tcp: the tcp: listener is ours, libre's TCP port still local")
+{
+  csip::Library lib;
+  csip::StackOptions so;
+  so.own_tcp = true;
+  auto made = csip::Stack::create({"tcp:127.0.0.1:0"}, "test", nullptr, "127.0.0.1:1", {}, so);
+  REQUIRE(made);
+  auto& stack = **made;
+  REQUIRE(stack.own_tcp().size() == 1);
+  CHECK(stack.own_udp().empty());
+  rt::SipTcp& own = *stack.own_tcp()[0];
+  REQUIRE(stack.bound().size() == 1);
+  CHECK(stack.bound()[0] == fmt::format("tcp:127.0.0.1:{}", own.port()));
+  CHECK(stack.is_local("127.0.0.1", own.port()));
+  // libre's TCP transport: the same IP, another port, still ours.
+  struct sa dst, theirs;
+  sa_set_str(&dst, "127.0.0.1", 5060);
+  REQUIRE(sip_transp_laddr(stack.get(), &theirs, SIP_TRANSP_TCP, &dst) == 0);
+  CHECK(sa_port(&theirs) != 0);
+  CHECK(sa_port(&theirs) != own.port());
+  CHECK(stack.is_local("127.0.0.1", sa_port(&theirs)));
+  CHECK_FALSE(stack.is_local("127.0.0.1", uint16_t(own.port() ^ 1)));
+
+  // A message over a connection to the listen address reaches the owner's handler.
+  std::string got;
+  own.set_handler([&](const rt::SipTcp::Received& r) {
+    got = r.message.method;
+    csip::stop(0);
+  });
+  auto peer = rt::SipTcp::open("127.0.0.1", 0);
+  REQUIRE(peer);
+  std::string req = "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n"
+                    "Via: SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-own-tcp\r\n"
+                    "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\n"
+                    "Call-ID: own-tcp\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                    "Content-Length: 0\r\n\r\n";
+  REQUIRE((*peer)->send_to(own.local(), req) == 0);
+  csip::Timer guard;
+  guard.start(5000, [] { csip::stop(9); });
+  REQUIRE(csip::run() == 0);
+  CHECK(got == "OPTIONS");
 }
 
 TEST_CASE("csip::Stack grows the buffers of libre's UDP socket")

@@ -177,6 +177,15 @@ std::vector<Arrow> arrows(const std::vector<trace::Event>& events)
       by_host[host_of(e.local)].insert(e.node);
     }
   }
+  // The top Via of a request a node sent names that node too: a core's libre sends its
+  // INVITEs over TCP with the port of a transport of its own beside the core's listener
+  // (sip::StackOptions::own_tcp), which no event shows as local, and its callee's response
+  // is traced to the source IP with that port. Only at a host the node showed as its own.
+  for (const auto& e : events)
+    if (e.dir == "tx" && !e.message.empty() && !is_response(e.first_line))
+      if (auto via = top_via_sent_by(e.message); !via.empty())
+        if (auto it = by_host.find(host_of(via)); it != by_host.end() && it->second.count(e.node))
+          by_addr.emplace(via, e.node);
   // An address some event showed as its own (a listen address, or the ephemeral end of a
   // node's outgoing TCP connection), or "".
   auto exact = [&](const std::string& addr) {

@@ -1,4 +1,5 @@
-// Our UDP non-INVITE client transactions: send, Timer E, responses by branch.
+// Our non-INVITE client transactions: send, Timer E (UDP), responses by branch, a broken
+// connection (TCP).
 #include "cpm/proxy/client_transaction.hpp"
 
 #include <algorithm>
@@ -20,6 +21,8 @@ struct ClientTransactions::Txn {
   struct sa dst;
   uint32_t sent = 0; // retransmissions so far
   bool proceeding = false;
+  bool done = false; // a final response, or stopped: a broken connection says nothing
+  uint64_t conn = 0; // the connection it was sent on, 0 over UDP
   ResponseHandler handler = nullptr;
   void* arg = nullptr;
   rt::TimerQueue::Timer timer_e;
@@ -35,8 +38,9 @@ struct ClientTransactions::Table {
   SpareList<std::string> spare_texts;
 };
 
-ClientTransactions::ClientTransactions(Send send, rt::TimerQueue& timers)
-    : m_send(std::move(send)), m_timers(timers), m_table(std::make_unique<Table>())
+ClientTransactions::ClientTransactions(Send send, rt::TimerQueue& timers, bool reliable)
+    : m_send(std::move(send)), m_timers(timers), m_reliable(reliable),
+      m_table(std::make_unique<Table>())
 {
   m_table->by_branch.reserve(1024);
 }
@@ -53,7 +57,8 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
 {
   if (has(branch))
     return EEXIST;
-  if (int err = m_send(dst, request); err)
+  uint64_t conn = 0;
+  if (int err = m_send(dst, request, &conn); err)
     return err;
   auto& tb = *m_table;
   Table::Map::iterator it;
@@ -69,12 +74,16 @@ int ClientTransactions::start(uint64_t branch, std::string_view method, const st
   t.method = method;
   t.sent = 0;
   t.proceeding = false;
-  if (t.text.capacity() < request.size())
-    tb.spare_texts.take(t.text);
-  t.text.assign(request);
+  t.done = false;
+  t.conn = conn;
   t.dst = dst;
   t.handler = h;
   t.arg = arg;
+  if (m_reliable) // nothing to send again
+    return 0;
+  if (t.text.capacity() < request.size())
+    tb.spare_texts.take(t.text);
+  t.text.assign(request);
   m_timers.start(t.timer_e, SIP_T1, on_timer_e, &t);
   return 0;
 }
@@ -88,6 +97,7 @@ void ClientTransactions::stop(uint64_t branch)
 // No more retransmissions: the request's buffer goes to the next transaction.
 void ClientTransactions::stopped(Txn& t) noexcept
 {
+  t.done = true;
   t.timer_e.cancel();
   give_buffer(m_table->spare_texts, t.text);
 }
@@ -111,12 +121,33 @@ bool ClientTransactions::on_response(const sip::wire::Message& msg)
   if (it == m_table->by_branch.end() || msg.cseq_method != it->second.method)
     return false;
   Txn& t = it->second;
-  if (msg.status < 200)
+  if (msg.status < 200) {
     t.proceeding = true;
-  else
+  } else {
+    t.done = true;
     t.timer_e.cancel();
+  }
   t.handler(0, &msg, t.arg); // may erase t
   return true;
+}
+
+void ClientTransactions::fail_connection(uint64_t conn, int err)
+{
+  if (!conn || m_table->by_branch.empty())
+    return;
+  // Collected first: a handler may erase its transaction and start another (a fallback).
+  std::vector<uint64_t> hit;
+  for (const auto& [branch, t] : m_table->by_branch)
+    if (t.conn == conn && !t.done)
+      hit.push_back(branch);
+  for (uint64_t branch : hit) {
+    auto it = m_table->by_branch.find(branch);
+    if (it == m_table->by_branch.end() || it->second.done || it->second.conn != conn)
+      continue;
+    Txn& t = it->second;
+    t.done = true;
+    t.handler(err, nullptr, t.arg); // may erase t
+  }
 }
 
 // Timer E (RFC 3261 §17.1.2.2): T1, doubling up to T2; T2 once proceeding.
@@ -131,7 +162,7 @@ void ClientTransactions::on_timer_e(void* arg) noexcept
                                : std::min<uint64_t>(uint64_t(SIP_T1) << std::min(t.sent, 8u),
                                                     uint64_t(SIP_T2));
     self.m_timers.start(t.timer_e, ms, on_timer_e, &t);
-    err = self.m_send(t.dst, t.text);
+    err = self.m_send(t.dst, t.text, nullptr);
   } catch (const std::bad_alloc&) {
     err = ENOMEM;
   }

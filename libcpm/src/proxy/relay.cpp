@@ -1,6 +1,6 @@
-// The Proxy: the receive paths (our own UDP sockets, libre's listeners for TCP, TLS and
-// its own UDP transport), the request path (parse, validate, decide, forward) and the
-// response path (relay upstream, stray responses statelessly), over the transaction table.
+// The Proxy: the receive paths (our own UDP sockets and TCP listener, libre's listeners for
+// TLS and its own UDP and TCP transports), the request path (parse, validate, decide, forward) and
+// the response path (relay upstream, stray responses statelessly), over the transaction table.
 // Every message is read with our parser (grammar/wire.hpp) and forwarded as the received
 // bytes with edits (rewrite.hpp), whoever received it.
 #include <algorithm>
@@ -26,6 +26,7 @@
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/re_ptr.hpp"
 #include "cpm/rt/sa.hpp"
+#include "cpm/rt/sip_tcp.hpp"
 #include "cpm/rt/timer_queue.hpp"
 #include "cpm/rt/udp_socket.hpp"
 
@@ -85,13 +86,16 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix)
 
 } // namespace
 
-// Where a request came from and how to answer it: over one of our own UDP sockets, or
-// through libre (its message, transport and socket or connection).
+// Where a request came from and how to answer it: over one of our own UDP sockets, on a
+// connection of our own TCP listener, or through libre (its message, transport and socket
+// or connection).
 struct Inbound {
   enum sip_transp tp = SIP_TRANSP_UDP;
   struct sa src; // the peer
   struct sa dst; // our address it came to
   rt::UdpSocket* own = nullptr;
+  rt::SipTcp* tcp = nullptr; // with its connection
+  rt::SipTcp::ConnId conn = 0;
   const struct sip_msg* lmsg = nullptr; // libre's message, when libre received it
 };
 
@@ -134,10 +138,22 @@ struct RelayTxn final : ServerTransaction {
   Proxy::Impl* px = nullptr;
   struct sa dst; // where responses go
   enum sip_transp tp = SIP_TRANSP_UDP;
-  rt::UdpSocket* own = nullptr;     // the request came on our socket, or
-  re_ptr<void> sock;                // libre's UDP socket or connection
+  rt::UdpSocket* own = nullptr; // the request came on our socket, or
+  rt::SipTcp* tcp = nullptr;    // on our connection `conn`, or
+  rt::SipTcp::ConnId conn = 0;  //
+  re_ptr<void> sock;            // libre's UDP socket or connection
+  // Over our TCP, where responses go when `conn` is gone (RFC 3261 §18.2.2).
+  struct sa reopen;
   re_slot<struct sip_request> creq; // libre's client transaction, or
   uint64_t own_branch = 0;          // ours (ClientTransactions), 0: none
+  bool own_tcp = false;             // which of ours: tcp_clients
+  // An INVITE of ours over TCP (to a connection the peer keeps open: its REGISTER's flow):
+  // the request as sent and where, for the CANCEL and the ACK of a failure we send
+  // ourselves (RFC 3261 §9.1, §17.1.1.3); whether it was answered 1xx, and finally.
+  std::string invite_sent;
+  struct sa invite_dst;
+  bool down_provisional = false;
+  bool down_final = false;
   // Record-Route: whether to add ours, and where the request came in (libre's send hook
   // reads them whenever it sends, after a DNS lookup too).
   bool record_route = false;
@@ -158,6 +174,11 @@ struct RelayTxn final : ServerTransaction {
 };
 
 struct Proxy::Impl final : Upstream {
+  // Where our own client side sends: to `dst` from `laddr`, over UDP or our TCP.
+  struct OwnDst {
+    struct sa dst, laddr;
+    bool tcp = false;
+  };
   sip::Stack* stack = nullptr;
   // A TLS next hop (a registered Contact too) is a host whose certificate may be shown to us
   // (sip::TlsContext::expect_peer: libre 1.1 does not say which connection is for whom).
@@ -173,8 +194,12 @@ struct Proxy::Impl final : Upstream {
   Action hook_action;
   bool has_tcp = false;
   std::vector<rt::UdpSocket*> own_udp; // the stack's UDP sockets of our own (rt/udp_socket.hpp)
+  std::vector<rt::SipTcp*> own_tcp;    // its TCP listeners of our own (rt/sip_tcp.hpp)
   std::unique_ptr<rt::LoopTimerQueue> timers;
   std::unique_ptr<ClientTransactions> clients;
+  // Our non-INVITE client transactions over our own TCP: reliable, so no Timer E.
+  std::unique_ptr<ClientTransactions> tcp_clients;
+  ClientTransactions& clients_of(const RelayTxn& t) { return t.own_tcp ? *tcp_clients : *clients; }
   std::unique_ptr<BranchGenerator> branches; // of our own client transactions
   std::unique_ptr<TransactionTable> table;
   std::unique_ptr<FloodLimiter> limiter;
@@ -198,12 +223,16 @@ struct Proxy::Impl final : Upstream {
   // requests of a busy core go to the same few hops).
   std::string last_hop;
   bool last_own = false;
-  struct sa last_dst, last_laddr;
+  OwnDst last_dst;
 
   ~Impl() override
   {
     for (auto* s : own_udp)
       s->set_handler({});
+    for (auto* s : own_tcp) {
+      s->set_handler({});
+      s->set_close_handler({});
+    }
     req_lsnr.reset();
     resp_lsnr.reset();
     table.reset(); // before the client transactions and timers its entries use
@@ -228,6 +257,24 @@ struct Proxy::Impl final : Upstream {
       if (sa_af(&s->local()) == sa_af(&dst))
         return s;
     return nullptr;
+  }
+
+  // Our TCP listener for `dst`'s address family, nullptr when we own none.
+  rt::SipTcp* own_tcp_for(const struct sa& dst) const
+  {
+    for (auto* s : own_tcp)
+      if (sa_af(&s->local()) == sa_af(&dst))
+        return s;
+    return nullptr;
+  }
+
+  // Over our own TCP, a message to `dst`: on the open connection to it (accepted or
+  // opened), else on a new one from our own address. Returns errno; `conn` gets the
+  // connection used.
+  int send_tcp(const struct sa& dst, std::string_view bytes, rt::SipTcp::ConnId* conn = nullptr)
+  {
+    auto* s = own_tcp_for(dst);
+    return s ? s->send_to(dst, bytes, conn) : EAFNOSUPPORT;
   }
 
   // Inside a burst of received datagrams, what we send is queued for one sendmmsg at its
@@ -255,6 +302,12 @@ struct Proxy::Impl final : Upstream {
     int err = 0;
     if (t.own) {
       err = udp_out(*t.own, t.dst, response);
+    } else if (t.tcp) {
+      // Back on the request's connection; when it is gone, on a connection to the Via's
+      // received address and sent-by port (RFC 3261 §18.2.2), which send_to opens.
+      err = t.tcp->send(t.conn, response);
+      if (err == ENOTCONN)
+        err = t.tcp->send_to(t.reopen, response, &t.conn);
     } else {
       auto mb = mbuf_copy(response);
       err = mb ? sip_send(sip, t.sock.get(), t.tp, &t.dst, mb.get()) : ENOMEM;
@@ -266,9 +319,14 @@ struct Proxy::Impl final : Upstream {
   void finish(ServerTransaction& st) override
   {
     auto& t = static_cast<RelayTxn&>(st);
+    // Our INVITE over TCP, answered 1xx and not finally (CANCEL from upstream, Timer C):
+    // CANCEL it (RFC 3261 §16.10). Before any 1xx a CANCEL must not be sent (§9.1); over a
+    // connection the callee's final answer then still comes, and is ACKed.
+    if (!t.invite_sent.empty() && t.down_provisional && !t.down_final)
+      send_invite_sibling(t, "CANCEL", nullptr);
     t.creq.reset();
     if (t.own_branch)
-      clients->stop(t.own_branch);
+      clients_of(t).stop(t.own_branch);
     // What only an unanswered request needs goes now, not after the linger (the table
     // gives back the head and Call-ID buffers).
     t.fallback.reset();
@@ -316,11 +374,25 @@ struct Proxy::Impl final : Upstream {
     return a;
   }
 
-  void send_to(const Inbound& in, const struct sa& dst, std::string_view bytes)
+  // Over a connection that is gone, RFC 3261 §18.2.2: the source's address (the Via's
+  // received) at the Via's sent-by port.
+  static struct sa reopen_addr(const Inbound& in, const wire::Message& wm)
+  {
+    struct sa a = in.src;
+    sa_set_port(&a, wm.via.port ? wm.via.port : in.tp == SIP_TRANSP_TLS ? 5061 : 5060);
+    return a;
+  }
+
+  void send_to(const Inbound& in, const struct sa& dst, std::string_view bytes,
+               const struct sa* reopen = nullptr)
   {
     int err = 0;
     if (in.own) {
       err = udp_out(*in.own, dst, bytes);
+    } else if (in.tcp) {
+      err = in.tcp->send(in.conn, bytes);
+      if (err == ENOTCONN && reopen)
+        err = in.tcp->send_to(*reopen, bytes);
     } else if (auto mb = mbuf_copy(bytes); !mb) {
       err = ENOMEM;
     } else {
@@ -343,7 +415,8 @@ struct Proxy::Impl final : Upstream {
     fmt::format_to(std::back_inserter(reply_key), "{}|{}|{}", wm.call_id, wm.via.branch, wm.cseq);
     reply_out.clear();
     local_response(reply_out, reply_h, reply_key, !wm.to_tag().empty(), code, reason, extra);
-    send_to(in, reply_addr(in, wm), reply_out);
+    struct sa reopen = reopen_addr(in, wm);
+    send_to(in, reply_addr(in, wm), reply_out, &reopen);
   }
 
   bool admit(const Inbound& in, const wire::Message& wm);
@@ -357,18 +430,26 @@ struct Proxy::Impl final : Upstream {
   RelayTxn& add_transaction(const Inbound& in, const wire::Message& wm, std::string_view key);
   int forward(const Inbound& in, const wire::Message& wm, const sip::Request& req, const Action& a,
               RelayTxn* t, const std::string& key);
-  bool own_client_dst(const std::string& hop, struct sa& dst, struct sa& laddr);
-  int forward_own(const std::string& ruri, std::string_view text, const struct sa& dst,
-                  const struct sa& laddr, RelayTxn& t, uint32_t target);
-  int forward_ack(const std::string& ruri, std::string_view text, const struct sa& dst,
-                  const struct sa& laddr, const std::string& key);
+  bool own_client_dst(const std::string& hop, OwnDst& d);
+  int forward_own(const std::string& ruri, std::string_view text, const OwnDst& d, RelayTxn& t,
+                  uint32_t target);
+  int forward_ack(const std::string& ruri, std::string_view text, const OwnDst& d,
+                  const std::string& key);
   int send_fallback(RelayTxn& t);
   void prepare_retry(const wire::Message& wm, const sip::Request& req, const Retry& r, RelayTxn& t);
   bool send_retry(RelayTxn& t, const wire::Message& answer);
   void on_client_response(RelayTxn& t, int err, const wire::Message* msg);
+  void send_invite_sibling(RelayTxn& t, std::string_view method, const wire::Message* answer);
+  bool flow_open(const struct sa& dst) const
+  {
+    auto* s = own_tcp_for(dst);
+    return s && s->find(dst) != 0;
+  }
   bool forward_stray(const wire::Message& wm);
 
   void on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src);
+  void on_stream(rt::SipTcp& tcp, const rt::SipTcp::Received& r);
+  void on_closed(rt::SipTcp::ConnId conn, int err);
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
   static bool resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept;
   static void resp_h(int err, const struct sip_msg* msg, void* arg) noexcept;
@@ -380,21 +461,30 @@ struct Proxy::Impl final : Upstream {
 RelayTxn::~RelayTxn()
 {
   if (own_branch)
-    px->clients->erase(own_branch);
-  if (first_branch)
+    px->clients_of(*this).erase(own_branch);
+  if (first_branch) { // either table: a branch is in one of them at most
     px->clients->erase(first_branch);
+    px->tcp_clients->erase(first_branch);
+  }
 }
 
 void RelayTxn::recycle()
 {
   if (own_branch)
-    px->clients->erase(own_branch);
-  if (first_branch)
+    px->clients_of(*this).erase(own_branch);
+  if (first_branch) {
     px->clients->erase(first_branch);
+    px->tcp_clients->erase(first_branch);
+  }
   own_branch = first_branch = 0;
   creq.reset();
   sock.reset();
   own = nullptr;
+  tcp = nullptr;
+  conn = 0;
+  own_tcp = false;
+  invite_sent.clear();
+  down_provisional = down_final = false;
   tp = in_tp = SIP_TRANSP_UDP;
   record_route = false;
   rr_params.clear();
@@ -442,6 +532,36 @@ void Proxy::Impl::on_datagram(rt::UdpSocket& sock, std::string_view data, const 
   on_request(in, rx_req, p);
 }
 
+// A message on a connection of our own TCP listener (framed, keep-alives answered by
+// rt::SipTcp): a request, or a response to one of our client transactions or stray.
+void Proxy::Impl::on_stream(rt::SipTcp& tcp, const rt::SipTcp::Received& r)
+{
+  if (!r.message.request) {
+    if (r.parsed.verdict != wire::Verdict::Ok) {
+      diag(fmt::format("dropped a response from tcp:{}: {}", sa_str(r.peer), r.parsed.why));
+      return;
+    }
+    on_response(r.message);
+    return;
+  }
+  Inbound in;
+  in.tp = SIP_TRANSP_TCP;
+  in.src = r.peer;
+  in.dst = tcp.local(); // the listen address, which our Via and Record-Route name
+  in.tcp = &tcp;
+  in.conn = r.conn;
+  on_request(in, r.message, r.parsed);
+}
+
+// A connection of ours is gone: a client transaction still waiting on it learns why (a
+// refused connection falls back as libre's would; anything else ends in 503). Responses
+// that were to go back on it take a new connection (RelayTxn::reopen).
+void Proxy::Impl::on_closed(rt::SipTcp::ConnId conn, int err)
+{
+  // A peer that closes with a request of ours unanswered will not answer it.
+  tcp_clients->fail_connection(conn, err ? err : ECONNRESET);
+}
+
 bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::Parsed& p)
 {
   if (p.verdict == wire::Verdict::Drop || wm.via.sent_by.empty()) {
@@ -482,8 +602,8 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::P
     if (in.lmsg)
       return false;
     // Only libre's listeners can take a request further (a B2BUA's sipsess).
-    diag(fmt::format("{} {}: passed on, but nothing behind the proxy takes it over UDP", req.method,
-                     req.ruri));
+    diag(fmt::format("{} {}: passed on, but nothing behind the proxy takes it over {}", req.method,
+                     req.ruri, tp_name(in.tp)));
     if (!ack)
       reply(in, wm, 500, "Server Internal Error");
     return true;
@@ -614,6 +734,10 @@ RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& w
   // source (libre connects from an ephemeral port, not from the Via's sent-by).
   t->dst = reply_addr(in, wm);
   t->own = in.own;
+  t->tcp = in.tcp;
+  t->conn = in.conn;
+  if (in.tcp)
+    t->reopen = reopen_addr(in, wm);
   if (in.lmsg)
     t->sock = re_adopt(mem_ref(in.lmsg->sock));
   t->to_tagged = !wm.to_tag().empty();
@@ -651,7 +775,7 @@ void Proxy::Impl::start_transaction(const Inbound& in, const wire::Message& wm,
     return;
   }
   int ms = a.timeout_ms ? a.timeout_ms : t.invite ? opt.timer_c_ms : opt.timeout_ms;
-  if (t.own_branch) // libre's Timer F (64*T1) would answer 408 at the latest then
+  if (t.own_branch && !t.invite) // libre's Timer F (64*T1) would answer 408 at the latest then
     ms = std::min(ms, 64 * int(SIP_T1));
   table->expect_final(t, uint64_t(ms));
 }
@@ -685,11 +809,23 @@ int Proxy::Impl::forward(const Inbound& in, const wire::Message& wm, const sip::
   }
   if (t && !t->invite && a.retry)
     prepare_retry(wm, req, *a.retry, *t);
-  struct sa dst, laddr;
-  if ((!t || !t->invite) && own_client_dst(hop, dst, laddr)) {
+  // INVITE stays on libre's client transactions (Timers A/B, its ACK to a failure, CANCEL),
+  // over TCP too: connected by libre, unbound (cpm-core-route(1)); except to a connection
+  // open on our own TCP (a client's REGISTER flow), which libre cannot reach: ours then,
+  // with no retransmissions to make (reliable), Timer C on the server side, and the CANCEL
+  // and the ACK of a failure sent here.
+  OwnDst d;
+  if (own_client_dst(hop, d) && (!t || !t->invite || (d.tcp && flow_open(d.dst)))) {
     if (!t)
-      return forward_ack(ruri, out_text, dst, laddr, key);
-    return forward_own(ruri, out_text, dst, laddr, *t, 0);
+      return forward_ack(ruri, out_text, d, key);
+    if (back && d.tcp) { // over UDP nothing tells of a refusal
+      back->text = out_text;
+      t->fallback = std::move(back);
+    }
+    int err = forward_own(ruri, out_text, d, *t, 0);
+    if (t->fallback && falls_back(err, *t->fallback))
+      err = send_fallback(*t);
+    return err;
   }
   struct uri u;
   struct pl hp;
@@ -720,11 +856,20 @@ int Proxy::Impl::send_fallback(RelayTxn& t)
 {
   auto back = std::move(t.fallback); // once
   // The second target of this request: its own branch, the same each time it is forwarded.
-  struct sa dst, laddr;
+  OwnDst d;
   int err = 0;
-  if (!t.invite && own_client_dst(back->hop, dst, laddr)) {
-    err = forward_own(back->ruri, back->text, dst, laddr, t, 1);
+  if (!t.invite && own_client_dst(back->hop, d)) {
+    if (t.own_branch) { // the refused one: nothing comes on a connection never opened
+      clients_of(t).erase(t.own_branch);
+      t.own_branch = 0;
+    }
+    err = forward_own(back->ruri, back->text, d, t, 1);
   } else {
+    if (t.own_branch) { // an INVITE of ours whose flow is gone: libre's from now on
+      clients_of(t).erase(t.own_branch);
+      t.own_branch = 0;
+      t.invite_sent.clear();
+    }
     struct uri u;
     struct pl hp;
     pl_set_str(&hp, back->hop.c_str());
@@ -785,7 +930,7 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const wire::Message& answer)
   t.fallback.reset();          // the first target's
   if (t.own_branch) {          // its answer may come again; still ours to absorb
     t.first_branch = t.own_branch;
-    clients->stop(t.own_branch);
+    clients_of(t).stop(t.own_branch);
     t.own_branch = 0;
   }
   std::string note = fmt::format("{} {}: {} {} from the first target; {}: sent to {} via {}",
@@ -794,10 +939,10 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const wire::Message& answer)
   struct uri u;
   struct pl hp;
   pl_set_str(&hp, r->hop.c_str());
-  struct sa dst, laddr;
+  OwnDst d;
   int err = 0;
-  if (own_client_dst(r->hop, dst, laddr)) {
-    err = forward_own(r->ruri, r->text, dst, laddr, t, 2);
+  if (own_client_dst(r->hop, d)) {
+    err = forward_own(r->ruri, r->text, d, t, 2);
   } else if (uri_decode(&u, &hp)) {
     err = EINVAL;
   } else if (auto mb = mbuf_copy(r->text); !mb) {
@@ -823,14 +968,14 @@ bool Proxy::Impl::send_retry(RelayTxn& t, const wire::Message& answer)
   return true;
 }
 
-// Whether our own client transaction can serve the next hop `hop`: scheme sip, UDP (given,
-// or chosen as libre would when we listen on UDP), an IP literal, no maddr. Sets the
+// Whether our own client transaction can serve the next hop `hop`: scheme sip, an IP
+// literal, no maddr, and UDP (given, or chosen as libre would when we listen on UDP) or
+// TCP when we own a TCP listener of its family (sent from our own address). Sets the
 // destination and our address towards it. The last hop's answer is kept.
-bool Proxy::Impl::own_client_dst(const std::string& hop, struct sa& dst, struct sa& laddr)
+bool Proxy::Impl::own_client_dst(const std::string& hop, OwnDst& d)
 {
   if (hop == last_hop) {
-    dst = last_dst;
-    laddr = last_laddr;
+    d = last_dst;
     return last_own;
   }
   last_hop = hop;
@@ -841,18 +986,29 @@ bool Proxy::Impl::own_client_dst(const std::string& hop, struct sa& dst, struct 
   if (uri_decode(&u, &hp) || pl_strcasecmp(&u.scheme, "sip") != 0 ||
       msg_param_decode(&u.params, "maddr", &v) == 0)
     return false;
-  if (msg_param_decode(&u.params, "transport", &v) == 0 && pl_strcasecmp(&v, "udp") != 0)
-    return false;
+  bool tcp = false;
+  if (msg_param_decode(&u.params, "transport", &v) == 0) {
+    tcp = pl_strcasecmp(&v, "tcp") == 0;
+    if (!tcp && pl_strcasecmp(&v, "udp") != 0)
+      return false;
+  }
   std::string host(pl_view(u.host));
-  if (sa_set_str(&last_dst, host.c_str(), u.port ? u.port : 5060) != 0)
+  OwnDst& o = last_dst;
+  o.tcp = tcp;
+  if (sa_set_str(&o.dst, host.c_str(), u.port ? u.port : 5060) != 0)
     return false;
-  if (auto* s = own_socket_for(last_dst))
-    last_laddr = s->local();
-  else if (sip_transp_laddr(sip, &last_laddr, SIP_TRANSP_UDP, &last_dst) != 0)
+  if (tcp) {
+    auto* s = own_tcp_for(o.dst);
+    if (!s)
+      return false;
+    o.laddr = s->local();
+  } else if (auto* s = own_socket_for(o.dst)) {
+    o.laddr = s->local();
+  } else if (sip_transp_laddr(sip, &o.laddr, SIP_TRANSP_UDP, &o.dst) != 0) {
     return false;
+  }
   last_own = true;
-  dst = last_dst;
-  laddr = last_laddr;
+  d = o;
   return true;
 }
 
@@ -860,9 +1016,10 @@ namespace {
 
 // "METHOD ruri SIP/2.0" and our Via with `branch`, the start of what we send ourselves.
 void request_start(std::string& s, std::string_view method, std::string_view ruri,
-                   const struct sa& laddr, uint64_t branch)
+                   const struct sa& laddr, bool tcp, uint64_t branch)
 {
-  s.append(method).append(" ").append(ruri).append(" SIP/2.0\r\nVia: SIP/2.0/UDP ");
+  s.append(method).append(" ").append(ruri).append(tcp ? " SIP/2.0\r\nVia: SIP/2.0/TCP "
+                                                       : " SIP/2.0\r\nVia: SIP/2.0/UDP ");
   append_sa(s, laddr);
   s.append(";branch=").append(BranchGenerator::format(branch).data()).append(";rport\r\n");
 }
@@ -875,32 +1032,39 @@ void request_start(std::string& s, std::string_view method, std::string_view rur
 // and the next hop absorbs it. A branch whose client transaction is still alive (only a
 // hash collision can do that: the table absorbed retransmissions of a live transaction)
 // is not sent again: EEXIST.
-int Proxy::Impl::forward_own(const std::string& ruri, std::string_view text, const struct sa& dst,
-                             const struct sa& laddr, RelayTxn& t, uint32_t target)
+int Proxy::Impl::forward_own(const std::string& ruri, std::string_view text, const OwnDst& d,
+                             RelayTxn& t, uint32_t target)
 {
   uint64_t branch = branches->derive(t.key, target);
-  if (clients->has(branch))
+  if (clients->has(branch) || tcp_clients->has(branch))
     return EEXIST;
   out_wire.clear();
-  request_start(out_wire, t.method, ruri, laddr, branch);
+  request_start(out_wire, t.method, ruri, d.laddr, d.tcp, branch);
   if (t.record_route)
-    record_route(out_wire, SIP_TRANSP_UDP, laddr, t.in_tp, t.in_addr, t.rr_params);
+    record_route(out_wire, d.tcp ? SIP_TRANSP_TCP : SIP_TRANSP_UDP, d.laddr, t.in_tp, t.in_addr,
+                 t.rr_params);
   out_wire.append(text);
-  if (int err = clients->start(branch, t.method, dst, out_wire, own_resp_h, &t); err)
+  auto& c = d.tcp ? *tcp_clients : *clients;
+  if (int err = c.start(branch, t.method, d.dst, out_wire, own_resp_h, &t); err)
     return err;
   t.own_branch = branch;
+  t.own_tcp = d.tcp;
+  if (t.invite) {
+    t.invite_sent.assign(out_wire);
+    t.invite_dst = d.dst;
+  }
   return 0;
 }
 
 // An ACK forwarded statelessly from our socket: its branch derived from its own key (a 2xx's
 // ACK is a transaction of its own, RFC 3261 §17.1.1.3), the same if it comes again.
-int Proxy::Impl::forward_ack(const std::string& ruri, std::string_view text, const struct sa& dst,
-                             const struct sa& laddr, const std::string& key)
+int Proxy::Impl::forward_ack(const std::string& ruri, std::string_view text, const OwnDst& d,
+                             const std::string& key)
 {
   out_wire.clear();
-  request_start(out_wire, "ACK", ruri, laddr, branches->derive(key, 3));
+  request_start(out_wire, "ACK", ruri, d.laddr, d.tcp, branches->derive(key, 3));
   out_wire.append(text);
-  return send_udp(dst, out_wire);
+  return d.tcp ? send_tcp(d.dst, out_wire) : send_udp(d.dst, out_wire);
 }
 
 // A response from downstream (libre's client transaction or ours), or its failure.
@@ -914,6 +1078,15 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* 
     else
       table->reply(t, 503, fmt::format("Next Hop Unreachable ({})", std::strerror(err)));
     return;
+  }
+  if (!t.invite_sent.empty()) {
+    if (msg->status < 200) {
+      t.down_provisional = true;
+    } else {
+      t.down_final = true;
+      if (msg->status >= 300) // ours to acknowledge, hop by hop (a 2xx's ACK is the caller's)
+        send_invite_sibling(t, "ACK", msg);
+    }
   }
   if (t.final_code || msg->status == 100)
     return;
@@ -929,10 +1102,39 @@ void Proxy::Impl::on_client_response(RelayTxn& t, int err, const wire::Message* 
     table->expect_final(t, uint64_t(opt.timer_c_ms));
 }
 
+// The CANCEL of our INVITE over TCP, or the ACK of its failure `answer`: its Request-URI,
+// top Via, Route, From, Call-ID and CSeq number, and the To of the answer for an ACK
+// (RFC 3261 §9.1, §17.1.1.3), sent where the INVITE went.
+void Proxy::Impl::send_invite_sibling(RelayTxn& t, std::string_view method,
+                                      const wire::Message* answer)
+{
+  wire::Message inv;
+  if (wire::parse(t.invite_sent, inv).verdict != wire::Verdict::Ok)
+    return;
+  std::string s;
+  s.append(method).append(" ").append(inv.ruri).append(" SIP/2.0\r\n");
+  bool via = false;
+  for (const auto& f : inv.fields) {
+    if (f.id == wire::Hdr::Via && !via) {
+      via = true; // ours, a line of its own (request_start)
+      s.append(f.line);
+    } else if (f.id == wire::Hdr::Route || f.id == wire::Hdr::From || f.id == wire::Hdr::CallId) {
+      s.append(f.line);
+    } else if (f.id == wire::Hdr::To) {
+      const auto* to = answer ? answer->find(wire::Hdr::To) : nullptr;
+      s.append(to ? to->line : f.line);
+    }
+  }
+  fmt::format_to(std::back_inserter(s), "Max-Forwards: 70\r\nCSeq: {} {}\r\n", inv.cseq, method);
+  s.append("Content-Length: 0\r\n\r\n");
+  if (int err = send_tcp(t.invite_dst, s); err)
+    diag(fmt::format("cannot send {} for INVITE {}: {}", method, t.call_id, std::strerror(err)));
+}
+
 // A response on one of our sockets: to one of our client transactions, else stray.
 void Proxy::Impl::on_response(wire::Message& wm)
 {
-  if (!clients->on_response(wm))
+  if (!clients->on_response(wm) && !tcp_clients->on_response(wm))
     (void)forward_stray(wm);
 }
 
@@ -971,6 +1173,8 @@ bool Proxy::Impl::forward_stray(const wire::Message& wm)
   response_text(wm, text);
   if (tp == SIP_TRANSP_UDP)
     (void)send_udp(dst, text);
+  else if (tp == SIP_TRANSP_TCP && own_tcp_for(dst))
+    (void)send_tcp(dst, text);
   else if (auto mb = mbuf_copy(text))
     (void)sip_send(sip, nullptr, tp, &dst, mb.get());
   return true;
@@ -1000,7 +1204,8 @@ bool Proxy::Impl::resp_lsnr_h(const struct sip_msg* msg, void* arg) noexcept
   return sip::guarded(self.diag_sink, "the proxy's response handler", true, [&] {
     if (wire::parse(raw_of(*msg), self.rx_resp).verdict != wire::Verdict::Ok)
       return false;
-    return self.clients->on_response(self.rx_resp) || self.forward_stray(self.rx_resp);
+    return self.clients->on_response(self.rx_resp) || self.tcp_clients->on_response(self.rx_resp) ||
+           self.forward_stray(self.rx_resp);
   });
 }
 
@@ -1039,9 +1244,13 @@ int Proxy::Impl::send_h(enum sip_transp tp, const struct sa* src, const struct s
   if (!t || !t->record_route)
     return 0;
   const struct sa* out = src;
-  if (tp == SIP_TRANSP_UDP)
+  if (tp == SIP_TRANSP_UDP) {
     if (auto* s = t->px->own_socket_for(*src))
       out = &s->local();
+  } else if (tp == SIP_TRANSP_TCP) {
+    if (auto* s = t->px->own_tcp_for(*src))
+      out = &s->local();
+  }
   try {
     std::string rr;
     record_route(rr, tp, *out, t->in_tp, t->in_addr, t->rr_params);
@@ -1071,9 +1280,15 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   if (!timers)
     return tl::unexpected(timers.error());
   m.timers = std::move(*timers);
-  m.clients = std::make_unique<ClientTransactions>(
-      [&m](const struct sa& dst, std::string_view bytes) { return m.send_udp(dst, bytes); },
-      *m.timers);
+  m.clients =
+      std::make_unique<ClientTransactions>([&m](const struct sa& dst, std::string_view bytes,
+                                                uint64_t*) { return m.send_udp(dst, bytes); },
+                                           *m.timers);
+  m.tcp_clients = std::make_unique<ClientTransactions>(
+      [&m](const struct sa& dst, std::string_view bytes, uint64_t* conn) {
+        return m.send_tcp(dst, bytes, conn);
+      },
+      *m.timers, true);
   m.branches = std::make_unique<BranchGenerator>(m.opt.branch_secret.empty()
                                                      ? BranchGenerator::random()
                                                      : BranchGenerator(m.opt.branch_secret));
@@ -1096,6 +1311,15 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
                    [&] { m.on_datagram(*s, data, src); });
       m.in_burst = nullptr;
     });
+  m.own_tcp = stack.own_tcp();
+  for (auto* s : m.own_tcp) {
+    s->set_handler([&m, s](const rt::SipTcp::Received& r) {
+      sip::guarded(m.diag_sink, "the proxy's TCP handler", [&] { m.on_stream(*s, r); });
+    });
+    s->set_close_handler([&m](rt::SipTcp::ConnId conn, int why) {
+      sip::guarded(m.diag_sink, "the proxy's TCP close handler", [&] { m.on_closed(conn, why); });
+    });
+  }
   return p;
 }
 

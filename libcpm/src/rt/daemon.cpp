@@ -110,10 +110,11 @@ int Runner::serve(Role& role)
     }
   }
   sip::Library lib;
-  // A core reads its UDP listen sockets itself (the proxy's receive path, issue 13); the
-  // servers keep libre's, whose sipsess takes the requests their proxy passes on.
+  // A core reads its UDP and TCP listen sockets itself (the proxy's receive path, issue
+  // 13); the servers keep libre's, whose sipsess takes the requests their proxy passes on.
   sip::StackOptions so;
   so.own_udp = m_spec.role == config::Role::Core;
+  so.own_tcp = so.own_udp;
   auto st =
       sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
                          m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns, m_node.tls, so);

@@ -100,6 +100,9 @@ struct SipTcp::Impl {
     uint64_t last_active = 0;
     uint64_t closing_since = 0;
     std::string pending; // written by the owner before an outgoing connection was up
+    // Where each of those messages ends in `pending`: traced once the connection is up (with
+    // its real local address), never when it does not come up, since they were not sent.
+    std::vector<size_t> pending_ends;
 
     explicit Conn(FramerLimits limits) : framer(limits) {}
   };
@@ -243,10 +246,15 @@ struct SipTcp::Impl {
     c.last_active = sip::jiffies();
     // Traced before it is written, as the SIP stack does: on loopback the peer may read,
     // trace and answer before tcp_send returns, and the ladder orders hops by these times.
-    trace("tx", c, bytes);
+    // A message kept until its connection is up is traced then.
+    if (c.up)
+      trace("tx", c, bytes);
     int err = write(c, bytes);
-    if (!err)
+    if (!err) {
       ++stats.sent;
+      if (!c.up && tracing())
+        c.pending_ends.push_back(c.pending.size());
+    }
     return err;
   }
 
@@ -323,6 +331,13 @@ struct SipTcp::Impl {
       c->owner->addresses(*c);
       std::string pending;
       pending.swap(c->pending);
+      std::vector<size_t> ends;
+      ends.swap(c->pending_ends);
+      size_t from = 0;
+      for (size_t end : ends) {
+        c->owner->trace("tx", *c, std::string_view(pending).substr(from, end - from));
+        from = end;
+      }
       if (!pending.empty())
         (void)c->owner->write(*c, pending);
     });

@@ -162,6 +162,11 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
         return tl::unexpected(e.error());
       continue;
     }
+    if (tp == SIP_TRANSP_TCP && options.own_tcp) {
+      if (auto e = s->add_own_tcp(*spec, sa, options.tcp, prog); !e)
+        return tl::unexpected(e.error());
+      continue;
+    }
     err = tp == SIP_TRANSP_TLS ? sip_transp_add(s->m_sip.get(), tp, &sa, s->m_tls->get())
                                : sip_transp_add(s->m_sip.get(), tp, &sa);
     if (err)
@@ -207,11 +212,51 @@ Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOp
     theirs.port = sa_port(&bound);
     grow_libre_udp(bound, udp);
   }
-  m_libre_udp.push_back(theirs);
+  m_libre_ephemeral.push_back(theirs);
   m_own_udp.push_back(std::move(*sock));
   m_specs.push_back(spec);
   m_bound.push_back(format_listen(spec));
   return {};
+}
+
+// The listener of a "tcp:" listen address is ours (its outgoing connections bound to that
+// IP); libre's TCP transport listens on the same IP at port 0, for what it sends itself.
+Result<void> Stack::add_own_tcp(Hop spec, const struct sa& addr, const rt::TcpOptions& tcp,
+                                const std::string& prog)
+{
+  rt::TcpOptions o = tcp;
+  if (!o.trace)
+    o.trace = m_trace;
+  if (!o.diag)
+    o.diag = [prog](const std::string& line) {
+      std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
+    };
+  auto lsn = rt::SipTcp::open(addr, o);
+  if (!lsn)
+    return tl::unexpected(lsn.error());
+  spec.port = (*lsn)->port();
+  struct sa ephemeral = addr;
+  sa_set_port(&ephemeral, 0);
+  if (int err = sip_transp_add(m_sip.get(), SIP_TRANSP_TCP, &ephemeral); err)
+    return fail(fmt::format("cannot listen on tcp:{}: {}", sa_str(ephemeral), std::strerror(err)),
+                3);
+  struct sa bound;
+  Hop theirs = spec;
+  if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_TCP, &ephemeral) == 0)
+    theirs.port = sa_port(&bound);
+  m_libre_ephemeral.push_back(theirs);
+  m_own_tcp.push_back(std::move(*lsn));
+  m_specs.push_back(spec);
+  m_bound.push_back(format_listen(spec));
+  return {};
+}
+
+std::vector<rt::SipTcp*> Stack::own_tcp() const
+{
+  std::vector<rt::SipTcp*> out;
+  for (const auto& t : m_own_tcp)
+    out.push_back(t.get());
+  return out;
 }
 
 std::vector<rt::UdpSocket*> Stack::own_udp() const
@@ -270,7 +315,7 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
                              [&](const std::string& n) { return text::iequals(n, h); });
     auto at_port = [&](const Hop& l) { return l.port == port; };
     return named && (port == 0 || std::any_of(m_specs.begin(), m_specs.end(), at_port) ||
-                     std::any_of(m_libre_udp.begin(), m_libre_udp.end(), at_port));
+                     std::any_of(m_libre_ephemeral.begin(), m_libre_ephemeral.end(), at_port));
   }
   auto is_want = [&](const Hop& l) {
     struct sa have;
@@ -278,7 +323,7 @@ bool Stack::is_local(std::string_view host, uint16_t port) const
     return sa_cmp(&want, &have, SA_ALL);
   };
   return std::any_of(m_specs.begin(), m_specs.end(), is_want) ||
-         std::any_of(m_libre_udp.begin(), m_libre_udp.end(), is_want);
+         std::any_of(m_libre_ephemeral.begin(), m_libre_ephemeral.end(), is_want);
 }
 
 void Stack::expect_tls_peer(const Hop& hop)

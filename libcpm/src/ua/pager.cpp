@@ -165,7 +165,7 @@ Result<void> Pager::ensure_own()
   own->timers = std::move(*timers);
   struct ::sip* sip = m_stack.get();
   own->clients = std::make_unique<proxy::ClientTransactions>(
-      [sip](const struct sa& dst, std::string_view bytes) {
+      [sip](const struct sa& dst, std::string_view bytes, uint64_t* /*conn: UDP, none*/) {
         auto mb = mbuf_copy(bytes);
         return mb ? sip_send(sip, nullptr, SIP_TRANSP_UDP, &dst, mb.get()) : ENOMEM;
       },

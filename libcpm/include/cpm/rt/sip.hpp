@@ -16,6 +16,7 @@
 #include "cpm/grammar/request.hpp"
 #include "cpm/rt/loop.hpp"
 #include "cpm/rt/re_ptr.hpp"
+#include "cpm/rt/sip_tcp.hpp"
 #include "cpm/rt/udp_socket.hpp"
 
 struct sa;
@@ -42,6 +43,13 @@ struct StackOptions {
   // Their options; the stack's trace, and a diagnostic prefixed by the program's name, when
   // these leave them empty.
   rt::UdpOptions udp;
+  // The same for the "tcp:" listen addresses (rt::SipTcp: our framing, outgoing connections
+  // bound to the listen address's IP): a connection to them is ours, and what comes over it
+  // goes to the handler of own_tcp(), never to libre. libre's TCP transport gets the same
+  // IP at an ephemeral port for what it still sends itself over TCP (sip_request: INVITE,
+  // next hops named by DNS; a conversation server's sipsess), connecting unbound as it does.
+  bool own_tcp = false;
+  rt::TcpOptions tcp;
 };
 
 // A libre SIP stack with its transports and its DNS client, tracing every message to a
@@ -64,14 +72,14 @@ public:
 
   struct ::sip* get() const { return m_sip.get(); }
   // The bound addresses in --listen syntax with real ports ("udp:127.0.0.1:40312"); with
-  // own_udp, those of the owned sockets (libre's ephemeral UDP ports are not listed).
+  // own_udp/own_tcp, those of the owned sockets (libre's ephemeral ports are not listed).
   const std::vector<std::string>& bound() const { return m_bound; }
   // The first bound address as a SIP URI ("sip:127.0.0.1:40312", ";transport=tcp" for tcp).
   std::string uri() const;
   // Write bound() as one space-separated line to fd and close it (--ready-fd).
   void report_ready(int fd) const;
   // True if `host:port` (any transport) is one of this stack's addresses (with own_udp,
-  // libre's ephemeral UDP ports too), or `host` is one of its names (set_names) and `port`
+  // own_tcp, libre's ephemeral ports too), or `host` is one of its names (set_names) and `port`
   // is 0 (absent) or one of its ports.
   bool is_local(std::string_view host, uint16_t port) const;
   // The domain names this stack answers to (a core's domains): a Route naming one of them
@@ -91,8 +99,13 @@ public:
   // With StackOptions::own_udp, the owned sockets in the order of their "udp:" listen
   // addresses (empty otherwise). Each reads nothing into SIP until its owner sets a handler.
   std::vector<rt::UdpSocket*> own_udp() const;
+  // With StackOptions::own_tcp, the owned listeners in the order of their "tcp:" listen
+  // addresses (empty otherwise).
+  std::vector<rt::SipTcp*> own_tcp() const;
 
 private:
+  Result<void> add_own_tcp(Hop spec, const struct ::sa& addr, const rt::TcpOptions& tcp,
+                           const std::string& prog);
   Stack() = default;
   Result<void> add_own_udp(Hop spec, const struct ::sa& addr, const rt::UdpOptions& udp,
                            const std::string& prog);
@@ -103,8 +116,10 @@ private:
   re_ptr<struct ::sip> m_sip;
   std::vector<std::string> m_bound;
   std::vector<Hop> m_specs;
-  std::vector<Hop> m_libre_udp; // with own_udp: libre's UDP transports (ephemeral ports)
+  // With own_udp/own_tcp: libre's UDP and TCP transports (ephemeral ports).
+  std::vector<Hop> m_libre_ephemeral;
   std::vector<std::unique_ptr<rt::UdpSocket>> m_own_udp;
+  std::vector<std::unique_ptr<rt::SipTcp>> m_own_tcp;
   trace::Writer* m_trace = nullptr;
   friend struct StackAccess;
 };
