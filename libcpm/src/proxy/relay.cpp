@@ -171,6 +171,11 @@ struct RelayTxn final : ServerTransaction {
   // Ready for the next request (Proxy::Impl::release): no client side, strings emptied
   // with their capacity kept.
   void recycle();
+
+private:
+  // Our client transactions of this request leave their tables: later answers to them
+  // match nothing.
+  void forget_client_side() noexcept;
 };
 
 struct Proxy::Impl final : Upstream {
@@ -458,7 +463,7 @@ struct Proxy::Impl final : Upstream {
                     void* arg) noexcept;
 };
 
-RelayTxn::~RelayTxn()
+void RelayTxn::forget_client_side() noexcept
 {
   if (own_branch)
     px->clients_of(*this).erase(own_branch);
@@ -466,17 +471,17 @@ RelayTxn::~RelayTxn()
     px->clients->erase(first_branch);
     px->tcp_clients->erase(first_branch);
   }
+  own_branch = first_branch = 0;
+}
+
+RelayTxn::~RelayTxn()
+{
+  forget_client_side();
 }
 
 void RelayTxn::recycle()
 {
-  if (own_branch)
-    px->clients_of(*this).erase(own_branch);
-  if (first_branch) {
-    px->clients->erase(first_branch);
-    px->tcp_clients->erase(first_branch);
-  }
-  own_branch = first_branch = 0;
+  forget_client_side();
   creq.reset();
   sock.reset();
   own = nullptr;
