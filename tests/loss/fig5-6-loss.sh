@@ -17,10 +17,12 @@ need python3
 n=${COUNT:-200}
 lab_config "$examples/lab-icsi.toml"
 start_network
-start bob cpm-send --config "$lab" --node bob --receive --trace "$t/bob.trace"
+# Each message and each notification may take a few retransmissions per hop, six hops
+# each way: both senders wait Timer F's 32 s (--timeout), not the default 10 s, which a
+# notification at 20 % loss can outlast (five sends lost in a row, or slow answers).
+start bob cpm-send --config "$lab" --node bob --receive --timeout 32 --trace "$t/bob.trace"
 seq -f 'loss line %g' 1 "$n" >"$t/in"
 
-# Each message may take a few retransmissions per hop: --timeout is Timer F's 32 s.
 rc=0
 cpm-send --config "$lab" --node alice --register --lines --rate "${RATE:-20}" \
   --notify delivery --wait --timeout 32 --json --trace "$t/alice.trace" sip:bob@b.example \
