@@ -11,6 +11,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fmt/format.h>
+#include <optional>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -185,34 +186,61 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   return s;
 }
 
-// The socket of a "udp:" listen address is ours; libre gets the same IP at port 0 for the
-// client transactions it runs itself, whose Via names that port.
-Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOptions& udp,
-                                const std::string& prog)
+namespace {
+
+// A socket of our own traces to the stack's writer and says its diagnostics prefixed by
+// the program's name, unless its options say otherwise.
+template <class Options>
+Options with_stack_defaults(Options o, trace::Writer* trace, const std::string& prog)
 {
-  rt::UdpOptions o = udp;
   if (!o.trace)
-    o.trace = m_trace;
+    o.trace = trace;
   if (!o.diag)
     o.diag = [prog](const std::string& line) {
       std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
     };
-  auto sock = rt::UdpSocket::open(addr, o);
+  return o;
+}
+
+} // namespace
+
+// Beside a socket of our own on `addr`: libre's transport of the same kind on its IP at
+// port 0, for what libre sends itself (its Via names that port), kept in
+// m_libre_ephemeral as `spec` at that port; `bound` gets that address when libre says it.
+Result<void> Stack::add_libre_ephemeral(bool tcp, const Hop& spec, const struct sa& addr,
+                                        std::optional<struct sa>& bound)
+{
+  const enum sip_transp tp = tcp ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
+  struct sa ephemeral = addr;
+  sa_set_port(&ephemeral, 0);
+  if (int err = sip_transp_add(m_sip.get(), tp, &ephemeral); err)
+    return fail(fmt::format("cannot listen on {}:{}: {}", tcp ? "tcp" : "udp", sa_str(ephemeral),
+                            std::strerror(err)),
+                3);
+  Hop theirs = spec;
+  struct sa b;
+  if (sip_transp_laddr(m_sip.get(), &b, tp, &ephemeral) == 0) {
+    theirs.port = sa_port(&b);
+    bound = b;
+  }
+  m_libre_ephemeral.push_back(theirs);
+  return {};
+}
+
+// The socket of a "udp:" listen address is ours; libre gets the same IP at port 0 for the
+// client transactions it runs itself.
+Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOptions& udp,
+                                const std::string& prog)
+{
+  auto sock = rt::UdpSocket::open(addr, with_stack_defaults(udp, m_trace, prog));
   if (!sock)
     return tl::unexpected(sock.error());
   spec.port = (*sock)->port();
-  struct sa ephemeral = addr;
-  sa_set_port(&ephemeral, 0);
-  if (int err = sip_transp_add(m_sip.get(), SIP_TRANSP_UDP, &ephemeral); err)
-    return fail(fmt::format("cannot listen on udp:{}: {}", sa_str(ephemeral), std::strerror(err)),
-                3);
-  struct sa bound;
-  Hop theirs = spec;
-  if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_UDP, &ephemeral) == 0) {
-    theirs.port = sa_port(&bound);
-    grow_libre_udp(bound, udp);
-  }
-  m_libre_ephemeral.push_back(theirs);
+  std::optional<struct sa> bound;
+  if (auto e = add_libre_ephemeral(false, spec, addr, bound); !e)
+    return e;
+  if (bound)
+    grow_libre_udp(*bound, udp);
   m_own_udp.push_back(std::move(*sock));
   m_specs.push_back(spec);
   m_bound.push_back(format_listen(spec));
@@ -224,27 +252,13 @@ Result<void> Stack::add_own_udp(Hop spec, const struct sa& addr, const rt::UdpOp
 Result<void> Stack::add_own_tcp(Hop spec, const struct sa& addr, const rt::TcpOptions& tcp,
                                 const std::string& prog)
 {
-  rt::TcpOptions o = tcp;
-  if (!o.trace)
-    o.trace = m_trace;
-  if (!o.diag)
-    o.diag = [prog](const std::string& line) {
-      std::fprintf(stderr, "%s: %s\n", prog.c_str(), line.c_str());
-    };
-  auto lsn = rt::SipTcp::open(addr, o);
+  auto lsn = rt::SipTcp::open(addr, with_stack_defaults(tcp, m_trace, prog));
   if (!lsn)
     return tl::unexpected(lsn.error());
   spec.port = (*lsn)->port();
-  struct sa ephemeral = addr;
-  sa_set_port(&ephemeral, 0);
-  if (int err = sip_transp_add(m_sip.get(), SIP_TRANSP_TCP, &ephemeral); err)
-    return fail(fmt::format("cannot listen on tcp:{}: {}", sa_str(ephemeral), std::strerror(err)),
-                3);
-  struct sa bound;
-  Hop theirs = spec;
-  if (sip_transp_laddr(m_sip.get(), &bound, SIP_TRANSP_TCP, &ephemeral) == 0)
-    theirs.port = sa_port(&bound);
-  m_libre_ephemeral.push_back(theirs);
+  std::optional<struct sa> bound;
+  if (auto e = add_libre_ephemeral(true, spec, addr, bound); !e)
+    return e;
   m_own_tcp.push_back(std::move(*lsn));
   m_specs.push_back(spec);
   m_bound.push_back(format_listen(spec));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +105,8 @@ public:
   std::vector<rt::SipTcp*> own_tcp() const;
 
 private:
+  Result<void> add_libre_ephemeral(bool tcp, const Hop& spec, const struct ::sa& addr,
+                                   std::optional<struct ::sa>& bound);
   Result<void> add_own_tcp(Hop spec, const struct ::sa& addr, const rt::TcpOptions& tcp,
                            const std::string& prog);
   Stack() = default;
