@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cpm/base/events.hpp"
+#include "cpm/base/text.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
 #include "cpm/core/group.hpp"
@@ -445,15 +446,15 @@ proxy::Action GroupPager::message(const proxy::Incoming& in, const config::Group
   };
   if (auto v = group::authorize(g, sender); !v.allowed())
     return refuse(v.status, v.reason, v.why);
-  if (!in.msg)
+  if (!in.wire)
     return refuse(500, "Server Internal Error", "no message");
-  std::string ctype = sip::content_type_of(in.msg);
+  std::string ctype = text::media_type(req.value("Content-Type"));
   if (ctype != "message/cpim")
     return refuse(415, "Unsupported Media Type",
                   fmt::format("content type '{}', a group takes message/cpim", ctype),
                   {"Accept: message/cpim"});
   // Members get the body inflated (RFC 3261 §20.12): they need not know its coding.
-  auto decoded = ua::decoded_body(in.msg);
+  auto decoded = ua::decoded_body(*in.wire);
   if (!decoded)
     return refuse(decoded.error().code, decoded.error().reason, decoded.error().message,
                   decoded.error().headers);

@@ -309,7 +309,9 @@ public:
   // Whether a MESSAGE carries an IMDN notification (never sent on as SMS by fallback).
   static bool is_notification(const proxy::Incoming& in)
   {
-    auto body = ua::decoded_body(in.msg);
+    if (!in.wire)
+      return false;
+    auto body = ua::decoded_body(*in.wire);
     if (!body)
       return false;
     auto msg = ua::interpret(in.req.value("Content-Type"), *body, in.req.from_uri, in.req.to_uri);

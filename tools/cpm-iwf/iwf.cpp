@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cpm/base/events.hpp"
+#include "cpm/base/text.hpp"
 #include "cpm/config/config.hpp"
 #include "cpm/core/trust.hpp"
 #include "cpm/grammar/address.hpp"
@@ -214,14 +215,14 @@ public:
       diag(fmt::format("MESSAGE {} from {}: {} {} ({})", req.ruri, sender, status, reason, why));
       return proxy::Action::reply(status, reason, std::move(headers));
     };
-    if (!in.msg)
+    if (!in.wire)
       return refuse(500, "Server Internal Error", "no message");
-    auto body = ua::decoded_body(in.msg);
+    auto body = ua::decoded_body(*in.wire);
     if (!body)
       return refuse(body.error().code, body.error().reason, body.error().message,
                     body.error().headers);
-    auto got =
-        iw::read_message(req.ruri, sender, sip::content_type_of(in.msg), *body, m_node.sms_routes);
+    auto got = iw::read_message(req.ruri, sender, text::media_type(req.value("Content-Type")),
+                                *body, m_node.sms_routes);
     if (!got)
       return refuse(got.error().status, got.error().reason, got.error().why, got.error().headers);
     if (got->notice)

@@ -40,6 +40,11 @@ std::string lower(std::string_view s)
   return out;
 }
 
+std::string media_type(std::string_view content_type)
+{
+  return lower(trim(content_type.substr(0, content_type.find(';'))));
+}
+
 std::vector<std::string_view> split_list(std::string_view s, char sep)
 {
   std::vector<std::string_view> out;

@@ -89,11 +89,7 @@ const Header* find(const std::vector<Header>& hs, std::string_view name)
   return nullptr;
 }
 
-std::string media_type(std::string_view v)
-{
-  auto semi = v.find(';');
-  return text::lower(trim(v.substr(0, semi)));
-}
+using text::media_type;
 
 bool only_mime(const std::vector<Header>& hs)
 {

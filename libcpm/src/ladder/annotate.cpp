@@ -44,11 +44,7 @@ template <class F> void each_line(std::string_view s, F f)
   }
 }
 
-// "message/CPIM; charset=x" -> "message/cpim".
-std::string media_type(std::string_view content_type)
-{
-  return lower(trim(content_type.substr(0, content_type.find(';'))));
-}
+using text::media_type;
 
 // A CPIM message (RFC 3862): its message headers, then MIME headers, then the content.
 struct Cpim {

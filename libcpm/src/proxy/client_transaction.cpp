@@ -113,14 +113,22 @@ void ClientTransactions::erase(uint64_t branch)
   tb.spare_nodes.give(node);
 }
 
-bool ClientTransactions::on_response(const sip::wire::Message& msg)
+ClientTransactions::Txn* ClientTransactions::find(const sip::wire::Message& msg) const
 {
   if (m_table->by_branch.empty() || msg.via.branch.empty())
-    return false;
+    return nullptr;
   auto it = m_table->by_branch.find(BranchGenerator::parse(msg.via.branch));
   if (it == m_table->by_branch.end() || msg.cseq_method != it->second.method)
+    return nullptr;
+  return &it->second;
+}
+
+bool ClientTransactions::on_response(const sip::wire::Message& msg)
+{
+  Txn* found = find(msg);
+  if (!found)
     return false;
-  Txn& t = it->second;
+  Txn& t = *found;
   if (msg.status < 200) {
     t.proceeding = true;
   } else {

@@ -88,7 +88,7 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix)
 
 // Where a request came from and how to answer it: over one of our own UDP sockets, on a
 // connection of our own TCP listener, or through libre (its message, transport and socket
-// or connection).
+// or connection; or only its UDP socket, for a datagram the stack's tap gave us).
 struct Inbound {
   enum sip_transp tp = SIP_TRANSP_UDP;
   struct sa src; // the peer
@@ -97,6 +97,7 @@ struct Inbound {
   rt::SipTcp* tcp = nullptr; // with its connection
   rt::SipTcp::ConnId conn = 0;
   const struct sip_msg* lmsg = nullptr; // libre's message, when libre received it
+  void* lsock = nullptr;                // libre's UDP socket, when its tap gave us the datagram
 };
 
 // What it takes to send a request again, once, when its next hop refuses the connection:
@@ -232,6 +233,8 @@ struct Proxy::Impl final : Upstream {
 
   ~Impl() override
   {
+    if (own_udp.empty() && stack)
+      stack->set_udp_tap({});
     for (auto* s : own_udp)
       s->set_handler({});
     for (auto* s : own_tcp) {
@@ -401,7 +404,7 @@ struct Proxy::Impl final : Upstream {
     } else if (auto mb = mbuf_copy(bytes); !mb) {
       err = ENOMEM;
     } else {
-      err = sip_send(sip, in.lmsg ? in.lmsg->sock : nullptr, in.tp, &dst, mb.get());
+      err = sip_send(sip, in.lmsg ? in.lmsg->sock : in.lsock, in.tp, &dst, mb.get());
     }
     if (err)
       diag(fmt::format("cannot send a response to {}: {}", sa_str(dst), std::strerror(err)));
@@ -453,6 +456,14 @@ struct Proxy::Impl final : Upstream {
   bool forward_stray(const wire::Message& wm);
 
   void on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src);
+  // The stack's tap on libre's UDP sockets (a node without sockets of its own: a
+  // conversation server, whose sessions are libre's): the proxy takes out-of-dialog
+  // MESSAGE requests and the responses to its own client transactions there, parsed once
+  // by wire::parse, and leaves the rest (INVITE and every dialog, what wire::parse refuses)
+  // to libre's decoder, sip_listen and sipsess.
+  bool tap_claim(std::string_view data);
+  void tap_serve(const struct sa& src, const struct sa& local, void* sock);
+  wire::Parsed tap_parsed;
   void on_stream(rt::SipTcp& tcp, const rt::SipTcp::Received& r);
   void on_closed(rt::SipTcp::ConnId conn, int err);
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
@@ -535,6 +546,31 @@ void Proxy::Impl::on_datagram(rt::UdpSocket& sock, std::string_view data, const 
   in.dst = sock.local();
   in.own = &sock;
   on_request(in, rx_req, p);
+}
+
+bool Proxy::Impl::tap_claim(std::string_view data)
+{
+  tap_parsed = wire::parse(data, rx_req, wire::Framing::Datagram);
+  if (tap_parsed.verdict != wire::Verdict::Ok)
+    return false; // libre's decoder says what it says of it, as before the tap
+  if (!rx_req.request)
+    return clients->matches(rx_req);
+  return rx_req.method == "MESSAGE" && rx_req.to_tag().empty();
+}
+
+void Proxy::Impl::tap_serve(const struct sa& src, const struct sa& local, void* sock)
+{
+  if (!rx_req.request) {
+    std::swap(rx_req, rx_resp); // as on_datagram
+    (void)clients->on_response(rx_resp);
+    return;
+  }
+  Inbound in;
+  in.tp = SIP_TRANSP_UDP;
+  in.src = src;
+  in.dst = local;
+  in.lsock = sock;
+  on_request(in, rx_req, tap_parsed);
 }
 
 // A message on a connection of our own TCP listener (framed, keep-alives answered by
@@ -704,7 +740,7 @@ bool Proxy::Impl::acceptable(const Inbound& in, const wire::Message& wm, const s
 Action Proxy::Impl::decide(const Inbound& in, const wire::Message& wm, sip::Request& req, bool ack)
 {
   hook_action.clear();
-  Incoming inc{req, in.lmsg, !wm.to_tag().empty(), ack, &hook_action};
+  Incoming inc{req, in.lmsg, !wm.to_tag().empty(), ack, &hook_action, &wm};
   try {
     return hook ? hook(inc) : Action::forward();
   } catch (const std::exception& e) {
@@ -743,8 +779,8 @@ RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& w
   t->conn = in.conn;
   if (in.tcp)
     t->reopen = reopen_addr(in, wm);
-  if (in.lmsg)
-    t->sock = re_adopt(mem_ref(in.lmsg->sock));
+  if (in.lmsg || in.lsock)
+    t->sock = re_adopt(mem_ref(in.lmsg ? in.lmsg->sock : in.lsock));
   t->to_tagged = !wm.to_tag().empty();
   char ip[64];
   (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
@@ -1316,6 +1352,16 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
                    [&] { m.on_datagram(*s, data, src); });
       m.in_burst = nullptr;
     });
+  if (m.own_udp.empty()) {
+    sip::Stack::UdpTap tap;
+    tap.claim = [&m](std::string_view data, const struct sa&) {
+      return sip::guarded(m.diag_sink, "the proxy's tap", false, [&] { return m.tap_claim(data); });
+    };
+    tap.serve = [&m](std::string_view, const struct sa& src, const struct sa& local, void* sock) {
+      sip::guarded(m.diag_sink, "the proxy's tap", [&] { m.tap_serve(src, local, sock); });
+    };
+    stack.set_udp_tap(std::move(tap));
+  }
   m.own_tcp = stack.own_tcp();
   for (auto* s : m.own_tcp) {
     s->set_handler([&m, s](const rt::SipTcp::Received& r) {

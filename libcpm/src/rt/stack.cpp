@@ -122,6 +122,87 @@ void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp)
 
 } // namespace
 
+// The tap on libre's UDP transports (Stack::set_udp_tap): two listeners that see every
+// message libre delivers before anyone else (they take none) learn its sockets, and a udp
+// helper on each socket offers its datagrams to the tap before libre decodes them.
+struct Stack::Taps {
+  Stack* stack = nullptr;
+  UdpTap tap;
+  uint64_t taken = 0;
+  re_slot<struct sip_lsnr> req_lsnr, resp_lsnr;
+  struct Hooked {
+    Taps* taps = nullptr;
+    // A reference of ours, so that the socket outlives its helper: the helper leaves the
+    // socket's list when we let it go, and the socket never frees it behind our back.
+    re_ptr<struct udp_sock> sock;
+    struct udp_helper* helper = nullptr;
+    struct sa local;
+  };
+  std::vector<std::unique_ptr<Hooked>> hooked;
+
+  ~Taps()
+  {
+    for (auto& h : hooked)
+      mem_deref(h->helper);
+  }
+
+  static bool seen(const struct sip_msg* msg, void* arg) noexcept
+  {
+    auto& t = *static_cast<Taps*>(arg);
+    if (!t.tap.claim || msg->tp != SIP_TRANSP_UDP || !msg->sock)
+      return false;
+    for (const auto& h : t.hooked)
+      if (h->sock.get() == msg->sock)
+        return false;
+    try {
+      auto h = std::make_unique<Hooked>();
+      h->taps = &t;
+      h->local = msg->dst;
+      h->sock = re_ref(static_cast<struct udp_sock*>(msg->sock));
+      if (udp_register_helper(&h->helper, h->sock.get(), 0, nullptr, recv, h.get()) == 0)
+        t.hooked.push_back(std::move(h));
+    } catch (const std::bad_alloc&) {
+    }
+    return false;
+  }
+
+  static bool recv(struct sa* src, struct mbuf* mb, void* arg) noexcept
+  {
+    auto& h = *static_cast<Hooked*>(arg);
+    auto& t = *h.taps;
+    if (!t.tap.claim)
+      return false;
+    std::string_view data(reinterpret_cast<const char*>(mb->buf + mb->pos), mb->end - mb->pos);
+    try {
+      if (!t.tap.claim(data, *src))
+        return false;
+    } catch (...) {
+      return false; // nothing was done with it: libre's then
+    }
+    ++t.taken;
+    try {
+      if (auto* w = t.stack->tracer(); w && w->is_open())
+        w->write("rx", "udp", sa_str(h.local), sa_str(*src), data);
+      t.tap.serve(data, *src, h.local, h.sock.get());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cpm: a datagram from %s was dropped: %s\n", sa_str(*src).c_str(),
+                   e.what());
+    } catch (...) {
+    }
+    return true;
+  }
+};
+
+void Stack::set_udp_tap(UdpTap tap)
+{
+  m_taps->tap = std::move(tap);
+}
+
+uint64_t Stack::tapped() const
+{
+  return m_taps->taken;
+}
+
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,
                                              const std::string& software, trace::Writer* trace,
                                              const std::string& dns, const config::TlsSettings& tls,
@@ -135,6 +216,15 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
     return tl::unexpected(d.error());
   int err = sip_alloc(re_out(s->m_sip), s->m_dnsc.get(), 16384, 16384, 4096, software.c_str(),
                       exit_h, s.get());
+  if (err)
+    return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
+  // First among the listeners: they learn libre's UDP sockets for a tap (set_udp_tap).
+  s->m_taps = std::make_unique<Taps>();
+  s->m_taps->stack = s.get();
+  err = sip_listen(s->m_taps->req_lsnr.out(), s->m_sip.get(), true, Taps::seen, s->m_taps.get());
+  if (!err)
+    err =
+        sip_listen(s->m_taps->resp_lsnr.out(), s->m_sip.get(), false, Taps::seen, s->m_taps.get());
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
   std::string prog = software.substr(0, software.find(' '));
@@ -283,6 +373,7 @@ std::vector<rt::UdpSocket*> Stack::own_udp() const
 
 Stack::~Stack()
 {
+  m_taps.reset(); // its helpers leave libre's sockets, its listeners the stack
   if (m_sip)
     sip_close(m_sip.get(), true);
 }

@@ -7,6 +7,8 @@
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/encoding.hpp"
 #include "cpm/codec/imdn.hpp"
+#include "cpm/grammar/header.hpp"
+#include "cpm/grammar/wire.hpp"
 #include "cpm/rt/sip.hpp"
 
 namespace cpm::ua {
@@ -52,6 +54,17 @@ tl::expected<std::string, Refusal> decode_body(std::string_view content_encoding
 tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg)
 {
   return decode_body(sip::content_encoding_of(msg), sip::body_of(msg));
+}
+
+tl::expected<std::string, Refusal> decoded_body(const sip::wire::Message& msg)
+{
+  std::string codings;
+  for (const auto& f : msg.fields)
+    if (f.id == sip::wire::Hdr::Other && text::iequals(sip::long_name(f.name), "Content-Encoding"))
+      for (auto v : text::split_list(f.value))
+        if (auto t = text::trim(v); !t.empty())
+          codings.append(codings.empty() ? "" : ", ").append(t);
+  return decode_body(codings, msg.body);
 }
 
 tl::expected<Incoming, Refusal> interpret(std::string_view ctype, std::string_view body,

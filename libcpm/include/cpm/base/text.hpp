@@ -12,6 +12,9 @@ bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view s);
 // ASCII lower case.
 std::string lower(std::string_view s);
+// The media type of a Content-Type value, lower case, without parameters or whitespace:
+// "message/CPIM; charset=x" -> "message/cpim".
+std::string media_type(std::string_view content_type);
 // ASCII lower case of one character.
 constexpr char lower(char c)
 {

@@ -109,11 +109,12 @@ struct Action {
   }
 };
 
-// A request as the hook sees it. `req` is sip::to_request() of the message: our own top
+// A request as the hook sees it. `req` is sip::fill_request() of the message: our own top
 // Route(s) are already gone (their odi is in req.odi). The hook may annotate it (e.g.
-// Request::from_peer) rather than copy it; the proxy forwards from the libre message. `msg` is
-// libre's message, valid only during the call (for a B2BUA that wants to sipsess_accept it after
-// returning Pass).
+// Request::from_peer) rather than copy it; the proxy forwards from the received bytes. `msg` is
+// libre's message when libre received it (INVITE and dialogs on a node whose UDP is libre's,
+// TLS), null otherwise; valid only during the call (for a B2BUA that wants to sipsess_accept it
+// after returning Pass).
 struct Incoming {
   sip::Request& req;
   const struct ::sip_msg* msg = nullptr;
@@ -123,6 +124,10 @@ struct Incoming {
   // hook that moves it out, fills it and returns it allocates nothing for strings that fit
   // what they held before (no heap allocation per message in steady state). Null in tests.
   Action* reuse = nullptr;
+  // The request as received, parsed (its body, Content-Encoding), valid only during the
+  // call: always given by the proxy, whichever way the request came (`msg` is null for what
+  // the proxy received itself). Null in tests.
+  const sip::wire::Message* wire = nullptr;
 };
 
 using RequestHook = std::function<Action(const Incoming&)>;

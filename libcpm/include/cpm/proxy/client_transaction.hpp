@@ -47,6 +47,8 @@ public:
   void erase(uint64_t branch);
   // A response to one of ours (by top Via branch and CSeq method): handled, true.
   bool on_response(const sip::wire::Message& msg);
+  // Whether on_response would take `msg`.
+  bool matches(const sip::wire::Message& msg) const { return find(msg) != nullptr; }
   // The connection `conn` is gone with `err`: every transaction sent on it that has no
   // final response yet is told (err and no message), once.
   void fail_connection(uint64_t conn, int err);
@@ -55,6 +57,7 @@ private:
   struct Txn;
   struct Table;
   void stopped(Txn& t) noexcept;
+  Txn* find(const sip::wire::Message& msg) const;
   static void on_timer_e(void* arg) noexcept;
 
   Send m_send;

@@ -104,6 +104,26 @@ public:
   // addresses (empty otherwise).
   std::vector<rt::SipTcp*> own_tcp() const;
 
+  // A tap on libre's UDP transports: each datagram they receive is first offered to
+  // `claim`, before libre decodes it (libre 1.1's udp helpers). A datagram claimed is
+  // traced as libre would trace it, then given to `serve` at once, and libre never sees it;
+  // the rest go on to libre (its decoder, sip_listen, sipsess) as before. `local` is the
+  // transport's address, `sock` libre's socket (sip_send answers from it).
+  //
+  // libre 1.1 hands out a transport's socket only with a message it received, so each
+  // socket is tapped from the first message libre delivers on it: that one, and anything
+  // before it, still goes through libre.
+  struct UdpTap {
+    std::function<bool(std::string_view data, const struct ::sa& src)> claim;
+    std::function<void(std::string_view data, const struct ::sa& src, const struct ::sa& local,
+                       void* sock)>
+        serve;
+  };
+  // Set the tap (an empty one removes it).
+  void set_udp_tap(UdpTap tap);
+  // How many datagrams the tap has taken (tests, benchmarks).
+  uint64_t tapped() const;
+
 private:
   Result<void> add_libre_ephemeral(bool tcp, const Hop& spec, const struct ::sa& addr,
                                    std::optional<struct ::sa>& bound);
@@ -124,6 +144,8 @@ private:
   std::vector<std::unique_ptr<rt::UdpSocket>> m_own_udp;
   std::vector<std::unique_ptr<rt::SipTcp>> m_own_tcp;
   trace::Writer* m_trace = nullptr;
+  struct Taps; // stack.cpp
+  std::unique_ptr<Taps> m_taps;
   friend struct StackAccess;
 };
 

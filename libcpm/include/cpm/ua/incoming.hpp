@@ -13,6 +13,10 @@
 
 struct sip_msg;
 
+namespace cpm::sip::wire {
+class Message;
+}
+
 namespace cpm::ua {
 
 // A MESSAGE body the receiver accepted.
@@ -50,6 +54,9 @@ tl::expected<std::string, Refusal> decode_body(std::string_view content_encoding
                                                std::string_view body);
 // The body of libre's `msg` (clamped to Content-Length) with its Content-Encoding undone.
 tl::expected<std::string, Refusal> decoded_body(const struct ::sip_msg* msg);
+// The same of a parsed message (grammar/wire.hpp): every Content-Encoding ("e") field's
+// values in order.
+tl::expected<std::string, Refusal> decoded_body(const sip::wire::Message& msg);
 
 // What interpret() reads, as a header line of a 415 or of the 200 to OPTIONS (RFC 3261
 // §8.2.3, §11.2); decode_body's Accept-Encoding goes with it.
