@@ -16,12 +16,15 @@
 #include "cpm/rt/sa.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/rt/udp_socket.hpp"
+#include "cpm/ua/inbox.hpp"
+#include "cpm/ua/pager.hpp"
 #include "temp_dir.hpp"
 
 namespace csip = cpm::sip;
 namespace proxy = cpm::proxy;
 namespace rt = cpm::rt;
 namespace wire = cpm::sip::wire;
+namespace ua = cpm::ua;
 using cpm::sa_str;
 
 namespace {
@@ -188,6 +191,101 @@ TEST_CASE("proxy on libre's UDP: the tap takes MESSAGE and its answers, INVITE s
       call3.push_back(e.dir + " " + e.first_line.substr(0, 10));
   CHECK(call3 == std::vector<std::string>{"rx MESSAGE si", "tx MESSAGE si", "rx SIP/2.0 20",
                                           "tx SIP/2.0 20"});
+}
+
+TEST_CASE("ua::Inbox on the tap: answered from our own transaction, a retransmission once")
+{
+  csip::Library lib;
+  auto made = csip::Stack::create({"udp:127.0.0.1:0"}, "cpm-test", nullptr, "127.0.0.1:1");
+  REQUIRE(made);
+  auto& stack = **made;
+  const std::string self = stack.bound().front().substr(4);
+  struct sa to;
+  REQUIRE(sa_set_str(&to, "127.0.0.1", uint16_t(std::stoi(self.substr(self.rfind(':') + 1)))) == 0);
+  ua::Log log{"test", true, 0};
+  std::vector<std::string> delivered;
+  auto inbox = ua::Inbox::listen(stack, log, [&](const ua::Incoming& in, const csip::Hop& src) {
+    delivered.push_back(in.text);
+    CHECK(src.transport == "udp");
+  });
+  REQUIRE(inbox);
+  auto alice = open_local();
+  std::vector<std::string> answers;
+  alice->set_handler([&](std::string_view d, const struct sa&) {
+    answers.emplace_back(d);
+    csip::stop(0);
+  });
+  auto round = [&](const std::string& text) {
+    REQUIRE(alice->send_now(to, text) == 0);
+    csip::Timer guard;
+    guard.start(5000, [] { csip::stop(9); });
+    REQUIRE(csip::run() == 0);
+  };
+  round(request("MESSAGE", *alice, self, 1)); // libre's: the tap learns the socket
+  CHECK(stack.tapped() == 0);
+  round(request("MESSAGE", *alice, self, 2));
+  CHECK(stack.tapped() == 1);
+  round(request("MESSAGE", *alice, self, 2)); // the same again: a retransmission
+  CHECK(stack.tapped() == 2);
+  auto options = request("OPTIONS", *alice, self, 3);
+  round(options);
+  CHECK(stack.tapped() == 3);
+  CHECK(delivered == std::vector<std::string>{"hi", "hi"}); // the retransmission is not
+  REQUIRE(answers.size() == 4);
+  for (const auto& a : answers) {
+    wire::Message m;
+    REQUIRE(wire::parse(a, m).verdict == wire::Verdict::Ok);
+    CHECK(m.status == 200);
+    CHECK_FALSE(m.to_tag().empty());
+    CHECK(m.find("Server") != nullptr); // as libre's sip_treply writes it
+    CHECK(m.via.received == "127.0.0.1");
+  }
+  CHECK(answers[2] == answers[1]); // the same answer again, To tag and all
+  CHECK(answers[3].find("\r\nAccept: message/cpim, text/plain\r\n") != std::string::npos);
+}
+
+TEST_CASE("ua::Pager on the tap: a 200 is read without libre, a 415 still through it")
+{
+  csip::Library lib;
+  auto made = csip::Stack::create({"udp:127.0.0.1:0"}, "cpm-test", nullptr, "127.0.0.1:1");
+  REQUIRE(made);
+  auto& stack = **made;
+  auto bob = open_local();
+  std::vector<int> codes{200, 200, 415};
+  size_t asked = 0;
+  bob->set_handler([&](std::string_view d, const struct sa& src) {
+    int code = codes[std::min(asked++, codes.size() - 1)];
+    bob->send_now(src, answer(d, code, code == 200 ? "OK" : "Unsupported Media Type"));
+  });
+  ua::Pager pager(stack, [](const std::string& e) { FAIL(e); });
+  std::vector<ua::Final> finals;
+  auto send = [&] {
+    ua::Message m;
+    m.ruri = "sip:bob@b.example";
+    m.from = "sip:alice@a.example";
+    m.content_type = "text/plain";
+    m.body = "hi";
+    auto sent =
+        pager.send(m, csip::Hop{"udp", "127.0.0.1", bob->port()}, false, [&](const ua::Final& f) {
+          finals.push_back(f);
+          csip::stop(0);
+        });
+    REQUIRE(sent);
+    csip::Timer guard;
+    guard.start(5000, [] { csip::stop(9); });
+    REQUIRE(csip::run() == 0);
+  };
+  send(); // libre delivers the first 200: the tap learns the socket
+  CHECK(stack.tapped() == 0);
+  send();
+  CHECK(stack.tapped() == 1);
+  send(); // a 415 is libre's (its Accept is read from libre's message)
+  CHECK(stack.tapped() == 1);
+  REQUIRE(finals.size() == 3);
+  CHECK(finals[0].status == 200);
+  CHECK(finals[1].status == 200);
+  CHECK(finals[1].reason == "OK");
+  CHECK(finals[2].status == 415);
 }
 
 TEST_SUITE_END();

@@ -233,8 +233,8 @@ struct Proxy::Impl final : Upstream {
 
   ~Impl() override
   {
-    if (own_udp.empty() && stack)
-      stack->set_udp_tap({});
+    if (tap_id)
+      stack->remove_udp_tap(tap_id);
     for (auto* s : own_udp)
       s->set_handler({});
     for (auto* s : own_tcp) {
@@ -368,18 +368,7 @@ struct Proxy::Impl final : Upstream {
   // connection, back on it.
   static struct sa reply_addr(const Inbound& in, const wire::Message& wm)
   {
-    struct sa a = in.src;
-    if (in.tp != SIP_TRANSP_UDP)
-      return a;
-    if (auto maddr = sip::find_param(wm.via.params, "maddr"); maddr && !maddr->empty()) {
-      std::string host(*maddr);
-      if (sa_set_str(&a, host.c_str(), wm.via.port ? wm.via.port : 5060) == 0)
-        return a;
-      a = in.src;
-    }
-    if (!wm.via.rport)
-      sa_set_port(&a, wm.via.port ? wm.via.port : 5060);
-    return a;
+    return in.tp == SIP_TRANSP_UDP ? udp_response_address(in.src, wm) : in.src;
   }
 
   // Over a connection that is gone, RFC 3261 §18.2.2: the source's address (the Via's
@@ -464,6 +453,7 @@ struct Proxy::Impl final : Upstream {
   bool tap_claim(std::string_view data);
   void tap_serve(const struct sa& src, const struct sa& local, void* sock);
   wire::Parsed tap_parsed;
+  uint64_t tap_id = 0;
   void on_stream(rt::SipTcp& tcp, const rt::SipTcp::Received& r);
   void on_closed(rt::SipTcp::ConnId conn, int err);
   static bool req_h(const struct sip_msg* msg, void* arg) noexcept;
@@ -524,6 +514,20 @@ void request_key(const wire::Message& wm, std::string& out)
 }
 
 } // namespace
+
+struct sa udp_response_address(const struct sa& src, const wire::Message& wm)
+{
+  struct sa a = src;
+  if (auto maddr = sip::find_param(wm.via.params, "maddr"); maddr && !maddr->empty()) {
+    std::string host(*maddr);
+    if (sa_set_str(&a, host.c_str(), wm.via.port ? wm.via.port : 5060) == 0)
+      return a;
+    a = src;
+  }
+  if (!wm.via.rport)
+    sa_set_port(&a, wm.via.port ? wm.via.port : 5060);
+  return a;
+}
 
 // A datagram on one of our own UDP sockets: a request, a response, or a keep-alive.
 void Proxy::Impl::on_datagram(rt::UdpSocket& sock, std::string_view data, const struct sa& src)
@@ -1360,7 +1364,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
     tap.serve = [&m](std::string_view, const struct sa& src, const struct sa& local, void* sock) {
       sip::guarded(m.diag_sink, "the proxy's tap", [&] { m.tap_serve(src, local, sock); });
     };
-    stack.set_udp_tap(std::move(tap));
+    m.tap_id = stack.add_udp_tap(std::move(tap));
   }
   m.own_tcp = stack.own_tcp();
   for (auto* s : m.own_tcp) {

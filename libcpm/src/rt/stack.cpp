@@ -127,7 +127,9 @@ void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp)
 // helper on each socket offers its datagrams to the tap before libre decodes them.
 struct Stack::Taps {
   Stack* stack = nullptr;
-  UdpTap tap;
+  // Shared: a tap's serve may remove taps (its owner ends) while it runs.
+  std::vector<std::pair<uint64_t, std::shared_ptr<const UdpTap>>> taps;
+  uint64_t next_id = 0;
   uint64_t taken = 0;
   re_slot<struct sip_lsnr> req_lsnr, resp_lsnr;
   struct Hooked {
@@ -149,7 +151,7 @@ struct Stack::Taps {
   static bool seen(const struct sip_msg* msg, void* arg) noexcept
   {
     auto& t = *static_cast<Taps*>(arg);
-    if (!t.tap.claim || msg->tp != SIP_TRANSP_UDP || !msg->sock)
+    if (t.taps.empty() || msg->tp != SIP_TRANSP_UDP || !msg->sock)
       return false;
     for (const auto& h : t.hooked)
       if (h->sock.get() == msg->sock)
@@ -170,20 +172,24 @@ struct Stack::Taps {
   {
     auto& h = *static_cast<Hooked*>(arg);
     auto& t = *h.taps;
-    if (!t.tap.claim)
-      return false;
     std::string_view data(reinterpret_cast<const char*>(mb->buf + mb->pos), mb->end - mb->pos);
+    std::shared_ptr<const UdpTap> taker;
     try {
-      if (!t.tap.claim(data, *src))
-        return false;
+      for (const auto& [id, tap] : t.taps)
+        if (tap->claim(data, *src)) {
+          taker = tap;
+          break;
+        }
     } catch (...) {
       return false; // nothing was done with it: libre's then
     }
+    if (!taker)
+      return false;
     ++t.taken;
     try {
       if (auto* w = t.stack->tracer(); w && w->is_open())
         w->write("rx", "udp", sa_str(h.local), sa_str(*src), data);
-      t.tap.serve(data, *src, h.local, h.sock.get());
+      taker->serve(data, *src, h.local, h.sock.get());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cpm: a datagram from %s was dropped: %s\n", sa_str(*src).c_str(),
                    e.what());
@@ -193,9 +199,18 @@ struct Stack::Taps {
   }
 };
 
-void Stack::set_udp_tap(UdpTap tap)
+uint64_t Stack::add_udp_tap(UdpTap tap)
 {
-  m_taps->tap = std::move(tap);
+  uint64_t id = ++m_taps->next_id;
+  m_taps->taps.emplace_back(id, std::make_shared<const UdpTap>(std::move(tap)));
+  return id;
+}
+
+void Stack::remove_udp_tap(uint64_t id)
+{
+  auto& v = m_taps->taps;
+  v.erase(std::remove_if(v.begin(), v.end(), [id](const auto& e) { return e.first == id; }),
+          v.end());
 }
 
 uint64_t Stack::tapped() const
@@ -210,6 +225,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
 {
   std::unique_ptr<Stack> s(new Stack());
   s->m_trace = trace;
+  s->m_software = software;
   if (listen.empty())
     return fail("no --listen address given");
   if (auto d = make_dnsc(dns, s->m_dnsc, s->m_dns_servers); !d)

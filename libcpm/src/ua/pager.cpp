@@ -70,6 +70,15 @@ struct Pager::Own {
   std::deque<std::pair<uint64_t, uint64_t>> lingering;
   rt::TimerQueue::Timer purge;
   re_slot<struct sip_lsnr> lsnr;
+  // The stack's tap: 1xx and 2xx answers to our transactions, read before libre decodes
+  // them (the rest, a challenge or a 415 that libre's form serves, go to `lsnr`).
+  sip::Stack* stack = nullptr;
+  uint64_t tap_id = 0;
+  ~Own()
+  {
+    if (tap_id)
+      stack->remove_udp_tap(tap_id);
+  }
   sip::wire::Message rx;
   const struct sip_msg* current = nullptr; // libre's form of the response being handled
   std::string out;                         // the request being written
@@ -172,6 +181,22 @@ Result<void> Pager::ensure_own()
       *own->timers);
   if (int err = sip_listen(own->lsnr.out(), sip, false, lsnr_h, this); err)
     return fail(fmt::format("cannot listen for SIP responses: {}", std::strerror(err)), 3);
+  Own* o = own.get();
+  sip::Stack::UdpTap tap;
+  tap.claim = [this, o](std::string_view data, const struct sa&) {
+    return sip::guarded(m_on_error, "the pager's tap", false, [&] {
+      return !o->links.empty() && sip::wire::parse(data, o->rx).verdict == sip::wire::Verdict::Ok &&
+             !o->rx.request && o->rx.status < 300 && o->clients->matches(o->rx);
+    });
+  };
+  tap.serve = [this, o](std::string_view, const struct sa&, const struct sa&, void*) {
+    sip::guarded(m_on_error, "the pager's tap", [&] {
+      o->current = nullptr;
+      (void)o->clients->on_response(o->rx);
+    });
+  };
+  own->stack = &m_stack;
+  own->tap_id = m_stack.add_udp_tap(std::move(tap));
   m_own = std::move(own);
   return {};
 }
@@ -509,7 +534,7 @@ void Pager::own_resp_h(int err, const sip::wire::Message* msg, void* arg) noexce
   const struct sip_msg* lmsg = err ? nullptr : self->m_own->current;
   sip::guarded(self->m_on_error, "a MESSAGE's answer handler", [&] {
     self->retire(*o);
-    self->answer(*o, err, lmsg);
+    self->answer(*o, err, lmsg, err ? nullptr : msg);
   });
 }
 
@@ -523,7 +548,7 @@ void Pager::timer_f_h(void* arg) noexcept
   });
 }
 
-void Pager::answer(Outstanding& o, int err, const struct sip_msg* msg)
+void Pager::answer(Outstanding& o, int err, const struct sip_msg* msg, const sip::wire::Message* wm)
 {
   if (err == ECONNREFUSED && o.by_size && send_over_udp(o))
     return; // the same MESSAGE, now over UDP: its answer ends it
@@ -540,6 +565,9 @@ void Pager::answer(Outstanding& o, int err, const struct sip_msg* msg)
     f.reason = pl_string(msg->reason);
     if (f.status == 415)
       f.accept = sip::accept_of(msg);
+  } else if (!err && wm) { // 1xx and 2xx only (the tap's): nothing more to read
+    f.status = wm->status;
+    f.reason = std::string(wm->reason);
   }
   f.latency_ms = sip::jiffies() - o.t0;
   if ((f.status == 401 || f.status == 407) && resend_authenticated(o, msg))

@@ -51,6 +51,11 @@ struct Options {
   std::function<void(const std::string&)> diag;
 };
 
+// Where a response to a request that came over UDP from `src` goes (RFC 3261 §18.2.2,
+// RFC 3581): the source address, at the Via's sent-by port unless the Via asked for rport;
+// to the Via's maddr when it names one.
+struct ::sa udp_response_address(const struct ::sa& src, const sip::wire::Message& request);
+
 class Proxy {
 public:
   // Listen for requests and stray responses on `stack` (which must outlive the proxy).

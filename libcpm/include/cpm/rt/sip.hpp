@@ -87,6 +87,8 @@ public:
   // ("sip:a.example;lr", a proxy reached by DNS) is addressed to this stack.
   void set_names(std::vector<std::string> names) { m_names = std::move(names); }
   trace::Writer* tracer() const { return m_trace; }
+  // What Server:/User-Agent: say (Stack::create's `software`).
+  const std::string& software() const { return m_software; }
   // The DNS servers names are resolved on ("127.0.0.1:53, ..."); "" when there is none.
   const std::string& dns_servers() const { return m_dns_servers; }
   // Why a request to `hop` could not go out with errno `err`, in words: for a name with no
@@ -104,11 +106,12 @@ public:
   // addresses (empty otherwise).
   std::vector<rt::SipTcp*> own_tcp() const;
 
-  // A tap on libre's UDP transports: each datagram they receive is first offered to
-  // `claim`, before libre decodes it (libre 1.1's udp helpers). A datagram claimed is
-  // traced as libre would trace it, then given to `serve` at once, and libre never sees it;
-  // the rest go on to libre (its decoder, sip_listen, sipsess) as before. `local` is the
-  // transport's address, `sock` libre's socket (sip_send answers from it).
+  // A tap on libre's UDP transports: each datagram they receive is first offered to the
+  // taps' `claim`, in the order they were added, before libre decodes it (libre 1.1's udp
+  // helpers). A datagram claimed is traced as libre would trace it, then given to that
+  // tap's `serve` at once, and libre never sees it; the rest go on to libre (its decoder,
+  // sip_listen, sipsess) as before. `local` is the transport's address, `sock` libre's
+  // socket (sip_send answers from it).
   //
   // libre 1.1 hands out a transport's socket only with a message it received, so each
   // socket is tapped from the first message libre delivers on it: that one, and anything
@@ -119,9 +122,10 @@ public:
                        void* sock)>
         serve;
   };
-  // Set the tap (an empty one removes it).
-  void set_udp_tap(UdpTap tap);
-  // How many datagrams the tap has taken (tests, benchmarks).
+  // Add a tap; the number that removes it.
+  uint64_t add_udp_tap(UdpTap tap);
+  void remove_udp_tap(uint64_t id);
+  // How many datagrams the taps have taken (tests, benchmarks).
   uint64_t tapped() const;
 
 private:
@@ -135,6 +139,7 @@ private:
   std::unique_ptr<TlsContext> m_tls;
   re_ptr<struct ::dnsc> m_dnsc;
   std::string m_dns_servers;
+  std::string m_software;
   std::vector<std::string> m_names;
   re_ptr<struct ::sip> m_sip;
   std::vector<std::string> m_bound;

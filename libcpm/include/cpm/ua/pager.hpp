@@ -117,7 +117,10 @@ private:
   // answers (as libre's Timer K), which then reach no Outstanding.
   void retire(Outstanding& o) noexcept;
   // A final answer (msg), or a failure (err, no msg), for o's current transaction.
-  void answer(Outstanding& o, int err, const struct sip_msg* msg);
+  // `msg` is libre's form of the answer; without it (the stack's tap took a 1xx or 2xx),
+  // `wm` is.
+  void answer(Outstanding& o, int err, const struct sip_msg* msg,
+              const sip::wire::Message* wm = nullptr);
   bool resend_plain(Outstanding& o, const Final& refused);
   // The same MESSAGE with credentials for the challenge of `msg`; false if it cannot be.
   bool resend_authenticated(Outstanding& o, const struct sip_msg* msg);
