@@ -24,6 +24,10 @@
 #   WINDOW     cpm-send --window (default 256: at 64 the window, not the path, may set the rate)
 #   LIMIT_S    alice's run is stopped after this many seconds (default 300; the row then
 #              says "exit 124" and fails): a path far slower than offered ends anyway
+#   PATH_MTU   every node's path_mtu (cpm.toml(5)); default none: RFC 3261 §18.1.1 sends a
+#              request over 1300 bytes over TCP, which the later hops of Figure 5+6 are (their
+#              Via lists grow), so half the path is TCP. 65535 (loopback's MTU, known) keeps
+#              every hop on UDP
 #   CPM_BIN    programs of another build (default build/release/tools)
 # Writes bench/results/pager-throughput-<date>.txt and prints it.
 set -u -o pipefail
@@ -34,6 +38,11 @@ rates=("$@")
 step_s=${STEP_S:-10}
 window=${WINDOW:-256}
 limit_s=${LIMIT_S:-300}
+path_mtu=${PATH_MTU:-}
+if [[ -n $path_mtu ]] && ! [[ $path_mtu =~ ^[0-9]+$ ]]; then
+  echo "PATH_MTU: a number of bytes" >&2
+  exit 2
+fi
 for r in "${rates[@]}"; do
   if ! [[ $r =~ ^[0-9]+$ ]] || ((r < 1 || r > 100000)); then
     echo "rates: 1..100000" >&2
@@ -105,7 +114,12 @@ mkdir -p "$here/results"
 out=$here/results/pager-throughput-$(date +%Y%m%d-%H%M%S).txt
 {
   echo "# bench/pager-throughput.sh, started $(date -u '+%F %T') UTC, commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
-  echo "# Figure 5+6 over UDP (examples/lab-icsi.toml), N = rate x ${step_s} s, cpm-send --window $window"
+  echo "# Figure 5+6 (examples/lab-icsi.toml), N = rate x ${step_s} s, cpm-send --window $window"
+  if [[ -n $path_mtu ]]; then
+    echo "# path_mtu = $path_mtu on every node: every hop over UDP"
+  else
+    echo "# path_mtu unknown (1300-byte rule, RFC 3261 §18.1.1): the hops whose requests outgrow it over TCP"
+  fi
   echo "# $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# CPU in µs per notified message (utime+stime, CLK_TCK $(getconf CLK_TCK)); lost = not delivered + delivered but not notified"
   echo
@@ -119,6 +133,7 @@ for rate in "${rates[@]}"; do
   lab_config "$examples/lab-icsi.toml" "$run.toml"
   # Registrations and outboxes in memory only: every rate starts from nothing.
   sed -i -E '/^(registrar_db|outbox_db|iwf_db) = /d' "$lab"
+  [[ -z $path_mtu ]] || sed -i "/^\[\[node\]\]\$/a path_mtu = $path_mtu" "$lab"
   for node in coreA coreB; do start "$run.$node" cpm-core-route --config "$lab" --node "$node" -q; done
   for node in csA csB; do start "$run.$node" cpm-groupd --config "$lab" --node "$node" -q; done
   start "$run.bob" cpm-send --config "$lab" --node bob --receive --json -q

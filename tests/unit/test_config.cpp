@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cpm/config/config.hpp"
+#include "cpm/grammar/address.hpp"
 
 using namespace cpm::config;
 
@@ -709,6 +710,24 @@ TEST_CASE("config HEP keys of any node: hep, hep_id, hep_node, hep_key")
   CHECK(error_of(k_core + "hep = \"udp:homer.example:9060\"\n").find("key 'hep'") !=
         std::string::npos);
   CHECK(error_of(k_core + "hep_id = -1\n").find("key 'hep_id' must be between 0 and") !=
+        std::string::npos);
+}
+
+TEST_CASE("config path_mtu of any node: RFC 3261 §18.1.1's size for UDP")
+{
+  auto plain = parse(k_core, "lab.toml");
+  REQUIRE(plain);
+  CHECK(plain->nodes.at(0).path_mtu == 0);
+  CHECK(cpm::sip::udp_max_for(0) == 1300);
+  auto f = parse(k_cs + "path_mtu = 65535\n", "lab.toml");
+  REQUIRE(f);
+  CHECK(f->nodes.at(0).path_mtu == 65535);
+  CHECK(cpm::sip::udp_max_for(65535) == 65335);
+  CHECK(cpm::sip::udp_max_for(1500) == 1300);
+  CHECK(error_of(k_core + "path_mtu = 500\n")
+            .find("node 'coreA': key 'path_mtu' must be 0 (unknown) or at least 576") !=
+        std::string::npos);
+  CHECK(error_of(k_core + "path_mtu = 70000\n").find("key 'path_mtu' must be between 0 and") !=
         std::string::npos);
 }
 

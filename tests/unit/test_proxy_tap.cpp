@@ -288,4 +288,53 @@ TEST_CASE("ua::Pager on the tap: a 200 is read without libre, a 415 still throug
   CHECK(finals[2].status == 415);
 }
 
+TEST_CASE("proxy with a known path MTU sends a 3,000-byte MESSAGE over UDP, not TCP")
+{
+  csip::Library lib;
+  for (uint32_t mtu : {0u, 9000u}) {
+    CAPTURE(mtu);
+    csip::StackOptions so;
+    so.path_mtu = mtu;
+    auto made = csip::Stack::create({"udp:127.0.0.1:0", "tcp:127.0.0.1:0"}, "test", nullptr,
+                                    "127.0.0.1:1", {}, so);
+    REQUIRE(made);
+    auto& stack = **made;
+    CHECK(stack.udp_max() == cpm::sip::udp_max_for(mtu));
+    const std::string self = stack.bound().front().substr(4);
+    struct sa to;
+    REQUIRE(sa_set_str(&to, "127.0.0.1", uint16_t(std::stoi(self.substr(self.rfind(':') + 1)))) ==
+            0);
+    auto alice = open_local();
+    auto bob = open_local(); // UDP only: TCP to its port is refused
+    std::vector<std::string> diags;
+    proxy::Options po;
+    po.diag = [&](const std::string& line) { diags.push_back(line); };
+    auto px = proxy::Proxy::create(stack, po, [&](const proxy::Incoming&) {
+      auto a = proxy::Action::forward();
+      a.next_hop = fmt::format("sip:{}", bob->local_text());
+      return a;
+    });
+    REQUIRE(px);
+    size_t at_bob = 0;
+    bob->set_handler([&](std::string_view d, const struct sa& src) {
+      at_bob = d.size();
+      bob->send_now(src, answer(d, 200, "OK"));
+    });
+    alice->set_handler([&](std::string_view, const struct sa&) { csip::stop(0); });
+    std::string big = request("MESSAGE", *alice, self, 1);
+    big.replace(big.find("Content-Length: 2\r\n\r\nhi"), std::string::npos,
+                "Content-Length: 3000\r\n\r\n" + std::string(3000, 'x'));
+    REQUIRE(alice->send_now(to, big) == 0);
+    csip::Timer guard;
+    guard.start(5000, [] { csip::stop(9); });
+    REQUIRE(csip::run() == 0);
+    CHECK(at_bob > 3000); // over UDP either way: bob listens on nothing else
+    // Unknown MTU: TCP first (refused), then UDP as the fallback says; known: UDP at once.
+    bool fell_back = std::any_of(diags.begin(), diags.end(), [](const std::string& d) {
+      return d.find("refused; sent over UDP") != std::string::npos;
+    });
+    CHECK(fell_back == (mtu == 0));
+  }
+}
+
 TEST_SUITE_END();

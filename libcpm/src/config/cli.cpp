@@ -126,6 +126,7 @@ Result<const config::Node*> apply_client_node(Common& c, std::string& password,
   c.hep_key = node->hep_key;
   if (c.dns.empty())
     c.dns = node->dns;
+  c.path_mtu = node->path_mtu;
   config::merge(c.tls, node->tls);
   if (password.empty())
     password = node->password;

@@ -157,6 +157,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
            "hep_node",
            "hep_key",
            "timeout_ms",
+           "path_mtu",
            "flood_limit",
            "flood_window_ms",
            "flood_block_s",
@@ -247,6 +248,9 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.str("tls_ca", n.tls.ca);
   r.boolean("tls_verify", n.tls.verify);
   r.integer("timeout_ms", n.timeout_ms, 0, INT_MAX);
+  r.integer("path_mtu", n.path_mtu, 0, 65535);
+  if (n.path_mtu && n.path_mtu < 576)
+    r.fail_key("path_mtu", "must be 0 (unknown) or at least 576 (RFC 791's minimum datagram)");
   r.integer("flood_limit", n.flood_limit, 0, UINT32_MAX);
   r.integer("flood_window_ms", n.flood_window_ms, 10, 3600000);
   r.integer("flood_block_s", n.flood_block_s, 1, 86400);

@@ -1313,6 +1313,8 @@ Result<std::unique_ptr<Proxy>> Proxy::create(sip::Stack& stack, Options opt, Req
   m.stack = &stack;
   m.sip = stack.get();
   m.opt = std::move(opt);
+  if (!m.opt.udp_max)
+    m.opt.udp_max = stack.udp_max();
   m.hook = std::move(hook);
   m.diag_sink = [&m](const std::string& line) { m.diag(line); };
   m.is_local = [&stack](std::string_view host, uint16_t port) {

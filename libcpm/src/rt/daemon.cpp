@@ -115,6 +115,7 @@ int Runner::serve(Role& role)
   sip::StackOptions so;
   so.own_udp = m_spec.role == config::Role::Core;
   so.own_tcp = so.own_udp;
+  so.path_mtu = m_node.path_mtu;
   auto st =
       sip::Stack::create(m_node.listen, fmt::format("{} {}", m_spec.prog, CPM_VERSION),
                          m_tracer.is_open() ? &m_tracer : nullptr, m_node.dns, m_node.tls, so);

@@ -226,6 +226,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
   std::unique_ptr<Stack> s(new Stack());
   s->m_trace = trace;
   s->m_software = software;
+  s->m_udp_max = udp_max_for(options.path_mtu);
   if (listen.empty())
     return fail("no --listen address given");
   if (auto d = make_dnsc(dns, s->m_dnsc, s->m_dns_servers); !d)

@@ -59,6 +59,7 @@ Settings settings_of(const Log& log, const cli::Common& c, const std::string& na
   s.trace = c.trace;
   s.pcap = c.pcap;
   s.dns = c.dns;
+  s.path_mtu = c.path_mtu;
   s.tls = c.tls;
   s.trace_node = !c.node.empty() ? c.node : !name.empty() ? name : log.prog;
   s.hep.target = c.hep;
@@ -90,7 +91,9 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(const Settings& s)
   if (!s.hep.target.empty())
     if (auto t = e->m_trace.open_hep(s.hep, s.log.prog); !t)
       return tl::unexpected(t.error());
-  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns, s.tls);
+  sip::StackOptions so;
+  so.path_mtu = s.path_mtu;
+  auto stack = sip::Stack::create(*listen, s.log.prog, &e->m_trace, s.dns, s.tls, so);
   if (!stack)
     return tl::unexpected(stack.error());
   e->m_stack = std::move(*stack);

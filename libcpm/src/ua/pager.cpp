@@ -1,9 +1,12 @@
 // Pager-mode MESSAGEs out, on our own UDP client transactions or on libre's sip_request.
 #include "cpm/ua/pager.hpp"
 
+#include <array>
 #include <cstring>
 #include <deque>
 #include <fmt/format.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <unordered_map>
 
 #include "cpm/codec/auth.hpp"
@@ -26,6 +29,7 @@ struct Pager::Outstanding {
   uint64_t id = 0;
   re_slot<struct sip_request> req; // libre clears it when the transaction ends
   uint64_t own_branch = 0;         // our own client transaction's, 0: none
+  size_t udp_max = sip::k_udp_max; // the stack's (RFC 3261 §18.1.1)
   Message m;                       // its plain form cleared once it has been sent
   std::string tag;                 // the From tag and Call-ID, the same for a resend
   std::string call_id;
@@ -95,13 +99,41 @@ std::string_view raw_of(const struct sip_msg& msg)
   return start && end > start ? std::string_view(start, size_t(end - start)) : std::string_view();
 }
 
+// OpenSSL's CSPRNG (RFC 3261 §19.3: tags and Call-IDs cryptographically random) drawn 512
+// bytes at a time: one RAND_bytes call, with its fork check, per 64 numbers instead of one
+// per number (10 % of a busy receiver's CPU, each of its notifications needing two). A
+// forked child draws afresh.
+struct RandomPool {
+  std::array<uint64_t, 64> v{};
+  size_t next = 64;
+  static RandomPool& get()
+  {
+    static RandomPool pool;
+    return pool;
+  }
+  RandomPool()
+  {
+    (void)pthread_atfork(nullptr, nullptr, [] { get().next = get().v.size(); });
+  }
+  uint64_t draw()
+  {
+    if (next == v.size()) {
+      if (RAND_bytes(reinterpret_cast<unsigned char*>(v.data()), int(sizeof v)) != 1)
+        return rand_u64(); // libre's own draw, one at a time
+      next = 0;
+    }
+    return v[next++];
+  }
+};
+
 std::string random_hex()
 {
-  return fmt::format("{:016x}", rand_u64());
+  return fmt::format("{:016x}", RandomPool::get().draw());
 }
 
 // libre calls this with the request line and Via written, before the rest: the real size of
-// what goes out. RFC 3261 §18.1.1: a request bigger than k_udp_max does not go over UDP.
+// what goes out. RFC 3261 §18.1.1: a request bigger than the stack's udp_max() does not go
+// over UDP.
 int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struct mbuf* mb,
            void* arg) noexcept
 {
@@ -109,7 +141,7 @@ int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struc
   (void)dst;
   auto* o = static_cast<Pager::Outstanding*>(arg);
   o->size = mb->end + mbuf_get_left(o->wire.get());
-  if (tp == SIP_TRANSP_UDP && o->size > sip::k_udp_max && !o->udp_any_size)
+  if (tp == SIP_TRANSP_UDP && o->size > o->udp_max && !o->udp_any_size)
     return EMSGSIZE;
   return 0;
 }
@@ -208,6 +240,7 @@ Result<Sent> Pager::send(const Message& m, const sip::Hop& hop, bool route, Done
     return tl::unexpected(own.error());
   auto o = std::make_unique<Outstanding>();
   o->self = this;
+  o->udp_max = m_stack.udp_max();
   o->id = m_next_id++;
   o->done = std::move(done);
   o->m = m;
@@ -326,7 +359,7 @@ int Pager::request_own(Outstanding& o, const sip::Hop& hop, const std::string& r
   out.append(proxy::BranchGenerator::format(branch).data()).append(";rport\r\n");
   out.append("Max-Forwards: 70\r\n").append(route_header).append(o.head).append(body);
   o.size = out.size();
-  if (o.size > sip::k_udp_max && !o.udp_any_size)
+  if (o.size > o.udp_max && !o.udp_any_size)
     return EMSGSIZE;
   Link& link = own.links[branch];
   link = Link{this, &o};

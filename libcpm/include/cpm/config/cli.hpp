@@ -31,6 +31,7 @@ struct Common {
   std::string hep_node; // the node's hep_node (no option)
   std::string hep_key;  // the node's hep_key (no option: a secret stays off command lines)
   std::string dns;
+  uint32_t path_mtu = 0; // the node's path_mtu (no option)
   // --tls-cert, --tls-key, --tls-ca, --no-tls-verify (the node's tls_* keys fill the rest).
   config::TlsSettings tls;
   int ready_fd = -1;

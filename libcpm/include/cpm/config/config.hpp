@@ -150,6 +150,10 @@ struct Node {
   uint32_t flood_block_s = 300;
   std::optional<uint64_t> max_request_size;
   std::vector<std::string> flood_exempt;
+  // The path MTU towards the node's UDP next hops, when it is known (bytes, 576..65535; a
+  // lab on loopback: 65535). RFC 3261 §18.1.1: a request within 200 bytes of it goes over
+  // TCP instead; 0 (unknown, the default): a request over 1300 bytes does.
+  uint32_t path_mtu = 0;
   int timeout_ms = 0;         // non-answer timeout; 0: program default
   uint32_t max_lingering = 0; // completed UDP transactions kept for Timer J; 0: default
   int rtp_timeout_ms = 10000; // a focus logs a participant whose RTP stops for longer

@@ -72,5 +72,11 @@ bool is_loopback(std::string_view host);
 std::vector<std::string> default_listen(std::string_view peer_host);
 // RFC 3261 §18.1.1: a request bigger than this goes over TCP.
 inline constexpr size_t k_udp_max = 1300;
+// The largest request that goes over UDP on a path whose MTU is `path_mtu` (RFC 3261
+// §18.1.1: 200 bytes below it), k_udp_max when the MTU is not known (0).
+constexpr size_t udp_max_for(uint32_t path_mtu)
+{
+  return path_mtu > 200 ? path_mtu - 200 : k_udp_max;
+}
 
 } // namespace cpm::sip

@@ -29,8 +29,9 @@ struct Options {
   int timeout_ms = 32000;
   // Timer C for INVITE: no final response this long after the last provisional -> CANCEL, 408.
   int timer_c_ms = 180000;
-  // RFC 3261 §18.1.1: a request bigger than this to a UDP next hop goes over TCP.
-  size_t udp_max = 1300;
+  // RFC 3261 §18.1.1: a request bigger than this to a UDP next hop goes over TCP; 0: the
+  // stack's (sip::Stack::udp_max: 1300, or 200 bytes below a known path MTU).
+  size_t udp_max = 0;
   // Seed of the keyed hash that derives the branches of forwarded requests from the
   // incoming ones (proxy/branch.hpp); the same seed after a restart gives a late
   // retransmission the branch it had before. Empty: random, drawn once per process.

@@ -51,6 +51,8 @@ struct StackOptions {
   // next hops named by DNS; a conversation server's sipsess), connecting unbound as it does.
   bool own_tcp = false;
   rt::TcpOptions tcp;
+  // The path MTU when it is known (config path_mtu), 0 when not: sets udp_max().
+  uint32_t path_mtu = 0;
 };
 
 // A libre SIP stack with its transports and its DNS client, tracing every message to a
@@ -87,6 +89,9 @@ public:
   // ("sip:a.example;lr", a proxy reached by DNS) is addressed to this stack.
   void set_names(std::vector<std::string> names) { m_names = std::move(names); }
   trace::Writer* tracer() const { return m_trace; }
+  // The largest request its proxy and pager send over UDP (RFC 3261 §18.1.1; bigger ones go
+  // over TCP when there is TCP): udp_max_for(StackOptions::path_mtu).
+  size_t udp_max() const { return m_udp_max; }
   // What Server:/User-Agent: say (Stack::create's `software`).
   const std::string& software() const { return m_software; }
   // The DNS servers names are resolved on ("127.0.0.1:53, ..."); "" when there is none.
@@ -140,6 +145,7 @@ private:
   re_ptr<struct ::dnsc> m_dnsc;
   std::string m_dns_servers;
   std::string m_software;
+  size_t m_udp_max = k_udp_max;
   std::vector<std::string> m_names;
   re_ptr<struct ::sip> m_sip;
   std::vector<std::string> m_bound;

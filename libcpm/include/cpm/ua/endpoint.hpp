@@ -39,6 +39,7 @@ struct Settings {
   std::string peer;                // without --proxy, the URI whose host picks the defaults
   bool need_tcp = false;           // add a tcp address when --listen gives only udp ones
   config::TlsSettings tls;         // --tls-* and the node's tls_* keys
+  uint32_t path_mtu = 0;           // the node's path_mtu (sip::StackOptions)
 };
 
 // Settings from a client's shared options: listen, proxy, from and trace as given, the trace
