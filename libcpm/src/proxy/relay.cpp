@@ -70,14 +70,7 @@ void record_route(std::string& s, enum sip_transp tp, const struct sa& out, enum
     one(in_tp, in);
 }
 
-// The start of a message libre received, and its end (over a stream libre ends the buffer
-// at the body's Content-Length).
-std::string_view raw_of(const struct sip_msg& msg)
-{
-  const char* start = reinterpret_cast<const char*>(msg.req ? msg.met.p : msg.ver.p);
-  const char* end = reinterpret_cast<const char*>(msg.mb->buf + msg.mb->end);
-  return start && end > start ? std::string_view(start, size_t(end - start)) : std::string_view();
-}
+using sip::raw_of;
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix)
 {

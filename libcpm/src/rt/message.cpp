@@ -60,6 +60,13 @@ std::string_view body_of(const struct ::sip_msg* msg)
   return {reinterpret_cast<const char*>(mbuf_buf(msg->mb)), left};
 }
 
+std::string_view raw_of(const struct ::sip_msg& msg)
+{
+  const char* start = reinterpret_cast<const char*>(msg.req ? msg.met.p : msg.ver.p);
+  const char* end = reinterpret_cast<const char*>(msg.mb->buf + msg.mb->end);
+  return start && end > start ? std::string_view(start, size_t(end - start)) : std::string_view();
+}
+
 std::string content_type_of(const struct ::sip_msg* msg)
 {
   if (!msg || !msg->ctyp.type.p)

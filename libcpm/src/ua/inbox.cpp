@@ -72,7 +72,10 @@ struct Inbox::Fast final : proxy::Upstream {
   }
   void finish(proxy::ServerTransaction&) override {}
 
-  // Ours: an out-of-dialog MESSAGE or OPTIONS that parses, with an RFC 3261 branch.
+  // Ours: an out-of-dialog MESSAGE or OPTIONS that parses, with an RFC 3261 branch. The
+  // same test for what libre delivers over UDP (its first messages, before the tap knows
+  // the socket): those are answered from this table too, so that a retransmission the tap
+  // takes later is absorbed here, not delivered twice.
   bool claim(std::string_view data)
   {
     if (sip::wire::parse(data, rx).verdict != sip::wire::Verdict::Ok || !rx.request)
@@ -173,6 +176,10 @@ void Inbox::serve(std::string_view method, const std::string& from, std::string_
 
 bool Inbox::on_request(const struct sip_msg* msg)
 {
+  if (msg->tp == SIP_TRANSP_UDP && m_fast && m_fast->claim(sip::raw_of(*msg))) {
+    m_fast->serve(msg->src, msg->sock);
+    return true;
+  }
   bool options = pl_strcmp(&msg->met, "OPTIONS") == 0;
   if (!options && pl_strcmp(&msg->met, "MESSAGE") != 0)
     return false;

@@ -90,14 +90,7 @@ struct Pager::Own {
 
 namespace {
 
-// The start of a response libre received, and its end (over a stream libre ends the buffer
-// at the body's Content-Length): what the proxy's listener parses too (relay.cpp).
-std::string_view raw_of(const struct sip_msg& msg)
-{
-  const char* start = reinterpret_cast<const char*>(msg.ver.p);
-  const char* end = reinterpret_cast<const char*>(msg.mb->buf + msg.mb->end);
-  return start && end > start ? std::string_view(start, size_t(end - start)) : std::string_view();
-}
+using sip::raw_of;
 
 // OpenSSL's CSPRNG (RFC 3261 §19.3: tags and Call-IDs cryptographically random) drawn 512
 // bytes at a time: one RAND_bytes call, with its fork check, per 64 numbers instead of one

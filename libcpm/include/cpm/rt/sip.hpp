@@ -175,6 +175,10 @@ std::string sipsess_contact(std::string_view uri, std::string_view params,
 // its scheme ("alice@a.example"). Returns 0 or an errno.
 int digest_credentials(std::string_view aor, const std::string& password, char** user, char** pass);
 
+// The whole of a message libre received, start line to the end of its body (over a stream
+// libre ends the buffer at the body's Content-Length), for wire::parse; valid while the
+// message lives.
+std::string_view raw_of(const struct ::sip_msg& msg);
 // The body of a libre message (clamped to Content-Length), valid while the message lives.
 std::string_view body_of(const struct ::sip_msg* msg);
 // Its Content-Type "type/subtype" (lower case, no parameters), or "".
