@@ -114,6 +114,7 @@ mkdir -p "$here/results"
 out=$here/results/pager-throughput-$(date +%Y%m%d-%H%M%S).txt
 {
   echo "# bench/pager-throughput.sh, started $(date -u '+%F %T') UTC, commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
+  echo "# programs: $CPM_BIN"
   echo "# Figure 5+6 (examples/lab-icsi.toml), N = rate x ${step_s} s, cpm-send --window $window"
   if [[ -n $path_mtu ]]; then
     echo "# path_mtu = $path_mtu on every node: every hop over UDP"
