@@ -122,7 +122,7 @@ void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp)
 
 } // namespace
 
-// The tap on libre's UDP transports (Stack::set_udp_tap): two listeners that see every
+// The taps on libre's UDP transports (Stack::add_udp_tap): two listeners that see every
 // message libre delivers before anyone else (they take none) learn its sockets, and a udp
 // helper on each socket offers its datagrams to the tap before libre decodes them.
 struct Stack::Taps {
@@ -235,7 +235,7 @@ Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& lis
                       exit_h, s.get());
   if (err)
     return fail(fmt::format("cannot create SIP stack: {}", std::strerror(err)), 3);
-  // First among the listeners: they learn libre's UDP sockets for a tap (set_udp_tap).
+  // First among the listeners: they learn libre's UDP sockets for the taps (add_udp_tap).
   s->m_taps = std::make_unique<Taps>();
   s->m_taps->stack = s.get();
   err = sip_listen(s->m_taps->req_lsnr.out(), s->m_sip.get(), true, Taps::seen, s->m_taps.get());
