@@ -24,14 +24,15 @@ namespace {
 
 using Body = tl::expected<std::string, Refusal>;
 
-sip::Hop source_of(const struct sip_msg* msg)
+// Where a request came from, as a hop to answer it at.
+sip::Hop source_of(const struct sa& src, enum sip_transp tp)
 {
   char buf[64];
-  sa_ntop(&msg->src, buf, sizeof(buf));
+  sa_ntop(&src, buf, sizeof(buf));
   sip::Hop hop;
   hop.host = buf;
-  hop.port = sa_port(&msg->src);
-  hop.transport = msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
+  hop.port = sa_port(&src);
+  hop.transport = tp == SIP_TRANSP_TCP ? "tcp" : "udp";
   return hop;
 }
 
@@ -89,21 +90,16 @@ struct Inbox::Fast final : proxy::Upstream {
     proxy::txn_key(key, rx.via.branch, rx.via.sent_by, rx.method);
     if (table->absorb(key, false))
       return; // a retransmission: answered again, not delivered again
-    char ip[64];
-    sa_ntop(&src, ip, sizeof ip);
+    sip::Hop source = source_of(src, SIP_TRANSP_UDP);
     auto t = std::make_unique<Txn>();
     t->key = key;
     t->method = std::string(rx.method);
     t->call_id = std::string(rx.call_id);
-    proxy::reply_head(rx, ip, sa_port(&src), t->head);
+    proxy::reply_head(rx, source.host, source.port, t->head);
     t->to_tagged = false;
     t->dst = proxy::udp_response_address(src, rx);
     t->sock = re_ref(sock);
     auto& st = table->add(std::move(t));
-    sip::Hop source;
-    source.host = ip;
-    source.port = sa_port(&src);
-    source.transport = "udp";
     std::string ctype;
     if (const auto* f = rx.find(sip::wire::Hdr::ContentType))
       ctype = std::string(f->value);
@@ -195,7 +191,7 @@ bool Inbox::on_request(const struct sip_msg* msg)
   if (const auto* h = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE))
     ctype = pl_string(h->val);
   serve(options ? "OPTIONS" : "MESSAGE", from, pl_string(msg->to.auri), ctype,
-        options ? Body(std::string()) : decoded_body(msg), source_of(msg),
+        options ? Body(std::string()) : decoded_body(msg), source_of(msg->src, msg->tp),
         [&](int code, const std::string& reason, const std::vector<std::string>& headers) {
           sip::treply(m_stack, msg, code, reason, headers);
         });
