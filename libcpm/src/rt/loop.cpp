@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <fmt/format.h>
 
+#include "cpm/base/heap.hpp"
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
 #define DEBUG_MODULE "cpm"
@@ -41,6 +42,7 @@ void signal_h(int sig) noexcept
 
 Library::Library()
 {
+  heap::prepare(); // every program that runs libre's loop may serve: heap.hpp
   libre_init();
   dbg_init(DBG_WARNING, DBG_NONE);
 }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpm/base/heap.hpp"
 #include "cpm/base/trace.hpp"
 #include "cpm/rt/loop.hpp"
 #include "cpm/rt/re.hpp"
@@ -350,6 +351,7 @@ struct SipTcp::Impl {
       c->owner->on_data(
           *c, std::string_view(reinterpret_cast<const char*>(mbuf_buf(mb)), mbuf_get_left(mb)));
     });
+    heap::grown();
   }
 
   static void close_h(int err, void* arg) noexcept

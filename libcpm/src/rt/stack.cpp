@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cpm/base/heap.hpp"
 #include "cpm/base/text.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
@@ -190,6 +191,7 @@ struct Stack::Taps {
       if (auto* w = t.stack->tracer(); w && w->is_open())
         w->write("rx", "udp", sa_str(h.local), sa_str(*src), data);
       taker->serve(data, *src, h.local, h.sock.get());
+      heap::grown();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cpm: a datagram from %s was dropped: %s\n", sa_str(*src).c_str(),
                    e.what());

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cpm/base/heap.hpp"
 #include "cpm/base/trace.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
@@ -239,6 +240,7 @@ struct UdpSocket::Impl {
       if (unsigned(n) < burst)
         break; // drained
     }
+    heap::grown();
   }
 
   static void on_fd(int flags, void* arg) noexcept
