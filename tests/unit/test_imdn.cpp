@@ -1,4 +1,8 @@
 #include <doctest/doctest.h>
+
+#include <pugixml.hpp>
+#include <sstream>
+#include <string>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -44,6 +48,63 @@ TEST_CASE("imdn::encode and decode round trip")
     CHECK(back->recipient_uri == n.recipient_uri);
     CHECK(back->kind == k);
     CHECK(back->status == s);
+  }
+}
+
+namespace {
+
+// The document as pugixml writes it: what encode() wrote before it wrote directly.
+std::string pugixml_encode(const cpm::imdn::Notification& n)
+{
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto root = doc.append_child("imdn");
+  root.append_attribute("xmlns") = std::string(cpm::imdn::k_xml_ns).c_str();
+  root.append_child("message-id").text() = n.message_id.c_str();
+  root.append_child("datetime").text() = n.datetime.c_str();
+  if (!n.recipient_uri.empty())
+    root.append_child("recipient-uri").text() = n.recipient_uri.c_str();
+  if (!n.original_recipient_uri.empty())
+    root.append_child("original-recipient-uri").text() = n.original_recipient_uri.c_str();
+  std::string kind = std::string(cpm::imdn::to_string(n.kind)) + "-notification";
+  root.append_child(kind.c_str())
+      .append_child("status")
+      .append_child(std::string(cpm::imdn::to_string(n.status)).c_str());
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  return out.str();
+}
+
+} // namespace
+
+TEST_CASE("imdn::encode writes the bytes pugixml writes, escapes included")
+{
+  using cpm::imdn::Kind;
+  using cpm::imdn::Status;
+  std::string odd = "a&b<c>d\"e'f\tg\rh\ni";
+  odd += '\x01';
+  odd += '\x1f';
+  odd += "\xc3\xa9 ]]> &amp;";
+  std::string nul_cut = "before";
+  nul_cut += '\0';
+  nul_cut += "after";
+  for (auto [k, s] :
+       {std::pair{Kind::Delivery, Status::Delivered}, std::pair{Kind::Delivery, Status::Failed},
+        std::pair{Kind::Display, Status::Displayed}, std::pair{Kind::Processing, Status::Stored},
+        std::pair{Kind::Processing, Status::Processed}}) {
+    for (const auto& text : {std::string("Xy12ab34"), odd, nul_cut, std::string()}) {
+      cpm::imdn::Notification n;
+      n.message_id = text;
+      n.datetime = "2024-01-01T00:00:00Z" + text;
+      n.recipient_uri = text.empty() ? "" : "sip:" + text + "@b.example";
+      n.original_recipient_uri = text == odd ? "tel:+1<2>" : "";
+      n.kind = k;
+      n.status = s;
+      CAPTURE(text);
+      CHECK(cpm::imdn::encode(n) == pugixml_encode(n));
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// RFC 5438 IMDN documents with pugixml.
+// RFC 5438 IMDN documents: read with pugixml, written directly (encode).
 #include "cpm/codec/imdn.hpp"
 #include "cpm/base/text.hpp"
 
@@ -195,26 +195,72 @@ Result<Notification> decode(std::string_view xml)
   return n;
 }
 
+namespace {
+
+// PCDATA as pugixml writes it (its format_default): &, < and > as entities, a control
+// character other than tab, CR and LF as a two-digit character reference; the text ends at
+// a NUL, as a C string would.
+void append_text(std::string& out, std::string_view s)
+{
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u == 0)
+      return;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (u < 32 && c != '\t' && c != '\r' && c != '\n') {
+      out += "&#";
+      out += char('0' + u / 10);
+      out += char('0' + u % 10);
+      out += ';';
+    } else
+      out += c;
+  }
+}
+
+void append_element(std::string& out, std::string_view name, std::string_view text)
+{
+  out += "  <";
+  out += name;
+  out += '>';
+  append_text(out, text);
+  out += "</";
+  out += name;
+  out += ">\n";
+}
+
+} // namespace
+
+// Written directly rather than built as a pugixml document: a receiver writes one per
+// message it is asked to notify, and the document and stream it took were a tenth of a
+// busy receiver's CPU. The bytes are the ones pugixml's save() gives (a unit test holds the
+// two side by side); decode() still reads documents with pugixml.
 std::string encode(const Notification& n)
 {
-  pugi::xml_document doc;
-  auto decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "UTF-8";
-  auto root = doc.append_child("imdn");
-  root.append_attribute("xmlns") = std::string(k_xml_ns).c_str();
-  root.append_child("message-id").text() = n.message_id.c_str();
-  root.append_child("datetime").text() = n.datetime.c_str();
+  std::string out;
+  out.reserve(256 + n.message_id.size() + n.datetime.size() + n.recipient_uri.size() +
+              n.original_recipient_uri.size());
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<imdn xmlns=\"";
+  out += k_xml_ns;
+  out += "\">\n";
+  append_element(out, "message-id", n.message_id);
+  append_element(out, "datetime", n.datetime);
   if (!n.recipient_uri.empty())
-    root.append_child("recipient-uri").text() = n.recipient_uri.c_str();
+    append_element(out, "recipient-uri", n.recipient_uri);
   if (!n.original_recipient_uri.empty())
-    root.append_child("original-recipient-uri").text() = n.original_recipient_uri.c_str();
-  std::string kind = std::string(to_string(n.kind)) + "-notification";
-  auto status = root.append_child(kind.c_str()).append_child("status");
-  status.append_child(std::string(to_string(n.status)).c_str());
-  std::ostringstream out;
-  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
-  return out.str();
+    append_element(out, "original-recipient-uri", n.original_recipient_uri);
+  out += "  <";
+  out += to_string(n.kind);
+  out += "-notification>\n    <status>\n      <";
+  out += to_string(n.status);
+  out += " />\n    </status>\n  </";
+  out += to_string(n.kind);
+  out += "-notification>\n</imdn>\n";
+  return out;
 }
 
 Result<Requested> parse_requested(std::string_view value)
