@@ -3,6 +3,10 @@
 
 #include "cpm/rt/timer_queue.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -147,6 +151,100 @@ TEST_CASE("rt::TimerQueue: a timer that fired or was cancelled starts again in o
   other.run_due();
   CHECK(log.fired.back() == "b");
   CHECK(q.next_due() == std::nullopt);
+}
+
+namespace {
+
+struct Numbered {
+  std::vector<int>* fired = nullptr;
+  int id = 0;
+};
+void fire_numbered(void* arg) noexcept
+{
+  auto& n = *static_cast<Numbered*>(arg);
+  n.fired->push_back(n.id);
+}
+
+} // namespace
+
+TEST_CASE("rt::TimerQueue: equal expiries of different durations run in start order")
+{
+  FakeTimers q;
+  std::vector<int> fired;
+  cpm::rt::TimerQueue::Timer t[3];
+  Numbered n[3] = {{&fired, 0}, {&fired, 1}, {&fired, 2}};
+  q.start(t[0], 30, fire_numbered, &n[0]); // at 30
+  q.t = 10;
+  q.start(t[1], 20, fire_numbered, &n[1]); // at 30, started later, another lane
+  q.t = 25;
+  q.start(t[2], 5, fire_numbered, &n[2]); // at 30, a third lane
+  q.t = 30;
+  q.run_due();
+  CHECK(fired == std::vector<int>{0, 1, 2});
+}
+
+TEST_CASE("rt::TimerQueue against a sorted model: many durations, cancels, a clock that "
+          "stands still")
+{
+  // More distinct durations than the queue has lanes (they then share one), restarts,
+  // cancels and destruction at random: every run_due() must fire exactly the timers due,
+  // by expiry and then start order, as a sorted (expiry, start) model says.
+  FakeTimers q;
+  std::vector<int> fired;
+  constexpr int k_n = 300;
+  auto timers = std::make_unique<cpm::rt::TimerQueue::Timer[]>(k_n);
+  std::vector<Numbered> nums(k_n);
+  for (int i = 0; i < k_n; ++i)
+    nums[size_t(i)] = {&fired, i};
+  std::map<int, std::pair<uint64_t, uint64_t>> model; // id -> (at, start order)
+  uint64_t order = 0;
+  uint32_t seed = 12345;
+  auto rnd = [&seed](uint32_t m) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % m;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    int id = int(rnd(k_n));
+    switch (rnd(10)) {
+    case 0:
+      timers[size_t(id)].cancel();
+      model.erase(id);
+      break;
+    case 1:
+    case 2: { // advance the clock (or not) and run what is due
+      q.t += rnd(4) * rnd(40);
+      std::vector<std::pair<std::pair<uint64_t, uint64_t>, int>> due;
+      for (auto& [i, key] : model)
+        if (key.first <= q.t)
+          due.push_back({key, i});
+      std::sort(due.begin(), due.end());
+      std::vector<int> want;
+      for (auto& d : due) {
+        want.push_back(d.second);
+        model.erase(d.second);
+      }
+      fired.clear();
+      q.run_due();
+      REQUIRE(fired == want);
+      break;
+    }
+    default: { // start (or restart) with one of 40 durations
+      uint64_t ms = 5 * (1 + rnd(40));
+      q.start(timers[size_t(id)], ms, fire_numbered, &nums[size_t(id)]);
+      model[id] = {q.t + ms, ++order};
+    }
+    }
+    REQUIRE(q.size() == model.size());
+    if (model.empty())
+      REQUIRE_FALSE(q.next_due());
+    else {
+      uint64_t first = UINT64_MAX;
+      for (auto& [i, key] : model)
+        first = std::min(first, key.first);
+      REQUIRE(q.next_due() == first);
+    }
+    REQUIRE(timers[size_t(id)].armed() == (model.count(id) == 1));
+  }
 }
 
 TEST_SUITE_END();

@@ -1,4 +1,5 @@
-// One-shot timers by expiry on a multimap, and the timerfd that runs them on libre's loop.
+// One-shot timers by expiry in lanes of one duration each, and the timerfd that runs them on
+// libre's loop.
 #include "cpm/rt/timer_queue.hpp"
 
 #include <cerrno>
@@ -15,50 +16,95 @@ void TimerQueue::Timer::cancel() noexcept
 {
   if (!m_queue)
     return;
-  m_node = m_queue->m_timers.extract(m_at);
-  m_queue = nullptr; // a timerfd set for it may wake the loop once for nothing: harmless
+  TimerQueue::unlink(*this);
+  // a timerfd set for it may wake the loop once for nothing: harmless
 }
 
 TimerQueue::~TimerQueue()
 {
-  for (auto& [at, t] : m_timers)
-    t->m_queue = nullptr;
+  for (auto& lane : m_lanes)
+    for (Timer* t = lane->head; t; t = t->m_next)
+      t->m_queue = nullptr;
+}
+
+TimerQueue::Lane& TimerQueue::lane_for(uint64_t ms)
+{
+  for (auto& lane : m_lanes)
+    if (lane->ms == ms)
+      return *lane;
+  if (m_lanes.size() < k_max_lanes) {
+    m_lanes.push_back(std::make_unique<Lane>());
+    m_lanes.back()->ms = ms;
+    return *m_lanes.back();
+  }
+  return *m_lanes.back(); // shared: link() inserts in order
+}
+
+// In expiry order, after any equal expiry (start order): from the tail, where a timer of the
+// lane's own duration always goes.
+void TimerQueue::link(Lane& lane, Timer& t) noexcept
+{
+  Timer* after = lane.tail;
+  while (after && after->m_at > t.m_at)
+    after = after->m_prev;
+  t.m_lane = &lane;
+  t.m_prev = after;
+  t.m_next = after ? after->m_next : lane.head;
+  (t.m_next ? t.m_next->m_prev : lane.tail) = &t;
+  (after ? after->m_next : lane.head) = &t;
+  t.m_queue = this;
+  ++m_size;
+}
+
+void TimerQueue::unlink(Timer& t) noexcept
+{
+  Lane& lane = *t.m_lane;
+  (t.m_prev ? t.m_prev->m_next : lane.head) = t.m_next;
+  (t.m_next ? t.m_next->m_prev : lane.tail) = t.m_prev;
+  t.m_prev = t.m_next = nullptr;
+  t.m_lane = nullptr;
+  --t.m_queue->m_size;
+  t.m_queue = nullptr;
+}
+
+TimerQueue::Timer* TimerQueue::earliest() const noexcept
+{
+  Timer* best = nullptr;
+  for (const auto& lane : m_lanes) {
+    Timer* h = lane->head;
+    if (h && (!best || h->m_at < best->m_at || (h->m_at == best->m_at && h->m_seq < best->m_seq)))
+      best = h;
+  }
+  return best;
 }
 
 void TimerQueue::start(Timer& t, uint64_t ms, Handler h, void* arg)
 {
   t.cancel();
-  // The node of its last start, if any: no allocation (extract and insert move it).
-  if (t.m_node) {
-    t.m_node.key() = now() + ms;
-    t.m_at = m_timers.insert(std::move(t.m_node));
-  } else {
-    t.m_at = m_timers.emplace(now() + ms, &t);
-  }
-  t.m_queue = this;
+  t.m_at = now() + ms;
+  t.m_seq = ++m_seq;
   t.m_handler = h;
   t.m_arg = arg;
-  wake_at(m_timers.begin()->first);
+  link(lane_for(ms), t);
+  wake_at(earliest()->m_at);
 }
 
 void TimerQueue::run_due()
 {
   uint64_t t_now = now();
-  while (!m_timers.empty() && m_timers.begin()->first <= t_now) {
-    Timer& t = *m_timers.begin()->second;
-    t.m_node = m_timers.extract(m_timers.begin());
-    t.m_queue = nullptr;
-    t.m_handler(t.m_arg); // may destroy t
+  for (Timer* t = earliest(); t && t->m_at <= t_now; t = earliest()) {
+    unlink(*t);
+    t->m_handler(t->m_arg); // may destroy t
   }
-  if (!m_timers.empty())
-    wake_at(m_timers.begin()->first);
+  if (Timer* t = earliest())
+    wake_at(t->m_at);
 }
 
 std::optional<uint64_t> TimerQueue::next_due() const
 {
-  if (m_timers.empty())
-    return std::nullopt;
-  return m_timers.begin()->first;
+  if (Timer* t = earliest())
+    return t->m_at;
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<LoopTimerQueue>> LoopTimerQueue::create()

@@ -1,31 +1,35 @@
 #pragma once
 // One-shot timers by expiry, for owners of many timers (a proxy keeps one or two per
 // transaction). libre 1.1 keeps its timers in one sorted list, so each tmr_start walks
-// past every earlier timer; here a start costs O(log n), and the loop wakes once per 10 ms
-// slot from one timerfd instead of once per timer.
+// past every earlier timer. Here the timers wait in lanes, one per duration: a proxy starts
+// thousands of timers a second but of a handful of durations (Timer E's steps, F, J, K, a
+// linger), and timers of one duration started on a monotonic clock expire in the order
+// they started, so each lane is a list kept in order by appending. A start or a cancel is
+// O(1) and allocates nothing; the earliest timer is the earliest of the lanes' heads. The
+// loop wakes once per 10 ms slot from one timerfd instead of once per timer.
 //
 // The queue does not know what time it is: a subclass says (now) and is told when to wake
 // (wake_at). LoopTimerQueue runs on libre's loop; a unit test subclasses it with a fake
 // clock and calls run_due() itself.
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "cpm/base/error.hpp"
 
 namespace cpm::rt {
 
 class TimerQueue {
+  struct Lane;
+
 public:
   // Called on the loop when a timer expires (never while start() or cancel() runs).
   using Handler = void (*)(void* arg) noexcept;
 
-  // A timer's place in one queue: a member of the object it times, so that starting it
-  // allocates nothing but the queue's node, and that only the first time: a timer that
-  // fires or is cancelled keeps its node for its next start (a proxy's pooled
-  // transactions start theirs per message). Destroying it cancels it.
+  // A timer's place in one queue: a member of the object it times, linked into its lane
+  // in place, so that starting it allocates nothing. Destroying it cancels it.
   class Timer {
   public:
     Timer() = default;
@@ -38,8 +42,11 @@ public:
   private:
     friend class TimerQueue;
     TimerQueue* m_queue = nullptr; // set while armed
-    std::multimap<uint64_t, Timer*>::iterator m_at;
-    std::multimap<uint64_t, Timer*>::node_type m_node; // kept while not armed
+    Lane* m_lane = nullptr;
+    Timer* m_prev = nullptr; // in the lane, earlier
+    Timer* m_next = nullptr; // later
+    uint64_t m_at = 0;
+    uint64_t m_seq = 0; // start order: equal expiries run in it
     Handler m_handler = nullptr;
     void* m_arg = nullptr;
   };
@@ -56,7 +63,7 @@ public:
   void run_due();
   // The expiry of the earliest armed timer, if any.
   std::optional<uint64_t> next_due() const;
-  size_t size() const { return m_timers.size(); }
+  size_t size() const { return m_size; }
 
   // Milliseconds of a monotonic clock.
   virtual uint64_t now() const = 0;
@@ -66,7 +73,22 @@ protected:
   virtual void wake_at(uint64_t at) = 0;
 
 private:
-  std::multimap<uint64_t, Timer*> m_timers;
+  // Timers of one duration in expiry order. A duration beyond the lanes' bound shares the
+  // last lane, which then keeps its order by inserting from the tail.
+  struct Lane {
+    uint64_t ms = 0;
+    Timer* head = nullptr;
+    Timer* tail = nullptr;
+  };
+  static constexpr size_t k_max_lanes = 32;
+  Lane& lane_for(uint64_t ms);
+  void link(Lane& lane, Timer& t) noexcept;
+  static void unlink(Timer& t) noexcept;
+  Timer* earliest() const noexcept;
+
+  std::vector<std::unique_ptr<Lane>> m_lanes;
+  size_t m_size = 0;
+  uint64_t m_seq = 0;
 };
 
 // A TimerQueue on libre's loop: tmr_jiffies() and one timerfd read by libre's fd loop,
