@@ -166,6 +166,10 @@ TEST_CASE("proxy on libre's UDP: the tap takes MESSAGE and its answers, INVITE s
   CHECK(hooked[4].method == "INVITE");
   CHECK(hooked[4].from_libre);
   CHECK(stack.tapped() == 7);
+  // From the first MESSAGE on, the socket's reads were the stack's own: that MESSAGE's 200,
+  // the three later MESSAGEs and their 200s, and the INVITE, which it handed on to libre's
+  // receive handler.
+  CHECK(stack.drained() == 8);
 
   // Traced once each, taken by the tap or not: per MESSAGE round rx, tx, rx, tx; the
   // INVITE rx and its 486 tx.

@@ -20,6 +20,7 @@ namespace {
 struct LoopState {
   bool running = false;
   bool pending = false;
+  bool stopping = false; // stop() was called while the loop ran
   int code = 0;
   std::function<void(int)> on_signal;
 };
@@ -60,6 +61,7 @@ int run(std::function<void(int sig)> on_signal)
     return g_loop.code;
   }
   g_loop.running = true;
+  g_loop.stopping = false;
   g_loop.code = 0;
   int err = re_main(signal_h);
   g_loop.running = false;
@@ -69,12 +71,18 @@ int run(std::function<void(int sig)> on_signal)
   return g_loop.code;
 }
 
+bool stopping()
+{
+  return g_loop.running && g_loop.stopping;
+}
+
 void stop(int code)
 {
   g_loop.code = code;
-  if (g_loop.running)
+  if (g_loop.running) {
+    g_loop.stopping = true;
     re_cancel();
-  else
+  } else
     g_loop.pending = true;
 }
 

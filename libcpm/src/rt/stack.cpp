@@ -13,10 +13,12 @@
 #include <fmt/format.h>
 #include <optional>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cpm/base/heap.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/rt/loop.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
@@ -123,15 +125,39 @@ void grow_libre_udp(const struct sa& bound, const rt::UdpOptions& udp)
 
 } // namespace
 
+// libre 1.1's struct udp_sock, as src/udp/udp.c of v1.1.0 lays it out (the library keeps it
+// private). Read only to hand a datagram we read ourselves to libre's own receive handler,
+// which libre 2.0.1 and later offer as udp_recv_helper() and 1.1 does not; Stack::Taps
+// checks this layout against what the public calls say before it relies on it, and leaves
+// the socket to libre when they disagree.
+struct LibreUdpSock {
+  struct list helpers;
+  udp_recv_h* rh;
+  udp_error_h* eh;
+  void* arg;
+  int fd;
+  int fd6;
+  bool conn;
+  size_t rxsz;
+  size_t rx_presz;
+};
+
 // The taps on libre's UDP transports (Stack::add_udp_tap): two listeners that see every
 // message libre delivers before anyone else (they take none) learn its sockets, and a udp
 // helper on each socket offers its datagrams to the tap before libre decodes them.
+//
+// Once a socket is learnt, its reads are ours: libre's loop calls drain_h when the socket is
+// readable, which reads bursts of datagrams with recvmmsg into buffers allocated once (libre
+// reads one datagram per wake-up, into an 8 KiB buffer it allocates, shrinks and frees each
+// time), offers each to the taps, and hands what no tap claims to libre's receive handler,
+// as libre would have. udp_thread_attach() gives the socket back to libre's own reader.
 struct Stack::Taps {
   Stack* stack = nullptr;
   // Shared: a tap's serve may remove taps (its owner ends) while it runs.
   std::vector<std::pair<uint64_t, std::shared_ptr<const UdpTap>>> taps;
   uint64_t next_id = 0;
   uint64_t taken = 0;
+  uint64_t drained = 0; // datagrams read by drain_h (claimed or handed to libre)
   re_slot<struct sip_lsnr> req_lsnr, resp_lsnr;
   struct Hooked {
     Taps* taps = nullptr;
@@ -140,13 +166,27 @@ struct Stack::Taps {
     re_ptr<struct udp_sock> sock;
     struct udp_helper* helper = nullptr;
     struct sa local;
+    int fd = -1; // the socket's descriptor while its reads are ours (drain_h)
   };
   std::vector<std::unique_ptr<Hooked>> hooked;
 
+  // drain_h's buffers, shared by the hooked sockets (one loop, one thread), allocated at the
+  // first take-over and left untouched until used.
+  static constexpr unsigned k_burst = 16;
+  static constexpr unsigned k_bursts_per_wakeup = 8; // then timers and other sockets run
+  static constexpr size_t k_datagram = 65536;
+  std::unique_ptr<char[]> rx_buf;
+  std::vector<struct mmsghdr> rx_msgs;
+  std::vector<struct iovec> rx_iov;
+  std::vector<struct sa> rx_src;
+
   ~Taps()
   {
-    for (auto& h : hooked)
+    for (auto& h : hooked) {
+      if (h->fd >= 0)
+        (void)udp_thread_attach(h->sock.get()); // libre's reader again, before we go
       mem_deref(h->helper);
+    }
   }
 
   static bool seen(const struct sip_msg* msg, void* arg) noexcept
@@ -162,22 +202,61 @@ struct Stack::Taps {
       h->taps = &t;
       h->local = msg->dst;
       h->sock = re_ref(static_cast<struct udp_sock*>(msg->sock));
-      if (udp_register_helper(&h->helper, h->sock.get(), 0, nullptr, recv, h.get()) == 0)
+      if (udp_register_helper(&h->helper, h->sock.get(), 0, nullptr, recv, h.get()) == 0) {
+        t.take_over(*h);
         t.hooked.push_back(std::move(h));
+      }
     } catch (const std::bad_alloc&) {
     }
     return false;
   }
 
-  static bool recv(struct sa* src, struct mbuf* mb, void* arg) noexcept
+  // Make the socket's reads ours when libre's private layout is the one we know: its
+  // descriptors are the ones udp_sock_fd() gives, its only helper is ours, a receive handler
+  // is set and no room is kept before the data. Otherwise the helper alone serves the taps.
+  void take_over(Hooked& h)
   {
-    auto& h = *static_cast<Hooked*>(arg);
-    auto& t = *h.taps;
-    std::string_view data(reinterpret_cast<const char*>(mb->buf + mb->pos), mb->end - mb->pos);
+    auto* us = h.sock.get();
+    const auto* m = reinterpret_cast<const LibreUdpSock*>(us);
+    int af = sa_af(&h.local);
+    int fd = udp_sock_fd(us, af);
+    bool known = fd >= 0 && m->fd == udp_sock_fd(us, AF_INET) &&
+                 (m->fd6 != -1 ? m->fd6 : m->fd) == udp_sock_fd(us, AF_INET6) && m->rh &&
+                 !m->conn && m->rx_presz == 0 && m->helpers.head &&
+                 m->helpers.head->data == static_cast<void*>(h.helper) && !m->helpers.head->next;
+    std::fprintf(stderr,
+                 "takeover fd=%d m.fd=%d m.fd6=%d ifd=%d i6=%d rh=%p conn=%d presz=%zu rxsz=%zu "
+                 "head=%p data=%p helper=%p next=%p\n",
+                 fd, m->fd, m->fd6, udp_sock_fd(us, AF_INET), udp_sock_fd(us, AF_INET6),
+                 (void*)m->rh, int(m->conn), m->rx_presz, m->rxsz, (void*)m->helpers.head,
+                 m->helpers.head ? m->helpers.head->data : nullptr, (void*)h.helper,
+                 m->helpers.head ? (void*)m->helpers.head->next : nullptr);
+    if (!known)
+      return;
+    if (!rx_buf) {
+      rx_buf.reset(new char[size_t(k_burst) * k_datagram]); // not zeroed: not touched yet
+      rx_msgs.assign(k_burst, {});
+      rx_iov.assign(k_burst, {});
+      rx_src.assign(k_burst, {});
+      for (unsigned i = 0; i < k_burst; ++i) {
+        rx_iov[i].iov_base = rx_buf.get() + size_t(i) * k_datagram;
+        rx_iov[i].iov_len = k_datagram;
+        rx_msgs[i].msg_hdr.msg_iov = &rx_iov[i];
+        rx_msgs[i].msg_hdr.msg_iovlen = 1;
+        rx_msgs[i].msg_hdr.msg_name = &rx_src[i].u;
+      }
+    }
+    if (fd_listen(fd, FD_READ, drain_h, &h) == 0)
+      h.fd = fd;
+  }
+
+  // Offer one datagram to the taps: true when one took it (traced and served).
+  bool offer(Hooked& h, const struct sa& src, std::string_view data) noexcept
+  {
     std::shared_ptr<const UdpTap> taker;
     try {
-      for (const auto& [id, tap] : t.taps)
-        if (tap->claim(data, *src)) {
+      for (const auto& [id, tap] : taps)
+        if (tap->claim(data, src)) {
           taker = tap;
           break;
         }
@@ -186,18 +265,75 @@ struct Stack::Taps {
     }
     if (!taker)
       return false;
-    ++t.taken;
+    ++taken;
     try {
-      if (auto* w = t.stack->tracer(); w && w->is_open())
-        w->write("rx", "udp", sa_str(h.local), sa_str(*src), data);
-      taker->serve(data, *src, h.local, h.sock.get());
-      heap::grown();
+      if (auto* w = stack->tracer(); w && w->is_open())
+        w->write("rx", "udp", sa_str(h.local), sa_str(src), data);
+      taker->serve(data, src, h.local, h.sock.get());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "cpm: a datagram from %s was dropped: %s\n", sa_str(*src).c_str(),
+      std::fprintf(stderr, "cpm: a datagram from %s was dropped: %s\n", sa_str(src).c_str(),
                    e.what());
     } catch (...) {
     }
     return true;
+  }
+
+  static bool recv(struct sa* src, struct mbuf* mb, void* arg) noexcept
+  {
+    auto& h = *static_cast<Hooked*>(arg);
+    std::string_view data(reinterpret_cast<const char*>(mb->buf + mb->pos), mb->end - mb->pos);
+    bool claimed = h.taps->offer(h, *src, data);
+    if (claimed)
+      heap::grown();
+    return claimed;
+  }
+
+  // What no tap claims goes to libre's receive handler (its SIP transport), in an mbuf of
+  // its own as libre's reader would give it.
+  static void to_libre(Hooked& h, const struct sa& src, std::string_view data) noexcept
+  {
+    const auto* m = reinterpret_cast<const LibreUdpSock*>(h.sock.get());
+    struct mbuf* mb = mbuf_alloc(data.size());
+    if (!mb)
+      return;
+    (void)mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    mb->pos = 0;
+    m->rh(&src, mb, m->arg);
+    mem_deref(mb);
+  }
+
+  static void drain_h(int flags, void* arg) noexcept
+  {
+    (void)flags;
+    auto& h = *static_cast<Hooked*>(arg);
+    auto& t = *h.taps;
+    for (unsigned b = 0; b < k_bursts_per_wakeup && !stopping(); ++b) {
+      for (unsigned i = 0; i < k_burst; ++i)
+        t.rx_msgs[i].msg_hdr.msg_namelen = sizeof t.rx_src[i].u;
+      int n = recvmmsg(h.fd, t.rx_msgs.data(), k_burst, MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          break;
+        // An error an ICMP message left on the socket (ECONNREFUSED), consumed by this call:
+        // libre's reader tells the socket's error handler; read again, within the bound.
+        const auto* m = reinterpret_cast<const LibreUdpSock*>(h.sock.get());
+        if (errno != EINTR && m->eh)
+          m->eh(errno, m->arg);
+        continue;
+      }
+      for (int i = 0; i < n; ++i) { // every one read is served, stopping or not
+        struct sa& src = t.rx_src[size_t(i)];
+        src.len = t.rx_msgs[size_t(i)].msg_hdr.msg_namelen;
+        std::string_view data(static_cast<const char*>(t.rx_iov[size_t(i)].iov_base),
+                              t.rx_msgs[size_t(i)].msg_len);
+        ++t.drained;
+        if (!t.offer(h, src, data))
+          to_libre(h, src, data);
+      }
+      heap::grown();
+      if (unsigned(n) < k_burst)
+        break; // drained
+    }
   }
 };
 
@@ -218,6 +354,11 @@ void Stack::remove_udp_tap(uint64_t id)
 uint64_t Stack::tapped() const
 {
   return m_taps->taken;
+}
+
+uint64_t Stack::drained() const
+{
+  return m_taps->drained;
 }
 
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,

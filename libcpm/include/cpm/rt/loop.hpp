@@ -21,6 +21,9 @@ public:
 int run(std::function<void(int sig)> on_signal = {});
 // Ask run() to return `code` (safe from any libre callback; a stop before run() is kept).
 void stop(int code);
+// Whether stop() was called while run() runs: a reader that drains a socket leaves the rest
+// of it, as libre's loop would, once the program has said it is done.
+bool stopping();
 // Call `fn` after `ms` milliseconds on the loop (one-shot). The returned handle cancels on
 // destruction.
 class Timer {

@@ -132,6 +132,13 @@ public:
   void remove_udp_tap(uint64_t id);
   // How many datagrams the taps have taken (tests, benchmarks).
   uint64_t tapped() const;
+  // How many datagrams the stack read itself from libre's UDP sockets, claimed or handed on
+  // to libre (tests). Once a socket is tapped, its reads are the stack's own: bursts of
+  // recvmmsg into buffers allocated once, where libre 1.1 reads one datagram per wake-up
+  // into an 8 KiB buffer of its own; what no tap claims goes to libre's receive handler.
+  // This needs libre 1.1's private socket layout, checked against its public calls; where
+  // they disagree, libre keeps reading and this stays 0.
+  uint64_t drained() const;
 
 private:
   Result<void> add_libre_ephemeral(bool tcp, const Hop& spec, const struct ::sa& addr,
