@@ -30,6 +30,11 @@ for src in "${configs[@]}"; do
   # bob received the message, sent the notification and stops after --count 1.
   expect_exit "$name.bob" 0 "$name: bob's exit status"
   expect_contains "$t/$name.bob.out" 'Hello'
+  # A delivered message is no news: neither client says a word on stderr (a stray line
+  # there is a diagnostic of ours leaking into every user's terminal).
+  for err in "$d/alice.err" "$t/$name.bob.err"; do
+    [[ ! -s $err ]] || fail "$name: $(basename "$err") is not empty: $(head -3 "$err")"
+  done
 
   # alice's JSON names the delivery notification for her own message.
   mid=$(trace_message_id "$d/alice.trace")

@@ -224,13 +224,6 @@ struct Stack::Taps {
                  (m->fd6 != -1 ? m->fd6 : m->fd) == udp_sock_fd(us, AF_INET6) && m->rh &&
                  !m->conn && m->rx_presz == 0 && m->helpers.head &&
                  m->helpers.head->data == static_cast<void*>(h.helper) && !m->helpers.head->next;
-    std::fprintf(stderr,
-                 "takeover fd=%d m.fd=%d m.fd6=%d ifd=%d i6=%d rh=%p conn=%d presz=%zu rxsz=%zu "
-                 "head=%p data=%p helper=%p next=%p\n",
-                 fd, m->fd, m->fd6, udp_sock_fd(us, AF_INET), udp_sock_fd(us, AF_INET6),
-                 (void*)m->rh, int(m->conn), m->rx_presz, m->rxsz, (void*)m->helpers.head,
-                 m->helpers.head ? m->helpers.head->data : nullptr, (void*)h.helper,
-                 m->helpers.head ? (void*)m->helpers.head->next : nullptr);
     if (!known)
       return;
     if (!rx_buf) {
