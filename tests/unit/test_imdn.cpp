@@ -1,11 +1,10 @@
 #include <doctest/doctest.h>
 
-#include <pugixml.hpp>
-#include <sstream>
-#include <string>
 #include <fstream>
+#include <pugixml.hpp>
 #include <set>
 #include <sstream>
+#include <string>
 
 #include "cpm/codec/imdn.hpp"
 
