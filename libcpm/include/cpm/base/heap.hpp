@@ -5,10 +5,10 @@
 // A proxy's heap grows for as long as its transactions linger (Timer J keeps each
 // completed UDP transaction for 32 s), so for the first half minute under load nearly
 // every transaction lands on memory never touched before. With 4 KiB pages that is a page
-// fault per page, about two per relayed message at a core and a tenth of its CPU on a
-// paravirtualised machine (BENCHMARKS.md, "huge pages"). glibc can ask for huge pages
-// itself (its tunable glibc.malloc.hugetlb=1), but only when the environment says so at
-// exec; this does the same from inside: it advises the kernel (madvise MADV_HUGEPAGE) of
+// fault per page: about two per Figure 5+6 message at each core, a tenth of its CPU on a
+// paravirtualised machine (BENCHMARKS.md, "huge pages for the heap"). glibc can ask for
+// huge pages itself (its tunable glibc.malloc.hugetlb=1), but only when the environment
+// says so at exec; this does the same from inside: it advises the kernel (MADV_HUGEPAGE) of
 // each new stretch of the heap as the heap grows, so that the next touch of it faults in
 // 2 MiB at once.
 #include <cstddef>
@@ -27,7 +27,7 @@ void prepare() noexcept;
 // comparison when the heap has not grown (sbrk(0) is glibc's cached break).
 void grown() noexcept;
 
-// Bytes of heap advised so far (tests, --stats).
+// Bytes of heap advised so far (tests).
 size_t advised() noexcept;
 
 // Whether prepare() found huge pages on offer.
