@@ -167,6 +167,8 @@ struct Stack::Taps {
     struct udp_helper* helper = nullptr;
     struct sa local;
     int fd = -1; // the socket's descriptor while its reads are ours (drain_h)
+    // libre's private view of the socket (LibreUdpSock): trusted once take_over checked it.
+    const LibreUdpSock& libre() const { return *reinterpret_cast<const LibreUdpSock*>(sock.get()); }
   };
   std::vector<std::unique_ptr<Hooked>> hooked;
 
@@ -217,7 +219,7 @@ struct Stack::Taps {
   void take_over(Hooked& h)
   {
     auto* us = h.sock.get();
-    const auto* m = reinterpret_cast<const LibreUdpSock*>(us);
+    const auto* m = &h.libre();
     int af = sa_af(&h.local);
     int fd = udp_sock_fd(us, af);
     bool known = fd >= 0 && m->fd == udp_sock_fd(us, AF_INET) &&
@@ -285,13 +287,13 @@ struct Stack::Taps {
   // its own as libre's reader would give it.
   static void to_libre(Hooked& h, const struct sa& src, std::string_view data) noexcept
   {
-    const auto* m = reinterpret_cast<const LibreUdpSock*>(h.sock.get());
+    const auto& m = h.libre();
     struct mbuf* mb = mbuf_alloc(data.size());
     if (!mb)
       return;
     (void)mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(data.data()), data.size());
     mb->pos = 0;
-    m->rh(&src, mb, m->arg);
+    m.rh(&src, mb, m.arg);
     mem_deref(mb);
   }
 
@@ -309,9 +311,8 @@ struct Stack::Taps {
           break;
         // An error an ICMP message left on the socket (ECONNREFUSED), consumed by this call:
         // libre's reader tells the socket's error handler; read again, within the bound.
-        const auto* m = reinterpret_cast<const LibreUdpSock*>(h.sock.get());
-        if (errno != EINTR && m->eh)
-          m->eh(errno, m->arg);
+        if (errno != EINTR && h.libre().eh)
+          h.libre().eh(errno, h.libre().arg);
         continue;
       }
       for (int i = 0; i < n; ++i) { // every one read is served, stopping or not
