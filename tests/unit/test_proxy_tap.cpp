@@ -170,6 +170,10 @@ TEST_CASE("proxy on libre's UDP: the tap takes MESSAGE and its answers, INVITE s
   // the three later MESSAGEs and their 200s, and the INVITE, which it handed on to libre's
   // receive handler.
   CHECK(stack.drained() == 8);
+  // And the stack wrote what the proxy sent from that socket itself: each MESSAGE forwarded
+  // and its 200 relayed, the first one's too (its socket was learnt before the proxy saw
+  // it), and the proxy's 486 to libre's INVITE.
+  CHECK(stack.sent_direct() == 9);
 
   // Traced once each, taken by the tap or not: per MESSAGE round rx, tx, rx, tx; the
   // INVITE rx and its 486 tx.

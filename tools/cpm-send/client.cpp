@@ -380,15 +380,18 @@ void Client::pace()
 {
   if (m_finishing)
     return;
-  // Send what the schedule says is due by now, within the window.
+  // Send what the schedule says is due by now, within the window: together (one sendmmsg).
   uint64_t interval_us = static_cast<uint64_t>(1e6 / m_opt.rate);
   uint64_t due = (sip::jiffies() - m_pace_t0) * 1000 / std::max<uint64_t>(interval_us, 1) + 1;
-  while (!m_eof && m_paced < due && m_mine.size() < static_cast<size_t>(m_opt.window) &&
-         !m_finishing) {
-    size_t before = m_mine.size();
-    send_next_line();
-    if (m_mine.size() > before)
-      ++m_paced;
+  {
+    sip::Stack::Batch batch(m_ep->stack());
+    while (!m_eof && m_paced < due && m_mine.size() < static_cast<size_t>(m_opt.window) &&
+           !m_finishing) {
+      size_t before = m_mine.size();
+      send_next_line();
+      if (m_mine.size() > before)
+        ++m_paced;
+    }
   }
   if (m_eof) {
     lines_drained();

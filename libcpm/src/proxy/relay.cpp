@@ -293,8 +293,7 @@ struct Proxy::Impl final : Upstream {
   {
     if (auto* s = own_socket_for(dst))
       return udp_out(*s, dst, bytes);
-    auto mb = mbuf_copy(bytes);
-    return mb ? sip_send(sip, nullptr, SIP_TRANSP_UDP, &dst, mb.get()) : ENOMEM;
+    return stack->send_udp(nullptr, dst, bytes);
   }
 
   void send(ServerTransaction& st, std::string_view response) override
@@ -309,6 +308,8 @@ struct Proxy::Impl final : Upstream {
       err = t.tcp->send(t.conn, response);
       if (err == ENOTCONN)
         err = t.tcp->send_to(t.reopen, response, &t.conn);
+    } else if (t.tp == SIP_TRANSP_UDP) {
+      err = stack->send_udp(t.sock.get(), t.dst, response);
     } else {
       auto mb = mbuf_copy(response);
       err = mb ? sip_send(sip, t.sock.get(), t.tp, &t.dst, mb.get()) : ENOMEM;
@@ -383,10 +384,12 @@ struct Proxy::Impl final : Upstream {
       err = in.tcp->send(in.conn, bytes);
       if (err == ENOTCONN && reopen)
         err = in.tcp->send_to(*reopen, bytes);
+    } else if (void* sock = in.lmsg ? in.lmsg->sock : in.lsock; in.tp == SIP_TRANSP_UDP) {
+      err = stack->send_udp(sock, dst, bytes);
     } else if (auto mb = mbuf_copy(bytes); !mb) {
       err = ENOMEM;
     } else {
-      err = sip_send(sip, in.lmsg ? in.lmsg->sock : in.lsock, in.tp, &dst, mb.get());
+      err = sip_send(sip, sock, in.tp, &dst, mb.get());
     }
     if (err)
       diag(fmt::format("cannot send a response to {}: {}", sa_str(dst), std::strerror(err)));

@@ -18,7 +18,9 @@
 
 #include "cpm/base/heap.hpp"
 #include "cpm/base/text.hpp"
+#include "cpm/rt/datagram_queue.hpp"
 #include "cpm/rt/loop.hpp"
+#include "cpm/rt/mbuf.hpp"
 #include "cpm/rt/pl.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
@@ -158,6 +160,7 @@ struct Stack::Taps {
   uint64_t next_id = 0;
   uint64_t taken = 0;
   uint64_t drained = 0; // datagrams read by drain_h (claimed or handed to libre)
+  uint64_t sent = 0;    // datagrams send_direct wrote
   re_slot<struct sip_lsnr> req_lsnr, resp_lsnr;
   struct Hooked {
     Taps* taps = nullptr;
@@ -167,6 +170,10 @@ struct Stack::Taps {
     struct udp_helper* helper = nullptr;
     struct sa local;
     int fd = -1; // the socket's descriptor while its reads are ours (drain_h)
+    // What is sent from the socket while a burst of its reads is served, sent with one
+    // sendmmsg when the burst is done (made at the take-over).
+    std::unique_ptr<rt::DatagramQueue> tx;
+    bool watching_write = false; // the queue waits for the socket to be writable
     // libre's private view of the socket (LibreUdpSock): trusted once take_over checked it.
     const LibreUdpSock& libre() const { return *reinterpret_cast<const LibreUdpSock*>(sock.get()); }
   };
@@ -177,6 +184,10 @@ struct Stack::Taps {
   static constexpr unsigned k_burst = 16;
   static constexpr unsigned k_bursts_per_wakeup = 8; // then timers and other sockets run
   static constexpr size_t k_datagram = 65536;
+  // What one burst may send from one socket before the queue is flushed early: a request
+  // forwarded and a response relayed per datagram read, with room for a few more.
+  static constexpr unsigned k_tx_slots = 4 * k_burst;
+  unsigned in_burst = 0; // drain_h serves a burst, or a Stack::Batch is open: send_direct queues
   std::unique_ptr<char[]> rx_buf;
   std::vector<struct mmsghdr> rx_msgs;
   std::vector<struct iovec> rx_iov;
@@ -185,8 +196,11 @@ struct Stack::Taps {
   ~Taps()
   {
     for (auto& h : hooked) {
-      if (h->fd >= 0)
+      if (h->fd >= 0) {
+        if (h->tx && !h->tx->empty())
+          (void)h->tx->flush(h->fd, {});        // what was queued still goes
         (void)udp_thread_attach(h->sock.get()); // libre's reader again, before we go
+      }
       mem_deref(h->helper);
     }
   }
@@ -241,6 +255,7 @@ struct Stack::Taps {
         rx_msgs[i].msg_hdr.msg_name = &rx_src[i].u;
       }
     }
+    h.tx = std::make_unique<rt::DatagramQueue>(k_tx_slots, size_t(k_tx_slots) * 4096);
     if (fd_listen(fd, FD_READ, drain_h, &h) == 0)
       h.fd = fd;
   }
@@ -283,6 +298,104 @@ struct Stack::Taps {
     return claimed;
   }
 
+  // The socket whose reads are ours that libre would send from: `sock` itself, or, when it
+  // is null, libre's UDP transport for dst's family (sip_transp_laddr makes the choice
+  // sip_send makes; each hooked socket's `local` is its transport's address). Null when that
+  // socket's reads are libre's or it has gained a helper besides ours (one that may want to
+  // see what is sent).
+  Hooked* sender(struct ::sip* sip, void* sock, const struct sa& dst)
+  {
+    struct sa laddr;
+    bool by_laddr = !sock;
+    if (by_laddr && sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, &dst) != 0)
+      return nullptr;
+    for (auto& h : hooked) {
+      if (by_laddr ? !sa_cmp(&h->local, &laddr, SA_ALL) : h->sock.get() != sock)
+        continue;
+      const auto& m = h->libre();
+      if (h->fd < 0 || !m.helpers.head || m.helpers.head->data != static_cast<void*>(h->helper) ||
+          m.helpers.head->next)
+        return nullptr;
+      return h.get();
+    }
+    return nullptr;
+  }
+
+  // libre's udp_send on a socket whose reads are ours: the descriptor of dst's family,
+  // traced as libre's trace_send would (from the transport's address). During a burst of
+  // the stack's reads it is queued for the burst's sendmmsg, else sent at once.
+  int send_direct(Hooked& h, const struct sa& dst, std::string_view bytes) noexcept
+  {
+    const auto& m = h.libre();
+    int fd = sa_af(&dst) == AF_INET6 && m.fd6 != -1 ? m.fd6 : m.fd;
+    try {
+      if (auto* w = stack->tracer(); w && w->is_open())
+        w->write("tx", "udp", sa_str(h.local), sa_str(dst), bytes);
+    } catch (...) {
+    }
+    // Queued during a burst, and behind what still waits for the socket to be writable;
+    // one descriptor per queue (a datagram from a dual socket's other family goes at once).
+    if (h.tx && fd == h.fd && (in_burst || !h.tx->empty())) {
+      try {
+        bool queued = h.tx->push(dst, bytes);
+        if (!queued) { // full: what is there goes first
+          flush(h);
+          queued = h.tx->push(dst, bytes);
+        }
+        if (queued) {
+          ++sent;
+          if (!in_burst)
+            flush(h);
+          return 0;
+        }
+      } catch (const std::bad_alloc&) {
+      }
+    }
+    if (::sendto(fd, bytes.data(), bytes.size(), 0, &dst.u.sa, dst.len) < 0)
+      return errno;
+    ++sent;
+    return 0;
+  }
+
+  // The end of a burst (or of the outermost Stack::Batch): what it queued goes, from
+  // whichever socket.
+  void end_burst() noexcept
+  {
+    if (in_burst && --in_burst)
+      return;
+    for (auto& h : hooked)
+      if (h->tx && !h->tx->empty())
+        flush(*h);
+  }
+
+  // Send what `h` queued; when the kernel's buffer is full, the rest waits for the socket to
+  // be writable (drain_h with FD_WRITE).
+  void flush(Hooked& h) noexcept
+  {
+    if (!h.tx || h.fd < 0)
+      return;
+    rt::DatagramQueue::Flushed f;
+    try {
+      f = h.tx->flush(h.fd, [&h](int err, const struct sa& dst) { refused(h, err, dst); });
+    } catch (...) {
+    }
+    if (f.blocked != h.watching_write &&
+        fd_listen(h.fd, FD_READ | (f.blocked ? FD_WRITE : 0), drain_h, &h) == 0)
+      h.watching_write = f.blocked;
+  }
+
+  // A queued datagram the kernel refused: said once per kind, as an owned socket does (a
+  // peer that is gone would otherwise fill stderr at the rate it is sent to).
+  static void refused(const Hooked& h, int err, const struct sa& dst)
+  {
+    static std::vector<int> said;
+    if (std::find(said.begin(), said.end(), err) != said.end())
+      return;
+    said.push_back(err);
+    std::fprintf(stderr, "cpm: cannot send a UDP datagram from %s to %s: %s\n",
+                 sa_str(h.local).c_str(), sa_str(dst).c_str(), std::strerror(err));
+  }
+
   // What no tap claims goes to libre's receive handler (its SIP transport), in an mbuf of
   // its own as libre's reader would give it.
   static void to_libre(Hooked& h, const struct sa& src, std::string_view data) noexcept
@@ -299,9 +412,12 @@ struct Stack::Taps {
 
   static void drain_h(int flags, void* arg) noexcept
   {
-    (void)flags;
     auto& h = *static_cast<Hooked*>(arg);
     auto& t = *h.taps;
+    if (flags & FD_WRITE)
+      t.flush(h);
+    if (!(flags & FD_READ))
+      return;
     for (unsigned b = 0; b < k_bursts_per_wakeup && !stopping(); ++b) {
       for (unsigned i = 0; i < k_burst; ++i)
         t.rx_msgs[i].msg_hdr.msg_namelen = sizeof t.rx_src[i].u;
@@ -315,6 +431,7 @@ struct Stack::Taps {
           h.libre().eh(errno, h.libre().arg);
         continue;
       }
+      ++t.in_burst;
       for (int i = 0; i < n; ++i) { // every one read is served, stopping or not
         struct sa& src = t.rx_src[size_t(i)];
         src.len = t.rx_msgs[size_t(i)].msg_hdr.msg_namelen;
@@ -324,6 +441,7 @@ struct Stack::Taps {
         if (!t.offer(h, src, data))
           to_libre(h, src, data);
       }
+      t.end_burst();
       heap::grown();
       if (unsigned(n) < k_burst)
         break; // drained
@@ -353,6 +471,29 @@ uint64_t Stack::tapped() const
 uint64_t Stack::drained() const
 {
   return m_taps->drained;
+}
+
+int Stack::send_udp(void* sock, const struct ::sa& dst, std::string_view bytes)
+{
+  if (auto* h = m_taps->sender(m_sip.get(), sock, dst))
+    return m_taps->send_direct(*h, dst, bytes);
+  auto mb = mbuf_copy(bytes);
+  return mb ? sip_send(m_sip.get(), sock, SIP_TRANSP_UDP, &dst, mb.get()) : ENOMEM;
+}
+
+uint64_t Stack::sent_direct() const
+{
+  return m_taps->sent;
+}
+
+Stack::Batch::Batch(Stack& stack) : m_stack(stack)
+{
+  ++m_stack.m_taps->in_burst;
+}
+
+Stack::Batch::~Batch()
+{
+  m_stack.m_taps->end_burst();
 }
 
 Result<std::unique_ptr<Stack>> Stack::create(const std::vector<std::string>& listen,

@@ -15,6 +15,7 @@
 
 #include "cpm/base/heap.hpp"
 #include "cpm/base/trace.hpp"
+#include "cpm/rt/datagram_queue.hpp"
 #include "cpm/rt/re.hpp"
 #include "cpm/rt/sa.hpp"
 
@@ -97,16 +98,8 @@ struct UdpSocket::Impl {
   std::vector<struct iovec> rx_iov;
   std::vector<struct sa> rx_src;
 
-  // Sending: datagrams packed one after the other into one buffer, at most `burst` of
-  // them; [tx_head, tx_count) are queued and not yet sent.
-  std::unique_ptr<char[]> tx_buf;
-  size_t tx_size = 0;
-  size_t tx_used = 0;
-  std::vector<struct mmsghdr> tx_msgs;
-  std::vector<struct iovec> tx_iov;
-  std::vector<struct sa> tx_dst;
-  size_t tx_head = 0;
-  size_t tx_count = 0;
+  // Sending: at most `burst` datagrams queued (DatagramQueue), set up in open().
+  std::unique_ptr<DatagramQueue> tx;
   bool watching_write = false;
 
   ~Impl()
@@ -146,32 +139,11 @@ struct UdpSocket::Impl {
 
   size_t flush()
   {
-    size_t sent = 0;
-    while (tx_head < tx_count) {
-      int n = sendmmsg(fd, &tx_msgs[tx_head], unsigned(tx_count - tx_head), 0);
-      ++stats.send_calls;
-      if (n > 0) {
-        tx_head += size_t(n);
-        sent += size_t(n);
-        stats.sent += uint64_t(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        break; // the kernel's buffer is full: the rest goes when it is writable
-      // sendmmsg reports the error of the first datagram it could not send: skip that one
-      // (ECONNREFUSED from an earlier ICMP, EHOSTUNREACH, ...) and go on with the next.
-      report(n < 0 ? errno : EIO, tx_dst[tx_head]);
-      ++tx_head;
-    }
-    if (tx_head == tx_count) {
-      tx_head = tx_count = tx_used = 0;
-      watch(false);
-    } else {
-      watch(true);
-    }
-    return sent;
+    auto f = tx->flush(fd, [this](int err, const struct sa& dst) { report(err, dst); });
+    stats.send_calls += f.calls;
+    stats.sent += f.sent;
+    watch(f.blocked);
+    return f.sent;
   }
 
   int queue(const struct sa& dst, std::string_view bytes)
@@ -180,9 +152,9 @@ struct UdpSocket::Impl {
       return EMSGSIZE;
     if (sa_af(&dst) != sa_af(&local))
       return EAFNOSUPPORT;
-    if (tx_count == burst || tx_used + bytes.size() > tx_size) {
+    if (!tx->push(dst, bytes)) {
       flush();
-      if (tx_count == burst || tx_used + bytes.size() > tx_size) {
+      if (!tx->push(dst, bytes)) {
         ++stats.dropped;
         report(EAGAIN, dst);
         return EAGAIN;
@@ -191,19 +163,6 @@ struct UdpSocket::Impl {
     if (tracing())
       sip::guarded(opt.diag, "udp trace",
                    [&] { opt.trace->write("tx", "udp", local_text, sa_str(dst), bytes); });
-    char* p = tx_buf.get() + tx_used;
-    std::memcpy(p, bytes.data(), bytes.size());
-    tx_used += bytes.size();
-    size_t i = tx_count++;
-    tx_dst[i] = dst;
-    tx_iov[i].iov_base = p;
-    tx_iov[i].iov_len = bytes.size();
-    auto& h = tx_msgs[i].msg_hdr;
-    h = {};
-    h.msg_name = &tx_dst[i].u;
-    h.msg_namelen = tx_dst[i].len;
-    h.msg_iov = &tx_iov[i];
-    h.msg_iovlen = 1;
     return 0;
   }
 
@@ -313,11 +272,7 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::open(const struct sa& local,
   }
   // SIP datagrams are mostly under 1500 bytes: 4 KiB a slot on average, and never less than
   // one largest datagram.
-  m->tx_size = std::max(k_max_datagram, n * 4096);
-  m->tx_buf.reset(new char[m->tx_size]);
-  m->tx_msgs.assign(n, mmsghdr{});
-  m->tx_iov.assign(n, iovec{});
-  m->tx_dst.assign(n, sa{});
+  m->tx = std::make_unique<DatagramQueue>(n, std::max(k_max_datagram, n * 4096));
 
   if (int err = fd_listen(m->fd, FD_READ, Impl::on_fd, m.get()); err)
     return fail(fmt::format("cannot watch {}: {}", where(), std::strerror(err)), 3);
@@ -386,7 +341,7 @@ int UdpSocket::send_now(const struct sa& dst, std::string_view bytes)
 }
 size_t UdpSocket::queued() const
 {
-  return m->tx_count - m->tx_head;
+  return m->tx->size();
 }
 const UdpSocket::Stats& UdpSocket::stats() const
 {

@@ -64,9 +64,7 @@ struct Inbox::Fast final : proxy::Upstream {
   void send(proxy::ServerTransaction& st, std::string_view response) override
   {
     auto& t = static_cast<Txn&>(st);
-    auto mb = mbuf_copy(response);
-    int err =
-        mb ? sip_send(inbox.m_stack.get(), t.sock.get(), SIP_TRANSP_UDP, &t.dst, mb.get()) : ENOMEM;
+    int err = inbox.m_stack.send_udp(t.sock.get(), t.dst, response);
     if (err)
       inbox.m_log.diag(
           fmt::format("cannot answer {} to {}: {}", t.method, sa_str(t.dst), std::strerror(err)));

@@ -197,14 +197,13 @@ Result<void> Pager::ensure_own()
   if (!timers)
     return tl::unexpected(timers.error());
   own->timers = std::move(*timers);
-  struct ::sip* sip = m_stack.get();
+  sip::Stack* stack = &m_stack;
   own->clients = std::make_unique<proxy::ClientTransactions>(
-      [sip](const struct sa& dst, std::string_view bytes, uint64_t* /*conn: UDP, none*/) {
-        auto mb = mbuf_copy(bytes);
-        return mb ? sip_send(sip, nullptr, SIP_TRANSP_UDP, &dst, mb.get()) : ENOMEM;
+      [stack](const struct sa& dst, std::string_view bytes, uint64_t* /*conn: UDP, none*/) {
+        return stack->send_udp(nullptr, dst, bytes);
       },
       *own->timers);
-  if (int err = sip_listen(own->lsnr.out(), sip, false, lsnr_h, this); err)
+  if (int err = sip_listen(own->lsnr.out(), m_stack.get(), false, lsnr_h, this); err)
     return fail(fmt::format("cannot listen for SIP responses: {}", std::strerror(err)), 3);
   Own* o = own.get();
   sip::Stack::UdpTap tap;

@@ -139,6 +139,28 @@ public:
   // This needs libre 1.1's private socket layout, checked against its public calls; where
   // they disagree, libre keeps reading and this stays 0.
   uint64_t drained() const;
+  // Send the datagram `bytes` to `dst` as sip_send(get(), sock, SIP_TRANSP_UDP, &dst, ...)
+  // would: from the same socket (libre's UDP transport for dst's family when `sock` is
+  // null), with the same trace line. From a socket whose reads are the stack's own
+  // (drained()), that is one sendto of ours; otherwise libre sends it (a copy into an mbuf
+  // and sip_send). Returns errno.
+  int send_udp(void* sock, const struct ::sa& dst, std::string_view bytes);
+  // How many datagrams send_udp() wrote itself, without libre (tests).
+  uint64_t sent_direct() const;
+  // While one lives, what send_udp() writes itself is queued, and it all goes with one
+  // sendmmsg per socket when the last one ends; the stack's own reads do the same for each
+  // burst they serve. For a handler that sends several datagrams at once (a paced sender's
+  // tick).
+  class Batch {
+  public:
+    explicit Batch(Stack& stack);
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+  private:
+    Stack& m_stack;
+  };
 
 private:
   Result<void> add_libre_ephemeral(bool tcp, const Hop& spec, const struct ::sa& addr,
