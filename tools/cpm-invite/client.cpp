@@ -906,7 +906,7 @@ void Client::on_msrp_message(const msrp::Message& m)
   }
   auto line = chat_line(*c);
   std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  events::written(stdout);
 }
 
 void Client::settle(const std::string& id)

@@ -600,7 +600,7 @@ void Client::print_message(const ua::Incoming& in)
   if (line.empty() || line.back() != '\n')
     line += '\n';
   std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  events::written(stdout);
 }
 
 void Client::notify_back(const ua::Incoming& in, const sip::Hop& source, imdn::Kind kind)
@@ -629,7 +629,7 @@ void Client::on_notification(const ua::Incoming& in)
   } else if (m_opt.receive) {
     auto line = fmt::format("{} {} {}\n", in.kind, in.status, in.message_id);
     std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fflush(stdout);
+    events::written(stdout);
   }
   if (m_line_waits && !m_finishing) {
     on_line_notification(in);

@@ -205,7 +205,7 @@ private:
     } else {
       std::printf("%s -> %s: %s%s\n", from.c_str(), to.c_str(),
                   ack ? "(delivery acknowledgement) " : "", done.text.c_str());
-      std::fflush(stdout);
+      events::written(stdout);
     }
   }
 

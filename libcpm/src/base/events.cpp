@@ -1,11 +1,58 @@
 // The JSON Lines event stream.
 #include "cpm/base/events.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fmt/format.h>
+#include <utility>
+#include <vector>
 
 namespace cpm::events {
+
+namespace {
+
+// The streams written since the last flush while a flusher is set (one thread: the loop's).
+struct Deferred {
+  Flusher arm = nullptr;
+  std::vector<std::FILE*> pending;
+};
+Deferred g_deferred;
+
+} // namespace
+
+void written(std::FILE* out)
+{
+  auto& d = g_deferred;
+  if (!d.arm) {
+    std::fflush(out);
+    return;
+  }
+  if (std::find(d.pending.begin(), d.pending.end(), out) != d.pending.end())
+    return;
+  bool first = d.pending.empty();
+  d.pending.push_back(out);
+  if (first)
+    d.arm();
+}
+
+void flush_pending()
+{
+  // A stream is taken off the list before its flush: nothing is flushed twice, and a
+  // written() during a flush (none today) finds a consistent list.
+  auto& p = g_deferred.pending;
+  while (!p.empty()) {
+    std::FILE* f = p.back();
+    p.pop_back();
+    std::fflush(f);
+  }
+}
+
+Flusher set_flusher(Flusher arm)
+{
+  flush_pending();
+  return std::exchange(g_deferred.arm, arm);
+}
 
 std::string to_line(const Json& event)
 {
@@ -16,7 +63,7 @@ void emit(const Json& event, std::FILE* out)
 {
   auto line = to_line(event);
   std::fwrite(line.data(), 1, line.size(), out);
-  std::fflush(out);
+  written(out);
 }
 
 Result<Json> parse_line(std::string_view line)

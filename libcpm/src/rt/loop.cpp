@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <fmt/format.h>
 
+#include "cpm/base/events.hpp"
 #include "cpm/base/heap.hpp"
 #include "cpm/rt/guard.hpp"
 #include "cpm/rt/re.hpp"
@@ -25,6 +26,39 @@ struct LoopState {
   std::function<void(int)> on_signal;
 };
 LoopState g_loop;
+
+// events::written() while the loop runs: one 0 ms timer flushes the pending streams. libre's
+// re_main calls tmr_poll after fd_poll has run the pass's descriptor handlers, and a 0 ms
+// timer started there is due in that tmr_poll; one started from a timer handler is run by
+// the same tmr_poll or, if the clock ticked, makes the next poll wait at most 1 ms.
+struct tmr g_flush;
+
+void flush_h(void*) noexcept
+{
+  events::flush_pending();
+}
+
+void arm_flush()
+{
+  tmr_start(&g_flush, 0, flush_h, nullptr);
+}
+
+// The flusher for one run(): set when it starts, and when it returns (stop() or an error)
+// the timer is cancelled and whatever is pending flushed.
+class DeferFlushes {
+public:
+  DeferFlushes() : m_prev(events::set_flusher(arm_flush)) {}
+  ~DeferFlushes()
+  {
+    tmr_cancel(&g_flush);
+    events::set_flusher(m_prev);
+  }
+  DeferFlushes(const DeferFlushes&) = delete;
+  DeferFlushes& operator=(const DeferFlushes&) = delete;
+
+private:
+  events::Flusher m_prev;
+};
 
 void signal_h(int sig) noexcept
 {
@@ -63,7 +97,11 @@ int run(std::function<void(int sig)> on_signal)
   g_loop.running = true;
   g_loop.stopping = false;
   g_loop.code = 0;
-  int err = re_main(signal_h);
+  int err;
+  {
+    DeferFlushes defer;
+    err = re_main(signal_h);
+  }
   g_loop.running = false;
   g_loop.pending = false;
   if (err && err != EALREADY)
