@@ -46,12 +46,17 @@ const char* tp_name(enum sip_transp tp)
   return tp == SIP_TRANSP_TCP ? "tcp" : tp == SIP_TRANSP_TLS ? "tls" : "udp";
 }
 
+// The text of the addresses a proxy writes again and again (its own, its peers').
+SaText& sa_text()
+{
+  thread_local SaText t;
+  return t;
+}
+
 // "127.0.0.1:5060", "[::1]:5060" appended.
 void append_sa(std::string& out, const struct sa& a)
 {
-  char buf[64];
-  (void)re_snprintf(buf, sizeof buf, "%J", &a);
-  out.append(buf);
+  out.append(sa_text().host_port(a));
 }
 
 // Our Record-Route (RFC 3261 §16.6 step 4) for a request that came in on `in_tp`/`in` and
@@ -627,8 +632,15 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::P
   if (table->absorb(key, ack))
     return true;
   char source[80];
-  int n = re_snprintf(source, sizeof source, "%s:%J", tp_name(in.tp), &in.src);
-  sip::fill_request(wm, std::string_view(source, n > 0 ? size_t(n) : 0), is_local, req_view);
+  std::string_view tp = tp_name(in.tp), addr = sa_text().host_port(in.src);
+  size_t n = 0;
+  if (tp.size() + 1 + addr.size() <= sizeof source) {
+    std::memcpy(source, tp.data(), tp.size());
+    source[tp.size()] = ':';
+    std::memcpy(source + tp.size() + 1, addr.data(), addr.size());
+    n = tp.size() + 1 + addr.size();
+  }
+  sip::fill_request(wm, std::string_view(source, n), is_local, req_view);
   sip::Request& req = req_view;
   if (!acceptable(in, wm, req, ack))
     return true;
@@ -782,11 +794,9 @@ RelayTxn& Proxy::Impl::add_transaction(const Inbound& in, const wire::Message& w
   if (in.lmsg || in.lsock)
     t->sock = re_adopt(mem_ref(in.lmsg ? in.lmsg->sock : in.lsock));
   t->to_tagged = !wm.to_tag().empty();
-  char ip[64];
-  (void)re_snprintf(ip, sizeof ip, "%j", &in.src);
   if (t->head.capacity() <= small)
     t->head = table->spare_string();
-  reply_head(wm, ip, sa_port(&in.src), t->head);
+  reply_head(wm, sa_text().host(in.src), sa_port(&in.src), t->head);
   return static_cast<RelayTxn&>(table->add(std::move(t)));
 }
 
