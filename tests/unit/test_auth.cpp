@@ -2,6 +2,9 @@
 
 #include "cpm/codec/auth.hpp"
 
+#include <string>
+#include <thread>
+
 using namespace cpm::auth;
 
 TEST_SUITE_BEGIN("auth");
@@ -23,6 +26,30 @@ TEST_CASE("auth::md5_hex matches RFC 1321 test vectors")
 {
   CHECK(md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
   CHECK(md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(md5_hex("message digest") == "f96b697d7cb7938d525a2f31aaf161d0");
+}
+
+TEST_CASE("auth::md5_hex reuses its context: calls in a row and from another thread agree")
+{
+  // The rest of the RFC 1321 §A.5 suite: one block, two blocks, then back to short inputs.
+  CHECK(md5_hex("a") == "0cc175b9c0f1b6a831c399e269772661");
+  CHECK(md5_hex("abcdefghijklmnopqrstuvwxyz") == "c3fcd3d76192e4007dfb496cca67e13b");
+  CHECK(md5_hex("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+        "d174ab98d277d9f5a5611c2c9f419d9f");
+  CHECK(md5_hex("1234567890123456789012345678901234567890123456789012345678901234567890123456"
+                "7890") == "57edf4a22be3c955ac49da2e2107b67a");
+  CHECK(md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  // A thread of its own has its own context; its results are checked here.
+  std::string in_thread[2];
+  std::thread t([&] {
+    in_thread[0] = md5_hex("abc");
+    in_thread[1] = md5_hex("message digest");
+  });
+  t.join();
+  CHECK(in_thread[0] == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(in_thread[1] == "f96b697d7cb7938d525a2f31aaf161d0");
   CHECK(md5_hex("message digest") == "f96b697d7cb7938d525a2f31aaf161d0");
 }
 

@@ -1,7 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <regex>
 #include <string>
+#include <vector>
 
+#include "cpm/codec/auth.hpp"
 #include "cpm/core/route.hpp"
 
 using cpm::config::SessionCase;
@@ -801,6 +805,123 @@ TEST_CASE("route::sign_odi binds a token to the core's key and the Call-ID")
   CHECK(cpm::route::verify_odi("o.1", "key", "call-1").empty());
   CHECK(cpm::route::verify_odi("o.9.0000000000", "key", "call-1").empty());
   CHECK(cpm::route::verify_odi("", "key", "call-1").empty());
+}
+
+TEST_CASE("route::sign_odi is the token, a dot and 10 hex digits of MD5(key:token:call-id)")
+{
+  auto mac = cpm::auth::md5_hex("key:o.1:call-1").substr(0, 10);
+  CHECK(cpm::route::sign_odi("o.1", "key", "call-1") == "o.1." + mac);
+  CHECK(cpm::route::sign_odi("t.12", "", "") ==
+        "t.12." + cpm::auth::md5_hex(":t.12:").substr(0, 10));
+  CHECK(cpm::route::verify_odi("o.1." + mac, "key", "call-1") == "o.1");
+  CHECK(cpm::route::verify_odi("o.1." + mac + "0", "key", "call-1").empty());
+  CHECK(cpm::route::verify_odi("o.1." + mac.substr(0, 9), "key", "call-1").empty());
+  CHECK(cpm::route::verify_odi("o.1.", "key", "call-1").empty());
+}
+
+TEST_CASE("route::pattern_search: the literal fast path answers as std::regex_search")
+{
+  // Which patterns take the literal path, and their unescaped literal.
+  using cpm::route::literal_pattern;
+  CHECK(literal_pattern("3gpp-service\\.ims\\.icsi\\.oma\\.cpm") ==
+        "3gpp-service.ims.icsi.oma.cpm");
+  CHECK(literal_pattern("") == "");
+  CHECK(literal_pattern("a\\/b\\-c\\(\\)\\[\\]\\{\\}\\|\\^\\$\\*\\+\\?\\\\") ==
+        "a/b-c()[]{}|^$*+?\\");
+  CHECK(literal_pattern("a-b/c d;e=\"f\"") == "a-b/c d;e=\"f\"");
+  for (const char* p :
+       {"a.b", "\\d", "\\b",  "\\n", "\\x41", "\\1", "\\", "ab\\", "x+",  "^a",  "a$",
+        "(a)", "[a]", "a{2}", "a|b", "a*",    "a?",  "]",  "}",    "\\a", "\\.."})
+    CHECK_MESSAGE(!literal_pattern(p), p);
+
+  // Every pattern against every text, by pattern_search and by std::regex directly.
+  const std::string nul(1, '\0');
+  const std::vector<std::string> patterns = {
+      "3gpp-service\\.ims\\.icsi\\.oma\\.cpm",
+      "3GPP-SERVICE\\.IMS",
+      "icsi.oma", // an unescaped dot: any character
+      "\\d",
+      "ims\\.\\d",
+      "",
+      "a",
+      "Z",
+      "sip:bob@b\\.example",
+      "a\\/b\\-c",
+      "\\(x\\)\\[y\\]\\{z\\}\\|\\^\\$\\*\\+\\?\\\\",
+      "\xc3\xa9t\xc3\xa9",
+      "\xc3\x89T\xc3\x89",
+      "@",
+      "[",
+      "`",
+      "{",
+      "a" + nul + "b",
+      "ab" + nul,
+      "-",
+      "aab",
+  };
+  const std::vector<std::string> texts = {
+      "",
+      "a",
+      "A",
+      "z",
+      "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg",
+      "URN:URN-7:3GPP-SERVICE.IMS.ICSI.OMA.CPM.MSG",
+      "urn:urn-7:3gpp-service.ims.icsi.oma.cpm",
+      "urn:urn-7:3gpp-service.ims.icsi.oma.cp",
+      "3gpp-serviceXims",
+      "icsiXoma",
+      "icsi.oma",
+      "ims.7",
+      "ims.x",
+      "sip:Bob@B.Example",
+      "sip:bob@bXexample",
+      "A/B-C",
+      "(x)[y]{z}|^$*+?\\",
+      "(X)[Y]{Z}|^$*+?\\",
+      "\xc3\xa9t\xc3\xa9",
+      "\xc3\x89t\xc3\x89",
+      "\xc3\xa9T\xc3\xa9",
+      "@`[{",
+      "a" + nul + "b",
+      "A" + nul + "B" + nul,
+      "-",
+      "aaab",
+      "aab",
+      "ab",
+  };
+  // An invalid regex ("[", "{") matches nothing and says so.
+  for (const auto& p : patterns) {
+    std::optional<std::regex> re;
+    try {
+      re.emplace(p, std::regex::ECMAScript | std::regex::icase);
+    } catch (const std::regex_error&) {
+    }
+    for (const auto& t : texts) {
+      std::string error;
+      bool ours = cpm::route::pattern_search(t, p, error);
+      bool theirs = re && std::regex_search(t, *re);
+      CHECK_MESSAGE(ours == theirs, (std::string("pattern '") + p + "' text '" + t + "'"));
+      CHECK_MESSAGE(error.empty() == re.has_value(), p);
+    }
+  }
+  // Some of those did take the literal path (else the table tests nothing of it).
+  CHECK(literal_pattern(patterns[0]));
+  CHECK(literal_pattern(patterns[10]));
+  CHECK(literal_pattern(patterns[12]));
+  CHECK(literal_pattern(patterns[17]));
+  CHECK_FALSE(literal_pattern(patterns[2]));
+  CHECK_FALSE(literal_pattern(patterns[3]));
+}
+
+TEST_CASE("route::pattern_search reports an invalid regex and matches nothing")
+{
+  std::string error;
+  CHECK_FALSE(cpm::route::pattern_search("abc", "a(b", error));
+  CHECK(error.rfind("invalid regex 'a(b': ", 0) == 0);
+  error.clear();
+  // Cached: the same answer the second time.
+  CHECK_FALSE(cpm::route::pattern_search("abc", "a(b", error));
+  CHECK(error.rfind("invalid regex 'a(b': ", 0) == 0);
 }
 
 TEST_SUITE_END();

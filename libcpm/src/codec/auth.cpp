@@ -143,20 +143,47 @@ std::string digest(std::string_view username, std::string_view realm, std::strin
   return md5_hex(fmt::format("{}:{}:{}:{}:{}:{}", ha1, nonce, nc, cnonce, qop, ha2));
 }
 
+// MD5 with the algorithm fetched from the provider once and one context per thread, reused:
+// EVP_Digest with EVP_md5() fetches (under a lock) and allocates a context on every call, and
+// a core signs two odi tokens per routed request. Falls back to EVP_Digest when the fetch or
+// the allocation fails.
+bool md5(std::string_view s, unsigned char* md, unsigned int& len)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  struct Digest {
+    EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    EVP_MD_CTX* ctx = md5 ? EVP_MD_CTX_new() : nullptr;
+    Digest() = default;
+    Digest(const Digest&) = delete;
+    Digest& operator=(const Digest&) = delete;
+    ~Digest()
+    {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md5);
+    }
+  };
+  thread_local Digest d;
+  if (d.ctx)
+    return EVP_DigestInit_ex2(d.ctx, d.md5, nullptr) == 1 &&
+           EVP_DigestUpdate(d.ctx, s.data(), s.size()) == 1 &&
+           EVP_DigestFinal_ex(d.ctx, md, &len) == 1;
+#endif
+  return EVP_Digest(s.data(), s.size(), md, &len, EVP_md5(), nullptr) == 1;
+}
+
 } // namespace
 
 std::string md5_hex(std::string_view s)
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(s.data(), s.size(), md, &len, EVP_md5(), nullptr) != 1)
+  if (!md5(s, md, len))
     return {};
   static constexpr char k_hex[] = "0123456789abcdef";
-  std::string r;
-  r.reserve(len * 2);
+  std::string r(size_t{len} * 2, '\0');
   for (unsigned i = 0; i < len; ++i) {
-    r.push_back(k_hex[md[i] >> 4]);
-    r.push_back(k_hex[md[i] & 15]);
+    r[2 * i] = k_hex[md[i] >> 4];
+    r[2 * i + 1] = k_hex[md[i] & 15];
   }
   return r;
 }

@@ -17,17 +17,31 @@ namespace cpm::route {
 
 namespace {
 
-// A compiled regex per pattern, kept across calls (patterns come from the config).
-const std::regex* compiled(const std::string& pattern, std::string& error)
+// A trigger pattern as matched: most are plain literals ("3gpp-service\.ims\.icsi"), searched
+// as such; the rest run through std::regex, whose executor is far slower per character.
+struct Compiled {
+  bool literal = false;
+  std::string text; // the literal, lower-cased (ASCII): icase in the "C" locale folds only A-Z
+  std::regex re;    // when not literal
+};
+
+// A compiled pattern per pattern, kept across calls (patterns come from the config).
+const Compiled* compiled(const std::string& pattern, std::string& error)
 {
-  thread_local std::unordered_map<std::string, std::regex> cache;
+  thread_local std::unordered_map<std::string, Compiled> cache;
   if (auto it = cache.find(pattern); it != cache.end())
     return &it->second;
   try {
+    Compiled c;
+    if (auto lit = literal_pattern(pattern)) {
+      c.literal = true;
+      c.text = text::lower(*lit);
+    } else {
+      c.re = std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
+    }
     if (cache.size() > 256)
       cache.clear(); // a config reload left old patterns behind
-    auto [it, ok] =
-        cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript | std::regex::icase));
+    auto [it, ok] = cache.emplace(pattern, std::move(c));
     (void)ok;
     return &it->second;
   } catch (const std::regex_error& e) {
@@ -36,17 +50,25 @@ const std::regex* compiled(const std::string& pattern, std::string& error)
   }
 }
 
-bool search(const std::string& text, const std::string& pattern, std::string& error)
+// Whether `s` contains `lowered` (lower-case ASCII), ignoring ASCII case.
+bool contains_nocase(std::string_view s, std::string_view lowered)
 {
-  const std::regex* re = compiled(pattern, error);
-  if (!re)
+  if (lowered.empty())
+    return true;
+  if (s.size() < lowered.size())
     return false;
-  try {
-    return std::regex_search(text, *re);
-  } catch (const std::regex_error& e) {
-    error = fmt::format("regex '{}' failed: {}", pattern, e.what());
-    return false;
+  const char first = lowered.front();
+  const size_t last = s.size() - lowered.size();
+  for (size_t i = 0; i <= last; ++i) {
+    if (text::lower(s[i]) != first)
+      continue;
+    size_t k = 1;
+    while (k < lowered.size() && text::lower(s[i + k]) == lowered[k])
+      ++k;
+    if (k == lowered.size())
+      return true;
   }
+  return false;
 }
 
 bool in_domains(const config::Node& node, std::string_view host)
@@ -96,14 +118,14 @@ bool matches(const config::Trigger& t, const sip::Request& req, const std::strin
       return no("no match: method {} not in [{}]", req.method, fmt::join(t.methods, ", "));
   }
   std::string error;
-  if (!t.request_uri.empty() && !search(req.ruri, t.request_uri, error))
+  if (!t.request_uri.empty() && !pattern_search(req.ruri, t.request_uri, error))
     return error.empty()
                ? no("no match: request URI {} does not match '{}'", req.ruri, t.request_uri)
                : no("no match: {}", error);
   for (const auto& h : t.headers) {
     bool found = false;
     for (const auto& v : req.values(h.name)) {
-      if (search(v, h.pattern, error)) {
+      if (pattern_search(v, h.pattern, error)) {
         found = true;
         break;
       }
@@ -508,6 +530,42 @@ bool peer_domain(Routing& r)
 }
 
 } // namespace
+
+std::optional<std::string> literal_pattern(std::string_view pattern)
+{
+  constexpr std::string_view meta = "^$\\.*+?()[]{}|";
+  constexpr std::string_view escapable = "^$\\.*+?()[]{}|/-";
+  std::string out;
+  out.reserve(pattern.size());
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      if (i + 1 == pattern.size() || escapable.find(pattern[i + 1]) == std::string_view::npos)
+        return std::nullopt; // \d, \b, \x41, a back-reference, a trailing backslash...
+      out.push_back(pattern[++i]);
+    } else if (meta.find(c) != std::string_view::npos) {
+      return std::nullopt;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool pattern_search(std::string_view text, const std::string& pattern, std::string& error)
+{
+  const Compiled* c = compiled(pattern, error);
+  if (!c)
+    return false;
+  if (c->literal)
+    return contains_nocase(text, c->text);
+  try {
+    return std::regex_search(text.begin(), text.end(), c->re);
+  } catch (const std::regex_error& e) {
+    error = fmt::format("regex '{}' failed: {}", pattern, e.what());
+    return false;
+  }
+}
 
 bool addresses_node(std::string_view ruri, const config::Node& node, std::string_view self_uri)
 {

@@ -2,7 +2,9 @@
 // The core's routing decision as a pure function of (request, registrations, triggers,
 // domains) -> action. No sockets, no libre: unit tests and --explain call it directly.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cpm/config/config.hpp"
@@ -77,6 +79,17 @@ void decide(const sip::Request& req, const Context& ctx, Decision& out);
 // is one of the node's domains or the core's own address (`self_uri`, host and port). An
 // OPTIONS so addressed is a keep-alive ping the core answers itself (RFC 3261 §11).
 bool addresses_node(std::string_view ruri, const config::Node& node, std::string_view self_uri);
+
+// A trigger pattern (ECMAScript regex, case-insensitive) that is a plain literal: every
+// character is no regex metacharacter (^ $ \ . * + ? ( ) [ ] { } |) or is one escaped by a
+// backslash (the metacharacters, '/' and '-'). Returns the literal, unescaped; nullopt when the
+// pattern needs the regex engine ("a.b", "\d", "x+").
+std::optional<std::string> literal_pattern(std::string_view pattern);
+// Whether `text` contains a match of `pattern`, exactly as std::regex_search with
+// ECMAScript | icase in the "C" locale says: literal patterns by an ASCII case-insensitive
+// substring search, others by std::regex, compiled once per pattern and thread. An empty
+// pattern matches every text. An invalid regex does not match and sets `error`.
+bool pattern_search(std::string_view text, const std::string& pattern, std::string& error);
 
 // Encode / decode an odi token: session case and the index of the last trigger run.
 std::string make_odi(config::SessionCase c, int index);
