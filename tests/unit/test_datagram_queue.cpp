@@ -3,49 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <string>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 #include <vector>
 
 #include "cpm/rt/datagram_queue.hpp"
 #include "cpm/rt/re.hpp"
+#include "plain_udp.hpp"
 
 namespace rt = cpm::rt;
 
-namespace {
-
-// A blocking UDP socket on 127.0.0.1 at an ephemeral port; a read gives up after 5 s (a
-// safety net: what it reads was sent before).
-struct Socket {
-  int fd = -1;
-  struct sa addr;
-  Socket()
-  {
-    fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sa_set_str(&addr, "127.0.0.1", 0);
-    REQUIRE(::bind(fd, &addr.u.sa, addr.len) == 0);
-    socklen_t len = sizeof addr.u;
-    REQUIRE(getsockname(fd, &addr.u.sa, &len) == 0);
-    addr.len = len;
-    struct timeval tv {
-      5, 0
-    };
-    REQUIRE(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
-  }
-  ~Socket() { ::close(fd); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  std::string receive() const
-  {
-    char buf[65536];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    return n < 0 ? std::string() : std::string(buf, size_t(n));
-  }
-};
-
-} // namespace
+using Socket = cpm::test::PlainUdp;
 
 TEST_SUITE_BEGIN("datagram_queue");
 
