@@ -386,14 +386,17 @@ struct Stack::Taps {
 
   // A queued datagram the kernel refused: said once per kind, as an owned socket does (a
   // peer that is gone would otherwise fill stderr at the rate it is sent to).
-  static void refused(const Hooked& h, int err, const struct sa& dst)
+  static void refused(const Hooked& h, int err, const struct sa& dst) noexcept
   {
-    static std::vector<int> said;
-    if (std::find(said.begin(), said.end(), err) != said.end())
-      return;
-    said.push_back(err);
-    std::fprintf(stderr, "cpm: cannot send a UDP datagram from %s to %s: %s\n",
-                 sa_str(h.local).c_str(), sa_str(dst).c_str(), std::strerror(err));
+    try {
+      static std::vector<int> said;
+      if (std::find(said.begin(), said.end(), err) != said.end())
+        return;
+      said.push_back(err);
+      std::fprintf(stderr, "cpm: cannot send a UDP datagram from %s to %s: %s\n",
+                   sa_str(h.local).c_str(), sa_str(dst).c_str(), std::strerror(err));
+    } catch (...) {
+    }
   }
 
   // What no tap claims goes to libre's receive handler (its SIP transport), in an mbuf of
