@@ -632,15 +632,9 @@ bool Proxy::Impl::on_request(const Inbound& in, wire::Message& wm, const wire::P
   if (table->absorb(key, ack))
     return true;
   char source[80];
-  std::string_view tp = tp_name(in.tp), addr = sa_text().host_port(in.src);
-  size_t n = 0;
-  if (tp.size() + 1 + addr.size() <= sizeof source) {
-    std::memcpy(source, tp.data(), tp.size());
-    source[tp.size()] = ':';
-    std::memcpy(source + tp.size() + 1, addr.data(), addr.size());
-    n = tp.size() + 1 + addr.size();
-  }
-  sip::fill_request(wm, std::string_view(source, n), is_local, req_view);
+  auto end =
+      fmt::format_to_n(source, sizeof source, "{}:{}", tp_name(in.tp), sa_text().host_port(in.src));
+  sip::fill_request(wm, std::string_view(source, size_t(end.out - source)), is_local, req_view);
   sip::Request& req = req_view;
   if (!acceptable(in, wm, req, ack))
     return true;

@@ -384,17 +384,11 @@ struct Stack::Taps {
       h.watching_write = f.blocked;
   }
 
-  // A queued datagram the kernel refused: said once per kind, as an owned socket does (a
-  // peer that is gone would otherwise fill stderr at the rate it is sent to).
+  // A queued datagram the kernel refused: said once per kind, as an owned socket does.
   static void refused(const Hooked& h, int err, const struct sa& dst) noexcept
   {
     try {
-      static std::vector<int> said;
-      if (std::find(said.begin(), said.end(), err) != said.end())
-        return;
-      said.push_back(err);
-      std::fprintf(stderr, "cpm: cannot send a UDP datagram from %s to %s: %s\n",
-                   sa_str(h.local).c_str(), sa_str(dst).c_str(), std::strerror(err));
+      rt::say_send_error_once({}, sa_str(h.local), err, dst);
     } catch (...) {
     }
   }

@@ -81,6 +81,17 @@ void set_socket_buffers(int fd, int bytes, const sip::Diag& diag)
   set_buffer(fd, false, bytes, diag);
 }
 
+void say_send_error_once(const sip::Diag& diag, std::string_view local, int err,
+                         const struct sa& dst)
+{
+  static std::vector<int> said;
+  if (std::find(said.begin(), said.end(), err) != said.end())
+    return;
+  said.push_back(err);
+  say(diag, fmt::format("cannot send a UDP datagram from {} to {}: {}", local, sa_str(dst),
+                        std::strerror(err)));
+}
+
 struct UdpSocket::Impl {
   int fd = -1;
   struct sa local {};
@@ -119,14 +130,7 @@ struct UdpSocket::Impl {
       sip::guarded(opt.diag, "udp send error handler", [&] { on_error(err, dst); });
       return;
     }
-    // No owner to tell: each kind once, since a peer that is gone would otherwise fill
-    // stderr at the rate it is sent to.
-    static std::vector<int> said;
-    if (std::find(said.begin(), said.end(), err) != said.end())
-      return;
-    said.push_back(err);
-    say(opt.diag, fmt::format("cannot send a UDP datagram from {} to {}: {}", local_text,
-                              sa_str(dst), std::strerror(err)));
+    say_send_error_once(opt.diag, local_text, err, dst); // no owner to tell
   }
 
   void watch(bool write)

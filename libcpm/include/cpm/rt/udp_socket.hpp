@@ -41,6 +41,11 @@ struct UdpOptions {
 // by the kernel, which is said once on `diag`): for sockets that are not UdpSockets, such
 // as libre's own UDP transports.
 void set_socket_buffers(int fd, int bytes, const sip::Diag& diag);
+// A datagram from `local` to `dst` that the kernel refused with `err`, said on `diag`
+// (stderr when empty) once per errno in the process: a peer that is gone would otherwise
+// fill stderr at the rate it is sent to. For sends nobody waits on (queued ones).
+void say_send_error_once(const sip::Diag& diag, std::string_view local, int err,
+                         const struct ::sa& dst);
 
 class UdpSocket {
 public:
