@@ -159,11 +159,58 @@ TEST_CASE("trust::Domain of a conversation server is its own core, plus `trusted
   REQUIRE(d);
   CHECK(d->trusts("udp:127.0.2.1:5060"));
   CHECK_FALSE(d->trusts("udp:127.0.1.1:5060"));
-  node.proxy = "sip:c.example"; // nobody of the file
-  CHECK(trust::Domain::of(file, node)->empty());
-  node.trusted = {"nobody.example"};
+  node.proxy = "sip:c.example"; // nobody of the file: a name for DNS
+  d = trust::Domain::of(file, node);
+  REQUIRE(d);
+  CHECK(d->names() == std::vector<std::string>{"c.example"});
+  CHECK_FALSE(d->trusts("udp:127.0.2.1:5060"));
+  node.trusted = {"AS.c.example", "not a name"};
   CHECK_FALSE(trust::Domain::of(file, node));
+  node.trusted = {"AS.c.example"};
+  d = trust::Domain::of(file, node);
+  REQUIRE(d);
+  CHECK(d->names() == std::vector<std::string>{"c.example", "as.c.example"});
   CHECK(trust::Domain::of(file, *file.find_node("alice"))->empty());
+}
+
+TEST_CASE("trust::Domain: a name is a member once it resolves, at the addresses it has now")
+{
+  auto file = lab();
+  auto node = *file.find_node("csA");
+  node.proxy.clear();
+  node.trusted = {"as.c.example"};
+  auto d = trust::Domain::of(file, node);
+  REQUIRE(d);
+  CHECK_FALSE(d->empty());
+  CHECK_FALSE(d->trusts("udp:10.0.0.7:5060"));
+  CHECK(d->describe() == "as.c.example (by DNS, no address yet)");
+  d->add_resolved("as.c.example", {"10.0.0.7", "2001:db8::7"});
+  CHECK(d->trusts("udp:10.0.0.7:5060")); // any port
+  CHECK(d->trusts("tcp:[2001:db8::7]:40000"));
+  CHECK(d->trusts_hop("sip:10.0.0.7:5070"));
+  CHECK(d->describe() ==
+        "10.0.0.7 (any port, as.c.example), [2001:db8::7] (any port, as.c.example)");
+  d->add_resolved("as.c.example", {"10.0.0.8"}); // moved
+  CHECK_FALSE(d->trusts("udp:10.0.0.7:5060"));
+  CHECK(d->trusts("udp:10.0.0.8:5060"));
+}
+
+TEST_CASE("trust::Domain of a core holds its triggers' servers")
+{
+  auto file = lab();
+  auto& core = *file.find_node("coreA");
+  config::Trigger t;
+  t.node = "coreA";
+  t.server = "sip:as.c.example";
+  file.triggers.push_back(t);
+  config::Trigger ip;
+  ip.node = "coreA";
+  ip.server = "sip:10.9.9.1:5080";
+  file.triggers.push_back(ip);
+  auto d = trust::Domain::of(file, core);
+  REQUIRE(d);
+  CHECK(d->names() == std::vector<std::string>{"as.c.example"});
+  CHECK(d->trusts("udp:10.9.9.1:5080"));
 }
 
 TEST_CASE("trust::keeps_asserted follows RFC 3325 and Privacy")

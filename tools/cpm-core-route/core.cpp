@@ -26,6 +26,7 @@
 #include "cpm/proxy/branch.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
+#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/store/secret.hpp"
 
@@ -72,6 +73,8 @@ public:
   route::Decision decision;
   std::vector<sip::Hop> peers;
   sip::Timer purge_timer;
+  // The trust domain's names (a peer, trigger server or `trusted` entry named by DNS).
+  std::unique_ptr<sip::NameWatch> trust_names;
 
   explicit Core(Options& o)
       : opt(o), runner({k_prog, config::Role::Core, o.name, {}}, o.common), file(runner.file()),
@@ -279,9 +282,22 @@ public:
     return proxy::Action::reply(r.status, r.reason, std::move(r.headers));
   }
 
-  // SIGHUP: users and triggers change; listen addresses, domains and peers stay.
+  // SIGHUP: users and triggers change (with them the trust domain: the triggers' servers);
+  // listen addresses, domains and peers stay.
   std::string reloaded(daemon::Runner&) override
   {
+    if (auto d = trust::Domain::of(file, node)) {
+      domain = std::move(*d);
+      // The names known before keep their addresses until they are asked again.
+      if (trust_names)
+        for (const auto& n : domain.names())
+          domain.add_resolved(n, trust_names->addresses(n));
+      watch_trust_names();
+      if (opt.common.verbose)
+        diag(fmt::format("trust domain: {}", domain.describe()));
+    } else {
+      diag(fmt::format("SIGHUP: keeping the old trust domain: {}", d.error().message));
+    }
     return fmt::format("({} users, {} triggers)", file.users.size(),
                        file.triggers_of(node.name).size());
   }
@@ -343,9 +359,19 @@ public:
     return 0;
   }
 
+  // Resolve the trust domain's names (again, every minute) into members.
+  void watch_trust_names()
+  {
+    trust_names = std::make_unique<sip::NameWatch>(
+        runner.stack().dnsc(), domain.names(), sip::NameWatch::k_every_ms,
+        [this](const std::string& n, const auto& a) { domain.add_resolved(n, a); },
+        [this](const std::string& l) { diag("trust domain: " + l); });
+  }
+
   Result<void> start(daemon::Runner&) override
   {
     self_uri = runner.stack().uri();
+    watch_trust_names();
     proxy::Options po;
     po.name = k_prog;
     po.timeout_ms = node.timeout_ms > 0 ? node.timeout_ms : 32000;
@@ -366,6 +392,7 @@ public:
 
   void stop(daemon::Runner&) override
   {
+    trust_names.reset();
     purge_timer.cancel();
     px.reset();
   }

@@ -21,6 +21,7 @@
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
 #include "cpm/rt/realtime.hpp"
+#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/incoming.hpp"
 
@@ -369,11 +370,16 @@ public:
     if (!f)
       return tl::unexpected(f.error());
     m_focus = std::move(*f);
+    m_trust_names = std::make_unique<sip::NameWatch>(
+        m_daemon.stack().dnsc(), m_domain.names(), sip::NameWatch::k_every_ms,
+        [this](const std::string& n, const auto& a) { m_domain.add_resolved(n, a); },
+        [this](const std::string& l) { diag("trust domain: " + l); });
     return {};
   }
 
   void stop(daemon::Runner&) override
   {
+    m_trust_names.reset();
     if (m_focus && m_focus->sessions() > 0)
       diag(fmt::format("stopping: {} group session(s) end with BYE", m_focus->sessions()));
     m_focus.reset();
@@ -390,6 +396,7 @@ private:
   std::unique_ptr<GroupPager> m_pager;
   // Whose P-Asserted-Identity and P-Served-User we believe (our core, `trusted`).
   trust::Domain m_domain;
+  std::unique_ptr<sip::NameWatch> m_trust_names; // its names, resolved
   // Signs the served user we record in a dialog's Route (policy::route_params), drawn at
   // start: a client cannot name another served user for its re-INVITEs.
   std::string m_route_key = random_key();

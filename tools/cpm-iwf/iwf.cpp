@@ -25,6 +25,7 @@
 #include "cpm/iw/store.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
+#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/incoming.hpp"
 #include "cpm/ua/pager.hpp"
@@ -173,11 +174,16 @@ public:
     m_link->start();
     m_expiry.start(1000, [this] { expire(); });
     pump_cpm();
+    m_trust_names = std::make_unique<sip::NameWatch>(
+        m_daemon.stack().dnsc(), m_domain.names(), sip::NameWatch::k_every_ms,
+        [this](const std::string& n, const auto& a) { m_domain.add_resolved(n, a); },
+        [this](const std::string& l) { diag("trust domain: " + l); });
     return {};
   }
 
   void stop(daemon::Runner&) override
   {
+    m_trust_names.reset();
     if (m_link)
       m_link->stop();
     m_link.reset();
@@ -533,6 +539,7 @@ private:
   std::unique_ptr<ua::Pager> m_pager;
   // Whose P-Asserted-Identity names the sender: our own core (`proxy`) and `trusted`.
   trust::Domain m_domain;
+  std::unique_ptr<sip::NameWatch> m_trust_names; // its names, resolved
   std::unique_ptr<Link> m_link;
   std::set<int64_t> m_in_flight;
   std::set<int64_t> m_cpm_in_flight;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "cpm/base/text.hpp"
 #include "cpm/grammar/address.hpp"
 #include "cpm/grammar/uri.hpp"
 #include "cpm/iw/mapping.hpp"
@@ -58,9 +59,16 @@ Result<std::string> smsc_address(const config::File& f, const std::string& smsc)
   if (v.rfind("tcp:", 0) != 0 && v.rfind("udp:", 0) != 0)
     v = "tcp:" + v;
   auto hop = sip::parse_listen(v);
-  if (!hop)
-    return fail(fmt::format("smsc '{}': {}", smsc, hop.error().message));
-  return fmt::format("{}:{}", hop->host, hop->port);
+  if (hop)
+    return fmt::format("{}:{}", hop->host, hop->port);
+  // A host name: resolved (A, then AAAA) on the SIP stack's DNS client before each connect.
+  const auto colon = v.rfind(':');
+  const std::string host = v.substr(4, colon - 4), port = v.substr(colon + 1);
+  if (v.rfind("tcp:", 0) == 0 && sip::is_host_name(host) && !port.empty() && port.size() <= 5 &&
+      port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) > 0 &&
+      std::stoi(port) <= 65535)
+    return fmt::format("{}:{}", text::lower(host), port);
+  return fail(fmt::format("smsc '{}': {}", smsc, hop.error().message));
 }
 
 } // namespace cpm::iwf

@@ -58,13 +58,14 @@ public:
   {
   }
 
-  Result<void> create(trace::Writer* trace, const std::string& local_host)
+  Result<void> create(trace::Writer* trace, const std::string& local_host, struct ::dnsc* dnsc)
   {
     auto colon = m_settings.address.rfind(':');
     smpp::Esme::Options o;
     o.host = m_settings.address.substr(0, colon);
     o.port = uint16_t(std::stoi(m_settings.address.substr(colon + 1)));
     o.local_host = local_host;
+    o.dnsc = dnsc;
     o.system_id = m_settings.system_id;
     o.password = m_settings.password;
     o.system_type = m_settings.system_type;
@@ -284,7 +285,7 @@ Result<std::unique_ptr<Link>> make_smpp_link(sip::Stack& stack, const SmppSettin
     if (hop)
       local = hop->host;
   }
-  if (auto r = link->create(stack.tracer(), local); !r)
+  if (auto r = link->create(stack.tracer(), local, stack.dnsc()); !r)
     return tl::unexpected(r.error());
   return std::unique_ptr<Link>(std::move(link));
 }

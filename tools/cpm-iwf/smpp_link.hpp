@@ -11,7 +11,7 @@
 namespace cpm::iwf {
 
 struct SmppSettings {
-  std::string address; // HOST:PORT
+  std::string address; // HOST:PORT (HOST an IP literal or a name, resolved on each connect)
   std::string system_id, password, system_type;
   size_t window = 10;
   int enquire_link_ms = 30000;

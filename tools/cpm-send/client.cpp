@@ -258,9 +258,14 @@ void Client::begin()
     return;
   }
   m_deadline.start(static_cast<uint64_t>(m_opt.timeout * 1000), [this] {
-    if (!m_final_ok)
-      m_log.error(fmt::format("no answer within {} s", m_opt.timeout));
-    else if (m_opt.recipients > 1)
+    if (!m_final_ok) {
+      std::string where;
+      for (const auto& [id, mine] : m_mine)
+        if (mine.message_id == m_sent_id)
+          where = m_pager->progress(id);
+      m_log.error(fmt::format("no answer within {} s{}", m_opt.timeout,
+                              where.empty() ? "" : " (" + where + ")"));
+    } else if (m_opt.recipients > 1)
       m_log.error(fmt::format("{} of {} {} notifications within {} s",
                               m_awaited->count(m_awaited->missing()), m_opt.recipients,
                               m_awaited->missing(), m_opt.timeout));

@@ -128,6 +128,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   r.known({"name",
            "role",
            "domain",
+           "alias",
            "listen",
            "peers",
            "psi",
@@ -197,6 +198,7 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
       r.fail_at(r.line("role"), "role must be core, conversation-server, client, iwf or smsc");
   }
   r.strs("domain", n.domains, true);
+  r.strs("alias", n.aliases, true);
   r.strs("listen", n.listen, true);
   r.str_map("peers", n.peers);
   r.str_map("psi", n.psi);
@@ -287,6 +289,11 @@ Result<Node> parse_node(const std::string& path, const toml::table& t)
   for (auto& d : n.non_cpm_domains)
     if (d.empty() || d.find_first_of(" \t:@;") != std::string::npos)
       r.fail_at(r.line("non_cpm_domains"), fmt::format("bad domain '{}'", d));
+  for (auto& a : n.aliases) {
+    a = text::lower(a);
+    if (!sip::is_host_name(a))
+      r.fail_at(r.line("alias"), fmt::format("bad alias '{}': want a host name", a));
+  }
   if (n.role != Role::ConversationServer)
     for (const char* key : {"iwf", "non_cpm_domains", "realtime_priority"})
       if (r.has(key))

@@ -37,8 +37,13 @@ bool connection_oriented(std::string_view transport)
 Result<void> Domain::add(std::string_view addr)
 {
   auto hop = sip::address_of(addr);
+  if (hop && hop->is_name() && sip::is_host_name(hop->host)) {
+    if (std::find(m_names.begin(), m_names.end(), hop->host) == m_names.end())
+      m_names.push_back(hop->host);
+    return {};
+  }
   if (!hop || hop->is_name())
-    return fail(fmt::format("trusted '{}' is no node and no IP address", addr));
+    return fail(fmt::format("trusted '{}' is no node, no IP address and no host name", addr));
   Entry e;
   e.host = hop->host;
   // A bare address trusts it on any port; a form with a port trusts that port over UDP
@@ -79,11 +84,16 @@ Result<Domain> Domain::of(const config::File& file, const config::Node& node)
       (void)d.add(hop->host);
       return;
     }
+    bool served = false;
     for (const auto& n : file.nodes)
       if (n.role == config::Role::Core)
         for (const auto& dom : n.domains)
-          if (iequals(dom, hop->host))
+          if (iequals(dom, hop->host)) {
             (void)add_node(n);
+            served = true;
+          }
+    if (!served)
+      (void)d.add(hop->host);
   };
   for (const auto& l : node.listen)
     if (auto hop = sip::address_of(l); hop && !hop->is_name())
@@ -95,6 +105,8 @@ Result<Domain> Domain::of(const config::File& file, const config::Node& node)
           return tl::unexpected(r.error());
     for (const auto& [dom, uri] : node.peers)
       add_hop(uri);
+    for (const auto* t : file.triggers_of(node.name))
+      add_hop(t->server);
   } else if (node.role == config::Role::ConversationServer || node.role == config::Role::Iwf) {
     if (!node.proxy.empty())
       add_hop(node.proxy);
@@ -109,6 +121,25 @@ Result<Domain> Domain::of(const config::File& file, const config::Node& node)
       return tl::unexpected(r.error());
   }
   return d;
+}
+
+void Domain::add_resolved(std::string_view name, const std::vector<std::string>& addresses)
+{
+  m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
+                                 [&](const Entry& e) { return e.name == name; }),
+                  m_entries.end());
+  for (const auto& a : addresses) {
+    std::string host = a.size() > 2 && a.front() == '[' && a.back() == ']'
+                           ? a.substr(1, a.size() - 2)
+                           : text::lower(a);
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
+      continue;
+    Entry e;
+    e.host = std::move(host);
+    e.name = std::string(name);
+    m_entries.push_back(std::move(e));
+  }
 }
 
 bool Domain::trusts(std::string_view source, std::string_view via_host) const
@@ -152,7 +183,7 @@ bool Domain::trusts_hop(std::string_view uri) const
 
 std::string Domain::describe() const
 {
-  if (m_entries.empty())
+  if (m_entries.empty() && m_names.empty())
     return "nobody";
   std::string out;
   for (const auto& e : m_entries) {
@@ -160,8 +191,13 @@ std::string Domain::describe() const
       out += ", ";
     bool v6 = e.host.find(':') != std::string::npos;
     auto host = v6 ? "[" + e.host + "]" : e.host;
-    out += e.port == 0 ? host + " (any port)" : fmt::format("{}:{}", host, e.port);
+    out += e.port == 0 ? host + " (any port" + (e.name.empty() ? "" : ", " + e.name) + ")"
+                       : fmt::format("{}:{}", host, e.port);
   }
+  for (const auto& n : m_names)
+    if (std::none_of(m_entries.begin(), m_entries.end(),
+                     [&](const Entry& e) { return e.name == n; }))
+      out += (out.empty() ? "" : ", ") + n + " (by DNS, no address yet)";
   return out;
 }
 

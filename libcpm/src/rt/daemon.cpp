@@ -126,9 +126,12 @@ int Runner::serve(Role& role)
   m_stack = std::move(*st);
   expect_tls_peers();
   // A core is what "sip:DOMAIN" finds by DNS (a client's proxy): a Route naming one of its
-  // domains is its own. Not a conversation server, which serves the same domains.
+  // domains is its own. Not a conversation server, which serves the same domains. Any node's
+  // aliases are its own names (a server a core's trigger names by DNS).
+  std::vector<std::string> names = m_node.aliases;
   if (m_spec.role == config::Role::Core)
-    m_stack->set_names(m_node.domains);
+    names.insert(names.end(), m_node.domains.begin(), m_node.domains.end());
+  m_stack->set_names(std::move(names));
   int rc = listen(role);
   role.stop(*this);
   m_stack.reset();

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <map>
 
+#include "cpm/grammar/address.hpp"
 #include "cpm/rt/loop.hpp"
+#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/smpp_conn.hpp"
 
 namespace cpm::smpp {
@@ -40,6 +42,8 @@ struct Esme::Impl {
   bool paused = false;
   bool wanted_room = false;
   sip::Timer reconnect_timer, keepalive_timer, pause_timer, reaper;
+  std::unique_ptr<sip::HostLookup> lookup; // the SMSC's name, asked again before each connect
+  std::string address;                     // what the name was last (said when it changes)
 
   void diag(const std::string& s) const
   {
@@ -66,6 +70,34 @@ struct Esme::Impl {
     if (state == State::Stopped)
       return;
     state = State::Connecting;
+    if (opt.dnsc && sip::is_host_name(opt.host)) {
+      lookup =
+          sip::HostLookup::start(opt.dnsc, opt.host, [this](auto r) { resolved(std::move(r)); });
+      return;
+    }
+    connect_to(opt.host);
+  }
+
+  // The SMSC's name resolved (or not): connect to its first address, or try again later.
+  void resolved(Result<std::vector<std::string>> r)
+  {
+    if (state != State::Connecting)
+      return;
+    if (!r) {
+      diag(fmt::format("SMSC {}:{}: {}", opt.host, opt.port, r.error().message));
+      state = State::Idle;
+      schedule_reconnect();
+      return;
+    }
+    if (r->front() != address) {
+      address = r->front();
+      diag(fmt::format("SMSC {}:{}: {} is {}", opt.host, opt.port, opt.host, address));
+    }
+    connect_to(address);
+  }
+
+  void connect_to(const std::string& ip)
+  {
     Connection::Callbacks ccb;
     ccb.on_connected = [this] { bind(); };
     ccb.on_pdu = [this](Pdu& p) { pdu(p); };
@@ -74,7 +106,7 @@ struct Esme::Impl {
                        closing ? ": connection closed" : ": generic_nack sent"));
     };
     ccb.on_closed = [this](int err) { closed(err); };
-    auto c = Connection::connect(opt.host, opt.port, opt.local_host, std::move(ccb), opt.trace);
+    auto c = Connection::connect(ip, opt.port, opt.local_host, std::move(ccb), opt.trace);
     if (!c) {
       diag(fmt::format("SMSC {}:{}: {}", opt.host, opt.port, c.error().message));
       state = State::Idle;
@@ -328,6 +360,7 @@ Result<void> Esme::send(Pdu request, uint64_t tag)
 void Esme::stop()
 {
   m->cb = {};
+  m->lookup.reset();
   m->reconnect_timer.cancel();
   m->keepalive_timer.cancel();
   m->pause_timer.cancel();

@@ -2,6 +2,7 @@
 #include "cpm/ua/pager.hpp"
 
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <deque>
 #include <fmt/format.h>
@@ -42,6 +43,7 @@ struct Pager::Outstanding {
   struct uri route_uri {};
   re_ptr<struct mbuf> wire;  // what follows libre's request line and Via
   size_t size = 0;           // the encoded request, as libre sent (or refused) it
+  std::string sent_to;       // where libre sent it last ("udp:10.0.0.1:5060"), "": nowhere yet
   bool udp_any_size = false; // a hop that names UDP, or after the fallback: no size limit
   bool by_size = false;      // moved to TCP by its size (RFC 3261 §18.1.1): UDP if refused
   int auth_tries = 0;        // challenges answered for this MESSAGE
@@ -134,6 +136,11 @@ int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struc
   (void)dst;
   auto* o = static_cast<Pager::Outstanding*>(arg);
   o->size = mb->end + mbuf_get_left(o->wire.get());
+  if (dst) {
+    o->sent_to.assign(sip_transp_name(tp)).append(":").append(sa_str(*dst));
+    for (auto& c : o->sent_to)
+      c = char(std::tolower(static_cast<unsigned char>(c)));
+  }
   if (tp == SIP_TRANSP_UDP && o->size > o->udp_max && !o->udp_any_size)
     return EMSGSIZE;
   return 0;
@@ -571,6 +578,25 @@ void Pager::timer_f_h(void* arg) noexcept
     self->retire(*o);
     self->answer(*o, ETIMEDOUT, nullptr);
   });
+}
+
+std::string Pager::progress(uint64_t id) const
+{
+  auto it = m_out.find(id);
+  if (it == m_out.end())
+    return {};
+  const Outstanding& o = *it->second;
+  if (!o.sent_to.empty())
+    return "last sent to " + o.sent_to;
+  if (o.own_branch)
+    return {};
+  if (o.hop.is_name())
+    return m_stack.dns_servers().empty()
+               ? fmt::format("nothing sent: '{}' is not resolved, and there is no DNS server",
+                             o.hop.host)
+               : fmt::format("nothing sent: no DNS answer for '{}' from {}", o.hop.host,
+                             m_stack.dns_servers());
+  return "nothing sent yet";
 }
 
 void Pager::answer(Outstanding& o, int err, const struct sip_msg* msg, const sip::wire::Message* wm)

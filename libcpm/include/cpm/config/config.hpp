@@ -85,6 +85,9 @@ struct Node {
   std::string name;
   Role role = Role::Core;
   std::vector<std::string> domains;
+  // Host names the node is also known by in DNS ("cs.a.example", a trigger's server): a
+  // Route naming one of them is its own (Kamailio's alias).
+  std::vector<std::string> aliases;
   std::vector<std::string> listen;          // "udp:127.0.1.1:5060"
   std::map<std::string, std::string> peers; // domain -> core URI ("udp:..." or "sip:...")
   std::map<std::string, std::string> psi;   // public service identity URI -> server URI
@@ -107,7 +110,8 @@ struct Node {
   bool auth_association = true;
   int64_t nonce_lifetime = 300; // seconds a digest nonce is good for
   // The RFC 3325 trust domain beyond the default (the config's cores, conversation servers
-  // and IWFs, and a core's peers): node names or addresses ("127.0.0.9", "udp:10.0.0.1:5060").
+  // and IWFs, and a core's peers and trigger servers): node names, addresses ("127.0.0.9",
+  // "udp:10.0.0.1:5060") or names resolved by DNS ("as.b.example").
   std::vector<std::string> trusted;
   // What a request from outside the trust domain with P-Asserted-Identity, P-Served-User or
   // an odi Route gets: false: those are removed; true (untrusted = "refuse"): 403.

@@ -20,14 +20,22 @@ public:
   //  - a core: every core, conversation server and IWF of `file` (their listen addresses)
   //    and the core's own peers: the network nodes one operator runs together;
   //  - a conversation server or an IWF: its `proxy` (its own core) alone;
+  //  - a core also: the servers of its triggers (the application servers it sends to);
   //  A hop given by a domain name (a DNS peer, a proxy "sip:b.example") is the core of the
-  //  file that serves that domain, if any.
+  //  file that serves that domain, if any; else the name is one of names().
   //  - a client: nobody.
-  // `trusted` entries are node names of `file` or addresses ("127.0.0.9" any port,
-  // "udp:10.0.0.1:5060" that port over UDP). An entry that is neither is an error.
+  // `trusted` entries are node names of `file`, addresses ("127.0.0.9" any port,
+  // "udp:10.0.0.1:5060" that port over UDP) or host/domain names (names()). An entry that
+  // is none of these is an error.
   static Result<Domain> of(const config::File& file, const config::Node& node);
-  // Add an address form (as `trusted` takes).
+  // Add an address form or a name (as `trusted` takes).
   Result<void> add(std::string_view addr);
+  // The host and domain names among its members ("as.b.example", "c.example"), lower-case:
+  // their addresses come from DNS (add_resolved); nothing from a name is believed before.
+  const std::vector<std::string>& names() const { return m_names; }
+  // The addresses `name` (one of names()) resolved to: each a member on any port. Again
+  // for the same name: the new addresses replace the old.
+  void add_resolved(std::string_view name, const std::vector<std::string>& addresses);
   // Whether a request from `source` ("udp:127.0.1.2:5060", Request::source) with this top
   // Via sent-by host comes from inside. UDP matches address and port; TCP and TLS the
   // address alone (the peer's port is ephemeral). libre cannot bind its outgoing
@@ -40,15 +48,17 @@ public:
   bool trusts_hop(std::string_view uri) const;
   // "udp:127.0.1.2:5060, 127.0.2.1 (any port)": for --explain and -v.
   std::string describe() const;
-  bool empty() const { return m_entries.empty(); }
+  bool empty() const { return m_entries.empty() && m_names.empty(); }
 
 private:
   struct Entry {
     std::string host;  // IP literal, no brackets
     uint16_t port = 0; // 0: any
     std::string transport;
+    std::string name; // the member name it was resolved from ("": given as an address)
   };
   std::vector<Entry> m_entries;
+  std::vector<std::string> m_names;
   std::vector<std::string> m_local; // the node's own listen hosts
 };
 

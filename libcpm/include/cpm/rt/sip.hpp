@@ -96,6 +96,8 @@ public:
   const std::string& software() const { return m_software; }
   // The DNS servers names are resolved on ("127.0.0.1:53, ..."); "" when there is none.
   const std::string& dns_servers() const { return m_dns_servers; }
+  // The DNS client itself, for names that are not SIP next hops (rt/resolve.hpp).
+  struct ::dnsc* dnsc() const { return m_dnsc.get(); }
   // Why a request to `hop` could not go out with errno `err`, in words: for a name with no
   // DNS server, says so and how to give one.
   std::string send_error(const Hop& hop, int err) const;

@@ -14,6 +14,8 @@
 #include "cpm/base/error.hpp"
 #include "cpm/smpp/pdu.hpp"
 
+struct dnsc;
+
 namespace cpm::trace {
 class Writer;
 }
@@ -23,7 +25,8 @@ namespace cpm::smpp {
 class Esme {
 public:
   struct Options {
-    std::string host;       // an IP literal
+    // An IP literal, or a host name asked of `dnsc` (A, then AAAA) before each connect.
+    std::string host;
     std::string local_host; // connect from this address ("": any)
     uint16_t port = 2775;
     std::string system_id, password, system_type;
@@ -34,6 +37,7 @@ public:
     int response_timeout_ms = 10000; // a request unanswered this long: the link is dead
     trace::Writer* trace = nullptr;
     std::function<void(const std::string&)> diag;
+    struct ::dnsc* dnsc = nullptr; // the SIP stack's DNS client (rt/resolve.hpp)
   };
   struct Callbacks {
     // Bound (again): submissions may go.

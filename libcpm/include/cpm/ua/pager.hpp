@@ -94,6 +94,10 @@ public:
   // Abandon one request (retransmissions stop; its Done is not called).
   void cancel(uint64_t id);
   size_t in_flight() const { return m_out.size(); }
+  // Where request `id` stands, for a timeout's message: "last sent to udp:10.0.0.1:5060"
+  // (libre's last send, after any failover), "nothing sent: no DNS answer for 'b.example'
+  // from 127.0.0.1:53" (still resolving), or "" (not in flight, or on our own transaction).
+  std::string progress(uint64_t id) const;
   // Answer a 401 or 407 with these credentials (RFC 3261 §22.2-22.3): the MESSAGE goes
   // again with CSeq + 1 and its Authorization; every later MESSAGE carries credentials for
   // that challenge with the next nonce count, until a new challenge replaces it. Without
