@@ -21,6 +21,8 @@
 dns=""
 _dns_mark=0 # lines of $t/dns.log before the queries dns_queries shows
 
+# Its records are optional (a test of names that do not resolve gives none):
+# shellcheck disable=SC2120
 # start_dns DNSMASQ-RECORD-OPTION...: start dnsmasq with these records; returns once it
 # answers (its log says "started" after its sockets are bound). Stopped at exit.
 start_dns()

@@ -483,7 +483,7 @@ void Client::on_close(const ua::Ending& e)
     return;
   }
   std::string reason = e.err == ECONNRESET ? "peer ended the session"
-                       : e.err             ? std::strerror(e.err)
+                       : e.err             ? sip::errno_text(e.err)
                        : e.status          ? fmt::format("{} {}", e.status, e.reason)
                                            : "closed";
   event({{"event", "ended"}, {"reason", reason}}, fmt::format("session ended: {}", reason));
@@ -509,7 +509,7 @@ void Client::on_msrp_lost(int err)
     end_session("MSRP connection failed", 3);
     return;
   }
-  std::string why = err ? fmt::format(" ({})", std::strerror(err)) : "";
+  std::string why = err ? fmt::format(" ({})", sip::errno_text(err)) : "";
   m_log.note(fmt::format("MSRP connection to {} closed{}; waiting up to {} s for its BYE", m_peer,
                          why, m_opt.timeout));
   m_grace.start(static_cast<uint64_t>(m_opt.timeout * 1000), [this, why] {
@@ -800,7 +800,7 @@ void Client::on_reinvite_done(const sdp::Description& offered, const std::string
     return;
   }
   if (!r.ok()) {
-    std::string why = r.err ? std::strerror(r.err) : fmt::format("{} {}", r.status, r.reason);
+    std::string why = r.err ? sip::errno_text(r.err) : fmt::format("{} {}", r.status, r.reason);
     event(media_event("refused", what, r.status, r.warning),
           fmt::format("{} refused the change of {}: {}{}", m_peer, what, why,
                       r.warning.empty() ? "" : " (" + r.warning + ")"));

@@ -412,7 +412,7 @@ void Client::on_notification_final(const ua::Final& f)
   if (f.timed_out)
     m_log.error("no answer to a notification");
   else if (f.err)
-    m_log.error(fmt::format("notification not delivered: {}", std::strerror(f.err)));
+    m_log.error(fmt::format("notification not delivered: {}", sip::errno_text(f.err)));
   else if (f.status >= 300)
     m_log.error(fmt::format("notification refused: {} {}", f.status, f.reason));
 }
@@ -445,7 +445,7 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
       e["reason"] = f.reason;
     } else {
       e["status"] = nullptr;
-      e["error"] = std::strerror(f.err);
+      e["error"] = sip::errno_text(f.err);
     }
     // Sent as text/plain (--plain, or again after a 415): no notification was asked for.
     e["plain"] = plain;
@@ -461,7 +461,7 @@ void Client::on_final(const std::string& message_id, const ua::Final& f)
     return;
   }
   if (f.err) {
-    m_log.error(fmt::format("no answer from {}: {}", m_opt.to, std::strerror(f.err)));
+    m_log.error(fmt::format("no answer from {}: {}", m_opt.to, sip::errno_text(f.err)));
     finish(3);
     return;
   }
@@ -536,7 +536,7 @@ void Client::on_line_final(const std::string& message_id, const ua::Final& f)
       events::emit({{"type", "timeout"}, {"message_id", message_id}, {"time", events::now()}});
   } else if (f.err) {
     ++m_stats.no_answer;
-    m_log.error(fmt::format("no answer for message {}: {}", message_id, std::strerror(f.err)));
+    m_log.error(fmt::format("no answer for message {}: {}", message_id, sip::errno_text(f.err)));
   } else if (f.status >= 300) {
     ++m_stats.failed;
     m_log.error(status_line(f));

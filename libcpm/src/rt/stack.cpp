@@ -729,6 +729,13 @@ void Stack::expect_tls_peer(const Hop& hop)
     m_tls->expect_peer(hop.host);
 }
 
+std::string errno_text(int err)
+{
+  if (err == EDESTADDRREQ)
+    return "not found in DNS (no SRV, A or AAAA record)";
+  return std::strerror(err);
+}
+
 std::string Stack::send_error(const Hop& hop, int err) const
 {
   if (hop.transport == "tls" && !m_tls)
@@ -740,8 +747,7 @@ std::string Stack::send_error(const Hop& hop, int err) const
                        "dns key, or a nameserver in /etc/resolv.conf)",
                        hop.host);
   if (hop.is_name())
-    return fmt::format("cannot reach {} (DNS {}): {}", hop.uri(), m_dns_servers,
-                       std::strerror(err));
+    return fmt::format("cannot reach {} (DNS {}): {}", hop.uri(), m_dns_servers, errno_text(err));
   return fmt::format("cannot reach {}: {}", hop.uri(), std::strerror(err));
 }
 

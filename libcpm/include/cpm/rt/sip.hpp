@@ -55,6 +55,10 @@ struct StackOptions {
   uint32_t path_mtu = 0;
 };
 
+// An errno from libre's client side in words: strerror, except EDESTADDRREQ, which libre's
+// sip_request gives when a name has no NAPTR, SRV, A or AAAA record to send to.
+std::string errno_text(int err);
+
 // A libre SIP stack with its transports and its DNS client, tracing every message to a
 // trace::Writer. libre's sip_request resolves a next hop named by a domain as RFC 3263
 // says (NAPTR, SRV, A/AAAA; the next SRV target after a transport error, a timeout or a
