@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "cpm-iwf/numbers.hpp"
 #include "cpm-iwf/pipe_link.hpp"
 #include "cpm/codec/cpim.hpp"
 #include "cpm/codec/imdn.hpp"
@@ -448,3 +449,25 @@ TEST_CASE("iwf::parse_pipe_line")
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("cpm-iwf's smsc: an address, a host name and port, or a node")
+{
+  auto f = config::parse(R"(
+[[node]]
+name = "nc"
+role = "smsc"
+listen = ["tcp:127.0.1.4:2775"]
+)",
+                         "lab.toml");
+  REQUIRE(f);
+  CHECK(iwf::smsc_address(*f, "127.0.1.4:2775").value() == "127.0.1.4:2775");
+  CHECK(iwf::smsc_address(*f, "tcp:127.0.1.4:2776").value() == "127.0.1.4:2776");
+  CHECK(iwf::smsc_address(*f, "SMSC.b.example:2775").value() == "smsc.b.example:2775");
+  CHECK(iwf::smsc_address(*f, "tcp:smsc.b.example:2775").value() == "smsc.b.example:2775");
+  CHECK(iwf::smsc_address(*f, "nc").value() == "127.0.1.4:2775");
+  CHECK_FALSE(iwf::smsc_address(*f, "smsc.b.example"));       // no node of that name
+  CHECK_FALSE(iwf::smsc_address(*f, "smsc.b.example:0"));     // no port
+  CHECK_FALSE(iwf::smsc_address(*f, "smsc.b.example:99999")); // no port
+  CHECK_FALSE(iwf::smsc_address(*f, "udp:smsc.b.example:2775"));
+  CHECK_FALSE(iwf::smsc_address(*f, "bad name:2775"));
+}

@@ -195,6 +195,9 @@ struct Focus::Impl {
   std::optional<std::string> group_refusal(const GroupCall& c, const Party& l, const sdp::Diff& d);
   bool cancel_modify(const struct sip_msg* msg);
   bool reoffer(GroupCall& c, Party& o);
+  // A participant's re-INVITE adding audio is held (not cancelled), its answer ours to give
+  // once the others have answered their re-offers.
+  bool adding_audio(const GroupCall& c) const;
   void take_back(GroupCall& c, Party& o);
   bool send_offer(GroupCall& c, Party& o, const std::string& offer, const std::string& what);
   void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);

@@ -356,6 +356,14 @@ bool Focus::Impl::send_offer(GroupCall& c, Party& o, const std::string& offer,
   return true;
 }
 
+bool Focus::Impl::adding_audio(const GroupCall& c) const
+{
+  if (!c.modifier || !c.modifier->modify || c.modifier->mix || c.cancelled)
+    return false;
+  auto answer = sdp::parse(c.modifier->modify_answer);
+  return answer && sdp::audio_of(*answer).has_value();
+}
+
 // Figure 4 step 2: re-INVITE `o` with its current streams plus the session's audio. False
 // when no offer went out.
 bool Focus::Impl::reoffer(GroupCall& c, Party& o)
