@@ -26,7 +26,6 @@
 #include "cpm/proxy/branch.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
-#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/store/secret.hpp"
 
@@ -362,10 +361,8 @@ public:
   // Resolve the trust domain's names (again, every minute) into members.
   void watch_trust_names()
   {
-    trust_names = std::make_unique<sip::NameWatch>(
-        runner.stack().dnsc(), domain.names(), sip::NameWatch::k_every_ms,
-        [this](const std::string& n, const auto& a) { domain.add_resolved(n, a); },
-        [this](const std::string& l) { diag("trust domain: " + l); });
+    trust_names = runner.watch_trust_names(
+        domain.names(), [this](const auto& n, const auto& a) { domain.add_resolved(n, a); });
   }
 
   Result<void> start(daemon::Runner&) override

@@ -21,7 +21,6 @@
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
 #include "cpm/rt/realtime.hpp"
-#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/incoming.hpp"
 
@@ -370,10 +369,8 @@ public:
     if (!f)
       return tl::unexpected(f.error());
     m_focus = std::move(*f);
-    m_trust_names = std::make_unique<sip::NameWatch>(
-        m_daemon.stack().dnsc(), m_domain.names(), sip::NameWatch::k_every_ms,
-        [this](const std::string& n, const auto& a) { m_domain.add_resolved(n, a); },
-        [this](const std::string& l) { diag("trust domain: " + l); });
+    m_trust_names = m_daemon.watch_trust_names(
+        m_domain.names(), [this](const auto& n, const auto& a) { m_domain.add_resolved(n, a); });
     return {};
   }
 

@@ -25,7 +25,6 @@
 #include "cpm/iw/store.hpp"
 #include "cpm/proxy/proxy.hpp"
 #include "cpm/rt/daemon.hpp"
-#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 #include "cpm/ua/incoming.hpp"
 #include "cpm/ua/pager.hpp"
@@ -174,10 +173,8 @@ public:
     m_link->start();
     m_expiry.start(1000, [this] { expire(); });
     pump_cpm();
-    m_trust_names = std::make_unique<sip::NameWatch>(
-        m_daemon.stack().dnsc(), m_domain.names(), sip::NameWatch::k_every_ms,
-        [this](const std::string& n, const auto& a) { m_domain.add_resolved(n, a); },
-        [this](const std::string& l) { diag("trust domain: " + l); });
+    m_trust_names = m_daemon.watch_trust_names(
+        m_domain.names(), [this](const auto& n, const auto& a) { m_domain.add_resolved(n, a); });
     return {};
   }
 

@@ -62,12 +62,9 @@ Result<std::string> smsc_address(const config::File& f, const std::string& smsc)
   if (hop)
     return fmt::format("{}:{}", hop->host, hop->port);
   // A host name: resolved (A, then AAAA) on the SIP stack's DNS client before each connect.
-  const auto colon = v.rfind(':');
-  const std::string host = v.substr(4, colon - 4), port = v.substr(colon + 1);
-  if (v.rfind("tcp:", 0) == 0 && sip::is_host_name(host) && !port.empty() && port.size() <= 5 &&
-      port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) > 0 &&
-      std::stoi(port) <= 65535)
-    return fmt::format("{}:{}", text::lower(host), port);
+  if (auto named = sip::parse_proxy(v);
+      named && named->transport == "tcp" && named->is_name() && named->port_named)
+    return fmt::format("{}:{}", text::lower(named->host), named->port);
   return fail(fmt::format("smsc '{}': {}", smsc, hop.error().message));
 }
 

@@ -2,7 +2,6 @@
 #include "cpm/core/trust.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -48,11 +47,7 @@ Result<void> Domain::add(std::string_view addr)
   e.host = hop->host;
   // A bare address trusts it on any port; a form with a port trusts that port over UDP
   // (and the address over TCP and TLS, whose source ports are ephemeral).
-  std::string text(addr);
-  unsigned char buf[sizeof(struct in6_addr)];
-  bool bare =
-      inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
-  e.port = bare ? 0 : hop->port;
+  e.port = sip::is_ip_literal(std::string(addr)) ? 0 : hop->port;
   e.transport = hop->transport;
   for (const auto& have : m_entries)
     if (have.host == e.host && have.port == e.port)
@@ -129,14 +124,10 @@ void Domain::add_resolved(std::string_view name, const std::vector<std::string>&
                                  [&](const Entry& e) { return e.name == name; }),
                   m_entries.end());
   for (const auto& a : addresses) {
-    std::string host = a.size() > 2 && a.front() == '[' && a.back() == ']'
-                           ? a.substr(1, a.size() - 2)
-                           : text::lower(a);
-    unsigned char buf[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
+    if (!sip::is_ip_literal(a))
       continue;
     Entry e;
-    e.host = std::move(host);
+    e.host = text::lower(a);
     e.name = std::string(name);
     m_entries.push_back(std::move(e));
   }

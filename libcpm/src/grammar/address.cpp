@@ -14,12 +14,6 @@ namespace {
 
 constexpr auto npos = std::string_view::npos;
 
-bool ip_literal(const std::string& host)
-{
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 bool alnum(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -28,7 +22,7 @@ bool alnum(char c)
 // An IP literal, or a host name to resolve (RFC 3263); the error names `whole` otherwise.
 Result<void> check_host(const std::string& host, std::string_view whole)
 {
-  if (ip_literal(host) || is_host_name(host))
+  if (is_ip_literal(host) || is_host_name(host))
     return {};
   return fail(fmt::format("'{}': the host must be an IP address or a domain name", whole));
 }
@@ -117,9 +111,15 @@ bool is_host_name(std::string_view host)
   return (top.front() >= 'a' && top.front() <= 'z') || (top.front() >= 'A' && top.front() <= 'Z');
 }
 
+bool is_ip_literal(const std::string& host)
+{
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
 bool Hop::is_name() const
 {
-  return !ip_literal(host);
+  return !is_ip_literal(host);
 }
 
 std::string Hop::uri() const
@@ -181,7 +181,7 @@ Result<Hop> parse_dns_server(std::string_view s)
   } else if (auto r = host_port(hp, s, h); !r) {
     return fail(fmt::format("bad DNS server '{}': want HOST or HOST:PORT (an IP address)", s));
   }
-  if (!ip_literal(h.host))
+  if (!is_ip_literal(h.host))
     return fail(fmt::format("bad DNS server '{}': want HOST or HOST:PORT (an IP address)", s));
   return h;
 }
@@ -300,7 +300,7 @@ Result<Hop> parse_listen(std::string_view s)
     return fail(fmt::format("bad port in listen address '{}'", s));
   l.host = std::string(host);
   l.port = *p;
-  if (!ip_literal(l.host))
+  if (!is_ip_literal(l.host))
     return fail(fmt::format("listen address '{}' needs an IP literal", s));
   return l;
 }

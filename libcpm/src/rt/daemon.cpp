@@ -170,6 +170,14 @@ int Runner::listen(Role& role)
   return sip::run([](int) { sip::stop(0); });
 }
 
+std::unique_ptr<sip::NameWatch> Runner::watch_trust_names(std::vector<std::string> names,
+                                                          sip::NameWatch::OnAddresses on_addresses)
+{
+  return std::make_unique<sip::NameWatch>(
+      m_stack->dnsc(), std::move(names), sip::NameWatch::k_every_ms, std::move(on_addresses),
+      [this](const std::string& l) { diag("trust domain: " + l); });
+}
+
 // SIGHUP: the config file again; the node (addresses, domains, peers) stays.
 void Runner::reload(Role& role)
 {

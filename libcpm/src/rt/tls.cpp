@@ -3,7 +3,6 @@
 #include "cpm/rt/tls.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -13,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "cpm/base/text.hpp"
+#include "cpm/grammar/address.hpp"
 #include "cpm/rt/re.hpp"
 
 // re_tls.h declares it only under USE_OPENSSL, which would also change re_sha.h.
@@ -104,17 +104,10 @@ bool has_own_host(SSL* ssl)
   return has;
 }
 
-// True for an IPv4 or IPv6 literal.
-bool is_ip(const std::string& host)
-{
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 // True when `cert` is for `host`, an IP literal or a DNS name (no partial wildcards).
 bool names_host(X509* cert, const std::string& host)
 {
-  if (is_ip(host))
+  if (is_ip_literal(host))
     return X509_check_ip_asc(cert, host.c_str(), 0) == 1;
   return X509_check_host(cert, host.c_str(), host.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
                          nullptr) == 1;
@@ -256,7 +249,7 @@ Result<void> TlsContext::verify_host(struct ::tls_conn* tc, const std::string& h
   if (!tc)
     return fail("no TLS connection");
   // RFC 6066 §3: no SNI for an IP literal.
-  if (!is_ip(host))
+  if (!is_ip_literal(host))
     (void)tls_set_servername(tc, host.c_str());
   if (!m_settings.verify)
     return {};

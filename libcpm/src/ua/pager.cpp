@@ -2,7 +2,6 @@
 #include "cpm/ua/pager.hpp"
 
 #include <array>
-#include <cctype>
 #include <cstring>
 #include <deque>
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 #include <pthread.h>
 #include <unordered_map>
 
+#include "cpm/base/text.hpp"
 #include "cpm/codec/auth.hpp"
 #include "cpm/codec/service.hpp"
 #include "cpm/grammar/wire.hpp"
@@ -136,11 +136,8 @@ int send_h(enum sip_transp tp, const struct sa* src, const struct sa* dst, struc
   (void)dst;
   auto* o = static_cast<Pager::Outstanding*>(arg);
   o->size = mb->end + mbuf_get_left(o->wire.get());
-  if (dst) {
-    o->sent_to.assign(sip_transp_name(tp)).append(":").append(sa_str(*dst));
-    for (auto& c : o->sent_to)
-      c = char(std::tolower(static_cast<unsigned char>(c)));
-  }
+  if (dst)
+    o->sent_to = text::lower(sip_transp_name(tp)) + ":" + sa_str(*dst);
   if (tp == SIP_TRANSP_UDP && o->size > o->udp_max && !o->udp_any_size)
     return EMSGSIZE;
   return 0;

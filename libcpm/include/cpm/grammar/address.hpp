@@ -39,6 +39,9 @@ struct Hop {
   Hop over_tcp() const;
 };
 
+// An IPv4 or IPv6 literal, without brackets ("10.0.0.1", "2001:db8::7").
+bool is_ip_literal(const std::string& host);
+
 // RFC 3261 §25.1 hostname syntax (with RFC 1035 lengths): "b.example", "core-1.a.example.";
 // not an IP literal.
 bool is_host_name(std::string_view host);

@@ -12,6 +12,7 @@
 #include "cpm/base/trace.hpp"
 #include "cpm/config/cli.hpp"
 #include "cpm/config/config.hpp"
+#include "cpm/rt/resolve.hpp"
 #include "cpm/rt/sip.hpp"
 
 namespace cpm::daemon {
@@ -72,6 +73,11 @@ public:
   const sip::Stack& stack() const { return *m_stack; }
   // "prog: line" on stderr, unless -q.
   void diag(const std::string& line) const;
+  // Keep a trust domain's names (trust::Domain::names()) resolved on the stack's DNS client
+  // (sip::NameWatch, asked again every minute), each change and failure said as "trust
+  // domain: ..."; `on_addresses` hands them to the domain (add_resolved).
+  std::unique_ptr<sip::NameWatch> watch_trust_names(std::vector<std::string> names,
+                                                    sip::NameWatch::OnAddresses on_addresses);
   // The same, with -v only.
   void verbose(const std::string& line) const;
 
