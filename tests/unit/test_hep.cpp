@@ -243,6 +243,23 @@ TEST_CASE("hep::decode reads what encode writes and refuses what is not a packet
     x[6 + 6] = 10; // says IPv6, carries IPv4 addresses
     CHECK_FALSE(hep::decode(x));
   }
+  SUBCASE("microseconds of a whole second or more")
+  {
+    // The time_usec chunk's body: after the header, family, protocol, two IPv4 addresses,
+    // two ports and the seconds.
+    const size_t usec_at = 6 + 7 + 7 + 10 + 10 + 8 + 8 + 10 + 6;
+    auto with_usec = [&](uint32_t us) {
+      auto x = *b;
+      for (int i = 0; i < 4; ++i)
+        x[usec_at + static_cast<size_t>(i)] = static_cast<char>(us >> (24 - 8 * i) & 0xff);
+      return x;
+    };
+    auto ok = hep::decode(with_usec(999999));
+    REQUIRE(ok);
+    CHECK(ok->time_us == 999999);
+    CHECK_FALSE(hep::decode(with_usec(1000000)));
+    CHECK_FALSE(hep::decode(with_usec(0x00feffff))); // what CI's fuzz_hep found
+  }
 }
 
 TEST_CASE("hep round trip: random packets come back whole, their prefixes never decode")

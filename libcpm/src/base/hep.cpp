@@ -200,6 +200,10 @@ Result<Packet> decode(std::string_view b)
     return fail("HEP: no source and destination address of the packet's family");
   if (!sport || !dport || !payload)
     return fail("HEP: no ports or no payload");
+  // A time is seconds and the microseconds within one: a million or more is not a time that
+  // encode could write back, and no capture agent sends one.
+  if (usec >= 1000000)
+    return fail(fmt::format("HEP: {} microseconds, not under a second", usec));
   p.tcp = protocol == k_ip_tcp;
   p.time_us = static_cast<int64_t>(sec) * 1000000 + usec;
   return p;

@@ -61,7 +61,8 @@ Result<std::string> encode(const Packet& p);
 
 // Read a packet: "HEP3", a length equal to the bytes' size, chunks that fit it, each of a
 // fixed-size type of its size; chunks of other vendors and unknown types are skipped. It needs
-// the family, protocol (UDP or TCP), both addresses of that family, both ports and a payload.
+// the family, protocol (UDP or TCP), both addresses of that family, both ports, a payload,
+// and microseconds under a second.
 Result<Packet> decode(std::string_view bytes);
 
 // Whether a traced message is SIP (a request line ending in SIP/2.0 or a status line), not an
