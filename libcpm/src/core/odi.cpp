@@ -5,6 +5,7 @@
 #include "cpm/codec/auth.hpp"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <charconv>
@@ -47,8 +48,12 @@ std::string verify_odi(std::string_view signed_token, std::string_view key,
   if (dot == std::string_view::npos || dot < 3)
     return {};
   auto token = signed_token.substr(0, dot);
-  // sign_odi(token, ...) == signed_token, without building the signed token.
-  if (signed_token.substr(dot + 1) != odi_mac(token, key, call_id))
+  // sign_odi(token, ...) == signed_token, without building the signed token; the MAC is
+  // compared in constant time (CRYPTO_memcmp), so that the time of a refusal does not tell a
+  // forger how many of its first digits were right.
+  auto given = signed_token.substr(dot + 1);
+  auto mac = odi_mac(token, key, call_id);
+  if (given.size() != mac.size() || CRYPTO_memcmp(given.data(), mac.data(), mac.size()) != 0)
     return {};
   return std::string(token);
 }
