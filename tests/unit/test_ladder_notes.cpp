@@ -233,6 +233,33 @@ TEST_CASE("ladder::annotate names SMPP PDUs and a response's Warning")
   CHECK(hs[4].why == "csA: audio is not allowed for sip:alice@a.example");
 }
 
+TEST_CASE("ladder::annotate knows the IWF by its SMPP PDUs when the run shows no bind")
+{
+  // Figure 8 as a lab draws it: the IWF bound before these traces began.
+  Hops run;
+  run.send("nc", "iwf", "deliver_sm seq=1 src=1:1:+15550100 dst=1:1:+15550102", "smpp");
+  run.send("iwf", "coreA",
+           sip("MESSAGE sip:alice@a.example SIP/2.0", "s1", "1 MESSAGE", "", "message/cpim",
+               cpim("text/plain", "Hello from SMS")));
+  // alice's answer to the phone, through her core to the IWF.
+  auto answer = sip("MESSAGE tel:+15550100 SIP/2.0", "s2", "1 MESSAGE", "", "text/plain", "Hi");
+  run.send("alice", "coreA", answer);
+  run.send("coreA", "iwf", answer);
+  auto hs = run.annotated();
+  REQUIRE(hs.size() == 4);
+  CHECK(hs[0].why == "interworking: SMS over SMPP");
+  CHECK(hs[1].why == "interworking: from the IWF (SMS side)");
+  CHECK(hs[3].why == "interworking: to the IWF, on to SMS");
+
+  // A submit_sm says the same of its sender, and a config's roles come first.
+  Hops out;
+  out.send("iwf", "nc", "submit_sm seq=2 src=1:1:+15550102 dst=1:1:+15550100", "smpp");
+  out.send("coreA", "iwf",
+           sip("MESSAGE tel:+15550100 SIP/2.0", "s3", "1 MESSAGE", "", "text/plain", "Hi"));
+  CHECK(out.annotated()[1].why == "interworking: to the IWF, on to SMS");
+  CHECK(out.annotated({{"iwf", "core"}})[1].why == "");
+}
+
 TEST_CASE("ladder notes and steps are drawn as columns that --check ignores")
 {
   Hops run;

@@ -336,8 +336,10 @@ std::string host_of_uri(std::string_view uri)
 }
 
 // Roles the run shows: REGISTER's sender is a client, its receiver a core; a trigger's
-// sender (a Route with odi below the top) is a core, its receiver a Conversation Server; an
-// SMPP bind's sender an IWF, its receiver an SMSC.
+// sender (a Route with odi below the top) is a core, its receiver a Conversation Server; the
+// sender of an SMPP bind or submit_sm is an IWF (an ESME) and its receiver an SMSC, the
+// sender of a deliver_sm an SMSC and its receiver an IWF (SMPP 3.4 §4.1, §4.4, §4.6). A run
+// whose bind is not among the traces (Figure 8 of a lab after Figure 7) still shows one.
 Roles infer(const std::vector<Arrow>& hs, const std::vector<Parsed>& ps, Roles roles)
 {
   for (size_t i = 0; i < hs.size(); ++i) {
@@ -350,9 +352,12 @@ Roles infer(const std::vector<Arrow>& hs, const std::vector<Parsed>& ps, Roles r
     if (h.method == "REGISTER") {
       give(h.from, k_client);
       give(h.to, k_core);
-    } else if (h.smpp && h.method.rfind("bind_", 0) == 0) {
+    } else if (h.smpp && (h.method.rfind("bind_", 0) == 0 || h.method == "submit_sm")) {
       give(h.from, k_iwf);
       give(h.to, k_smsc);
+    } else if (h.smpp && h.method == "deliver_sm") {
+      give(h.from, k_smsc);
+      give(h.to, k_iwf);
     } else if (!h.smpp && !h.msrp) {
       auto odi = find_odi(ps[i]);
       if (odi.at > 0) {
