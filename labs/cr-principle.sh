@@ -111,6 +111,7 @@ for name in icsi user; do
 done
 
 for name in "${labs[@]}"; do
+  lab="$t/$name.toml" # the roles of this run's config for the notes
   lab_figure alice,coreA,csA,coreB,csB,bob "$t/$name" " under ${config[$name]##*/}" fig5-6 ||
     ((rc != 0)) || rc=1
 done

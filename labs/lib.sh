@@ -16,7 +16,8 @@
 #       FLOWS.md it is, compared with tests/flows/ladders/LADDER.ladder (several joined by
 #       +, read one after the other): one cpm-ladder --check LADDER --columns --nodes NODES
 #       OPTION..., plus the options of the array lab_draw when the lab sets one, e.g. (--all
-#       --hide 100) to show REGISTER. Its last line is "ladder matches", else it prints the
+#       --hide 100) to show REGISTER, and --config $lab (the lab's config copy, whose nodes'
+#       roles the notes take: a client that did not register is still known as one). Its last line is "ladder matches", else it prints the
 #       difference and returns 1, except under --loss (the lab's $loss set), where
 #       retransmissions make one expected: it says so. MERMAID=1 adds a Mermaid diagram.
 #       With LAB_OUT=DIR in the environment, the traces go to DIR/NAME/ and the run as one
@@ -74,7 +75,8 @@ lab_figure()
   echo "What went over the wire$what, each hop beside its step in FLOWS.md"
   echo "(cpm-ladder --check $shown --columns${*:+ $*}):"
   cpm-ladder --check "$ladder" --columns --nodes "$nodes" ${lab_draw[@]+"${lab_draw[@]}"} "$@" \
-    ${out:+--pcap "$out.pcap"} "$dir"/*.trace >"$dir/check" 2>"$dir/check.err" || rc=1
+    ${lab:+--config "$lab"} ${out:+--pcap "$out.pcap"} "$dir"/*.trace >"$dir/check" \
+    2>"$dir/check.err" || rc=1
   cat "$dir/check" "$dir/check.err"
   if ((rc != 0)) && [[ -n ${loss:-} ]]; then
     echo "(differences expected under --loss: retransmitted requests and responses)"
