@@ -68,6 +68,10 @@ struct Party {
   // Our re-INVITE to it (kept until the next: it may not be freed in its own callback).
   std::unique_ptr<sip::Reinvite> reinvite;
   bool reoffering = false; // that re-INVITE awaits its final answer
+  // Our re-offer of audio crossed its own re-INVITE (491): sent again when this fires
+  // (RFC 3261 §14.1), at most sip::k_glare_retries times in a row.
+  sip::Timer glare_timer;
+  int glare_tries = 0;
   // Its re-INVITE, held (a stateless 100) until the others have their re-offers.
   re_ptr<const struct sip_msg> modify;
   std::string modify_txn;
@@ -201,6 +205,9 @@ struct Focus::Impl {
   void take_back(GroupCall& c, Party& o);
   bool send_offer(GroupCall& c, Party& o, const std::string& offer, const std::string& what);
   void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);
+  void offer_audio_on_join(GroupCall& c, Party& l, bool had_audio_line);
+  bool retry_reoffer(Party& o);
+  void reoffer_again(Party& o);
   void reoffer_done(GroupCall& c);
   std::string modify_contact(const GroupCall& c, const struct sip_msg* msg) const;
 

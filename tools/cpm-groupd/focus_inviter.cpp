@@ -290,12 +290,10 @@ void Focus::Impl::on_inviter_estab(const struct sip_msg*, void* arg) noexcept
     l.joined = true;
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
-    // A participant joining a session that carries audio, with an offer that had no audio
-    // line at all, is offered it now.
+    // Its offer had no audio line at all: offered the audio now if the session carries it or
+    // a participant's re-INVITE adding it is held (it may have come before this ACK).
     GroupCall& c = *l.conf;
-    if (c.audio && !l.rtp && !c.ended)
-      if (!has_audio_line(l.remote))
-        self.reoffer(c, l);
+    self.offer_audio_on_join(c, l, l.rtp != nullptr || has_audio_line(l.remote));
   });
 }
 

@@ -137,14 +137,8 @@ void Focus::Impl::on_member_estab(const struct sip_msg*, void* arg) noexcept
     self.verbose(fmt::format("{}: {} joined", self.tag(*l.conf), l.aor));
     self.start_msrp(l);
     GroupCall& c = *l.conf;
-    // Invited before the session carried audio, joined after it was added, or while a
-    // participant's re-INVITE adding it is held (Figure 4): offered it now. In the second
-    // case the held re-INVITE also waits for this answer, and a CANCEL of it takes the
-    // audio back from this member too.
-    const bool adding = self.adding_audio(c);
-    if ((c.audio || adding) && !c.ended && !l.mix && !l.reoffering && !has_audio_line(l.offer) &&
-        self.reoffer(c, l) && adding)
-      c.reoffered.push_back(&l);
+    // Invited before the session carried audio: offered it now if it does or is being added.
+    self.offer_audio_on_join(c, l, has_audio_line(l.offer));
     self.say(c, c.setup.accepted(l.aor));
     if (c.setup.pending() == 0 && c.setup.joined() == c.setup.legs().size())
       self.verbose(fmt::format("{}: all {} members joined in {} ms", self.tag(c), c.setup.joined(),

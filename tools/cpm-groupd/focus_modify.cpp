@@ -405,6 +405,7 @@ void Focus::Impl::reoffered(Party& o, const std::string& offer, const sip::Reinv
   auto ours = sdp::parse(offer);
   bool with_audio = ours && sdp::audio_of(*ours);
   if (r.ok()) {
+    o.glare_tries = 0;
     auto theirs = sdp::parse(r.sdp);
     o.local() = offer;
     if (ours && theirs) {
@@ -421,11 +422,14 @@ void Focus::Impl::reoffered(Party& o, const std::string& offer, const sip::Reinv
                         o.mix        ? "takes the audio"
                         : with_audio ? "takes only chat (audio refused, port 0)"
                                      : "is back to chat only"));
+  } else if (r.status == 491 && with_audio && retry_reoffer(o)) {
+    stop_audio(o); // the RTP port opened for the offer; the next one opens its own
   } else {
     stop_audio(o);
     // A glare (491) or no answer is no decision; a refusal is.
     if (with_audio && r.status >= 300 && r.status != 491 && r.status != 408)
       o.audio_declined = true;
+    o.glare_tries = 0;
     std::string why = r.status ? fmt::format("{} {}", r.status, r.reason) : std::strerror(r.err);
     verbose(fmt::format("{}: {} refused {} ({}{}); it keeps chatting", tag(c), o.aor,
                         with_audio ? "the audio" : "our offer", why,
@@ -434,6 +438,69 @@ void Focus::Impl::reoffered(Party& o, const std::string& offer, const sip::Reinv
   if (c.reoffers > 0)
     --c.reoffers;
   reoffer_done(c);
+}
+
+// `l` has just joined (its 200 to our INVITE, or its ACK of ours), and the SDP it was offered
+// or offered had no audio line (`had_audio_line` false). If the session carries audio, or a
+// participant's re-INVITE adding it is held (Figure 4), `l` is offered the audio now. In the
+// second case the held re-INVITE also waits for this answer, and a CANCEL of it takes the
+// audio back from `l` too.
+void Focus::Impl::offer_audio_on_join(GroupCall& c, Party& l, bool had_audio_line)
+{
+  const bool adding = adding_audio(c);
+  if (!(c.audio || adding) || c.ended || had_audio_line || l.mix || l.reoffering ||
+      c.modifier == &l)
+    return;
+  if (reoffer(c, l) && adding)
+    c.reoffered.push_back(&l);
+}
+
+// RFC 3261 §14.1: our re-offer of audio to `o` crossed a re-INVITE of its own and was answered
+// 491. Send it again after the section's random time (2.1 to 4 s in a member's dialog, whose
+// Call-ID is ours; up to 2 s in the inviter's), at most sip::k_glare_retries times in a row.
+// False when the tries are used up.
+bool Focus::Impl::retry_reoffer(Party& o)
+{
+  GroupCall& c = *o.conf;
+  if (o.glare_tries >= sip::k_glare_retries) {
+    diag(fmt::format("{}: glare: {} answered our re-offer of audio 491 Request Pending {} times; "
+                     "giving it up",
+                     tag(c), o.aor, o.glare_tries + 1));
+    return false;
+  }
+  ++o.glare_tries;
+  auto delay = sip::glare_delay_ms(!o.inviter);
+  verbose(fmt::format("{}: glare: {} answered our re-offer of audio 491 Request Pending (its own "
+                      "re-INVITE crossed ours); trying again in {}.{:02} s",
+                      tag(c), o.aor, delay / 1000, delay % 1000 / 10));
+  Party* p = &o;
+  o.glare_timer.start(delay, [this, p] {
+    sip::guarded(env.diag, "a re-offer after glare", [&] { reoffer_again(*p); });
+  });
+  return true;
+}
+
+// The glare timer of `o`: offer it the audio again if it still has none while the session
+// carries audio (its own re-INVITE, answered meanwhile, may have added or refused it). While
+// a modification of another participant is held, `o` joins it when it adds audio (that 200
+// waits for `o`'s answer too); while any other is held or undone, `o` waits its turn.
+void Focus::Impl::reoffer_again(Party& o)
+{
+  GroupCall& c = *o.conf;
+  bool adding = adding_audio(c);
+  if (o.gone || !o.joined || !o.sess || o.mix || o.reoffering || c.ended || o.audio_declined ||
+      !(c.audio || adding) || (c.modifier == &o && adding)) {
+    verbose(fmt::format("{}: {} needs no re-offer of audio any more", tag(c), o.aor));
+    o.glare_tries = 0;
+    return;
+  }
+  if (c.cancelled || (c.modifier && !adding)) {
+    if (!retry_reoffer(o))
+      o.glare_tries = 0;
+    return;
+  }
+  if (reoffer(c, o) && adding)
+    c.reoffered.push_back(&o);
 }
 
 // A leg that ends: out of the mix, its held re-INVITE forgotten (its BYE ends the dialog),
@@ -446,6 +513,7 @@ void Focus::Impl::forget_media(Party& l)
   l.ok_timer.cancel();
   l.ok.reset();
   l.ok_req.reset();
+  l.glare_timer.cancel();
   if (c.modifier == &l)
     c.modifier = nullptr;
   std::erase(c.reoffered, &l);

@@ -33,8 +33,6 @@ namespace cpm::invite {
 namespace {
 
 constexpr const char* k_prog = "cpm-invite";
-// RFC 3261 §14.1: how many times a re-INVITE answered 491 (glare) is tried again.
-constexpr int k_glare_retries = 2;
 
 // The reason phrase of a --decline status.
 const char* decline_reason(int status)
@@ -761,7 +759,7 @@ bool Client::retry_after_glare(const std::string& what, const std::function<void
 {
   if (!m_sess)
     return false;
-  if (m_glare_tries >= k_glare_retries) {
+  if (m_glare_tries >= sip::k_glare_retries) {
     m_log.diag(fmt::format("glare: {} answered 491 Request Pending {} times; giving up the "
                            "change of {}",
                            m_peer, m_glare_tries + 1, what));

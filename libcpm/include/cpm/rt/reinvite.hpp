@@ -59,6 +59,10 @@ struct ReinviteResult {
   bool ok() const { return err == 0 && status >= 200 && status < 300; }
 };
 
+// RFC 3261 §14.1: how many times a re-INVITE answered 491 (glare) is sent again before its
+// change is given up (cpm-invite's own changes, cpm-groupd's re-offers of audio).
+constexpr int k_glare_retries = 2;
+
 // RFC 3261 §14.1: how long to wait before sending again a re-INVITE answered 491 (the peer
 // had its own pending: glare), in milliseconds: 2100..4000 for the owner of the dialog's
 // Call-ID (the side that sent the first INVITE), else 0..2000, in units of 10 ms, chosen by
