@@ -13,7 +13,7 @@
 need python3
 
 lab_config "$examples/lab-icsi.toml" lab.toml
-grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
+group_has_audio
 make_tone "$t/a440.wav" 440 60
 make_tone "$t/b1000.wav" 1000 60
 

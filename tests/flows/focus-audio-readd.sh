@@ -31,7 +31,7 @@ wait_count()
 }
 
 lab_config "$examples/lab-icsi.toml" lab.toml
-grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
+group_has_audio
 make_tone "$t/a440.wav" 440 120
 
 # Read by start_friends (friend_args, tests/lib/net.sh):

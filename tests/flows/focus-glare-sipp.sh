@@ -17,7 +17,7 @@ need sipp
 need python3
 
 lab_config "$examples/lab-icsi.toml" lab.toml
-grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
+group_has_audio
 start_group_network "" "$t"
 start bob cpm-invite --config "$lab" --node bob --register --answer --count 1 --no-stdin \
   --json --add-audio-after 0 --trace "$t/bob.trace"
@@ -26,20 +26,22 @@ start carol cpm-invite --config "$lab" --node carol --register --answer --count 
 
 rc=0
 sipp -sf "$CPM_SOURCE_DIR/tests/lib/sipp/focus-glare-uac.xml" -t u1 -i "${lab_prefix}1.10" \
-  -p 5060 -set core "${lab_prefix}1.1" -nostdin -m 1 -timeout 40s -trace_stat -stf "$t/alice.csv" -trace_msg \
-  -message_file "$t/alice.msg" "${lab_prefix}1.1:5060" >/dev/null 2>"$t/alice.err" || rc=$?
+  -p 5060 -set core "${lab_prefix}1.1" -nostdin -m 1 -timeout 40s -trace_stat \
+  -stf "$t/alice.csv" -trace_msg -message_file "$t/alice.msg" "${lab_prefix}1.1:5060" \
+  >/dev/null 2>"$t/alice.err" || rc=$?
 read -r ok failed < <(sipp_calls "$t/alice.csv")
 expect_eq "$ok/$failed/$rc" "1/0/0" "alice's (SIPp's) successful/failed calls/exit status"
 
 csx=$t/csX.err
-expect_contains "$csx" "glare: sip:alice@a.example answered our re-offer of audio 491 Request Pending"
+expect_contains "$csx" \
+  "glare: sip:alice@a.example answered our re-offer of audio 491 Request Pending"
 expect_contains "$csx" "sip:alice@a.example takes the audio"
 expect_contains "$csx" "sip:carol@b.example takes the audio"
 ! grep -qF "giving it up" "$csx" || fail "csX gave the re-offer up: $(grep -F glare "$csx")"
 ! grep -qF "sip:alice@a.example refused" "$csx" || fail "csX took the 491 for a refusal"
 # §14.1: 0 to 2 s in units of 10 ms for the side that did not make the Call-ID.
-delay=$(sed -n 's/.*sip:alice@a\.example answered our re-offer.*trying again in \([0-9.]*\) s.*/\1/p' \
-  "$csx")
+delay=$(sed -n \
+  's/.*sip:alice@a\.example answered our re-offer.*trying again in \([0-9.]*\) s.*/\1/p' "$csx")
 [[ $delay =~ ^[0-9]+\.[0-9][0-9]$ ]] || fail "no retry delay in csX's log: '$delay'"
 awk -v d="$delay" 'BEGIN { exit !(d >= 0 && d <= 2.00) }' || fail "retry after $delay s, not 0..2"
 

@@ -20,7 +20,7 @@ need sipp
 need python3
 
 lab_config "$examples/lab-icsi.toml" lab.toml
-grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
+group_has_audio
 start_group_network "" "$t"
 mkfifo "$t/bob.in" "$t/carol.in"
 exec 5<>"$t/bob.in" 6<>"$t/carol.in"

@@ -118,6 +118,13 @@ stop_network()
   done
 }
 
+# group_has_audio: the lab config $lab's group carries audio (media = ["message", "audio"]),
+# as the tests of Figures 3 and 4 need; fails the test otherwise.
+group_has_audio()
+{
+  grep -q '^media = \["message", "audio"\]$' "$lab" || fail "the example group has no audio"
+}
+
 # start_group_network [PREFIX] [DIR]: start_network plus coreX and csX (Figures 1-2).
 start_group_network()
 {
