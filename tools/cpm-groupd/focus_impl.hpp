@@ -206,7 +206,7 @@ struct Focus::Impl {
   bool send_offer(GroupCall& c, Party& o, const std::string& offer, const std::string& what);
   void reoffered(Party& o, const std::string& offer, const sip::ReinviteResult& r);
   void offer_audio_on_join(GroupCall& c, Party& l, bool had_audio_line);
-  bool retry_reoffer(Party& o);
+  bool retry_reoffer(Party& o, bool waiting);
   void reoffer_again(Party& o);
   void reoffer_done(GroupCall& c);
   std::string modify_contact(const GroupCall& c, const struct sip_msg* msg) const;

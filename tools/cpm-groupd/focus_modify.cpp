@@ -422,7 +422,7 @@ void Focus::Impl::reoffered(Party& o, const std::string& offer, const sip::Reinv
                         o.mix        ? "takes the audio"
                         : with_audio ? "takes only chat (audio refused, port 0)"
                                      : "is back to chat only"));
-  } else if (r.status == 491 && with_audio && retry_reoffer(o)) {
+  } else if (r.status == 491 && with_audio && retry_reoffer(o, false)) {
     stop_audio(o); // the RTP port opened for the offer; the next one opens its own
   } else {
     stop_audio(o);
@@ -456,23 +456,32 @@ void Focus::Impl::offer_audio_on_join(GroupCall& c, Party& l, bool had_audio_lin
 }
 
 // RFC 3261 §14.1: our re-offer of audio to `o` crossed a re-INVITE of its own and was answered
-// 491. Send it again after the section's random time (2.1 to 4 s in a member's dialog, whose
+// 491 (`waiting` false), or its next try found another modification under way (`waiting`
+// true). Send it again after the section's random time (2.1 to 4 s in a member's dialog, whose
 // Call-ID is ours; up to 2 s in the inviter's), at most sip::k_glare_retries times in a row.
 // False when the tries are used up.
-bool Focus::Impl::retry_reoffer(Party& o)
+bool Focus::Impl::retry_reoffer(Party& o, bool waiting)
 {
   GroupCall& c = *o.conf;
   if (o.glare_tries >= sip::k_glare_retries) {
-    diag(fmt::format("{}: glare: {} answered our re-offer of audio 491 Request Pending {} times; "
-                     "giving it up",
-                     tag(c), o.aor, o.glare_tries + 1));
+    diag(waiting ? fmt::format("{}: glare: the re-offer of audio to {} found another "
+                               "modification under way; giving it up",
+                               tag(c), o.aor)
+                 : fmt::format("{}: glare: {} answered our re-offer of audio 491 Request "
+                               "Pending {} times; giving it up",
+                               tag(c), o.aor, o.glare_tries + 1));
     return false;
   }
   ++o.glare_tries;
   auto delay = sip::glare_delay_ms(!o.inviter);
-  verbose(fmt::format("{}: glare: {} answered our re-offer of audio 491 Request Pending (its own "
-                      "re-INVITE crossed ours); trying again in {}.{:02} s",
-                      tag(c), o.aor, delay / 1000, delay % 1000 / 10));
+  verbose(fmt::format(
+      "{}: glare: {}; trying again in {}.{:02} s", tag(c),
+      waiting ? fmt::format("the re-offer of audio to {} waits: another modification is under way",
+                            o.aor)
+              : fmt::format("{} answered our re-offer of audio 491 Request Pending (its own "
+                            "re-INVITE crossed ours)",
+                            o.aor),
+      delay / 1000, delay % 1000 / 10));
   Party* p = &o;
   o.glare_timer.start(delay, [this, p] {
     sip::guarded(env.diag, "a re-offer after glare", [&] { reoffer_again(*p); });
@@ -495,7 +504,7 @@ void Focus::Impl::reoffer_again(Party& o)
     return;
   }
   if (c.cancelled || (c.modifier && !adding)) {
-    if (!retry_reoffer(o))
+    if (!retry_reoffer(o, true))
       o.glare_tries = 0;
     return;
   }
